@@ -1,0 +1,68 @@
+# Two entry points, both self-contained on a fresh machine: `make synth` and `make test`.
+# Setup is idempotent: the venv and node_modules are rebuilt only when their requirement files change.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+NODE_BIN := $(CURDIR)/node_modules/.bin
+# jsii starts the first `node` on PATH: put the pinned Node 22 and the CDK CLI ahead of the machine's.
+export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+# Synthesis needs no AWS account: never let the SDKs wait on instance metadata for credentials.
+export AWS_EC2_METADATA_DISABLED := true
+export CDK_DISABLE_VERSION_CHECK := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: setup setup-dev synth test lint typecheck unit bench images clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(RUNTIME_STAMP) $(NODE_STAMP)
+
+setup-dev: setup $(DEV_STAMP)
+
+## synth: synthesize the reference app into cdk.out/ with cdk-nag (no AWS account needed)
+synth: setup
+	cdk synth --quiet --output cdk.out
+
+## test: lint, type-check and run the whole test suite
+test: setup-dev lint typecheck unit
+
+lint:
+	ruff check .
+	ruff format --check .
+
+typecheck:
+	mypy
+
+unit:
+	pytest
+
+## bench: print synth-time numbers (see docs/benchmarks.md)
+bench: setup-dev
+	python benchmarks/synth.py
+
+## images: regenerate the container image registry from the installed SageMaker SDK
+images: setup-dev
+	python scripts/generate_image_registry.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,824 @@
+"""``Endpoint``: a real-time SageMaker endpoint with its endpoint config, data capture and guardrails."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from aws_cdk import Annotations, Duration, Names, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct, Node
+
+from . import _nag
+from ._secure_bucket import SecureBucket
+from ._validation import ENDPOINT_NAME_PATTERN, ValidationErrors, is_token
+from .autoscaling import ScalableVariant
+from .data_capture import DataCapture
+from .deployment import CapacitySize, DeploymentGuardrails
+from .variants import ProductionVariant, ServerlessVariant, Variant
+
+INVOCATION_NAMESPACE = "AWS/SageMaker"
+"""Namespace of invocation metrics (Invocations, ModelLatency, errors), dimensions EndpointName, VariantName."""
+INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+"""Namespace of instance metrics (CPU, memory, disk, GPU), dimensions EndpointName, VariantName."""
+MAX_VARIANTS = 10
+
+
+@runtime_checkable
+class IEndpoint(Protocol):
+    """A SageMaker endpoint, created by this library or imported."""
+
+    @property
+    def node(self) -> Node:
+        """The construct node."""
+        ...
+
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's name."""
+        ...
+
+    @property
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN."""
+        ...
+
+    @property
+    def data_capture_enabled(self) -> bool | None:
+        """Whether the endpoint captures its traffic; None when unknown."""
+        ...
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke the endpoint."""
+        ...
+
+    def metric(
+        self,
+        metric_name: str,
+        variant_name: str,
+        *,
+        namespace: str = INVOCATION_NAMESPACE,
+        statistic: str = "Sum",
+        period: Duration | None = None,
+    ) -> cloudwatch.Metric:
+        """A metric of one variant."""
+        ...
+
+
+class EndpointBase(Construct):
+    """Grants and metrics shared by created and imported endpoints."""
+
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's name."""
+        raise NotImplementedError
+
+    @property
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN."""
+        raise NotImplementedError
+
+    @property
+    def data_capture_enabled(self) -> bool | None:
+        """Whether the endpoint captures its traffic; None when unknown."""
+        raise NotImplementedError
+
+    @property
+    def _metric_endpoint_name(self) -> str:
+        # Metrics and alarms may use a name known before the endpoint exists (see Endpoint).
+        return self.endpoint_name
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke the endpoint (real-time, async and streaming), scoped to its ARN."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "sagemaker:InvokeEndpoint",
+                "sagemaker:InvokeEndpointAsync",
+                "sagemaker:InvokeEndpointWithResponseStream",
+            ],
+            resource_arns=[self.endpoint_arn],
+        )
+
+    def metric(
+        self,
+        metric_name: str,
+        variant_name: str,
+        *,
+        namespace: str = INVOCATION_NAMESPACE,
+        statistic: str = "Sum",
+        period: Duration | None = None,
+    ) -> cloudwatch.Metric:
+        """A metric of one variant, dimensions ``EndpointName`` and ``VariantName``.
+
+        :param namespace: ``AWS/SageMaker`` (invocations) or ``/aws/sagemaker/Endpoints`` (instances).
+            Default: "AWS/SageMaker"
+        :param statistic: Default: "Sum"
+        :param period: Default: 1 minute
+        """
+        return cloudwatch.Metric(
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions_map={"EndpointName": self._metric_endpoint_name, "VariantName": variant_name},
+            statistic=statistic,
+            period=period or Duration.minutes(1),
+        )
+
+    def metric_invocations(self, variant_name: str, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Requests sent to the variant. Statistic Sum, period 1 minute by default."""
+        return self.metric("Invocations", variant_name, period=period)
+
+    def metric_invocations_per_instance(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Requests per instance (the autoscaling target metric). Statistic Sum, period 1 minute."""
+        return self.metric("InvocationsPerInstance", variant_name, period=period)
+
+    def metric_invocation_4xx_errors(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Requests answered with 4XX. Statistic Sum, period 1 minute."""
+        return self.metric("Invocation4XXErrors", variant_name, period=period)
+
+    def metric_invocation_5xx_errors(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Requests answered with 5XX. Statistic Sum, period 1 minute."""
+        return self.metric("Invocation5XXErrors", variant_name, period=period)
+
+    def metric_invocation_model_errors(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Requests the model failed. Statistic Sum, period 1 minute."""
+        return self.metric("InvocationModelErrors", variant_name, period=period)
+
+    def metric_5xx_error_rate(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.MathExpression:
+        """Percentage of requests answered with 5XX (no data while there is no traffic). Period 1 minute."""
+        return cloudwatch.MathExpression(
+            expression="100 * errors / invocations",
+            using_metrics={
+                "errors": self.metric_invocation_5xx_errors(variant_name, period=period),
+                "invocations": self.metric_invocations(variant_name, period=period),
+            },
+            label=f"{variant_name} 5XX error rate (%)",
+            period=period or Duration.minutes(1),
+        )
+
+    def metric_model_latency(
+        self, variant_name: str, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Time the model took to respond, in **microseconds**. Statistic Average, period 1 minute."""
+        return self.metric("ModelLatency", variant_name, statistic=statistic, period=period)
+
+    def metric_overhead_latency(
+        self, variant_name: str, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """SageMaker's own overhead, in microseconds. Statistic Average, period 1 minute."""
+        return self.metric("OverheadLatency", variant_name, statistic=statistic, period=period)
+
+    def metric_model_setup_time(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Serverless cold-start time, in microseconds. Statistic Average, period 1 minute."""
+        return self.metric("ModelSetupTime", variant_name, statistic="Average", period=period)
+
+    def metric_cpu_utilization(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """CPU use summed over cores (0-100% times the core count). Statistic Average, period 1 minute."""
+        return self.metric(
+            "CPUUtilization", variant_name, namespace=INSTANCE_NAMESPACE, statistic="Average", period=period
+        )
+
+    def metric_memory_utilization(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Memory use in percent. Statistic Average, period 1 minute."""
+        return self.metric(
+            "MemoryUtilization",
+            variant_name,
+            namespace=INSTANCE_NAMESPACE,
+            statistic="Average",
+            period=period,
+        )
+
+    def metric_disk_utilization(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Disk use in percent; data capture stops when it is high. Statistic Average, period 1 minute."""
+        return self.metric(
+            "DiskUtilization", variant_name, namespace=INSTANCE_NAMESPACE, statistic="Average", period=period
+        )
+
+    def metric_gpu_utilization(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """GPU use summed over GPUs. Statistic Average, period 1 minute."""
+        return self.metric(
+            "GPUUtilization", variant_name, namespace=INSTANCE_NAMESPACE, statistic="Average", period=period
+        )
+
+    def metric_gpu_memory_utilization(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """GPU memory use summed over GPUs. Statistic Average, period 1 minute."""
+        return self.metric(
+            "GPUMemoryUtilization",
+            variant_name,
+            namespace=INSTANCE_NAMESPACE,
+            statistic="Average",
+            period=period,
+        )
+
+
+class EndpointVariant:
+    """One variant of an ``Endpoint``: returned by ``endpoint.variant(name)``."""
+
+    def __init__(self, endpoint: Endpoint, variant: Variant) -> None:
+        self.endpoint = endpoint
+        self.variant = variant
+        self._scaling: ScalableVariant | None = None
+
+    @property
+    def name(self) -> str:
+        """The variant name."""
+        return self.variant.name
+
+    def auto_scale(self, *, min_capacity: int, max_capacity: int) -> ScalableVariant:
+        """Scale the variant's instance count between ``min_capacity`` and ``max_capacity``.
+
+        Add policies to the result: ``on_invocations_per_instance(...)``, ``on_cpu_utilization(...)``,
+        ``on_metric(...)``. Rejected for serverless variants and burstable ``ml.t*`` instances.
+        """
+        errors = ValidationErrors(
+            f"auto scaling of variant '{self.name}' of Endpoint '{self.endpoint.node.path}'"
+        )
+        if self._scaling is not None:
+            errors.add(f"'auto_scale' was already called for variant {self.name!r}")
+        if isinstance(self.variant, ServerlessVariant):
+            errors.add(f"variant {self.name!r} is serverless: it scales itself; instance auto scaling needs "
+                       "a ProductionVariant")  # fmt: skip
+        elif self.variant.resolved_instance_type.is_burstable:
+            errors.add(
+                f"variant {self.name!r} uses burstable instance type "
+                f"{self.variant.resolved_instance_type.name!r}; auto scaling needs a non-burstable type (not ml.t*)"
+            )
+        errors.check_range("min_capacity", min_capacity, 1, None, integer=True)
+        errors.check_range("max_capacity", max_capacity, 1, None, integer=True)
+        if not is_token(min_capacity) and not is_token(max_capacity) and min_capacity > max_capacity:
+            errors.add(f"'min_capacity' ({min_capacity}) must be at most 'max_capacity', got {max_capacity}")
+        if isinstance(self.variant, ProductionVariant) and not is_token(self.variant.instance_count):
+            count = self.variant.instance_count
+            if (
+                not is_token(min_capacity)
+                and not is_token(max_capacity)
+                and not min_capacity <= count <= max_capacity
+            ):
+                errors.add(
+                    f"the variant's instance_count ({count}) must lie between 'min_capacity' and 'max_capacity', "
+                    f"got {min_capacity}-{max_capacity}"
+                )
+        errors.raise_if_any()
+        self._scaling = self.endpoint._add_scaling(self.name, min_capacity, max_capacity)
+        return self._scaling
+
+
+class Endpoint(EndpointBase):
+    """A real-time SageMaker endpoint (``AWS::SageMaker::Endpoint``) and its endpoint config.
+
+    Holds 1-10 weighted production variants (instance-based or serverless), or one production variant with one
+    shadow variant. Optionally captures traffic to an encrypted bucket, deploys changes with blue/green or
+    rolling guardrails that roll back on alarms, and scales each variant.
+
+    The endpoint config is replaced on every change, so its name is always generated. The endpoint's own name is
+    fixed at synth time (derived from the construct path unless ``endpoint_name`` is set) so that rollback alarms
+    can watch it before it exists.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        variants: Sequence[Variant],
+        shadow_variant: Variant | None = None,
+        data_capture: DataCapture | None = None,
+        deployment: DeploymentGuardrails | None = None,
+        kms_key: kms.IKey | None = None,
+        endpoint_name: str | None = None,
+    ) -> None:
+        """Define an endpoint.
+
+        :param variants: 1-10 production variants (``ProductionVariant`` or ``ServerlessVariant``).
+        :param shadow_variant: a variant that receives a copy of the traffic; its responses are discarded.
+            Needs exactly one production variant. Default: - none.
+        :param data_capture: capture requests and responses to S3. Default: - no capture.
+        :param deployment: guardrails for updates. Default: - SageMaker's default (blue/green, all at once,
+            no baking, no automatic rollback).
+        :param kms_key: encrypts the instances' ML storage volumes. Not allowed with instance types that have
+            local NVMe storage, nor with serverless variants. Default: - an AWS managed key.
+        :param endpoint_name: the endpoint's name. Default: - derived from the construct path.
+        """
+        super().__init__(scope, construct_id)
+        self._variants = list(variants)
+        self._shadow = shadow_variant
+        self._data_capture = data_capture
+        self._validate(variants, shadow_variant, data_capture, deployment, kms_key, endpoint_name)
+
+        self._physical_name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")
+        self._scaled: dict[str, ScalableVariant] = {}
+        self._handles: dict[str, EndpointVariant] = {}
+        self.alarms: list[cloudwatch.Alarm] = []
+        """Alarms created by this endpoint (rollback and operational)."""
+
+        self.data_capture_bucket: s3.IBucket | None = None
+        """The bucket receiving captured data, when data capture is on."""
+        data_capture_config = self._data_capture_config(data_capture) if data_capture else None
+
+        self.config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            production_variants=[self._render_variant(v) for v in self._variants],
+            shadow_production_variants=[self._render_variant(shadow_variant)] if shadow_variant else None,
+            data_capture_config=data_capture_config,
+            kms_key_id=kms_key.key_arn if kms_key else None,
+        )
+        self.resource = sagemaker.CfnEndpoint(
+            self,
+            "Resource",
+            endpoint_config_name=self.config.attr_endpoint_config_name,
+            endpoint_name=self._physical_name,
+            deployment_config=self._deployment_config(deployment) if deployment else None,
+        )
+        self.node.default_child = self.resource
+
+    @staticmethod
+    def from_endpoint_name(scope: Construct, construct_id: str, endpoint_name: str) -> IEndpoint:
+        """Import an endpoint by name."""
+        return Endpoint.from_endpoint_attributes(scope, construct_id, endpoint_name=endpoint_name)
+
+    @staticmethod
+    def from_endpoint_attributes(
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint_name: str,
+        data_capture_enabled: bool | None = None,
+    ) -> IEndpoint:
+        """Import an endpoint created elsewhere.
+
+        :param endpoint_name: its name.
+        :param data_capture_enabled: whether it captures its traffic (monitors check it).
+            Default: - unknown.
+        """
+        return _ImportedEndpoint(scope, construct_id, endpoint_name, data_capture_enabled)
+
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's name (a token that makes dependants wait for the endpoint)."""
+        return self.resource.attr_endpoint_name
+
+    @property
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN."""
+        return self.resource.attr_endpoint_arn
+
+    @property
+    def endpoint_config_name(self) -> str:
+        """The name of the current endpoint config."""
+        return self.config.attr_endpoint_config_name
+
+    @property
+    def data_capture_enabled(self) -> bool:
+        """Whether the endpoint captures its traffic."""
+        return self._data_capture is not None and self._data_capture.enabled
+
+    @property
+    def data_capture(self) -> DataCapture | None:
+        """The data capture settings."""
+        return self._data_capture
+
+    @property
+    def data_capture_s3_uri(self) -> str | None:
+        """``s3://bucket/prefix`` under which captured data lands, when data capture is on."""
+        if self._data_capture is None or self.data_capture_bucket is None:
+            return None
+        return self.data_capture_bucket.s3_url_for_object(self._data_capture.prefix)
+
+    @property
+    def variants(self) -> Sequence[Variant]:
+        """The production variants."""
+        return tuple(self._variants)
+
+    @property
+    def shadow_variant(self) -> Variant | None:
+        """The shadow variant."""
+        return self._shadow
+
+    @property
+    def is_multi_model(self) -> bool:
+        """Whether any variant serves a multi-model container."""
+        return any(v.model.is_multi_model for v in self._all_variants())
+
+    @property
+    def _metric_endpoint_name(self) -> str:
+        return self._physical_name
+
+    def variant(self, name: str) -> EndpointVariant:
+        """The production or shadow variant called ``name``."""
+        if name not in self._handles:
+            match = next((v for v in self._all_variants() if v.name == name), None)
+            if match is None:
+                known = [v.name for v in self._all_variants()]
+                raise ValueError(f"'name' must be one of the endpoint's variants {known}, got {name!r}")
+            self._handles[name] = EndpointVariant(self, match)
+        return self._handles[name]
+
+    def add_operational_alarms(
+        self,
+        *,
+        error_rate_percent: float = 1.0,
+        p99_model_latency: Duration = Duration.seconds(1),
+        disk_utilization_percent: float = 75.0,
+        evaluation_periods: int = 5,
+        action: cloudwatch.IAlarmAction | None = None,
+    ) -> list[cloudwatch.Alarm]:
+        """Alarms per production and shadow variant: 5XX error rate, p99 model latency and, for instance
+        variants, disk utilization (data capture stops silently when the disk fills up).
+
+        :param error_rate_percent: Default: 1.0
+        :param p99_model_latency: Default: 1 second
+        :param disk_utilization_percent: Default: 75.0
+        :param evaluation_periods: consecutive 1-minute periods that must breach. Default: 5
+        :param action: run on ALARM and OK, e.g. an SNS action. Default: - none.
+        """
+        errors = ValidationErrors(f"operational alarms of Endpoint '{self.node.path}'")
+        if self.node.try_find_child("OperationalAlarms") is not None:
+            errors.add("'add_operational_alarms' was already called for this endpoint")
+        errors.check_range("error_rate_percent", error_rate_percent, 0, 100, unit="percent")
+        errors.check_range("disk_utilization_percent", disk_utilization_percent, 0, 100, unit="percent")
+        errors.check_range("evaluation_periods", evaluation_periods, 1, 1440, integer=True)
+        if not is_token(p99_model_latency):
+            errors.check_range("p99_model_latency", p99_model_latency.to_milliseconds(), 1, None, unit="ms")
+        errors.raise_if_any()
+
+        scope = Construct(self, "OperationalAlarms")
+        created: list[cloudwatch.Alarm] = []
+        for variant in self._all_variants():
+            name = variant.name
+            specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
+                (
+                    "ErrorRate",
+                    self.metric_5xx_error_rate(name),
+                    error_rate_percent,
+                    "5XX error rate above %s%%",
+                ),
+                (
+                    "P99Latency",
+                    self.metric_model_latency(name, statistic="p99"),
+                    p99_model_latency.to_milliseconds() * 1000,
+                    "p99 model latency above %s microseconds",
+                ),
+            ]
+            if isinstance(variant, ProductionVariant):
+                specs.append(
+                    (
+                        "DiskUtilization",
+                        self.metric_disk_utilization(name),
+                        disk_utilization_percent,
+                        "disk utilization above %s%% (data capture stops when the disk fills up)",
+                    )
+                )
+            for suffix, metric, threshold, text in specs:
+                alarm = cloudwatch.Alarm(
+                    scope,
+                    f"{name}-{suffix}",
+                    metric=metric,
+                    threshold=threshold,
+                    evaluation_periods=evaluation_periods,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    alarm_description=f"SageMaker endpoint {self._physical_name} variant {name}: "
+                    + text % f"{threshold:g}",
+                )
+                if action is not None:
+                    alarm.add_alarm_action(action)
+                    alarm.add_ok_action(action)
+                created.append(alarm)
+        self.alarms.extend(created)
+        return created
+
+    def _all_variants(self) -> list[Variant]:
+        return [*self._variants, *([self._shadow] if self._shadow else [])]
+
+    def _validate(
+        self,
+        variants: Sequence[Variant],
+        shadow: Variant | None,
+        data_capture: DataCapture | None,
+        deployment: DeploymentGuardrails | None,
+        kms_key: kms.IKey | None,
+        endpoint_name: str | None,
+    ) -> None:
+        errors = ValidationErrors(f"Endpoint '{self.node.path}'")
+        errors.check_name("endpoint_name", endpoint_name, ENDPOINT_NAME_PATTERN, 63)
+        if isinstance(variants, ProductionVariant | ServerlessVariant):
+            errors.add("'variants' must be a list of variants, got a single variant; wrap it in [...]")
+            errors.raise_if_any()
+        if not 1 <= len(variants) <= MAX_VARIANTS:
+            errors.add(f"'variants' must hold 1-{MAX_VARIANTS} production variants, got {len(variants)}")
+        for index, v in enumerate(variants):
+            v.validate(errors, f"variants[{index}]")
+        if shadow is not None:
+            shadow.validate(errors, "shadow_variant")
+            if len(variants) != 1:
+                errors.add(f"'shadow_variant' needs exactly one production variant, got {len(variants)}")
+        names = [v.name for v in [*variants, *([shadow] if shadow else [])]]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            errors.add(
+                f"variant names must be unique across production and shadow variants, got duplicates {duplicates}"
+            )
+        weights = [v.weight for v in variants if not is_token(v.weight)]
+        if variants and len(weights) == len(variants) and sum(weights) <= 0:
+            errors.add(f"the production variants' weights must add up to more than 0, got {weights}")
+        all_variants = [*variants, *([shadow] if shadow else [])]
+        has_serverless = any(isinstance(v, ServerlessVariant) for v in all_variants)
+        if kms_key is not None:
+            if has_serverless:
+                errors.add("'kms_key' encrypts instance storage and cannot be used with serverless variants")
+            local = sorted(
+                {
+                    v.resolved_instance_type.name
+                    for v in all_variants
+                    if isinstance(v, ProductionVariant) and v.resolved_instance_type.has_local_storage
+                }
+            )
+            if local:
+                errors.add(
+                    f"'kms_key' cannot be used with instance types that have local NVMe storage (SageMaker "
+                    f"encrypts it with a hardware key), got {local}"
+                )
+        if data_capture is not None:
+            data_capture.validate(errors)
+        if deployment is not None:
+            counts = [v.instance_count for v in variants if isinstance(v, ProductionVariant)]
+            deployment.validate(errors, counts, len(variants), has_serverless)
+        errors.raise_if_any()
+
+    def _render_variant(self, v: Variant) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
+        if isinstance(v, ServerlessVariant):
+            return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                variant_name=v.name,
+                model_name=v.model.model_name,
+                initial_variant_weight=v.weight,
+                serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+                    memory_size_in_mb=int(v.memory_size.to_mebibytes()),
+                    max_concurrency=v.max_concurrency,
+                    provisioned_concurrency=v.provisioned_concurrency,
+                ),
+            )
+        return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+            variant_name=v.name,
+            model_name=v.model.model_name,
+            instance_type=v.resolved_instance_type.name,
+            initial_instance_count=v.instance_count,
+            initial_variant_weight=v.weight,
+            volume_size_in_gb=int(v.volume_size.to_gibibytes()) if v.volume_size else None,
+            model_data_download_timeout_in_seconds=(
+                int(v.model_data_download_timeout.to_seconds()) if v.model_data_download_timeout else None
+            ),
+            container_startup_health_check_timeout_in_seconds=(
+                int(v.container_startup_health_check_timeout.to_seconds())
+                if v.container_startup_health_check_timeout
+                else None
+            ),
+            routing_config=(
+                sagemaker.CfnEndpointConfig.RoutingConfigProperty(routing_strategy=v.routing_strategy.value)
+                if v.routing_strategy
+                else None
+            ),
+            enable_ssm_access=v.enable_ssm_access,
+        )
+
+    def _data_capture_config(
+        self, capture: DataCapture
+    ) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
+        kms_key = capture.kms_key
+        if capture.bucket is None:
+            created = SecureBucket(
+                self,
+                "DataCaptureBucket",
+                description="SageMaker endpoint data capture",
+                expiration=capture.expiration,
+                removal_policy=capture.removal_policy,
+            )
+            bucket: s3.IBucket = created.bucket
+            kms_key = kms_key or created.key
+        else:
+            bucket = capture.bucket
+        self.data_capture_bucket = bucket
+        # SageMaker writes captured data with the execution role of each variant's model.
+        for variant in self._all_variants():
+            role = variant.model.role
+            if role is None:
+                Annotations.of(self).add_warning_v2(
+                    "sagemaker-constructs:DataCaptureRoleUnknown",
+                    f"Variant {variant.name!r} uses an imported model without a role: grant its execution role "
+                    f"s3:PutObject on {capture.prefix}/* of the data capture bucket (and its KMS key) yourself.",
+                )
+                continue
+            iam.Grant.add_to_principal(
+                grantee=role,
+                actions=["s3:PutObject"],
+                resource_arns=[bucket.arn_for_objects(f"{capture.prefix}/*")],
+            )
+            if kms_key is not None:
+                kms_key.grant(role, "kms:Encrypt", "kms:GenerateDataKey")
+            placeholder = _nag.bucket_arn_placeholder(bucket)
+            if placeholder is not None:
+                _nag.acknowledge(
+                    role,
+                    f"IAM5[Resource::{placeholder}/{capture.prefix}/*]",
+                    "SageMaker writes one object per capture file under the data capture prefix; the role may "
+                    "only put objects there.",
+                )
+        content_types = None
+        if capture.csv_content_types or capture.json_content_types:
+            content_types = sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+                csv_content_types=list(capture.csv_content_types) or None,
+                json_content_types=list(capture.json_content_types) or None,
+            )
+        return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+            enable_capture=capture.enabled,
+            initial_sampling_percentage=capture.sampling_percentage,
+            destination_s3_uri=bucket.s3_url_for_object(capture.prefix),
+            capture_options=[
+                sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=m)
+                for m in capture.capture_modes
+            ],
+            capture_content_type_header=content_types,
+            kms_key_id=kms_key.key_arn if kms_key else None,
+        )
+
+    def _deployment_config(
+        self, deployment: DeploymentGuardrails
+    ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+        rollback = deployment.auto_rollback
+        alarms: list[cloudwatch.IAlarm] = list(rollback.alarms)
+        if rollback.creates_default_alarms:
+            alarms.extend(
+                self._create_rollback_alarms(rollback.error_rate_percent, rollback.p99_model_latency)
+            )
+        auto_rollback = (
+            sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+                alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in alarms]
+            )
+            if alarms
+            else None
+        )
+        timeout = deployment.max_execution_timeout
+        timeout_seconds = int(timeout.to_seconds()) if timeout else None
+        wait_seconds = int(deployment.wait.to_seconds()) if deployment.wait else None
+        if deployment.is_rolling:
+            assert deployment.size is not None
+            return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+                auto_rollback_configuration=auto_rollback,
+                rolling_update_policy=sagemaker.CfnEndpoint.RollingUpdatePolicyProperty(
+                    maximum_batch_size=_capacity(deployment.size),
+                    wait_interval_in_seconds=wait_seconds or 0,
+                    maximum_execution_timeout_in_seconds=timeout_seconds,
+                    rollback_maximum_batch_size=(
+                        _capacity(deployment.rollback_batch_size) if deployment.rollback_batch_size else None
+                    ),
+                ),
+            )
+        assert deployment.traffic_shift is not None
+        shift = deployment.traffic_shift.value
+        return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+            auto_rollback_configuration=auto_rollback,
+            blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+                traffic_routing_configuration=sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+                    type=shift,
+                    wait_interval_in_seconds=wait_seconds,
+                    canary_size=_capacity(deployment.size) if shift == "CANARY" and deployment.size else None,
+                    linear_step_size=_capacity(deployment.size)
+                    if shift == "LINEAR" and deployment.size
+                    else None,
+                ),
+                termination_wait_in_seconds=(
+                    int(deployment.termination_wait.to_seconds()) if deployment.termination_wait else None
+                ),
+                maximum_execution_timeout_in_seconds=timeout_seconds,
+            ),
+        )
+
+    def _create_rollback_alarms(
+        self, error_rate_percent: float | None, p99_model_latency: Duration | None
+    ) -> list[cloudwatch.Alarm]:
+        # The alarms watch the endpoint by its synth-time name, so they exist before the endpoint that names
+        # them in its AutoRollbackConfiguration (no dependency cycle).
+        names = [v.name for v in self._variants]
+        created: list[cloudwatch.Alarm] = []
+        if error_rate_percent is not None:
+            errors = " + ".join(f"e{i}" for i in range(len(names)))
+            invocations = " + ".join(f"i{i}" for i in range(len(names)))
+            using: dict[str, cloudwatch.IMetric] = {}
+            for i, name in enumerate(names):
+                using[f"e{i}"] = self.metric_invocation_5xx_errors(name)
+                using[f"i{i}"] = self.metric_invocations(name)
+            rate = cloudwatch.MathExpression(
+                expression=f"100 * ({errors}) / ({invocations})",
+                using_metrics=using,
+                label="5XX error rate (%) over production variants",
+                period=Duration.minutes(1),
+            )
+            created.append(self._rollback_alarm("RollbackErrorRateAlarm", rate, error_rate_percent,
+                                                f"5XX error rate above {error_rate_percent:g}%"))  # fmt: skip
+        if p99_model_latency is not None:
+            threshold = p99_model_latency.to_milliseconds() * 1000
+            latency: cloudwatch.IMetric
+            if len(names) == 1:
+                latency = self.metric_model_latency(names[0], statistic="p99")
+            else:
+                latency = cloudwatch.MathExpression(
+                    expression="MAX([" + ", ".join(f"l{i}" for i in range(len(names))) + "])",
+                    using_metrics={
+                        f"l{i}": self.metric_model_latency(n, statistic="p99") for i, n in enumerate(names)
+                    },
+                    label="highest p99 ModelLatency over production variants (microseconds)",
+                    period=Duration.minutes(1),
+                )
+            created.append(self._rollback_alarm("RollbackLatencyAlarm", latency, threshold,
+                                                f"p99 model latency above {threshold:g} microseconds"))  # fmt: skip
+        self.alarms.extend(created)
+        return created
+
+    def _rollback_alarm(
+        self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, text: str
+    ) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"Rolls back deployments of SageMaker endpoint {self._physical_name}: {text}",
+        )
+
+    def _add_scaling(self, variant_name: str, min_capacity: int, max_capacity: int) -> ScalableVariant:
+        scaling = ScalableVariant(
+            self,
+            f"AutoScaling-{variant_name}",
+            endpoint=self,
+            variant_name=variant_name,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+        )
+        self._scaled[variant_name] = scaling
+        # A CloudFormation update would otherwise reset scaled instance counts to InitialInstanceCount; keep
+        # them, but still apply the weights of the new config.
+        self.resource.retain_all_variant_properties = True
+        self.resource.exclude_retained_variant_properties = [
+            sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
+        ]
+        return scaling
+
+
+def _capacity(size: CapacitySize) -> sagemaker.CfnEndpoint.CapacitySizeProperty:
+    return sagemaker.CfnEndpoint.CapacitySizeProperty(type=size.unit.value, value=size.value)
+
+
+class _ImportedEndpoint(EndpointBase):
+    def __init__(
+        self, scope: Construct, construct_id: str, endpoint_name: str, data_capture_enabled: bool | None
+    ) -> None:
+        super().__init__(scope, construct_id)
+        errors = ValidationErrors(f"imported Endpoint '{self.node.path}'")
+        errors.check_name("endpoint_name", endpoint_name, ENDPOINT_NAME_PATTERN, 63)
+        errors.raise_if_any()
+        self._name = endpoint_name
+        self._data_capture_enabled = data_capture_enabled
+
+    @property
+    def endpoint_name(self) -> str:
+        return self._name
+
+    @property
+    def endpoint_arn(self) -> str:
+        # SageMaker lower-cases endpoint names in ARNs.
+        name = self._name if is_token(self._name) else self._name.lower()
+        return Stack.of(self).format_arn(service="sagemaker", resource="endpoint", resource_name=name)
+
+    @property
+    def data_capture_enabled(self) -> bool | None:
+        return self._data_capture_enabled
