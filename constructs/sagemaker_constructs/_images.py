@@ -95,7 +95,8 @@ def image_uri(scope: IConstruct, image: RegistryImage) -> str:
                 f"(known regions: {', '.join(sorted(accounts))}); use ContainerImage.from_image_uri() instead"
             )
         account = accounts[region]
-    uri = f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{image.repository}"
+    region_part = Aws.REGION if Token.is_unresolved(region) else region
+    uri = f"{account}.dkr.ecr.{region_part}.{Aws.URL_SUFFIX}/{image.repository}"
     return f"{uri}:{image.tag}" if image.tag else uri
 
 

@@ -326,10 +326,10 @@ class Endpoint(EndpointBase):
         :param endpoint_name: the endpoint's name. Default: - derived from the construct path.
         """
         super().__init__(scope, construct_id)
+        self._validate(variants, shadow_variant, data_capture, deployment, kms_key, endpoint_name)
         self._variants = list(variants)
         self._shadow = shadow_variant
         self._data_capture = data_capture
-        self._validate(variants, shadow_variant, data_capture, deployment, kms_key, endpoint_name)
 
         self._physical_name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self._scaled: dict[str, ScalableVariant] = {}

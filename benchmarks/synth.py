@@ -1,0 +1,207 @@
+"""Synth-time benchmark: the reference stack built with sagemaker-constructs against the same stack in raw L1.
+
+In one Python process (one jsii/Node.js kernel) every round builds, for each variant, a fresh ``App`` with the
+feature flags of ``cdk.json`` and an output directory in a temporary folder, adds the stack and calls
+``app.synth()``; the time of construction plus synthesis is measured with ``time.perf_counter()``:
+
+* ``library``: ``infra.app.build_app(app, nag=False)``, i.e. ``RealtimeInferenceStack`` without cdk-nag;
+* ``raw L1``: ``benchmarks.raw_cfn_stack.RawCfnRealtimeStack``, the same resources written with ``Cfn*`` only;
+* ``library + cdk-nag``: ``infra.app.build_app(app, nag=True)``, what ``cdk synth`` runs.
+
+Round 0 is a warm-up (first use of each jsii type in the kernel) and is reported separately, not in the
+statistics. The order of the variants rotates from round to round. Run from the repository root:
+``python benchmarks/synth.py --rounds 5`` (or ``make bench``). See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+# jsii starts the first `node` on PATH when aws_cdk is imported: prefer the project's pinned Node 22.
+_NODE_BIN = REPO_ROOT / "node_modules" / ".bin"
+if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+
+_IMPORT_START = time.perf_counter()
+from aws_cdk import App  # noqa: E402
+
+from benchmarks.raw_cfn_stack import (  # noqa: E402
+    RawCfnRealtimeStack,
+    resource_type_counts,
+    template_differences,
+)
+from infra.app import build_app, cdk_context  # noqa: E402
+
+IMPORT_SECONDS = time.perf_counter() - _IMPORT_START
+
+STACK_ID = "SageMakerRealtime"
+DESCRIPTION = "sagemaker-constructs reference: real-time inference"
+LIBRARY, RAW, NAG = "library", "raw L1", "library + cdk-nag"
+
+
+@dataclass
+class Variant:
+    """One way of building the stack, and what it measured."""
+
+    name: str
+    build: Callable[[App], object]
+    warmup: float = 0.0
+    seconds: list[float] = field(default_factory=list)
+    template: dict[str, Any] = field(default_factory=dict)
+    template_bytes: int = 0
+    constructs: int = 0
+
+
+def _build_raw(app: App) -> object:
+    return RawCfnRealtimeStack(app, STACK_ID, description=DESCRIPTION)
+
+
+def run_once(variant: Variant, context: dict[str, Any]) -> float:
+    """Build a fresh app with ``variant`` into a temporary outdir and synthesize it; return the seconds taken.
+
+    The template, its size and the construct count are recorded outside the timed section.
+    """
+    outdir = tempfile.mkdtemp(prefix="sagemaker-bench-")
+    try:
+        gc.collect()
+        start = time.perf_counter()
+        app = App(context=dict(context), outdir=outdir)
+        variant.build(app)
+        app.synth()
+        elapsed = time.perf_counter() - start
+        template_path = Path(outdir) / f"{STACK_ID}.template.json"
+        variant.template_bytes = template_path.stat().st_size
+        variant.template = json.loads(template_path.read_text())
+        variant.constructs = len(app.node.find_all())
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+    return elapsed
+
+
+def _node_version() -> str:
+    try:
+        done = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return done.stdout.strip()
+
+
+def _cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def report(variants: Sequence[Variant], rounds: int, load_before: str) -> None:
+    """Print the timing table, the resource counts per type and the template comparison."""
+    by_name = {v.name: v for v in variants}
+    library, raw = by_name[LIBRARY], by_name[RAW]
+    print(
+        f"machine: {_cpus()} CPUs, {platform.system()} {platform.machine()} | Python "
+        f"{platform.python_version()} | Node {_node_version()} | aws-cdk-lib {_version('aws-cdk-lib')} | "
+        f"cdk-nag {_version('cdk-nag')}"
+    )
+    print(f"load average (1/5/15 min) before: {load_before}, after: {_load()} (other work skews timings)")
+    print(f"import aws_cdk, infra and benchmarks (starts the jsii kernel): {IMPORT_SECONDS:.3f} s")
+    print("warm-up round (excluded): " + " | ".join(f"{v.name} {v.warmup:.3f} s" for v in variants))
+    print(f"{rounds} measured rounds; each: fresh App + stack + app.synth(), variant order rotated per round")
+    print()
+    print(
+        f"{'variant':<20}{'median s':>10}{'min s':>9}{'max s':>9}{'template bytes':>16}{'resources':>11}"
+        f"{'constructs':>12}"
+    )
+    for v in variants:
+        print(
+            f"{v.name:<20}{statistics.median(v.seconds):>10.3f}{min(v.seconds):>9.3f}{max(v.seconds):>9.3f}"
+            f"{v.template_bytes:>16}{sum(resource_type_counts(v.template).values()):>11}{v.constructs:>12}"
+        )
+    print()
+    raw_median = statistics.median(raw.seconds)
+    for v in variants:
+        if v is not raw:
+            print(f"ratio {v.name} / {raw.name} (median): {statistics.median(v.seconds) / raw_median:.2f}x")
+    print()
+
+    library_counts = resource_type_counts(library.template)
+    raw_counts = resource_type_counts(raw.template)
+    types = sorted(set(library_counts) | set(raw_counts))
+    width = max(len(t) for t in [*types, "resource type"])
+    print(f"{'resource type':<{width}}{library.name:>10}{raw.name:>10}")
+    for t in types:
+        print(f"{t:<{width}}{library_counts.get(t, 0):>10}{raw_counts.get(t, 0):>10}")
+    print(f"{'total':<{width}}{sum(library_counts.values()):>10}{sum(raw_counts.values()):>10}")
+    if library_counts == raw_counts:
+        print("resource counts per type: identical")
+    else:
+        print(f"WARNING: resource counts per type differ between {library.name} and {raw.name}")
+
+    differences = template_differences(library.template, raw.template)
+    print(f"template differences (library logical-ID hashes removed): {len(differences)}")
+    for line in differences[:20]:
+        print(f"  {line}")
+    if len(differences) > 20:
+        print(f"  ... and {len(differences) - 20} more")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark and print the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="measured rounds after the warm-up round (default: 5)"
+    )
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
+
+    load_before = _load()
+    context = cdk_context()
+    variants = [
+        Variant(LIBRARY, lambda app: build_app(app, nag=False)),
+        Variant(RAW, _build_raw),
+        Variant(NAG, lambda app: build_app(app, nag=True)),
+    ]
+    for round_index in range(args.rounds + 1):
+        shift = round_index % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
+            elapsed = run_once(variant, context)
+            if round_index == 0:
+                variant.warmup = elapsed
+            else:
+                variant.seconds.append(elapsed)
+    report(variants, args.rounds, load_before)
+
+
+if __name__ == "__main__":
+    main()

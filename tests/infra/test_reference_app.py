@@ -1,0 +1,105 @@
+"""The reference application: synthesized once per session, linted, checked by cdk-nag, and snapshotted."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_s3 as s3
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from infra.app import build_app, cdk_context
+
+STACKS = ["SageMakerRealtime"]
+_ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+@pytest.fixture(scope="session")
+def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthesize the reference app once, with cdk-nag AwsSolutions as a validation plugin (as `make synth`)."""
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = build_app(App(context=cdk_context(), outdir=str(outdir)))
+    app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def templates(assembly_dir: Path) -> dict[str, dict[str, Any]]:
+    return {name: json.loads((assembly_dir / f"{name}.template.json").read_text()) for name in STACKS}
+
+
+def masked(template: dict[str, Any]) -> dict[str, Any]:
+    """The template with asset hashes masked, so a rebuilt model artifact does not churn the snapshot."""
+    return json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
+
+
+def resources(template: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [r for r in template["Resources"].values() if r["Type"] == resource_type]
+
+
+def test_cdk_nag_reports_no_violation(assembly_dir: Path) -> None:
+    report_file = assembly_dir / "validation-report.json"
+    if report_file.exists():
+        report = json.loads(report_file.read_text())
+        violations = [v for plugin in report.get("pluginReports", []) for v in plugin["violations"]]
+        assert violations == []
+
+
+def test_cdk_nag_catches_a_violation(tmp_path: Path) -> None:
+    # Proof that the check above can fail: an unencrypted, unlogged bucket must stop synthesis.
+    app = build_app(App(context=cdk_context(), outdir=str(tmp_path)))
+    s3.Bucket(Stack(app, "Offender"), "Plain", enforce_ssl=False)
+    with pytest.raises(
+        RuntimeError, match="ValidationFailed: ERROR The S3 Bucket has server access logs disabled"
+    ):
+        app.synth()
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_cfn_lint_is_clean(templates: dict[str, dict[str, Any]], stack_name: str, lint_template) -> None:
+    findings = lint_template(templates[stack_name])
+    assert findings == [], "\n".join(findings)
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_snapshot(templates: dict[str, dict[str, Any]], stack_name: str, snapshot) -> None:
+    assert masked(templates[stack_name]) == snapshot(extension_class=JSONSnapshotExtension)
+
+
+def test_environment_agnostic(templates: dict[str, dict[str, Any]]) -> None:
+    text = json.dumps(templates["SageMakerRealtime"]["Resources"])
+    assert "123456789012" not in text
+    assert not re.search(r'"(us|eu|ap|sa|ca|me|af|il|cn)-[a-z]+-\d"', text), "a literal region leaked in"
+    assert "AWS::Region" in text
+
+
+def test_realtime_stack_shows_every_feature(templates: dict[str, dict[str, Any]]) -> None:
+    template = templates["SageMakerRealtime"]
+    (config,) = resources(template, "AWS::SageMaker::EndpointConfig")
+    variants = config["Properties"]["ProductionVariants"]
+    assert [(v["VariantName"], v["InitialVariantWeight"]) for v in variants] == [
+        ("champion", 90),
+        ("challenger", 10),
+    ]
+    capture = config["Properties"]["DataCaptureConfig"]
+    assert capture["InitialSamplingPercentage"] == 100
+    assert capture["EnableCapture"] is True
+    (endpoint,) = resources(template, "AWS::SageMaker::Endpoint")
+    deployment = endpoint["Properties"]["DeploymentConfig"]
+    assert deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "CANARY"
+    assert len(deployment["AutoRollbackConfiguration"]["Alarms"]) == 2
+    assert endpoint["Properties"]["RetainAllVariantProperties"] is True
+    targets = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert sorted(t["Properties"]["ResourceId"]["Fn::Join"][1][-1] for t in targets) == [
+        "/variant/challenger",
+        "/variant/champion",
+    ]
+    models = resources(template, "AWS::SageMaker::Model")
+    assert len(models) == 2
+    assert all("FindInMap" in json.dumps(m["Properties"]["PrimaryContainer"]["Image"]) for m in models)
+    # 2 rollback alarms + 3 operational alarms for each of the 2 variants.
+    assert len(resources(template, "AWS::CloudWatch::Alarm")) == 8

@@ -1,0 +1,185 @@
+"""Data capture: the secure bucket the endpoint creates, or the user's bucket, and the grants to the models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match
+
+from sagemaker_constructs import ContainerImage, DataCapture, Endpoint, Model, ProductionVariant
+
+
+def endpoint(stack: Stack, capture: DataCapture | None) -> Endpoint:
+    model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+    return Endpoint(stack, "Endpoint", variants=[ProductionVariant("v", model=model)], data_capture=capture)
+
+
+def test_default_capture_creates_a_secure_retained_bucket(synth):
+    template = synth(lambda s: endpoint(s, DataCapture()))
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "DataCaptureConfig": {
+                "EnableCapture": True,
+                "InitialSamplingPercentage": 100,
+                "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+                "DestinationS3Uri": {
+                    "Fn::Join": ["", ["s3://", {"Ref": Match.any_value()}, "/data-capture"]]
+                },
+                "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("DataCaptureBucketKey"), "Arn"]},
+            }
+        },
+    )
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    template.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "Properties": Match.object_like(
+                {
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [
+                            Match.object_like(
+                                {
+                                    "ServerSideEncryptionByDefault": Match.object_like(
+                                        {"SSEAlgorithm": "aws:kms"}
+                                    )
+                                }
+                            )
+                        ]
+                    },
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True,
+                        "RestrictPublicBuckets": True,
+                    },
+                    "LoggingConfiguration": Match.any_value(),
+                }
+            ),
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        },
+    )
+    policies = json.dumps(template.find_resources("AWS::S3::BucketPolicy"))
+    assert '"aws:SecureTransport": "false"' in policies
+    for resource in template.find_resources("AWS::S3::Bucket").values():
+        assert resource["DeletionPolicy"] == "Retain"
+    statements = [
+        st
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    put = next(st for st in statements if st["Action"] == "s3:PutObject")
+    assert put["Resource"]["Fn::Join"][1][1] == "/data-capture/*"
+    kms_statement = next(st for st in statements if "kms:GenerateDataKey" in st["Action"])
+    assert sorted(kms_statement["Action"]) == ["kms:Encrypt", "kms:GenerateDataKey"]
+
+
+def test_capture_options(synth):
+    capture = DataCapture(
+        sampling_percentage=25,
+        capture_output=False,
+        csv_content_types=["text/csv"],
+        json_content_types=["application/json", "application/jsonlines"],
+        prefix="captures/churn",
+        expiration=Duration.days(90),
+    )
+    template = synth(lambda s: endpoint(s, capture))
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "DataCaptureConfig": Match.object_like(
+                {
+                    "InitialSamplingPercentage": 25,
+                    "CaptureOptions": [{"CaptureMode": "Input"}],
+                    "CaptureContentTypeHeader": {
+                        "CsvContentTypes": ["text/csv"],
+                        "JsonContentTypes": ["application/json", "application/jsonlines"],
+                    },
+                }
+            )
+        },
+    )
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with([Match.object_like({"ExpirationInDays": 90})])
+            }
+        },
+    )
+
+
+def test_users_bucket_and_key(synth):
+    def build(stack: Stack) -> None:
+        key = kms.Key(stack, "Key", enable_key_rotation=True)
+        bucket = s3.Bucket.from_bucket_name(stack, "Mine", "my-capture-bucket")
+        endpoint(stack, DataCapture(bucket=bucket, prefix="churn", kms_key=key))
+
+    template = synth(build)
+    template.resource_count_is("AWS::S3::Bucket", 0)
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "DataCaptureConfig": Match.object_like(
+                {
+                    "DestinationS3Uri": "s3://my-capture-bucket/churn",
+                    "KmsKeyId": {"Fn::GetAtt": [Match.any_value(), "Arn"]},
+                }
+            )
+        },
+    )
+
+
+def test_opt_out_of_retention(synth):
+    template = synth(lambda s: endpoint(s, DataCapture(removal_policy=RemovalPolicy.DESTROY)))
+    for resource in template.find_resources("AWS::S3::Bucket").values():
+        assert resource["DeletionPolicy"] == "Delete"
+
+
+def test_disabled_capture_keeps_configuration(synth):
+    template = synth(lambda s: endpoint(s, DataCapture(enabled=False)))
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig", {"DataCaptureConfig": Match.object_like({"EnableCapture": False})}
+    )
+
+
+def test_endpoint_exposes_capture_location(stack):
+    e = endpoint(stack, DataCapture())
+    assert e.data_capture_enabled is True
+    assert e.data_capture_bucket is not None
+    assert stack.resolve(e.data_capture_s3_uri)["Fn::Join"][1][-1] == "/data-capture"
+    assert endpoint(Stack(stack.node.root, "Other"), None).data_capture_enabled is False
+
+
+def test_invalid_capture_settings(stack):
+    bucket = s3.Bucket.from_bucket_name(stack, "Mine", "my-capture-bucket")
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        endpoint(
+            stack,
+            DataCapture(
+                sampling_percentage=150,
+                capture_input=False,
+                capture_output=False,
+                csv_content_types="text/csv",  # type: ignore[arg-type]
+                json_content_types=[f"application/x{i}" for i in range(11)],
+                prefix="/captures/",
+                bucket=bucket,
+                expiration=Duration.days(30),
+            ),
+        )
+    message = str(excinfo.value)
+    for line in [
+        "'data_capture.sampling_percentage' must be between 0 and 100 percent, got 150",
+        "'data_capture' must capture input, output or both",
+        "'data_capture.csv_content_types' must be a list of content types, got the string 'text/csv'",
+        "'data_capture.json_content_types' must hold at most 10 content types, got 11",
+        "'data_capture.prefix' must not start or end with '/', got '/captures/'",
+        "'data_capture.expiration' applies only to the created bucket",
+    ]:
+        assert line in message, f"missing {line!r} in:\n{message}"

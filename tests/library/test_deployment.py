@@ -1,0 +1,265 @@
+"""Deployment guardrails: blue/green all-at-once, canary, linear, rolling, and automatic rollback alarms."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk.assertions import Match
+
+from sagemaker_constructs import (
+    AutoRollback,
+    CapacitySize,
+    ContainerImage,
+    DeploymentGuardrails,
+    Endpoint,
+    Model,
+    ProductionVariant,
+    ServerlessVariant,
+)
+
+
+def endpoint(stack: Stack, deployment: DeploymentGuardrails, counts: tuple[int, ...] = (4,)) -> Endpoint:
+    model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+    return Endpoint(
+        stack,
+        "Endpoint",
+        variants=[ProductionVariant(f"v{i}", model=model, instance_count=c) for i, c in enumerate(counts)],
+        deployment=deployment,
+    )
+
+
+def test_canary_with_default_rollback_alarms(synth):
+    template = synth(
+        lambda s: endpoint(
+            s,
+            DeploymentGuardrails.canary(
+                size=CapacitySize.instances(1),
+                wait=Duration.minutes(10),
+                termination_wait=Duration.minutes(2),
+                max_execution_timeout=Duration.hours(1),
+            ),
+            counts=(4, 2),
+        )
+    )
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {
+            "DeploymentConfig": {
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {
+                        "Type": "CANARY",
+                        "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                        "WaitIntervalInSeconds": 600,
+                    },
+                    "TerminationWaitInSeconds": 120,
+                    "MaximumExecutionTimeoutInSeconds": 3600,
+                },
+                "AutoRollbackConfiguration": {
+                    "Alarms": [
+                        {"AlarmName": {"Ref": Match.string_like_regexp("RollbackErrorRate")}},
+                        {"AlarmName": {"Ref": Match.string_like_regexp("RollbackLatency")}},
+                    ]
+                },
+            }
+        },
+    )
+    # The error rate sums both production variants; latency takes the worst p99.
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Metrics": Match.array_with(
+                [Match.object_like({"Expression": "100 * (e0 + e1) / (i0 + i1)", "Id": "expr_1"})]
+            ),
+            "Threshold": 1,
+            "EvaluationPeriods": 2,
+            "DatapointsToAlarm": 2,
+            "TreatMissingData": "notBreaching",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Metrics": Match.array_with([Match.object_like({"Expression": "MAX([l0, l1])"})]),
+            "Threshold": 1000000,
+        },
+    )
+
+
+def test_rollback_alarms_watch_the_endpoint_by_its_synth_time_name(synth):
+    template = synth(lambda s: endpoint(s, DeploymentGuardrails.all_at_once()))
+    endpoint_resource = next(iter(template.find_resources("AWS::SageMaker::Endpoint").values()))
+    name = endpoint_resource["Properties"]["EndpointName"]
+    assert isinstance(name, str)
+    latency = next(
+        a
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if "MetricName" in a["Properties"]
+    )
+    assert {"Name": "EndpointName", "Value": name} in latency["Properties"]["Dimensions"]
+    # Alarms are created before the endpoint that names them: no dependency cycle.
+    assert "DependsOn" not in latency
+
+
+def test_linear(synth):
+    template = synth(
+        lambda s: endpoint(
+            s, DeploymentGuardrails.linear(step=CapacitySize.percent(20), wait=Duration.minutes(3))
+        )
+    )
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {
+            "DeploymentConfig": Match.object_like(
+                {
+                    "BlueGreenUpdatePolicy": {
+                        "TrafficRoutingConfiguration": {
+                            "Type": "LINEAR",
+                            "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 20},
+                            "WaitIntervalInSeconds": 180,
+                        }
+                    }
+                }
+            )
+        },
+    )
+
+
+def test_all_at_once_with_own_alarms(synth):
+    def build(stack: Stack) -> None:
+        alarm = cloudwatch.Alarm.from_alarm_name(stack, "Mine", "my-business-kpi")
+        endpoint(stack, DeploymentGuardrails.all_at_once(auto_rollback=AutoRollback.on_alarms([alarm])))
+
+    template = synth(build)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {
+            "DeploymentConfig": {
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 300}
+                },
+                "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "my-business-kpi"}]},
+            }
+        },
+    )
+
+
+def test_rollback_can_be_disabled(synth):
+    template = synth(
+        lambda s: endpoint(s, DeploymentGuardrails.all_at_once(auto_rollback=AutoRollback.none()))
+    )
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint", {"DeploymentConfig": {"AutoRollbackConfiguration": Match.absent(),
+                                                          "BlueGreenUpdatePolicy": Match.any_value()}}
+    )  # fmt: skip
+
+
+def test_rolling(synth):
+    template = synth(
+        lambda s: endpoint(
+            s,
+            DeploymentGuardrails.rolling(
+                batch_size=CapacitySize.percent(25),
+                wait=Duration.minutes(4),
+                rollback_batch_size=CapacitySize.percent(100),
+            ),
+        )
+    )
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {
+            "DeploymentConfig": {
+                "RollingUpdatePolicy": {
+                    "MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+                    "WaitIntervalInSeconds": 240,
+                    "RollbackMaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 100},
+                },
+                "AutoRollbackConfiguration": Match.any_value(),
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("deployment", "counts", "message"),
+    [
+        (
+            DeploymentGuardrails.canary(size=CapacitySize.percent(60)),
+            (4,),
+            "'deployment.size' must be between 1 and 50 percent, got 60",
+        ),
+        (
+            DeploymentGuardrails.canary(size=CapacitySize.instances(3)),
+            (4,),
+            "'deployment.size' must be 1-50% of each variant's instances: for 4 instance(s) that is between 1 and 2, "
+            "got 3 instance(s)",
+        ),
+        (
+            DeploymentGuardrails.canary(size=CapacitySize.instances(1)),
+            (1,),
+            "for 1 instance(s) that is impossible (use more instances), got 1 instance(s)",
+        ),
+        (
+            DeploymentGuardrails.linear(step=CapacitySize.percent(5)),
+            (4,),
+            "'deployment.step' must be between 10 and 50 percent, got 5",
+        ),
+        (
+            DeploymentGuardrails.rolling(batch_size=CapacitySize.percent(60)),
+            (4,),
+            "'deployment.batch_size' must be between 5 and 50 percent, got 60",
+        ),
+        (
+            DeploymentGuardrails.rolling(batch_size=CapacitySize.percent(20)),
+            (4, 2),
+            "'deployment' rolling updates need exactly one production variant, got 2",
+        ),
+        (
+            DeploymentGuardrails.canary(size=CapacitySize.percent(10), wait=Duration.hours(2)),
+            (4,),
+            "'deployment.wait' must be between 0 and 3600 seconds, got 7200",
+        ),
+        (
+            DeploymentGuardrails.all_at_once(max_execution_timeout=Duration.minutes(5)),
+            (4,),
+            "'deployment.max_execution_timeout' must be between 600 and 28800 seconds, got 300",
+        ),
+        (
+            DeploymentGuardrails.all_at_once(
+                wait=Duration.minutes(30),
+                termination_wait=Duration.minutes(30),
+                max_execution_timeout=Duration.hours(1),
+            ),
+            (4,),
+            "'deployment.max_execution_timeout' must exceed 'wait' + 'termination_wait' (3600 seconds), got 3600",
+        ),
+        (
+            DeploymentGuardrails.all_at_once(auto_rollback=AutoRollback.default(error_rate_percent=150)),
+            (4,),
+            "'deployment.auto_rollback.error_rate_percent' must be between 0 and 100 percent, got 150",
+        ),
+    ],
+)
+def test_invalid_guardrails(stack, deployment, counts, message):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        endpoint(stack, deployment, counts)
+    assert message in str(excinfo.value)
+
+
+def test_rolling_rejected_for_serverless(stack):
+    model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+    with pytest.raises(ValueError, match="rolling updates are not supported for serverless variants"):
+        Endpoint(
+            stack,
+            "E",
+            variants=[ServerlessVariant("s", model=model)],
+            deployment=DeploymentGuardrails.rolling(batch_size=CapacitySize.percent(20)),
+        )
+
+
+def test_too_many_rollback_alarms(stack):
+    alarms = [cloudwatch.Alarm.from_alarm_name(stack, f"A{i}", f"a{i}") for i in range(11)]
+    with pytest.raises(ValueError, match=r"'deployment.auto_rollback.alarms' must hold 1-10 alarms, got 11"):
+        endpoint(stack, DeploymentGuardrails.all_at_once(auto_rollback=AutoRollback.on_alarms(alarms)))

@@ -1,0 +1,391 @@
+"""Endpoint: variants, shadow and serverless variants, KMS, imports, grants, metrics and alarms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import Duration, Size, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Match
+
+from sagemaker_constructs import (
+    ContainerImage,
+    Endpoint,
+    InstanceType,
+    Model,
+    ModelData,
+    ProductionVariant,
+    RoutingStrategy,
+    ServerlessVariant,
+)
+
+SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
+
+
+def model(stack: Stack, name: str = "Model") -> Model:
+    return Model(
+        stack,
+        name,
+        image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL),
+    )
+
+
+def test_weighted_variants_with_all_options(synth):
+    def build(stack: Stack) -> None:
+        m = model(stack)
+        Endpoint(
+            stack,
+            "Endpoint",
+            variants=[
+                ProductionVariant(
+                    "champion",
+                    model=m,
+                    instance_type=InstanceType.ML_C5_XLARGE,
+                    instance_count=3,
+                    weight=90,
+                    volume_size=Size.gibibytes(30),
+                    model_data_download_timeout=Duration.minutes(10),
+                    container_startup_health_check_timeout=Duration.minutes(5),
+                    routing_strategy=RoutingStrategy.LEAST_OUTSTANDING_REQUESTS,
+                ),
+                ProductionVariant("challenger", model=model(stack, "V2"), weight=10),
+            ],
+        )
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "ProductionVariants": [
+                {
+                    "VariantName": "champion",
+                    "ModelName": {"Fn::GetAtt": [Match.any_value(), "ModelName"]},
+                    "InstanceType": "ml.c5.xlarge",
+                    "InitialInstanceCount": 3,
+                    "InitialVariantWeight": 90,
+                    "VolumeSizeInGB": 30,
+                    "ModelDataDownloadTimeoutInSeconds": 600,
+                    "ContainerStartupHealthCheckTimeoutInSeconds": 300,
+                    "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"},
+                },
+                Match.object_like({"VariantName": "challenger", "InitialVariantWeight": 10}),
+            ],
+            "EndpointConfigName": Match.absent(),
+            "DataCaptureConfig": Match.absent(),
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {
+            "EndpointConfigName": {"Fn::GetAtt": [Match.any_value(), "EndpointConfigName"]},
+            "EndpointName": Match.string_like_regexp(r"^Test-Endpoint-[A-F0-9]{8}$"),
+        },
+    )
+
+
+def test_shadow_variant(synth):
+    def build(stack: Stack) -> None:
+        Endpoint(
+            stack,
+            "Endpoint",
+            variants=[ProductionVariant("prod", model=model(stack))],
+            shadow_variant=ProductionVariant("shadow", model=model(stack, "Candidate"), instance_count=1),
+        )
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "ProductionVariants": [Match.object_like({"VariantName": "prod"})],
+            "ShadowProductionVariants": [Match.object_like({"VariantName": "shadow"})],
+        },
+    )
+
+
+def test_serverless_variant(synth):
+    def build(stack: Stack) -> None:
+        Endpoint(
+            stack,
+            "Endpoint",
+            variants=[
+                ServerlessVariant(
+                    "serverless", model=model(stack), memory_size=Size.gibibytes(4), max_concurrency=50,
+                    provisioned_concurrency=5,
+                )
+            ],
+        )  # fmt: skip
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "ProductionVariants": [
+                {
+                    "VariantName": "serverless",
+                    "ModelName": Match.any_value(),
+                    "InitialVariantWeight": 1,
+                    "ServerlessConfig": {
+                        "MemorySizeInMB": 4096,
+                        "MaxConcurrency": 50,
+                        "ProvisionedConcurrency": 5,
+                    },
+                }
+            ]
+        },
+    )
+
+
+def test_kms_key_for_instance_storage(synth):
+    def build(stack: Stack) -> None:
+        key = kms.Key(stack, "Key", enable_key_rotation=True)
+        Endpoint(stack, "Endpoint", variants=[ProductionVariant("v", model=model(stack))], kms_key=key)
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig", {"KmsKeyId": {"Fn::GetAtt": [Match.any_value(), "Arn"]}}
+    )
+
+
+@pytest.mark.parametrize(
+    "instance_type", ["ml.m5d.large", "ml.g4dn.xlarge", "ml.g5.xlarge", "ml.p4d.24xlarge"]
+)
+def test_kms_key_rejected_for_local_storage_instances(stack, instance_type):
+    key = kms.Key(stack, "Key")
+    with pytest.raises(ValueError, match=rf"'kms_key' cannot be used with instance types that have local NVMe storage.*{instance_type}"):  # fmt: skip
+        Endpoint(
+            stack,
+            "E",
+            variants=[ProductionVariant("v", model=model(stack), instance_type=instance_type)],
+            kms_key=key,
+        )
+
+
+def test_validation_collects_every_variant_problem(stack):
+    m = model(stack)
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        Endpoint(
+            stack,
+            "E",
+            variants=[
+                ProductionVariant("bad_name", model=m, instance_count=0, weight=-1, volume_size=Size.gibibytes(600)),
+                ProductionVariant("ok", model=m, instance_type="m5.large",
+                                  model_data_download_timeout=Duration.seconds(30)),
+                ServerlessVariant("ok", model=m, memory_size=Size.mebibytes(1500), max_concurrency=300,
+                                  provisioned_concurrency=250),
+            ],
+        )  # fmt: skip
+    message = str(excinfo.value)
+    expected = [
+        "Invalid props for Endpoint 'Test/E'",
+        "'variants[0].name' must be 1-63 characters of letters, digits and hyphens",
+        "'variants[0].instance_count' must be at least 1, got 0",
+        "'variants[0].weight' must be at least 0, got -1",
+        "'variants[0].volume_size' must be between 1 and 512 GiB, got 600",
+        "'variants[1].instance_type' must look like 'ml.<family>.<size>' (e.g. 'ml.m5.large'), got 'm5.large'",
+        "'variants[1].model_data_download_timeout' must be between 60 and 3600 seconds, got 30",
+        "'variants[2].memory_size' must be 1, 2, 3, 4, 5 or 6 GiB (1024-6144 MiB in 1024 MiB steps), got 1500 MiB",
+        "'variants[2].max_concurrency' must be between 1 and 200, got 300",
+        "'variants[2].provisioned_concurrency' must be between 1 and 200, got 250",
+        "variant names must be unique across production and shadow variants, got duplicates ['ok']",
+    ]
+    for line in expected:
+        assert line in message, f"missing {line!r} in:\n{message}"
+
+
+def test_variant_count_limits(stack):
+    m = model(stack)
+    with pytest.raises(ValueError, match="'variants' must hold 1-10 production variants, got 11"):
+        Endpoint(stack, "E", variants=[ProductionVariant(f"v{i}", model=m) for i in range(11)])
+    with pytest.raises(ValueError, match="'variants' must hold 1-10 production variants, got 0"):
+        Endpoint(stack, "E2", variants=[])
+
+
+def test_single_variant_not_in_a_list(stack):
+    with pytest.raises(ValueError, match=r"'variants' must be a list of variants, got a single variant"):
+        Endpoint(stack, "E", variants=ProductionVariant("v", model=model(stack)))  # type: ignore[arg-type]
+
+
+def test_shadow_needs_exactly_one_production_variant(stack):
+    m = model(stack)
+    with pytest.raises(ValueError, match="'shadow_variant' needs exactly one production variant, got 2"):
+        Endpoint(
+            stack,
+            "E",
+            variants=[ProductionVariant("a", model=m), ProductionVariant("b", model=m)],
+            shadow_variant=ProductionVariant("s", model=m),
+        )
+
+
+def test_weights_must_not_all_be_zero(stack):
+    m = model(stack)
+    with pytest.raises(ValueError, match=r"weights must add up to more than 0, got \[0, 0\]"):
+        Endpoint(
+            stack,
+            "E",
+            variants=[ProductionVariant("a", model=m, weight=0), ProductionVariant("b", model=m, weight=0)],
+        )
+
+
+def test_provisioned_concurrency_at_most_max(stack):
+    with pytest.raises(ValueError, match=r"'variants\[0\].provisioned_concurrency' must be at most 'max_concurrency' \(10\), got 20"):  # fmt: skip
+        Endpoint(
+            stack,
+            "E",
+            variants=[
+                ServerlessVariant("s", model=model(stack), max_concurrency=10, provisioned_concurrency=20)
+            ],
+        )
+
+
+def test_endpoint_name_is_checked(stack):
+    with pytest.raises(ValueError, match=r"'endpoint_name' must be 1-63 characters.*got 'my_endpoint'"):
+        Endpoint(
+            stack, "E", variants=[ProductionVariant("v", model=model(stack))], endpoint_name="my_endpoint"
+        )
+
+
+def test_grant_invoke_is_scoped_to_the_endpoint(synth):
+    def build(stack: Stack) -> None:
+        endpoint = Endpoint(stack, "Endpoint", variants=[ProductionVariant("v", model=model(stack))])
+        role = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+        endpoint.grant_invoke(role)
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": [
+                            "sagemaker:InvokeEndpoint",
+                            "sagemaker:InvokeEndpointAsync",
+                            "sagemaker:InvokeEndpointWithResponseStream",
+                        ],
+                        "Effect": "Allow",
+                        "Resource": {"Fn::GetAtt": [Match.string_like_regexp("^Endpoint"), "EndpointArn"]},
+                    }
+                ]
+            },
+            "Roles": [{"Ref": Match.string_like_regexp("^Caller")}],
+        },
+    )
+
+
+def test_imported_endpoint_metrics_and_grants(synth):
+    def build(stack: Stack) -> None:
+        endpoint = Endpoint.from_endpoint_attributes(
+            stack, "Imported", endpoint_name="Churn-Prod", data_capture_enabled=True
+        )
+        assert endpoint.data_capture_enabled is True
+        role = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+        endpoint.grant_invoke(role)
+        endpoint.metric_invocations("AllTraffic").create_alarm(
+            stack, "Alarm", threshold=1, evaluation_periods=1
+        )
+
+    template = synth(build)
+    policy = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert ":endpoint/churn-prod" in policy  # ARNs use the lower-cased name
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SageMaker",
+            "MetricName": "Invocations",
+            "Dimensions": Match.array_with([{"Name": "EndpointName", "Value": "Churn-Prod"},
+                                            {"Name": "VariantName", "Value": "AllTraffic"}]),
+            "Statistic": "Sum",
+            "Period": 60,
+        },
+    )  # fmt: skip
+
+
+def test_imported_endpoint_name_is_checked(stack):
+    with pytest.raises(ValueError, match="'endpoint_name' must be 1-63 characters"):
+        Endpoint.from_endpoint_name(stack, "Imported", "-bad-")
+
+
+@pytest.mark.parametrize(
+    ("method", "namespace", "metric_name", "statistic"),
+    [
+        ("metric_invocations", "AWS/SageMaker", "Invocations", "Sum"),
+        ("metric_invocations_per_instance", "AWS/SageMaker", "InvocationsPerInstance", "Sum"),
+        ("metric_invocation_4xx_errors", "AWS/SageMaker", "Invocation4XXErrors", "Sum"),
+        ("metric_invocation_5xx_errors", "AWS/SageMaker", "Invocation5XXErrors", "Sum"),
+        ("metric_invocation_model_errors", "AWS/SageMaker", "InvocationModelErrors", "Sum"),
+        ("metric_model_latency", "AWS/SageMaker", "ModelLatency", "Average"),
+        ("metric_overhead_latency", "AWS/SageMaker", "OverheadLatency", "Average"),
+        ("metric_model_setup_time", "AWS/SageMaker", "ModelSetupTime", "Average"),
+        ("metric_cpu_utilization", "/aws/sagemaker/Endpoints", "CPUUtilization", "Average"),
+        ("metric_memory_utilization", "/aws/sagemaker/Endpoints", "MemoryUtilization", "Average"),
+        ("metric_disk_utilization", "/aws/sagemaker/Endpoints", "DiskUtilization", "Average"),
+        ("metric_gpu_utilization", "/aws/sagemaker/Endpoints", "GPUUtilization", "Average"),
+        ("metric_gpu_memory_utilization", "/aws/sagemaker/Endpoints", "GPUMemoryUtilization", "Average"),
+    ],
+)
+def test_metrics(stack, method, namespace, metric_name, statistic):
+    endpoint = Endpoint(
+        stack, "E", variants=[ProductionVariant("v", model=model(stack))], endpoint_name="churn"
+    )
+    metric = getattr(endpoint, method)("v")
+    assert metric.namespace == namespace
+    assert metric.metric_name == metric_name
+    assert metric.statistic == statistic
+    assert metric.dimensions == {"EndpointName": "churn", "VariantName": "v"}
+    assert metric.period.to_seconds() == 60
+
+
+def test_operational_alarms_per_variant(synth):
+    def build(stack: Stack) -> None:
+        m = model(stack)
+        endpoint = Endpoint(
+            stack,
+            "Endpoint",
+            variants=[ProductionVariant("a", model=m), ServerlessVariant("b", model=m)],
+            endpoint_name="churn",
+        )
+        alarms = endpoint.add_operational_alarms(
+            disk_utilization_percent=70, p99_model_latency=Duration.millis(250)
+        )
+        assert len(alarms) == 5  # disk only for the instance variant
+
+    template = synth(build)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 5)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "DiskUtilization",
+            "Namespace": "/aws/sagemaker/Endpoints",
+            "Threshold": 70,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "ModelLatency", "ExtendedStatistic": "p99", "Threshold": 250000},
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Metrics": Match.array_with([Match.object_like({"Expression": "100 * errors / invocations"})]),
+            "Threshold": 1,
+        },
+    )
+
+
+def test_operational_alarms_only_once(stack):
+    endpoint = Endpoint(stack, "E", variants=[ProductionVariant("v", model=model(stack))])
+    endpoint.add_operational_alarms()
+    with pytest.raises(ValueError, match="'add_operational_alarms' was already called"):
+        endpoint.add_operational_alarms()
+
+
+def test_variant_lookup(stack):
+    endpoint = Endpoint(stack, "E", variants=[ProductionVariant("v", model=model(stack))])
+    assert endpoint.variant("v").name == "v"
+    with pytest.raises(ValueError, match=r"'name' must be one of the endpoint's variants \['v'\], got 'x'"):
+        endpoint.variant("x")

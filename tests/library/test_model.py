@@ -1,0 +1,292 @@
+"""Model: containers, images, model data, pipelines, multi-model, packages, VPC and the execution role."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match
+
+from sagemaker_constructs import ContainerDefinition, ContainerImage, InferenceExecutionMode, Model, ModelData
+
+XGBOOST = ContainerImage.for_algorithm("xgboost", "3.0-5")
+SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
+
+
+def test_single_container_from_asset_grants_only_that_object(synth):
+    template = synth(
+        lambda s: Model(s, "Model", image=XGBOOST, model_data=ModelData.from_asset(SAMPLE_MODEL))
+    )
+    template.resource_count_is("AWS::SageMaker::Model", 1)
+    template.has_resource_properties(
+        "AWS::SageMaker::Model",
+        {
+            "PrimaryContainer": {
+                "Image": Match.any_value(),
+                "ModelDataUrl": Match.any_value(),
+            },
+            "ModelName": Match.absent(),
+            "Containers": Match.absent(),
+        },
+    )
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert '"s3:GetObject"' in policies
+    # Not the whole asset bucket, and no list/write.
+    assert "s3:List" not in policies
+    assert "s3:GetBucket" not in policies
+    # The statement names the asset object itself (``<hash>.gz``), not ``assets-bucket/*``.
+    assert re.search(r'/[0-9a-f]{64}\.gz"', policies), policies
+    assert 'assets-${AWS::AccountId}-${AWS::Region}"}, "/*"' not in policies
+
+
+def test_execution_role_is_least_privilege(synth):
+    template = synth(
+        lambda s: Model(s, "Model", image=XGBOOST, model_data=ModelData.from_asset(SAMPLE_MODEL))
+    )
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [Match.object_like({"Principal": {"Service": "sagemaker.amazonaws.com"}})]
+            },
+            "ManagedPolicyArns": Match.absent(),
+        },
+    )
+    statements = [
+        st
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {
+        a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+    assert not any(a.endswith(":*") or a == "*" for a in actions), actions
+    metrics = next(st for st in statements if st["Action"] == "cloudwatch:PutMetricData")
+    assert metrics["Condition"] == {
+        "StringLike": {"cloudwatch:namespace": ["AWS/SageMaker", "/aws/sagemaker/*"]}
+    }
+
+
+def test_model_waits_for_its_role_policy(synth):
+    template = synth(
+        lambda s: Model(s, "Model", image=XGBOOST, model_data=ModelData.from_asset(SAMPLE_MODEL))
+    )
+    model = next(iter(template.find_resources("AWS::SageMaker::Model").values()))
+    policy_ids = list(template.find_resources("AWS::IAM::Policy"))
+    assert model["DependsOn"] == policy_ids
+
+
+def test_ecr_image_grants_pull(synth):
+    def build(stack: Stack) -> None:
+        repo = ecr.Repository.from_repository_name(stack, "Repo", "my-model")
+        Model(stack, "Model", image=ContainerImage.from_ecr_repository(repo, "v3"))
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::Model",
+        {
+            "PrimaryContainer": {
+                "Image": {"Fn::Join": ["", Match.array_with([Match.string_like_regexp("my-model:v3")])]}
+            }
+        },
+    )
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "ecr:BatchGetImage" in policies
+    assert "ecr:GetAuthorizationToken" in policies
+
+
+def test_serial_inference_pipeline(synth):
+    def build(stack: Stack) -> None:
+        Model(
+            stack,
+            "Pipeline",
+            containers=[
+                ContainerDefinition(
+                    image=ContainerImage.for_algorithm("sklearn", "1.2-1"),
+                    environment={"SAGEMAKER_PROGRAM": "preprocess.py"},
+                ),
+                ContainerDefinition(image=XGBOOST, model_data=ModelData.from_asset(SAMPLE_MODEL)),
+            ],
+        )
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::Model",
+        {
+            "Containers": [
+                Match.object_like({"Environment": {"SAGEMAKER_PROGRAM": "preprocess.py"}}),
+                Match.object_like({"ModelDataUrl": Match.any_value()}),
+            ],
+            "InferenceExecutionConfig": {"Mode": "Serial"},
+            "PrimaryContainer": Match.absent(),
+        },
+    )
+
+
+def test_direct_mode_needs_hostnames(stack):
+    with pytest.raises(
+        ValueError, match=r"every container needs a 'hostname' with InferenceExecutionMode.DIRECT"
+    ):
+        Model(
+            stack,
+            "M",
+            containers=[ContainerDefinition(image=XGBOOST), ContainerDefinition(image=XGBOOST)],
+            inference_execution_mode=InferenceExecutionMode.DIRECT,
+        )
+
+
+def test_multi_model_from_prefix(synth):
+    def build(stack: Stack) -> None:
+        bucket = s3.Bucket.from_bucket_name(stack, "Models", "my-models")
+        Model(
+            stack,
+            "Mme",
+            containers=[
+                ContainerDefinition(
+                    image=XGBOOST,
+                    model_data=ModelData.from_bucket(bucket, "models/"),
+                    multi_model=True,
+                    model_cache=True,
+                )
+            ],
+        )
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::Model",
+        {
+            "PrimaryContainer": {
+                "Mode": "MultiModel",
+                "MultiModelConfig": {"ModelCacheSetting": "Enabled"},
+                "ModelDataUrl": "s3://my-models/models/",
+                "Image": Match.any_value(),
+            }
+        },
+    )
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "my-models/models/*" in policies
+
+
+def test_multi_model_needs_a_prefix(stack):
+    bucket = s3.Bucket.from_bucket_name(stack, "Models", "my-models")
+    with pytest.raises(ValueError, match=r"multi-model container must be an S3 prefix ending in '/'"):
+        Model(
+            stack,
+            "Mme",
+            containers=[
+                ContainerDefinition(
+                    image=XGBOOST, model_data=ModelData.from_bucket(bucket, "m.tar.gz"), multi_model=True
+                )
+            ],
+        )
+
+
+def test_model_package(synth):
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3"
+    template = synth(lambda s: Model(s, "Pkg", containers=[ContainerDefinition(model_package_arn=arn)]))
+    template.has_resource_properties(
+        "AWS::SageMaker::Model", {"PrimaryContainer": {"ModelPackageName": arn, "Image": Match.absent()}}
+    )
+
+
+def test_model_package_arn_is_checked(stack):
+    with pytest.raises(ValueError, match=r"'containers\[0\].model_package_arn' must be a model package ARN"):
+        Model(stack, "Pkg", containers=[ContainerDefinition(model_package_arn="arn:aws:s3:::not-a-package")])
+
+
+def test_vpc_and_network_isolation(synth):
+    def build(stack: Stack) -> None:
+        vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
+            ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ])  # fmt: skip
+        vpc.add_flow_log("FlowLog")
+        Model(
+            stack,
+            "Model",
+            image=XGBOOST,
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            network_isolation=True,
+        )
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::Model",
+        {
+            "EnableNetworkIsolation": True,
+            "VpcConfig": {"SecurityGroupIds": [Match.any_value()], "Subnets": Match.any_value()},
+        },
+    )
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "ec2:CreateNetworkInterface" in policies
+
+
+def test_no_vpc_permissions_without_vpc(synth):
+    template = synth(lambda s: Model(s, "Model", image=XGBOOST))
+    assert "ec2:" not in json.dumps(template.find_resources("AWS::IAM::Policy"))
+
+
+def test_given_role_is_used_and_not_created(synth):
+    from aws_cdk import aws_iam as iam
+
+    def build(stack: Stack) -> None:
+        role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::123456789012:role/ml", mutable=False)
+        Model(stack, "Model", image=XGBOOST, role=role)
+
+    template = synth(build)
+    template.resource_count_is("AWS::IAM::Role", 0)
+    template.has_resource_properties(
+        "AWS::SageMaker::Model", {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/ml"}
+    )
+
+
+def test_errors_are_collected_with_prop_names(stack):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        Model(
+            stack,
+            "Bad",
+            image=XGBOOST,
+            environment={"1BAD": "x", "GOOD": "y" * 2000},
+            model_name="bad_name",
+        )
+    message = str(excinfo.value)
+    assert "Invalid props for Model 'Test/Bad'" in message
+    assert "'containers[0].environment' key must match" in message
+    assert "'1BAD'" in message
+    assert "must be at most 1024 characters, got 2000" in message
+    assert "'model_name' must be 1-63 characters" in message
+    assert "got 'bad_name'" in message
+
+
+def test_image_or_containers_required(stack):
+    with pytest.raises(ValueError, match="one of 'image' or 'containers' is required, got neither"):
+        Model(stack, "Empty")
+
+
+def test_too_many_containers(stack):
+    with pytest.raises(ValueError, match="'containers' must hold 1-15 containers, got 16"):
+        Model(
+            stack, "Big", containers=[ContainerDefinition(image=XGBOOST, hostname=f"c{i}") for i in range(16)]
+        )
+
+
+def test_model_data_asset_must_be_tar_gz():
+    with pytest.raises(ValueError, match=r"'path' must name a .tar.gz file .* got 'model.pkl'"):
+        ModelData.from_asset("model.pkl")
+
+
+def test_model_data_asset_must_exist():
+    with pytest.raises(ValueError, match=r"'path' must be an existing file, got 'missing/model.tar.gz'"):
+        ModelData.from_asset("missing/model.tar.gz")
+
+
+def test_imported_model_by_name(stack):
+    model = Model.from_model_name(stack, "Imported", "churn-v2")
+    assert model.model_name == "churn-v2"
+    assert model.role is None
+    assert model.is_multi_model is None

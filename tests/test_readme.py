@@ -1,0 +1,138 @@
+"""The README's examples run: every ```python block is executed as the body of a stack, synthesized and linted.
+
+A ```text block that directly follows a ```python block (only blank lines and one short line of prose such as
+"prints:" in between) is that block's expected output: what the example prints must match it exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Template
+from cfnlint.api import lint
+
+from infra.app import cdk_context
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+README = REPO_ROOT / "README.md"
+LINT_REGIONS = ["us-east-1"]
+
+_FENCE = re.compile(r"^```(\S*)\s*$")
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$")
+# Between an example and its expected output: blank lines and at most one short lead-in line ("prints:").
+_OUTPUT_LEAD_IN = re.compile(r"^[A-Za-z ,]{0,40}:$")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """One ```python block of the README."""
+
+    heading: str
+    line: int
+    code: str
+    expected_output: str | None
+
+    @property
+    def id(self) -> str:
+        slug = re.sub(r"[^a-z0-9]+", "-", self.heading.lower()).strip("-")
+        return f"{slug}-{self.line}"
+
+
+@dataclass(frozen=True)
+class _Block:
+    language: str
+    start: int
+    end: int
+    heading: str
+    text: str
+
+
+def _blocks(markdown: str) -> list[_Block]:
+    lines = markdown.splitlines()
+    blocks: list[_Block] = []
+    heading = "top"
+    index = 0
+    while index < len(lines):
+        fence = _FENCE.match(lines[index])
+        if fence is None:
+            match = _HEADING.match(lines[index])
+            if match:
+                heading = match.group(1)
+            index += 1
+            continue
+        start = index
+        index += 1
+        while index < len(lines) and lines[index].strip() != "```":
+            index += 1
+        if index == len(lines):
+            raise AssertionError(f"README.md:{start + 1}: unclosed code fence")
+        body = "\n".join(lines[start + 1 : index]) + "\n"
+        blocks.append(_Block(fence.group(1), start + 1, index + 1, heading, body))
+        index += 1
+    return blocks
+
+
+def _is_output_gap(lines: list[str]) -> bool:
+    prose = [line for line in lines if line.strip()]
+    return len(prose) <= 1 and all(_OUTPUT_LEAD_IN.match(line.strip()) for line in prose)
+
+
+def readme_snippets() -> list[Snippet]:
+    """Every ```python block, with the nearest heading above it and its expected output, if any."""
+    markdown = README.read_text(encoding="utf-8")
+    lines = markdown.splitlines()
+    blocks = _blocks(markdown)
+    snippets = []
+    for position, block in enumerate(blocks):
+        if block.language != "python":
+            continue
+        expected = None
+        following = blocks[position + 1] if position + 1 < len(blocks) else None
+        if (
+            following is not None
+            and following.language == "text"
+            and _is_output_gap(lines[block.end : following.start - 1])
+        ):
+            expected = following.text
+        snippets.append(Snippet(block.heading, block.start, block.text, expected))
+    return snippets
+
+
+SNIPPETS = readme_snippets()
+
+
+def test_readme_has_python_examples() -> None:
+    assert len(SNIPPETS) >= 15, f"expected the README's examples, found {len(SNIPPETS)}"
+
+
+def test_readme_quick_start_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "make synth" in text
+    assert "make test" in text
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.id for s in SNIPPETS])
+def test_readme_snippet_synthesizes_and_lints(
+    snippet: Snippet, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Examples use paths relative to the repository root (model_artifacts/churn/model.tar.gz).
+    monkeypatch.chdir(REPO_ROOT)
+    app = App(context=cdk_context())
+    stack = Stack(app, "Readme")
+
+    code = compile(snippet.code, f"README.md:{snippet.line}", "exec")
+    exec(code, {"stack": stack, "__name__": "readme"})
+    printed = capsys.readouterr().out
+
+    template = Template.from_stack(stack).to_json()
+    assert template.get("Resources"), "the example defines no resources"
+    matches = lint(json.dumps(template), regions=LINT_REGIONS)
+    assert matches == [], "cfn-lint findings:\n" + "\n".join(str(m) for m in matches)
+
+    if snippet.expected_output is not None:
+        assert printed == snippet.expected_output
