@@ -33,14 +33,16 @@ class Snippet:
     """One ```python block of the README."""
 
     heading: str
+    index: int
     line: int
     code: str
     expected_output: str | None
 
     @property
     def id(self) -> str:
+        """The nearest heading above the block, and the block's number under that heading."""
         slug = re.sub(r"[^a-z0-9]+", "-", self.heading.lower()).strip("-")
-        return f"{slug}-{self.line}"
+        return f"{slug}-{self.index}"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def readme_snippets() -> list[Snippet]:
     markdown = README.read_text(encoding="utf-8")
     lines = markdown.splitlines()
     blocks = _blocks(markdown)
-    snippets = []
+    snippets: list[Snippet] = []
     for position, block in enumerate(blocks):
         if block.language != "python":
             continue
@@ -99,7 +101,8 @@ def readme_snippets() -> list[Snippet]:
             and _is_output_gap(lines[block.end : following.start - 1])
         ):
             expected = following.text
-        snippets.append(Snippet(block.heading, block.start, block.text, expected))
+        index = 1 + sum(1 for s in snippets if s.heading == block.heading)
+        snippets.append(Snippet(block.heading, index, block.start, block.text, expected))
     return snippets
 
 

@@ -565,6 +565,7 @@ class Endpoint(EndpointBase):
                     f"'kms_key' cannot be used with instance types that have local NVMe storage (SageMaker "
                     f"encrypts it with a hardware key), got {local}"
                 )
+        _validate_feature_exclusions(errors, variants, shadow, data_capture)
         if data_capture is not None:
             data_capture.validate(errors)
         if deployment is not None:
@@ -792,6 +793,43 @@ class Endpoint(EndpointBase):
             sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
         ]
         return scaling
+
+
+def _validate_feature_exclusions(
+    errors: ValidationErrors,
+    variants: Sequence[Variant],
+    shadow: Variant | None,
+    data_capture: DataCapture | None,
+) -> None:
+    """SageMaker features that do not combine (Serverless Inference and shadow testing exclusions)."""
+    all_variants = [*variants, *([shadow] if shadow else [])]
+    serverless = [v.name for v in all_variants if isinstance(v, ServerlessVariant)]
+    if serverless:
+        if len(all_variants) > 1:
+            errors.add(
+                f"serverless variants {serverless} must be the endpoint's only variant (Serverless Inference "
+                f"supports neither multiple production variants nor shadow tests), got {len(all_variants)} variants"
+            )
+        if data_capture is not None:
+            errors.add(
+                f"'data_capture' is not supported by Serverless Inference, got serverless variants {serverless}"
+            )
+    for v in all_variants:
+        model = v.model
+        pipeline = (getattr(model, "container_count", None) or 1) > 1
+        if isinstance(v, ServerlessVariant):
+            for feature, used in (
+                ("a multi-model container", model.is_multi_model),
+                ("an inference pipeline (several containers)", pipeline),
+                ("a VPC", getattr(model, "in_vpc", False)),
+                ("network isolation", getattr(model, "network_isolation", False)),
+            ):
+                if used:
+                    errors.add(f"serverless variant {v.name!r} cannot serve a model with {feature}")
+        if shadow is not None and (model.is_multi_model or pipeline):
+            errors.add(
+                f"shadow tests do not support multi-model or multi-container endpoints, got variant {v.name!r}"
+            )
 
 
 def _capacity(size: CapacitySize) -> sagemaker.CfnEndpoint.CapacitySizeProperty:

@@ -146,6 +146,12 @@ class Model(Construct):
 
         self._role: iam.IRole = role or self._create_role()
         self._is_multi_model = any(c.multi_model for c in resolved)
+        self.container_count = len(resolved)
+        """The number of containers (2 or more for an inference pipeline)."""
+        self.in_vpc = vpc is not None
+        """Whether the containers run in a VPC."""
+        self.network_isolation = network_isolation
+        """Whether the containers run without network access."""
 
         vpc_config = None
         self.connections: ec2.Connections | None = None

@@ -11,7 +11,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match
 
 from sagemaker_constructs import (
+    ContainerDefinition,
     ContainerImage,
+    DataCapture,
     Endpoint,
     InstanceType,
     Model,
@@ -344,16 +346,17 @@ def test_operational_alarms_per_variant(synth):
         endpoint = Endpoint(
             stack,
             "Endpoint",
-            variants=[ProductionVariant("a", model=m), ServerlessVariant("b", model=m)],
+            variants=[ProductionVariant("a", model=m)],
+            shadow_variant=ProductionVariant("b", model=m),
             endpoint_name="churn",
         )
-        alarms = endpoint.add_operational_alarms(
-            disk_utilization_percent=70, p99_model_latency=Duration.millis(250)
-        )
-        assert len(alarms) == 5  # disk only for the instance variant
+        alarms = endpoint.add_operational_alarms(disk_utilization_percent=70, p99_model_latency=Duration.millis(250))
+        assert len(alarms) == 6
+        serverless = Endpoint(stack, "Serverless", variants=[ServerlessVariant("s", model=m)])
+        assert len(serverless.add_operational_alarms()) == 2  # no disk metric for serverless
 
     template = synth(build)
-    template.resource_count_is("AWS::CloudWatch::Alarm", 5)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 8)
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
@@ -389,3 +392,47 @@ def test_variant_lookup(stack):
     assert endpoint.variant("v").name == "v"
     with pytest.raises(ValueError, match=r"'name' must be one of the endpoint's variants \['v'\], got 'x'"):
         endpoint.variant("x")
+
+
+def test_serverless_exclusions(stack):
+    m = model(stack)
+    pipeline = Model(
+        stack,
+        "Pipeline",
+        containers=[
+            ContainerDefinition(image=ContainerImage.for_algorithm("sklearn", "1.2-1")),
+            ContainerDefinition(image=ContainerImage.for_algorithm("xgboost", "3.0-5")),
+        ],
+    )
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        Endpoint(
+            stack,
+            "E",
+            variants=[ServerlessVariant("s", model=pipeline), ProductionVariant("p", model=m)],
+            data_capture=DataCapture(),
+        )
+    message = str(excinfo.value)
+    assert "serverless variants ['s'] must be the endpoint's only variant" in message
+    assert "'data_capture' is not supported by Serverless Inference" in message
+    assert (
+        "serverless variant 's' cannot serve a model with an inference pipeline (several containers)"
+        in message
+    )
+
+
+def test_shadow_exclusions(stack):
+    pipeline = Model(
+        stack,
+        "Pipeline",
+        containers=[
+            ContainerDefinition(image=ContainerImage.for_algorithm("sklearn", "1.2-1")),
+            ContainerDefinition(image=ContainerImage.for_algorithm("xgboost", "3.0-5")),
+        ],
+    )
+    with pytest.raises(ValueError, match=r"shadow tests do not support multi-model or multi-container endpoints, got variant 'p'"):  # fmt: skip
+        Endpoint(
+            stack,
+            "E",
+            variants=[ProductionVariant("p", model=pipeline)],
+            shadow_variant=ProductionVariant("s", model=model(stack)),
+        )
