@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._validation import ValidationErrors
@@ -44,6 +45,20 @@ class ScalableVariant(Construct):
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             min_capacity=min_capacity,
             max_capacity=max_capacity,
+            # Without a role, CDK creates an empty one; SageMaker variants scale with this service-linked role,
+            # which Application Auto Scaling creates on first use.
+            role=iam.Role.from_role_arn(
+                self,
+                "ServiceLinkedRole",
+                Stack.of(self).format_arn(
+                    service="iam",
+                    region="",
+                    resource="role",
+                    resource_name="aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+                ),
+                mutable=False,
+            ),
         )
         self._policy_ids: set[str] = set()
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from aws_cdk import Annotations, Duration, Names, Stack
+import jsii
+from aws_cdk import Annotations, Duration, IStableAnyProducer, Lazy, Names, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct, Node
+from constructs import Construct, IValidation, Node
 
 from . import _nag
 from ._secure_bucket import SecureBucket
@@ -336,6 +337,9 @@ class Endpoint(EndpointBase):
         self._handles: dict[str, EndpointVariant] = {}
         self.alarms: list[cloudwatch.Alarm] = []
         """Alarms created by this endpoint (rollback and operational)."""
+        self._rollback_alarms: list[cloudwatch.IAlarm] = []
+        self._deployment = deployment
+        self.node.add_validation(_RollbackAlarmLimit(self._rollback_alarms))
 
         self.data_capture_bucket: s3.IBucket | None = None
         """The bucket receiving captured data, when data capture is on."""
@@ -439,6 +443,27 @@ class Endpoint(EndpointBase):
                 raise ValueError(f"'name' must be one of the endpoint's variants {known}, got {name!r}")
             self._handles[name] = EndpointVariant(self, match)
         return self._handles[name]
+
+    def add_rollback_alarm(self, alarm: cloudwatch.IAlarm) -> None:
+        """Roll deployments back when ``alarm`` fires, besides the alarms given in ``deployment``.
+
+        Build it from this endpoint's metrics (``endpoint.metric_*``): they name the endpoint by its synth-time
+        name, so the alarm can exist before the endpoint. At most 10 rollback alarms in all.
+        """
+        if self._deployment is None:
+            raise ValueError(
+                "'add_rollback_alarm' needs deployment guardrails: pass 'deployment' (e.g. "
+                "DeploymentGuardrails.canary(...)) to the Endpoint, got deployment=None"
+            )
+        if any(existing is alarm for existing in self._rollback_alarms):
+            raise ValueError(f"alarm {alarm.node.path!r} is already a rollback alarm of this endpoint")
+        self._rollback_alarms.append(alarm)
+
+    def _render_rollback_alarms(self) -> dict[str, object] | None:
+        if not self._rollback_alarms:
+            return None
+        # Lazy values are rendered through the L1 mapper: use its camelCase property names.
+        return {"alarms": [{"alarmName": a.alarm_name} for a in self._rollback_alarms]}
 
     def add_operational_alarms(
         self,
@@ -611,7 +636,7 @@ class Endpoint(EndpointBase):
     def _data_capture_config(
         self, capture: DataCapture
     ) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
-        kms_key = capture.kms_key
+        kms_key = capture.kms_key or (capture.bucket.encryption_key if capture.bucket else None)
         if capture.bucket is None:
             created = SecureBucket(
                 self,
@@ -672,18 +697,13 @@ class Endpoint(EndpointBase):
         self, deployment: DeploymentGuardrails
     ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
         rollback = deployment.auto_rollback
-        alarms: list[cloudwatch.IAlarm] = list(rollback.alarms)
+        self._rollback_alarms.extend(rollback.alarms)
         if rollback.creates_default_alarms:
-            alarms.extend(
+            self._rollback_alarms.extend(
                 self._create_rollback_alarms(rollback.error_rate_percent, rollback.p99_model_latency)
             )
-        auto_rollback = (
-            sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
-                alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in alarms]
-            )
-            if alarms
-            else None
-        )
+        # Rendered at synth so that add_rollback_alarm() can append alarms built on this endpoint's metrics.
+        auto_rollback = Lazy.any(_Producer(self._render_rollback_alarms))
         timeout = deployment.max_execution_timeout
         timeout_seconds = int(timeout.to_seconds()) if timeout else None
         wait_seconds = int(deployment.wait.to_seconds()) if deployment.wait else None
@@ -793,6 +813,26 @@ class Endpoint(EndpointBase):
             sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
         ]
         return scaling
+
+
+@jsii.implements(IStableAnyProducer)
+class _Producer:
+    def __init__(self, produce: Callable[[], object]) -> None:
+        self._produce = produce
+
+    def produce(self) -> object:
+        return self._produce()
+
+
+@jsii.implements(IValidation)
+class _RollbackAlarmLimit:
+    def __init__(self, alarms: list[cloudwatch.IAlarm]) -> None:
+        self._alarms = alarms
+
+    def validate(self) -> list[str]:
+        if len(self._alarms) > 10:
+            return [f"an endpoint takes at most 10 rollback alarms, got {len(self._alarms)}"]
+        return []
 
 
 def _validate_feature_exclusions(

@@ -178,8 +178,10 @@ class Model(Construct):
             model_name=model_name,
         )
         # SageMaker checks the role's permissions (model data, images) when the model and its endpoint are
-        # created: create the role's policy first (the role itself is already referenced).
-        default_policy = self._role.node.try_find_child("DefaultPolicy") if role is None else None
+        # created: create the role's policy first (the role itself is already referenced). Grants added later
+        # (data capture, batch output) land in the same policy.
+        # Works for a role the user passes too, when it is a Role construct of this app.
+        default_policy = self._role.node.try_find_child("DefaultPolicy")
         if default_policy is not None:
             self.resource.node.add_dependency(default_policy)
 

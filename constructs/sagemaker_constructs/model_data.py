@@ -11,6 +11,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from . import _nag
+
 
 class ModelData(abc.ABC):
     """Where a container's model artifacts come from. Read access is granted to the model's role."""
@@ -82,5 +84,16 @@ class _BucketModelData(ModelData):
 
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable | None) -> str:
         if grantee is not None:
-            self._bucket.grant_read(grantee, f"{self._key}*" if self.is_prefix else self._key)
+            # s3:GetObject on the archive (or on the multi-model prefix) only; no listing, no bucket reads.
+            objects = self._bucket.arn_for_objects(f"{self._key}*" if self.is_prefix else self._key)
+            iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
+            if self._bucket.encryption_key is not None:
+                self._bucket.encryption_key.grant_decrypt(grantee)
+            placeholder = _nag.bucket_arn_placeholder(self._bucket)
+            if self.is_prefix and placeholder is not None:
+                _nag.acknowledge(
+                    grantee.grant_principal if isinstance(grantee.grant_principal, iam.Role) else scope,
+                    f"IAM5[Resource::{placeholder}/{self._key}*]",
+                    "A multi-model container loads any archive under its model prefix, by name, at run time.",
+                )
         return self._bucket.s3_url_for_object(self._key)

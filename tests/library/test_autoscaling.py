@@ -140,3 +140,29 @@ def test_scale_once_and_unique_policies(stack):
         scaling.on_invocations_per_instance(200)
     with pytest.raises(ValueError, match=r"'target' must be at least 0.0001, got 0"):
         scaling.on_cpu_utilization(0)
+
+
+def test_scaling_uses_the_service_linked_role(synth):
+    def build(stack: Stack) -> None:
+        two_variant_endpoint(stack).variant("champion").auto_scale(min_capacity=1, max_capacity=3)
+
+    template = synth(build)
+    template.resource_count_is("AWS::IAM::Role", 1)  # only the model's execution role
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "RoleARN": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":iam::",
+                        {"Ref": "AWS::AccountId"},
+                        ":role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+                    ],
+                ]
+            }
+        },
+    )

@@ -183,3 +183,20 @@ def test_invalid_capture_settings(stack):
         "'data_capture.expiration' applies only to the created bucket",
     ]:
         assert line in message, f"missing {line!r} in:\n{message}"
+
+
+def test_users_kms_bucket_key_is_granted_without_repeating_it(synth):
+    def build(stack: Stack) -> None:
+        key = kms.Key(stack, "Key", enable_key_rotation=True)
+        bucket = s3.Bucket(stack, "Mine", encryption_key=key, enforce_ssl=True)
+        endpoint(stack, DataCapture(bucket=bucket))
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "DataCaptureConfig": Match.object_like(
+                {"KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("^Key"), "Arn"]}}
+            )
+        },
+    )

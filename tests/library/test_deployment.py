@@ -263,3 +263,50 @@ def test_too_many_rollback_alarms(stack):
     alarms = [cloudwatch.Alarm.from_alarm_name(stack, f"A{i}", f"a{i}") for i in range(11)]
     with pytest.raises(ValueError, match=r"'deployment.auto_rollback.alarms' must hold 1-10 alarms, got 11"):
         endpoint(stack, DeploymentGuardrails.all_at_once(auto_rollback=AutoRollback.on_alarms(alarms)))
+
+
+def test_add_rollback_alarm_built_from_the_endpoints_own_metrics(synth):
+    def build(stack: Stack) -> None:
+        e = endpoint(stack, DeploymentGuardrails.canary(size=CapacitySize.percent(10)))
+        errors = e.metric_invocation_model_errors("v0").create_alarm(
+            stack, "ModelErrors", threshold=5, evaluation_periods=1
+        )
+        e.add_rollback_alarm(errors)
+        with pytest.raises(ValueError, match="is already a rollback alarm of this endpoint"):
+            e.add_rollback_alarm(errors)
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {
+            "DeploymentConfig": Match.object_like(
+                {
+                    "AutoRollbackConfiguration": {
+                        "Alarms": [
+                            {"AlarmName": {"Ref": Match.string_like_regexp("RollbackErrorRate")}},
+                            {"AlarmName": {"Ref": Match.string_like_regexp("RollbackLatency")}},
+                            {"AlarmName": {"Ref": Match.string_like_regexp("^ModelErrors")}},
+                        ]
+                    }
+                }
+            )
+        },
+    )
+
+
+def test_add_rollback_alarm_needs_guardrails(stack):
+    model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+    e = Endpoint(stack, "E", variants=[ProductionVariant("v", model=model)])
+    alarm = cloudwatch.Alarm.from_alarm_name(stack, "A", "a")
+    with pytest.raises(ValueError, match="'add_rollback_alarm' needs deployment guardrails"):
+        e.add_rollback_alarm(alarm)
+
+
+def test_more_than_ten_rollback_alarms_fail_at_synth(stack):
+    from aws_cdk.assertions import Template
+
+    e = endpoint(stack, DeploymentGuardrails.all_at_once())  # 2 default alarms
+    for i in range(9):
+        e.add_rollback_alarm(cloudwatch.Alarm.from_alarm_name(stack, f"A{i}", f"a{i}"))
+    with pytest.raises(RuntimeError, match="an endpoint takes at most 10 rollback alarms, got 11"):
+        Template.from_stack(stack)

@@ -350,7 +350,9 @@ def test_operational_alarms_per_variant(synth):
             shadow_variant=ProductionVariant("b", model=m),
             endpoint_name="churn",
         )
-        alarms = endpoint.add_operational_alarms(disk_utilization_percent=70, p99_model_latency=Duration.millis(250))
+        alarms = endpoint.add_operational_alarms(
+            disk_utilization_percent=70, p99_model_latency=Duration.millis(250)
+        )
         assert len(alarms) == 6
         serverless = Endpoint(stack, "Serverless", variants=[ServerlessVariant("s", model=m)])
         assert len(serverless.add_operational_alarms()) == 2  # no disk metric for serverless

@@ -290,3 +290,35 @@ def test_imported_model_by_name(stack):
     assert model.model_name == "churn-v2"
     assert model.role is None
     assert model.is_multi_model is None
+
+
+def test_model_data_from_bucket_grants_get_object_and_decrypt(synth):
+    from aws_cdk import aws_kms as kms
+
+    def build(stack: Stack) -> None:
+        key = kms.Key(stack, "Key", enable_key_rotation=True)
+        bucket = s3.Bucket(stack, "Artifacts", encryption_key=key, enforce_ssl=True)
+        Model(stack, "Model", image=XGBOOST, model_data=ModelData.from_bucket(bucket, "churn/model.tar.gz"))
+
+    template = synth(build)
+    statements = [
+        st
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    get = next(st for st in statements if st["Action"] == "s3:GetObject")
+    assert get["Resource"]["Fn::Join"][1][-1] == "/churn/model.tar.gz"
+    assert any(st["Action"] == "kms:Decrypt" for st in statements)
+    assert not any("s3:List" in json.dumps(st["Action"]) for st in statements)
+
+
+def test_a_given_role_policy_is_created_before_the_model(synth):
+    from aws_cdk import aws_iam as iam
+
+    def build(stack: Stack) -> None:
+        role = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        Model(stack, "Model", image=XGBOOST, model_data=ModelData.from_asset(SAMPLE_MODEL), role=role)
+
+    template = synth(build)
+    model = next(iter(template.find_resources("AWS::SageMaker::Model").values()))
+    assert model["DependsOn"] == [next(iter(template.find_resources("AWS::IAM::Policy")))]
