@@ -2,10 +2,10 @@
 
 ``RawCfnRealtimeStack`` defines the same resources, with the same properties, as
 ``infra.realtime_stack.RealtimeInferenceStack`` (built with the ``sagemaker_constructs`` library), but without
-any library code and without L2 constructs: only ``Cfn*`` resources, one ``CfnMapping`` and the
-``aws_s3_assets.Asset`` that uploads the model archive. It is what a user would write to get the same template
-without the library, so the synth-time difference between the two is the cost of the library's abstractions
-(L2 constructs, validation, grants, cdk-nag acknowledgements).
+any library code and without L2 constructs: only ``Cfn*`` resources, one ``CfnMapping`` and one
+``aws_s3_assets.Asset`` per model for the model archive. It is what a user would write to get the same
+template without the library, so the synth-time difference between the two is the cost of the library's
+abstractions (L2 constructs, validation, grants, cdk-nag acknowledgements).
 
 Logical IDs are the reference's without their 8-character hash suffix (top-level construct IDs get none), so
 ``template_differences`` can pair the resources of the two templates and list what still differs.
@@ -34,6 +34,11 @@ IMAGE_REPOSITORY = "sagemaker-xgboost:3.0-5"
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 DATA_CAPTURE_PREFIX = "data-capture"
+# Application Auto Scaling creates this service-linked role on first use.
+SCALING_ROLE_ARN = (
+    f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/"
+    "sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+)
 
 # The accounts that host SageMaker's XGBoost images, per region (copied from the reference template).
 XGBOOST_IMAGE_ACCOUNTS: dict[str, str] = {
@@ -441,24 +446,18 @@ class RawCfnRealtimeStack(Stack):
         return [error_rate, latency]
 
     def _autoscaling(self, endpoint: sagemaker.CfnEndpoint, endpoint_name: str) -> None:
-        """Scalable targets (with the roles the reference creates for them) and target-tracking policies."""
+        """Scalable targets (with SageMaker's service-linked role) and target-tracking policies."""
         targets: dict[str, appscaling.CfnScalableTarget] = {}
         for variant, max_capacity in (("champion", 6), ("challenger", 4)):
-            base = f"EndpointAutoScaling{variant}Target"
-            role = iam.CfnRole(
-                self,
-                f"{base}Role",
-                assume_role_policy_document=_assume_role_policy("application-autoscaling.amazonaws.com"),
-            )
             targets[variant] = appscaling.CfnScalableTarget(
                 self,
-                base,
+                f"EndpointAutoScaling{variant}Target",
                 service_namespace="sagemaker",
                 resource_id=f"endpoint/{endpoint.attr_endpoint_name}/variant/{variant}",
                 scalable_dimension="sagemaker:variant:DesiredInstanceCount",
                 min_capacity=2,
                 max_capacity=max_capacity,
-                role_arn=role.attr_arn,
+                role_arn=SCALING_ROLE_ARN,
             )
 
         invocations = _ScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(

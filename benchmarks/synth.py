@@ -63,6 +63,8 @@ class Variant:
     """One way of building the stack, and what it measured."""
 
     name: str
+    key: str
+    """Command-line name (``--single``)."""
     build: Callable[[App], object]
     warmup: float = 0.0
     seconds: list[float] = field(default_factory=list)
@@ -175,32 +177,91 @@ def report(variants: Sequence[Variant], rounds: int, load_before: str) -> None:
         print(f"  ... and {len(differences) - 20} more")
 
 
+def _variants() -> list[Variant]:
+    return [
+        Variant(LIBRARY, "library", lambda app: build_app(app, nag=False)),
+        Variant(RAW, "raw", _build_raw),
+        Variant(NAG, "nag", lambda app: build_app(app, nag=True)),
+    ]
+
+
+def _rotated(variants: Sequence[Variant], index: int) -> list[Variant]:
+    shift = index % len(variants)
+    return [*variants[shift:], *variants[:shift]]
+
+
+def cold_processes(variants: Sequence[Variant], runs: int) -> None:
+    """Time ``runs`` fresh processes per variant (what each ``cdk synth`` pays) and print a table.
+
+    Each process starts Python, imports aws_cdk and the stacks (which starts the jsii kernel) and synthesizes
+    its variant once.
+    """
+    results: dict[str, list[tuple[float, float, float]]] = {v.key: [] for v in variants}
+    for index in range(runs):
+        for variant in _rotated(variants, index):
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--single", variant.key],
+                capture_output=True,
+                text=True,
+                cwd=REPO_ROOT,
+                check=False,
+            )
+            wall = time.perf_counter() - start
+            if done.returncode != 0:
+                sys.exit(f"--single {variant.key} failed:\n{done.stderr}")
+            measured = json.loads(done.stdout.strip().splitlines()[-1])
+            results[variant.key].append((measured["import"], measured["synth"], wall))
+    print()
+    print(f"fresh processes: {runs} per variant (Python start + imports + one synth), medians in seconds")
+    print(f"{'variant':<20}{'import':>10}{'1st synth':>11}{'min':>8}{'max':>8}{'process':>10}")
+    for variant in variants:
+        imports, synths, walls = zip(*results[variant.key], strict=True)
+        print(
+            f"{variant.name:<20}{statistics.median(imports):>10.3f}{statistics.median(synths):>11.3f}"
+            f"{min(synths):>8.3f}{max(synths):>8.3f}{statistics.median(walls):>10.3f}"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and print the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
         "--rounds", type=int, default=5, help="measured rounds after the warm-up round (default: 5)"
     )
+    parser.add_argument(
+        "--cold",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time N fresh processes per variant: imports + first synth (default: 0, off)",
+    )
+    parser.add_argument("--single", choices=["library", "raw", "nag"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
+    if args.cold < 0:
+        parser.error(f"--cold must be at least 0, got {args.cold}")
+
+    variants = _variants()
+    context = cdk_context()
+    if args.single:
+        # One synth in this fresh process, for --cold: report the import and synth times to the parent.
+        variant = next(v for v in variants if v.key == args.single)
+        print(json.dumps({"import": IMPORT_SECONDS, "synth": run_once(variant, context)}))
+        return
 
     load_before = _load()
-    context = cdk_context()
-    variants = [
-        Variant(LIBRARY, lambda app: build_app(app, nag=False)),
-        Variant(RAW, _build_raw),
-        Variant(NAG, lambda app: build_app(app, nag=True)),
-    ]
     for round_index in range(args.rounds + 1):
-        shift = round_index % len(variants)
-        for variant in variants[shift:] + variants[:shift]:
+        for variant in _rotated(variants, round_index):
             elapsed = run_once(variant, context)
             if round_index == 0:
                 variant.warmup = elapsed
             else:
                 variant.seconds.append(elapsed)
     report(variants, args.rounds, load_before)
+    if args.cold:
+        cold_processes(variants, args.cold)
 
 
 if __name__ == "__main__":
