@@ -9,6 +9,7 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from .batch_stack import BatchInferenceStack
 from .realtime_stack import RealtimeInferenceStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -25,6 +26,9 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
     app = app or App(context=cdk_context())
     RealtimeInferenceStack(
         app, "SageMakerRealtime", description="sagemaker-constructs reference: real-time inference"
+    )
+    BatchInferenceStack(
+        app, "SageMakerBatch", description="sagemaker-constructs reference: nightly batch scoring"
     )
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))

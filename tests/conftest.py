@@ -60,10 +60,145 @@ def synth() -> SynthFn:
     return _synth
 
 
+EVENTS_DIR = REPO_ROOT / "tests" / "events"
+
+
+def load_event(name: str, **overrides: Any) -> dict[str, Any]:
+    """A sample event from ``tests/events/``; ``overrides`` replace top-level keys."""
+    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+    event.update(overrides)
+    return event
+
+
+def eventbridge_delivers(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Whether EventBridge (moto's implementation) routes ``event`` to a rule with ``pattern``.
+
+    moto's ``test_event_pattern`` is a stub that answers nothing, so this puts the rule, an SQS target and the
+    event on a moto bus and checks what arrives.
+    """
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        region = event.get("region", "us-east-1")
+        events = boto3.client("events", region_name=region)
+        sqs = boto3.client("sqs", region_name=region)
+        queue_url = sqs.create_queue(QueueName="target")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(Name="rule", EventPattern=json.dumps(pattern))
+        events.put_targets(Rule="rule", Targets=[{"Id": "queue", "Arn": queue_arn}])
+        entry = {
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": json.dumps(event["detail"]),
+            "Resources": event.get("resources", []),
+        }
+        result = events.put_events(Entries=[entry])
+        assert result["FailedEntryCount"] == 0, result
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        return len(messages) == 1
+
+
+def service_model_problems(service: str, operation: str, request: dict[str, Any]) -> list[str]:
+    """Every way ``request`` breaks botocore's model of ``service.operation``.
+
+    botocore's own client-side validation checks types and required members only; this also checks enums,
+    patterns, lengths, numeric ranges and unknown members, as the service would.
+    """
+    import re
+
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    problems: list[str] = []
+
+    def check(value: Any, shape: Any, path: str) -> None:
+        kind = shape.type_name
+        meta = shape.metadata
+        if kind == "structure":
+            if not isinstance(value, dict):
+                problems.append(f"{path}: expected an object, got {value!r}")
+                return
+            for name in shape.required_members:
+                if name not in value:
+                    problems.append(f"{path}.{name}: required")
+            for name, item in value.items():
+                if name not in shape.members:
+                    problems.append(f"{path}.{name}: unknown member")
+                else:
+                    check(item, shape.members[name], f"{path}.{name}")
+        elif kind == "list":
+            if not isinstance(value, list):
+                problems.append(f"{path}: expected a list")
+                return
+            if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
+                problems.append(f"{path}: {len(value)} items outside {meta.get('min')}-{meta.get('max')}")
+            for i, item in enumerate(value):
+                check(item, shape.member, f"{path}[{i}]")
+        elif kind == "map":
+            if not isinstance(value, dict):
+                problems.append(f"{path}: expected a map")
+                return
+            if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
+                problems.append(f"{path}: {len(value)} entries outside {meta.get('min')}-{meta.get('max')}")
+            for key, item in value.items():
+                check(key, shape.key, f"{path} key")
+                check(item, shape.value, f"{path}[{key!r}]")
+        elif kind == "string":
+            if not isinstance(value, str):
+                problems.append(f"{path}: expected a string, got {value!r}")
+                return
+            if shape.enum and value not in shape.enum:
+                problems.append(f"{path}: {value!r} is not one of {shape.enum}")
+            if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
+                problems.append(f"{path}: length {len(value)} outside {meta.get('min')}-{meta.get('max')}")
+            if "pattern" in meta and not re.fullmatch(meta["pattern"], value):
+                problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
+        elif kind in ("integer", "long", "float", "double"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(f"{path}: expected a number, got {value!r}")
+                return
+            if ("min" in meta and value < meta["min"]) or ("max" in meta and value > meta["max"]):
+                problems.append(f"{path}: {value} outside {meta.get('min')}-{meta.get('max')}")
+        elif kind == "boolean" and not isinstance(value, bool):
+            problems.append(f"{path}: expected a boolean, got {value!r}")
+
+    check(request, shape, operation)
+    return problems
+
+
+@pytest.fixture(scope="session")
+def service_model() -> Callable[[str, str, dict[str, Any]], list[str]]:
+    """``service_model(service, operation, request)``: the problems of a request against botocore's model."""
+    return service_model_problems
+
+
 @pytest.fixture(scope="session")
 def lint_template() -> Callable[[dict[str, Any]], list[str]]:
     """cfn-lint as a fixture, for tests that synthesize templates themselves."""
     return cfn_lint
+
+
+@pytest.fixture(scope="session")
+def routes() -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    """``routes(pattern, event)``: whether EventBridge delivers the event to a rule with that pattern."""
+    return eventbridge_delivers
+
+
+@pytest.fixture(scope="session")
+def sample_event() -> Callable[..., dict[str, Any]]:
+    """``sample_event(name, **overrides)``: a sample event from tests/events/."""
+    return load_event
+
+
+@pytest.fixture(autouse=True)
+def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No test may reach AWS: boto3 clients get fake credentials and a default region.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IValidation, Node
 
 from . import _nag
-from ._secure_bucket import SecureBucket
 from ._validation import ENDPOINT_NAME_PATTERN, ValidationErrors, is_token
 from .autoscaling import ScalableVariant
 from .data_capture import DataCapture
 from .deployment import CapacitySize, DeploymentGuardrails
+from .secure_bucket import SecureBucket
 from .variants import ProductionVariant, ServerlessVariant, Variant
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"

@@ -14,7 +14,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from infra.app import build_app, cdk_context
 
-STACKS = ["SageMakerRealtime"]
+STACKS = ["SageMakerRealtime", "SageMakerBatch"]
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -103,3 +103,29 @@ def test_realtime_stack_shows_every_feature(templates: dict[str, dict[str, Any]]
     assert all("FindInMap" in json.dumps(m["Properties"]["PrimaryContainer"]["Image"]) for m in models)
     # 2 rollback alarms + 3 operational alarms for each of the 2 variants.
     assert len(resources(template, "AWS::CloudWatch::Alarm")) == 8
+
+
+def test_batch_stack_scores_nightly_with_data_capture(
+    templates: dict[str, dict[str, Any]], routes, sample_event
+) -> None:
+    template = templates["SageMakerBatch"]
+    (schedule,) = resources(template, "AWS::Scheduler::Schedule")
+    assert schedule["Properties"]["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine")
+    definition = json.dumps(machine["Properties"]["DefinitionString"])
+    assert "createTransformJob.sync" in definition
+    assert "DataCaptureConfig" in definition
+    assert 'GenerateInferenceId\\":true' in definition
+    (input_bucket,) = [
+        (logical, r)
+        for logical, r in template["Resources"].items()
+        if r["Type"] == "AWS::S3::Bucket" and "NotificationConfiguration" in r["Properties"]
+    ]
+    assert input_bucket[1]["Properties"]["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+    (rule,) = resources(template, "AWS::Events::Rule")
+    pattern = json.loads(json.dumps(rule["Properties"]["EventPattern"]).replace(
+        json.dumps({"Ref": input_bucket[0]}), '"input-bucket"'
+    ))  # fmt: skip
+    assert routes(pattern, sample_event("s3_object_created"))

@@ -1,4 +1,4 @@
-"""An S3 bucket for data the library writes (captured traffic, monitoring reports, batch output).
+"""``SecureBucket``: an S3 bucket for ML data (captured traffic, monitoring reports, batch input and output).
 
 KMS-encrypted with a rotating customer managed key, TLS-only, versioned, with public access blocked, server
 access logs to a separate bucket, and both retained on stack deletion unless the user opts out.
@@ -23,12 +23,15 @@ class SecureBucket(Construct):
         description: str,
         expiration: Duration | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        event_bridge_enabled: bool = False,
     ) -> None:
         """Create the key, the log bucket and the bucket.
 
         :param description: what the bucket holds (used in the key's description).
         :param expiration: delete objects this long after creation. Default: - kept forever.
         :param removal_policy: what happens on stack deletion. Default: RemovalPolicy.RETAIN
+        :param event_bridge_enabled: send object events to EventBridge (e.g. to run a BatchTransform when
+            input arrives). Default: False
         """
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -78,3 +81,13 @@ class SecureBucket(Construct):
                 ),
             ],
         )
+        self.event_bridge_enabled = event_bridge_enabled
+        """Whether the bucket sends object events to EventBridge."""
+        if event_bridge_enabled:
+            # Native CloudFormation setting: s3.Bucket(event_bridge_enabled=True) would add a custom resource
+            # with its own Lambda function.
+            cfn_bucket = self.bucket.node.default_child
+            assert isinstance(cfn_bucket, s3.CfnBucket)
+            cfn_bucket.add_property_override(
+                "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+            )
