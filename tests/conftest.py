@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Environment, Stack
+from aws_cdk import App, Environment, Stack, Validations
 from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint
 
 from infra.app import cdk_context
@@ -49,9 +50,12 @@ def synth() -> SynthFn:
     Usage: ``template = synth(lambda stack: Endpoint(stack, "E", ...))``.
     """
 
-    def _synth(build: Callable[[Stack], object], *, region: str | None = None) -> Template:
+    def _synth(build: Callable[[Stack], object], *, region: str | None = None, nag: bool = True) -> Template:
         stack = new_stack(region)
         build(stack)
+        if nag:
+            # cdk-nag AwsSolutions as in the reference app: any unacknowledged finding fails synthesis.
+            Validations.of(stack.node.root).add_plugins(AwsSolutionsChecks(stack.node.root))
         template = Template.from_stack(stack)
         findings = cfn_lint(template.to_json())
         assert findings == [], "cfn-lint findings:\n" + "\n".join(findings)

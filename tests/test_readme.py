@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aws_cdk import App, Stack
+from cdk_nag import AwsSolutionsChecks
+from aws_cdk import App, Stack, Validations
 from aws_cdk.assertions import Template
 from cfnlint.api import lint
 
@@ -132,6 +133,8 @@ def test_readme_snippet_synthesizes_and_lints(
     exec(code, {"stack": stack, "__name__": "readme"})
     printed = capsys.readouterr().out
 
+    # Examples must also pass cdk-nag AwsSolutions, as the reference app does.
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     template = Template.from_stack(stack).to_json()
     assert template.get("Resources"), "the example defines no resources"
     matches = lint(json.dumps(template), regions=LINT_REGIONS)

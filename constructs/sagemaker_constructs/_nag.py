@@ -6,8 +6,9 @@ wildcard that a user adds to the same policy is still reported.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
-from aws_cdk import aws_s3 as s3
+from typing import Any
+
+from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
 
@@ -16,9 +17,26 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=f"AwsSolutions-{finding}", reason=reason))
 
 
-def bucket_arn_placeholder(bucket: s3.IBucket) -> str | None:
-    """How cdk-nag prints the ARN of a bucket defined in the same app (``<LogicalId.Arn>``), if it can be known."""
-    child = bucket.node.default_child
-    if isinstance(child, CfnElement):
-        return f"<{Stack.of(child).get_logical_id(child)}.Arn>"
-    return None
+def acknowledge_resource(scope: IConstruct, resource_arn: str, reason: str) -> None:
+    """Acknowledge the IAM5 finding of a wildcard resource ARN, rendered the way cdk-nag prints it."""
+    acknowledge(scope, f"IAM5[Resource::{nag_rendering(scope, resource_arn)}]", reason)
+
+
+def nag_rendering(scope: IConstruct, value: str) -> str:
+    """How cdk-nag prints a (possibly tokenized) string: ``arn:<AWS::Partition>:s3:::<Bucket1234.Arn>/x/*``."""
+    return _render(Stack.of(scope).resolve(value))
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return str(separator).join(_render(p) for p in parts)
+        if "Ref" in value:
+            return f"<{value['Ref']}>"
+        if "Fn::GetAtt" in value:
+            logical, attribute = value["Fn::GetAtt"]
+            return f"<{logical}.{attribute}>"
+    return str(value)

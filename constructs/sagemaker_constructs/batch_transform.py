@@ -472,11 +472,8 @@ class BatchTransform(Construct):
 
     @staticmethod
     def _acknowledge_prefix(role: iam.IRole, bucket: s3.IBucket, prefix: str, why: str) -> None:
-        placeholder = _nag.bucket_arn_placeholder(bucket)
-        if placeholder is None or not isinstance(role, iam.Role):
-            return
-        _nag.acknowledge(
-            role, f"IAM5[Resource::{placeholder}/{prefix}*]", f"A transform job {why}, named at run time."
+        _nag.acknowledge_resource(
+            role, bucket.arn_for_objects(f"{prefix}*"), f"A transform job {why}, named at run time."
         )
 
     def _grant_state_machine(self, input: TransformInput, volume_kms_key: kms.IKey | None) -> None:
@@ -528,9 +525,9 @@ class BatchTransform(Construct):
             self._topic_key.grant(sm, "kms:GenerateDataKey", "kms:Decrypt")
         if volume_kms_key is not None:
             volume_kms_key.grant(sm, "kms:CreateGrant", "kms:DescribeKey")
-        _nag.acknowledge(
+        _nag.acknowledge_resource(
             sm,
-            f"IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:transform-job/{self.job_name_prefix}-*]",
+            jobs,
             "Each run creates a transform job with a new name; the prefix limits the state machine to its own jobs.",
         )
         _nag.acknowledge(

@@ -667,14 +667,12 @@ class Endpoint(EndpointBase):
             )
             if kms_key is not None:
                 kms_key.grant(role, "kms:Encrypt", "kms:GenerateDataKey")
-            placeholder = _nag.bucket_arn_placeholder(bucket)
-            if placeholder is not None:
-                _nag.acknowledge(
-                    role,
-                    f"IAM5[Resource::{placeholder}/{capture.prefix}/*]",
-                    "SageMaker writes one object per capture file under the data capture prefix; the role may "
-                    "only put objects there.",
-                )
+            _nag.acknowledge_resource(
+                role,
+                bucket.arn_for_objects(f"{capture.prefix}/*"),
+                "SageMaker writes one object per capture file under the data capture prefix; the role may "
+                "only put objects there.",
+            )
         content_types = None
         if capture.csv_content_types or capture.json_content_types:
             content_types = sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(

@@ -255,15 +255,14 @@ class Model(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": ["AWS/SageMaker", "/aws/sagemaker/*"]}},
             )
         )
-        _nag.acknowledge(
+        _nag.acknowledge_resource(
             role,
-            f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{_LOG_GROUPS}]",
+            log_groups,
             "SageMaker names the log groups of endpoints and jobs at run time, all under /aws/sagemaker/.",
         )
-        _nag.acknowledge(
+        _nag.acknowledge_resource(
             role,
-            f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{_LOG_GROUPS}"
-            ":log-stream:*]",
+            f"{log_groups}:log-stream:*",
             "SageMaker names the log streams of endpoints and jobs at run time (one per instance).",
         )
         _nag.acknowledge(

@@ -89,11 +89,11 @@ class _BucketModelData(ModelData):
             iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
             if self._bucket.encryption_key is not None:
                 self._bucket.encryption_key.grant_decrypt(grantee)
-            placeholder = _nag.bucket_arn_placeholder(self._bucket)
-            if self.is_prefix and placeholder is not None:
-                _nag.acknowledge(
-                    grantee.grant_principal if isinstance(grantee.grant_principal, iam.Role) else scope,
-                    f"IAM5[Resource::{placeholder}/{self._key}*]",
+            principal = grantee.grant_principal
+            if self.is_prefix and isinstance(principal, Construct):
+                _nag.acknowledge_resource(
+                    principal,
+                    objects,
                     "A multi-model container loads any archive under its model prefix, by name, at run time.",
                 )
         return self._bucket.s3_url_for_object(self._key)
