@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cdk_nag import AwsSolutionsChecks
 from aws_cdk import App, Stack, Validations
 from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint
 
 from infra.app import cdk_context
