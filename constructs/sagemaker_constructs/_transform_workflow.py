@@ -68,8 +68,19 @@ def definition(spec: WorkflowSpec) -> dict[str, Any]:
         **request["TransformOutput"],
         "S3OutputPath": _jsonata(f"{_quote(spec.output_s3_prefix)} & $jobName"),
     }
-    failure = {"error": _jsonata("$states.errorOutput.Error"), "cause": _jsonata("$states.errorOutput.Cause")}
-    retryable = " or ".join(f"$contains($failure.cause, {_quote(r)})" for r in RETRYABLE_FAILURES)
+    # Error outputs may lack a Cause (task timeouts): default it, or the Catch itself would fail.
+    failure = {
+        "error": _jsonata("$exists($states.errorOutput.Error) ? $states.errorOutput.Error : 'States.TaskFailed'"),
+        "cause": _jsonata("$exists($states.errorOutput.Cause) ? $states.errorOutput.Cause : ''"),
+    }
+    timed_out = {
+        "error": "States.Timeout",
+        "cause": _jsonata(
+            f"'Transform job ' & $jobName & ' ran longer than {spec.job_timeout_seconds} seconds and was stopped'"
+        ),
+    }
+    # The cause of a failed .sync job is DescribeTransformJob's JSON: match its FailureReason prefix only.
+    retryable = f"$contains($failure.cause, /\"FailureReason\"\\s*:\\s*\"({'|'.join(RETRYABLE_FAILURES)})/)"
     return {
         "Comment": "Runs one SageMaker batch transform job (sagemaker-constructs BatchTransform)",
         "QueryLanguage": "JSONata",
@@ -163,7 +174,7 @@ def definition(spec: WorkflowSpec) -> dict[str, Any]:
                 "Catch": [
                     {
                         "ErrorEquals": ["States.Timeout"],
-                        "Assign": {"failure": failure},
+                        "Assign": {"failure": timed_out},
                         "Next": "StopTimedOutJob",
                     },
                     {
@@ -178,7 +189,7 @@ def definition(spec: WorkflowSpec) -> dict[str, Any]:
                 "Type": "Choice",
                 "Choices": [
                     {
-                        "Condition": _jsonata(f"$attempt <= {spec.capacity_retries} and ({retryable})"),
+                        "Condition": _jsonata(f"$attempt <= {spec.capacity_retries} and {retryable}"),
                         "Next": "WaitBeforeRetry",
                     }
                 ],

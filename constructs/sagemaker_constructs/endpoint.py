@@ -343,6 +343,8 @@ class Endpoint(EndpointBase):
 
         self.data_capture_bucket: s3.IBucket | None = None
         """The bucket receiving captured data, when data capture is on."""
+        self.data_capture_key: kms.IKey | None = None
+        """The key encrypting captured data, when known."""
         data_capture_config = self._data_capture_config(data_capture) if data_capture else None
 
         self.config = sagemaker.CfnEndpointConfig(
@@ -650,6 +652,7 @@ class Endpoint(EndpointBase):
         else:
             bucket = capture.bucket
         self.data_capture_bucket = bucket
+        self.data_capture_key = kms_key
         # SageMaker writes captured data with the execution role of each variant's model.
         for variant in self._all_variants():
             role = variant.model.role
