@@ -10,6 +10,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from .batch_stack import BatchInferenceStack
+from .monitoring_stack import MonitoringStack
 from .realtime_stack import RealtimeInferenceStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -24,11 +25,18 @@ def cdk_context() -> dict[str, Any]:
 def build_app(app: App | None = None, *, nag: bool = True) -> App:
     """Add the reference stacks (environment-agnostic) and the cdk-nag AwsSolutions checks to ``app``."""
     app = app or App(context=cdk_context())
-    RealtimeInferenceStack(
+    realtime = RealtimeInferenceStack(
         app, "SageMakerRealtime", description="sagemaker-constructs reference: real-time inference"
     )
-    BatchInferenceStack(
+    batch = BatchInferenceStack(
         app, "SageMakerBatch", description="sagemaker-constructs reference: nightly batch scoring"
+    )
+    MonitoringStack(
+        app,
+        "SageMakerMonitoring",
+        endpoint=realtime.endpoint,
+        batch_transform=batch.transform,
+        description="sagemaker-constructs reference: Model Monitor for the endpoint and the batch scoring",
     )
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -2,8 +2,10 @@
 
 from .autoscaling import ScalableVariant
 from .batch_transform import BatchTransform
+from .clarify_config import BiasAnalysisConfig, ExplainabilityAnalysisConfig, Facet, ShapAggregation
 from .container_image import ContainerImage
 from .data_capture import DataCapture
+from .data_quality_monitor import DataQualityMonitor
 from .deployment import AutoRollback, CapacitySize, CapacityUnit, DeploymentGuardrails, TrafficShift
 from .endpoint import (
     INSTANCE_NAMESPACE,
@@ -14,7 +16,19 @@ from .endpoint import (
     IEndpoint,
 )
 from .model import ContainerDefinition, IModel, InferenceExecutionMode, Model
+from .model_bias_monitor import ModelBiasMonitor
 from .model_data import ModelData
+from .model_explainability_monitor import ModelExplainabilityMonitor
+from .model_quality_monitor import ModelQualityMonitor
+from .monitoring_options import (
+    Baseline,
+    DatasetFormat,
+    GroundTruth,
+    MonitoringSchedule,
+    ProblemType,
+    S3Source,
+)
+from .notification_topic import NotificationTopic
 from .secure_bucket import SecureBucket
 from .transform_options import (
     AssembleWith,
@@ -36,37 +50,52 @@ __all__ = [
     "INVOCATION_NAMESPACE",
     "AssembleWith",
     "AutoRollback",
+    "Baseline",
     "BatchDataCapture",
     "BatchStrategy",
     "BatchTransform",
-    "CompressionType",
-    "DataProcessing",
-    "JoinSource",
-    "ModelClientOptions",
-    "SplitType",
-    "TransformInput",
-    "TransformOutput",
-    "TransformSchedule",
+    "BiasAnalysisConfig",
     "CapacitySize",
     "CapacityUnit",
+    "CompressionType",
     "ContainerDefinition",
     "ContainerImage",
     "DataCapture",
+    "DataProcessing",
+    "DataQualityMonitor",
+    "DatasetFormat",
     "DeploymentGuardrails",
     "Endpoint",
     "EndpointBase",
     "EndpointVariant",
+    "ExplainabilityAnalysisConfig",
+    "Facet",
+    "GroundTruth",
     "IEndpoint",
     "IModel",
     "InferenceExecutionMode",
     "InstanceType",
+    "JoinSource",
     "Model",
+    "ModelBiasMonitor",
+    "ModelClientOptions",
     "ModelData",
+    "ModelExplainabilityMonitor",
+    "ModelQualityMonitor",
+    "NotificationTopic",
+    "MonitoringSchedule",
+    "ProblemType",
     "ProductionVariant",
     "RoutingStrategy",
+    "S3Source",
     "ScalableVariant",
     "SecureBucket",
     "ServerlessVariant",
+    "ShapAggregation",
+    "SplitType",
     "TrafficShift",
+    "TransformInput",
+    "TransformOutput",
+    "TransformSchedule",
     "Variant",
 ]

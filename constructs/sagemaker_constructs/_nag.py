@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
@@ -18,8 +19,25 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
 
 
 def acknowledge_resource(scope: IConstruct, resource_arn: str, reason: str) -> None:
-    """Acknowledge the IAM5 finding of a wildcard resource ARN, rendered the way cdk-nag prints it."""
+    """Acknowledge the IAM5 finding of a wildcard resource ARN, rendered the way cdk-nag prints it.
+
+    The rendering is computed again when the tree is validated, after CDK has turned references to other
+    stacks into ``Fn::ImportValue``: cdk-nag prints those by export name.
+    """
     acknowledge(scope, f"IAM5[Resource::{nag_rendering(scope, resource_arn)}]", reason)
+    scope.node.add_validation(_AcknowledgeWhenResolved(scope, resource_arn, reason))
+
+
+@jsii.implements(IValidation)
+class _AcknowledgeWhenResolved:
+    def __init__(self, scope: IConstruct, resource_arn: str, reason: str) -> None:
+        self._scope = scope
+        self._arn = resource_arn
+        self._reason = reason
+
+    def validate(self) -> list[str]:
+        acknowledge(self._scope, f"IAM5[Resource::{nag_rendering(self._scope, self._arn)}]", self._reason)
+        return []
 
 
 def nag_rendering(scope: IConstruct, value: str) -> str:
@@ -36,6 +54,8 @@ def _render(value: Any) -> str:
             return str(separator).join(_render(p) for p in parts)
         if "Ref" in value:
             return f"<{value['Ref']}>"
+        if "Fn::ImportValue" in value:
+            return _render(value["Fn::ImportValue"])
         if "Fn::GetAtt" in value:
             logical, attribute = value["Fn::GetAtt"]
             return f"<{logical}.{attribute}>"

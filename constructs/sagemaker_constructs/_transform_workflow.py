@@ -70,7 +70,9 @@ def definition(spec: WorkflowSpec) -> dict[str, Any]:
     }
     # Error outputs may lack a Cause (task timeouts): default it, or the Catch itself would fail.
     failure = {
-        "error": _jsonata("$exists($states.errorOutput.Error) ? $states.errorOutput.Error : 'States.TaskFailed'"),
+        "error": _jsonata(
+            "$exists($states.errorOutput.Error) ? $states.errorOutput.Error : 'States.TaskFailed'"
+        ),
         "cause": _jsonata("$exists($states.errorOutput.Cause) ? $states.errorOutput.Cause : ''"),
     }
     timed_out = {
@@ -80,7 +82,7 @@ def definition(spec: WorkflowSpec) -> dict[str, Any]:
         ),
     }
     # The cause of a failed .sync job is DescribeTransformJob's JSON: match its FailureReason prefix only.
-    retryable = f"$contains($failure.cause, /\"FailureReason\"\\s*:\\s*\"({'|'.join(RETRYABLE_FAILURES)})/)"
+    retryable = f'$contains($failure.cause, /"FailureReason"\\s*:\\s*"({"|".join(RETRYABLE_FAILURES)})/)'
     return {
         "Comment": "Runs one SageMaker batch transform job (sagemaker-constructs BatchTransform)",
         "QueryLanguage": "JSONata",

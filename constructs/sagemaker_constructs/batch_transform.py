@@ -26,6 +26,7 @@ from . import _nag
 from ._transform_workflow import WorkflowSpec, definition
 from ._validation import ENV_KEY_PATTERN, ValidationErrors, is_token
 from .model import IModel
+from .notification_topic import NotificationTopic
 from .secure_bucket import SecureBucket
 from .transform_options import (
     BatchDataCapture,
@@ -173,8 +174,13 @@ class BatchTransform(Construct):
         self._grant_model_role(model, input, output, output_key, data_capture, capture_bucket, capture_key)
 
         # Notifications.
-        self._topic_key: kms.Key | None = None
-        self.topic = notification_topic or self._create_topic()
+        self._notifications: NotificationTopic | None = None
+        self.topic: sns.ITopic
+        if notification_topic is None:
+            self._notifications = NotificationTopic(self, "Notifications", description="batch transform")
+            self.topic = self._notifications.topic
+        else:
+            self.topic = notification_topic
 
         request = self._request(
             model, input, output, output_key, itype, instance_count, batch_strategy, max_payload,
@@ -515,14 +521,10 @@ class BatchTransform(Construct):
                 conditions={"StringLike": {"s3:prefix": [f"{input.prefix}*"]}},
             )
         )
-        if self._topic_key is None:
+        if self._notifications is None:
             self.topic.grant_publish(sm)
         else:
-            # Topic.grant_publish would add kms:GenerateDataKey*; publishing needs exactly these two.
-            iam.Grant.add_to_principal(
-                grantee=sm, actions=["sns:Publish"], resource_arns=[self.topic.topic_arn]
-            )
-            self._topic_key.grant(sm, "kms:GenerateDataKey", "kms:Decrypt")
+            self._notifications.grant_publish(sm)
         if volume_kms_key is not None:
             volume_kms_key.grant(sm, "kms:CreateGrant", "kms:DescribeKey")
         _nag.acknowledge_resource(
@@ -547,23 +549,6 @@ class BatchTransform(Construct):
             cfn_policy = policy.node.default_child
             assert isinstance(cfn_policy, iam.CfnPolicy)
             cfn_state_machine.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
-
-    def _create_topic(self) -> sns.Topic:
-        key = kms.Key(
-            self, "TopicKey", description="Encrypts batch transform notifications (sagemaker-constructs)",
-            enable_key_rotation=True,
-        )  # fmt: skip
-        # CloudWatch alarms publish to the encrypted topic.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-            )
-        )
-        self._topic_key = key
-        return sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True)
 
     def _failure_alarm(self) -> cloudwatch.Alarm:
         failures = cloudwatch.MathExpression(

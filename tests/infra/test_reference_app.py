@@ -14,7 +14,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from infra.app import build_app, cdk_context
 
-STACKS = ["SageMakerRealtime", "SageMakerBatch"]
+STACKS = ["SageMakerRealtime", "SageMakerBatch", "SageMakerMonitoring"]
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -129,3 +129,42 @@ def test_batch_stack_scores_nightly_with_data_capture(
         json.dumps({"Ref": input_bucket[0]}), '"input-bucket"'
     ))  # fmt: skip
     assert routes(pattern, sample_event("s3_object_created"))
+
+
+def test_monitoring_stack_runs_all_four_monitors(templates: dict[str, dict[str, Any]]) -> None:
+    template = templates["SageMakerMonitoring"]
+    schedules = resources(template, "AWS::SageMaker::MonitoringSchedule")
+    by_type: dict[str, list[str]] = {}
+    for schedule in schedules:
+        config = schedule["Properties"]["MonitoringScheduleConfig"]
+        by_type.setdefault(config["MonitoringType"], []).append(
+            config["ScheduleConfig"]["ScheduleExpression"]
+        )
+    assert by_type == {
+        "DataQuality": ["cron(0 * ? * * *)", "cron(0 6 ? * * *)"],
+        "ModelQuality": ["cron(0 3 ? * * *)", "cron(0 7 ? * * *)"],
+        "ModelBias": ["cron(0 4 ? * * *)"],
+        "ModelExplainability": ["cron(0 5 ? * * *)"],
+    }
+    # The endpoint's monitors import its name from the real-time stack: CloudFormation refuses to delete that
+    # stack (and the endpoint) while the monitoring stack still uses it.
+    endpoint_schedules = [s for s in schedules if "EndpointName" in s["Properties"]]
+    assert len(endpoint_schedules) == 4
+    for schedule in endpoint_schedules:
+        assert schedule["Properties"]["EndpointName"]["Fn::ImportValue"].startswith("SageMakerRealtime:")
+    batch_inputs = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if "BatchTransformInput" in json.dumps(r.get("Properties", {}))
+    ]
+    assert len(batch_inputs) == 2
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+    assert len(resources(template, "AWS::Events::Rule")) == 6  # failed executions of each monitor
+
+
+def test_hosting_and_batch_do_not_depend_on_monitoring(templates: dict[str, dict[str, Any]]) -> None:
+    for name in ("SageMakerRealtime", "SageMakerBatch"):
+        text = json.dumps(templates[name])
+        assert "Fn::ImportValue" not in text
+        assert "MonitoringSchedule" not in text

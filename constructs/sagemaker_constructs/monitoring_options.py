@@ -1,0 +1,295 @@
+"""Value classes shared by the four Model Monitor constructs: schedules, baselines, scripts, formats."""
+
+from __future__ import annotations
+
+import abc
+import enum
+import os
+import re
+from dataclasses import dataclass
+
+from aws_cdk import Duration, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from ._validation import ValidationErrors, is_token
+
+_OFFSET = re.compile(r"^-P(?:T\d+H|\d+D|\d+DT\d+H|T0H)$")
+ACCEPTED_SCHEDULES = (
+    "MonitoringSchedule.hourly(), MonitoringSchedule.daily(hour=H), "
+    "MonitoringSchedule.every_n_hours(n, starting_hour=H) or MonitoringSchedule.now(start=..., end=...), i.e. "
+    "cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *) or NOW"
+)
+
+
+class ProblemType(enum.Enum):
+    """The kind of model a model-quality or bias monitor evaluates."""
+
+    BINARY_CLASSIFICATION = "BinaryClassification"
+    MULTICLASS_CLASSIFICATION = "MulticlassClassification"
+    REGRESSION = "Regression"
+
+
+@dataclass(frozen=True)
+class MonitoringSchedule:
+    """When a monitor runs. Model Monitor accepts only these forms (hourly at the least):
+
+    ``hourly()``, ``daily(hour=3)``, ``every_n_hours(6, starting_hour=0)`` and ``now(start=..., end=...)`` (one
+    run, immediately, over a window). Runs may start up to 20 minutes after the hour.
+    """
+
+    expression: str
+    data_analysis_start: str | None = None
+    data_analysis_end: str | None = None
+
+    @staticmethod
+    def hourly() -> MonitoringSchedule:
+        """Every hour, over the previous hour's data."""
+        return MonitoringSchedule("cron(0 * ? * * *)")
+
+    @staticmethod
+    def daily(*, hour: int = 0) -> MonitoringSchedule:
+        """Every day at ``hour`` (UTC)."""
+        return MonitoringSchedule(f"cron(0 {hour} ? * * *)")
+
+    @staticmethod
+    def every_n_hours(hours: int, *, starting_hour: int = 0) -> MonitoringSchedule:
+        """Every ``hours`` hours (1-23) from ``starting_hour`` (UTC)."""
+        return MonitoringSchedule(f"cron(0 {starting_hour}/{hours} ? * * *)")
+
+    @staticmethod
+    def now(*, start: str, end: str) -> MonitoringSchedule:
+        """One run, right after deployment, over the window ``start``-``end``: ISO-8601 offsets from the run
+        time such as ``-PT5H`` and ``-PT1H`` (at most 24 hours apart)."""
+        return MonitoringSchedule("NOW", start, end)
+
+    @staticmethod
+    def from_expression(expression: str) -> MonitoringSchedule:
+        """An expression in one of the accepted forms (checked when the monitor is created)."""
+        return MonitoringSchedule(expression)
+
+    @property
+    def is_hourly(self) -> bool:
+        """Whether the monitor runs every hour."""
+        return self.expression in ("cron(0 * ? * * *)", "cron(0 0/1 ? * * *)") or bool(
+            re.fullmatch(r"cron\(0 \d{1,2}/1 \? \* \* \*\)", self.expression)
+        )
+
+    def validate(self, errors: ValidationErrors) -> None:
+        """Record every problem under 'schedule.*'."""
+        if is_token(self.expression):
+            return
+        expression = self.expression
+        hourly = re.fullmatch(r"cron\(0 \* \? \* \* \*\)", expression)
+        daily = re.fullmatch(r"cron\(0 (\d{1,2}) \? \* \* \*\)", expression)
+        every = re.fullmatch(r"cron\(0 (\d{1,2})/(\d{1,2}) \? \* \* \*\)", expression)
+        if expression == "NOW":
+            if self.data_analysis_start is None or self.data_analysis_end is None:
+                errors.add(
+                    "'schedule' NOW needs a data analysis window: MonitoringSchedule.now(start=..., end=...)"
+                )
+        elif hourly:
+            pass
+        elif daily:
+            errors.check_range("schedule hour", int(daily.group(1)), 0, 23, integer=True)
+        elif every:
+            errors.check_range("schedule starting_hour", int(every.group(1)), 0, 23, integer=True)
+            errors.check_range("schedule every_n_hours", int(every.group(2)), 1, 23, integer=True)
+        else:
+            errors.add(f"'schedule' must be one of {ACCEPTED_SCHEDULES}, got {expression!r}")
+        for prop, offset in (("start", self.data_analysis_start), ("end", self.data_analysis_end)):
+            if offset is not None and not is_token(offset) and not _OFFSET.match(offset):
+                errors.add(
+                    f"'schedule.{prop}' must be an ISO-8601 offset such as -PT5H or -P1D, got {offset!r}"
+                )
+        start, end = _offset_hours(self.data_analysis_start), _offset_hours(self.data_analysis_end)
+        if start is not None and end is not None:
+            if start > end:
+                errors.add(
+                    f"'schedule.start' must not be later than 'schedule.end', got {self.data_analysis_start} and "
+                    f"{self.data_analysis_end}"
+                )
+            elif end - start > 24:
+                errors.add(
+                    "'schedule' analysis window must span at most 24 hours, got "
+                    f"{self.data_analysis_start} to {self.data_analysis_end}"
+                )
+
+
+def validate_offset(errors: ValidationErrors, prop: str, offset: str | None) -> None:
+    """Check a ground-truth time offset (``-PT#H`` or ``-P#D``)."""
+    if offset is not None and not is_token(offset) and not _OFFSET.match(offset):
+        errors.add(f"'{prop}' must be an ISO-8601 offset such as -PT1H, -PT24H or -P1D, got {offset!r}")
+
+
+def _offset_hours(offset: str | None) -> int | None:
+    if offset is None or is_token(offset) or not _OFFSET.match(offset):
+        return None
+    days = re.search(r"(\d+)D", offset)
+    hours = re.search(r"T(\d+)H", offset)
+    return -((int(days.group(1)) if days else 0) * 24 + (int(hours.group(1)) if hours else 0))
+
+
+class S3Source(abc.ABC):
+    """A file a monitoring job reads: a local file (uploaded as an asset) or an object in S3."""
+
+    @staticmethod
+    def from_asset(path: str) -> S3Source:
+        """A local file, uploaded to the CDK asset bucket at deploy time."""
+        if not os.path.isfile(path):
+            raise ValueError(
+                f"'path' must be an existing file, got {path!r} (resolved to {os.path.abspath(path)})"
+            )
+        return _AssetSource(path)
+
+    @staticmethod
+    def from_bucket(bucket: s3.IBucket, key: str) -> S3Source:
+        """An object in one of your buckets."""
+        if not Token.is_unresolved(key) and (not key or key.startswith("/") or key.endswith("/")):
+            raise ValueError(f"'key' must name an object (no leading or trailing '/'), got {key!r}")
+        return _BucketSource(bucket, key)
+
+    @abc.abstractmethod
+    def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
+        """Return the ``s3://`` URI and grant ``grantee`` read access to that one object."""
+
+
+class _AssetSource(S3Source):
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
+        asset = s3_assets.Asset(scope, construct_id, path=self._path)
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:GetObject"],
+            resource_arns=[
+                Stack.of(scope).format_arn(
+                    service="s3",
+                    region="",
+                    account="",
+                    resource=asset.s3_bucket_name,
+                    resource_name=asset.s3_object_key,
+                )
+            ],
+        )
+        return asset.s3_object_url
+
+
+class _BucketSource(S3Source):
+    def __init__(self, bucket: s3.IBucket, key: str) -> None:
+        self._bucket = bucket
+        self._key = key
+
+    def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["s3:GetObject"], resource_arns=[self._bucket.arn_for_objects(self._key)]
+        )
+        if self._bucket.encryption_key is not None:
+            self._bucket.encryption_key.grant_decrypt(grantee)
+        return self._bucket.s3_url_for_object(self._key)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Baseline:
+    """What a monitor compares against: ``constraints.json`` and, for data quality, ``statistics.json``.
+
+    ``Baseline(constraints=S3Source.from_asset("baselines/constraints.json"), statistics=...)``. Produce them
+    with the SageMaker SDK's ``suggest_baseline`` or a SageMaker Pipelines QualityCheck/ClarifyCheck step.
+    """
+
+    constraints: S3Source | None = None
+    """The constraints the monitor checks. Default: - none; the job only computes statistics."""
+    statistics: S3Source | None = None
+    """Data quality only: the baseline statistics drift is measured against. Default: - none."""
+
+
+@dataclass(frozen=True)
+class DatasetFormat:
+    """The format of batch transform data a monitor reads: ``csv()``, ``json(lines=True)`` or ``parquet()``."""
+
+    kind: str
+    header: bool = False
+    lines: bool = True
+
+    @staticmethod
+    def csv(*, header: bool = False) -> DatasetFormat:
+        """CSV, with or without a header row."""
+        return DatasetFormat("csv", header=header)
+
+    @staticmethod
+    def json(*, lines: bool = True) -> DatasetFormat:
+        """JSON, one object per line by default."""
+        return DatasetFormat("json", lines=lines)
+
+    @staticmethod
+    def parquet() -> DatasetFormat:
+        """Parquet."""
+        return DatasetFormat("parquet")
+
+    def render(self) -> dict[str, object]:
+        """The CloudFormation ``DatasetFormat`` (camelCase for the CDK L1 mapper)."""
+        if self.kind == "csv":
+            return {"csv": {"header": self.header}}
+        if self.kind == "json":
+            return {"json": {"line": self.lines}}
+        return {"parquet": True}
+
+    @staticmethod
+    def for_content_type(content_type: str | None) -> DatasetFormat:
+        """The format matching a transform's input content type (CSV unless it is JSON)."""
+        if content_type and "json" in content_type:
+            return DatasetFormat.json(lines=True)
+        return DatasetFormat.csv(header=False)
+
+
+def whole_seconds(duration: Duration) -> int:
+    """A duration as whole seconds."""
+    return int(duration.to_seconds())
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """Where ground truth labels are uploaded: ``s3://<bucket>/<prefix>/yyyy/mm/dd/hh/<file>.jsonl``, one
+    ``{"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {"eventId": ...}, "eventVersion": "0"}``
+    per line, under the hour the labels were collected."""
+
+    bucket: s3.IBucket
+    prefix: str = "ground-truth"
+
+    def validate(self, errors: ValidationErrors) -> None:
+        """Record every problem under 'ground_truth.*'."""
+        if not is_token(self.prefix) and (not self.prefix or self.prefix.strip("/") != self.prefix):
+            errors.add(
+                f"'ground_truth.prefix' must be a non-empty prefix without leading or trailing '/', got {self.prefix!r}"
+            )
+
+    @property
+    def s3_uri(self) -> str:
+        """``s3://bucket/prefix``."""
+        return self.bucket.s3_url_for_object(self.prefix)
+
+    def bind(self, grantee: iam.IGrantable) -> str:
+        """Grant ``grantee`` read access to the labels and return their ``s3://`` URI."""
+        from . import _nag
+
+        objects = self.bucket.arn_for_objects(f"{self.prefix}/*")
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:ListBucket"],
+            resource_arns=[self.bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{self.prefix}/*"]}},
+        )
+        if self.bucket.encryption_key is not None:
+            self.bucket.encryption_key.grant_decrypt(grantee)
+        principal = grantee.grant_principal
+        if isinstance(principal, Construct):
+            _nag.acknowledge_resource(
+                principal,
+                objects,
+                "Ground truth files are uploaded hourly under the prefix, named by the uploader.",
+            )
+        return self.s3_uri

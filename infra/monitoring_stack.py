@@ -1,0 +1,178 @@
+"""Model Monitor for the reference app, in its own stack: hosting and batch scoring do not depend on it
+(Model Monitor no longer accepts new customers, so some accounts cannot deploy this stack)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from constructs import Construct
+
+from sagemaker_constructs import (
+    Baseline,
+    BatchTransform,
+    BiasAnalysisConfig,
+    DataQualityMonitor,
+    Endpoint,
+    ExplainabilityAnalysisConfig,
+    Facet,
+    GroundTruth,
+    ModelBiasMonitor,
+    ModelExplainabilityMonitor,
+    ModelQualityMonitor,
+    MonitoringSchedule,
+    NotificationTopic,
+    ProblemType,
+    S3Source,
+    SecureBucket,
+)
+
+BASELINES = Path(__file__).resolve().parent.parent / "model_artifacts" / "churn" / "baselines"
+SCHEMA = Path(__file__).resolve().parent.parent / "model_artifacts" / "churn" / "dataset_schema.json"
+
+
+def _baseline(name: str) -> S3Source:
+    return S3Source.from_asset(str(BASELINES / name))
+
+
+class MonitoringStack(Stack):
+    """All four monitors on the real-time endpoint, data and model quality on the nightly batch scoring."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint: Endpoint,
+        batch_transform: BatchTransform,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        schema = json.loads(SCHEMA.read_text())
+        features: list[str] = schema["features"]
+        label: str = schema["label"]
+        self.alerts = NotificationTopic(self, "Alerts", description="model monitoring")
+        alarm_action = cloudwatch_actions.SnsAction(self.alerts.topic)
+        ground_truth = SecureBucket(self, "GroundTruth", description="ground truth labels")
+        quality_baseline = Baseline(constraints=_baseline("model_quality/constraints.json"))
+        auc_threshold = json.loads((BASELINES / "model_quality/constraints.json").read_text())[
+            "binary_classification_constraints"
+        ]["auc"]["threshold"]
+
+        # Real-time endpoint: data quality hourly, the others daily over the previous day's labels.
+        data_quality = DataQualityMonitor(
+            self,
+            "EndpointDataQuality",
+            endpoint=endpoint,
+            baseline=Baseline(
+                constraints=_baseline("data_quality/constraints.json"),
+                statistics=_baseline("data_quality/statistics.json"),
+            ),
+            schedule=MonitoringSchedule.hourly(),
+            notification_topic=self.alerts.topic,
+        )
+        for feature in features:
+            data_quality.alarm_on_drift(feature, action=alarm_action)
+
+        model_quality = ModelQualityMonitor(
+            self,
+            "EndpointModelQuality",
+            endpoint=endpoint,
+            problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=GroundTruth(ground_truth.bucket, "endpoint"),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+            start_time_offset="-P1D",
+            end_time_offset="-PT1H",
+            baseline=quality_baseline,
+            schedule=MonitoringSchedule.daily(hour=3),
+            notification_topic=self.alerts.topic,
+        )
+        model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
+
+        bias = ModelBiasMonitor(
+            self,
+            "EndpointBias",
+            endpoint=endpoint,
+            analysis_config=BiasAnalysisConfig(
+                headers=[label, *features],
+                label=label,
+                label_values_or_threshold=[1],
+                facets=[Facet(name="age", values_or_threshold=[40])],
+                probability_threshold=0.5,
+            ),
+            ground_truth=GroundTruth(ground_truth.bucket, "endpoint"),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+            start_time_offset="-P1D",
+            end_time_offset="-PT1H",
+            schedule=MonitoringSchedule.daily(hour=4),
+            notification_topic=self.alerts.topic,
+        )
+        bias.create_metric_alarm(
+            "DifferenceInPositiveProportions",
+            bias.metric_bias("DPPL", facet="age", facet_value="40", label=label, label_value="1"),
+            threshold=0.2,
+            action=alarm_action,
+        )
+
+        shap_config = json.loads((BASELINES / "explainability/analysis_config.json").read_text())
+        explainability = ModelExplainabilityMonitor(
+            self,
+            "EndpointExplainability",
+            endpoint=endpoint,
+            analysis_config=ExplainabilityAnalysisConfig(
+                headers=features,
+                shap_baseline=shap_config["methods"]["shap"]["baseline"],
+                label_headers=["churn_probability"],
+            ),
+            probability_attribute="0",
+            schedule=MonitoringSchedule.daily(hour=5),
+            notification_topic=self.alerts.topic,
+        )
+        explainability.create_metric_alarm(
+            "SupportCallsAttribution",
+            explainability.metric_feature_attribution("support_calls", label="churn_probability"),
+            threshold=0.5,
+            action=alarm_action,
+        )
+
+        # Nightly batch scoring: data quality and model quality of what the transform jobs captured.
+        batch_quality = DataQualityMonitor(
+            self,
+            "BatchDataQuality",
+            batch_transform=batch_transform,
+            baseline=Baseline(
+                constraints=_baseline("data_quality/constraints.json"),
+                statistics=_baseline("data_quality/statistics.json"),
+            ),
+            schedule=MonitoringSchedule.daily(hour=6),
+            notification_topic=self.alerts.topic,
+        )
+        batch_quality.alarm_on_drift("age", action=alarm_action)
+        batch_model_quality = ModelQualityMonitor(
+            self,
+            "BatchModelQuality",
+            batch_transform=batch_transform,
+            problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=GroundTruth(ground_truth.bucket, "batch"),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+            start_time_offset="-P2D",
+            end_time_offset="-P1D",
+            baseline=quality_baseline,
+            schedule=MonitoringSchedule.daily(hour=7),
+            notification_topic=self.alerts.topic,
+        )
+        batch_model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
+        self.monitors = [
+            data_quality,
+            model_quality,
+            bias,
+            explainability,
+            batch_quality,
+            batch_model_quality,
+        ]

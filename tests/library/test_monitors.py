@@ -1,0 +1,580 @@
+"""The four Model Monitor constructs: job definitions, schedules, guards, metrics, events and validation."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk import App, Duration, Environment, Stack
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+
+from infra.app import cdk_context
+from sagemaker_constructs import (
+    Baseline,
+    BatchDataCapture,
+    BatchTransform,
+    BiasAnalysisConfig,
+    ContainerDefinition,
+    ContainerImage,
+    DataCapture,
+    DataQualityMonitor,
+    Endpoint,
+    ExplainabilityAnalysisConfig,
+    Facet,
+    GroundTruth,
+    Model,
+    ModelBiasMonitor,
+    ModelData,
+    ModelExplainabilityMonitor,
+    ModelQualityMonitor,
+    MonitoringSchedule,
+    NotificationTopic,
+    ProblemType,
+    ProductionVariant,
+    S3Source,
+    SecureBucket,
+    TransformInput,
+)
+from sagemaker_constructs.clarify_config import write_config_file
+
+SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
+BASELINES = "model_artifacts/churn/baselines"
+FEATURES = [
+    "age",
+    "tenure_months",
+    "monthly_charges",
+    "support_calls",
+    "contract_monthly",
+    "has_fiber",
+    "num_products",
+]
+
+
+def model(stack: Stack) -> Model:
+    existing = stack.node.try_find_child("Model")
+    if isinstance(existing, Model):
+        return existing
+    return Model(
+        stack,
+        "Model",
+        image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL),
+    )
+
+
+def endpoint(stack: Stack, *, capture: bool = True) -> Endpoint:
+    return Endpoint(
+        stack,
+        "Endpoint",
+        variants=[ProductionVariant("v", model=model(stack))],
+        data_capture=DataCapture() if capture else None,
+        endpoint_name="churn",
+    )
+
+
+def transform(stack: Stack, *, capture: bool = True) -> BatchTransform:
+    return BatchTransform(
+        stack,
+        "Batch",
+        model=model(stack),
+        input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
+        data_capture=BatchDataCapture() if capture else None,
+    )
+
+
+def ground_truth(stack: Stack) -> GroundTruth:
+    existing = stack.node.try_find_child("Labels")
+    bucket = (
+        existing
+        if isinstance(existing, SecureBucket)
+        else SecureBucket(stack, "Labels", description="labels")
+    )
+    return GroundTruth(bucket.bucket, "labels")
+
+
+def bias_config() -> BiasAnalysisConfig:
+    return BiasAnalysisConfig(
+        headers=[*FEATURES[:2], "churned", *FEATURES[2:]],  # the label need not be first
+        label="churned",
+        label_values_or_threshold=[1],
+        facets=[Facet(name="age", values_or_threshold=[40])],
+    )
+
+
+def shap_config() -> ExplainabilityAnalysisConfig:
+    return ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[40, 24, 46, 1, 1, 0, 2]])
+
+
+def only(template: Template, resource_type: str) -> dict[str, Any]:
+    (resource,) = template.find_resources(resource_type).values()
+    return resource
+
+
+def statements(template: Template, role_fragment: str) -> list[dict[str, Any]]:
+    return [
+        st
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if role_fragment in json.dumps(policy["Properties"]["Roles"])
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- data quality
+
+
+def test_data_quality_on_an_endpoint(synth):
+    def build(stack: Stack) -> None:
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            endpoint=endpoint(stack),
+            baseline=Baseline(
+                constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
+                statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
+            ),
+        )
+
+    template = synth(build)
+    job = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
+    assert job["DataQualityAppSpecification"]["Environment"] == {"publish_cloudwatch_metrics": "Enabled"}
+    image = json.dumps(job["DataQualityAppSpecification"]["ImageUri"])
+    assert "SageMakerImageAccountsModelMonitor" in image
+    assert "sagemaker-model-monitor-analyzer" in image
+    endpoint_ref = job["DataQualityJobInput"]["EndpointInput"]["EndpointName"]["Fn::GetAtt"]
+    assert endpoint_ref[0].startswith("Endpoint")
+    assert endpoint_ref[1] == "EndpointName"
+    assert set(job["DataQualityBaselineConfig"]) == {"ConstraintsResource", "StatisticsResource"}
+    assert job["JobResources"]["ClusterConfig"] == {
+        "InstanceCount": 1,
+        "InstanceType": "ml.m5.xlarge",
+        "VolumeSizeInGB": 20,
+    }
+    assert job["NetworkConfig"] == {"EnableInterContainerTrafficEncryption": True}
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+    assert "JobDefinitionName" not in job  # replaced on every change: names are generated
+    output = job["DataQualityJobOutputConfig"]
+    key_suffix = output["MonitoringOutputs"][0]["S3Output"]["S3Uri"]["Fn::Join"][1][-1]
+    assert re.fullmatch(r"/model-monitor/DataQuality/Test-DataQuality-[A-F0-9]{8}", key_suffix), key_suffix
+    assert "KmsKeyId" in output
+    schedule = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]
+    assert schedule["MonitoringScheduleConfig"]["MonitoringType"] == "DataQuality"
+    assert schedule["MonitoringScheduleConfig"]["ScheduleConfig"] == {
+        "ScheduleExpression": "cron(0 * ? * * *)"
+    }
+    assert schedule["MonitoringScheduleName"].startswith("Test-DataQuality-")
+    assert schedule["EndpointName"]["Fn::GetAtt"][1] == "EndpointName"
+
+
+def test_monitor_role_is_least_privilege(synth):
+    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s)))
+    sts = statements(template, "DataQualityRole")
+    actions = {a for st in sts for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    assert not any(a == "*" or a.endswith(":*") for a in actions), actions
+    assert "iam:PassRole" not in actions
+    listing = next(st for st in sts if st["Action"] == "s3:ListBucket")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["data-capture/*"]}}
+    metrics = next(st for st in sts if st["Action"] == "cloudwatch:PutMetricData")
+    assert metrics["Condition"]["StringLike"]["cloudwatch:namespace"] == [
+        "aws/sagemaker/Endpoints/*",
+        "aws/sagemaker/ModelMonitoring/*",
+    ]
+    assert any("kms:Decrypt" in json.dumps(st["Action"]) for st in sts)  # the capture bucket's key
+
+
+def test_schedule_is_deleted_before_its_endpoint(synth):
+    """CloudFormation deletes dependants first: prove the schedule depends on the endpoint, directly or not."""
+    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s))).to_json()
+    resources = template["Resources"]
+
+    def references(value: Any) -> set[str]:
+        found: set[str] = set()
+        if isinstance(value, dict):
+            if "Ref" in value and value["Ref"] in resources:
+                found.add(value["Ref"])
+            if "Fn::GetAtt" in value:
+                found.add(value["Fn::GetAtt"][0])
+            for item in value.values():
+                found |= references(item)
+        elif isinstance(value, list):
+            for item in value:
+                found |= references(item)
+        return found
+
+    graph = {
+        logical: references(body.get("Properties", {})) | set(body.get("DependsOn", []))
+        for logical, body in resources.items()
+    }
+    (schedule,) = [k for k, v in resources.items() if v["Type"] == "AWS::SageMaker::MonitoringSchedule"]
+    (endpoint_id,) = [k for k, v in resources.items() if v["Type"] == "AWS::SageMaker::Endpoint"]
+    assert endpoint_id in graph[schedule]  # a direct edge
+    # ... and the endpoint never depends on the schedule (no cycle that would block deletion).
+    seen, stack = set(), [endpoint_id]
+    while stack:
+        node = stack.pop()
+        for dependency in graph[node]:
+            if dependency not in seen:
+                seen.add(dependency)
+                stack.append(dependency)
+    assert schedule not in seen
+
+
+def test_data_quality_on_a_batch_transform(synth):
+    def build(stack: Stack) -> None:
+        monitor = DataQualityMonitor(stack, "DataQuality", batch_transform=transform(stack))
+        assert monitor.metric_namespace == "aws/sagemaker/ModelMonitoring/data-metrics"
+        assert monitor.metric_dimensions == {"MonitoringSchedule": monitor.monitoring_schedule_name}
+
+    template = synth(build)
+    job_input = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"][
+        "DataQualityJobInput"
+    ]
+    batch = job_input["BatchTransformInput"]
+    assert batch["DatasetFormat"] == {"Csv": {"Header": False}}
+    assert batch["DataCapturedDestinationS3Uri"]["Fn::Join"][1][-1] == "/data-capture"
+    schedule = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]
+    assert "EndpointName" not in schedule
+
+
+def test_data_quality_metrics_and_override(stack):
+    monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack))
+    drift = monitor.metric_feature_baseline_drift("age")
+    assert drift.namespace == "aws/sagemaker/Endpoints/data-metrics"
+    assert drift.metric_name == "feature_baseline_drift_age"
+    assert drift.dimensions == {"Endpoint": "churn", "MonitoringSchedule": monitor.monitoring_schedule_name}
+    assert monitor.metric_feature_non_null("age").statistic == "Minimum"
+    other = DataQualityMonitor(
+        stack,
+        "Overridden",
+        endpoint=endpoint(Stack(stack.node.root, "Second")),
+        metric_namespace="/aws/sagemaker/Endpoints/data-metric",
+        metric_dimensions={"EndpointName": "churn", "ScheduleName": "s"},
+    )
+    metric = other.metric_feature_baseline_drift("age")
+    assert metric.namespace == "/aws/sagemaker/Endpoints/data-metric"
+    assert metric.dimensions == {"EndpointName": "churn", "ScheduleName": "s"}
+
+
+# ---------------------------------------------------------------------------------------------- model quality
+
+
+def test_model_quality_with_ground_truth_and_offsets(synth):
+    def build(stack: Stack) -> None:
+        monitor = ModelQualityMonitor(
+            stack,
+            "Quality",
+            endpoint=endpoint(stack),
+            problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+            start_time_offset="-P1D",
+            end_time_offset="-PT1H",
+            baseline=Baseline(constraints=S3Source.from_asset(f"{BASELINES}/model_quality/constraints.json")),
+        )
+        monitor.alarm_on_metric("auc", threshold=0.75)
+        monitor.alarm_on_metric("false_positive_rate", threshold=0.3)
+
+    template = synth(build)
+    job = only(template, "AWS::SageMaker::ModelQualityJobDefinition")["Properties"]
+    assert job["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
+    endpoint_input = job["ModelQualityJobInput"]["EndpointInput"]
+    assert endpoint_input["ProbabilityAttribute"] == "0"
+    assert endpoint_input["ProbabilityThresholdAttribute"] == 0.5
+    assert endpoint_input["StartTimeOffset"] == "-P1D"
+    assert endpoint_input["EndTimeOffset"] == "-PT1H"
+    assert job["ModelQualityJobInput"]["GroundTruthS3Input"]["S3Uri"]["Fn::Join"][1][-1] == "/labels"
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
+    assert only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["MonitoringScheduleConfig"][
+        "ScheduleConfig"
+    ] == {"ScheduleExpression": "cron(0 0 ? * * *)"}
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "auc", "Namespace": "aws/sagemaker/Endpoints/model-metrics", "ComparisonOperator": "LessThanThreshold",
+         "TreatMissingData": "notBreaching"},
+    )  # fmt: skip
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "false_positive_rate", "ComparisonOperator": "GreaterThanThreshold"},
+    )
+    sts = statements(template, "QualityRole")
+    gt_list = [st for st in sts if st["Action"] == "s3:ListBucket" and "labels/*" in json.dumps(st)]
+    assert gt_list, "the role may list the ground truth prefix"
+
+
+def test_hourly_model_quality_runtime_is_capped(stack):
+    with pytest.raises(
+        ValueError, match=r"'max_runtime' of an hourly ModelQuality monitor must be at most 1800 seconds"
+    ):
+        ModelQualityMonitor(
+            stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.REGRESSION,
+            ground_truth=ground_truth(stack), inference_attribute="0", schedule=MonitoringSchedule.hourly(),
+            max_runtime=Duration.hours(1),
+        )  # fmt: skip
+
+
+def test_model_quality_attribute_rules(stack):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        ModelQualityMonitor(
+            stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.REGRESSION,
+            ground_truth=GroundTruth(ground_truth(stack).bucket, "/labels/"), probability_attribute="0",
+            start_time_offset="yesterday",
+        )  # fmt: skip
+    message = str(excinfo.value)
+    assert "'inference_attribute' is required for Regression" in message
+    assert (
+        "'probability_attribute' and 'probability_threshold_attribute' do not apply to Regression" in message
+    )
+    assert (
+        "'start_time_offset' must be an ISO-8601 offset such as -PT1H, -PT24H or -P1D, got 'yesterday'"
+        in message
+    )
+    assert (
+        "'ground_truth.prefix' must be a non-empty prefix without leading or trailing '/', got '/labels/'"
+        in message
+    )
+
+
+def test_model_quality_metric_names_follow_the_problem_type(stack):
+    monitor = ModelQualityMonitor(
+        stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.REGRESSION,
+        ground_truth=ground_truth(stack), inference_attribute="0",
+    )  # fmt: skip
+    assert monitor.metric("rmse").dimensions == {
+        "Endpoint": "churn",
+        "MonitoringSchedule": monitor.monitoring_schedule_name,
+    }
+    with pytest.raises(
+        ValueError,
+        match=r"'metric_name' for Regression must be one of \['mse', 'rmse', 'r2', 'mae'\], got 'auc'",
+    ):
+        monitor.metric("auc")
+
+
+# --------------------------------------------------------------------------------------------- bias, SHAP
+
+
+def test_bias_monitor_renders_and_uploads_its_clarify_config(synth):
+    def build(stack: Stack) -> None:
+        monitor = ModelBiasMonitor(
+            stack, "Bias", endpoint=endpoint(stack), analysis_config=bias_config(), ground_truth=ground_truth(stack),
+            probability_attribute="0", probability_threshold_attribute=0.5,
+        )  # fmt: skip
+        metric = monitor.metric_bias("DPPL", facet="age", facet_value="40", label="churned", label_value="1")
+        assert metric.metric_name == "bias_metric_DPPL"
+        assert metric.namespace == "aws/sagemaker/Endpoints/bias-metrics"
+        assert metric.dimensions["Facet"] == "age"
+
+    template = synth(build)
+    job = only(template, "AWS::SageMaker::ModelBiasJobDefinition")["Properties"]
+    app = job["ModelBiasAppSpecification"]
+    assert "sagemaker-clarify-processing:1.0" in json.dumps(app["ImageUri"])
+    assert app["ConfigUri"]["Fn::Sub"].endswith(".json")
+    config = bias_config().to_json()
+    assert config["label"] == "churned"
+    assert config["headers"][2] == "churned"
+    assert config["facet"] == [{"name_or_index": "age", "value_or_threshold": [40]}]
+    # Deterministic rendering: the same config gives the same file (and asset hash).
+    assert write_config_file(config) == write_config_file(bias_config().to_json())
+
+
+def test_explainability_uses_the_endpoint_as_predictor(synth, tmp_path):
+    def build(stack: Stack) -> None:
+        monitor = ModelExplainabilityMonitor(
+            stack, "Shap", endpoint=endpoint(stack), analysis_config=shap_config(), probability_attribute="0"
+        )
+        attribution = monitor.metric_feature_attribution("age")
+        assert attribution.metric_name == "feature_age"
+        assert attribution.dimensions["ExplainabilityMethod"] == "KernelShap"
+        assert attribution.dimensions["ValueType"] == "GlobalShapValues"
+
+    template = synth(build)
+    rendered = shap_config().to_json({"endpoint_name": "churn"})
+    assert rendered["predictor"]["endpoint_name"] == "churn"
+    assert rendered["methods"]["shap"]["baseline"] == [[40, 24, 46, 1, 1, 0, 2]]
+    sts = statements(template, "ShapRole")
+    invoke = next(st for st in sts if "sagemaker:InvokeEndpoint" in st["Action"])
+    assert invoke["Resource"]["Fn::GetAtt"][1] == "EndpointArn"
+
+
+def test_explaining_a_batch_transform_needs_a_fixed_shadow_model(stack):
+    with pytest.raises(ValueError, match="'shadow_model_name' is required to explain a batch transform"):
+        ModelExplainabilityMonitor(
+            stack, "Shap", batch_transform=transform(stack), analysis_config=shap_config()
+        )
+    with pytest.raises(ValueError, match="'shadow_model_name' must be known at synth time"):
+        ModelExplainabilityMonitor(
+            stack, "Shap2", batch_transform=transform(Stack(stack.node.root, "B")), analysis_config=shap_config(),
+            shadow_model_name=model(stack).model_name,
+        )  # fmt: skip
+
+
+def test_clarify_config_rules(stack):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        ModelBiasMonitor(
+            stack, "Bias", endpoint=endpoint(stack), ground_truth=ground_truth(stack), probability_attribute="0",
+            analysis_config=BiasAnalysisConfig(
+                headers=["Age", "churned", "churned"], label="label", label_values_or_threshold=[],
+                facets=[Facet(name="gender")],
+            ),
+        )  # fmt: skip
+    message = str(excinfo.value)
+    assert (
+        "'analysis_config.headers' must be Spark-compliant (lowercase letters, digits and '_', starting with a letter), got ['Age']"
+        in message
+    )
+    assert "'analysis_config.headers' must be unique, got duplicates ['churned']" in message
+    assert "'analysis_config.label' must be one of the headers, got 'label'" in message
+    assert "'analysis_config.label_values_or_threshold' must hold at least one value" in message
+    assert "'analysis_config.facets' name must be one of the headers, got 'gender'" in message
+    with pytest.raises(
+        ValueError, match=r"'analysis_config.shap_baseline\[0\]' must hold one value per header \(7\), got 2"
+    ):
+        ModelExplainabilityMonitor(
+            stack, "Shap", endpoint=endpoint(Stack(stack.node.root, "Other")),
+            analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[1, 2]]),
+        )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------- guards
+
+
+def test_endpoint_without_data_capture_is_rejected(stack):
+    with pytest.raises(
+        ValueError, match="'endpoint' has no data capture: Model Monitor reads captured traffic"
+    ):
+        DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack, capture=False))
+
+
+def test_batch_transform_without_data_capture_is_rejected(stack):
+    with pytest.raises(ValueError, match="'batch_transform' has no data capture"):
+        DataQualityMonitor(stack, "DataQuality", batch_transform=transform(stack, capture=False))
+
+
+def test_multi_model_endpoint_is_rejected(stack):
+    bucket = s3.Bucket.from_bucket_name(stack, "Models", "models")
+    mme = Model(
+        stack, "Mme",
+        containers=[ContainerDefinition(image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+                                        model_data=ModelData.from_bucket(bucket, "m/"), multi_model=True)],
+    )  # fmt: skip
+    e = Endpoint(stack, "E", variants=[ProductionVariant("v", model=mme)], data_capture=DataCapture())
+    with pytest.raises(
+        ValueError, match="'endpoint' hosts a multi-model container: Model Monitor supports only"
+    ):
+        DataQualityMonitor(stack, "DataQuality", endpoint=e)
+
+
+def test_exactly_one_input(stack):
+    with pytest.raises(ValueError, match="exactly one of 'endpoint' or 'batch_transform' is required"):
+        DataQualityMonitor(stack, "DataQuality")
+
+
+def test_imported_endpoint_warns_about_unknown_capture(synth):
+    def build(stack: Stack) -> None:
+        DataQualityMonitor(
+            stack, "DataQuality", endpoint=Endpoint.from_endpoint_name(stack, "Imported", "legacy")
+        )
+
+    template = synth(build)
+    assert only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["EndpointName"] == "legacy"
+
+
+def test_region_without_the_image_fails_at_synth():
+    stack = Stack(
+        App(context=cdk_context()), "Gov", env=Environment(account="123456789012", region="us-gov-west-1")
+    )
+    with pytest.raises(
+        ValueError, match="SageMaker publishes no model-monitor  image in region 'us-gov-west-1'"
+    ):
+        DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack))
+
+
+# ---------------------------------------------------------------------------------------------- schedules
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expression"),
+    [
+        (MonitoringSchedule.hourly(), "cron(0 * ? * * *)"),
+        (MonitoringSchedule.daily(hour=3), "cron(0 3 ? * * *)"),
+        (MonitoringSchedule.every_n_hours(6, starting_hour=1), "cron(0 1/6 ? * * *)"),
+    ],
+)
+def test_accepted_schedules(synth, schedule, expression):
+    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s), schedule=schedule))
+    config = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["MonitoringScheduleConfig"]
+    assert config["ScheduleConfig"]["ScheduleExpression"] == expression
+
+
+def test_one_time_schedule_with_window(synth):
+    schedule = MonitoringSchedule.now(start="-PT5H", end="-PT1H")
+    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s), schedule=schedule))
+    config = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["MonitoringScheduleConfig"]
+    assert config["ScheduleConfig"] == {
+        "ScheduleExpression": "NOW",
+        "DataAnalysisStartTime": "-PT5H",
+        "DataAnalysisEndTime": "-PT1H",
+    }
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        (MonitoringSchedule.from_expression("cron(30 * ? * * *)"), "'schedule' must be one of MonitoringSchedule.hourly()"),
+        (MonitoringSchedule.from_expression("rate(1 hour)"), "cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *) or NOW, got 'rate(1 hour)'"),
+        (MonitoringSchedule.daily(hour=24), "'schedule hour' must be between 0 and 23, got 24"),
+        (MonitoringSchedule.every_n_hours(24), "'schedule every_n_hours' must be between 1 and 23, got 24"),
+        (MonitoringSchedule.from_expression("NOW"), "'schedule' NOW needs a data analysis window"),
+        (MonitoringSchedule.now(start="-P2D", end="-PT1H"), "'schedule' analysis window must span at most 24 hours"),
+        (MonitoringSchedule.now(start="-PT1H", end="-PT5H"), "'schedule.start' must not be later than 'schedule.end'"),
+        (MonitoringSchedule.now(start="5 hours ago", end="-PT1H"), "'schedule.start' must be an ISO-8601 offset"),
+    ],
+)  # fmt: skip
+def test_rejected_schedules(stack, schedule, message):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack), schedule=schedule)
+    assert message in str(excinfo.value)
+
+
+# ----------------------------------------------------------------------------------------------- events
+
+
+def test_failed_executions_are_notified_and_patterns_route(synth, routes, sample_event):
+    holder: dict[str, DataQualityMonitor] = {}
+
+    def build(stack: Stack) -> None:
+        topic = NotificationTopic(stack, "Alerts", description="monitoring")
+        holder["monitor"] = DataQualityMonitor(
+            stack, "DataQuality", endpoint=endpoint(stack), notification_topic=topic.topic
+        )
+
+    template = synth(build)
+    rule = only(template, "AWS::Events::Rule")["Properties"]
+    assert rule["Targets"][0]["Arn"]["Ref"].startswith("Alerts")
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/monitor-under-test"
+    failed_pattern = json.loads(json.dumps(rule["EventPattern"]).replace(
+        json.dumps(rule["EventPattern"]["detail"]["MonitoringScheduleArn"][0]), json.dumps(arn)
+    ))  # fmt: skip
+    failed, violations = (
+        sample_event("processing_job_monitoring_failed"),
+        sample_event("processing_job_monitoring_violations"),
+    )
+    assert routes(failed_pattern, failed)
+    assert not routes(failed_pattern, violations)
+    other_schedule = json.loads(json.dumps(failed))
+    other_schedule["detail"]["MonitoringScheduleArn"] = arn.replace("monitor-under-test", "someone-else")
+    assert not routes(failed_pattern, other_schedule)
+
+    monitor = holder["monitor"]
+    stack = Stack.of(monitor)
+    violation_pattern = json.loads(
+        json.dumps(stack.resolve(monitor.violations_event_pattern()._values)).replace(
+            json.dumps(stack.resolve(monitor.monitoring_schedule_arn)), json.dumps(arn)
+        )
+    )
+    violation_pattern = {k.replace("detail_type", "detail-type"): v for k, v in violation_pattern.items()}
+    assert routes(violation_pattern, violations)
+    assert not routes(violation_pattern, failed)
