@@ -190,13 +190,13 @@ def _validate_headers(errors: ValidationErrors, prop: str, headers: Sequence[str
         errors.add(f"'{prop}' must be unique, got duplicates {duplicates}")
 
 
-def write_config_file(config: dict[str, Any]) -> str:
+def write_config_file(config: dict[str, Any], *, file_name: str = "analysis_config.json") -> str:
     """Write ``config`` to a content-addressed file (deterministic asset hash) and return its path."""
     text = json.dumps(config, indent=2, sort_keys=True) + "\n"
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     directory = os.path.join(tempfile.gettempdir(), "sagemaker-constructs-clarify", digest)
     os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, "analysis_config.json")
+    path = os.path.join(directory, file_name)
     if not os.path.exists(path):
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -20,6 +20,8 @@ from ._validation import ValidationErrors
 from .batch_transform import BatchTransform
 from .endpoint import IEndpoint
 from .monitoring_options import (
+    LOWER_IS_BETTER,
+    METRICS_BY_PROBLEM,
     Baseline,
     DatasetFormat,
     GroundTruth,
@@ -31,29 +33,6 @@ from .monitoring_options import (
 
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/model-metrics"
-
-_BINARY = (
-    "accuracy", "precision", "recall", "f0_5", "f1", "f2", "true_positive_rate", "true_negative_rate",
-    "false_positive_rate", "false_negative_rate", "auc", "au_prc",
-)  # fmt: skip
-_BEST_CONSTANT = ("accuracy", "precision", "recall", "f0_5", "f1", "f2")
-_MULTICLASS = (
-    "accuracy",
-    "weighted_precision",
-    "weighted_recall",
-    "weighted_f0_5",
-    "weighted_f1",
-    "weighted_f2",
-)
-METRICS_BY_PROBLEM: dict[ProblemType, tuple[str, ...]] = {
-    ProblemType.REGRESSION: ("mse", "rmse", "r2", "mae"),
-    ProblemType.BINARY_CLASSIFICATION: (*_BINARY, *(f"{m}_best_constant_classifier" for m in _BEST_CONSTANT)),
-    ProblemType.MULTICLASS_CLASSIFICATION: (
-        *_MULTICLASS,
-        *(f"{m}_best_constant_classifier" for m in _MULTICLASS),
-    ),
-}
-_HIGHER_IS_BETTER_EXCEPTIONS = ("mse", "rmse", "mae", "false_positive_rate", "false_negative_rate")
 
 
 class ModelQualityMonitor(MonitorBase):
@@ -226,7 +205,7 @@ class ModelQualityMonitor(MonitorBase):
     ) -> cloudwatch.Alarm:
         """Alarm when a metric gets worse than ``threshold``: below it for scores (accuracy, auc...), above it
         for errors (rmse, mae, false_positive_rate...)."""
-        lower_is_worse = metric_name not in _HIGHER_IS_BETTER_EXCEPTIONS
+        lower_is_worse = metric_name not in LOWER_IS_BETTER
         return self.create_metric_alarm(
             f"Quality-{metric_name}",
             self.metric(metric_name),

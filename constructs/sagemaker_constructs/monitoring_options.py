@@ -6,7 +6,9 @@ import abc
 import enum
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -30,6 +32,31 @@ class ProblemType(enum.Enum):
     BINARY_CLASSIFICATION = "BinaryClassification"
     MULTICLASS_CLASSIFICATION = "MulticlassClassification"
     REGRESSION = "Regression"
+
+
+_BINARY = (
+    "accuracy", "precision", "recall", "f0_5", "f1", "f2", "true_positive_rate", "true_negative_rate",
+    "false_positive_rate", "false_negative_rate", "auc", "au_prc",
+)  # fmt: skip
+_BEST_CONSTANT = ("accuracy", "precision", "recall", "f0_5", "f1", "f2")
+_MULTICLASS = (
+    "accuracy",
+    "weighted_precision",
+    "weighted_recall",
+    "weighted_f0_5",
+    "weighted_f1",
+    "weighted_f2",
+)
+METRICS_BY_PROBLEM: dict[ProblemType, tuple[str, ...]] = {
+    ProblemType.REGRESSION: ("mse", "rmse", "r2", "mae"),
+    ProblemType.BINARY_CLASSIFICATION: (*_BINARY, *(f"{m}_best_constant_classifier" for m in _BEST_CONSTANT)),
+    ProblemType.MULTICLASS_CLASSIFICATION: (
+        *_MULTICLASS,
+        *(f"{m}_best_constant_classifier" for m in _MULTICLASS),
+    ),
+}
+LOWER_IS_BETTER = ("mse", "rmse", "mae", "false_positive_rate", "false_negative_rate")
+"""Model-quality metrics where a higher value is worse."""
 
 
 @dataclass(frozen=True)
@@ -293,3 +320,58 @@ class GroundTruth:
                 "Ground truth files are uploaded hourly under the prefix, named by the uploader.",
             )
         return self.s3_uri
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelQualityConstraints:
+    """Typed model-quality constraints, rendered to the documented ``constraints.json``:
+
+    ``ModelQualityConstraints(problem_type=ProblemType.BINARY_CLASSIFICATION, thresholds={"auc": 0.75})``
+    raises a violation when AUC falls below 0.75 (error metrics such as ``rmse`` violate above their threshold).
+    Use it as ``Baseline(constraints=constraints.to_source())``.
+    """
+
+    problem_type: ProblemType
+    """The problem type; decides the metric names and the top-level key."""
+    thresholds: Mapping[str, float]
+    """Metric name to threshold (at least one)."""
+
+    def validate(self, errors: ValidationErrors, prop: str = "constraints") -> None:
+        """Record every problem under ``prop``."""
+        allowed = METRICS_BY_PROBLEM[self.problem_type]
+        if not self.thresholds:
+            errors.add(f"'{prop}.thresholds' must hold at least one metric, got none")
+        unknown = sorted(set(self.thresholds) - set(allowed))
+        if unknown:
+            errors.add(
+                f"'{prop}.thresholds' for {self.problem_type.value} must use {list(allowed)}, got {unknown}"
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented ``constraints.json`` content (metrics sorted by name)."""
+        key = {
+            ProblemType.BINARY_CLASSIFICATION: "binary_classification_constraints",
+            ProblemType.MULTICLASS_CLASSIFICATION: "multiclass_classification_constraints",
+            ProblemType.REGRESSION: "regression_constraints",
+        }[self.problem_type]
+        return {
+            "version": 0.0,
+            key: {
+                name: {
+                    "threshold": float(threshold),
+                    "comparison_operator": "GreaterThanThreshold"
+                    if name in LOWER_IS_BETTER
+                    else "LessThanThreshold",
+                }
+                for name, threshold in sorted(self.thresholds.items())
+            },
+        }
+
+    def to_source(self) -> S3Source:
+        """The rendered file as an asset (checked first: a bad metric name raises ``ValueError``)."""
+        from .clarify_config import write_config_file
+
+        errors = ValidationErrors("ModelQualityConstraints")
+        self.validate(errors)
+        errors.raise_if_any()
+        return S3Source.from_asset(write_config_file(self.to_json(), file_name="constraints.json"))

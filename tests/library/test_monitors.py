@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -578,3 +579,44 @@ def test_failed_executions_are_notified_and_patterns_route(synth, routes, sample
     violation_pattern = {k.replace("detail_type", "detail-type"): v for k, v in violation_pattern.items()}
     assert routes(violation_pattern, violations)
     assert not routes(violation_pattern, failed)
+
+
+def test_model_quality_constraints_builder_matches_the_documented_schema():
+    from sagemaker_constructs import ModelQualityConstraints
+
+    sample = json.loads(Path(f"{BASELINES}/model_quality/constraints.json").read_text())
+    thresholds = {k: v["threshold"] for k, v in sample["binary_classification_constraints"].items()}
+    built = ModelQualityConstraints(problem_type=ProblemType.BINARY_CLASSIFICATION, thresholds=thresholds)
+    assert built.to_json() == sample
+    regression = ModelQualityConstraints(
+        problem_type=ProblemType.REGRESSION, thresholds={"rmse": 3.5, "r2": 0.6}
+    )
+    assert regression.to_json() == {
+        "version": 0.0,
+        "regression_constraints": {
+            "r2": {"threshold": 0.6, "comparison_operator": "LessThanThreshold"},
+            "rmse": {"threshold": 3.5, "comparison_operator": "GreaterThanThreshold"},
+        },
+    }
+    with pytest.raises(
+        ValueError, match=r"'constraints.thresholds' for Regression must use \[.*\], got \['auc'\]"
+    ):
+        ModelQualityConstraints(problem_type=ProblemType.REGRESSION, thresholds={"auc": 0.7}).to_source()
+
+
+def test_model_quality_constraints_as_a_baseline(synth):
+    from sagemaker_constructs import ModelQualityConstraints
+
+    constraints = ModelQualityConstraints(
+        problem_type=ProblemType.BINARY_CLASSIFICATION, thresholds={"auc": 0.75}
+    )
+
+    def build(stack: Stack) -> None:
+        ModelQualityMonitor(
+            stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack), probability_attribute="0", probability_threshold_attribute=0.5,
+            baseline=Baseline(constraints=constraints.to_source()),
+        )  # fmt: skip
+
+    job = only(synth(build), "AWS::SageMaker::ModelQualityJobDefinition")["Properties"]
+    assert job["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"]["Fn::Sub"].endswith(".json")
