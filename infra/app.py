@@ -12,6 +12,7 @@ from cdk_nag import AwsSolutionsChecks
 from .batch_stack import BatchInferenceStack
 from .monitoring_stack import MonitoringStack
 from .realtime_stack import RealtimeInferenceStack
+from .retraining_stack import RetrainingStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -31,11 +32,17 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
     batch = BatchInferenceStack(
         app, "SageMakerBatch", description="sagemaker-constructs reference: nightly batch scoring"
     )
+    retraining = RetrainingStack(
+        app,
+        "SageMakerRetraining",
+        description="sagemaker-constructs reference: retraining pipeline and trigger",
+    )
     MonitoringStack(
         app,
         "SageMakerMonitoring",
         endpoint=realtime.endpoint,
         batch_transform=batch.transform,
+        retraining=retraining.trigger,
         description="sagemaker-constructs reference: Model Monitor for the endpoint and the batch scoring",
     )
     if nag:

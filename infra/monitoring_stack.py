@@ -26,6 +26,7 @@ from sagemaker_constructs import (
     MonitoringSchedule,
     NotificationTopic,
     ProblemType,
+    RetrainingTrigger,
     S3Source,
     SecureBucket,
 )
@@ -48,6 +49,7 @@ class MonitoringStack(Stack):
         *,
         endpoint: Endpoint,
         batch_transform: BatchTransform,
+        retraining: RetrainingTrigger | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -91,7 +93,7 @@ class MonitoringStack(Stack):
             schedule=MonitoringSchedule.daily(hour=3),
             notification_topic=self.alerts.topic,
         )
-        model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
+        auc_alarm = model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
 
         bias = ModelBiasMonitor(
             self,
@@ -167,7 +169,9 @@ class MonitoringStack(Stack):
             schedule=MonitoringSchedule.daily(hour=7),
             notification_topic=self.alerts.topic,
         )
-        batch_model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
+        batch_auc_alarm = batch_model_quality.alarm_on_metric(
+            "auc", threshold=auc_threshold, action=alarm_action
+        )
         self.monitors = [
             data_quality,
             model_quality,
@@ -176,3 +180,11 @@ class MonitoringStack(Stack):
             batch_quality,
             batch_model_quality,
         ]
+
+        # Violations and the quality alarms start retraining; the rules live in this stack, so the
+        # retraining stack never depends on Model Monitor.
+        if retraining is not None:
+            for monitor in self.monitors:
+                retraining.add_monitor(monitor)
+            retraining.add_alarm(auc_alarm)
+            retraining.add_alarm(batch_auc_alarm)

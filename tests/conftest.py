@@ -105,13 +105,24 @@ def eventbridge_delivers(pattern: dict[str, Any], event: dict[str, Any]) -> bool
         return len(messages) == 1
 
 
+def _fullmatch(pattern: str, value: str) -> bool:
+    """``re.fullmatch``, or the ``regex`` module for the Unicode classes (``\\p{L}``) some AWS patterns use."""
+    import re
+
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        import regex  # installed with cfn-lint
+
+        return regex.fullmatch(pattern, value) is not None
+
+
 def service_model_problems(service: str, operation: str, request: dict[str, Any]) -> list[str]:
     """Every way ``request`` breaks botocore's model of ``service.operation``.
 
     botocore's own client-side validation checks types and required members only; this also checks enums,
     patterns, lengths, numeric ranges and unknown members, as the service would.
     """
-    import re
 
     import botocore.session
 
@@ -158,7 +169,7 @@ def service_model_problems(service: str, operation: str, request: dict[str, Any]
                 problems.append(f"{path}: {value!r} is not one of {shape.enum}")
             if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
                 problems.append(f"{path}: length {len(value)} outside {meta.get('min')}-{meta.get('max')}")
-            if "pattern" in meta and not re.fullmatch(meta["pattern"], value):
+            if "pattern" in meta and not _fullmatch(meta["pattern"], value):
                 problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
         elif kind in ("integer", "long", "float", "double"):
             if isinstance(value, bool) or not isinstance(value, int | float):

@@ -30,6 +30,8 @@ from .monitoring_options import (
     S3Source,
 )
 from .notification_topic import NotificationTopic
+from .retraining_trigger import IncidentField, RetrainingTrigger
+from .sagemaker_pipeline import IPipeline, PipelineBase, SageMakerPipeline
 from .secure_bucket import SecureBucket
 from .transform_options import (
     AssembleWith,
@@ -74,6 +76,8 @@ __all__ = [
     "GroundTruth",
     "IEndpoint",
     "IModel",
+    "IPipeline",
+    "IncidentField",
     "InferenceExecutionMode",
     "InstanceType",
     "JoinSource",
@@ -84,12 +88,15 @@ __all__ = [
     "ModelExplainabilityMonitor",
     "ModelQualityConstraints",
     "ModelQualityMonitor",
-    "NotificationTopic",
     "MonitoringSchedule",
+    "NotificationTopic",
+    "PipelineBase",
     "ProblemType",
     "ProductionVariant",
+    "RetrainingTrigger",
     "RoutingStrategy",
     "S3Source",
+    "SageMakerPipeline",
     "ScalableVariant",
     "SecureBucket",
     "ServerlessVariant",

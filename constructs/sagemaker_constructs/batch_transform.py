@@ -23,6 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from . import _nag
+from ._dependencies import depend_on_role_policy_only
 from ._transform_workflow import WorkflowSpec, definition
 from ._validation import ENV_KEY_PATTERN, ValidationErrors, is_token
 from .model import IModel
@@ -215,7 +216,7 @@ class BatchTransform(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
         self._grant_state_machine(input, volume_kms_key)
-        self._depend_on_policy_only()
+        depend_on_role_policy_only(self.state_machine, self.state_machine.role)
 
         self.failure_alarm = self._failure_alarm()
         if schedule is not None:
@@ -538,17 +539,6 @@ class BatchTransform(Construct):
             "X-Ray tracing and CloudWatch Logs delivery (added by CDK for tracing and logging) support no "
             "resource-level permissions.",
         )
-
-    def _depend_on_policy_only(self) -> None:
-        # CDK makes the state machine depend on its role and the role's policy; the role is already referenced
-        # (cfn-lint W3005), so keep only the policy, which must exist before the first execution.
-        role = self.state_machine.role
-        policy = role.node.try_find_child("DefaultPolicy")
-        cfn_state_machine = self.state_machine.node.default_child
-        if isinstance(policy, iam.Policy) and isinstance(cfn_state_machine, sfn.CfnStateMachine):
-            cfn_policy = policy.node.default_child
-            assert isinstance(cfn_policy, iam.CfnPolicy)
-            cfn_state_machine.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
 
     def _failure_alarm(self) -> cloudwatch.Alarm:
         failures = cloudwatch.MathExpression(

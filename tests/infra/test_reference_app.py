@@ -14,7 +14,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from infra.app import build_app, cdk_context
 
-STACKS = ["SageMakerRealtime", "SageMakerBatch", "SageMakerMonitoring"]
+STACKS = ["SageMakerRealtime", "SageMakerBatch", "SageMakerMonitoring", "SageMakerRetraining"]
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -160,11 +160,35 @@ def test_monitoring_stack_runs_all_four_monitors(templates: dict[str, dict[str, 
     assert len(batch_inputs) == 2
     alarms = resources(template, "AWS::CloudWatch::Alarm")
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
-    assert len(resources(template, "AWS::Events::Rule")) == 6  # failed executions of each monitor
+    rules = resources(template, "AWS::Events::Rule")
+    # Failed executions of each monitor (6), violations and quality alarms that start retraining (2).
+    assert len(rules) == 8
 
 
 def test_hosting_and_batch_do_not_depend_on_monitoring(templates: dict[str, dict[str, Any]]) -> None:
-    for name in ("SageMakerRealtime", "SageMakerBatch"):
+    for name in ("SageMakerRealtime", "SageMakerBatch", "SageMakerRetraining"):
         text = json.dumps(templates[name])
         assert "Fn::ImportValue" not in text
         assert "MonitoringSchedule" not in text
+
+
+def test_retraining_stack_pipeline_and_trigger(templates: dict[str, dict[str, Any]]) -> None:
+    template = templates["SageMakerRetraining"]
+    (pipeline,) = resources(template, "AWS::SageMaker::Pipeline")
+    body = json.dumps(pipeline["Properties"]["PipelineDefinition"])
+    for step in ("Train", "Evaluate", "Register"):
+        assert f'\\"Name\\":\\"{step}\\"' in body, step
+    (function,) = resources(template, "AWS::Lambda::Function")
+    env = function["Properties"]["Environment"]["Variables"]
+    assert json.loads(env["EVENT_PIPELINE_PARAMETERS"])["TriggerReason"] == "reason"
+    (schedule_rule,) = resources(template, "AWS::Events::Rule")
+    assert schedule_rule["Properties"]["ScheduleExpression"] == "cron(0 2 ? * SUN *)"
+    (group,) = resources(template, "AWS::SageMaker::ModelPackageGroup")
+    assert group["Properties"]["ModelPackageGroupName"] == "sagemakerretraining-churn"
+    monitoring = templates["SageMakerMonitoring"]
+    trigger_rules = [
+        r for r in resources(monitoring, "AWS::Events::Rule")
+        if "Fn::ImportValue" in json.dumps(r["Properties"]["Targets"])
+    ]  # fmt: skip
+    assert len(trigger_rules) == 2
+    assert all("DeadLetterConfig" in r["Properties"]["Targets"][0] for r in trigger_rules)

@@ -1,0 +1,417 @@
+"""``RetrainingTrigger``: alarms, monitoring violations and a schedule start a SageMaker pipeline through a
+Powertools Lambda function, exactly once per incident, with every decision told to SNS and nothing lost."""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct
+
+from . import _nag
+from ._dependencies import depend_on_role_policy_only
+from ._handlers.retraining_trigger import contract
+from ._monitor_base import MonitorBase
+from ._validation import ValidationErrors, is_token
+from .notification_topic import NotificationTopic
+from .sagemaker_pipeline import IPipeline
+
+HANDLER_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "_handlers"))
+POWERTOOLS_VERSION = "3.37.0"
+"""The Powertools for AWS Lambda (Python) release whose public layer the function uses (pinned)."""
+_PARAMETER_NAME = re.compile(contract.PARAMETER_NAME_PATTERN)
+
+
+class IncidentField(enum.Enum):
+    """A field of the triggering incident that a pipeline parameter can take."""
+
+    TRIGGER_TYPE = "trigger_type"
+    """``alarm``, ``monitor-violation`` or ``schedule``."""
+    ALARM_NAME = "alarm_name"
+    """The alarm that went into ALARM (empty otherwise)."""
+    ENDPOINT_NAME = "endpoint_name"
+    """The endpoint of the alarm's metric, when it has an ``EndpointName`` or ``Endpoint`` dimension."""
+    MONITORING_SCHEDULE = "monitoring_schedule"
+    """The monitoring schedule whose execution found violations."""
+    REASON = "reason"
+    """The alarm's state reason, the monitor's exit message, or "scheduled retraining"."""
+    INCIDENT_TIME = "incident_time"
+    """When the incident happened (ISO-8601)."""
+    INCIDENT_ID = "incident_id"
+    """The incident's identity: one execution at most per incident id."""
+
+
+class RetrainingTrigger(Construct):
+    """Starts a SageMaker pipeline when alarms fire, monitors find violations, or on a fallback schedule.
+
+    - **Exactly once per incident**: a Powertools idempotency record per incident (an alarm's transition into
+      ALARM, one monitoring execution, one scheduled time) in an encrypted DynamoDB table, and a deterministic
+      ``ClientRequestToken``, so duplicate deliveries and retries never start a second execution.
+    - **No pile-ups**: no start while an execution of the pipeline is running, and none within ``cooldown`` of
+      the last start (a conditional write makes concurrent incidents race-safe).
+    - **Every decision told**: started, skipped (and why) and failed go to an SNS topic, logs and metrics.
+    - **Nothing lost**: rule targets retry for ``max_event_age`` and then park events in an encrypted SQS
+      dead-letter queue, the function's failed async invocations land there too, and its depth raises an alarm.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pipeline: IPipeline,
+        alarms: Sequence[cloudwatch.IAlarm] = (),
+        monitors: Sequence[MonitorBase] = (),
+        schedule: events.Schedule | None = None,
+        static_parameters: Mapping[str, str] | None = None,
+        event_parameters: Mapping[str, IncidentField] | None = None,
+        cooldown: Duration = Duration.hours(6),
+        idempotency_ttl: Duration = Duration.days(1),
+        notification_topic: sns.ITopic | None = None,
+        max_event_age: Duration = Duration.hours(6),
+        retry_attempts: int = 10,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        table_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        powertools_version: str = POWERTOOLS_VERSION,
+    ) -> None:
+        """Define the trigger.
+
+        :param pipeline: the pipeline to start (``SageMakerPipeline`` or ``SageMakerPipeline.from_pipeline_name``).
+        :param alarms: CloudWatch alarms whose transitions into ALARM start it. Default: - none yet (``add_alarm``).
+        :param monitors: Model Monitor schedules whose violations start it. Default: - none yet (``add_monitor``).
+        :param schedule: a fallback schedule, e.g. ``events.Schedule.cron(week_day="SUN", hour="2", minute="0")``.
+            Default: - none.
+        :param static_parameters: pipeline parameters with fixed values. Default: - none.
+        :param event_parameters: pipeline parameters taken from the incident. Default: - none.
+        :param cooldown: no second start this long after the last start. Default: 6 hours
+        :param idempotency_ttl: how long an incident is remembered. Default: 1 day
+        :param notification_topic: told about every decision. Default: - an encrypted ``NotificationTopic``.
+        :param max_event_age: how long EventBridge and Lambda retry an event before the dead-letter queue.
+            Default: 6 hours
+        :param retry_attempts: EventBridge retries per event. Default: 10
+        :param log_retention: Default: one year
+        :param table_removal_policy: Default: RemovalPolicy.RETAIN
+        :param powertools_version: the Powertools layer release. Default: "3.37.0"
+        """
+        super().__init__(scope, construct_id)
+        errors = ValidationErrors(f"RetrainingTrigger '{self.node.path}'")
+        static = dict(static_parameters or {})
+        dynamic = dict(event_parameters or {})
+        for name in [*static, *dynamic]:
+            if not is_token(name) and not _PARAMETER_NAME.match(name):
+                errors.add(
+                    f"pipeline parameter names must match {contract.PARAMETER_NAME_PATTERN} (letters, digits, '-' "
+                    f"and '_'), got {name!r}"
+                )
+        overlap = sorted(set(static) & set(dynamic))
+        if overlap:
+            errors.add(f"a parameter is either static or from the event, got both for {overlap}")
+        for name, value in static.items():
+            if not is_token(value) and len(value) > 1024:
+                errors.add(f"'static_parameters[{name!r}]' must be at most 1024 characters, got {len(value)}")
+        known = getattr(pipeline, "parameter_names", None)
+        if known is not None:
+            missing = sorted((set(static) | set(dynamic)) - set(known))
+            if missing:
+                errors.add(
+                    f"parameters {missing} are not declared by the pipeline (it declares {sorted(known)})"
+                )
+        errors.check_seconds("cooldown", cooldown, 0, 86400 * 30)
+        errors.check_seconds("idempotency_ttl", idempotency_ttl, 60, 86400 * 30)
+        errors.check_seconds("max_event_age", max_event_age, 60, 86400)
+        errors.check_range("retry_attempts", retry_attempts, 0, 185, integer=True)
+        if not re.fullmatch(r"\d+\.\d+\.\d+", powertools_version):
+            errors.add(f"'powertools_version' must be a release like '3.37.0', got {powertools_version!r}")
+        errors.raise_if_any()
+
+        self.pipeline = pipeline
+        self._max_event_age = max_event_age
+        self._retry_attempts = retry_attempts
+        self._notifications: NotificationTopic | None = None
+        self.topic: sns.ITopic
+        if notification_topic is None:
+            self._notifications = NotificationTopic(self, "Notifications", description="retraining decision")
+            self.topic = self._notifications.topic
+        else:
+            self.topic = notification_topic
+
+        self.table_key = kms.Key(self, "TableKey", description="Encrypts retraining trigger state", enable_key_rotation=True,
+                                 removal_policy=table_removal_policy)  # fmt: skip
+        self.table = dynamodb.Table(
+            self,
+            "State",
+            partition_key=dynamodb.Attribute(
+                name=contract.TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.table_key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=contract.TABLE_TTL_ATTRIBUTE,
+            removal_policy=table_removal_policy,
+        )
+        self.dead_letter_queue = self._new_dead_letter_queue(self)
+        self.service_name = (
+            f"retraining-{pipeline.pipeline_name}"[:64]
+            if not is_token(pipeline.pipeline_name)
+            else "retraining"
+        )
+        self.metrics_namespace = "SageMakerConstructs/Retraining"
+        self.function = self._function(
+            static, dynamic, cooldown, idempotency_ttl, log_retention, powertools_version
+        )
+        self.dead_letter_alarm = self._dead_letter_alarm(self, self.dead_letter_queue)
+
+        self._rules_by_scope: dict[tuple[str, str], events.Rule] = {}
+        self._alarm_arns: list[str] = []
+        self._schedule_arns: list[str] = []
+        for alarm in alarms:
+            self.add_alarm(alarm)
+        for monitor in monitors:
+            self.add_monitor(monitor)
+        if schedule is not None:
+            self._add_rule(
+                events.Rule(
+                    self,
+                    "ScheduleRule",
+                    schedule=schedule,
+                    description="Fallback schedule of the retraining trigger",
+                )
+            )
+
+    # ------------------------------------------------------------------------------------------------ triggers
+
+    def add_alarm(self, alarm: cloudwatch.IAlarm) -> None:
+        """Start the pipeline when ``alarm`` goes into ALARM.
+
+        An alarm of another stack gets its rule in that stack, so this stack never depends on it: the
+        retraining stack deploys on its own, and monitoring stacks plug into it.
+        """
+        if alarm.alarm_arn in self._alarm_arns:
+            raise ValueError(f"alarm {alarm.node.path!r} already triggers this retraining")
+        self._alarm_arns.append(alarm.alarm_arn)
+        pattern_resources = [alarm.alarm_arn]
+        rule = self._rules_by_scope.get(("alarm", self._rule_scope(alarm).node.path))
+        if rule is not None:
+            rule.add_event_pattern(resources=pattern_resources)
+            return
+        scope = self._rule_scope(alarm)
+        rule = events.Rule(
+            scope,
+            "RetrainOnAlarm" if scope is not self else "AlarmRule",
+            description=f"Alarms into ALARM start retraining ({self.pipeline.pipeline_name})",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"],
+                detail_type=["CloudWatch Alarm State Change"],
+                resources=pattern_resources,
+                detail={"state": {"value": ["ALARM"]}},
+            ),
+        )
+        self._rules_by_scope[("alarm", scope.node.path)] = rule
+        self._add_rule(rule)
+
+    def add_monitor(self, monitor: MonitorBase) -> None:
+        """Start the pipeline when an execution of ``monitor`` completes with violations (rule placed like
+        ``add_alarm``'s)."""
+        arn = monitor.monitoring_schedule_arn
+        if arn in self._schedule_arns:
+            raise ValueError(f"monitor {monitor.node.path!r} already triggers this retraining")
+        self._schedule_arns.append(arn)
+        scope = self._rule_scope(monitor)
+        rule = self._rules_by_scope.get(("monitor", scope.node.path))
+        if rule is not None:
+            rule.add_event_pattern(detail={"MonitoringScheduleArn": [arn]})
+            return
+        rule = events.Rule(
+            scope,
+            "RetrainOnViolations" if scope is not self else "MonitorRule",
+            description=f"Monitoring executions with violations start retraining ({self.pipeline.pipeline_name})",
+            event_pattern=monitor.violations_event_pattern(),
+        )
+        self._rules_by_scope[("monitor", scope.node.path)] = rule
+        self._add_rule(rule)
+
+    def _rule_scope(self, source: IConstruct) -> Construct:
+        source_stack = Stack.of(source)
+        if source_stack is Stack.of(self):
+            return self
+        scope_id = f"RetrainingTrigger-{Names.node_unique_id(self.node)[-8:]}"
+        existing = source_stack.node.try_find_child(scope_id)
+        return existing if isinstance(existing, Construct) else Construct(source_stack, scope_id)
+
+    # ------------------------------------------------------------------------------------------------- metrics
+
+    def metric(
+        self, metric_name: str, *, statistic: str = "Sum", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """A metric the handler emits (Powertools EMF, dimension ``service``). Statistic Sum, 5 minutes."""
+        return cloudwatch.Metric(
+            namespace=self.metrics_namespace,
+            metric_name=metric_name,
+            dimensions_map={"service": self.service_name},
+            statistic=statistic,
+            period=period or Duration.minutes(5),
+        )
+
+    def metric_pipelines_started(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Pipelines started. Statistic Sum, period 5 minutes."""
+        return self.metric(contract.METRIC_PIPELINES_STARTED, period=period)
+
+    def metric_triggers_received(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Events received. Statistic Sum, period 5 minutes."""
+        return self.metric(contract.METRIC_TRIGGERS_RECEIVED, period=period)
+
+    def metric_failures(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Triggers that failed (and will be retried or dead-lettered). Statistic Sum, period 5 minutes."""
+        return self.metric(contract.METRIC_FAILURES, period=period)
+
+    # ----------------------------------------------------------------------------------------------- internals
+
+    def _function(
+        self,
+        static: Mapping[str, str],
+        dynamic: Mapping[str, IncidentField],
+        cooldown: Duration,
+        idempotency_ttl: Duration,
+        log_retention: logs.RetentionDays,
+        powertools_version: str,
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(self, "FunctionLogs", retention=log_retention)
+        role = iam.Role(self, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="Retraining trigger function (sagemaker-constructs)")  # fmt: skip
+        log_group.grant_write(role)
+        layer_arn = (
+            "{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.13/" + powertools_version + "}}"
+        )
+        function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            handler="retraining_trigger.handler.lambda_handler",
+            code=lambda_.Code.from_asset(HANDLER_ROOT, exclude=["__pycache__", "*.pyc", "README.md"]),
+            layers=[lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)],
+            role=role,
+            timeout=Duration.minutes(1),
+            memory_size=256,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            description=f"Starts SageMaker pipeline {self.pipeline.pipeline_name} once per incident",
+            environment={
+                contract.ENV_PIPELINE_NAME: self.pipeline.pipeline_name,
+                contract.ENV_TABLE_NAME: self.table.table_name,
+                contract.ENV_TOPIC_ARN: self.topic.topic_arn,
+                contract.ENV_COOLDOWN_SECONDS: str(int(cooldown.to_seconds())),
+                contract.ENV_IDEMPOTENCY_TTL_SECONDS: str(int(idempotency_ttl.to_seconds())),
+                contract.ENV_STATIC_PARAMETERS: Stack.of(self).to_json_string(dict(static)),
+                contract.ENV_EVENT_PARAMETERS: json.dumps(
+                    {k: v.value for k, v in dynamic.items()}, sort_keys=True
+                ),
+                contract.POWERTOOLS_SERVICE_NAME: self.service_name,
+                contract.POWERTOOLS_METRICS_NAMESPACE: self.metrics_namespace,
+            },
+            # Async invocations (EventBridge) that still fail after Lambda's retries go to the dead-letter queue.
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            retry_attempts=2,
+            max_event_age=self._max_event_age,
+        )
+        self.pipeline.grant_start_execution(role)
+        self.pipeline.grant_read_executions(role)
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            resource_arns=[self.table.table_arn],
+        )
+        self.table_key.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+        if self._notifications is not None:
+            self._notifications.grant_publish(role)
+        else:
+            self.topic.grant_publish(role)
+        depend_on_role_policy_only(function, role)
+        _nag.acknowledge_resource(
+            role,
+            f"{self.pipeline.pipeline_arn}/execution/*",
+            "Executions are named by SageMaker at start time.",
+        )
+        _nag.acknowledge(
+            role, "IAM5[Resource::*]", "X-Ray tracing (PutTraceSegments) has no resource-level permissions."
+        )
+        _nag.acknowledge(
+            function,
+            "L1",
+            "Pinned to python3.13, the runtime Powertools publishes its pinned public layer for "
+            "(/aws/service/powertools/python/x86_64/python3.13/<version>).",
+        )
+        return function
+
+    def _add_rule(self, rule: events.Rule) -> None:
+        # A rule in another stack gets a dead-letter queue of its own there: a queue policy in this stack
+        # naming that rule would make this stack depend on the other one (and the other one depends on this
+        # function), a cycle. CDK already places the Lambda permission in the rule's stack.
+        queue = (
+            self.dead_letter_queue
+            if rule.node.scope is self
+            else self._local_dead_letter_queue(rule.node.scope)
+        )
+        rule.add_target(
+            events_targets.LambdaFunction(
+                self.function,
+                dead_letter_queue=queue,
+                retry_attempts=self._retry_attempts,
+                max_event_age=self._max_event_age,
+            )
+        )
+
+    def _local_dead_letter_queue(self, scope: IConstruct | None) -> sqs.IQueue:
+        assert isinstance(scope, Construct)
+        existing = scope.node.try_find_child("DeadLetterQueue")
+        if isinstance(existing, sqs.Queue):
+            return existing
+        queue = self._new_dead_letter_queue(scope)
+        self._dead_letter_alarm(scope, queue)
+        return queue
+
+    @staticmethod
+    def _new_dead_letter_queue(scope: Construct) -> sqs.Queue:
+        queue = sqs.Queue(
+            scope,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        _nag.acknowledge(queue, "SQS3", "This queue is itself the dead-letter queue.")
+        return queue
+
+    def _dead_letter_alarm(self, scope: Construct, queue: sqs.IQueue) -> cloudwatch.Alarm:
+        alarm = queue.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(5), statistic="Maximum"
+        ).create_alarm(
+            scope,
+            "DeadLetterAlarm",
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"A retraining trigger for {self.pipeline.pipeline_name} could not be processed",
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
+        return alarm

@@ -1,0 +1,195 @@
+"""``SageMakerPipeline``: a SageMaker Model Building Pipeline from a definition, and its imports and grants."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from aws_cdk import Duration, Names, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct, Node
+
+from ._validation import ValidationErrors
+
+_PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+METRIC_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
+"""Namespace of pipeline metrics (note the casing), dimension PipelineName."""
+
+
+@runtime_checkable
+class IPipeline(Protocol):
+    """A SageMaker pipeline, created by this library or imported."""
+
+    @property
+    def node(self) -> Node:
+        """The construct node."""
+        ...
+
+    @property
+    def pipeline_name(self) -> str:
+        """The pipeline's name."""
+        ...
+
+    @property
+    def pipeline_arn(self) -> str:
+        """The pipeline's ARN."""
+        ...
+
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to start executions."""
+        ...
+
+    def grant_read_executions(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to list and describe executions."""
+        ...
+
+
+class PipelineBase(Construct):
+    """Grants and metrics shared by created and imported pipelines."""
+
+    @property
+    def pipeline_name(self) -> str:
+        """The pipeline's name."""
+        raise NotImplementedError
+
+    @property
+    def pipeline_arn(self) -> str:
+        """The pipeline's ARN (SageMaker lower-cases the name in ARNs)."""
+        name = self.pipeline_name
+        return Stack.of(self).format_arn(
+            service="sagemaker",
+            resource="pipeline",
+            resource_name=name if Token.is_unresolved(name) else name.lower(),
+        )
+
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """``sagemaker:StartPipelineExecution`` on this pipeline only."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sagemaker:StartPipelineExecution"], resource_arns=[self.pipeline_arn]
+        )
+
+    def grant_read_executions(self, grantee: iam.IGrantable) -> iam.Grant:
+        """``ListPipelineExecutions`` on this pipeline and ``DescribePipelineExecution`` on its executions."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["sagemaker:ListPipelineExecutions", "sagemaker:DescribePipelineExecution"],
+            resource_arns=[self.pipeline_arn, f"{self.pipeline_arn}/execution/*"],
+        )
+
+    def metric(
+        self, metric_name: str, *, statistic: str = "Sum", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """A pipeline metric (``ExecutionStarted``, ``ExecutionFailed``, ``ExecutionSucceeded``,
+        ``ExecutionStopped``, ``ExecutionDuration``). Statistic Sum, period 5 minutes by default."""
+        return cloudwatch.Metric(
+            namespace=METRIC_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={"PipelineName": self.pipeline_name},
+            statistic=statistic,
+            period=period or Duration.minutes(5),
+        )
+
+    def metric_execution_failed(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Failed executions. Statistic Sum, period 5 minutes."""
+        return self.metric("ExecutionFailed", period=period)
+
+    def metric_execution_started(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Started executions. Statistic Sum, period 5 minutes."""
+        return self.metric("ExecutionStarted", period=period)
+
+    def metric_execution_succeeded(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Succeeded executions. Statistic Sum, period 5 minutes."""
+        return self.metric("ExecutionSucceeded", period=period)
+
+
+class SageMakerPipeline(PipelineBase):
+    """A SageMaker Model Building Pipeline (``AWS::SageMaker::Pipeline``) from a definition dict.
+
+    The definition may hold CDK tokens (role ARNs, bucket names, image URIs): it is rendered with
+    ``Stack.to_json_string``. The pipeline's name is fixed at synth (derived from the construct path unless
+    given) because CloudFormation requires one; the definition is updated in place.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        definition: Mapping[str, Any],
+        role: iam.IRole,
+        pipeline_name: str | None = None,
+        description: str | None = None,
+        max_parallel_steps: int | None = None,
+    ) -> None:
+        """Define a pipeline.
+
+        :param definition: the pipeline definition (``{"Version": "2020-12-01", "Parameters": [...], "Steps": [...]}``).
+        :param role: the role the pipeline runs its steps with.
+        :param pipeline_name: Default: - derived from the construct path.
+        :param description: Default: - none.
+        :param max_parallel_steps: steps run at the same time. Default: - SageMaker's default.
+        """
+        super().__init__(scope, construct_id)
+        name = pipeline_name or Names.unique_resource_name(self, max_length=256, separator="-")
+        errors = ValidationErrors(f"SageMakerPipeline '{self.node.path}'")
+        if not Token.is_unresolved(name) and not _PIPELINE_NAME.match(name):
+            errors.add(
+                f"'pipeline_name' must match {_PIPELINE_NAME.pattern} (1-256 characters), got {name!r}"
+            )
+        for key in ("Version", "Steps"):
+            if key not in definition:
+                errors.add(f"'definition' must have a {key!r} key, got keys {sorted(definition)}")
+        parameters = [p.get("Name") for p in definition.get("Parameters", [])]
+        if len(set(parameters)) != len(parameters):
+            errors.add(f"'definition' parameter names must be unique, got {parameters}")
+        if description is not None and len(description) > 3072:
+            errors.add(f"'description' must be at most 3072 characters, got {len(description)}")
+        errors.check_range("max_parallel_steps", max_parallel_steps, 1, None, integer=True)
+        errors.raise_if_any()
+        self._name = name
+        self.role = role
+        self.parameter_names = tuple(str(p) for p in parameters)
+        """The names of the definition's parameters."""
+        self.resource = sagemaker.CfnPipeline(
+            self,
+            "Resource",
+            pipeline_name=name,
+            role_arn=role.role_arn,
+            pipeline_definition={"PipelineDefinitionBody": Stack.of(self).to_json_string(dict(definition))},
+            pipeline_description=description,
+            parallelism_configuration=(
+                sagemaker.CfnPipeline.ParallelismConfigurationProperty(
+                    max_parallel_execution_steps=max_parallel_steps
+                )
+                if max_parallel_steps
+                else None
+            ),
+        )
+        default_policy = role.node.try_find_child("DefaultPolicy")
+        if default_policy is not None:
+            self.resource.node.add_dependency(default_policy)
+
+    @staticmethod
+    def from_pipeline_name(scope: Construct, construct_id: str, pipeline_name: str) -> IPipeline:
+        """Import a pipeline created elsewhere."""
+        if not Token.is_unresolved(pipeline_name) and not _PIPELINE_NAME.match(pipeline_name):
+            raise ValueError(f"'pipeline_name' must match {_PIPELINE_NAME.pattern}, got {pipeline_name!r}")
+        return _ImportedPipeline(scope, construct_id, pipeline_name)
+
+    @property
+    def pipeline_name(self) -> str:
+        """The pipeline's name (fixed at synth)."""
+        return self._name
+
+
+class _ImportedPipeline(PipelineBase):
+    def __init__(self, scope: Construct, construct_id: str, pipeline_name: str) -> None:
+        super().__init__(scope, construct_id)
+        self._name = pipeline_name
+
+    @property
+    def pipeline_name(self) -> str:
+        return self._name

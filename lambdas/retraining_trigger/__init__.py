@@ -1,0 +1,1 @@
+"""The retraining trigger: starts a SageMaker pipeline once per incident (see handler.py)."""

@@ -1,0 +1,73 @@
+"""What the RetrainingTrigger construct and its handler agree on: environment variables, table layout,
+pipeline parameter sources and decision names. Both import this module; nothing here imports AWS SDKs."""
+
+from __future__ import annotations
+
+# --- Environment variables the construct sets on the function -------------------------------------------
+ENV_PIPELINE_NAME = "PIPELINE_NAME"
+"""Name of the SageMaker pipeline to start."""
+ENV_TABLE_NAME = "STATE_TABLE_NAME"
+"""DynamoDB table holding idempotency records and the per-pipeline start lock (partition key "id")."""
+ENV_TOPIC_ARN = "NOTIFICATION_TOPIC_ARN"
+"""SNS topic told about every decision."""
+ENV_COOLDOWN_SECONDS = "COOLDOWN_SECONDS"
+"""No second start within this many seconds after the last start."""
+ENV_STATIC_PARAMETERS = "STATIC_PIPELINE_PARAMETERS"
+"""JSON object of pipeline parameter name -> fixed value."""
+ENV_EVENT_PARAMETERS = "EVENT_PIPELINE_PARAMETERS"
+"""JSON object of pipeline parameter name -> one of EVENT_FIELDS (value taken from the triggering event)."""
+ENV_IDEMPOTENCY_TTL_SECONDS = "IDEMPOTENCY_TTL_SECONDS"
+"""How long an incident is remembered (duplicate deliveries within it start nothing)."""
+POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+
+# --- Values taken from the triggering event ----------------------------------------------------------------
+EVENT_FIELDS = (
+    "trigger_type",
+    "alarm_name",
+    "endpoint_name",
+    "monitoring_schedule",
+    "reason",
+    "incident_time",
+    "incident_id",
+)
+"""Fields of the normalized incident that pipeline parameters can take (see handler.Incident)."""
+
+# --- Trigger types -----------------------------------------------------------------------------------------
+TRIGGER_ALARM = "alarm"
+TRIGGER_MONITOR_VIOLATION = "monitor-violation"
+TRIGGER_SCHEDULE = "schedule"
+
+# --- Decisions (also the SNS message's "decision" and the metric names' suffixes) --------------------------
+DECISION_STARTED = "started"
+DECISION_SKIPPED_DUPLICATE = "skipped-duplicate"
+DECISION_SKIPPED_RUNNING = "skipped-running"
+DECISION_SKIPPED_COOLDOWN = "skipped-cooldown"
+DECISION_IGNORED = "ignored"
+DECISION_FAILED = "failed"
+
+# --- Table layout ------------------------------------------------------------------------------------------
+TABLE_PARTITION_KEY = "id"
+TABLE_TTL_ATTRIBUTE = "expiration"
+LOCK_ID_PREFIX = "start-lock#"
+"""Item id of the per-pipeline lock: LOCK_ID_PREFIX + pipeline name; attributes last_started_at (epoch
+seconds), incident_id, execution_arn."""
+
+# --- Metrics (namespace set by the construct; names emitted by the handler) --------------------------------
+METRIC_TRIGGERS_RECEIVED = "TriggersReceived"
+METRIC_PIPELINES_STARTED = "PipelinesStarted"
+METRIC_SKIPPED = "TriggersSkipped"
+"""Dimension "reason": duplicate, running, cooldown, ignored."""
+METRIC_SKIPPED_REASON_DIMENSION = "reason"
+"""The dimension of METRIC_SKIPPED (beside Powertools' "service"), with a value of SKIP_REASONS."""
+SKIP_REASONS = {
+    DECISION_SKIPPED_DUPLICATE: "duplicate",
+    DECISION_SKIPPED_RUNNING: "running",
+    DECISION_SKIPPED_COOLDOWN: "cooldown",
+    DECISION_IGNORED: "ignored",
+}
+"""Decision -> value of the METRIC_SKIPPED_REASON_DIMENSION dimension."""
+METRIC_FAILURES = "TriggerFailures"
+
+# SageMaker's pipeline parameter names allow [A-Za-z0-9_-], 1-256 characters.
+PARAMETER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,255}$"

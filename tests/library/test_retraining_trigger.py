@@ -1,0 +1,265 @@
+"""SageMakerPipeline and RetrainingTrigger: resources, rules, delivery guarantees, permissions, validation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk import App, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Match, Template
+
+from infra.app import cdk_context
+from sagemaker_constructs import (
+    ContainerImage,
+    DataCapture,
+    DataQualityMonitor,
+    Endpoint,
+    IncidentField,
+    Model,
+    ProductionVariant,
+    RetrainingTrigger,
+    SageMakerPipeline,
+)
+from sagemaker_constructs._handlers.retraining_trigger import contract
+
+DEFINITION = {
+    "Version": "2020-12-01",
+    "Parameters": [
+        {"Name": "TriggerReason", "Type": "String", "DefaultValue": ""},
+        {"Name": "TriggerAlarm", "Type": "String", "DefaultValue": ""},
+        {"Name": "Team", "Type": "String", "DefaultValue": ""},
+    ],
+    "Steps": [],
+}
+
+
+def pipeline(stack: Stack, name: str | None = "churn-retraining") -> SageMakerPipeline:
+    role = iam.Role(stack, "PipelineRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    return SageMakerPipeline(stack, "Pipeline", definition=DEFINITION, role=role, pipeline_name=name)
+
+
+def alarm(stack: Stack, construct_id: str = "Alarm") -> cloudwatch.Alarm:
+    return cloudwatch.Alarm(
+        stack, construct_id, metric=cloudwatch.Metric(namespace="Test", metric_name=construct_id), threshold=1,
+        evaluation_periods=1,
+    )  # fmt: skip
+
+
+def trigger(stack: Stack, **overrides: Any) -> RetrainingTrigger:
+    props: dict[str, Any] = {
+        "pipeline": pipeline(stack),
+        "static_parameters": {"Team": "churn"},
+        "event_parameters": {"TriggerReason": IncidentField.REASON, "TriggerAlarm": IncidentField.ALARM_NAME},
+    }
+    props.update(overrides)
+    return RetrainingTrigger(stack, "Trigger", **props)
+
+
+def test_pipeline_definition_and_grants(synth):
+    def build(stack: Stack) -> None:
+        p = pipeline(stack)
+        caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+        p.grant_start_execution(caller)
+        assert p.metric_execution_failed().namespace == "AWS/Sagemaker/ModelBuildingPipeline"
+        assert p.metric_execution_failed().dimensions == {"PipelineName": "churn-retraining"}
+
+    template = synth(build)
+    resource = next(iter(template.find_resources("AWS::SageMaker::Pipeline").values()))["Properties"]
+    assert resource["PipelineName"] == "churn-retraining"
+    assert json.loads(resource["PipelineDefinition"]["PipelineDefinitionBody"]) == DEFINITION
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Action": "sagemaker:StartPipelineExecution",
+                            "Resource": {"Fn::Join": ["", Match.array_with([":pipeline/churn-retraining"])]},
+                        }
+                    )
+                ]
+            }
+        },
+    )
+
+
+def test_pipeline_validation(stack):
+    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        SageMakerPipeline(
+            stack, "P", role=role, pipeline_name="bad_name",
+            definition={"Parameters": [{"Name": "A"}, {"Name": "A"}]},
+        )  # fmt: skip
+    message = str(excinfo.value)
+    assert "'pipeline_name' must match" in message
+    assert "got 'bad_name'" in message
+    assert "'definition' must have a 'Version' key" in message
+    assert "'definition' must have a 'Steps' key" in message
+    assert "'definition' parameter names must be unique, got ['A', 'A']" in message
+
+
+def test_trigger_resources(synth):
+    def build(stack: Stack) -> None:
+        t = trigger(
+            stack, alarms=[alarm(stack)], schedule=events.Schedule.cron(week_day="SUN", hour="2", minute="0")
+        )
+        assert t.metric_pipelines_started().namespace == "SageMakerConstructs/Retraining"
+
+    template = synth(build)
+    table = next(iter(template.find_resources("AWS::DynamoDB::Table").values()))
+    assert table["DeletionPolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert props["SSESpecification"]["SSEType"] == "KMS"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    function = next(iter(template.find_resources("AWS::Lambda::Function").values()))["Properties"]
+    assert function["Runtime"] == "python3.13"
+    assert function["Handler"] == "retraining_trigger.handler.lambda_handler"
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["Layers"] == ["{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.13/3.37.0}}"]
+    env = function["Environment"]["Variables"]
+    assert env[contract.ENV_PIPELINE_NAME] == "churn-retraining"
+    assert env[contract.ENV_COOLDOWN_SECONDS] == "21600"
+    assert env[contract.ENV_IDEMPOTENCY_TTL_SECONDS] == "86400"
+    assert json.loads(env[contract.ENV_STATIC_PARAMETERS]) == {"Team": "churn"}
+    assert json.loads(env[contract.ENV_EVENT_PARAMETERS]) == {
+        "TriggerAlarm": "alarm_name",
+        "TriggerReason": "reason",
+    }
+    assert set(env) >= {contract.ENV_TABLE_NAME, contract.ENV_TOPIC_ARN, contract.POWERTOOLS_SERVICE_NAME}
+    invoke = next(iter(template.find_resources("AWS::Lambda::EventInvokeConfig").values()))["Properties"]
+    assert invoke["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][1] == "Arn"
+    assert invoke["MaximumRetryAttempts"] == 2
+    rules = template.find_resources("AWS::Events::Rule")
+    assert len(rules) == 2  # alarm + fallback schedule
+    for rule in rules.values():
+        target = rule["Properties"]["Targets"][0]
+        assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 21600, "MaximumRetryAttempts": 10}
+        assert "DeadLetterConfig" in target
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 1}
+    )
+    template.has_resource_properties("AWS::SQS::Queue", {"SqsManagedSseEnabled": True})
+
+
+def test_function_permissions_are_scoped(synth):
+    template = synth(lambda s: trigger(s, alarms=[alarm(s)]))
+    statements = [
+        st
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if "FunctionRole" in json.dumps(policy["Properties"]["Roles"])
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {
+        a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+    assert not any(a == "*" or a.endswith(":*") for a in actions), actions
+    start = next(st for st in statements if st["Action"] == "sagemaker:StartPipelineExecution")
+    assert start["Resource"]["Fn::Join"][1][-1] == ":pipeline/churn-retraining"
+    dynamo = next(st for st in statements if "dynamodb:PutItem" in st["Action"])
+    assert sorted(dynamo["Action"]) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
+    assert dynamo["Resource"]["Fn::GetAtt"][1] == "Arn"
+    assert "sns:Publish" in actions
+    assert "kms:GenerateDataKey*" not in actions
+
+
+def test_alarm_rule_routes_only_transitions_into_alarm(synth, routes, sample_event):
+    template = synth(lambda s: trigger(s, alarms=[alarm(s)]))
+    (rule,) = template.find_resources("AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail"] == {"state": {"value": ["ALARM"]}}
+    alarm_event = sample_event("cloudwatch_alarm_state_change_alarm")
+    concrete = json.loads(
+        json.dumps(pattern).replace(
+            json.dumps(pattern["resources"][0]), json.dumps(alarm_event["resources"][0])
+        )
+    )
+    assert routes(concrete, alarm_event)
+    assert not routes(concrete, sample_event("cloudwatch_alarm_state_change_ok"))
+    assert not routes(concrete, sample_event("sagemaker_endpoint_state_change"))
+    other_alarm = json.loads(json.dumps(alarm_event))
+    other_alarm["resources"] = [alarm_event["resources"][0] + "-other"]
+    assert not routes(concrete, other_alarm)
+
+
+def test_more_alarms_and_monitors_extend_the_same_rules(synth):
+    def build(stack: Stack) -> None:
+        model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+        endpoint = Endpoint(
+            stack, "E", variants=[ProductionVariant("v", model=model)], data_capture=DataCapture()
+        )
+        t = trigger(stack, alarms=[alarm(stack, "A1")])
+        t.add_alarm(alarm(stack, "A2"))
+        t.add_monitor(DataQualityMonitor(stack, "M1", endpoint=endpoint))
+        t.add_monitor(DataQualityMonitor(stack, "M2", endpoint=endpoint))
+
+    template = synth(build)
+    rules = [r["Properties"]["EventPattern"] for r in template.find_resources("AWS::Events::Rule").values()]
+    alarm_rule = next(p for p in rules if p["source"] == ["aws.cloudwatch"])
+    assert len(alarm_rule["resources"]) == 2
+    monitor_rule = next(p for p in rules if p["source"] == ["aws.sagemaker"])
+    assert len(monitor_rule["detail"]["MonitoringScheduleArn"]) == 2
+    assert monitor_rule["detail"]["ExitMessage"] == [{"prefix": "CompletedWithViolations"}]
+
+
+def test_alarms_of_another_stack_get_their_rule_and_queue_there():
+    app = App(context=cdk_context())
+    retraining = Stack(app, "Retraining")
+    monitoring = Stack(app, "Monitoring")
+    t = trigger(retraining)
+    t.add_alarm(alarm(monitoring, "Drift"))
+    retraining_template = Template.from_stack(retraining).to_json()
+    monitoring_template = Template.from_stack(monitoring).to_json()
+    assert "Fn::ImportValue" not in json.dumps(retraining_template)  # retraining depends on nothing
+    types = [r["Type"] for r in monitoring_template["Resources"].values()]
+    assert types.count("AWS::Events::Rule") == 1
+    assert types.count("AWS::SQS::Queue") == 1
+    assert types.count("AWS::Lambda::Permission") == 1
+
+
+def test_trigger_validation(stack):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        trigger(
+            stack,
+            static_parameters={"bad name!": "x", "TriggerReason": "y", "Team": "z" * 1025},
+            event_parameters={"TriggerReason": IncidentField.REASON, "Unknown": IncidentField.ALARM_NAME},
+            cooldown=Duration.days(60),
+            powertools_version="latest",
+        )
+    message = str(excinfo.value)
+    assert "pipeline parameter names must match" in message
+    assert "got 'bad name!'" in message
+    assert "a parameter is either static or from the event, got both for ['TriggerReason']" in message
+    assert "'static_parameters['Team']' must be at most 1024 characters, got 1025" in message
+    assert "parameters ['Unknown', 'bad name!'] are not declared by the pipeline" in message
+    assert "'cooldown' must be between 0 and 2592000 seconds, got 5184000" in message
+    assert "'powertools_version' must be a release like '3.37.0', got 'latest'" in message
+
+
+def test_the_same_alarm_twice_is_rejected(stack):
+    t = trigger(stack)
+    a = alarm(stack)
+    t.add_alarm(a)
+    with pytest.raises(ValueError, match="already triggers this retraining"):
+        t.add_alarm(a)
+
+
+def test_imported_pipeline(synth):
+    template = synth(
+        lambda s: RetrainingTrigger(
+            s, "Trigger", pipeline=SageMakerPipeline.from_pipeline_name(s, "P", "Existing-Pipeline")
+        )
+    )
+    statements = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert ":pipeline/existing-pipeline" in statements  # ARNs use the lower-cased name
