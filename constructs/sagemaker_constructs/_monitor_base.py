@@ -21,6 +21,7 @@ from constructs import Construct
 from . import _images, _nag
 from ._validation import ENV_KEY_PATTERN, INSTANCE_TYPE_PATTERN, ValidationErrors, is_token
 from .batch_transform import BatchTransform
+from .container_image import ContainerImage
 from .endpoint import Endpoint, IEndpoint
 from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule
 from .secure_bucket import SecureBucket
@@ -36,6 +37,7 @@ class MonitorBase(Construct):
     ``ModelExplainabilityMonitor``. Not used directly."""
 
     monitoring_type: str = ""
+    _metric_namespace_override: str | None = None
     image_framework: str = "model-monitor"
     image_version: str = ""
     max_hourly_runtime: Duration | None = None
@@ -50,6 +52,7 @@ class MonitorBase(Construct):
         dataset_format: DatasetFormat | None,
         schedule: MonitoringSchedule,
         baseline: Baseline | None,
+        image: ContainerImage | None,
         instance_type: str,
         instance_count: int,
         volume_size: Size,
@@ -85,6 +88,7 @@ class MonitorBase(Construct):
         )
         self.monitoring_schedule_name = Names.unique_resource_name(self, max_length=63, separator="-")
         """The schedule's name (fixed at synth, so metrics and alarms can name it)."""
+        self._image = image
         self._instance_type = instance_type
         self._instance_count = instance_count
         self._volume_size = volume_size
@@ -145,6 +149,8 @@ class MonitorBase(Construct):
         return env
 
     def _image_uri(self) -> str:
+        if self._image is not None:
+            return self._image.bind(self, self.role)
         return _images.image_uri(self, _images.lookup(self.image_framework, self.image_version, None))
 
     def _job_resources(self) -> dict[str, Any]:
@@ -420,6 +426,10 @@ class MonitorBase(Construct):
                         "cloudwatch:namespace": [
                             "aws/sagemaker/Endpoints/*",
                             "aws/sagemaker/ModelMonitoring/*",
+                            # The documented variants with a leading slash, and an overridden namespace.
+                            "/aws/sagemaker/Endpoints/*",
+                            "/aws/sagemaker/ModelMonitoring/*",
+                            *([self._metric_namespace_override] if self._metric_namespace_override else []),
                         ]
                     }
                 },

@@ -18,6 +18,7 @@ from constructs import Construct
 from ._monitor_base import MonitorBase
 from ._validation import ValidationErrors
 from .batch_transform import BatchTransform
+from .container_image import ContainerImage
 from .endpoint import IEndpoint
 from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule, S3Source
 
@@ -55,6 +56,7 @@ class DataQualityMonitor(MonitorBase):
         post_analytics_processor: S3Source | None = None,
         metric_namespace: str | None = None,
         metric_dimensions: Mapping[str, str] | None = None,
+        image: ContainerImage | None = None,
         instance_type: str = "ml.m5.xlarge",
         instance_count: int = 1,
         volume_size: Size = Size.gibibytes(20),
@@ -85,6 +87,8 @@ class DataQualityMonitor(MonitorBase):
         :param post_analytics_processor: a Python script run on the reports. Default: - none.
         :param metric_namespace: override the CloudWatch namespace the metrics methods use. Default: - see above.
         :param metric_dimensions: override the metric dimensions. Default: - see above.
+        :param image: the analyzer image. Default: - SageMaker's image for the stack's region (from the
+            registry; regions without one fail at synth, so pass ``ContainerImage.from_image_uri`` there).
         :param instance_type: Default: "ml.m5.xlarge"
         :param instance_count: Default: 1
         :param volume_size: Default: 20 GiB
@@ -113,10 +117,11 @@ class DataQualityMonitor(MonitorBase):
                 "'baseline.statistics' is required with 'baseline.constraints' for data quality (drift needs both)"
             )
         self._metric_namespace = metric_namespace
+        self._metric_namespace_override = metric_namespace
         self._metric_dimensions = dict(metric_dimensions) if metric_dimensions is not None else None
         super().__init__(
             scope, construct_id, endpoint=endpoint, batch_transform=batch_transform, dataset_format=dataset_format,
-            schedule=schedule or MonitoringSchedule.hourly(), baseline=baseline, instance_type=instance_type,
+            schedule=schedule or MonitoringSchedule.hourly(), baseline=baseline, image=image, instance_type=instance_type,
             instance_count=instance_count, volume_size=volume_size, volume_kms_key=volume_kms_key,
             output_bucket=output_bucket, output_prefix=output_prefix, output_kms_key=output_kms_key,
             max_runtime=max_runtime, environment=environment, publish_cloudwatch_metrics=publish_cloudwatch_metrics,

@@ -19,6 +19,7 @@ from ._monitor_base import MonitorBase
 from ._validation import ValidationErrors
 from .batch_transform import BatchTransform
 from .clarify_config import BiasAnalysisConfig, write_config_file
+from .container_image import ContainerImage
 from .endpoint import IEndpoint
 from .monitoring_options import (
     Baseline,
@@ -79,6 +80,7 @@ class ModelBiasMonitor(MonitorBase):
         end_time_offset: str | None = None,
         baseline: Baseline | None = None,
         schedule: MonitoringSchedule | None = None,
+        image: ContainerImage | None = None,
         instance_type: str = "ml.m5.xlarge",
         instance_count: int = 1,
         volume_size: Size = Size.gibibytes(20),
@@ -141,7 +143,7 @@ class ModelBiasMonitor(MonitorBase):
         }
         super().__init__(
             scope, construct_id, endpoint=endpoint, batch_transform=batch_transform, dataset_format=dataset_format,
-            schedule=schedule or MonitoringSchedule.daily(), baseline=baseline, instance_type=instance_type,
+            schedule=schedule or MonitoringSchedule.daily(), baseline=baseline, image=image, instance_type=instance_type,
             instance_count=instance_count, volume_size=volume_size, volume_kms_key=volume_kms_key,
             output_bucket=output_bucket, output_prefix=output_prefix, output_kms_key=output_kms_key,
             max_runtime=max_runtime, environment=environment, publish_cloudwatch_metrics=publish_cloudwatch_metrics,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, Size, Token
+from aws_cdk import Duration, Size, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -15,10 +15,12 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from . import _nag
 from ._monitor_base import MonitorBase
 from ._validation import ValidationErrors
 from .batch_transform import BatchTransform
 from .clarify_config import ExplainabilityAnalysisConfig, write_config_file
+from .container_image import ContainerImage
 from .endpoint import IEndpoint
 from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule, S3Source
 
@@ -56,6 +58,7 @@ class ModelExplainabilityMonitor(MonitorBase):
         probability_attribute: str | None = None,
         baseline: Baseline | None = None,
         schedule: MonitoringSchedule | None = None,
+        image: ContainerImage | None = None,
         instance_type: str = "ml.m5.xlarge",
         instance_count: int = 1,
         volume_size: Size = Size.gibibytes(20),
@@ -98,8 +101,8 @@ class ModelExplainabilityMonitor(MonitorBase):
                 )
         if shadow_model_name is not None and Token.is_unresolved(shadow_model_name):
             errors.add(
-                "'shadow_model_name' must be known at synth time (the Clarify config is a static file): give the "
-                "Model a fixed model_name, got a token"
+                "'shadow_model_name' must be known at synth time (the Clarify config is a static file): create the "
+                "Model with model_name='<name>' and pass the same literal string here, got a token"
             )
         self.analysis_config = analysis_config
         self._shadow_model_name = shadow_model_name
@@ -111,7 +114,7 @@ class ModelExplainabilityMonitor(MonitorBase):
         }
         super().__init__(
             scope, construct_id, endpoint=endpoint, batch_transform=batch_transform, dataset_format=dataset_format,
-            schedule=schedule or MonitoringSchedule.daily(), baseline=baseline, instance_type=instance_type,
+            schedule=schedule or MonitoringSchedule.daily(), baseline=baseline, image=image, instance_type=instance_type,
             instance_count=instance_count, volume_size=volume_size, volume_kms_key=volume_kms_key,
             output_bucket=output_bucket, output_prefix=output_prefix, output_kms_key=output_kms_key,
             max_runtime=max_runtime, environment=environment, publish_cloudwatch_metrics=publish_cloudwatch_metrics,
@@ -136,8 +139,37 @@ class ModelExplainabilityMonitor(MonitorBase):
         return {"endpoint_name": self.endpoint_name}
 
     def _grant_predictor(self) -> None:
-        if self._shadow_model_name is None and self.endpoint is not None:
-            self.endpoint.grant_invoke(self.role)
+        if self._shadow_model_name is None:
+            if self.endpoint is not None:
+                self.endpoint.grant_invoke(self.role)
+            return
+        # Clarify serves the model on a temporary endpoint named with its "sm-clarify" prefix (the SDK's
+        # default endpoint_name_prefix), calls it and deletes it.
+        stack = Stack.of(self)
+        shadow = [
+            stack.format_arn(service="sagemaker", resource=kind, resource_name="sm-clarify-*")
+            for kind in ("endpoint", "endpoint-config")
+        ]
+        model_arn = stack.format_arn(
+            service="sagemaker", resource="model", resource_name=self._shadow_model_name.lower()
+        )
+        iam.Grant.add_to_principal(
+            grantee=self.role,
+            actions=[
+                "sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint",
+                "sagemaker:InvokeEndpoint", "sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig",
+                "sagemaker:DescribeEndpointConfig",
+            ],
+            resource_arns=shadow,
+        )  # fmt: skip
+        iam.Grant.add_to_principal(
+            grantee=self.role, actions=["sagemaker:DescribeModel", "sagemaker:CreateEndpointConfig"],
+            resource_arns=[model_arn],
+        )  # fmt: skip
+        for arn in shadow:
+            _nag.acknowledge_resource(
+                self.role, arn, "Clarify names its temporary shadow endpoints at run time."
+            )
 
     def _create_job_definition(self) -> Any:
         if isinstance(self.analysis_config, ExplainabilityAnalysisConfig):

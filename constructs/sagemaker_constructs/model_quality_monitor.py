@@ -18,6 +18,7 @@ from constructs import Construct
 from ._monitor_base import MonitorBase
 from ._validation import ValidationErrors
 from .batch_transform import BatchTransform
+from .container_image import ContainerImage
 from .endpoint import IEndpoint
 from .monitoring_options import (
     LOWER_IS_BETTER,
@@ -66,6 +67,7 @@ class ModelQualityMonitor(MonitorBase):
         schedule: MonitoringSchedule | None = None,
         record_preprocessor: S3Source | None = None,
         post_analytics_processor: S3Source | None = None,
+        image: ContainerImage | None = None,
         instance_type: str = "ml.m5.xlarge",
         instance_count: int = 1,
         volume_size: Size = Size.gibibytes(20),
@@ -123,7 +125,7 @@ class ModelQualityMonitor(MonitorBase):
         self._postprocessor = post_analytics_processor
         super().__init__(
             scope, construct_id, endpoint=endpoint, batch_transform=batch_transform, dataset_format=dataset_format,
-            schedule=schedule or MonitoringSchedule.daily(), baseline=baseline, instance_type=instance_type,
+            schedule=schedule or MonitoringSchedule.daily(), baseline=baseline, image=image, instance_type=instance_type,
             instance_count=instance_count, volume_size=volume_size, volume_kms_key=volume_kms_key,
             output_bucket=output_bucket, output_prefix=output_prefix, output_kms_key=output_kms_key,
             max_runtime=max_runtime, environment=environment, publish_cloudwatch_metrics=publish_cloudwatch_metrics,

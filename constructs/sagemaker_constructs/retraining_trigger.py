@@ -279,6 +279,21 @@ class RetrainingTrigger(Construct):
         """Events received. Statistic Sum, period 5 minutes."""
         return self.metric(contract.METRIC_TRIGGERS_RECEIVED, period=period)
 
+    def metric_triggers_skipped(self, reason: str, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Triggers skipped for ``reason``: ``duplicate``, ``running``, ``cooldown`` or ``ignored``.
+        Statistic Sum, period 5 minutes."""
+        if reason not in contract.SKIP_REASONS.values():
+            raise ValueError(
+                f"'reason' must be one of {sorted(contract.SKIP_REASONS.values())}, got {reason!r}"
+            )
+        return cloudwatch.Metric(
+            namespace=self.metrics_namespace,
+            metric_name=contract.METRIC_SKIPPED,
+            dimensions_map={"service": self.service_name, contract.METRIC_SKIPPED_REASON_DIMENSION: reason},
+            statistic="Sum",
+            period=period or Duration.minutes(5),
+        )
+
     def metric_failures(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Triggers that failed (and will be retried or dead-lettered). Statistic Sum, period 5 minutes."""
         return self.metric(contract.METRIC_FAILURES, period=period)

@@ -181,6 +181,8 @@ def test_monitor_role_is_least_privilege(synth):
     assert metrics["Condition"]["StringLike"]["cloudwatch:namespace"] == [
         "aws/sagemaker/Endpoints/*",
         "aws/sagemaker/ModelMonitoring/*",
+        "/aws/sagemaker/Endpoints/*",
+        "/aws/sagemaker/ModelMonitoring/*",
     ]
     assert any("kms:Decrypt" in json.dumps(st["Action"]) for st in sts)  # the capture bucket's key
 
@@ -620,3 +622,37 @@ def test_model_quality_constraints_as_a_baseline(synth):
 
     job = only(synth(build), "AWS::SageMaker::ModelQualityJobDefinition")["Properties"]
     assert job["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"]["Fn::Sub"].endswith(".json")
+
+
+def test_image_override_for_regions_without_a_registry_image(synth):
+    from sagemaker_constructs import ContainerImage
+
+    image = ContainerImage.from_image_uri("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/my-analyzer:1")
+    template = synth(
+        lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s), image=image),
+        region="us-gov-west-1",
+    )
+    job = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
+    assert (
+        job["DataQualityAppSpecification"]["ImageUri"]
+        == "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/my-analyzer:1"
+    )
+
+
+def test_shadow_model_gets_clarify_endpoint_permissions(synth):
+    def build(stack: Stack) -> None:
+        ModelExplainabilityMonitor(
+            stack,
+            "Shap",
+            batch_transform=transform(stack),
+            analysis_config=shap_config(),
+            shadow_model_name="churn-v1",
+        )
+
+    sts = statements(synth(build), "ShapRole")
+    create = next(st for st in sts if "sagemaker:CreateEndpoint" in st["Action"])
+    assert sorted(r["Fn::Join"][1][-1] for r in create["Resource"]) == [
+        ":endpoint-config/sm-clarify-*",
+        ":endpoint/sm-clarify-*",
+    ]
+    assert any(":model/churn-v1" in json.dumps(st["Resource"]) for st in sts)

@@ -1,0 +1,385 @@
+"""Decide whether an incident starts the retraining pipeline, start it, and tell the topic.
+
+Plain functions with their clients passed in; handler.py wires them to the Lambda runtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from .contract import (
+    DECISION_FAILED,
+    DECISION_SKIPPED_COOLDOWN,
+    DECISION_SKIPPED_RUNNING,
+    DECISION_STARTED,
+    ENV_COOLDOWN_SECONDS,
+    ENV_EVENT_PARAMETERS,
+    ENV_PIPELINE_NAME,
+    ENV_STATIC_PARAMETERS,
+    ENV_TABLE_NAME,
+    ENV_TOPIC_ARN,
+    EVENT_FIELDS,
+    LOCK_ID_PREFIX,
+    PARAMETER_NAME_PATTERN,
+    TABLE_PARTITION_KEY,
+)
+from .incidents import Incident
+
+logger = Logger(child=True)
+
+# ListPipelineExecutions statuses that mean a run is still using the pipeline.
+ACTIVE_STATUSES = frozenset({"Executing", "Stopping"})
+RECENT_EXECUTIONS = 20
+# API limits of StartPipelineExecution.
+MAX_PARAMETERS = 200
+MAX_PARAMETER_VALUE = 1024
+MAX_DESCRIPTION = 3072
+MAX_DISPLAY_NAME = 82
+
+SUBJECTS = {
+    DECISION_STARTED: "Retraining started",
+    DECISION_SKIPPED_RUNNING: "Retraining skipped: running",
+    DECISION_SKIPPED_COOLDOWN: "Retraining skipped: cooldown",
+    DECISION_FAILED: "Retraining failed",
+}
+"""SNS subjects by decision (SNS allows 100 printable ASCII characters)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The function's configuration, as the RetrainingTrigger construct sets it in the environment."""
+
+    pipeline_name: str
+    table_name: str
+    topic_arn: str
+    cooldown_seconds: int
+    static_parameters: dict[str, str] = field(default_factory=dict)
+    event_parameters: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Read and check the environment; one ValueError names every problem."""
+        problems: list[str] = []
+
+        def required(name: str) -> str:
+            value = environ.get(name, "").strip()
+            if not value:
+                problems.append(f"{name} must be set")
+            return value
+
+        pipeline_name = required(ENV_PIPELINE_NAME)
+        table_name = required(ENV_TABLE_NAME)
+        topic_arn = required(ENV_TOPIC_ARN)
+        cooldown_text = required(ENV_COOLDOWN_SECONDS)
+        cooldown = 0
+        if cooldown_text:
+            try:
+                cooldown = int(cooldown_text)
+            except ValueError:
+                problems.append(
+                    f"{ENV_COOLDOWN_SECONDS} must be a whole number of seconds, got {cooldown_text!r}"
+                )
+            else:
+                if cooldown < 0:
+                    problems.append(f"{ENV_COOLDOWN_SECONDS} must be 0 or more, got {cooldown}")
+
+        static = _json_object(environ, ENV_STATIC_PARAMETERS, problems)
+        for name, value in static.items():
+            if not isinstance(value, str | int | float | bool):
+                problems.append(
+                    f"{ENV_STATIC_PARAMETERS}[{name!r}] must be a string or number, got {value!r}"
+                )
+        static_parameters = {name: _parameter_value(value) for name, value in static.items()}
+        event_parameters = _json_object(environ, ENV_EVENT_PARAMETERS, problems)
+        for name, source in event_parameters.items():
+            if source not in EVENT_FIELDS:
+                problems.append(
+                    f"{ENV_EVENT_PARAMETERS}[{name!r}] must be one of {EVENT_FIELDS}, got {source!r}"
+                )
+        names = {*static, *event_parameters}
+        for name in sorted(names):
+            if not re.fullmatch(PARAMETER_NAME_PATTERN, name):
+                problems.append(f"pipeline parameter name {name!r} must match {PARAMETER_NAME_PATTERN}")
+        if len(names) > MAX_PARAMETERS:
+            problems.append(f"at most {MAX_PARAMETERS} pipeline parameters are allowed, got {len(names)}")
+        if problems:
+            raise ValueError("invalid retraining trigger configuration: " + "; ".join(problems))
+        return cls(
+            pipeline_name=pipeline_name,
+            table_name=table_name,
+            topic_arn=topic_arn,
+            cooldown_seconds=cooldown,
+            static_parameters=static_parameters,
+            event_parameters={name: str(source) for name, source in event_parameters.items()},
+        )
+
+
+def _json_object(environ: Mapping[str, str], name: str, problems: list[str]) -> dict[str, Any]:
+    text = environ.get(name, "").strip() or "{}"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        problems.append(f"{name} must be a JSON object: {error}")
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{name} must be a JSON object, got {text!r}")
+        return {}
+    return value
+
+
+def _parameter_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --- What the start request is made of ----------------------------------------------------------------------
+def client_request_token(incident: Incident) -> str:
+    """Deterministic StartPipelineExecution token (64 hex characters): SageMaker runs one execution per token,
+    so a retry after a lost response cannot start a second one."""
+    return hashlib.sha256(incident.incident_id.encode("utf-8")).hexdigest()
+
+
+def execution_display_name(incident: Incident) -> str:
+    """``retrain-<trigger type>-<12 hex of the token>``, within the API's ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}``.
+
+    The same incident always gets the same name, which lets a retried invocation recognise the execution that an
+    earlier attempt started.
+    """
+    raw = f"retrain-{incident.trigger_type}-{client_request_token(incident)[:12]}"
+    name = re.sub(r"[^a-zA-Z0-9-]+", "-", raw).strip("-")
+    return name[:MAX_DISPLAY_NAME].rstrip("-") or "retrain"
+
+
+def pipeline_parameters(settings: Settings, incident: Incident) -> list[dict[str, str]]:
+    """Static parameters, then event parameters (which win on a shared name), values cut to the API's 1024.
+
+    An event parameter whose field the incident leaves empty (a schedule names no alarm) is left out, so the
+    pipeline's default applies.
+    """
+    fields = incident.as_dict()
+    values = dict(settings.static_parameters)
+    values.update(
+        {name: fields[source] for name, source in settings.event_parameters.items() if fields[source]}
+    )
+    return [{"Name": name, "Value": value[:MAX_PARAMETER_VALUE]} for name, value in values.items()]
+
+
+def start_request(settings: Settings, incident: Incident) -> dict[str, Any]:
+    """The StartPipelineExecution request for an incident."""
+    request: dict[str, Any] = {
+        "PipelineName": settings.pipeline_name,
+        "PipelineExecutionDisplayName": execution_display_name(incident),
+        "PipelineExecutionDescription": (incident.reason or incident.incident_id)[:MAX_DESCRIPTION],
+        "ClientRequestToken": client_request_token(incident),
+    }
+    parameters = pipeline_parameters(settings, incident)
+    if parameters:
+        request["PipelineParameters"] = parameters
+    return request
+
+
+# --- The decision ---------------------------------------------------------------------------------------------
+def decide(
+    incident: Incident, *, settings: Settings, sagemaker: Any, dynamodb: Any, now: int
+) -> dict[str, Any]:
+    """Skip if a run is active or the pipeline started within the cooldown, else start it.
+
+    Returns the decision as a JSON-ready dict (decision, reason, pipeline, incident and, when started,
+    execution_arn). Raises the service's error when listing, locking or starting fails; a failed start releases
+    the lock first, so a retry can start.
+    """
+    pipeline = settings.pipeline_name
+    display_name = execution_display_name(incident)
+
+    executions = sagemaker.list_pipeline_executions(
+        PipelineName=pipeline, SortBy="CreationTime", SortOrder="Descending", MaxResults=RECENT_EXECUTIONS
+    ).get("PipelineExecutionSummaries", [])
+    for execution in executions:
+        if execution.get("PipelineExecutionDisplayName") == display_name:
+            # An earlier attempt of this incident started it and then timed out or crashed before recording.
+            return _decision(
+                DECISION_STARTED,
+                f"execution {execution['PipelineExecutionArn']} was already started for this incident",
+                settings,
+                incident,
+                execution_arn=execution["PipelineExecutionArn"],
+            )
+    active = [e for e in executions if e.get("PipelineExecutionStatus") in ACTIVE_STATUSES]
+    if active:
+        arn, status = active[0]["PipelineExecutionArn"], active[0]["PipelineExecutionStatus"]
+        return _decision(
+            DECISION_SKIPPED_RUNNING, f"execution {arn} of {pipeline} is {status}", settings, incident
+        )
+
+    holder = _acquire_lock(dynamodb, settings, incident, now)
+    if holder is not None:
+        last = int(holder.get("last_started_at", {}).get("N", "0"))
+        held_by = holder.get("incident_id", {}).get("S", "unknown")
+        return _decision(
+            DECISION_SKIPPED_COOLDOWN,
+            f"{pipeline} was started at {_iso(last)} for incident {held_by}; the cooldown of "
+            f"{settings.cooldown_seconds} s allows the next start after {_iso(last + settings.cooldown_seconds)}",
+            settings,
+            incident,
+        )
+
+    try:
+        execution_arn = sagemaker.start_pipeline_execution(**start_request(settings, incident))[
+            "PipelineExecutionArn"
+        ]
+    except Exception:
+        _release_lock(dynamodb, settings, incident)
+        raise
+    _record_execution(dynamodb, settings, incident, execution_arn)
+    return _decision(
+        DECISION_STARTED,
+        f"started {pipeline} for {incident.trigger_type} incident {incident.incident_id}",
+        settings,
+        incident,
+        execution_arn=execution_arn,
+    )
+
+
+def _decision(
+    decision: str, reason: str, settings: Settings, incident: Incident, *, execution_arn: str | None = None
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "decision": decision,
+        "reason": reason,
+        "pipeline": settings.pipeline_name,
+        "incident": incident.as_dict(),
+    }
+    if execution_arn:
+        result["execution_arn"] = execution_arn
+    return result
+
+
+def failure(pipeline: str, incident: Incident, error: BaseException) -> dict[str, Any]:
+    """The DECISION_FAILED decision for an error."""
+    return {
+        "decision": DECISION_FAILED,
+        "reason": describe_error(error),
+        "pipeline": pipeline,
+        "incident": incident.as_dict(),
+    }
+
+
+def describe_error(error: BaseException) -> str:
+    """``Code: message`` of an AWS error, ``Type: message`` of anything else."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code', 'Unknown')}: {details.get('Message', str(error))}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _iso(epoch_seconds: int) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- The per-pipeline start lock --------------------------------------------------------------------------
+def lock_key(settings: Settings) -> dict[str, Any]:
+    """Key of the pipeline's lock item."""
+    return {TABLE_PARTITION_KEY: {"S": LOCK_ID_PREFIX + settings.pipeline_name}}
+
+
+def _acquire_lock(dynamodb: Any, settings: Settings, incident: Incident, now: int) -> dict[str, Any] | None:
+    """Take the pipeline's start lock unless another incident took it within the cooldown.
+
+    One conditional write decides between concurrent incidents. The incident that already holds the lock may
+    take it again: that is a retry whose earlier attempt failed between locking and starting.
+    Returns None when taken, else the holder's item.
+    """
+    try:
+        dynamodb.update_item(
+            TableName=settings.table_name,
+            Key=lock_key(settings),
+            UpdateExpression="SET last_started_at = :now, incident_id = :incident REMOVE execution_arn",
+            ConditionExpression=(
+                "attribute_not_exists(#id) OR last_started_at <= :cutoff OR incident_id = :incident"
+            ),
+            ExpressionAttributeNames={"#id": TABLE_PARTITION_KEY},
+            ExpressionAttributeValues={
+                ":now": {"N": str(now)},
+                ":cutoff": {"N": str(now - settings.cooldown_seconds)},
+                ":incident": {"S": incident.incident_id},
+            },
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        holder: dict[str, Any] = dict(error.response.get("Item") or {})  # type: ignore[call-overload]
+        return holder
+    return None
+
+
+def _release_lock(dynamodb: Any, settings: Settings, incident: Incident) -> None:
+    """Give the lock back after a failed start, if this incident still holds it.
+
+    Best effort: the start's error is the one to raise. A lock left behind only holds back other incidents for
+    the cooldown; a retry of this incident may take it again.
+    """
+    try:
+        dynamodb.delete_item(
+            TableName=settings.table_name,
+            Key=lock_key(settings),
+            ConditionExpression="incident_id = :incident",
+            ExpressionAttributeValues={":incident": {"S": incident.incident_id}},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            logger.warning("Could not release the start lock after a failed start", exc_info=True)
+
+
+def _record_execution(dynamodb: Any, settings: Settings, incident: Incident, execution_arn: str) -> None:
+    """Note the started execution on the lock item: for operators only, so a failure here is logged, not raised
+    (raising would report a started pipeline as failed, and its retry as skipped)."""
+    try:
+        dynamodb.update_item(
+            TableName=settings.table_name,
+            Key=lock_key(settings),
+            UpdateExpression="SET execution_arn = :arn",
+            ConditionExpression="incident_id = :incident",
+            ExpressionAttributeValues={
+                ":arn": {"S": execution_arn},
+                ":incident": {"S": incident.incident_id},
+            },
+        )
+    except ClientError:
+        logger.warning("Could not record the execution on the start lock", exc_info=True)
+
+
+# --- Notification ------------------------------------------------------------------------------------------
+MESSAGE_KEYS = ("decision", "reason", "pipeline", "incident", "execution_arn")
+"""What a published (and logged) decision holds."""
+
+
+def message_fields(decision: Mapping[str, Any]) -> dict[str, Any]:
+    """The MESSAGE_KEYS a decision has."""
+    return {key: decision[key] for key in MESSAGE_KEYS if key in decision}
+
+
+def publish(sns: Any, topic_arn: str, decision: Mapping[str, Any]) -> str:
+    """Publish a decision as JSON with a ``decision`` message attribute; returns the SNS message id."""
+    message = message_fields(decision)
+    attributes = {"decision": {"DataType": "String", "StringValue": decision["decision"]}}
+    trigger_type = (decision.get("incident") or {}).get("trigger_type")
+    if trigger_type:
+        attributes["trigger_type"] = {"DataType": "String", "StringValue": trigger_type}
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Subject=SUBJECTS.get(decision["decision"], "Retraining decision"),
+        Message=json.dumps(message, indent=2),
+        MessageAttributes=attributes,
+    )
+    return str(response["MessageId"])

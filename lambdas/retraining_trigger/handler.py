@@ -1,0 +1,204 @@
+"""Start the retraining pipeline at most once per incident.
+
+EventBridge invokes this function asynchronously with CloudWatch alarm state changes, Model Monitor violations
+and scheduled events; Lambda retries a failed invocation and then hands it to the dead-letter destination, so
+every fault is raised, never swallowed. The handler only routes: ``incidents.py`` turns an event into an
+Incident, ``decisions.py`` decides, starts the pipeline and publishes the decision.
+
+Configuration comes from the environment (names in ``contract.py``). The state table name and the idempotency
+TTL are read at import, because the persistence layer is built once per container; everything else is read per
+invocation. Tests therefore set the environment (and start their AWS mock) before importing this module, or
+reload it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from .contract import (
+    DECISION_IGNORED,
+    DECISION_SKIPPED_DUPLICATE,
+    DECISION_STARTED,
+    ENV_IDEMPOTENCY_TTL_SECONDS,
+    ENV_PIPELINE_NAME,
+    ENV_TABLE_NAME,
+    ENV_TOPIC_ARN,
+    METRIC_FAILURES,
+    METRIC_PIPELINES_STARTED,
+    METRIC_SKIPPED,
+    METRIC_SKIPPED_REASON_DIMENSION,
+    METRIC_TRIGGERS_RECEIVED,
+    SKIP_REASONS,
+    TABLE_PARTITION_KEY,
+    TABLE_TTL_ATTRIBUTE,
+)
+from .decisions import Settings, decide, failure, message_fields, publish
+from .incidents import Ignored, Incident, to_incident
+
+DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400
+REPLAYED = "replayed"
+"""Key the idempotency response hook adds to a decision that comes from the table rather than this call."""
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+# Throttling is retried here, with client-side rate limiting once SageMaker or DynamoDB push back.
+BOTO_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+sagemaker = boto3.client("sagemaker", config=BOTO_CONFIG)
+sns = boto3.client("sns", config=BOTO_CONFIG)
+dynamodb = boto3.client("dynamodb", config=BOTO_CONFIG)
+
+
+def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
+    """Idempotency response hook: Powertools calls it only for a decision read back from the table."""
+    return {**(response or {}), REPLAYED: True}
+
+
+persistence_layer = DynamoDBPersistenceLayer(
+    table_name=os.environ[ENV_TABLE_NAME],
+    key_attr=TABLE_PARTITION_KEY,
+    expiry_attr=TABLE_TTL_ATTRIBUTE,
+    boto3_client=dynamodb,
+)
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="incident_id",
+    expires_after_seconds=int(os.environ.get(ENV_IDEMPOTENCY_TTL_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS)),
+    raise_on_no_idempotency_key=True,
+    response_hook=_mark_replayed,
+)
+
+
+@idempotent_function(
+    data_keyword_argument="incident", persistence_store=persistence_layer, config=idempotency_config
+)
+def decide_once(*, incident: dict[str, str], settings: Settings, request_id: str, now: int) -> dict[str, Any]:
+    """The idempotent unit: the first delivery of an incident decides, later ones get the stored decision.
+
+    A raised error deletes the idempotency record, so a retry decides afresh.
+    """
+    decision = decide(
+        Incident(**incident), settings=settings, sagemaker=sagemaker, dynamodb=dynamodb, now=now
+    )
+    return {**decision, "request_id": request_id}
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+@logger.inject_lambda_context(correlation_id_path="id", log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Route one EventBridge event: ignore it, or decide its incident once and publish the decision."""
+    idempotency_config.register_lambda_context(context)
+    metrics.add_metric(name=METRIC_TRIGGERS_RECEIVED, unit=MetricUnit.Count, value=1)
+    found = to_incident(EventBridgeEvent(event))
+    if isinstance(found, Ignored):
+        logger.info(
+            "Event ignored",
+            extra={
+                "decision": DECISION_IGNORED,
+                "reason": found.why,
+                "source": event.get("source"),
+                "detail_type": event.get("detail-type"),
+            },
+        )
+        _count_skipped(DECISION_IGNORED)
+        return {"decision": DECISION_IGNORED, "reason": found.why}
+    tracer.put_annotation(key="incident_id", value=found.incident_id)
+    return _handle(found, context.aws_request_id)
+
+
+def _handle(incident: Incident, request_id: str) -> dict[str, Any]:
+    try:
+        settings = Settings.from_env(os.environ)
+        outcome = decide_once(
+            incident=incident.as_dict(), settings=settings, request_id=request_id, now=_now()
+        )
+    except IdempotencyAlreadyInProgressError:
+        # Another invocation is deciding this incident now; it has its own retries and dead-letter queue.
+        return _duplicate(incident, "another invocation is deciding this incident right now", None)
+    except Exception as error:
+        _fail(incident, error)
+        raise
+
+    if outcome.pop(REPLAYED, False):
+        if outcome.pop("request_id", None) != request_id:
+            return _duplicate(incident, f"already decided: {outcome['decision']}", outcome)
+        # Lambda retries a failed invocation under the same request id: the earlier attempt decided (and
+        # counted) but failed before its notification went out, so only the notification is repeated.
+        logger.info("Retried invocation: publishing the stored decision again", extra=message_fields(outcome))
+    else:
+        outcome.pop("request_id", None)
+        _count(outcome["decision"])
+        logger.info(f"Retraining decision: {outcome['decision']}", extra=message_fields(outcome))
+    tracer.put_annotation(key="decision", value=outcome["decision"])
+
+    try:
+        publish(sns, settings.topic_arn, outcome)
+    except Exception:
+        # Raising makes Lambda retry this invocation, which then only publishes (see above).
+        logger.exception("Could not publish the decision", extra=message_fields(outcome))
+        metrics.add_metric(name=METRIC_FAILURES, unit=MetricUnit.Count, value=1)
+        raise
+    return outcome
+
+
+def _duplicate(incident: Incident, reason: str, previous: dict[str, Any] | None) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "decision": DECISION_SKIPPED_DUPLICATE,
+        "reason": reason,
+        "incident": incident.as_dict(),
+    }
+    if previous is not None:
+        result["previous"] = previous
+    logger.info("Duplicate delivery: nothing to do", extra=message_fields(result))
+    _count(DECISION_SKIPPED_DUPLICATE)
+    return result
+
+
+def _fail(incident: Incident, error: Exception) -> None:
+    """Log, count and (best effort) publish a failure; the caller re-raises the error."""
+    decision = failure(os.environ.get(ENV_PIPELINE_NAME, ""), incident, error)
+    logger.exception("Retraining trigger failed", extra=message_fields(decision))
+    metrics.add_metric(name=METRIC_FAILURES, unit=MetricUnit.Count, value=1)
+    topic_arn = os.environ.get(ENV_TOPIC_ARN, "")
+    if not topic_arn:
+        logger.error(f"{ENV_TOPIC_ARN} is not set: the failure is not published")
+        return
+    try:
+        publish(sns, topic_arn, decision)
+    except Exception:
+        # The original error matters more and is re-raised by the caller; this one is only logged.
+        logger.exception("Could not publish the failure")
+
+
+def _count(decision: str) -> None:
+    if decision == DECISION_STARTED:
+        metrics.add_metric(name=METRIC_PIPELINES_STARTED, unit=MetricUnit.Count, value=1)
+    elif decision in SKIP_REASONS:
+        _count_skipped(decision)
+
+
+def _count_skipped(decision: str) -> None:
+    # Its own EMF document: a dimension added to `metrics` would apply to every metric of the invocation.
+    with single_metric(name=METRIC_SKIPPED, unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name=METRIC_SKIPPED_REASON_DIMENSION, value=SKIP_REASONS[decision])
