@@ -425,9 +425,9 @@ def churn_retraining_definition(
         (``churn/evaluation/<execution id>/``).
     :param model_package_group_name: the model package group that receives a version per execution.
     :param xgboost_image_uri: the built-in XGBoost image ``3.0-5``: it trains, evaluates and serves.
-    :param evaluation_script_s3_uri: the S3 URI of ``pipeline_code/evaluate.py`` as an object whose key ends
-        in ``/evaluate.py`` (the job runs ``/opt/ml/processing/code/evaluate.py``), e.g. uploaded with a
-        ``BucketDeployment``. A file asset's hashed key does not work.
+    :param evaluation_script_s3_uri: the S3 URI of ``pipeline_code/evaluate.py``, an object whose key ends in
+        ``/<evaluation_script_name>`` (the job downloads it into ``/opt/ml/processing/code/`` and runs it
+        there), e.g. a CDK file asset's URL with its ``<hash>.py`` key as ``evaluation_script_name``.
     :param evaluation_image_uri: the image of the evaluation job. Default: ``xgboost_image_uri``. It needs
         Python >= 3.10, numpy and the xgboost release that trained the model.
     :param evaluation_script_name: the file name the object downloads as (its key's last part), e.g. a file

@@ -65,7 +65,8 @@ class RetrainingTrigger(Construct):
       ``ClientRequestToken``, so duplicate deliveries and retries never start a second execution.
     - **No pile-ups**: no start while an execution of the pipeline is running, and none within ``cooldown`` of
       the last start (a conditional write makes concurrent incidents race-safe).
-    - **Every decision told**: started, skipped (and why) and failed go to an SNS topic, logs and metrics.
+    - **Every decision told**: started, skipped for a running execution or the cooldown (and why) and failed go
+      to an SNS topic; duplicates and ignored events are logged and counted only.
     - **Nothing lost**: rule targets retry for ``max_event_age`` and then park events in an encrypted SQS
       dead-letter queue, the function's failed async invocations land there too, and its depth raises an alarm.
     """
@@ -100,10 +101,10 @@ class RetrainingTrigger(Construct):
         :param static_parameters: pipeline parameters with fixed values. Default: - none.
         :param event_parameters: pipeline parameters taken from the incident. Default: - none.
         :param cooldown: no second start this long after the last start. Default: 6 hours
-        :param idempotency_ttl: how long an incident is remembered. Default: 1 day
+        :param idempotency_ttl: how long an incident is remembered; at least ``max_event_age``. Default: 1 day
         :param notification_topic: told about every decision. Default: - an encrypted ``NotificationTopic``.
-        :param max_event_age: how long EventBridge and Lambda retry an event before the dead-letter queue.
-            Default: 6 hours
+        :param max_event_age: how long EventBridge and Lambda retry an event before the dead-letter queue,
+            60 s to 6 hours. Default: 6 hours
         :param retry_attempts: EventBridge retries per event. Default: 10
         :param log_retention: Default: one year
         :param table_removal_policy: Default: RemovalPolicy.RETAIN
@@ -134,7 +135,14 @@ class RetrainingTrigger(Construct):
                 )
         errors.check_seconds("cooldown", cooldown, 0, 86400 * 30)
         errors.check_seconds("idempotency_ttl", idempotency_ttl, 60, 86400 * 30)
-        errors.check_seconds("max_event_age", max_event_age, 60, 86400)
+        # The same age limits EventBridge's retries and Lambda's asynchronous retries (at most 6 hours).
+        errors.check_seconds("max_event_age", max_event_age, 60, 21600)
+        known_ages = not is_token(idempotency_ttl) and not is_token(max_event_age)
+        if known_ages and idempotency_ttl.to_seconds() < max_event_age.to_seconds():
+            errors.add(
+                "'idempotency_ttl' must be at least 'max_event_age' (a late retry would decide the incident "
+                f"again), got {idempotency_ttl.to_human_string()} < {max_event_age.to_human_string()}"
+            )
         errors.check_range("retry_attempts", retry_attempts, 0, 185, integer=True)
         if not re.fullmatch(r"\d+\.\d+\.\d+", powertools_version):
             errors.add(f"'powertools_version' must be a release like '3.37.0', got {powertools_version!r}")
@@ -349,7 +357,12 @@ class RetrainingTrigger(Construct):
             max_event_age=self._max_event_age,
         )
         self.pipeline.grant_start_execution(role)
-        self.pipeline.grant_read_executions(role)
+        # The running check lists executions; nothing else about them is read.
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=["sagemaker:ListPipelineExecutions"],
+            resource_arns=[self.pipeline.pipeline_arn],
+        )
         iam.Grant.add_to_principal(
             grantee=role,
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
@@ -361,11 +374,6 @@ class RetrainingTrigger(Construct):
         else:
             self.topic.grant_publish(role)
         depend_on_role_policy_only(function, role)
-        _nag.acknowledge_resource(
-            role,
-            f"{self.pipeline.pipeline_arn}/execution/*",
-            "Executions are named by SageMaker at start time.",
-        )
         _nag.acknowledge(
             role, "IAM5[Resource::*]", "X-Ray tracing (PutTraceSegments) has no resource-level permissions."
         )

@@ -160,8 +160,9 @@ def test_function_permissions_are_scoped(synth):
         a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
     }
     assert not any(a == "*" or a.endswith(":*") for a in actions), actions
-    start = next(st for st in statements if st["Action"] == "sagemaker:StartPipelineExecution")
-    assert start["Resource"]["Fn::Join"][1][-1] == ":pipeline/churn-retraining"
+    start = next(st for st in statements if "sagemaker:StartPipelineExecution" in st["Action"])
+    assert sorted(start["Action"]) == ["sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution"]
+    assert start["Resource"]["Fn::Join"][1][-1] == ":pipeline/churn-retraining"  # the pipeline only
     dynamo = next(st for st in statements if "dynamodb:PutItem" in st["Action"])
     assert sorted(dynamo["Action"]) == [
         "dynamodb:DeleteItem",
@@ -263,3 +264,11 @@ def test_imported_pipeline(synth):
     )
     statements = json.dumps(template.find_resources("AWS::IAM::Policy"))
     assert ":pipeline/existing-pipeline" in statements  # ARNs use the lower-cased name
+
+
+def test_event_age_and_idempotency_window(stack):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        trigger(stack, max_event_age=Duration.hours(12), idempotency_ttl=Duration.hours(1))
+    message = str(excinfo.value)
+    assert "'max_event_age' must be between 60 and 21600 seconds, got 43200" in message
+    assert "'idempotency_ttl' must be at least 'max_event_age'" in message
