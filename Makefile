@@ -15,6 +15,8 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 NODE_STAMP := node_modules/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: setup setup-dev synth test lint typecheck unit bench images clean
 
@@ -31,13 +33,20 @@ $(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# checkov's pins conflict with the project's (boto3): it gets a venv of its own.
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(RUNTIME_STAMP) $(NODE_STAMP)
 
-setup-dev: setup $(DEV_STAMP)
+setup-dev: setup $(DEV_STAMP) $(CHECKOV_STAMP)
 
 ## synth: synthesize the reference app into cdk.out/ with cdk-nag (no AWS account needed)
 synth: setup

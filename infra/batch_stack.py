@@ -35,6 +35,7 @@ class BatchInferenceStack(Stack):
             "Model",
             image=ContainerImage.for_algorithm("xgboost", XGBOOST_VERSION),
             model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
+            network_isolation=True,
         )
         self.input_data = SecureBucket(
             self, "InputData", description="batch scoring input", event_bridge_enabled=True

@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from sagemaker_constructs import (
@@ -59,6 +60,13 @@ class MonitoringStack(Stack):
         self.alerts = NotificationTopic(self, "Alerts", description="model monitoring")
         alarm_action = cloudwatch_actions.SnsAction(self.alerts.topic)
         ground_truth = SecureBucket(self, "GroundTruth", description="ground truth labels")
+        # Encrypts the monitoring jobs' ML storage volumes (the captured data and labels they analyse).
+        volume_key = kms.Key(
+            self,
+            "MonitoringVolumeKey",
+            description="Encrypts the Model Monitor jobs' ML storage volumes (sagemaker-constructs reference)",
+            enable_key_rotation=True,
+        )
         quality_baseline = Baseline(constraints=_baseline("model_quality/constraints.json"))
         auc_threshold = json.loads((BASELINES / "model_quality/constraints.json").read_text())[
             "binary_classification_constraints"
@@ -75,6 +83,7 @@ class MonitoringStack(Stack):
             ),
             schedule=MonitoringSchedule.hourly(),
             notification_topic=self.alerts.topic,
+            volume_kms_key=volume_key,
         )
         for feature in features:
             data_quality.alarm_on_drift(feature, action=alarm_action)
@@ -92,6 +101,7 @@ class MonitoringStack(Stack):
             baseline=quality_baseline,
             schedule=MonitoringSchedule.daily(hour=3),
             notification_topic=self.alerts.topic,
+            volume_kms_key=volume_key,
         )
         auc_alarm = model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
 
@@ -113,6 +123,7 @@ class MonitoringStack(Stack):
             end_time_offset="-PT1H",
             schedule=MonitoringSchedule.daily(hour=4),
             notification_topic=self.alerts.topic,
+            volume_kms_key=volume_key,
         )
         bias.create_metric_alarm(
             "DifferenceInPositiveProportions",
@@ -134,6 +145,7 @@ class MonitoringStack(Stack):
             probability_attribute="0",
             schedule=MonitoringSchedule.daily(hour=5),
             notification_topic=self.alerts.topic,
+            volume_kms_key=volume_key,
         )
         explainability.create_metric_alarm(
             "SupportCallsAttribution",
@@ -153,6 +165,7 @@ class MonitoringStack(Stack):
             ),
             schedule=MonitoringSchedule.daily(hour=6),
             notification_topic=self.alerts.topic,
+            volume_kms_key=volume_key,
         )
         batch_quality.alarm_on_drift("age", action=alarm_action)
         batch_model_quality = ModelQualityMonitor(
@@ -168,6 +181,7 @@ class MonitoringStack(Stack):
             baseline=quality_baseline,
             schedule=MonitoringSchedule.daily(hour=7),
             notification_topic=self.alerts.topic,
+            volume_kms_key=volume_key,
         )
         batch_auc_alarm = batch_model_quality.alarm_on_metric(
             "auc", threshold=auc_threshold, action=alarm_action

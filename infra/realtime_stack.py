@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from sagemaker_constructs import (
@@ -17,6 +19,7 @@ from sagemaker_constructs import (
     Endpoint,
     Model,
     ModelData,
+    NotificationTopic,
     ProductionVariant,
 )
 
@@ -30,13 +33,30 @@ class RealtimeInferenceStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         image = ContainerImage.for_algorithm("xgboost", XGBOOST_VERSION)
+        # The XGBoost container needs no network: SageMaker downloads the model and captures the traffic.
         champion = Model(
-            self, "ChampionModel", image=image, model_data=ModelData.from_asset(str(MODEL_ARTIFACT))
+            self,
+            "ChampionModel",
+            image=image,
+            model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
+            network_isolation=True,
         )
         # In a real rollout the challenger is the next model version; here it serves the same artifact.
         challenger = Model(
-            self, "ChallengerModel", image=image, model_data=ModelData.from_asset(str(MODEL_ARTIFACT))
+            self,
+            "ChallengerModel",
+            image=image,
+            model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
+            network_isolation=True,
         )
+        volume_key = kms.Key(
+            self,
+            "EndpointVolumeKey",
+            description="Encrypts the endpoint instances' ML storage volumes (sagemaker-constructs reference)",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.alerts = NotificationTopic(self, "Alerts", description="real-time endpoint")
 
         self.endpoint = Endpoint(
             self,
@@ -50,6 +70,7 @@ class RealtimeInferenceStack(Stack):
                 ),
             ],
             data_capture=DataCapture(sampling_percentage=100, csv_content_types=["text/csv"]),
+            kms_key=volume_key,
             deployment=DeploymentGuardrails.canary(
                 size=CapacitySize.percent(10),
                 wait=Duration.minutes(10),
@@ -66,4 +87,4 @@ class RealtimeInferenceStack(Stack):
             700, scale_in_cooldown=Duration.minutes(10), scale_out_cooldown=Duration.minutes(2)
         )
         self.endpoint.variant("challenger").auto_scale(min_capacity=2, max_capacity=4).on_cpu_utilization(70)
-        self.endpoint.add_operational_alarms()
+        self.endpoint.add_operational_alarms(action=cloudwatch_actions.SnsAction(self.alerts.topic))

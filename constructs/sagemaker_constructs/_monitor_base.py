@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsii
 from aws_cdk import Annotations, ArnFormat, Duration, Names, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces import aws_events as events_interfaces
 from constructs import Construct
 
 from . import _images, _nag
@@ -273,7 +274,28 @@ class MonitorBase(Construct):
             description=f"Model Monitor schedule {self.monitoring_schedule_name} failed",
             event_pattern=self.execution_failed_event_pattern(),
         )
-        rule.add_target(events_targets.SnsTopic(topic))
+        # The topic may live in another stack: a source-account condition, not the rule's ARN, which would make
+        # the topic's stack depend on this one (and events_targets.SnsTopic grants events.amazonaws.com with no
+        # condition at all).
+        rule.add_target(_PublishToTopic(topic))
+        account = {"StringEquals": {"aws:SourceAccount": Stack.of(topic).account}}
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["sns:Publish"],
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                resources=[topic.topic_arn],
+                conditions=account,
+            )
+        )
+        if topic.master_key is not None:
+            topic.master_key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    resources=["*"],
+                    conditions=account,
+                )
+            )
         return rule
 
     def create_metric_alarm(
@@ -351,13 +373,12 @@ class MonitorBase(Construct):
                 "'batch_transform' has no data capture: pass data_capture=BatchDataCapture(...) to the BatchTransform"
             )
         schedule.validate(errors)
-        if not is_token(instance_type) and not INSTANCE_TYPE_PATTERN.match(instance_type):
+        if not is_token(instance_type) and not INSTANCE_TYPE_PATTERN.fullmatch(instance_type):
             errors.add(
                 f"'instance_type' must look like 'ml.<family>.<size>' (e.g. 'ml.m5.xlarge'), got {instance_type!r}"
             )
         errors.check_range("instance_count", instance_count, 1, 100, integer=True)
-        if not is_token(volume_size):
-            errors.check_range("volume_size", volume_size.to_gibibytes(), 1, 16384, unit="GiB")
+        errors.check_size("volume_size", volume_size, "GiB", 1, 16384)
         errors.check_seconds("max_runtime", max_runtime, 1, 86400)
         limit = self.max_hourly_runtime
         too_long = (
@@ -373,7 +394,7 @@ class MonitorBase(Construct):
         if len(env) > 50:
             errors.add(f"'environment' must hold at most 50 variables, got {len(env)}")
         for key, value in env.items():
-            if not is_token(key) and (len(key) > 256 or not ENV_KEY_PATTERN.match(key)):
+            if not is_token(key) and (len(key) > 256 or not ENV_KEY_PATTERN.fullmatch(key)):
                 errors.add(
                     f"'environment' key must match {ENV_KEY_PATTERN.pattern} (at most 256), got {key!r}"
                 )
@@ -389,6 +410,7 @@ class MonitorBase(Construct):
             and output_prefix.strip("/") != output_prefix
         ):
             errors.add(f"'output_prefix' must not start or end with '/', got {output_prefix!r}")
+        errors.check_s3_key("output_prefix", output_prefix)
 
     def _create_role(self) -> iam.Role:
         stack = Stack.of(self)
@@ -561,3 +583,14 @@ def _reports_bucket(stack: Stack) -> SecureBucket:
     if isinstance(existing, SecureBucket):
         return existing
     return SecureBucket(stack, REPORTS_BUCKET_ID, description="Model Monitor reports")
+
+
+@jsii.implements(events.IRuleTarget)
+class _PublishToTopic:
+    """An EventBridge target that publishes to an SNS topic and grants nothing (the caller does)."""
+
+    def __init__(self, topic: sns.ITopic) -> None:
+        self._topic = topic
+
+    def bind(self, rule: events_interfaces.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        return events.RuleTargetConfig(arn=self._topic.topic_arn, target_resource=self._topic)

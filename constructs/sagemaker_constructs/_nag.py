@@ -14,8 +14,38 @@ from constructs import IConstruct, IValidation
 
 
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
-    """Acknowledge one AwsSolutions finding (``IAM5[Resource::*]`` etc.) on ``scope`` and its children."""
-    Validations.of(scope).acknowledge(Acknowledgment(id=f"AwsSolutions-{finding}", reason=reason))
+    """Acknowledge one AwsSolutions finding (``IAM5[Resource::*]`` etc.) on ``scope`` and its children.
+
+    A finding whose resource has an unmatched bracket (an S3 prefix such as ``a)``, which S3 allows) has no
+    acknowledgement CDK accepts: it rejects the rule ID. Such a finding is skipped rather than failing synthesis
+    (cdk-nag, if used, cannot report it either).
+    """
+    rule_id = f"AwsSolutions-{finding}"
+    if _valid_rule_id(rule_id):
+        Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def _valid_rule_id(rule_id: str) -> bool:
+    # CDK's parseValidationId: closing brackets must match the last opening one, and '::' outside brackets
+    # separates a namespace (at most once, not first).
+    closing = {")": "(", "]": "[", "}": "{"}
+    opened: list[str] = []
+    separators = 0
+    i = 0
+    while i < len(rule_id):
+        c = rule_id[i]
+        if c == ":" and rule_id[i + 1 : i + 2] == ":" and not opened:
+            separators += 1
+            if i == 0:
+                return False
+            i += 1
+        elif c in closing:
+            if not opened or opened.pop() != closing[c]:
+                return False
+        elif c in "([{":
+            opened.append(c)
+        i += 1
+    return separators <= 1
 
 
 def acknowledge_resource(scope: IConstruct, resource_arn: str, reason: str) -> None:

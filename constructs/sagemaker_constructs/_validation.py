@@ -7,17 +7,35 @@ time, and CloudFormation validates them then.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from aws_cdk import Duration, Size, Token
+from aws_cdk import Duration, Size, SizeRoundingBehavior, Token
 
 # SageMaker name patterns (SageMaker API reference; aws-facts §1.1).
 ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 MODEL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")
 ENV_KEY_PATTERN = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+LINE_BREAKS = ("\n", "\r", "\u0085", "\u2028", "\u2029")
+"""Characters that ``.`` in the AWS APIs' (Java) patterns does not match."""
+INT32_MAX = 2**31 - 1
+"""The largest integer CloudFormation and the SageMaker APIs take (JSON numbers beyond 2**53 also lose digits)."""
+
+
+@functools.cache
+def sagemaker_enum(shape: str) -> frozenset[str] | None:
+    """The values botocore's SageMaker model allows for ``shape``, e.g. an instance type (None without botocore)."""
+    try:
+        import botocore.session
+    except ImportError:  # pragma: no cover - botocore ships with boto3, a dependency of the reference app
+        return None
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    values: list[str] = getattr(model.shape_for(shape), "enum", [])
+    return frozenset(values)
 
 
 def is_token(value: Any) -> bool:
@@ -27,6 +45,9 @@ def is_token(value: Any) -> bool:
     if isinstance(value, Duration | Size):
         # Durations and sizes built from tokens cannot be converted at synth time.
         return Token.is_unresolved(value.to_string())
+    if isinstance(value, float) and not math.isfinite(value):
+        # Never a token; and jsii cannot even send NaN or an infinity to ask (its kernel dies on them).
+        return False
     if isinstance(value, str | int | float):
         return Token.is_unresolved(value)
     return False
@@ -66,9 +87,15 @@ class ValidationErrors:
         if value is None or is_token(value):
             return
         suffix = f" {unit}" if unit else ""
+        if isinstance(value, float) and not math.isfinite(value):
+            self.add(f"'{prop}' must be a finite number, got {value!r}")
+            return
         is_whole = isinstance(value, int) and not isinstance(value, bool)
         if integer and not is_whole and not (isinstance(value, float) and value.is_integer()):
             self.add(f"'{prop}' must be a whole number, got {value!r}")
+            return
+        if integer and (maximum is None or maximum > INT32_MAX) and value > INT32_MAX:
+            self.add(f"'{prop}' must be at most {INT32_MAX}{suffix} (a 32-bit integer), got {value!r}")
             return
         if minimum is not None and maximum is not None:
             if not minimum <= value <= maximum:
@@ -93,11 +120,48 @@ class ValidationErrors:
             return
         self.check_range(prop, seconds, minimum, maximum, unit="seconds")
 
+    def check_days(
+        self, prop: str, value: Duration | None, minimum: int | None = None, maximum: int | None = None
+    ) -> None:
+        """Check a Duration converted to whole days against bounds (S3 lifecycle rules count in days)."""
+        if value is None or is_token(value):
+            return
+        days = value.to_days(integral=False)
+        if not float(days).is_integer():
+            self.add(f"'{prop}' must be a whole number of days, got {value.to_human_string()}")
+            return
+        self.check_range(prop, int(days), minimum, maximum, unit="days")
+
+    def check_size(
+        self, prop: str, value: Size | None, unit: str, minimum: int | None = None, maximum: int | None = None
+    ) -> None:
+        """Check a Size converted to a whole number of ``unit`` (``"MiB"`` or ``"GiB"``) against bounds."""
+        if value is None or is_token(value):
+            return
+        amount = whole_size(value, unit)
+        if amount is None:
+            exact = size_in(value, unit)
+            self.add(
+                f"'{prop}' must be a whole number of {unit}, got {exact:g} {unit} ({value.to_human_string()})"
+            )
+            return
+        self.check_range(prop, amount, minimum, maximum, unit=unit)
+
+    def check_s3_key(self, prop: str, value: str | None) -> None:
+        """Check an S3 key or prefix for line breaks: SageMaker's S3 URI patterns (``s3://bucket/(.*)``) exclude
+        them, so a job or endpoint given such a location fails at run time."""
+        if value is None or is_token(value):
+            return
+        if any(c in value for c in LINE_BREAKS):
+            self.add(
+                f"'{prop}' must not contain line breaks (SageMaker's S3 URIs exclude them), got {value!r}"
+            )
+
     def check_name(self, prop: str, value: str | None, pattern: re.Pattern[str], max_length: int) -> None:
         """Check a SageMaker resource name against its API pattern and length."""
         if value is None or is_token(value):
             return
-        if len(value) > max_length or not pattern.match(value):
+        if len(value) > max_length or not pattern.fullmatch(value):
             self.add(
                 f"'{prop}' must be 1-{max_length} characters of letters, digits and hyphens, starting and "
                 f"ending with a letter or digit (pattern {pattern.pattern}), got {value!r}"
@@ -108,6 +172,18 @@ class ValidationErrors:
         if self._problems:
             lines = "\n".join(f"  - {p}" for p in self._problems)
             raise ValueError(f"Invalid props for {self._description}:\n{lines}")
+
+
+def size_in(value: Size, unit: str) -> float:
+    """A Size in ``unit`` (``"MiB"`` or ``"GiB"``), unrounded (jsii raises for fractions with the default)."""
+    convert = value.to_gibibytes if unit == "GiB" else value.to_mebibytes
+    return float(convert(rounding=SizeRoundingBehavior.NONE))
+
+
+def whole_size(value: Size, unit: str) -> int | None:
+    """A Size as a whole number of ``unit``, or None when it is not one."""
+    exact = size_in(value, unit)
+    return int(exact) if exact.is_integer() else None
 
 
 def _fmt(number: float) -> str:

@@ -25,7 +25,7 @@ from constructs import Construct
 from . import _nag
 from ._dependencies import depend_on_role_policy_only
 from ._transform_workflow import WorkflowSpec, definition
-from ._validation import ENV_KEY_PATTERN, ValidationErrors, is_token
+from ._validation import ENV_KEY_PATTERN, ValidationErrors, is_token, size_in, whole_size
 from .model import IModel
 from .notification_topic import NotificationTopic
 from .secure_bucket import SecureBucket
@@ -129,7 +129,8 @@ class BatchTransform(Construct):
         super().__init__(scope, construct_id)
         prefix = (
             job_name_prefix
-            or Names.unique_resource_name(self, max_length=MAX_JOB_NAME_PREFIX, separator="-").lower()
+            if job_name_prefix is not None
+            else Names.unique_resource_name(self, max_length=MAX_JOB_NAME_PREFIX, separator="-").lower()
         )
         output = output or TransformOutput()
         itype = instance_type if isinstance(instance_type, InstanceType) else InstanceType(instance_type)
@@ -302,10 +303,11 @@ class BatchTransform(Construct):
                     f"e.g. ml.m5.large, ml.c5.xlarge, ml.g4dn.xlarge), got {instance_type.name!r}"
                 )
         errors.check_range("instance_count", instance_count, 1, None, integer=True)
-        megabytes = payload_megabytes(max_payload)
-        if max_payload is not None and megabytes is not None:
-            if not float(max_payload.to_mebibytes()).is_integer():
-                errors.add(f"'max_payload' must be whole MB, got {max_payload.to_mebibytes()} MB")
+        megabytes = None
+        if max_payload is not None and not is_token(max_payload):
+            megabytes = whole_size(max_payload, "MiB")
+            if megabytes is None:
+                errors.add(f"'max_payload' must be whole MB, got {size_in(max_payload, 'MiB'):g} MB")
             errors.check_range("max_payload", megabytes, 0, 100, unit="MB")
         errors.check_range("max_concurrent_transforms", max_concurrent_transforms, 0, None, integer=True)
         if (
@@ -329,7 +331,7 @@ class BatchTransform(Construct):
         if len(env) > 16:
             errors.add(f"'environment' must hold at most 16 variables, got {len(env)}")
         for key, value in env.items():
-            if not is_token(key) and (len(key) > 1024 or not ENV_KEY_PATTERN.match(key)):
+            if not is_token(key) and (len(key) > 1024 or not ENV_KEY_PATTERN.fullmatch(key)):
                 errors.add(f"'environment' key must match {ENV_KEY_PATTERN.pattern}, got {key!r}")
             if not is_token(value) and len(value) > 10240:
                 errors.add(f"'environment[{key!r}]' must be at most 10240 characters, got {len(value)}")
@@ -337,7 +339,7 @@ class BatchTransform(Construct):
             model_client.validate(errors)
         if data_capture is not None:
             data_capture.validate(errors)
-        bad_prefix = len(prefix) > MAX_JOB_NAME_PREFIX or not _JOB_PREFIX_PATTERN.match(prefix)
+        bad_prefix = len(prefix) > MAX_JOB_NAME_PREFIX or not _JOB_PREFIX_PATTERN.fullmatch(prefix)
         if not is_token(prefix) and bad_prefix:
             errors.add(
                 f"'job_name_prefix' must be 1-{MAX_JOB_NAME_PREFIX} lowercase letters, digits and hyphens "

@@ -180,7 +180,7 @@ def _validate_headers(errors: ValidationErrors, prop: str, headers: Sequence[str
         return
     if not headers:
         errors.add(f"'{prop}' must name at least one column, got none")
-    bad = [h for h in headers if not COLUMN_NAME.match(h)]
+    bad = [h for h in headers if not COLUMN_NAME.fullmatch(h)]
     if bad:
         errors.add(
             f"'{prop}' must be Spark-compliant (lowercase letters, digits and '_', starting with a letter), got {bad}"

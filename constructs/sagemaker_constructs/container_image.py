@@ -37,7 +37,7 @@ class ContainerImage(abc.ABC):
         """Any image by URI. No permission is granted: if the image is in a private ECR repository, grant pull
         access to the model's role yourself."""
         if not Token.is_unresolved(image_uri) and (
-            not _IMAGE_URI_PATTERN.match(image_uri) or len(image_uri) > 255
+            not _IMAGE_URI_PATTERN.fullmatch(image_uri) or len(image_uri) > 255
         ):
             raise ValueError(f"'image_uri' must be 1-255 characters without whitespace, got {image_uri!r}")
         return _UriImage(image_uri)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +11,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from ._validation import ValidationErrors, is_token
+
+# CaptureContentTypeHeader entries (CreateEndpointConfig).
+_CONTENT_TYPE_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*/[a-zA-Z0-9](-*[a-zA-Z0-9.])*$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,19 +69,20 @@ class DataCapture:
                 errors.add(f"'data_capture.{prop}' must hold at most 10 content types, got {len(types)}")
             for content_type in types:
                 if not is_token(content_type) and (
-                    not content_type or len(content_type) > 256 or " " in content_type
+                    len(content_type) > 256 or not _CONTENT_TYPE_PATTERN.fullmatch(content_type)
                 ):
                     errors.add(
-                        f"'data_capture.{prop}' entries must be 1-256 characters without spaces, got {content_type!r}"
+                        f"'data_capture.{prop}' entries must be MIME types of at most 256 characters (type/subtype "
+                        f"of letters, digits, '-' and '.', pattern {_CONTENT_TYPE_PATTERN.pattern}), got {content_type!r}"
                     )
         if not is_token(self.prefix) and (self.prefix.startswith("/") or self.prefix.endswith("/")):
             errors.add(f"'data_capture.prefix' must not start or end with '/', got {self.prefix!r}")
+        errors.check_s3_key("data_capture.prefix", self.prefix)
         if self.bucket is not None and self.expiration is not None:
             errors.add(
                 "'data_capture.expiration' applies only to the created bucket; set lifecycle rules on yours"
             )
-        if self.expiration is not None and not is_token(self.expiration):
-            errors.check_range("data_capture.expiration", self.expiration.to_days(), 1, None, unit="days")
+        errors.check_days("data_capture.expiration", self.expiration, 1)
 
     @property
     def capture_modes(self) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from ._validation import ValidationErrors, is_token
+from ._validation import INT32_MAX, ValidationErrors, is_token
 
 
 class CapacityUnit(enum.Enum):
@@ -228,7 +228,12 @@ class DeploymentGuardrails:
         errors.check_seconds("deployment.termination_wait", self.termination_wait, 0, 3600)
         errors.check_seconds("deployment.max_execution_timeout", self.max_execution_timeout, 600, 28800)
         self.auto_rollback.validate(errors)
-        counts = [c for c in instance_counts if not is_token(c)]
+        # Only well-formed counts: the others are reported as 'variants[i].instance_count' (NaN breaks math.ceil).
+        counts = [
+            c
+            for c in instance_counts
+            if not is_token(c) and math.isfinite(c) and float(c).is_integer() and 1 <= c <= INT32_MAX
+        ]
         if self.is_rolling:
             self._validate_size(errors, "deployment.batch_size", self.size, 5, 50, counts)
             if self.rollback_batch_size is not None:
@@ -276,6 +281,9 @@ class DeploymentGuardrails:
         timeout = self.max_execution_timeout
         if timeout is None or is_token(timeout) or is_token(self.wait) or is_token(self.termination_wait):
             return
+        durations = [d for d in (timeout, self.wait, self.termination_wait) if d is not None]
+        if any(not float(d.to_seconds(integral=False)).is_integer() for d in durations):
+            return  # already reported: not a whole number of seconds
         waits = (self.wait.to_seconds() if self.wait else 0) + (
             self.termination_wait.to_seconds() if self.termination_wait else 0
         )

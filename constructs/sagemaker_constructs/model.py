@@ -24,8 +24,10 @@ from ._validation import (
 from .container_image import ContainerImage
 from .model_data import ModelData
 
+# SageMaker's VersionedArnOrName for model packages: <name> or <name>/<version>, of a model package ARN.
 _MODEL_PACKAGE_PATTERN = re.compile(
-    r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:model-package/[\S]+$|^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+    r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:model-package/[a-zA-Z0-9]([a-zA-Z0-9-]){0,62}(?<!-)"
+    r"(/[0-9]{1,9})?$|^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 )
 MAX_CONTAINERS = 15
 _LOG_GROUPS = "/aws/sagemaker/*"
@@ -406,7 +408,7 @@ def _validate_containers(
         if (
             arn is not None
             and not is_token(arn)
-            and (len(arn) > 176 or not _MODEL_PACKAGE_PATTERN.match(arn))
+            and (len(arn) > 176 or not _MODEL_PACKAGE_PATTERN.fullmatch(arn))
         ):
             errors.add(
                 f"'{where}.model_package_arn' must be a model package ARN "
@@ -440,7 +442,7 @@ def _validate_environment(errors: ValidationErrors, prop: str, environment: Mapp
     if len(environment) > 100:
         errors.add(f"'{prop}' must hold at most 100 variables, got {len(environment)}")
     for key, value in environment.items():
-        if not is_token(key) and (len(key) > 1024 or not ENV_KEY_PATTERN.match(key)):
+        if not is_token(key) and (len(key) > 1024 or not ENV_KEY_PATTERN.fullmatch(key)):
             errors.add(
                 f"'{prop}' key must match {ENV_KEY_PATTERN.pattern} (at most 1024 characters), got {key!r}"
             )

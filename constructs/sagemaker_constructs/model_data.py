@@ -12,6 +12,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from . import _nag
+from ._validation import LINE_BREAKS
 
 
 class ModelData(abc.ABC):
@@ -31,8 +32,13 @@ class ModelData(abc.ABC):
     @staticmethod
     def from_bucket(bucket: s3.IBucket, key: str) -> ModelData:
         """An object in S3 (``model.tar.gz``), or a key prefix ending in ``/`` for multi-model endpoints."""
-        if not Token.is_unresolved(key) and (not key or key.startswith("/")):
-            raise ValueError(f"'key' must be a non-empty S3 key without a leading '/', got {key!r}")
+        if not Token.is_unresolved(key) and (
+            not key or key.startswith("/") or any(c in key for c in LINE_BREAKS)
+        ):
+            raise ValueError(
+                f"'key' must be a non-empty S3 key without a leading '/' or line breaks (SageMaker's S3 URIs "
+                f"exclude them), got {key!r}"
+            )
         return _BucketModelData(bucket, key)
 
     @property

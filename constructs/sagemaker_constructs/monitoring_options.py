@@ -16,9 +16,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from ._validation import ValidationErrors, is_token
+from ._validation import LINE_BREAKS, ValidationErrors, is_token
 
-_OFFSET = re.compile(r"^-P(?:T\d+H|\d+D|\d+DT\d+H|T0H)$")
+_OFFSET = re.compile(r"^-P(?:T[0-9]+H|[0-9]+D|[0-9]+DT[0-9]+H|T0H)$")
 ACCEPTED_SCHEDULES = (
     "MonitoringSchedule.hourly(), MonitoringSchedule.daily(hour=H), "
     "MonitoringSchedule.every_n_hours(n, starting_hour=H) or MonitoringSchedule.now(start=..., end=...), i.e. "
@@ -101,7 +101,7 @@ class MonitoringSchedule:
     def is_hourly(self) -> bool:
         """Whether the monitor runs every hour."""
         return self.expression in ("cron(0 * ? * * *)", "cron(0 0/1 ? * * *)") or bool(
-            re.fullmatch(r"cron\(0 \d{1,2}/1 \? \* \* \*\)", self.expression)
+            re.fullmatch(r"cron\(0 [0-9]{1,2}/1 \? \* \* \*\)", self.expression)
         )
 
     def validate(self, errors: ValidationErrors) -> None:
@@ -110,8 +110,8 @@ class MonitoringSchedule:
             return
         expression = self.expression
         hourly = re.fullmatch(r"cron\(0 \* \? \* \* \*\)", expression)
-        daily = re.fullmatch(r"cron\(0 (\d{1,2}) \? \* \* \*\)", expression)
-        every = re.fullmatch(r"cron\(0 (\d{1,2})/(\d{1,2}) \? \* \* \*\)", expression)
+        daily = re.fullmatch(r"cron\(0 ([0-9]{1,2}) \? \* \* \*\)", expression)
+        every = re.fullmatch(r"cron\(0 ([0-9]{1,2})/([0-9]{1,2}) \? \* \* \*\)", expression)
         if expression == "NOW":
             if self.data_analysis_start is None or self.data_analysis_end is None:
                 errors.add(
@@ -127,7 +127,7 @@ class MonitoringSchedule:
         else:
             errors.add(f"'schedule' must be one of {ACCEPTED_SCHEDULES}, got {expression!r}")
         for prop, offset in (("start", self.data_analysis_start), ("end", self.data_analysis_end)):
-            if offset is not None and not is_token(offset) and not _OFFSET.match(offset):
+            if offset is not None and not is_token(offset) and not _OFFSET.fullmatch(offset):
                 errors.add(
                     f"'schedule.{prop}' must be an ISO-8601 offset such as -PT5H or -P1D, got {offset!r}"
                 )
@@ -147,15 +147,15 @@ class MonitoringSchedule:
 
 def validate_offset(errors: ValidationErrors, prop: str, offset: str | None) -> None:
     """Check a ground-truth time offset (``-PT#H`` or ``-P#D``)."""
-    if offset is not None and not is_token(offset) and not _OFFSET.match(offset):
+    if offset is not None and not is_token(offset) and not _OFFSET.fullmatch(offset):
         errors.add(f"'{prop}' must be an ISO-8601 offset such as -PT1H, -PT24H or -P1D, got {offset!r}")
 
 
 def _offset_hours(offset: str | None) -> int | None:
-    if offset is None or is_token(offset) or not _OFFSET.match(offset):
+    if offset is None or is_token(offset) or not _OFFSET.fullmatch(offset):
         return None
-    days = re.search(r"(\d+)D", offset)
-    hours = re.search(r"T(\d+)H", offset)
+    days = re.search(r"([0-9]+)D", offset)
+    hours = re.search(r"T([0-9]+)H", offset)
     return -((int(days.group(1)) if days else 0) * 24 + (int(hours.group(1)) if hours else 0))
 
 
@@ -174,8 +174,11 @@ class S3Source(abc.ABC):
     @staticmethod
     def from_bucket(bucket: s3.IBucket, key: str) -> S3Source:
         """An object in one of your buckets."""
-        if not Token.is_unresolved(key) and (not key or key.startswith("/") or key.endswith("/")):
-            raise ValueError(f"'key' must name an object (no leading or trailing '/'), got {key!r}")
+        bad = not key or key.startswith("/") or key.endswith("/") or any(c in key for c in LINE_BREAKS)
+        if not Token.is_unresolved(key) and bad:
+            raise ValueError(
+                f"'key' must name an object (no leading or trailing '/', no line breaks), got {key!r}"
+            )
         return _BucketSource(bucket, key)
 
     @abc.abstractmethod
@@ -292,6 +295,7 @@ class GroundTruth:
             errors.add(
                 f"'ground_truth.prefix' must be a non-empty prefix without leading or trailing '/', got {self.prefix!r}"
             )
+        errors.check_s3_key("ground_truth.prefix", self.prefix)
 
     @property
     def s3_uri(self) -> str:

@@ -115,7 +115,7 @@ class RetrainingTrigger(Construct):
         static = dict(static_parameters or {})
         dynamic = dict(event_parameters or {})
         for name in [*static, *dynamic]:
-            if not is_token(name) and not _PARAMETER_NAME.match(name):
+            if not is_token(name) and not _PARAMETER_NAME.fullmatch(name):
                 errors.add(
                     f"pipeline parameter names must match {contract.PARAMETER_NAME_PATTERN} (letters, digits, '-' "
                     f"and '_'), got {name!r}"
@@ -144,7 +144,7 @@ class RetrainingTrigger(Construct):
                 f"again), got {idempotency_ttl.to_human_string()} < {max_event_age.to_human_string()}"
             )
         errors.check_range("retry_attempts", retry_attempts, 0, 185, integer=True)
-        if not re.fullmatch(r"\d+\.\d+\.\d+", powertools_version):
+        if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", powertools_version):
             errors.add(f"'powertools_version' must be a release like '3.37.0', got {powertools_version!r}")
         errors.raise_if_any()
 

@@ -135,7 +135,7 @@ class SageMakerPipeline(PipelineBase):
         super().__init__(scope, construct_id)
         name = pipeline_name or Names.unique_resource_name(self, max_length=256, separator="-")
         errors = ValidationErrors(f"SageMakerPipeline '{self.node.path}'")
-        if not Token.is_unresolved(name) and not _PIPELINE_NAME.match(name):
+        if not Token.is_unresolved(name) and not _PIPELINE_NAME.fullmatch(name):
             errors.add(
                 f"'pipeline_name' must match {_PIPELINE_NAME.pattern} (1-256 characters), got {name!r}"
             )
@@ -175,7 +175,7 @@ class SageMakerPipeline(PipelineBase):
     @staticmethod
     def from_pipeline_name(scope: Construct, construct_id: str, pipeline_name: str) -> IPipeline:
         """Import a pipeline created elsewhere."""
-        if not Token.is_unresolved(pipeline_name) and not _PIPELINE_NAME.match(pipeline_name):
+        if not Token.is_unresolved(pipeline_name) and not _PIPELINE_NAME.fullmatch(pipeline_name):
             raise ValueError(f"'pipeline_name' must match {_PIPELINE_NAME.pattern}, got {pipeline_name!r}")
         return _ImportedPipeline(scope, construct_id, pipeline_name)
 

@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from ._validation import ValidationErrors, is_token
 
 # The per-run prefix is rendered with JSONata's $fromMillis picture strings (Step Functions JSONata).
-_PICTURE_PATTERN = re.compile(r"^(\[[YMDHmsf]0*1?\d*\]|[A-Za-z0-9_\-=/.])*$")
+_PICTURE_PATTERN = re.compile(r"^(\[[YMDHmsf]0*1?[0-9]*\]|[A-Za-z0-9_\-=/.])*$")
 
 
 class SplitType(enum.Enum):
@@ -85,13 +85,13 @@ class TransformInput:
         """Record every problem under 'input.*'."""
         if not is_token(self.prefix) and self.prefix.startswith("/"):
             errors.add(f"'input.prefix' must not start with '/', got {self.prefix!r}")
-        if self.date_format is not None and not _PICTURE_PATTERN.match(self.date_format):
+        errors.check_s3_key("input.prefix", self.prefix)
+        if self.date_format is not None and not _PICTURE_PATTERN.fullmatch(self.date_format):
             errors.add(
                 "'input.date_format' must be a JSONata date picture of [Y0001], [M01], [D01], [H01], [m01] and "
                 f"literal letters, digits, '-', '_', '=', '/' or '.', got {self.date_format!r}"
             )
-        if not is_token(self.date_offset):
-            errors.check_range("input.date_offset", self.date_offset.to_seconds(), 0, None, unit="seconds")
+        errors.check_seconds("input.date_offset", self.date_offset, 0, None)
         if self.content_type is not None and not is_token(self.content_type) and len(self.content_type) > 256:
             errors.add(f"'input.content_type' must be at most 256 characters, got {len(self.content_type)}")
 
@@ -119,10 +119,12 @@ class TransformOutput:
         """Record every problem under 'output.*'."""
         if not is_token(self.prefix) and self.prefix.startswith("/"):
             errors.add(f"'output.prefix' must not start with '/', got {self.prefix!r}")
+        errors.check_s3_key("output.prefix", self.prefix)
         if self.accept is not None and not is_token(self.accept) and len(self.accept) > 256:
             errors.add(f"'output.accept' must be at most 256 characters, got {len(self.accept)}")
         if self.bucket is not None and self.expiration is not None:
             errors.add("'output.expiration' applies only to the created bucket; set lifecycle rules on yours")
+        errors.check_days("output.expiration", self.expiration, 1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,6 +177,7 @@ class BatchDataCapture:
             errors.add(
                 f"'data_capture.prefix' must be a non-empty prefix without leading or trailing '/', got {self.prefix!r}"
             )
+        errors.check_s3_key("data_capture.prefix", self.prefix)
 
 
 @dataclass(frozen=True, kw_only=True)

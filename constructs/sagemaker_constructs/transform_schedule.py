@@ -19,7 +19,7 @@ _CRON_FIELDS = (
     ("day-of-week", re.compile(r"^[0-9A-Za-z,\-*?L#]+$")),
     ("year", re.compile(r"^[0-9,\-*/]+$")),
 )
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_RATE = re.compile(r"^rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)$")
 ACCEPTED_FORMS = (
     "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with '?' in exactly one of "
     "day-of-month and day-of-week, or rate(<n> minute[s]|hour[s]|day[s])"
@@ -92,8 +92,16 @@ class TransformSchedule:
         """Record every problem under 'schedule.*'."""
         for problem in expression_problems(self.expression):
             errors.add(f"'schedule' {problem}")
-        if self.flexible_window is not None:
-            errors.check_seconds("schedule.flexible_window", self.flexible_window, 60, 86400)
+        if self.flexible_window is not None and not is_token(self.flexible_window):
+            # Scheduler takes the window in whole minutes (MaximumWindowInMinutes, 1-1440).
+            minutes = self.flexible_window.to_minutes(integral=False)
+            if not float(minutes).is_integer():
+                errors.add(
+                    "'schedule.flexible_window' must be a whole number of minutes, got "
+                    f"{self.flexible_window.to_human_string()}"
+                )
+            else:
+                errors.check_range("schedule.flexible_window", minutes, 1, 1440, unit="minutes")
 
     def to_expression(self) -> scheduler.ScheduleExpression:
         """The Scheduler expression."""
@@ -110,7 +118,7 @@ def expression_problems(expression: str) -> list[str]:
     """What is wrong with a Scheduler cron or rate expression (empty when it is valid)."""
     if is_token(expression):
         return []
-    rate = _RATE.match(expression)
+    rate = _RATE.fullmatch(expression)
     if rate:
         amount, unit = int(rate.group(1)), rate.group(2)
         if amount < 1:
@@ -126,7 +134,7 @@ def expression_problems(expression: str) -> list[str]:
     problems = [
         f"cron field {name} is not valid: got {value!r} in {expression!r}"
         for (name, pattern), value in zip(_CRON_FIELDS, fields, strict=True)
-        if not pattern.match(value)
+        if not pattern.fullmatch(value)
     ]
     if (fields[2] == "?") == (fields[4] == "?"):
         problems.append(

@@ -9,7 +9,14 @@ from typing import ClassVar
 
 from aws_cdk import Duration, Size
 
-from ._validation import ENDPOINT_NAME_PATTERN, INSTANCE_TYPE_PATTERN, ValidationErrors, is_token
+from ._validation import (
+    ENDPOINT_NAME_PATTERN,
+    INSTANCE_TYPE_PATTERN,
+    ValidationErrors,
+    is_token,
+    sagemaker_enum,
+    size_in,
+)
 from .model import IModel
 
 # Instance families with local NVMe instance storage: SageMaker rejects a storage KmsKeyId for them
@@ -52,7 +59,7 @@ class InstanceType:
 
     def validate(self, errors: ValidationErrors, prop: str) -> None:
         """Record a problem if the name is not a SageMaker instance type."""
-        if not is_token(self.name) and not INSTANCE_TYPE_PATTERN.match(self.name):
+        if not is_token(self.name) and not INSTANCE_TYPE_PATTERN.fullmatch(self.name):
             errors.add(
                 f"'{prop}' must look like 'ml.<family>.<size>' (e.g. 'ml.m5.large'), got {self.name!r}"
             )
@@ -118,11 +125,19 @@ class ProductionVariant:
     def validate(self, errors: ValidationErrors, prop: str) -> None:
         """Record every problem of this variant under ``prop``."""
         _validate_name(errors, prop, self.name)
-        self.resolved_instance_type.validate(errors, f"{prop}.instance_type")
+        before = len(errors.problems)
+        instance_type = self.resolved_instance_type
+        instance_type.validate(errors, f"{prop}.instance_type")
+        allowed = sagemaker_enum("ProductionVariantInstanceType")
+        well_formed = len(errors.problems) == before and not is_token(instance_type.name)
+        if well_formed and allowed and instance_type.name not in allowed:
+            errors.add(
+                f"'{prop}.instance_type' must be a SageMaker hosting instance type (botocore lists "
+                f"{len(allowed)}, e.g. ml.m5.large, ml.c5.xlarge, ml.g5.xlarge), got {instance_type.name!r}"
+            )
         errors.check_range(f"{prop}.instance_count", self.instance_count, 1, None, integer=True)
         errors.check_range(f"{prop}.weight", self.weight, 0, None)
-        if self.volume_size is not None and not is_token(self.volume_size):
-            errors.check_range(f"{prop}.volume_size", self.volume_size.to_gibibytes(), 1, 512, unit="GiB")
+        errors.check_size(f"{prop}.volume_size", self.volume_size, "GiB", 1, 512)
         errors.check_seconds(
             f"{prop}.model_data_download_timeout", self.model_data_download_timeout, 60, 3600
         )
@@ -159,7 +174,7 @@ class ServerlessVariant:
         """Record every problem of this variant under ``prop``."""
         _validate_name(errors, prop, self.name)
         if not is_token(self.memory_size):
-            mebibytes = self.memory_size.to_mebibytes()
+            mebibytes = size_in(self.memory_size, "MiB")
             if mebibytes not in (1024, 2048, 3072, 4096, 5120, 6144):
                 errors.add(
                     f"'{prop}.memory_size' must be 1, 2, 3, 4, 5 or 6 GiB (1024-6144 MiB in 1024 MiB steps), "

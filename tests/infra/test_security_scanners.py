@@ -1,0 +1,376 @@
+"""Security scanners on the reference app: checkov and cdk-nag (AwsSolutions and NIST 800-53 rev 5).
+
+Every finding either fails the test or is listed in ``NOT_APPLICABLE`` below, the one place where a finding is
+declared not applicable, for precisely the resources it does not apply to and with the reason. An entry that
+no longer matches any finding fails too, so the list cannot go stale.
+
+checkov pins dependencies the project's own pins exclude (``boto3==1.35.49`` among them), so it runs from
+its own virtual environment, ``.venv-checkov`` (created by ``make setup-dev``), or from ``$CHECKOV``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_logs as logs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+Template = dict[str, Any]
+# Whether a finding on a resource (its template and logical ID) is one an entry declares not applicable.
+Where = Callable[[Template, str], bool]
+
+
+# ----------------------------------------------------------------------------------------- resource predicates
+
+
+def _type(template: Template, logical_id: str) -> str:
+    return str(template["Resources"][logical_id]["Type"])
+
+
+def _refs(value: Any) -> set[str]:
+    """Logical IDs that ``value`` references with ``Ref`` or ``Fn::GetAtt``."""
+    return {r["Ref"] for r in _find(value, "Ref")} | {g["Fn::GetAtt"][0] for g in _find(value, "Fn::GetAtt")}
+
+
+def _find(value: Any, key: str) -> list[dict[str, Any]]:
+    """Every dict in ``value`` (recursively) that has ``key``."""
+    found: list[dict[str, Any]] = []
+    if isinstance(value, dict):
+        if key in value:
+            found.append(value)
+        for item in value.values():
+            found.extend(_find(item, key))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_find(item, key))
+    return found
+
+
+def of_type(resource_type: str) -> Where:
+    return lambda template, logical_id: _type(template, logical_id) == resource_type
+
+
+def access_log_bucket(template: Template, logical_id: str) -> bool:
+    """A bucket that receives another bucket's server access logs."""
+    return any(
+        logical_id in _refs(r["Properties"]["LoggingConfiguration"].get("DestinationBucketName"))
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::S3::Bucket" and "LoggingConfiguration" in r.get("Properties", {})
+    )
+
+
+def dead_letter_queue(template: Template, logical_id: str) -> bool:
+    """A queue that only receives what a rule, schedule or function could not deliver or process."""
+    if _type(template, logical_id) != "AWS::SQS::Queue":
+        return False
+    holders = _find(template["Resources"], "DeadLetterConfig") + _find(template["Resources"], "OnFailure")
+    return any(logical_id in _refs(h.get("DeadLetterConfig", h.get("OnFailure"))) for h in holders)
+
+
+def sqs_managed_encryption(template: Template, logical_id: str) -> bool:
+    return template["Resources"][logical_id]["Properties"].get("SqsManagedSseEnabled") is True
+
+
+def rollback_alarm(template: Template, logical_id: str) -> bool:
+    """An alarm that SageMaker watches during deployments (``AutoRollbackConfiguration``)."""
+    configs = _find(template["Resources"], "AutoRollbackConfiguration")
+    return any(logical_id in _refs(c["AutoRollbackConfiguration"]) for c in configs)
+
+
+def policy_of_one_role(template: Template, logical_id: str) -> bool:
+    properties = template["Resources"][logical_id]["Properties"]
+    return (
+        _type(template, logical_id) == "AWS::IAM::Policy"
+        and len(properties.get("Roles", [])) == 1
+        and not (properties.get("Users") or properties.get("Groups"))
+    )
+
+
+def table_with_point_in_time_recovery(template: Template, logical_id: str) -> bool:
+    properties = template["Resources"][logical_id]["Properties"]
+    return (
+        _type(template, logical_id) == "AWS::DynamoDB::Table"
+        and properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled") is True
+    )
+
+
+def function_with_failure_destination(template: Template, logical_id: str) -> bool:
+    """A function whose failed asynchronous invocations go to an on-failure destination."""
+    return _type(template, logical_id) == "AWS::Lambda::Function" and any(
+        logical_id in _refs(r["Properties"].get("FunctionName"))
+        and "OnFailure" in r["Properties"].get("DestinationConfig", {})
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+    )
+
+
+# ------------------------------------------------------------------------------------- the not-applicable list
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    finding: str
+    """A checkov check ID (``CKV_AWS_18``) or a cdk-nag rule (``NIST.800.53.R5-S3BucketReplicationEnabled``)."""
+    where: Where
+    reason: str
+
+
+NOT_APPLICABLE = [
+    # --- server access log buckets (SecureBucket.access_logs)
+    NotApplicable(
+        "CKV_AWS_18", access_log_bucket,
+        "The bucket receives its sibling's server access logs; logging it as well would loop (cdk-nag "
+        "AwsSolutions-S1 is acknowledged in the library for the same reason).",
+    ),
+    NotApplicable(
+        "NIST.800.53.R5-S3DefaultEncryptionKMS", access_log_bucket,
+        "S3 server access logging delivers only to buckets whose default encryption is SSE-S3 (AES256); "
+        "SSE-KMS is not supported on the destination bucket.",
+    ),
+    NotApplicable(
+        "NIST.800.53.R5-S3BucketReplicationEnabled", of_type("AWS::S3::Bucket"),
+        "Cross-region replication needs a second bucket in another region and is a disaster-recovery choice of "
+        "the deployer; the buckets are versioned and retained, and users can add replication to their own.",
+    ),
+    # --- dead-letter queues (BatchTransform, RetrainingTrigger)
+    NotApplicable(
+        "CKV_AWS_27", sqs_managed_encryption,
+        "Encrypted at rest with SQS-managed keys (SqsManagedSseEnabled); checkov only accepts KmsMasterKeyId. "
+        "The queues are dead-letter queues of EventBridge, Scheduler and Lambda, which need no key policy "
+        "with SSE-SQS.",
+    ),
+    # --- log groups (BatchTransform execution logs, RetrainingTrigger function logs)
+    NotApplicable(
+        "CKV_AWS_158", of_type("AWS::Logs::LogGroup"),
+        "CloudWatch Logs encrypts every log group at rest. These hold run metadata (job names, S3 URIs, event "
+        "envelopes), never the scored or captured data; retention is set (test_data_safety).",
+    ),
+    NotApplicable(
+        "NIST.800.53.R5-CloudWatchLogGroupEncrypted", of_type("AWS::Logs::LogGroup"),
+        "As CKV_AWS_158: CloudWatch Logs encrypts them at rest; they hold run metadata, not data.",
+    ),
+    # --- IAM
+    NotApplicable(
+        "NIST.800.53.R5-IAMNoInlinePolicy", policy_of_one_role,
+        "CDK grants write an AWS::IAM::Policy per role, scoped to that role's resources; a managed policy "
+        "would not be narrower. test_iam_audit checks every statement instead.",
+    ),
+    # --- alarms
+    NotApplicable(
+        "NIST.800.53.R5-CloudWatchAlarmAction", rollback_alarm,
+        "Auto-rollback alarms: SageMaker acts on them during deployments. Outside deployments the operational "
+        "alarms on the same metrics notify.",
+    ),
+    # --- DynamoDB (RetrainingTrigger state table)
+    NotApplicable(
+        "NIST.800.53.R5-DynamoDBInBackupPlan", table_with_point_in_time_recovery,
+        "The table holds only short-lived idempotency and cooldown records (TTL); point-in-time recovery is on. "
+        "Enrolling it in an AWS Backup plan is the account's choice.",
+    ),
+    # --- the retraining trigger function
+    NotApplicable(
+        "CKV_AWS_116", function_with_failure_destination,
+        "Invoked asynchronously only (EventBridge); failed invocations go to an SQS on-failure destination "
+        "(AWS::Lambda::EventInvokeConfig), the successor of DeadLetterConfig, and each rule has its own DLQ.",
+    ),
+    NotApplicable(
+        "NIST.800.53.R5-LambdaDLQ", function_with_failure_destination,
+        "As CKV_AWS_116: an SQS on-failure destination (EventInvokeConfig) replaces DeadLetterConfig.",
+    ),
+    NotApplicable(
+        "CKV_AWS_115", of_type("AWS::Lambda::Function"),
+        "Reserved concurrency fails deployment in accounts at the minimum unreserved concurrency (new accounts "
+        "have 10); the handler is idempotent and rate-limited by its cooldown records instead.",
+    ),
+    NotApplicable(
+        "NIST.800.53.R5-LambdaConcurrency", of_type("AWS::Lambda::Function"),
+        "As CKV_AWS_115: a reservation can fail deployment; the handler is idempotent with a cooldown.",
+    ),
+    NotApplicable(
+        "CKV_AWS_117", of_type("AWS::Lambda::Function"),
+        "The function only calls AWS APIs (SageMaker, DynamoDB, SNS); a VPC would add NAT or endpoints and "
+        "no protection. The reference app has no VPC.",
+    ),
+    NotApplicable(
+        "NIST.800.53.R5-LambdaInsideVPC", of_type("AWS::Lambda::Function"),
+        "As CKV_AWS_117: the function only calls AWS APIs; the reference app has no VPC.",
+    ),
+    NotApplicable(
+        "CKV_AWS_173", of_type("AWS::Lambda::Function"),
+        "The environment holds names, ARNs and settings, no secrets; Lambda encrypts it at rest with an AWS "
+        "managed key.",
+    ),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Finding:
+    scanner: str
+    check: str
+    stack: str
+    logical_id: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.stack}/{self.logical_id}: {self.check} {self.text}"
+
+
+def triage(
+    findings: list[Finding], templates: dict[str, Template], table: list[NotApplicable]
+) -> tuple[list[Finding], set[int]]:
+    """The findings no entry declares not applicable, and the indexes of the entries that matched any."""
+    open_findings: list[Finding] = []
+    used: set[int] = set()
+    for finding in findings:
+        matches = [
+            i
+            for i, entry in enumerate(table)
+            if entry.finding == finding.check
+            and finding.stack in templates
+            and finding.logical_id in templates[finding.stack]["Resources"]
+            and entry.where(templates[finding.stack], finding.logical_id)
+        ]
+        used.update(matches)
+        if not matches:
+            open_findings.append(finding)
+    return open_findings, used
+
+
+def report(title: str, findings: list[Finding]) -> str:
+    return f"{len(findings)} {title} (fix them, or add a NotApplicable entry with the reason):\n" + "\n".join(
+        f"  {f}" for f in sorted(findings, key=str)
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- checkov
+
+
+def checkov_executable() -> str:
+    candidates = [os.environ.get("CHECKOV"), str(REPO_ROOT / ".venv-checkov" / "bin" / "checkov")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    found = shutil.which("checkov")
+    if found:
+        return found
+    pytest.fail(
+        "checkov is not installed: run `make setup-dev` (it creates .venv-checkov), or set CHECKOV to the path "
+        "of a checkov executable",
+        pytrace=False,
+    )
+
+
+def run_checkov(files: list[Path]) -> list[dict[str, Any]]:
+    """checkov's failed checks on CloudFormation ``files`` (one run for all of them)."""
+    command = [checkov_executable(), "--framework", "cloudformation", "--output", "json", "--quiet"]
+    command += ["--soft-fail", "--skip-download", "--compact"]
+    for file in files:
+        command += ["--file", str(file)]
+    # No network: no update check, no download of policies or guidelines.
+    env = {**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert result.returncode == 0, f"checkov failed ({result.returncode}):\n{result.stderr[-4000:]}"
+    output = json.loads(result.stdout)
+    reports = output if isinstance(output, list) else [output]
+    summary = [r.get("summary", r) for r in reports]
+    assert all(s.get("parsing_errors", 0) == 0 for s in summary), summary
+    assert sum(s.get("passed", 0) + s.get("failed", 0) for s in summary) > 0, (
+        f"checkov ran no check: {summary}"
+    )
+    return [check for r in reports for check in r.get("results", {}).get("failed_checks", [])]
+
+
+def checkov_findings(failed: list[dict[str, Any]]) -> list[Finding]:
+    findings = []
+    for check in failed:
+        _, logical_id = check["resource"].rsplit(".", 1)
+        stack = Path(check["file_path"]).name.removesuffix(".template.json")
+        findings.append(Finding("checkov", check["check_id"], stack, logical_id, check["check_name"]))
+    return findings
+
+
+# A template with one bucket that breaks several checkov checks: proof that the scan can fail.
+OFFENDER = {
+    "Resources": {"Plain": {"Type": "AWS::S3::Bucket", "Properties": {}, "DeletionPolicy": "Delete"}},
+}
+
+
+@pytest.fixture(scope="module")
+def checkov_results(audited_app, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    """One checkov run over the four reference templates and the offender."""
+    offender = tmp_path_factory.mktemp("offender") / "Offender.template.json"
+    offender.write_text(json.dumps(OFFENDER))
+    files = [audited_app.outdir / f"{name}.template.json" for name in audited_app.templates]
+    return checkov_findings(run_checkov([*files, offender]))
+
+
+def test_checkov_reports_nothing_open(audited_app, checkov_results: list[Finding]) -> None:
+    reference = [f for f in checkov_results if f.stack in audited_app.templates]
+    open_findings, _ = triage(reference, audited_app.templates, NOT_APPLICABLE)
+    assert open_findings == [], report("open checkov findings", open_findings)
+
+
+def test_checkov_catches_an_offender(checkov_results: list[Finding]) -> None:
+    caught = {f.check for f in checkov_results if f.stack == "Offender"}
+    # Not encrypted with KMS, no access logging, no versioning, no public access block.
+    assert {"CKV_AWS_18", "CKV_AWS_21", "CKV_AWS_53"} <= caught, caught
+    # The not-applicable list does not excuse it: a plain bucket is not an access-log bucket.
+    open_findings, _ = triage(checkov_results, {"Offender": OFFENDER}, NOT_APPLICABLE)
+    assert {"CKV_AWS_18", "CKV_AWS_21"} <= {f.check for f in open_findings}
+
+
+# ---------------------------------------------------------------------------------------------------- cdk-nag
+
+
+def nag_findings(app_findings: list[Any], ids: dict[str, tuple[str, str]]) -> list[Finding]:
+    findings = []
+    for finding in app_findings:
+        stack, logical_id = ids.get(finding.path, (finding.path.split("/")[0], finding.path))
+        findings.append(Finding("cdk-nag", finding.rule, stack, logical_id, finding.summary))
+    return findings
+
+
+def test_cdk_nag_nist_and_aws_solutions_report_nothing_open(audited_app) -> None:
+    findings = nag_findings(audited_app.nag_findings, audited_app.logical_ids)
+    open_findings, _ = triage(findings, audited_app.templates, NOT_APPLICABLE)
+    assert open_findings == [], report(
+        "open cdk-nag findings (AwsSolutions, NIST 800-53 rev 5)", open_findings
+    )
+
+
+def test_cdk_nag_nist_catches_an_offender(tmp_path: Path, nag_synth) -> None:
+    # Proof that the NIST pack runs and its findings reach the test: an unencrypted log group in a new stack.
+    app = App(outdir=str(tmp_path))
+    logs.LogGroup(Stack(app, "Offender"), "Logs", retention=logs.RetentionDays.ONE_DAY)
+    findings = nag_synth(app, tmp_path)
+    assert ("NIST.800.53.R5-CloudWatchLogGroupEncrypted", "Offender/Logs/Resource") in {
+        (f.rule, f.path) for f in findings
+    }
+
+
+# ------------------------------------------------------------------------------------------ the list itself
+
+
+def test_every_not_applicable_entry_is_used(audited_app, checkov_results: list[Finding]) -> None:
+    findings = [
+        *[f for f in checkov_results if f.stack in audited_app.templates],
+        *nag_findings(audited_app.nag_findings, audited_app.logical_ids),
+    ]
+    _, used = triage(findings, audited_app.templates, NOT_APPLICABLE)
+    stale = [f"{e.finding}: {e.reason}" for i, e in enumerate(NOT_APPLICABLE) if i not in used]
+    assert stale == [], "entries that match no finding any more (remove them):\n" + "\n".join(stale)
+
+
+def test_every_not_applicable_entry_has_a_reason() -> None:
+    assert [e.finding for e in NOT_APPLICABLE if len(e.reason) < 40] == []
+    assert len({(e.finding, e.where) for e in NOT_APPLICABLE}) == len(NOT_APPLICABLE)
