@@ -20,7 +20,7 @@ from aws_cdk.interfaces import aws_events as events_interfaces
 from constructs import Construct
 
 from . import _images, _nag
-from ._validation import ENV_KEY_PATTERN, INSTANCE_TYPE_PATTERN, ValidationErrors, is_token
+from ._validation import ENV_KEY_PATTERN, INSTANCE_TYPE_PATTERN, ValidationErrors, is_token, sagemaker_enum
 from .batch_transform import BatchTransform
 from .container_image import ContainerImage
 from .endpoint import Endpoint, IEndpoint
@@ -373,22 +373,30 @@ class MonitorBase(Construct):
                 "'batch_transform' has no data capture: pass data_capture=BatchDataCapture(...) to the BatchTransform"
             )
         schedule.validate(errors)
+        allowed = sagemaker_enum("ProcessingInstanceType")
         if not is_token(instance_type) and not INSTANCE_TYPE_PATTERN.fullmatch(instance_type):
             errors.add(
                 f"'instance_type' must look like 'ml.<family>.<size>' (e.g. 'ml.m5.xlarge'), got {instance_type!r}"
+            )
+        elif not is_token(instance_type) and allowed and instance_type not in allowed:
+            errors.add(
+                f"'instance_type' must be a processing instance type (botocore lists {len(allowed)}, e.g. "
+                f"ml.m5.xlarge, ml.c5.xlarge, ml.r5.2xlarge), got {instance_type!r}"
             )
         errors.check_range("instance_count", instance_count, 1, 100, integer=True)
         errors.check_size("volume_size", volume_size, "GiB", 1, 16384)
         errors.check_seconds("max_runtime", max_runtime, 1, 86400)
         limit = self.max_hourly_runtime
         too_long = (
-            limit is not None and not is_token(max_runtime) and max_runtime.to_seconds() > limit.to_seconds()
+            limit is not None
+            and not is_token(max_runtime)
+            and max_runtime.to_seconds(integral=False) > limit.to_seconds()
         )
         if limit is not None and schedule.is_hourly and too_long:
             errors.add(
                 f"'max_runtime' of an hourly {self.monitoring_type} monitor must be at most "
                 f"{int(limit.to_seconds())} seconds (the ground-truth merge and the analysis share the hour), "
-                f"got {int(max_runtime.to_seconds())}"
+                f"got {max_runtime.to_seconds(integral=False):g}"
             )
         env = environment or {}
         if len(env) > 50:
@@ -398,8 +406,9 @@ class MonitorBase(Construct):
                 errors.add(
                     f"'environment' key must match {ENV_KEY_PATTERN.pattern} (at most 256), got {key!r}"
                 )
-            if not is_token(value) and len(value) > 256:
-                errors.add(f"'environment[{key!r}]' must be at most 256 characters, got {len(value)}")
+            if not is_token(value) and not 1 <= len(value) <= 256:
+                # CloudFormation's schema of the job definitions rejects empty values (minLength 1).
+                errors.add(f"'environment[{key!r}]' must be 1-256 characters, got {len(value)}")
         if vpc is None and (vpc_subnets is not None or security_groups is not None):
             errors.add("'vpc_subnets' and 'security_groups' require 'vpc', got vpc=None")
         if security_groups is not None and not 1 <= len(security_groups) <= 5:
@@ -410,6 +419,9 @@ class MonitorBase(Construct):
             and output_prefix.strip("/") != output_prefix
         ):
             errors.add(f"'output_prefix' must not start or end with '/', got {output_prefix!r}")
+        if output_prefix == "":
+            # Not silently replaced by the default prefix.
+            errors.add("'output_prefix' must not be empty (leave it out for the default prefix), got ''")
         errors.check_s3_key("output_prefix", output_prefix)
 
     def _create_role(self) -> iam.Role:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import math
 import os
 import re
 import tempfile
@@ -61,6 +62,7 @@ class BiasAnalysisConfig:
             errors.add(f"'{prop}.label' must be one of the headers, got {self.label!r}")
         if not self.label_values_or_threshold:
             errors.add(f"'{prop}.label_values_or_threshold' must hold at least one value, got none")
+        _validate_finite(errors, f"{prop}.label_values_or_threshold", self.label_values_or_threshold)
         if not self.facets:
             errors.add(f"'{prop}.facets' must hold at least one facet, got none")
         for facet in self.facets:
@@ -68,6 +70,7 @@ class BiasAnalysisConfig:
                 errors.add(f"'{prop}.facets' name must be one of the headers, got {facet.name!r}")
             if facet.name == self.label:
                 errors.add(f"'{prop}.facets' must not include the label {self.label!r}")
+            _validate_finite(errors, f"{prop}.facets", facet.values_or_threshold or ())
         if self.group_variable is not None and self.group_variable not in self.headers:
             errors.add(f"'{prop}.group_variable' must be one of the headers, got {self.group_variable!r}")
         if self.probability_threshold is not None:
@@ -142,6 +145,7 @@ class ExplainabilityAnalysisConfig:
                 errors.add(
                     f"'{prop}.shap_baseline[{i}]' must hold one value per header ({len(self.headers)}), got {len(row)}"
                 )
+            _validate_finite(errors, f"{prop}.shap_baseline[{i}]", row)
         errors.check_range(f"{prop}.num_samples", self.num_samples, 1, None, integer=True)
         if not self.label_headers:
             errors.add(f"'{prop}.label_headers' must name at least one output, got none")
@@ -172,6 +176,13 @@ class ExplainabilityAnalysisConfig:
             "methods": {"shap": shap},
             "predictor": full_predictor,
         }
+
+
+def _validate_finite(errors: ValidationErrors, prop: str, values: Sequence[str | int | float]) -> None:
+    # The config is JSON: NaN and infinities would be written as the non-JSON tokens NaN and Infinity.
+    bad = [v for v in values if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        errors.add(f"'{prop}' must hold finite numbers (the config is JSON), got {bad}")
 
 
 def _validate_headers(errors: ValidationErrors, prop: str, headers: Sequence[str]) -> None:

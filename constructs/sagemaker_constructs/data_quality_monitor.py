@@ -20,7 +20,7 @@ from ._validation import ValidationErrors
 from .batch_transform import BatchTransform
 from .container_image import ContainerImage
 from .endpoint import IEndpoint
-from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule, S3Source
+from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule, S3Source, validate_attribute
 
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/data-metrics"
@@ -112,6 +112,9 @@ class DataQualityMonitor(MonitorBase):
         self._preprocessor = record_preprocessor
         self._postprocessor = post_analytics_processor
         errors = ValidationErrors(f"DataQualityMonitor '{scope.node.path}/{construct_id}'")
+        validate_attribute(
+            errors, "exclude_features_attribute", exclude_features_attribute, 100, min_length=0
+        )
         if baseline is not None and baseline.statistics is None and baseline.constraints is not None:
             errors.add(
                 "'baseline.statistics' is required with 'baseline.constraints' for data quality (drift needs both)"

@@ -27,6 +27,7 @@ from .monitoring_options import (
     GroundTruth,
     MonitoringSchedule,
     S3Source,
+    validate_attribute,
     validate_offset,
 )
 
@@ -124,6 +125,12 @@ class ModelBiasMonitor(MonitorBase):
             )
         if probability_threshold_attribute is not None:
             errors.check_range("probability_threshold_attribute", probability_threshold_attribute, 0, 1)
+        for prop, value in (
+            ("features_attribute", features_attribute),
+            ("inference_attribute", inference_attribute),
+            ("probability_attribute", probability_attribute),
+        ):
+            validate_attribute(errors, prop, value)
         validate_offset(errors, "start_time_offset", start_time_offset)
         validate_offset(errors, "end_time_offset", end_time_offset)
         ground_truth.validate(errors)

@@ -17,12 +17,12 @@ from constructs import Construct
 
 from . import _nag
 from ._monitor_base import MonitorBase
-from ._validation import ValidationErrors
+from ._validation import MODEL_NAME_PATTERN, ValidationErrors
 from .batch_transform import BatchTransform
 from .clarify_config import ExplainabilityAnalysisConfig, write_config_file
 from .container_image import ContainerImage
 from .endpoint import IEndpoint
-from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule, S3Source
+from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule, S3Source, validate_attribute
 
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/explainability-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/explainability-metrics"
@@ -99,11 +99,19 @@ class ModelExplainabilityMonitor(MonitorBase):
                     "'shadow_model_name' is required to explain a batch transform (Clarify needs a predictor, and "
                     "a batch transform has no endpoint)"
                 )
+        if shadow_model_name is not None and not Token.is_unresolved(shadow_model_name):
+            errors.check_name("shadow_model_name", shadow_model_name, MODEL_NAME_PATTERN, 63)
         if shadow_model_name is not None and Token.is_unresolved(shadow_model_name):
             errors.add(
                 "'shadow_model_name' must be known at synth time (the Clarify config is a static file): create the "
                 "Model with model_name='<name>' and pass the same literal string here, got a token"
             )
+        for prop, value in (
+            ("features_attribute", features_attribute),
+            ("inference_attribute", inference_attribute),
+            ("probability_attribute", probability_attribute),
+        ):
+            validate_attribute(errors, prop, value)
         self.analysis_config = analysis_config
         self._shadow_model_name = shadow_model_name
         self._shadow_instance_type = shadow_instance_type

@@ -151,6 +151,14 @@ def validate_offset(errors: ValidationErrors, prop: str, offset: str | None) -> 
         errors.add(f"'{prop}' must be an ISO-8601 offset such as -PT1H, -PT24H or -P1D, got {offset!r}")
 
 
+def validate_attribute(
+    errors: ValidationErrors, prop: str, value: str | None, max_length: int = 256, *, min_length: int = 1
+) -> None:
+    """Check where a monitor finds data in records (an index or a JSONPath) against its length limits."""
+    if value is not None and not is_token(value) and not min_length <= len(value) <= max_length:
+        errors.add(f"'{prop}' must be {min_length}-{max_length} characters, got {len(value)} characters")
+
+
 def _offset_hours(offset: str | None) -> int | None:
     if offset is None or is_token(offset) or not _OFFSET.fullmatch(offset):
         return None

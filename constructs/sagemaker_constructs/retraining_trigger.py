@@ -138,7 +138,10 @@ class RetrainingTrigger(Construct):
         # The same age limits EventBridge's retries and Lambda's asynchronous retries (at most 6 hours).
         errors.check_seconds("max_event_age", max_event_age, 60, 21600)
         known_ages = not is_token(idempotency_ttl) and not is_token(max_event_age)
-        if known_ages and idempotency_ttl.to_seconds() < max_event_age.to_seconds():
+        # integral=False: durations that are not whole seconds are reported above, and would raise in jsii here.
+        if known_ages and idempotency_ttl.to_seconds(integral=False) < max_event_age.to_seconds(
+            integral=False
+        ):
             errors.add(
                 "'idempotency_ttl' must be at least 'max_event_age' (a late retry would decide the incident "
                 f"again), got {idempotency_ttl.to_human_string()} < {max_event_age.to_human_string()}"

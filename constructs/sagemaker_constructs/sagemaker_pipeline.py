@@ -133,7 +133,11 @@ class SageMakerPipeline(PipelineBase):
         :param max_parallel_steps: steps run at the same time. Default: - SageMaker's default.
         """
         super().__init__(scope, construct_id)
-        name = pipeline_name or Names.unique_resource_name(self, max_length=256, separator="-")
+        name = (
+            pipeline_name
+            if pipeline_name is not None
+            else Names.unique_resource_name(self, max_length=256, separator="-")
+        )
         errors = ValidationErrors(f"SageMakerPipeline '{self.node.path}'")
         if not Token.is_unresolved(name) and not _PIPELINE_NAME.fullmatch(name):
             errors.add(
@@ -142,7 +146,13 @@ class SageMakerPipeline(PipelineBase):
         for key in ("Version", "Steps"):
             if key not in definition:
                 errors.add(f"'definition' must have a {key!r} key, got keys {sorted(definition)}")
-        parameters = [p.get("Name") for p in definition.get("Parameters", [])]
+        declared = definition.get("Parameters", [])
+        if not isinstance(declared, list | tuple) or not all(isinstance(p, Mapping) for p in declared):
+            errors.add(f"'definition' Parameters must be a list of objects with a 'Name', got {declared!r}")
+            declared = (
+                [p for p in declared if isinstance(p, Mapping)] if isinstance(declared, list | tuple) else []
+            )
+        parameters = [p.get("Name") for p in declared]
         if len(set(parameters)) != len(parameters):
             errors.add(f"'definition' parameter names must be unique, got {parameters}")
         if description is not None and len(description) > 3072:
@@ -160,12 +170,10 @@ class SageMakerPipeline(PipelineBase):
             role_arn=role.role_arn,
             pipeline_definition={"PipelineDefinitionBody": Stack.of(self).to_json_string(dict(definition))},
             pipeline_description=description,
+            # The L1 types this property as plain JSON: a ParallelismConfigurationProperty would be rendered with
+            # its camelCase field name, which CloudFormation rejects.
             parallelism_configuration=(
-                sagemaker.CfnPipeline.ParallelismConfigurationProperty(
-                    max_parallel_execution_steps=max_parallel_steps
-                )
-                if max_parallel_steps
-                else None
+                {"MaxParallelExecutionSteps": max_parallel_steps} if max_parallel_steps else None
             ),
         )
         default_policy = role.node.try_find_child("DefaultPolicy")

@@ -460,3 +460,65 @@ def test_schedule_constructor_errors():
         TransformSchedule.rate(Duration.seconds(30))
     assert TransformSchedule.rate(Duration.minutes(90)).expression == "rate(90 minutes)"
     assert TransformSchedule.rate(Duration.days(1)).expression == "rate(1 day)"
+
+
+# Regressions found by the property tests (tests/library/test_properties.py).
+
+
+def test_max_payload_in_odd_units_is_reported_not_raised_by_jsii(stack):
+    # Size.kibibytes(1).to_mebibytes() raised a jsii error before the "whole MB" check could run.
+    with pytest.raises(ValueError, match=r"'max_payload' must be whole MB, got 0\.000976562 MB"):
+        build(stack, max_payload=Size.kibibytes(1))
+
+
+@pytest.mark.parametrize(
+    ("expiration", "problem"),
+    [
+        (Duration.hours(36), "'output.expiration' must be a whole number of days, got 1 day 12 hours"),
+        (Duration.seconds(0), "'output.expiration' must be at least 1 days, got 0"),
+    ],
+)
+def test_output_expiration_is_checked(stack, expiration, problem):
+    # It was not checked: 36 hours failed in jsii at synth, 0 rendered ExpirationInDays: 0, which S3 rejects.
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        build(stack, output=TransformOutput(expiration=expiration))
+
+
+def test_date_offset_that_is_not_whole_seconds_is_reported(stack):
+    # to_seconds() raised a jsii error.
+    with pytest.raises(ValueError, match=r"'input\.date_offset' must be a whole number of seconds"):
+        build(stack, input=TransformInput(bucket=input_bucket(stack), date_offset=Duration.millis(1500)))
+
+
+def test_flexible_window_must_be_whole_minutes(stack):
+    # 90 seconds passed the 60-86400 s check, then Scheduler's TimeWindow.flexible raised in jsii.
+    with pytest.raises(ValueError, match=r"'schedule\.flexible_window' must be a whole number of minutes"):
+        build(stack, schedule=TransformSchedule.daily(hour=2, flexible_window=Duration.seconds(90)))
+
+
+def test_empty_job_name_prefix_is_rejected_not_replaced(stack):
+    # "" was silently replaced by the prefix derived from the construct path.
+    with pytest.raises(
+        ValueError, match="'job_name_prefix' must be 1-38 lowercase letters, digits and hyphens"
+    ):
+        build(stack, job_name_prefix="")
+
+
+def test_prefixes_with_line_breaks_are_rejected(stack):
+    # The S3 URIs of the job (s3://bucket/(.*)) do not match line breaks; the IAM ARN failed cfn-lint (W1032).
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        build(
+            stack,
+            input=TransformInput(bucket=input_bucket(stack), prefix="in\nput/"),
+            output=TransformOutput(prefix="out\r/"),
+            data_capture=BatchDataCapture(prefix="capture\u2028d"),
+        )
+    message = str(excinfo.value)
+    for prop in ("input.prefix", "output.prefix", "data_capture.prefix"):
+        assert f"'{prop}' must not contain line breaks" in message, message
+
+
+def test_schedule_digits_must_be_ascii():
+    # '\d' matched Arabic-Indic digits: rate(\u0665 minutes) passed, and int() read it as 5.
+    assert expression_problems("rate(\u0665 minutes)") != []
+    assert expression_problems("rate(5 minutes)") == []

@@ -310,3 +310,39 @@ def test_more_than_ten_rollback_alarms_fail_at_synth(stack):
         e.add_rollback_alarm(cloudwatch.Alarm.from_alarm_name(stack, f"A{i}", f"a{i}"))
     with pytest.raises(RuntimeError, match="an endpoint takes at most 10 rollback alarms, got 11"):
         Template.from_stack(stack)
+
+
+# Regressions found by the property tests (tests/library/test_properties.py).
+
+
+def test_durations_that_are_not_whole_seconds_are_reported_with_a_timeout(stack):
+    # The timeout check converted 'wait' with to_seconds() after it had been reported, and jsii raised.
+    with pytest.raises(ValueError, match=r"'deployment\.wait' must be a whole number of seconds"):
+        endpoint(
+            stack,
+            DeploymentGuardrails.canary(
+                size=CapacitySize.percent(10),
+                wait=Duration.millis(1500),
+                max_execution_timeout=Duration.hours(1),
+            ),
+        )
+    with pytest.raises(
+        ValueError, match=r"'deployment\.max_execution_timeout' must be a whole number of seconds"
+    ):
+        endpoint(
+            Stack(stack.node.root, "Other"),
+            DeploymentGuardrails.all_at_once(max_execution_timeout=Duration.millis(600_001)),
+        )
+
+
+def test_nan_instance_count_with_an_instance_sized_canary(stack):
+    # math.ceil(nan) raised a bare "cannot convert float NaN to integer" instead of the collected problems.
+    model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        Endpoint(
+            stack,
+            "Endpoint",
+            variants=[ProductionVariant("v", model=model, instance_count=float("nan"))],  # type: ignore[arg-type]
+            deployment=DeploymentGuardrails.canary(size=CapacitySize.instances(1)),
+        )
+    assert "'variants[0].instance_count' must be a finite number, got nan" in str(excinfo.value)

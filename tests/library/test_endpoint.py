@@ -438,3 +438,77 @@ def test_shadow_exclusions(stack):
             variants=[ProductionVariant("p", model=pipeline)],
             shadow_variant=ProductionVariant("s", model=model(stack)),
         )
+
+
+# Regressions found by the property tests (tests/library/test_properties.py).
+
+
+def test_non_finite_numbers_are_rejected_before_reaching_jsii(stack):
+    # NaN or an infinity passed to jsii (Token.is_unresolved) killed its Node.js kernel, and NaN passed every
+    # "at least" check: now they are reported like any bad number, and CDK keeps working afterwards.
+    m = model(stack)
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        Endpoint(
+            stack,
+            "E",
+            variants=[
+                ProductionVariant("a", model=m, weight=float("inf"), instance_count=float("nan")),  # type: ignore[arg-type]
+                ProductionVariant("b", model=m, weight=float("nan")),
+            ],
+        )
+    message = str(excinfo.value)
+    assert "'variants[0].weight' must be a finite number, got inf" in message
+    assert "'variants[0].instance_count' must be a finite number, got nan" in message
+    assert "'variants[1].weight' must be a finite number, got nan" in message
+    Endpoint(stack, "Fine", variants=[ProductionVariant("v", model=m)])
+
+
+def test_instance_count_beyond_32_bits_is_rejected(stack):
+    # 2**53 + 1 was accepted and rendered as 9007199254740992 (JSON numbers are doubles).
+    with pytest.raises(ValueError, match=r"'variants\[0\].instance_count' must be at most 2147483647"):
+        Endpoint(stack, "E", variants=[ProductionVariant("v", model=model(stack), instance_count=2**53 + 1)])
+
+
+@pytest.mark.parametrize("name", ["champion\n", "0\n"])
+def test_names_with_a_trailing_newline_are_rejected(stack, name):
+    # re.match with '$' accepted a trailing newline; SageMaker's patterns match whole names.
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        Endpoint(stack, "E", variants=[ProductionVariant(name, model=model(stack))], endpoint_name=name)
+    assert "'variants[0].name' must be 1-63 characters" in str(excinfo.value)
+    assert "'endpoint_name' must be 1-63 characters" in str(excinfo.value)
+
+
+def test_sizes_in_odd_units_are_reported_not_raised_by_jsii(stack):
+    # Size.kibibytes(1).to_gibibytes() raises in jsii; the validation now converts without rounding.
+    m = model(stack)
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        Endpoint(
+            stack,
+            "E",
+            variants=[ProductionVariant("v", model=m, volume_size=Size.kibibytes(1))],
+        )
+    assert "'variants[0].volume_size' must be a whole number of GiB, got" in str(excinfo.value)
+    with pytest.raises(ValueError, match=r"'variants\[0\].memory_size' must be 1, 2, 3, 4, 5 or 6 GiB"):
+        Endpoint(stack, "S", variants=[ServerlessVariant("s", model=m, memory_size=Size.kibibytes(1500))])
+
+
+def test_volume_size_in_mebibytes_of_whole_gibibytes_is_kept(synth):
+    template = synth(
+        lambda s: Endpoint(
+            s, "E", variants=[ProductionVariant("v", model=model(s), volume_size=Size.mebibytes(30 * 1024))]
+        )
+    )
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {"ProductionVariants": [Match.object_like({"VolumeSizeInGB": 30})]},
+    )
+
+
+def test_instance_type_must_be_a_hosting_instance_type(stack):
+    # Well-formed but unknown types passed, and cfn-lint rejected the template (E3030).
+    with pytest.raises(
+        ValueError, match=r"'variants\[0\].instance_type' must be a SageMaker hosting instance type"
+    ):
+        Endpoint(
+            stack, "E", variants=[ProductionVariant("v", model=model(stack), instance_type="ml.m5.huge")]
+        )

@@ -323,3 +323,50 @@ def test_a_given_role_policy_is_created_before_the_model(synth):
     template = synth(build)
     model = next(iter(template.find_resources("AWS::SageMaker::Model").values()))
     assert model["DependsOn"] == [next(iter(template.find_resources("AWS::IAM::Policy")))]
+
+
+# Regressions found by the property tests (tests/library/test_properties.py).
+
+
+def test_trailing_newlines_are_rejected_in_names_keys_and_image_uris(stack):
+    # re.match with '$' accepted "name\n"; SageMaker's patterns must match the whole value.
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        Model(
+            stack,
+            "M",
+            containers=[
+                ContainerDefinition(image=XGBOOST, environment={"KEY\n": "v"}, hostname="host\n"),
+                ContainerDefinition(image=XGBOOST, hostname="other"),
+            ],
+            model_name="churn\n",
+        )
+    message = str(excinfo.value)
+    assert "'containers[0].environment' key must match" in message
+    assert "'containers[0].hostname' must be 1-63 characters" in message
+    assert "'model_name' must be 1-63 characters" in message
+    with pytest.raises(ValueError, match="'image_uri' must be 1-255 characters without whitespace"):
+        ContainerImage.from_image_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1\n")
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn_model/3",
+        "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3/4",
+        "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-/3",
+        "arn:aws:sagemaker:us-east-1:\u0661\u0662\u0663456789012:model-package/churn/3",
+    ],
+)
+def test_model_package_arn_follows_the_sagemaker_pattern(stack, arn):
+    # 'model-package/[\S]+' accepted these, and cfn-lint rejected the template (E3031).
+    with pytest.raises(ValueError, match=r"'containers\[0\].model_package_arn' must be a model package ARN"):
+        Model(stack, "Pkg", containers=[ContainerDefinition(model_package_arn=arn)])
+
+
+def test_model_data_key_with_a_line_break_is_rejected(stack):
+    # The ModelDataUrl pattern s3://bucket/(.*) does not match line breaks.
+    bucket = s3.Bucket.from_bucket_name(stack, "Artifacts", "artifacts")
+    with pytest.raises(
+        ValueError, match="'key' must be a non-empty S3 key without a leading '/' or line breaks"
+    ):
+        ModelData.from_bucket(bucket, "models/a\nb.tar.gz")

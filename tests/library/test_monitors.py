@@ -656,3 +656,113 @@ def test_shadow_model_gets_clarify_endpoint_permissions(synth):
         ":endpoint/sm-clarify-*",
     ]
     assert any(":model/churn-v1" in json.dumps(st["Resource"]) for st in sts)
+
+
+# Regressions found by the property tests (tests/library/test_properties.py).
+
+
+@pytest.mark.parametrize(
+    ("schedule", "problem"),
+    [
+        (MonitoringSchedule.from_expression("cron(0 \u0663 ? * * *)"), "'schedule' must be one of"),
+        (MonitoringSchedule.from_expression("cron(0 3 ? * * *)\n"), "'schedule' must be one of"),
+        (
+            MonitoringSchedule.now(start="-PT\u0665H", end="-PT1H"),
+            "'schedule.start' must be an ISO-8601 offset",
+        ),
+    ],
+)
+def test_schedules_with_non_ascii_digits_or_a_newline_are_rejected(stack, schedule, problem):
+    # '\d' matched Arabic-Indic digits and re.match accepted a trailing newline.
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), schedule=schedule)
+
+
+def test_volume_size_in_odd_units_is_reported_not_raised_by_jsii(stack):
+    # Size.kibibytes(1).to_gibibytes() raised a jsii error.
+    from aws_cdk import Size
+
+    with pytest.raises(ValueError, match="'volume_size' must be a whole number of GiB"):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), volume_size=Size.kibibytes(1))
+
+
+def test_instance_type_must_be_a_processing_instance_type(stack):
+    # 'ml.zz9.large' matched ml.<family>.<size> and was accepted; monitoring jobs run on processing instances.
+    with pytest.raises(ValueError, match="'instance_type' must be a processing instance type"):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), instance_type="ml.zz9.large")
+
+
+def test_empty_environment_values_are_rejected(stack):
+    # CloudFormation's schema of the job definitions gives environment values minLength 1 (cfn-lint E3033).
+    with pytest.raises(ValueError, match=re.escape("'environment['MODE']' must be 1-256 characters, got 0")):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), environment={"MODE": ""})
+
+
+def test_attributes_longer_than_cloudformation_allows_are_rejected(stack):
+    # They were not checked (cfn-lint E3033: ExcludeFeaturesAttribute at most 100, the others at most 256).
+    with pytest.raises(ValueError, match="'exclude_features_attribute' must be 0-100 characters, got 101"):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), exclude_features_attribute="x" * 101)
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        ModelBiasMonitor(
+            stack,
+            "Bias",
+            analysis_config=bias_config(),
+            ground_truth=ground_truth(stack),
+            endpoint=endpoint(Stack(stack.node.root, "Other")),
+            features_attribute="f" * 257,
+            inference_attribute="i" * 257,
+        )
+    assert "'features_attribute' must be 1-256 characters, got 257" in str(excinfo.value)
+    assert "'inference_attribute' must be 1-256 characters, got 257" in str(excinfo.value)
+
+
+def test_clarify_configs_hold_only_finite_numbers():
+    # json.dumps wrote NaN and Infinity, which are not JSON: Clarify could not read the uploaded config.
+    from sagemaker_constructs._validation import ValidationErrors
+
+    errors = ValidationErrors("config")
+    BiasAnalysisConfig(
+        headers=["age", "churned"],
+        label="churned",
+        label_values_or_threshold=[float("nan")],
+        facets=[Facet(name="age", values_or_threshold=[float("inf")])],
+    ).validate(errors)
+    ExplainabilityAnalysisConfig(headers=["age"], shap_baseline=[[float("-inf")]]).validate(errors)
+    assert errors.problems == (
+        "'analysis_config.label_values_or_threshold' must hold finite numbers (the config is JSON), got [nan]",
+        "'analysis_config.facets' must hold finite numbers (the config is JSON), got [inf]",
+        "'analysis_config.shap_baseline[0]' must hold finite numbers (the config is JSON), got [-inf]",
+    )
+
+
+def test_shadow_model_name_is_checked(stack):
+    # Any string was accepted, and ended up in the Clarify config and the role's model ARN.
+    with pytest.raises(ValueError, match="'shadow_model_name' must be 1-63 characters"):
+        ModelExplainabilityMonitor(
+            stack, "Monitor", analysis_config=shap_config(), batch_transform=transform(stack),
+            shadow_model_name="churn_model",
+        )  # fmt: skip
+
+
+def test_empty_output_prefix_is_rejected_not_replaced(stack):
+    # "" was silently replaced by the default prefix model-monitor/<type>/<schedule name>.
+    with pytest.raises(ValueError, match="'output_prefix' must not be empty"):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), output_prefix="")
+
+
+def test_max_runtime_that_is_not_whole_seconds_is_reported(stack):
+    # The hourly-runtime check called to_seconds() on it, and jsii raised.
+    with pytest.raises(ValueError, match="'max_runtime' must be a whole number of seconds"):
+        ModelQualityMonitor(
+            stack, "Monitor", problem_type=ProblemType.REGRESSION, ground_truth=ground_truth(stack),
+            endpoint=endpoint(stack), inference_attribute="0", max_runtime=Duration.millis(1500),
+        )  # fmt: skip
+
+
+def test_ground_truth_prefix_with_a_line_break_is_rejected(stack):
+    with pytest.raises(ValueError, match=r"'ground_truth\.prefix' must not contain line breaks"):
+        ModelQualityMonitor(
+            stack, "Monitor", problem_type=ProblemType.REGRESSION, endpoint=endpoint(stack),
+            ground_truth=GroundTruth(SecureBucket(stack, "L", description="labels").bucket, "labels\nhourly"),
+            inference_attribute="0",
+        )  # fmt: skip

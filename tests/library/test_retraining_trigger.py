@@ -272,3 +272,44 @@ def test_event_age_and_idempotency_window(stack):
     message = str(excinfo.value)
     assert "'max_event_age' must be between 60 and 21600 seconds, got 43200" in message
     assert "'idempotency_ttl' must be at least 'max_event_age'" in message
+
+
+# Regressions found by the property tests (tests/library/test_properties.py).
+
+
+def test_max_parallel_steps_renders_cloudformation_property_names(synth):
+    # The L1 property is plain JSON: the ParallelismConfigurationProperty struct was rendered with its camelCase
+    # field, 'maxParallelExecutionSteps', which CloudFormation rejects (cfn-lint E3002 and E3003).
+    def build(stack: Stack) -> None:
+        role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        SageMakerPipeline(stack, "Pipeline", definition=DEFINITION, role=role, max_parallel_steps=4)
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::Pipeline", {"ParallelismConfiguration": {"MaxParallelExecutionSteps": 4}}
+    )
+
+
+def test_empty_pipeline_name_is_rejected_not_replaced(stack):
+    # "" was silently replaced by the name derived from the construct path.
+    with pytest.raises(ValueError, match="'pipeline_name' must match"):
+        pipeline(stack, name="")
+
+
+@pytest.mark.parametrize("parameters", [["TriggerReason"], [None], "TriggerReason"])
+def test_definition_parameters_must_be_objects(stack, parameters):
+    # p.get("Name") raised AttributeError on anything but objects.
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    with pytest.raises(ValueError, match="'definition' Parameters must be a list of objects with a 'Name'"):
+        SageMakerPipeline(
+            stack,
+            "Pipeline",
+            role=role,
+            definition={"Version": "2020-12-01", "Steps": [], "Parameters": parameters},
+        )
+
+
+def test_idempotency_window_with_durations_that_are_not_whole_seconds(stack):
+    # Comparing the window with the event age called to_seconds(), and jsii raised for 60.5 seconds.
+    with pytest.raises(ValueError, match="'idempotency_ttl' must be a whole number of seconds"):
+        trigger(stack, idempotency_ttl=Duration.millis(60_500), max_event_age=Duration.minutes(1))
