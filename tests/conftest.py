@@ -1,20 +1,26 @@
-"""Shared fixtures: synthesize small stacks for construct tests, lint every template with cfn-lint."""
+"""Shared fixtures: synthesize small stacks for construct tests, lint every template with cfn-lint, and the
+reference app synthesized once per session (``reference_app``) for the snapshot, the security audits and the
+end-to-end retraining test."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import App, Environment, Stack, Validations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from cfnlint.api import lint
 
-from infra.app import cdk_context
+from infra.app import build_app, cdk_context
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LINT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
@@ -226,3 +232,131 @@ def sample_model() -> str:
 def stack() -> Stack:
     """A fresh env-agnostic stack, for tests that expect construction to fail."""
     return new_stack()
+
+
+# ------------------------------------------------------------------------------ the reference app, once
+
+REFERENCE_STACKS = ["SageMakerRealtime", "SageMakerBatch", "SageMakerMonitoring", "SageMakerRetraining"]
+
+
+@dataclass(frozen=True)
+class NagFinding:
+    """One cdk-nag finding: ``NIST.800.53.R5-IAMNoInlinePolicy`` on ``SageMakerBatch/Model/Role/...``."""
+
+    rule: str
+    path: str
+    description: str
+
+    @property
+    def summary(self) -> str:
+        """The description without NIST's list of control IDs."""
+        return self.description.split(" - (")[0]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.path}: {self.summary}"
+
+
+@dataclass(frozen=True)
+class SynthesizedApp:
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+    nag_findings: list[NagFinding]
+    logical_ids: dict[str, tuple[str, str]]
+    """``{construct path: (stack name, logical ID)}`` of every resource, to match findings to resources."""
+
+
+def logical_ids(outdir: Path, stacks: list[str]) -> dict[str, tuple[str, str]]:
+    """Construct paths (``SageMakerBatch/Model/Role/Resource``) of the stacks' resources, from the assembly."""
+    found: dict[str, tuple[str, str]] = {}
+    for stack in stacks:
+        metadata = json.loads((outdir / f"{stack}.metadata.json").read_text())
+        for path, entries in metadata.items():
+            for entry in entries:
+                if entry["type"] == "aws:cdk:logicalId":
+                    found[path.lstrip("/")] = (stack, entry["data"])
+    return found
+
+
+def nag_findings(outdir: Path) -> list[NagFinding]:
+    """The unacknowledged findings of every cdk-nag rule pack, from the assembly's ``validation-report.json``."""
+    report_file = outdir / "validation-report.json"
+    if not report_file.exists():
+        return []
+    report = json.loads(report_file.read_text())
+    return [
+        NagFinding(violation["ruleName"], construct["constructPath"], violation["description"])
+        for plugin in report.get("pluginReports", [])
+        for violation in plugin["violations"]
+        for construct in violation.get("violatingConstructs", [])
+    ]
+
+
+def synthesize_with_nag(app: App, outdir: Path) -> list[NagFinding]:
+    """Add the NIST 800-53 rev 5 pack to ``app``, synthesize it and return the findings of all packs.
+
+    CDK writes the templates before it runs the validation plugins, then raises ``ValidationFailed`` if any
+    finding is unacknowledged: that error is expected here, the findings are returned instead.
+    """
+    Validations.of(app).add_plugins(NIST80053R5Checks(app))
+    try:
+        app.synth()
+    except RuntimeError as error:
+        if "ValidationFailed" not in str(error) or not (outdir / "validation-report.json").exists():
+            raise
+    return nag_findings(outdir)
+
+
+OFFENDER_STACK = "NagOffender"
+"""A stack added to the reference app's synthesis holding what both rule packs must flag (proof they ran)."""
+
+
+def add_offender(app: App) -> None:
+    """An unlogged, unencrypted-by-KMS bucket and an unencrypted log group, in a stack of their own.
+
+    The reference stacks do not reference it, so their templates are exactly what ``make synth`` writes.
+    """
+    stack = Stack(app, OFFENDER_STACK)
+    s3.Bucket(stack, "Plain", enforce_ssl=False)
+    logs.LogGroup(stack, "Logs", retention=logs.RetentionDays.ONE_DAY)
+
+
+@pytest.fixture(scope="session")
+def reference_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """The reference app, synthesized once per session.
+
+    ``build_app`` adds cdk-nag's AwsSolutions pack, as ``make synth`` does; NIST 800-53 rev 5 is added here,
+    and so is the ``NagOffender`` stack. ``templates`` holds the four reference stacks only.
+    """
+    outdir = tmp_path_factory.mktemp("reference.cdk.out")
+    app = build_app(App(context=cdk_context(), outdir=str(outdir)))
+    add_offender(app)
+    findings = synthesize_with_nag(app, outdir)
+    templates = {
+        name: json.loads((outdir / f"{name}.template.json").read_text()) for name in REFERENCE_STACKS
+    }
+    return SynthesizedApp(outdir, templates, findings, logical_ids(outdir, REFERENCE_STACKS))
+
+
+@pytest.fixture(scope="session")
+def reference_templates(reference_app: SynthesizedApp) -> dict[str, dict[str, Any]]:
+    """``{stack name: template}`` of the four reference stacks."""
+    return reference_app.templates
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Report the property tests' draws (tests/library/test_properties.py) when they ran."""
+    module = sys.modules.get("test_properties")
+    draws = getattr(module, "DRAWS", None)
+    if not draws:
+        return
+    outcomes = module.OUTCOMES  # type: ignore[union-attr]
+    synthesized = sum(n for (_, outcome), n in outcomes.items() if outcome == "synthesized")
+    rejected = sum(n for (_, outcome), n in outcomes.items() if outcome == "rejected")
+    terminalreporter.section("property tests")
+    terminalreporter.write_line(
+        f"{sum(draws.values())} draws: {synthesized} synthesized and linted clean, {rejected} rejected with a "
+        f"ValueError naming the bad prop, {sum(draws.values()) - synthesized - rejected} named-constructor calls"
+    )
+    for construct, count in sorted(draws.items()):
+        split = ", ".join(f"{n} {o}" for (c, o), n in sorted(outcomes.items()) if c == construct)
+        terminalreporter.write_line(f"  {construct}: {count}" + (f" ({split})" if split else ""))

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack
-from aws_cdk import aws_logs as logs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -306,17 +304,17 @@ OFFENDER = {
 
 
 @pytest.fixture(scope="module")
-def checkov_results(audited_app, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+def checkov_results(reference_app, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
     """One checkov run over the four reference templates and the offender."""
     offender = tmp_path_factory.mktemp("offender") / "Offender.template.json"
     offender.write_text(json.dumps(OFFENDER))
-    files = [audited_app.outdir / f"{name}.template.json" for name in audited_app.templates]
+    files = [reference_app.outdir / f"{name}.template.json" for name in reference_app.templates]
     return checkov_findings(run_checkov([*files, offender]))
 
 
-def test_checkov_reports_nothing_open(audited_app, checkov_results: list[Finding]) -> None:
-    reference = [f for f in checkov_results if f.stack in audited_app.templates]
-    open_findings, _ = triage(reference, audited_app.templates, NOT_APPLICABLE)
+def test_checkov_reports_nothing_open(reference_app, checkov_results: list[Finding]) -> None:
+    reference = [f for f in checkov_results if f.stack in reference_app.templates]
+    open_findings, _ = triage(reference, reference_app.templates, NOT_APPLICABLE)
     assert open_findings == [], report("open checkov findings", open_findings)
 
 
@@ -332,41 +330,40 @@ def test_checkov_catches_an_offender(checkov_results: list[Finding]) -> None:
 # ---------------------------------------------------------------------------------------------------- cdk-nag
 
 
-def nag_findings(app_findings: list[Any], ids: dict[str, tuple[str, str]]) -> list[Finding]:
+def nag_findings(app: Any) -> list[Finding]:
+    """The reference stacks' cdk-nag findings (not the offender's), by stack and logical ID."""
     findings = []
-    for finding in app_findings:
-        stack, logical_id = ids.get(finding.path, (finding.path.split("/")[0], finding.path))
-        findings.append(Finding("cdk-nag", finding.rule, stack, logical_id, finding.summary))
+    for finding in app.nag_findings:
+        stack, logical_id = app.logical_ids.get(finding.path, (finding.path.split("/")[0], finding.path))
+        if stack in app.templates:
+            findings.append(Finding("cdk-nag", finding.rule, stack, logical_id, finding.summary))
     return findings
 
 
-def test_cdk_nag_nist_and_aws_solutions_report_nothing_open(audited_app) -> None:
-    findings = nag_findings(audited_app.nag_findings, audited_app.logical_ids)
-    open_findings, _ = triage(findings, audited_app.templates, NOT_APPLICABLE)
+def test_cdk_nag_nist_and_aws_solutions_report_nothing_open(reference_app) -> None:
+    open_findings, _ = triage(nag_findings(reference_app), reference_app.templates, NOT_APPLICABLE)
     assert open_findings == [], report(
         "open cdk-nag findings (AwsSolutions, NIST 800-53 rev 5)", open_findings
     )
 
 
-def test_cdk_nag_nist_catches_an_offender(tmp_path: Path, nag_synth) -> None:
-    # Proof that the NIST pack runs and its findings reach the test: an unencrypted log group in a new stack.
-    app = App(outdir=str(tmp_path))
-    logs.LogGroup(Stack(app, "Offender"), "Logs", retention=logs.RetentionDays.ONE_DAY)
-    findings = nag_synth(app, tmp_path)
-    assert ("NIST.800.53.R5-CloudWatchLogGroupEncrypted", "Offender/Logs/Resource") in {
-        (f.rule, f.path) for f in findings
-    }
+def test_both_cdk_nag_packs_catch_an_offender(reference_app) -> None:
+    # Proof that both packs run in the session's synthesis and their findings reach the tests above: the
+    # NagOffender stack (tests/conftest.py) holds an unlogged bucket and an unencrypted log group.
+    caught = {(f.rule, f.path) for f in reference_app.nag_findings}
+    assert ("AwsSolutions-S1", "NagOffender/Plain/Resource") in caught, sorted(caught)
+    assert ("NIST.800.53.R5-CloudWatchLogGroupEncrypted", "NagOffender/Logs/Resource") in caught
 
 
 # ------------------------------------------------------------------------------------------ the list itself
 
 
-def test_every_not_applicable_entry_is_used(audited_app, checkov_results: list[Finding]) -> None:
+def test_every_not_applicable_entry_is_used(reference_app, checkov_results: list[Finding]) -> None:
     findings = [
-        *[f for f in checkov_results if f.stack in audited_app.templates],
-        *nag_findings(audited_app.nag_findings, audited_app.logical_ids),
+        *[f for f in checkov_results if f.stack in reference_app.templates],
+        *nag_findings(reference_app),
     ]
-    _, used = triage(findings, audited_app.templates, NOT_APPLICABLE)
+    _, used = triage(findings, reference_app.templates, NOT_APPLICABLE)
     stale = [f"{e.finding}: {e.reason}" for i, e in enumerate(NOT_APPLICABLE) if i not in used]
     assert stale == [], "entries that match no finding any more (remove them):\n" + "\n".join(stale)
 

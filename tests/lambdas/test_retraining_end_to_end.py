@@ -11,15 +11,11 @@ import importlib
 import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from aws_cdk import App
 from moto import mock_aws
-
-from infra.app import build_app, cdk_context
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -28,13 +24,9 @@ TOPIC_NAME = "retraining-decisions"
 
 
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    build_app(App(context=cdk_context(), outdir=str(outdir))).synth()
-    return {
-        name: json.loads((Path(outdir) / f"{name}.template.json").read_text())
-        for name in ("SageMakerRetraining", "SageMakerMonitoring")
-    }
+def templates(reference_templates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The reference stacks, from the session's one synthesis (``reference_app`` in tests/conftest.py)."""
+    return reference_templates
 
 
 def _only(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
