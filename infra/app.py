@@ -11,6 +11,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from .batch_stack import BatchInferenceStack
 from .monitoring_stack import MonitoringStack
+from .operations_stack import OperationsStack
 from .realtime_stack import RealtimeInferenceStack
 from .retraining_stack import RetrainingStack
 
@@ -23,8 +24,29 @@ def cdk_context() -> dict[str, Any]:
     return context
 
 
+MODEL_MONITOR_CONTEXT = "sagemaker-constructs:model-monitor"
+"""Context key: ``false`` leaves out the SageMakerMonitoring stack (for accounts without Model Monitor)."""
+
+
+def model_monitor_enabled(app: App) -> bool:
+    """Whether the app includes Model Monitor: context ``sagemaker-constructs:model-monitor``, default true."""
+    value = app.node.try_get_context(MODEL_MONITOR_CONTEXT)
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError(f"context '{MODEL_MONITOR_CONTEXT}' must be true or false, got {value!r}")
+
+
 def build_app(app: App | None = None, *, nag: bool = True) -> App:
-    """Add the reference stacks (environment-agnostic) and the cdk-nag AwsSolutions checks to ``app``."""
+    """Add the reference stacks (environment-agnostic) and the cdk-nag AwsSolutions checks to ``app``.
+
+    With the context ``sagemaker-constructs:model-monitor`` set to false (``cdk synth -c
+    sagemaker-constructs:model-monitor=false``) the Model Monitor stack is left out and the dashboard shows
+    hosting, batch scoring and retraining only.
+    """
     app = app or App(context=cdk_context())
     realtime = RealtimeInferenceStack(
         app, "SageMakerRealtime", description="sagemaker-constructs reference: real-time inference"
@@ -37,13 +59,24 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
         "SageMakerRetraining",
         description="sagemaker-constructs reference: retraining pipeline and trigger",
     )
-    MonitoringStack(
+    monitoring = None
+    if model_monitor_enabled(app):
+        monitoring = MonitoringStack(
+            app,
+            "SageMakerMonitoring",
+            endpoint=realtime.endpoint,
+            batch_transform=batch.transform,
+            retraining=retraining.trigger,
+            description="sagemaker-constructs reference: Model Monitor for the endpoint and the batch scoring",
+        )
+    OperationsStack(
         app,
-        "SageMakerMonitoring",
+        "SageMakerOperations",
         endpoint=realtime.endpoint,
         batch_transform=batch.transform,
         retraining=retraining.trigger,
-        description="sagemaker-constructs reference: Model Monitor for the endpoint and the batch scoring",
+        monitoring=monitoring,
+        description="sagemaker-constructs reference: operations dashboard",
     )
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))

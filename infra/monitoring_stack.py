@@ -186,6 +186,14 @@ class MonitoringStack(Stack):
         batch_auc_alarm = batch_model_quality.alarm_on_metric(
             "auc", threshold=auc_threshold, action=alarm_action
         )
+        self.features = features
+        self.label = label
+        self.data_quality = data_quality
+        self.model_quality = model_quality
+        self.bias = bias
+        self.explainability = explainability
+        self.batch_data_quality = batch_quality
+        self.batch_model_quality = batch_model_quality
         self.monitors = [
             data_quality,
             model_quality,

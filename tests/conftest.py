@@ -236,7 +236,13 @@ def stack() -> Stack:
 
 # ------------------------------------------------------------------------------ the reference app, once
 
-REFERENCE_STACKS = ["SageMakerRealtime", "SageMakerBatch", "SageMakerMonitoring", "SageMakerRetraining"]
+REFERENCE_STACKS = [
+    "SageMakerRealtime",
+    "SageMakerBatch",
+    "SageMakerMonitoring",
+    "SageMakerRetraining",
+    "SageMakerOperations",
+]
 
 
 @dataclass(frozen=True)
@@ -325,7 +331,7 @@ def reference_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
     """The reference app, synthesized once per session.
 
     ``build_app`` adds cdk-nag's AwsSolutions pack, as ``make synth`` does; NIST 800-53 rev 5 is added here,
-    and so is the ``NagOffender`` stack. ``templates`` holds the four reference stacks only.
+    and so is the ``NagOffender`` stack. ``templates`` holds the reference stacks only.
     """
     outdir = tmp_path_factory.mktemp("reference.cdk.out")
     app = build_app(App(context=cdk_context(), outdir=str(outdir)))
@@ -339,7 +345,7 @@ def reference_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
 
 @pytest.fixture(scope="session")
 def reference_templates(reference_app: SynthesizedApp) -> dict[str, dict[str, Any]]:
-    """``{stack name: template}`` of the four reference stacks."""
+    """``{stack name: template}`` of the reference stacks."""
     return reference_app.templates
 
 

@@ -30,6 +30,7 @@ from .monitoring_options import (
     S3Source,
 )
 from .notification_topic import NotificationTopic
+from .operations_dashboard import OperationsDashboard
 from .retraining_trigger import IncidentField, RetrainingTrigger
 from .sagemaker_pipeline import IPipeline, PipelineBase, SageMakerPipeline
 from .secure_bucket import SecureBucket
@@ -90,6 +91,7 @@ __all__ = [
     "ModelQualityMonitor",
     "MonitoringSchedule",
     "NotificationTopic",
+    "OperationsDashboard",
     "PipelineBase",
     "ProblemType",
     "ProductionVariant",

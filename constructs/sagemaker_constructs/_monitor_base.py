@@ -98,6 +98,8 @@ class MonitorBase(Construct):
         self._publish = publish_cloudwatch_metrics
         self._environment = dict(environment or {})
 
+        self.alarms: list[cloudwatch.Alarm] = []
+        """The alarms made with ``create_metric_alarm`` and the alarm helpers, in order."""
         self.role: iam.IRole = role or self._create_role()
         self._grant_inputs()
         self._vpc_config = self._network(vpc, vpc_subnets, security_groups) if vpc else None
@@ -323,6 +325,7 @@ class MonitorBase(Construct):
         )
         if action is not None:
             alarm.add_alarm_action(action)
+        self.alarms.append(alarm)
         return alarm
 
     # ------------------------------------------------------------------------------------------ internals

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App
 from syrupy.extensions.json import JSONSnapshotExtension
 
-STACKS = ["SageMakerRealtime", "SageMakerBatch", "SageMakerMonitoring", "SageMakerRetraining"]
+from infra.app import MODEL_MONITOR_CONTEXT, build_app, cdk_context
+
+STACKS = [
+    "SageMakerRealtime",
+    "SageMakerBatch",
+    "SageMakerMonitoring",
+    "SageMakerRetraining",
+    "SageMakerOperations",
+]
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @pytest.fixture(scope="session")
 def templates(reference_templates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The four reference stacks, from the session's one synthesis (``reference_app`` in tests/conftest.py)."""
+    """The reference stacks, from the session's one synthesis (``reference_app`` in tests/conftest.py)."""
     return reference_templates
 
 
@@ -173,3 +183,53 @@ def test_retraining_stack_pipeline_and_trigger(templates: dict[str, dict[str, An
     ]  # fmt: skip
     assert len(trigger_rules) == 2
     assert all("DeadLetterConfig" in r["Properties"]["Targets"][0] for r in trigger_rules)
+
+
+def test_operations_dashboard_is_a_leaf(templates: dict[str, dict[str, Any]], reference_app) -> None:
+    # The dashboard reads every other stack; none of them reads it, so it can be removed or redeployed alone.
+    manifest = json.loads((reference_app.outdir / "manifest.json").read_text())
+    for name in STACKS:
+        if name != "SageMakerOperations":
+            assert "SageMakerOperations" not in manifest["artifacts"][name].get("dependencies", []), name
+    dashboards = resources(templates["SageMakerOperations"], "AWS::CloudWatch::Dashboard")
+    assert len(dashboards) == 1
+    assert set(templates["SageMakerOperations"]["Resources"]) == {
+        k
+        for k, r in templates["SageMakerOperations"]["Resources"].items()
+        if r["Type"] == "AWS::CloudWatch::Dashboard"
+    }
+    body = json.dumps(dashboards[0]["Properties"]["DashboardBody"])
+    for section in (
+        "Real-time endpoint (champion / challenger)",
+        "Nightly batch scoring",
+        "Retraining",
+        "Endpoint data quality",
+        "Endpoint model quality",
+        "Endpoint bias (age 40+)",
+        "Endpoint feature attribution",
+        "Batch data quality",
+        "Batch model quality",
+    ):
+        assert f"## {section}" in body, section
+
+
+def test_the_app_without_model_monitor(tmp_path: Path, lint_template) -> None:
+    # Accounts without Model Monitor: hosting, batch scoring, retraining and the dashboard deploy without it.
+    context = {**cdk_context(), MODEL_MONITOR_CONTEXT: "false"}
+    app = build_app(App(context=context, outdir=str(tmp_path)))
+    app.synth()  # cdk-nag AwsSolutions: an unacknowledged finding raises
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
+    assert stacks == sorted(s for s in STACKS if s != "SageMakerMonitoring")
+    dashboard = json.loads((tmp_path / "SageMakerOperations.template.json").read_text())
+    assert lint_template(dashboard) == []
+    body = json.dumps(dashboard)
+    assert "## Retraining" in body
+    assert "SageMakerMonitoring" not in body
+    assert "aws/sagemaker/Endpoints/data-metrics" not in body
+
+
+@pytest.mark.parametrize("value", ["no", 0, "yes"])
+def test_model_monitor_context_must_be_a_boolean(value: Any) -> None:
+    with pytest.raises(ValueError, match=f"context '{MODEL_MONITOR_CONTEXT}' must be true or false"):
+        build_app(App(context={**cdk_context(), MODEL_MONITOR_CONTEXT: value}))

@@ -305,7 +305,7 @@ OFFENDER = {
 
 @pytest.fixture(scope="module")
 def checkov_results(reference_app, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
-    """One checkov run over the four reference templates and the offender."""
+    """One checkov run over the reference templates and the offender."""
     offender = tmp_path_factory.mktemp("offender") / "Offender.template.json"
     offender.write_text(json.dumps(OFFENDER))
     files = [reference_app.outdir / f"{name}.template.json" for name in reference_app.templates]

@@ -80,6 +80,7 @@ from sagemaker_constructs import (
     ModelExplainabilityMonitor,
     ModelQualityMonitor,
     MonitoringSchedule,
+    OperationsDashboard,
     ProblemType,
     ProductionVariant,
     RetrainingTrigger,
@@ -1829,6 +1830,97 @@ def trigger_cases(draw: st.DrawFn) -> Case:
 @settings(PROPERTY, max_examples=10)
 @given(case=trigger_cases())
 def test_retraining_trigger(case: Case, lint_template: Lint) -> None:
+    check(case, lint_template)
+
+
+# ----------------------------------------------------------------------------------------- OperationsDashboard
+
+DASHBOARD_NAME = r"[A-Za-z0-9_-]{1,255}"
+
+
+@st.composite
+def dashboard_cases(draw: st.DrawFn) -> Case:
+    case = Case("OperationsDashboard", lambda s, r: None, [[]], clean=draw(st.booleans()))
+    d: dict[str, Any] = {}
+    good_names = st.one_of(
+        st.none(),
+        st.from_regex(r"[A-Za-z0-9_-]{1,40}", fullmatch=True),
+        st.just("d" * 255),
+        st.builds(Tok, st.from_regex(r"[a-z]{1,10}", fullmatch=True)),
+    )
+    bad_names = st.one_of(
+        st.sampled_from(["", "a b", "ops!", "d" * 256, "ops\n", "ünï", "a/b"]),
+        texts(40).filter(lambda n: re.fullmatch(DASHBOARD_NAME, n) is None),
+    )
+    d["dashboard_name"], bad = pick(draw, case, good_names, bad_names)
+    if bad:
+        case.add(0, q("dashboard_name"))
+    minutes = st.one_of(st.sampled_from([5, 455 * 1440]), st.integers(5, 455 * 1440))
+    good_ranges = st.none() | minutes.flatmap(
+        lambda n: st.sampled_from(
+            [Dur(n, "minutes"), Dur(n * 60)]
+            + ([Dur(n // 60, "hours")] if n % 60 == 0 else [])
+            + ([Dur(n // 1440, "days")] if n % 1440 == 0 else [])
+        )
+    )
+    bad_ranges = st.one_of(
+        bad_durations(300, 455 * 86400), st.integers(301, 10_000).filter(lambda n: n % 60).map(Dur)
+    )
+    d["time_range"], bad = pick(draw, case, good_ranges, bad_ranges)
+    if bad:
+        case.add(0, q("time_range"))
+    features = st.lists(
+        texts(20).filter(lambda f: f.strip() != "") | st.builds(Tok, st.just("age")), min_size=1, max_size=4,
+        unique_by=lambda f: f.value if isinstance(f, Tok) else f,
+    )  # fmt: skip
+    bad_features = st.sampled_from([[], ["age", "age"], [""], [" "], ["age", "\t"]])
+    d["features"], bad = pick(draw, case, features, bad_features)
+    if bad:
+        case.add(1, q("features"))
+    metrics = st.none() | st.lists(st.sampled_from(["auc", "f1", "accuracy", "recall", "au_prc"]), min_size=1,
+                                   max_size=3, unique=True)  # fmt: skip
+    bad_metrics = st.sampled_from([[], ["rmse"], ["auc", "auc"], ["AUC"], [""]])
+    d["metrics"], bad = pick(draw, case, metrics, bad_metrics)
+    if bad:
+        case.add(2, q("metrics"))
+
+    def build(stack: Stack, r: Realize) -> OperationsDashboard:
+        model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+                      model_data=ModelData.from_asset(SAMPLE_MODEL))  # fmt: skip
+        endpoint = Endpoint(stack, "Endpoint", variants=[ProductionVariant("v", model=model)],
+                            data_capture=DataCapture())  # fmt: skip
+        data_quality = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint)
+        labels = s3.Bucket.from_bucket_name(stack, "Labels", "labels")
+        quality = ModelQualityMonitor(stack, "Quality", endpoint=endpoint, probability_attribute="0",
+                                      problem_type=ProblemType.BINARY_CLASSIFICATION,
+                                      probability_threshold_attribute=0.5,
+                                      ground_truth=GroundTruth(labels, "labels"))  # fmt: skip
+        optional = {k: r(d[k]) for k in ("dashboard_name", "time_range") if d[k] is not None}
+        dashboard = OperationsDashboard(stack, "Dashboard", **optional)
+        dashboard.add_endpoint(endpoint)
+        dashboard.add_data_quality_monitor(data_quality, features=[r(f) for f in d["features"]])
+        dashboard.add_model_quality_monitor(quality, metrics=d["metrics"])
+        return dashboard
+
+    def verify(template: dict[str, Any], r: Realize, built: Any) -> None:
+        dashboard = only(template, "AWS::CloudWatch::Dashboard")
+        name = d["dashboard_name"]
+        expected = None if name is None else name.value if isinstance(name, Tok) else name
+        assert dashboard.get("DashboardName") == expected
+        text = json.dumps(dashboard["DashboardBody"])
+        # One drift and one non-null metric per feature, names kept as given (escaping aside).
+        assert text.count("feature_baseline_drift_") == len(d["features"])
+        assert text.count("feature_non_null_") == len(d["features"])
+        for metric in d["metrics"] or ["auc", "f1", "accuracy", "precision", "recall"]:
+            assert f'\\"title\\":\\"{metric}\\"' in text
+
+    case.build, case.verify, case.drawn = build, verify, d
+    return case
+
+
+@settings(PROPERTY, max_examples=8)
+@given(case=dashboard_cases())
+def test_operations_dashboard(case: Case, lint_template: Lint) -> None:
     check(case, lint_template)
 
 

@@ -1,0 +1,374 @@
+"""OperationsDashboard: sections built from the constructs' own metrics and alarms, and its validation."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+
+from sagemaker_constructs import (
+    BatchDataCapture,
+    BatchTransform,
+    BiasAnalysisConfig,
+    ContainerImage,
+    DataCapture,
+    DataQualityMonitor,
+    Endpoint,
+    ExplainabilityAnalysisConfig,
+    Facet,
+    GroundTruth,
+    Model,
+    ModelBiasMonitor,
+    ModelData,
+    ModelExplainabilityMonitor,
+    ModelQualityMonitor,
+    OperationsDashboard,
+    ProblemType,
+    ProductionVariant,
+    RetrainingTrigger,
+    SageMakerPipeline,
+    SecureBucket,
+    ServerlessVariant,
+    TransformInput,
+)
+
+SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
+FEATURES = ["age", "tenure_months"]
+PIPELINE = {"Version": "2020-12-01", "Parameters": [], "Steps": []}
+
+
+def model(stack: Stack) -> Model:
+    return Model(
+        stack,
+        "Model",
+        image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL),
+    )
+
+
+def endpoint(stack: Stack, m: Model, *, serverless: bool = False) -> Endpoint:
+    variants: list[ProductionVariant | ServerlessVariant] = [
+        ProductionVariant("champion", model=m, weight=9),
+        ProductionVariant("challenger", model=m, weight=1),
+    ]
+    if serverless:
+        variants = [ServerlessVariant("cheap", model=m)]
+    capture = None if serverless else DataCapture()  # Serverless Inference does not capture data
+    return Endpoint(stack, "Endpoint", variants=variants, data_capture=capture, endpoint_name="churn")
+
+
+def transform(stack: Stack, m: Model) -> BatchTransform:
+    return BatchTransform(
+        stack,
+        "Batch",
+        model=m,
+        input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
+        data_capture=BatchDataCapture(),
+    )
+
+
+def trigger(stack: Stack) -> RetrainingTrigger:
+    role = iam.Role(stack, "PipelineRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    pipeline = SageMakerPipeline(stack, "Pipeline", definition=PIPELINE, role=role, pipeline_name="retrain")
+    return RetrainingTrigger(stack, "Trigger", pipeline=pipeline)
+
+
+def body(template: Template) -> dict[str, Any]:
+    """The dashboard body as JSON, with each CloudFormation token replaced by ``<Ref:id>``/``<Att:id>``."""
+    (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    raw = dashboard["Properties"]["DashboardBody"]
+    parts = raw["Fn::Join"][1] if isinstance(raw, dict) else [raw]
+    text = "".join(
+        part
+        if isinstance(part, str)
+        else f"<Ref:{part['Ref']}>"
+        if "Ref" in part
+        else f"<Att:{part['Fn::GetAtt'][0]}>"
+        for part in parts
+    )
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def titles(dashboard: dict[str, Any]) -> list[str]:
+    return [w["properties"]["markdown"] for w in dashboard["widgets"] if w["type"] == "text"]
+
+
+def graphs(dashboard: dict[str, Any]) -> dict[str, list[list[Any]]]:
+    found: dict[str, list[list[Any]]] = {}
+    for widget in dashboard["widgets"]:
+        props = widget["properties"]
+        if widget["type"] == "metric" and "metrics" in props:
+            found.setdefault(props["title"], []).extend(props["metrics"])
+    return found
+
+
+def alarm_widgets(dashboard: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        w["properties"]["title"]: w["properties"]["alarms"]
+        for w in dashboard["widgets"]
+        if w["type"] == "alarm"
+    }
+
+
+# --------------------------------------------------------------------------------------------------- hosting
+
+
+def test_endpoint_section_graphs_every_variant_and_shows_its_alarms(synth):
+    built: dict[str, Any] = {}
+
+    def build(stack: Stack) -> None:
+        e = endpoint(stack, model(stack))
+        built["alarms"] = e.add_operational_alarms()
+        dashboard = OperationsDashboard(stack, "Dashboard", dashboard_name="churn-ops")
+        dashboard.add_endpoint(e)
+
+    template = synth(build)
+    template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": "churn-ops"})
+    dashboard = body(template)
+    assert dashboard["start"] == "-P1D"
+    assert titles(dashboard) == ["## Endpoint churn"]
+    charts = graphs(dashboard)
+    invocations = charts["Invocations"]
+    assert [m[:6] for m in invocations] == [
+        ["AWS/SageMaker", "Invocations", "EndpointName", "churn", "VariantName", "champion"],
+        ["AWS/SageMaker", "Invocations", "EndpointName", "churn", "VariantName", "challenger"],
+    ]
+    assert [m[6]["label"] for m in invocations] == ["champion", "challenger"]
+    errors = {m[1] for m in charts["Errors (4XX, 5XX, model)"]}
+    assert errors == {"Invocation4XXErrors", "Invocation5XXErrors", "InvocationModelErrors"}
+    latency = charts["Model latency p50 / p99 (microseconds)"]
+    assert {(m[5], m[6]["stat"]) for m in latency} == {
+        (v, s) for v in ("champion", "challenger") for s in ("p50", "p99")
+    }
+    for title in ("CPU utilization (%, summed over cores)", "Memory utilization (%)", "Disk utilization (%)"):
+        assert {m[0] for m in charts[title]} == {"/aws/sagemaker/Endpoints"}, title
+    (alarms,) = alarm_widgets(dashboard).values()
+    # Every operational alarm (error rate, p99 latency, disk per variant) appears, by its ARN.
+    assert len(alarms) == len(built["alarms"]) == 6
+    assert all(a.startswith("<Att:") for a in alarms)
+
+
+def test_serverless_variants_get_cold_starts_not_instance_metrics(synth):
+    def build(stack: Stack) -> None:
+        OperationsDashboard(stack, "Dashboard").add_endpoint(endpoint(stack, model(stack), serverless=True))
+
+    charts = graphs(body(synth(build)))
+    assert "Serverless cold starts (model setup, microseconds)" in charts
+    assert [m[1] for m in charts["Serverless cold starts (model setup, microseconds)"]] == ["ModelSetupTime"]
+    assert "CPU utilization (%, summed over cores)" not in charts
+    assert "Disk utilization (%)" not in charts
+
+
+# ----------------------------------------------------------------------------------------- batch, retraining
+
+
+def test_batch_and_retraining_sections(synth):
+    def build(stack: Stack) -> None:
+        m = model(stack)
+        t = transform(stack, m)
+        r = trigger(stack)
+        dashboard = OperationsDashboard(stack, "Dashboard", time_range=Duration.days(7))
+        dashboard.add_batch_transform(t)
+        dashboard.add_retraining(r, title="Retraining")
+
+    template = synth(build)
+    dashboard = body(template)
+    assert dashboard["start"] == "-P7D"
+    assert titles(dashboard)[1] == "## Retraining"
+    assert titles(dashboard)[0].startswith("## Batch transform ")
+    charts = graphs(dashboard)
+    runs = charts["Runs"]
+    assert {m[1] for m in runs} == {
+        "ExecutionsStarted",
+        "ExecutionsSucceeded",
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+    }
+    assert {m[0] for m in runs} == {"AWS/States"}
+    assert {m[6]["label"] for m in charts["Triggers skipped"]} == {
+        "duplicate",
+        "running",
+        "cooldown",
+        "ignored",
+    }
+    assert {m[0] for m in charts["Trigger decisions"]} == {"SageMakerConstructs/Retraining"}
+    assert {m[1] for m in charts["Pipeline executions"]} == {
+        "ExecutionStarted",
+        "ExecutionSucceeded",
+        "ExecutionFailed",
+    }
+    assert charts["Pipeline executions"][0][2:4] == ["PipelineName", "retrain"]
+    assert {m[1] for m in charts["Dead-letter queue (messages)"]} == {"ApproximateNumberOfMessagesVisible"}
+    widgets = alarm_widgets(dashboard)
+    assert [len(a) for a in widgets.values()] == [1, 1]
+
+
+def test_an_imported_pipeline_has_no_execution_graph(synth):
+    def build(stack: Stack) -> None:
+        r = RetrainingTrigger(
+            stack, "Trigger", pipeline=SageMakerPipeline.from_pipeline_name(stack, "P", "existing")
+        )
+        OperationsDashboard(stack, "Dashboard").add_retraining(r)
+
+    charts = graphs(body(synth(build)))
+    assert "Pipeline executions" in charts  # from_pipeline_name returns a PipelineBase: it has metrics
+    assert charts["Pipeline executions"][0][2:4] == ["PipelineName", "existing"]
+
+
+# -------------------------------------------------------------------------------------------------- monitors
+
+
+def test_monitor_sections_use_the_monitors_metrics_and_alarms(synth):
+    counts: dict[str, int] = {}
+
+    def build(stack: Stack) -> None:
+        m = model(stack)
+        e = endpoint(stack, m)
+        labels = SecureBucket(stack, "Labels", description="labels")
+        ground_truth = GroundTruth(labels.bucket, "labels")
+        dq = DataQualityMonitor(stack, "DataQuality", endpoint=e)
+        for feature in FEATURES:
+            dq.alarm_on_drift(feature)
+        mq = ModelQualityMonitor(
+            stack, "Quality", endpoint=e, problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth, probability_attribute="0", probability_threshold_attribute=0.5,
+        )  # fmt: skip
+        mq.alarm_on_metric("auc", threshold=0.7)
+        bias = ModelBiasMonitor(
+            stack, "Bias", endpoint=e, ground_truth=ground_truth, probability_attribute="0",
+            probability_threshold_attribute=0.5,
+            analysis_config=BiasAnalysisConfig(
+                headers=["churned", *FEATURES], label="churned", label_values_or_threshold=[1],
+                facets=[Facet(name="age", values_or_threshold=[40])],
+            ),
+        )  # fmt: skip
+        shap = ModelExplainabilityMonitor(
+            stack, "Shap", endpoint=e, probability_attribute="0",
+            analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[40, 24]]),
+        )  # fmt: skip
+        extra = cloudwatch.Alarm(
+            stack, "Extra", metric=shap.metric_feature_attribution("age"), threshold=1, evaluation_periods=1
+        )
+        dashboard = OperationsDashboard(stack, "Dashboard")
+        dashboard.add_data_quality_monitor(dq, features=FEATURES)
+        dashboard.add_model_quality_monitor(mq)
+        dashboard.add_model_bias_monitor(
+            bias, metrics=["DPPL", "DI"], facet="age", facet_value="40", label="churned", label_value="1"
+        )
+        dashboard.add_model_explainability_monitor(shap, features=FEATURES, alarms=[extra])
+        counts.update(dq=len(dq.alarms), mq=len(mq.alarms))
+
+    dashboard = body(synth(build))
+    assert [t.split(" ")[1] for t in titles(dashboard)] == ["Data", "Model", "Model", "Feature"]
+    charts = graphs(dashboard)
+    drift = charts["Baseline drift"]
+    assert [m[1] for m in drift] == [f"feature_baseline_drift_{f}" for f in FEATURES]
+    assert drift[0][0] == "aws/sagemaker/Endpoints/data-metrics"
+    # The default model-quality metrics of a binary classifier, one graph each, from monitor.metric(...)
+    for name in ("auc", "f1", "accuracy", "precision", "recall"):
+        ((namespace, metric_name, *_),) = charts[name]
+        assert (namespace, metric_name) == ("aws/sagemaker/Endpoints/model-metrics", name)
+    bias_graph = charts["Bias of age=40 for churned=1"]
+    assert [m[1] for m in bias_graph] == ["bias_metric_DPPL", "bias_metric_DI"]
+    assert [m[1] for m in charts["Global SHAP values (label0)"]] == [f"feature_{f}" for f in FEATURES]
+    widgets = list(alarm_widgets(dashboard).values())
+    # Sections without alarms get no alarm widget; the monitors' own alarms come first, then the extra ones.
+    assert [len(w) for w in widgets] == [counts["dq"], counts["mq"], 1]
+    assert counts == {"dq": 2, "mq": 1}
+
+
+def test_more_than_100_alarms_are_split_across_widgets(synth):
+    def build(stack: Stack) -> None:
+        alarms = [
+            cloudwatch.Alarm(
+                stack,
+                f"A{i}",
+                metric=cloudwatch.Metric(namespace="Test", metric_name=f"m{i}"),
+                threshold=1,
+                evaluation_periods=1,
+            )
+            for i in range(101)
+        ]
+        OperationsDashboard(stack, "Dashboard").add_alarms("Everything", alarms)
+
+    widgets = [w for w in body(synth(build, nag=False))["widgets"] if w["type"] == "alarm"]
+    assert [len(w["properties"]["alarms"]) for w in widgets] == [100, 1]
+
+
+# ------------------------------------------------------------------------------------------------ validation
+
+
+def test_dashboard_props_are_validated(stack):
+    with pytest.raises(ValueError, match="Invalid props for OperationsDashboard") as excinfo:
+        OperationsDashboard(stack, "Dashboard", dashboard_name="churn ops!", time_range=Duration.seconds(90))
+    message = str(excinfo.value)
+    assert "'dashboard_name' must be 1-255 letters, digits, '-' and '_'" in message
+    assert "got 'churn ops!'" in message
+    assert "'time_range' must be between 300 and 39312000 seconds, got 90" in message
+    assert "'time_range' must be a whole number of minutes, got 90 seconds" in message
+
+
+def test_section_props_are_validated(stack):
+    m = model(stack)
+    e = endpoint(stack, m)
+    dq = DataQualityMonitor(stack, "DataQuality", endpoint=e)
+    mq = ModelQualityMonitor(
+        stack, "Quality", endpoint=e, problem_type=ProblemType.REGRESSION, inference_attribute="0",
+        ground_truth=GroundTruth(s3.Bucket.from_bucket_name(stack, "L", "labels"), "labels"),
+    )  # fmt: skip
+    dashboard = OperationsDashboard(stack, "Dashboard")
+    with pytest.raises(ValueError, match=re.escape("'features' must hold at least one name, got none")):
+        dashboard.add_data_quality_monitor(dq, features=[])
+    with pytest.raises(
+        ValueError, match=re.escape("'features' must be a list of names, got the string 'age'")
+    ):
+        dashboard.add_data_quality_monitor(dq, features="age")
+    with pytest.raises(ValueError, match=re.escape("'features' must not repeat a name, got ['age', 'age']")):
+        dashboard.add_data_quality_monitor(dq, features=["age", "age"])
+    with pytest.raises(
+        ValueError, match=r"'metrics' must be among \['mse', 'rmse', 'r2', 'mae'\], got \['auc'\]"
+    ):
+        dashboard.add_model_quality_monitor(mq, metrics=["auc"])
+    with pytest.raises(ValueError, match=re.escape("'alarms' must hold at least one alarm, got none")):
+        dashboard.add_alarms("Nothing", [])
+    # A rejected call adds nothing: the monitor can still get its section, once.
+    dashboard.add_data_quality_monitor(dq, features=["age"])
+    with pytest.raises(ValueError, match="already has a section on this dashboard"):
+        dashboard.add_data_quality_monitor(dq, features=["tenure_months"])
+    dashboard.add_model_quality_monitor(mq)  # regression defaults: rmse, mae, r2
+    graph_titles = [w["properties"]["title"] for w in _widgets(dashboard) if w["type"] == "metric"]
+    assert graph_titles[-3:] == ["rmse", "mae", "r2"]
+
+
+def test_bias_metrics_must_be_post_training_metrics(stack):
+    m = model(stack)
+    e = endpoint(stack, m)
+    bias = ModelBiasMonitor(
+        stack, "Bias", endpoint=e, probability_attribute="0", probability_threshold_attribute=0.5,
+        ground_truth=GroundTruth(s3.Bucket.from_bucket_name(stack, "L", "labels"), "labels"),
+        analysis_config=BiasAnalysisConfig(
+            headers=["churned", "age"], label="churned", label_values_or_threshold=[1],
+            facets=[Facet(name="age", values_or_threshold=[40])],
+        ),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"'metrics' must be among \[.*'DPPL'.*\], got \['CI'\]"):
+        OperationsDashboard(stack, "Dashboard").add_model_bias_monitor(
+            bias, metrics=["CI"], facet="age", facet_value="40", label="churned", label_value="1"
+        )
+
+
+def _widgets(dashboard: OperationsDashboard) -> list[dict[str, Any]]:
+    """The widgets of a dashboard that is not synthesized (its stack also holds invalid constructs' leftovers)."""
+    stack = Stack.of(dashboard)
+    rendered = stack.resolve(dashboard.dashboard.node.default_child.dashboard_body)  # type: ignore[union-attr]
+    text = "".join(p if isinstance(p, str) else "X" for p in rendered["Fn::Join"][1])
+    widgets: list[dict[str, Any]] = json.loads(text)["widgets"]
+    return widgets
