@@ -1,5 +1,6 @@
 """sagemaker-constructs: AWS CDK v2 constructs for production Amazon SageMaker deployments."""
 
+from .async_inference import AsyncInference, IncludeInferenceResponseIn
 from .autoscaling import ScalableVariant
 from .batch_transform import BatchTransform
 from .clarify_config import BiasAnalysisConfig, ExplainabilityAnalysisConfig, Facet, ShapAggregation
@@ -53,6 +54,7 @@ __all__ = [
     "INSTANCE_NAMESPACE",
     "INVOCATION_NAMESPACE",
     "AssembleWith",
+    "AsyncInference",
     "AutoRollback",
     "Baseline",
     "BatchDataCapture",
@@ -79,6 +81,7 @@ __all__ = [
     "IModel",
     "IPipeline",
     "IncidentField",
+    "IncludeInferenceResponseIn",
     "InferenceExecutionMode",
     "InstanceType",
     "JoinSource",

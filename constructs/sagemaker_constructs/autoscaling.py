@@ -1,4 +1,5 @@
-"""Auto scaling of one endpoint variant's instance count with target-tracking policies."""
+"""Auto scaling of one endpoint variant's instance count with target-tracking policies, and, for asynchronous
+endpoints, scaling to zero and back."""
 
 from __future__ import annotations
 
@@ -77,6 +78,11 @@ class ScalableVariant(Construct):
         :param scale_out_cooldown: Default: - 300 seconds.
         :param disable_scale_in: never remove instances. Default: False
         """
+        if self._endpoint.async_inference is not None:
+            raise ValueError(
+                f"'on_invocations_per_instance' cannot scale variant {self.variant_name!r} of an asynchronous "
+                "endpoint: it publishes no InvocationsPerInstance metric; use on_backlog_size_per_instance(...)"
+            )
         self._validate("target", target, scale_in_cooldown, scale_out_cooldown, "InvocationsPerInstance")
         return self.target.scale_to_track_metric(
             "InvocationsPerInstance",
@@ -113,6 +119,77 @@ class ScalableVariant(Construct):
             disable_scale_in=disable_scale_in,
         )
 
+    def on_backlog_size_per_instance(
+        self,
+        target: float,
+        *,
+        scale_in_cooldown: Duration | None = None,
+        scale_out_cooldown: Duration | None = None,
+        disable_scale_in: bool = False,
+    ) -> appscaling.TargetTrackingScalingPolicy:
+        """Asynchronous endpoints: track ``ApproximateBacklogSizePerInstance`` (queued requests per instance,
+        statistic Average), the policy AWS recommends for asynchronous endpoints.
+
+        With ``min_capacity=0`` it scales the variant in to zero when the queue is empty. It only scales out
+        from zero once the backlog exceeds ``target``: add ``scale_out_from_zero()`` to react to the first
+        request.
+
+        :param target: the queued requests per instance to hold, e.g. 5.
+        :param scale_in_cooldown: Default: - 300 seconds.
+        :param scale_out_cooldown: Default: - 300 seconds.
+        :param disable_scale_in: never remove instances. Default: False
+        """
+        self._require_async("on_backlog_size_per_instance")
+        return self.on_metric(
+            "BacklogSizePerInstance",
+            self._endpoint.metric_approximate_backlog_size_per_instance(),
+            target,
+            scale_in_cooldown=scale_in_cooldown,
+            scale_out_cooldown=scale_out_cooldown,
+            disable_scale_in=disable_scale_in,
+        )
+
+    def scale_out_from_zero(
+        self,
+        *,
+        cooldown: Duration = Duration.minutes(5),
+        evaluation_periods: int = 2,
+        instances: int = 1,
+    ) -> appscaling.StepScalingPolicy:
+        """Asynchronous endpoints: add ``instances`` when requests wait and the variant has no instance.
+
+        A step-scaling policy on ``HasBacklogWithoutCapacity`` (statistic Average, 1-minute periods) whose
+        alarm fires at 1 or more for ``evaluation_periods`` consecutive minutes, as AWS documents for scaling
+        an asynchronous endpoint up from zero. It never removes instances.
+
+        :param cooldown: wait after a scaling activity before the next, 0-86400 s. Default: 5 minutes
+        :param evaluation_periods: consecutive 1-minute periods with a backlog and no instance. Default: 2
+        :param instances: instances to add, at least 1. Default: 1
+        """
+        self._require_async("scale_out_from_zero")
+        errors = ValidationErrors(f"scaling policy 'ScaleOutFromZero' of variant '{self.variant_name}'")
+        if "ScaleOutFromZero" in self._policy_ids:
+            errors.add(f"'scale_out_from_zero' was already called for variant {self.variant_name!r}")
+        errors.check_seconds("cooldown", cooldown, 0, 86400)
+        errors.check_range("evaluation_periods", evaluation_periods, 1, 1440, integer=True)
+        errors.check_range("instances", instances, 1, None, integer=True)
+        errors.raise_if_any()
+        self._policy_ids.add("ScaleOutFromZero")
+        return self.target.scale_on_metric(
+            "ScaleOutFromZero",
+            metric=self._endpoint.metric_has_backlog_without_capacity(),
+            # Only the upper step acts: a no-op step below 1 keeps CDK from creating a scale-in alarm.
+            scaling_steps=[
+                appscaling.ScalingInterval(upper=1, change=0),
+                appscaling.ScalingInterval(lower=1, change=instances),
+            ],
+            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            metric_aggregation_type=appscaling.MetricAggregationType.AVERAGE,
+            cooldown=cooldown,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=evaluation_periods,
+        )
+
     def on_metric(
         self,
         policy_id: str,
@@ -141,6 +218,13 @@ class ScalableVariant(Construct):
             scale_out_cooldown=scale_out_cooldown,
             disable_scale_in=disable_scale_in,
         )
+
+    def _require_async(self, method: str) -> None:
+        if self._endpoint.async_inference is None:
+            raise ValueError(
+                f"'{method}' needs an asynchronous endpoint (async_inference=AsyncInference(...)), got the "
+                f"real-time variant {self.variant_name!r}"
+            )
 
     def _validate(
         self,

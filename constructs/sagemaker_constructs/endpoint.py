@@ -6,20 +6,21 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import jsii
-from aws_cdk import Annotations, Duration, IStableAnyProducer, Lazy, Names, Stack
+from aws_cdk import Duration, IStableAnyProducer, Lazy, Names, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation, Node
 
-from . import _nag
+from . import _model_output
 from ._validation import ENDPOINT_NAME_PATTERN, ValidationErrors, is_token
+from .async_inference import AsyncInference
 from .autoscaling import ScalableVariant
 from .data_capture import DataCapture
 from .deployment import CapacitySize, DeploymentGuardrails
-from .secure_bucket import SecureBucket
 from .variants import ProductionVariant, ServerlessVariant, Variant
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
@@ -67,6 +68,30 @@ class IEndpoint(Protocol):
         period: Duration | None = None,
     ) -> cloudwatch.Metric:
         """A metric of one variant."""
+        ...
+
+    def metric_approximate_backlog_size(
+        self, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Asynchronous endpoints: requests queued or in process."""
+        ...
+
+    def metric_approximate_backlog_size_per_instance(
+        self, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Asynchronous endpoints: queued requests divided by the instance count."""
+        ...
+
+    def metric_approximate_age_of_oldest_request(
+        self, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Asynchronous endpoints: age of the oldest queued request, in seconds."""
+        ...
+
+    def metric_has_backlog_without_capacity(
+        self, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Asynchronous endpoints: 1 while requests wait and no instance runs."""
         ...
 
 
@@ -237,6 +262,51 @@ class EndpointBase(Construct):
             period=period,
         )
 
+    def metric_endpoint(
+        self, metric_name: str, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """An ``AWS/SageMaker`` metric of the whole endpoint, dimension ``EndpointName`` only (the queue
+        metrics of asynchronous endpoints).
+
+        :param statistic: Default: "Average"
+        :param period: Default: 1 minute
+        """
+        return cloudwatch.Metric(
+            namespace=INVOCATION_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={"EndpointName": self._metric_endpoint_name},
+            statistic=statistic,
+            period=period or Duration.minutes(1),
+        )
+
+    def metric_approximate_backlog_size(
+        self, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Asynchronous endpoints: requests in the queue, waiting or in process (``ApproximateBacklogSize``).
+        Statistic Average, period 1 minute."""
+        return self.metric_endpoint("ApproximateBacklogSize", statistic=statistic, period=period)
+
+    def metric_approximate_backlog_size_per_instance(
+        self, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Asynchronous endpoints: queued requests divided by the instance count, the metric to scale on
+        (``ApproximateBacklogSizePerInstance``). Statistic Average, period 1 minute."""
+        return self.metric_endpoint("ApproximateBacklogSizePerInstance", statistic=statistic, period=period)
+
+    def metric_approximate_age_of_oldest_request(
+        self, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Asynchronous endpoints: age of the oldest queued request, in **seconds**
+        (``ApproximateAgeOfOldestRequest``). Statistic Average, period 1 minute."""
+        return self.metric_endpoint("ApproximateAgeOfOldestRequest", statistic=statistic, period=period)
+
+    def metric_has_backlog_without_capacity(
+        self, *, statistic: str = "Average", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Asynchronous endpoints: 1 while requests wait and the endpoint has no instance, else 0
+        (``HasBacklogWithoutCapacity``, the scale-out-from-zero signal). Statistic Average, period 1 minute."""
+        return self.metric_endpoint("HasBacklogWithoutCapacity", statistic=statistic, period=period)
+
 
 class EndpointVariant:
     """One variant of an ``Endpoint``: returned by ``endpoint.variant(name)``."""
@@ -255,7 +325,11 @@ class EndpointVariant:
         """Scale the variant's instance count between ``min_capacity`` and ``max_capacity``.
 
         Add policies to the result: ``on_invocations_per_instance(...)``, ``on_cpu_utilization(...)``,
-        ``on_metric(...)``. Rejected for serverless variants and burstable ``ml.t*`` instances.
+        ``on_metric(...)``; for asynchronous endpoints ``on_backlog_size_per_instance(...)`` and
+        ``scale_out_from_zero()``. Rejected for serverless variants and burstable ``ml.t*`` instances.
+
+        :param min_capacity: at least 1; 0 (scale to zero) only for an asynchronous endpoint.
+        :param max_capacity: at least 1 and at least ``min_capacity``.
         """
         errors = ValidationErrors(
             f"auto scaling of variant '{self.name}' of Endpoint '{self.endpoint.node.path}'"
@@ -270,7 +344,14 @@ class EndpointVariant:
                 f"variant {self.name!r} uses burstable instance type "
                 f"{self.variant.resolved_instance_type.name!r}; auto scaling needs a non-burstable type (not ml.t*)"
             )
-        errors.check_range("min_capacity", min_capacity, 1, None, integer=True)
+        is_async = self.endpoint.async_inference is not None
+        if min_capacity == 0 and not is_async and not isinstance(min_capacity, bool):
+            errors.add(
+                "'min_capacity' 0 (scale to zero) needs an asynchronous endpoint (async_inference=AsyncInference"
+                "(...)); a real-time variant keeps at least 1 instance, got 0"
+            )
+        else:
+            errors.check_range("min_capacity", min_capacity, 0 if is_async else 1, None, integer=True)
         errors.check_range("max_capacity", max_capacity, 1, None, integer=True)
         if not is_token(min_capacity) and not is_token(max_capacity) and min_capacity > max_capacity:
             errors.add(f"'min_capacity' ({min_capacity}) must be at most 'max_capacity', got {max_capacity}")
@@ -295,7 +376,9 @@ class Endpoint(EndpointBase):
 
     Holds 1-10 weighted production variants (instance-based or serverless), or one production variant with one
     shadow variant. Optionally captures traffic to an encrypted bucket, deploys changes with blue/green or
-    rolling guardrails that roll back on alarms, and scales each variant.
+    rolling guardrails that roll back on alarms, and scales each variant. With ``async_inference`` it is an
+    asynchronous endpoint instead: one instance variant that queues requests, writes responses to S3 and may
+    scale to zero.
 
     The endpoint config is replaced on every change, so its name is always generated. The endpoint's own name is
     fixed at synth time (derived from the construct path unless ``endpoint_name`` is set) so that rollback alarms
@@ -313,6 +396,7 @@ class Endpoint(EndpointBase):
         deployment: DeploymentGuardrails | None = None,
         kms_key: kms.IKey | None = None,
         endpoint_name: str | None = None,
+        async_inference: AsyncInference | None = None,
     ) -> None:
         """Define an endpoint.
 
@@ -325,12 +409,18 @@ class Endpoint(EndpointBase):
         :param kms_key: encrypts the instances' ML storage volumes. Not allowed with instance types that have
             local NVMe storage, nor with serverless variants. Default: - an AWS managed key.
         :param endpoint_name: the endpoint's name. Default: - derived from the construct path.
+        :param async_inference: make the endpoint asynchronous: requests are queued and responses written to
+            S3. Needs exactly one ``ProductionVariant``, and excludes ``shadow_variant``, ``data_capture`` and
+            ``deployment``. Default: - a real-time endpoint.
         """
         super().__init__(scope, construct_id)
-        self._validate(variants, shadow_variant, data_capture, deployment, kms_key, endpoint_name)
+        self._validate(
+            variants, shadow_variant, data_capture, deployment, kms_key, endpoint_name, async_inference
+        )
         self._variants = list(variants)
         self._shadow = shadow_variant
         self._data_capture = data_capture
+        self._async_inference = async_inference
 
         self._physical_name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self._scaled: dict[str, ScalableVariant] = {}
@@ -347,6 +437,12 @@ class Endpoint(EndpointBase):
         """The key encrypting captured data, when known."""
         data_capture_config = self._data_capture_config(data_capture) if data_capture else None
 
+        self.async_output_bucket: s3.IBucket | None = None
+        """The bucket receiving asynchronous responses and failures, when the endpoint is asynchronous."""
+        self.async_output_key: kms.IKey | None = None
+        """The key encrypting asynchronous responses, when known."""
+        async_config = self._async_inference_config(async_inference) if async_inference else None
+
         self.config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
@@ -354,6 +450,7 @@ class Endpoint(EndpointBase):
             shadow_production_variants=[self._render_variant(shadow_variant)] if shadow_variant else None,
             data_capture_config=data_capture_config,
             kms_key_id=kms_key.key_arn if kms_key else None,
+            async_inference_config=async_config,
         )
         self.resource = sagemaker.CfnEndpoint(
             self,
@@ -418,6 +515,26 @@ class Endpoint(EndpointBase):
         return self.data_capture_bucket.s3_url_for_object(self._data_capture.prefix)
 
     @property
+    def async_inference(self) -> AsyncInference | None:
+        """The asynchronous inference settings; None for a real-time endpoint."""
+        return self._async_inference
+
+    @property
+    def async_output_s3_uri(self) -> str | None:
+        """``s3://bucket/prefix`` under which asynchronous responses land, when the endpoint is asynchronous."""
+        if self._async_inference is None or self.async_output_bucket is None:
+            return None
+        return self.async_output_bucket.s3_url_for_object(self._async_inference.output_prefix)
+
+    @property
+    def async_failure_s3_uri(self) -> str | None:
+        """``s3://bucket/prefix`` under which asynchronous failures land, when set."""
+        settings = self._async_inference
+        if settings is None or settings.failure_prefix is None or self.async_output_bucket is None:
+            return None
+        return self.async_output_bucket.s3_url_for_object(settings.failure_prefix)
+
+    @property
     def variants(self) -> Sequence[Variant]:
         """The production variants."""
         return tuple(self._variants)
@@ -479,6 +596,9 @@ class Endpoint(EndpointBase):
         """Alarms per production and shadow variant: 5XX error rate, p99 model latency and, for instance
         variants, disk utilization (data capture stops silently when the disk fills up).
 
+        An asynchronous endpoint publishes no ``Invocations`` metric, so it gets no error-rate alarm: alarm on
+        ``metric_approximate_age_of_oldest_request()`` or the variant's ``InvocationFailures`` instead.
+
         :param error_rate_percent: Default: 1.0
         :param p99_model_latency: Default: 1 second
         :param disk_utilization_percent: Default: 75.0
@@ -499,13 +619,17 @@ class Endpoint(EndpointBase):
         created: list[cloudwatch.Alarm] = []
         for variant in self._all_variants():
             name = variant.name
-            specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
-                (
-                    "ErrorRate",
-                    self.metric_5xx_error_rate(name),
-                    error_rate_percent,
-                    "5XX error rate above %s%%",
-                ),
+            specs: list[tuple[str, cloudwatch.IMetric, float, str]] = []
+            if self._async_inference is None:
+                specs.append(
+                    (
+                        "ErrorRate",
+                        self.metric_5xx_error_rate(name),
+                        error_rate_percent,
+                        "5XX error rate above %s%%",
+                    )
+                )
+            specs += [
                 (
                     "P99Latency",
                     self.metric_model_latency(name, statistic="p99"),
@@ -552,6 +676,7 @@ class Endpoint(EndpointBase):
         deployment: DeploymentGuardrails | None,
         kms_key: kms.IKey | None,
         endpoint_name: str | None,
+        async_inference: AsyncInference | None,
     ) -> None:
         errors = ValidationErrors(f"Endpoint '{self.node.path}'")
         errors.check_name("endpoint_name", endpoint_name, ENDPOINT_NAME_PATTERN, 63)
@@ -598,6 +723,9 @@ class Endpoint(EndpointBase):
         if deployment is not None:
             counts = [v.instance_count for v in variants if isinstance(v, ProductionVariant)]
             deployment.validate(errors, counts, len(variants), has_serverless)
+        if async_inference is not None:
+            async_inference.validate(errors)
+            _validate_async_exclusions(errors, variants, shadow, data_capture, deployment)
         errors.raise_if_any()
 
     def _render_variant(self, v: Variant) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
@@ -638,44 +766,31 @@ class Endpoint(EndpointBase):
     def _data_capture_config(
         self, capture: DataCapture
     ) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
-        kms_key = capture.kms_key or (capture.bucket.encryption_key if capture.bucket else None)
-        if capture.bucket is None:
-            created = SecureBucket(
-                self,
-                "DataCaptureBucket",
-                description="SageMaker endpoint data capture",
-                expiration=capture.expiration,
-                removal_policy=capture.removal_policy,
-            )
-            bucket: s3.IBucket = created.bucket
-            kms_key = kms_key or created.key
-        else:
-            bucket = capture.bucket
+        bucket, kms_key = _model_output.resolve_bucket(
+            self,
+            "DataCaptureBucket",
+            description="SageMaker endpoint data capture",
+            bucket=capture.bucket,
+            kms_key=capture.kms_key,
+            expiration=capture.expiration,
+            removal_policy=capture.removal_policy,
+        )
         self.data_capture_bucket = bucket
         self.data_capture_key = kms_key
         # SageMaker writes captured data with the execution role of each variant's model.
-        for variant in self._all_variants():
-            role = variant.model.role
-            if role is None:
-                Annotations.of(self).add_warning_v2(
-                    "sagemaker-constructs:DataCaptureRoleUnknown",
-                    f"Variant {variant.name!r} uses an imported model without a role: grant its execution role "
-                    f"s3:PutObject on {capture.prefix}/* of the data capture bucket (and its KMS key) yourself.",
-                )
-                continue
-            iam.Grant.add_to_principal(
-                grantee=role,
-                actions=["s3:PutObject"],
-                resource_arns=[bucket.arn_for_objects(f"{capture.prefix}/*")],
-            )
-            if kms_key is not None:
-                kms_key.grant(role, "kms:Encrypt", "kms:GenerateDataKey")
-            _nag.acknowledge_resource(
-                role,
-                bucket.arn_for_objects(f"{capture.prefix}/*"),
-                "SageMaker writes one object per capture file under the data capture prefix; the role may "
-                "only put objects there.",
-            )
+        _model_output.grant_model_roles(
+            self,
+            [(v.name, v.model) for v in self._all_variants()],
+            bucket=bucket,
+            prefixes=[capture.prefix],
+            actions=["s3:PutObject"],
+            key=kms_key,
+            key_actions=["kms:Encrypt", "kms:GenerateDataKey"],
+            warning_id="sagemaker-constructs:DataCaptureRoleUnknown",
+            feature="data capture",
+            reason="SageMaker writes one object per capture file under the data capture prefix; the role may "
+            "only put objects there.",
+        )
         content_types = None
         if capture.csv_content_types or capture.json_content_types:
             content_types = sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
@@ -692,6 +807,80 @@ class Endpoint(EndpointBase):
             ],
             capture_content_type_header=content_types,
             kms_key_id=kms_key.key_arn if kms_key else None,
+        )
+
+    def _async_inference_config(
+        self, settings: AsyncInference
+    ) -> sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty:
+        bucket, kms_key = _model_output.resolve_bucket(
+            self,
+            "AsyncInferenceBucket",
+            description="SageMaker asynchronous inference responses",
+            bucket=settings.bucket,
+            kms_key=settings.kms_key,
+            expiration=settings.expiration,
+            removal_policy=settings.removal_policy,
+        )
+        self.async_output_bucket = bucket
+        self.async_output_key = kms_key
+        models = [(v.name, v.model) for v in self._all_variants()]
+        # SageMaker writes responses and failures, and publishes notifications, as each variant's model role.
+        _model_output.grant_model_roles(
+            self,
+            models,
+            bucket=bucket,
+            prefixes=settings.prefixes,
+            # Responses of up to 1 GB may be uploaded in parts; an aborted upload must be cleaned up.
+            actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+            key=kms_key,
+            key_actions=["kms:Encrypt", "kms:GenerateDataKey"],
+            warning_id="sagemaker-constructs:AsyncInferenceRoleUnknown",
+            feature="asynchronous inference",
+            reason="SageMaker names each asynchronous response and failure object at run time, under its prefix; "
+            "the role may only put objects there.",
+        )
+        if settings.input_prefix is not None:
+            _model_output.grant_model_roles(
+                self,
+                models,
+                bucket=bucket,
+                prefixes=[settings.input_prefix],
+                actions=["s3:GetObject"],
+                key=kms_key,
+                key_actions=["kms:Decrypt"],
+                warning_id="sagemaker-constructs:AsyncInferenceRoleUnknown",
+                feature="asynchronous inference",
+                reason="Callers name each asynchronous request object; the role may only read objects under "
+                "the request prefix.",
+            )
+        for _, model in models:
+            if model.role is not None:
+                for topic in settings.topics:
+                    _grant_publish(topic, model.role)
+        notifications = None
+        if settings.topics:
+            notifications = sagemaker.CfnEndpointConfig.AsyncInferenceNotificationConfigProperty(
+                success_topic=settings.success_topic.topic_arn if settings.success_topic else None,
+                error_topic=settings.error_topic.topic_arn if settings.error_topic else None,
+                include_inference_response_in=[e.value for e in settings.include_inference_response_in]
+                or None,
+            )
+        return sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
+            output_config=sagemaker.CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
+                s3_output_path=bucket.s3_url_for_object(settings.output_prefix),
+                s3_failure_path=(
+                    bucket.s3_url_for_object(settings.failure_prefix) if settings.failure_prefix else None
+                ),
+                kms_key_id=kms_key.key_arn if kms_key else None,
+                notification_config=notifications,
+            ),
+            client_config=(
+                sagemaker.CfnEndpointConfig.AsyncInferenceClientConfigProperty(
+                    max_concurrent_invocations_per_instance=settings.max_concurrent_invocations_per_instance
+                )
+                if settings.max_concurrent_invocations_per_instance is not None
+                else None
+            ),
         )
 
     def _deployment_config(
@@ -871,6 +1060,54 @@ def _validate_feature_exclusions(
             errors.add(
                 f"shadow tests do not support multi-model or multi-container endpoints, got variant {v.name!r}"
             )
+
+
+def _validate_async_exclusions(
+    errors: ValidationErrors,
+    variants: Sequence[Variant],
+    shadow: Variant | None,
+    data_capture: DataCapture | None,
+    deployment: DeploymentGuardrails | None,
+) -> None:
+    """What an asynchronous endpoint cannot combine with. Shadow tests exclude asynchronous inference (AWS
+    documents it); the other combinations are not documented as supported, so they are rejected here rather
+    than left to fail on deployment."""
+    serverless = [v.name for v in variants if isinstance(v, ServerlessVariant)]
+    if serverless:
+        errors.add(
+            f"'async_inference' needs instance-based ProductionVariants (asynchronous endpoints queue requests "
+            f"for instances), got serverless variants {serverless}"
+        )
+    if len(variants) > 1:
+        errors.add(
+            "'async_inference' needs exactly one production variant (InvokeEndpointAsync cannot choose a "
+            f"variant and the backlog metrics are per endpoint), got {len(variants)}"
+        )
+    if shadow is not None:
+        errors.add(
+            f"'async_inference' cannot be combined with 'shadow_variant' (SageMaker shadow tests exclude "
+            f"asynchronous inference), got shadow variant {shadow.name!r}"
+        )
+    if data_capture is not None:
+        errors.add(
+            "'async_inference' cannot be combined with 'data_capture' (data capture is not documented for "
+            "asynchronous endpoints), got data_capture=DataCapture(...); use data_capture=None"
+        )
+    if deployment is not None:
+        shift = deployment.traffic_shift
+        kind = "rolling" if shift is None else f"blue/green {shift.value}"
+        errors.add(
+            "'async_inference' cannot be combined with 'deployment' guardrails (not documented for asynchronous "
+            "endpoints, and the rollback alarms watch the Invocations metric that asynchronous endpoints do not "
+            f"publish), got a {kind} deployment; use deployment=None"
+        )
+
+
+def _grant_publish(topic: sns.ITopic, role: iam.IRole) -> None:
+    iam.Grant.add_to_principal(grantee=role, actions=["sns:Publish"], resource_arns=[topic.topic_arn])
+    # An encrypted topic needs the publisher to use its key: exactly the two actions SNS asks for.
+    if topic.master_key is not None:
+        topic.master_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
 
 
 def _capacity(size: CapacitySize) -> sagemaker.CfnEndpoint.CapacitySizeProperty:
