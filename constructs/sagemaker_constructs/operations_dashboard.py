@@ -107,16 +107,40 @@ class OperationsDashboard(Construct):
     # ---------------------------------------------------------------------------------------------- hosting
 
     def add_endpoint(self, endpoint: Endpoint, *, title: str | None = None) -> None:
-        """Invocations, errors, latency and instance use per variant (the shadow variant included), and the
-        endpoint's alarms (``endpoint.alarms``: rollback and operational alarms).
+        """Invocations, errors, latency and instance use per variant (the shadow variant included), the queue
+        of an asynchronous endpoint, and the endpoint's alarms (``endpoint.alarms``: rollback and operational
+        alarms).
 
         :param title: Default: - "Endpoint <endpoint name>"
         """
         self._claim(endpoint, "add_endpoint")
         variants = [*endpoint.variants, *([endpoint.shadow_variant] if endpoint.shadow_variant else [])]
         names = [v.name for v in variants]
-        rows: list[cloudwatch.IWidget] = [
-            self._graph("Invocations", [_label(endpoint.metric_invocations(n), n) for n in names]),
+        is_async = endpoint.async_inference is not None
+        rows: list[cloudwatch.IWidget] = []
+        if is_async:
+            # Asynchronous endpoints publish no Invocations or OverheadLatency; their queue is what matters.
+            rows += [
+                self._graph(
+                    "Queue (requests)",
+                    [
+                        _label(endpoint.metric_approximate_backlog_size(), "backlog"),
+                        _label(
+                            endpoint.metric_approximate_backlog_size_per_instance(), "backlog per instance"
+                        ),
+                        _label(endpoint.metric_has_backlog_without_capacity(), "backlog without capacity"),
+                    ],
+                ),
+                self._graph(
+                    "Oldest queued request (seconds)",
+                    [_label(endpoint.metric_approximate_age_of_oldest_request(statistic="Maximum"), "age")],
+                ),
+            ]
+        else:
+            rows.append(
+                self._graph("Invocations", [_label(endpoint.metric_invocations(n), n) for n in names])
+            )
+        rows += [
             self._graph(
                 "Errors (4XX, 5XX, model)",
                 [
@@ -137,11 +161,14 @@ class OperationsDashboard(Construct):
                     for statistic in ("p50", "p99")
                 ],
             ),
-            self._graph(
-                "Overhead latency p99 (microseconds)",
-                [_label(endpoint.metric_overhead_latency(n, statistic="p99"), n) for n in names],
-            ),
         ]
+        if not is_async:
+            rows.append(
+                self._graph(
+                    "Overhead latency p99 (microseconds)",
+                    [_label(endpoint.metric_overhead_latency(n, statistic="p99"), n) for n in names],
+                )
+            )
         instance = [v.name for v in variants if isinstance(v, ProductionVariant)]
         if instance:
             rows += [

@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from sagemaker_constructs import (
+    AsyncInference,
     BatchDataCapture,
     BatchTransform,
     BiasAnalysisConfig,
@@ -165,6 +166,33 @@ def test_serverless_variants_get_cold_starts_not_instance_metrics(synth):
     assert [m[1] for m in charts["Serverless cold starts (model setup, microseconds)"]] == ["ModelSetupTime"]
     assert "CPU utilization (%, summed over cores)" not in charts
     assert "Disk utilization (%)" not in charts
+
+
+def test_asynchronous_endpoints_show_their_queue_instead_of_invocations(synth):
+    def build(stack: Stack) -> None:
+        e = Endpoint(
+            stack,
+            "Endpoint",
+            variants=[ProductionVariant("async", model=model(stack))],
+            async_inference=AsyncInference(),
+            endpoint_name="churn-async",
+        )
+        OperationsDashboard(stack, "Dashboard").add_endpoint(e)
+
+    charts = graphs(body(synth(build)))
+    assert "Invocations" not in charts  # not published for asynchronous endpoints
+    assert "Overhead latency p99 (microseconds)" not in charts
+    queue = charts["Queue (requests)"]
+    assert [m[1] for m in queue] == [
+        "ApproximateBacklogSize",
+        "ApproximateBacklogSizePerInstance",
+        "HasBacklogWithoutCapacity",
+    ]
+    # Whole-endpoint metrics: EndpointName only, no VariantName.
+    assert {tuple(m[2:4]) for m in queue} == {("EndpointName", "churn-async")}
+    assert all(not isinstance(m[4], str) for m in queue)
+    ((*_, options),) = charts["Oldest queued request (seconds)"]
+    assert options["stat"] == "Maximum"
 
 
 # ----------------------------------------------------------------------------------------- batch, retraining

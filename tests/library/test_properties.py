@@ -52,6 +52,7 @@ from hypothesis import strategies as st
 from infra.app import cdk_context
 from sagemaker_constructs import (
     AssembleWith,
+    AsyncInference,
     AutoRollback,
     Baseline,
     BatchDataCapture,
@@ -71,6 +72,7 @@ from sagemaker_constructs import (
     Facet,
     GroundTruth,
     IncidentField,
+    IncludeInferenceResponseIn,
     InferenceExecutionMode,
     JoinSource,
     Model,
@@ -80,6 +82,7 @@ from sagemaker_constructs import (
     ModelExplainabilityMonitor,
     ModelQualityMonitor,
     MonitoringSchedule,
+    NotificationTopic,
     OperationsDashboard,
     ProblemType,
     ProductionVariant,
@@ -1830,6 +1833,93 @@ def trigger_cases(draw: st.DrawFn) -> Case:
 @settings(PROPERTY, max_examples=10)
 @given(case=trigger_cases())
 def test_retraining_trigger(case: Case, lint_template: Lint) -> None:
+    check(case, lint_template)
+
+
+# ------------------------------------------------------------------------------------ asynchronous endpoints
+
+ASYNC_PREFIX = st.one_of(
+    st.from_regex(r"[a-z0-9]{1,12}(/[a-z0-9._-]{1,12}){0,3}", fullmatch=True),
+    st.sampled_from(["async-out", "ünï/x", "a" * 443, "(x)/y"]),
+)
+BAD_ASYNC_PREFIX = st.sampled_from(["", "/lead", "trail/", "a\nb", "a\u2028b", "a" * 444])
+
+
+@st.composite
+def async_cases(draw: st.DrawFn) -> Case:
+    case = Case("Endpoint (asynchronous)", lambda s, r: None, [[]], clean=draw(st.booleans()))
+    d: dict[str, Any] = {}
+
+    def prop(name: str, good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> None:
+        d[name], is_bad = pick(draw, case, good, bad)
+        if is_bad:
+            case.add(0, q(f"async_inference.{name}"))
+
+    prop("max_concurrent_invocations_per_instance", st.none() | counts(1, 1000), bad_counts(1, 1000))
+    prop("output_prefix", ASYNC_PREFIX, BAD_ASYNC_PREFIX)
+    prop("failure_prefix", st.none() | ASYNC_PREFIX, BAD_ASYNC_PREFIX)
+    prop("expiration", st.none() | st.integers(1, 3650).map(lambda n: Dur(n, "days")),
+         st.sampled_from([Dur(36, "hours"), Dur(0), Dur(1500, "millis")]))  # fmt: skip
+    d["topics"] = draw(st.sampled_from(["none", "success", "error", "both"]))
+    responses = draw(st.lists(st.sampled_from(IncludeInferenceResponseIn), max_size=2, unique=True))
+    d["include_inference_response_in"] = responses
+    has = {"success": d["topics"] in ("success", "both"), "error": d["topics"] in ("error", "both")}
+    for entry in responses:
+        if not has["success" if entry is IncludeInferenceResponseIn.SUCCESS_NOTIFICATION_TOPIC else "error"]:
+            case.add(0, q("async_inference.include_inference_response_in"))
+    if chance(draw, case, 6):
+        d["shadow"] = True  # asynchronous endpoints take no shadow variant
+        case.add(0, "'shadow_variant'")
+    else:
+        d["shadow"] = False
+    d["min_capacity"] = draw(st.sampled_from([None, 0, 1]))
+
+    def build(stack: Stack, r: Realize) -> Endpoint:
+        model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+                      model_data=ModelData.from_asset(SAMPLE_MODEL))  # fmt: skip
+        topics = {kind: NotificationTopic(stack, f"{kind}Topic", description=kind).topic
+                  for kind in ("success", "error") if has[kind]}  # fmt: skip
+        settings_ = {k: r(d[k]) for k in ("max_concurrent_invocations_per_instance", "expiration")
+                     if d[k] is not None}  # fmt: skip
+        config = AsyncInference(
+            output_prefix=d["output_prefix"], failure_prefix=d["failure_prefix"],
+            success_topic=topics.get("success"), error_topic=topics.get("error"),
+            include_inference_response_in=d["include_inference_response_in"], **settings_,
+        )  # fmt: skip
+        endpoint = Endpoint(
+            stack, "Endpoint", variants=[ProductionVariant("v", model=model)], async_inference=config,
+            shadow_variant=ProductionVariant("shadow", model=model) if d["shadow"] else None,
+        )  # fmt: skip
+        if d["min_capacity"] is not None:
+            scaling = endpoint.variant("v").auto_scale(min_capacity=d["min_capacity"], max_capacity=2)
+            scaling.on_backlog_size_per_instance(5)
+            if d["min_capacity"] == 0:
+                scaling.scale_out_from_zero()
+        return endpoint
+
+    def verify(template: dict[str, Any], r: Realize, built: Any) -> None:
+        config = only(template, "AWS::SageMaker::EndpointConfig")["AsyncInferenceConfig"]
+        output = config["OutputConfig"]
+        assert output["S3OutputPath"]["Fn::Join"][1][-1].endswith("/" + d["output_prefix"])
+        assert ("S3FailurePath" in output) == (d["failure_prefix"] is not None)
+        concurrency = d["max_concurrent_invocations_per_instance"]
+        assert config.get("ClientConfig", {}).get("MaxConcurrentInvocationsPerInstance") == concurrency
+        notification = output.get("NotificationConfig", {})
+        assert ("SuccessTopic" in notification) == has["success"]
+        assert ("ErrorTopic" in notification) == has["error"]
+        included = notification.get("IncludeInferenceResponseIn", [])
+        assert sorted(included) == sorted(e.value for e in d["include_inference_response_in"])
+        if d["min_capacity"] is not None:
+            target = only(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+            assert target["MinCapacity"] == d["min_capacity"]
+
+    case.build, case.verify, case.drawn = build, verify, d
+    return case
+
+
+@settings(PROPERTY, max_examples=10)
+@given(case=async_cases())
+def test_asynchronous_endpoint(case: Case, lint_template: Lint) -> None:
     check(case, lint_template)
 
 
