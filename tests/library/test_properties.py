@@ -238,7 +238,8 @@ class Case:
     tools: dict[str, Any] = field(default_factory=dict, repr=False)
     """Session fixtures that ``verify`` uses (the ``service_model`` check)."""
     clean: bool = False
-    """A clean draw has no bad prop (about half of them), so that synthesis gets its share of draws."""
+    """A clean draw has no bad prop: each property test runs half its draws clean, so that synthesis gets its
+    share whatever Hypothesis makes of the other half."""
 
     def add(self, phase: int, *fragments: str) -> None:
         while len(self.phases) <= phase:
@@ -459,8 +460,8 @@ def containers(draw: st.DrawFn, index: int, case: Case, count: int) -> dict[str,
 
 
 @st.composite
-def model_cases(draw: st.DrawFn) -> Case:
-    case = Case("Model", lambda s, r: None, [[]], clean=draw(st.booleans()))
+def model_cases(draw: st.DrawFn, clean: bool) -> Case:
+    case = Case("Model", lambda s, r: None, [[]], clean=clean)
     count = draw(st.sampled_from([1, 1, 2, 3]))
     specs = [draw(containers(i, case, count)) for i in range(count)]
     plain_container = "image" in specs[0] and not specs[0].get("multi_model") and specs[0]["hostname"] is None
@@ -544,10 +545,11 @@ def model_cases(draw: st.DrawFn) -> Case:
     return case
 
 
-@settings(PROPERTY, max_examples=16)
-@given(case=model_cases())
-def test_model(case: Case, lint_template: Lint) -> None:
-    check(case, lint_template)
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "adversarial"])
+@settings(PROPERTY, max_examples=8)
+@given(data=st.data())
+def test_model(clean: bool, data: st.DataObject, lint_template: Lint) -> None:
+    check(data.draw(model_cases(clean), label="case"), lint_template)
 
 
 # ----------------------------------------------------------------------------------------------- Endpoint
@@ -895,8 +897,8 @@ def scaling(draw: st.DrawFn, case: Case, variants: list[dict[str, Any]]) -> dict
 
 
 @st.composite
-def endpoint_cases(draw: st.DrawFn) -> Case:
-    case = Case("Endpoint", lambda s, r: None, [[], [], []], clean=draw(st.booleans()))
+def endpoint_cases(draw: st.DrawFn, clean: bool) -> Case:
+    case = Case("Endpoint", lambda s, r: None, [[], [], []], clean=clean)
     serverless = draw(st.integers(0, 4)) == 0
     count = 1 if serverless else draw(st.integers(1, 3))
     names = draw(st.lists(sagemaker_names(), min_size=count + 1, max_size=count + 1, unique=True))
@@ -1041,10 +1043,11 @@ def verify_deployment(config: Mapping[str, Any], spec: Mapping[str, Any]) -> Non
     assert len(alarms) == (0 if spec["rollback"][0] == "none" else 2)
 
 
-@settings(PROPERTY, max_examples=20)
-@given(case=endpoint_cases())
-def test_endpoint(case: Case, lint_template: Lint) -> None:
-    check(case, lint_template)
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "adversarial"])
+@settings(PROPERTY, max_examples=10)
+@given(data=st.data())
+def test_endpoint(clean: bool, data: st.DataObject, lint_template: Lint) -> None:
+    check(data.draw(endpoint_cases(clean), label="case"), lint_template)
 
 
 # ----------------------------------------------------------------------------------------- BatchTransform
@@ -1095,8 +1098,8 @@ def definition_of(template: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @st.composite
-def batch_cases(draw: st.DrawFn) -> Case:
-    case = Case("BatchTransform", lambda s, r: None, [[]], clean=draw(st.booleans()))
+def batch_cases(draw: st.DrawFn, clean: bool) -> Case:
+    case = Case("BatchTransform", lambda s, r: None, [[]], clean=clean)
     d: dict[str, Any] = {}
 
     def prop(
@@ -1313,9 +1316,13 @@ def batch_cases(draw: st.DrawFn) -> Case:
     return case
 
 
-@settings(PROPERTY, max_examples=16)
-@given(case=batch_cases())
-def test_batch_transform(case: Case, lint_template: Lint, service_model: ServiceModel) -> None:
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "adversarial"])
+@settings(PROPERTY, max_examples=8)
+@given(data=st.data())
+def test_batch_transform(
+    clean: bool, data: st.DataObject, lint_template: Lint, service_model: ServiceModel
+) -> None:
+    case = data.draw(batch_cases(clean), label="case")
     case.tools["service_model"] = service_model
     check(case, lint_template)
 
@@ -1468,8 +1475,8 @@ def shap_config(draw: st.DrawFn, case: Case) -> ExplainabilityAnalysisConfig:
 
 
 @st.composite
-def monitor_cases(draw: st.DrawFn, kind: str) -> Case:
-    case = Case(f"{kind}Monitor", lambda s, r: None, [[]], clean=draw(st.booleans()))
+def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
+    case = Case(f"{kind}Monitor", lambda s, r: None, [[]], clean=clean)
     d: dict[str, Any] = {"kind": kind, "target": draw(st.sampled_from(["endpoint", "batch"]))}
 
     def prop(name: str, good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> None:
@@ -1665,10 +1672,11 @@ def monitor_cases(draw: st.DrawFn, kind: str) -> Case:
 
 
 @pytest.mark.parametrize("kind", MONITOR_KINDS)
-@settings(PROPERTY, max_examples=8)
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "adversarial"])
+@settings(PROPERTY, max_examples=4)
 @given(data=st.data())
-def test_monitor(kind: str, data: st.DataObject, lint_template: Lint) -> None:
-    check(data.draw(monitor_cases(kind), label="case"), lint_template)
+def test_monitor(kind: str, clean: bool, data: st.DataObject, lint_template: Lint) -> None:
+    check(data.draw(monitor_cases(kind, clean), label="case"), lint_template)
 
 
 # ---------------------------------------------------------------------------------------------- pipelines
@@ -1678,8 +1686,8 @@ PARAMETER_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,255}"
 
 
 @st.composite
-def pipeline_cases(draw: st.DrawFn) -> Case:
-    case = Case("SageMakerPipeline", lambda s, r: None, [[]], clean=draw(st.booleans()))
+def pipeline_cases(draw: st.DrawFn, clean: bool) -> Case:
+    case = Case("SageMakerPipeline", lambda s, r: None, [[]], clean=clean)
     d: dict[str, Any] = {}
 
     def prop(
@@ -1735,15 +1743,16 @@ def pipeline_cases(draw: st.DrawFn) -> Case:
     return case
 
 
-@settings(PROPERTY, max_examples=12)
-@given(case=pipeline_cases())
-def test_sagemaker_pipeline(case: Case, lint_template: Lint) -> None:
-    check(case, lint_template)
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "adversarial"])
+@settings(PROPERTY, max_examples=6)
+@given(data=st.data())
+def test_sagemaker_pipeline(clean: bool, data: st.DataObject, lint_template: Lint) -> None:
+    check(data.draw(pipeline_cases(clean), label="case"), lint_template)
 
 
 @st.composite
-def trigger_cases(draw: st.DrawFn) -> Case:
-    case = Case("RetrainingTrigger", lambda s, r: None, [[]], clean=draw(st.booleans()))
+def trigger_cases(draw: st.DrawFn, clean: bool) -> Case:
+    case = Case("RetrainingTrigger", lambda s, r: None, [[]], clean=clean)
     d: dict[str, Any] = {}
 
     def prop(name: str, good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> None:
@@ -1830,10 +1839,11 @@ def trigger_cases(draw: st.DrawFn) -> Case:
     return case
 
 
-@settings(PROPERTY, max_examples=10)
-@given(case=trigger_cases())
-def test_retraining_trigger(case: Case, lint_template: Lint) -> None:
-    check(case, lint_template)
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "adversarial"])
+@settings(PROPERTY, max_examples=5)
+@given(data=st.data())
+def test_retraining_trigger(clean: bool, data: st.DataObject, lint_template: Lint) -> None:
+    check(data.draw(trigger_cases(clean), label="case"), lint_template)
 
 
 # ------------------------------------------------------------------------------------ asynchronous endpoints
@@ -1846,8 +1856,8 @@ BAD_ASYNC_PREFIX = st.sampled_from(["", "/lead", "trail/", "a\nb", "a\u2028b", "
 
 
 @st.composite
-def async_cases(draw: st.DrawFn) -> Case:
-    case = Case("Endpoint (asynchronous)", lambda s, r: None, [[]], clean=draw(st.booleans()))
+def async_cases(draw: st.DrawFn, clean: bool) -> Case:
+    case = Case("Endpoint (asynchronous)", lambda s, r: None, [[]], clean=clean)
     d: dict[str, Any] = {}
 
     def prop(name: str, good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> None:
@@ -1917,10 +1927,11 @@ def async_cases(draw: st.DrawFn) -> Case:
     return case
 
 
-@settings(PROPERTY, max_examples=10)
-@given(case=async_cases())
-def test_asynchronous_endpoint(case: Case, lint_template: Lint) -> None:
-    check(case, lint_template)
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "adversarial"])
+@settings(PROPERTY, max_examples=5)
+@given(data=st.data())
+def test_asynchronous_endpoint(clean: bool, data: st.DataObject, lint_template: Lint) -> None:
+    check(data.draw(async_cases(clean), label="case"), lint_template)
 
 
 # ----------------------------------------------------------------------------------------- OperationsDashboard
@@ -1929,8 +1940,8 @@ DASHBOARD_NAME = r"[A-Za-z0-9_-]{1,255}"
 
 
 @st.composite
-def dashboard_cases(draw: st.DrawFn) -> Case:
-    case = Case("OperationsDashboard", lambda s, r: None, [[]], clean=draw(st.booleans()))
+def dashboard_cases(draw: st.DrawFn, clean: bool) -> Case:
+    case = Case("OperationsDashboard", lambda s, r: None, [[]], clean=clean)
     d: dict[str, Any] = {}
     good_names = st.one_of(
         st.none(),
@@ -2008,10 +2019,11 @@ def dashboard_cases(draw: st.DrawFn) -> Case:
     return case
 
 
-@settings(PROPERTY, max_examples=8)
-@given(case=dashboard_cases())
-def test_operations_dashboard(case: Case, lint_template: Lint) -> None:
-    check(case, lint_template)
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "adversarial"])
+@settings(PROPERTY, max_examples=4)
+@given(data=st.data())
+def test_operations_dashboard(clean: bool, data: st.DataObject, lint_template: Lint) -> None:
+    check(data.draw(dashboard_cases(clean), label="case"), lint_template)
 
 
 # ----------------------------------------------------------------------------------------------- factories
