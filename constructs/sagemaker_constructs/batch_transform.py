@@ -22,7 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from . import _nag
+from . import _dead_letter, _nag
 from ._dependencies import depend_on_role_policy_only
 from ._transform_workflow import WorkflowSpec, definition
 from ._validation import ENV_KEY_PATTERN, ValidationErrors, is_token, size_in, whole_size
@@ -220,6 +220,9 @@ class BatchTransform(Construct):
         depend_on_role_policy_only(self.state_machine, self.state_machine.role)
 
         self.failure_alarm = self._failure_alarm()
+        self.dead_letter_alarm: cloudwatch.Alarm | None = None
+        """Raised when a scheduled or S3-triggered run could not be started (the trigger's events are parked in
+        the dead-letter queue). None without a schedule or ``run_on_input_arrival``."""
         if schedule is not None:
             self.schedule = scheduler.Schedule(
                 self,
@@ -562,30 +565,15 @@ class BatchTransform(Construct):
         return alarm
 
     def _dead_letter_queue(self) -> sqs.Queue:
-        existing = self.node.try_find_child("DeadLetterQueue")
-        if isinstance(existing, sqs.Queue):
-            return existing
-        queue = sqs.Queue(
+        queue = _dead_letter.dead_letter_queue(
+            self, nag_reason="This queue is itself the dead-letter queue of the run triggers."
+        )
+        self.dead_letter_alarm = _dead_letter.dead_letter_alarm(
             self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+            queue,
+            description=f"A batch transform run ({self.job_name_prefix}) could not be started",
+            topic=self.topic,
         )
-        _nag.acknowledge(queue, "SQS3", "This queue is itself the dead-letter queue of the run triggers.")
-        depth = queue.metric_approximate_number_of_messages_visible(
-            period=Duration.minutes(5), statistic="Maximum"
-        )
-        alarm = depth.create_alarm(
-            self,
-            "DeadLetterAlarm",
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"A batch transform run ({self.job_name_prefix}) could not be started",
-        )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
         return queue
 
     def _on_input_arrival(self, input: TransformInput) -> None:

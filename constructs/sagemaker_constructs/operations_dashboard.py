@@ -198,7 +198,8 @@ class OperationsDashboard(Construct):
     # ----------------------------------------------------------------------------------------------- batch
 
     def add_batch_transform(self, transform: BatchTransform, *, title: str | None = None) -> None:
-        """Runs started, succeeded, failed and timed out, run time, and the failure alarm.
+        """Runs started, succeeded, failed and timed out, run time, the failure alarm and, when the transform
+        has triggers, the alarm on their dead-letter queue.
 
         :param title: Default: - "Batch transform <job name prefix>"
         """
@@ -215,9 +216,10 @@ class OperationsDashboard(Construct):
             ),
             self._graph("Run time (ms)", [transform.metric_run_time()]),
         ]
-        self._section(
-            title or f"Batch transform {transform.job_name_prefix}", rows, [transform.failure_alarm]
-        )
+        alarms = [transform.failure_alarm]
+        if transform.dead_letter_alarm is not None:
+            alarms.append(transform.dead_letter_alarm)
+        self._section(title or f"Batch transform {transform.job_name_prefix}", rows, alarms)
 
     # --------------------------------------------------------------------------------------------- monitors
 

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
@@ -24,7 +23,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from . import _nag
+from . import _dead_letter, _nag
 from ._dependencies import depend_on_role_policy_only
 from ._handlers.retraining_trigger import contract
 from ._monitor_base import MonitorBase
@@ -408,36 +407,18 @@ class RetrainingTrigger(Construct):
 
     def _local_dead_letter_queue(self, scope: IConstruct | None) -> sqs.IQueue:
         assert isinstance(scope, Construct)
-        existing = scope.node.try_find_child("DeadLetterQueue")
-        if isinstance(existing, sqs.Queue):
-            return existing
         queue = self._new_dead_letter_queue(scope)
         self._dead_letter_alarm(scope, queue)
         return queue
 
     @staticmethod
     def _new_dead_letter_queue(scope: Construct) -> sqs.Queue:
-        queue = sqs.Queue(
-            scope,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        _nag.acknowledge(queue, "SQS3", "This queue is itself the dead-letter queue.")
-        return queue
+        return _dead_letter.dead_letter_queue(scope, nag_reason="This queue is itself the dead-letter queue.")
 
     def _dead_letter_alarm(self, scope: Construct, queue: sqs.IQueue) -> cloudwatch.Alarm:
-        alarm = queue.metric_approximate_number_of_messages_visible(
-            period=Duration.minutes(5), statistic="Maximum"
-        ).create_alarm(
+        return _dead_letter.dead_letter_alarm(
             scope,
-            "DeadLetterAlarm",
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"A retraining trigger for {self.pipeline.pipeline_name} could not be processed",
+            queue,
+            description=f"A retraining trigger for {self.pipeline.pipeline_name} could not be processed",
+            topic=self.topic,
         )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
-        return alarm

@@ -38,6 +38,7 @@ from sagemaker_constructs import (
     SecureBucket,
     ServerlessVariant,
     TransformInput,
+    TransformSchedule,
 )
 
 SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
@@ -236,7 +237,28 @@ def test_batch_and_retraining_sections(synth):
     assert charts["Pipeline executions"][0][2:4] == ["PipelineName", "retrain"]
     assert {m[1] for m in charts["Dead-letter queue (messages)"]} == {"ApproximateNumberOfMessagesVisible"}
     widgets = alarm_widgets(dashboard)
+    # The transform has no trigger here: its failure alarm only; the trigger's dead-letter alarm.
     assert [len(a) for a in widgets.values()] == [1, 1]
+
+
+def test_a_scheduled_transform_shows_its_dead_letter_alarm(synth):
+    def build(stack: Stack) -> None:
+        t = BatchTransform(
+            stack,
+            "Batch",
+            model=model(stack),
+            input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
+            schedule=TransformSchedule.daily(hour=2),
+        )
+        assert t.dead_letter_alarm is not None
+        OperationsDashboard(stack, "Dashboard").add_batch_transform(t, title="Nightly")
+
+    template = synth(build)
+    (alarms,) = alarm_widgets(body(template)).values()
+    # The failure alarm and the dead-letter alarm, by their ARNs.
+    alarm_ids = set(template.find_resources("AWS::CloudWatch::Alarm"))
+    assert len(alarms) == 2
+    assert {a.removeprefix("<Att:").removesuffix(">") for a in alarms} == alarm_ids
 
 
 def test_an_imported_pipeline_has_no_execution_graph(synth):
