@@ -125,6 +125,13 @@ class RetrainingTrigger(Construct):
         for name, value in static.items():
             if not is_token(value) and len(value) > 1024:
                 errors.add(f"'static_parameters[{name!r}]' must be at most 1024 characters, got {len(value)}")
+        parameters_size = _parameters_env_size(static, dynamic)
+        if parameters_size > _PARAMETERS_ENV_BUDGET:
+            errors.add(
+                f"'static_parameters' and 'event_parameters' must fit in {_PARAMETERS_ENV_BUDGET} bytes of the "
+                f"function's environment (Lambda allows 4 KB for all variables; the trigger's own take the "
+                f"rest), got {parameters_size} bytes"
+            )
         known = getattr(pipeline, "parameter_names", None)
         if known is not None:
             missing = sorted((set(static) | set(dynamic)) - set(known))
@@ -422,3 +429,18 @@ class RetrainingTrigger(Construct):
             description=f"A retraining trigger for {self.pipeline.pipeline_name} could not be processed",
             topic=self.topic,
         )
+
+
+# Lambda allows 4 KB (4096 bytes) for all environment variables, names and values together. The trigger's own
+# variables take at most 1024: names (about 220 bytes), a pipeline name (256), a table name (255), a topic ARN
+# (about 310), the service name (64), the namespace and two numbers. The pipeline parameters get the rest.
+_PARAMETERS_ENV_BUDGET = 4096 - 1024
+
+
+def _parameters_env_size(static: Mapping[str, str], dynamic: Mapping[str, IncidentField]) -> int:
+    """Bytes the two parameter variables take, counting what is known at synth time (tokens count as empty)."""
+    known_static = {k: ("" if is_token(v) else v) for k, v in static.items() if not is_token(k)}
+    static_json = json.dumps(known_static, sort_keys=True, ensure_ascii=False)
+    event_json = json.dumps({k: v.value for k, v in dynamic.items()}, sort_keys=True)
+    names = len(contract.ENV_STATIC_PARAMETERS) + len(contract.ENV_EVENT_PARAMETERS)
+    return names + len(static_json.encode()) + len(event_json.encode())

@@ -131,13 +131,82 @@ def expression_problems(expression: str) -> list[str]:
     fields = expression[5:-1].split()
     if len(fields) != 6:
         return [f"must be {ACCEPTED_FORMS}; got {len(fields)} cron fields in {expression!r}"]
-    problems = [
-        f"cron field {name} is not valid: got {value!r} in {expression!r}"
-        for (name, pattern), value in zip(_CRON_FIELDS, fields, strict=True)
-        if not pattern.fullmatch(value)
-    ]
+    problems = []
+    for (name, pattern), value in zip(_CRON_FIELDS, fields, strict=True):
+        if not pattern.fullmatch(value):
+            problems.append(f"cron field {name} is not valid: got {value!r} in {expression!r}")
+            continue
+        problem = _cron_field_problem(name, value)
+        if problem:
+            problems.append(f"cron field {name} {problem}: got {value!r} in {expression!r}")
     if (fields[2] == "?") == (fields[4] == "?"):
         problems.append(
             f"cron needs '?' in exactly one of day-of-month and day-of-week, got {fields[2]!r} and {fields[4]!r}"
         )
     return problems
+
+
+# Values of each cron field (EventBridge cron expressions reference: minutes 0-59, hours 0-23, day-of-month
+# 1-31, month 1-12 or JAN-DEC, day-of-week 1-7 or SUN-SAT, year 1970-2199).
+_CRON_RANGES = {
+    "minutes": (0, 59),
+    "hours": (0, 23),
+    "day-of-month": (1, 31),
+    "month": (1, 12),
+    "day-of-week": (1, 7),
+    "year": (1970, 2199),
+}
+_CRON_NAMES = {
+    "month": {
+        m: i + 1
+        for i, m in enumerate(
+            ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+        )
+    },
+    "day-of-week": {d: i + 1 for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])},
+}
+_ITEM = re.compile(r"^(\*|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)(?:/([0-9]+))?$")
+
+
+def _cron_field_problem(name: str, value: str) -> str | None:
+    """What is out of range in one cron field whose characters are allowed (None when it is valid)."""
+    low, high = _CRON_RANGES[name]
+    names = _CRON_NAMES.get(name, {})
+
+    def number(token: str) -> int | None:
+        if token.upper() in names:
+            return names[token.upper()]
+        if token.isascii() and token.isdigit():
+            return int(token)
+        return None
+
+    def in_range(token: str) -> bool:
+        n = number(token)
+        return n is not None and low <= n <= high
+
+    allowed = f"values {low}-{high}" + {"month": " or JAN-DEC", "day-of-week": " or SUN-SAT"}.get(name, "")
+    items = value.split(",")
+    if name == "day-of-week" and "#" in value and len(items) > 1:
+        return "may hold only one expression with '#'"
+    for item in items:
+        if item in ("*", "?"):
+            continue
+        if name == "day-of-month" and (item in ("L", "LW") or (item.endswith("W") and in_range(item[:-1]))):
+            continue
+        if name == "day-of-week":
+            if item == "L" or (item.endswith("L") and in_range(item[:-1])):
+                continue
+            if "#" in item:
+                day, _, nth = item.partition("#")
+                if in_range(day) and nth.isascii() and nth.isdigit() and 1 <= int(nth) <= 5:
+                    continue
+                return f"'#' needs a day {low}-{high} and an occurrence 1-5"
+        match = _ITEM.fullmatch(item)
+        if match is None:
+            return f"must be lists of values, ranges and increments ({allowed})"
+        base, step = match.group(1), match.group(2)
+        if base != "*" and not all(in_range(part) for part in base.split("-")):
+            return f"must use {allowed}"
+        if step is not None and int(step) < 1:
+            return "increments must be at least 1"
+    return None

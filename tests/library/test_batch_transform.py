@@ -522,3 +522,41 @@ def test_schedule_digits_must_be_ascii():
     # '\d' matched Arabic-Indic digits: rate(\u0665 minutes) passed, and int() read it as 5.
     assert expression_problems("rate(\u0665 minutes)") != []
     assert expression_problems("rate(5 minutes)") == []
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        ("cron(60 2 * * ? *)", "cron field minutes must use values 0-59: got '60'"),
+        ("cron(0 24 * * ? *)", "cron field hours must use values 0-23: got '24'"),
+        ("cron(0 2 0 * ? *)", "cron field day-of-month must use values 1-31: got '0'"),
+        ("cron(0 2 ? 13 MON *)", "cron field month must use values 1-12 or JAN-DEC: got '13'"),
+        ("cron(0 2 ? * MON-XYZ *)", "cron field day-of-week must use values 1-7 or SUN-SAT: got 'MON-XYZ'"),
+        ("cron(0 2 * * ? 1969)", "cron field year must use values 1970-2199: got '1969'"),
+        ("cron(0/0 2 * * ? *)", "cron field minutes increments must be at least 1: got '0/0'"),
+        ("cron(0 2 ? * 3#1,6#3 *)", "cron field day-of-week may hold only one expression with '#'"),
+        ("cron(0 2 ? * 3#6 *)", "cron field day-of-week '#' needs a day 1-7 and an occurrence 1-5"),
+    ],
+)
+def test_cron_values_are_checked_against_their_ranges(expression, problem):
+    # Only the characters of each field were checked: cron(60 24 ...) reached the template and would have
+    # failed at deploy time (ranges from the EventBridge cron expressions reference).
+    assert any(problem in p for p in expression_problems(expression)), expression_problems(expression)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cron(0 6 ? * MON-FRI *)",
+        "cron(0/15 8-17 ? * 2-6 *)",
+        "cron(5,35 14 * * ? 2026-2030)",
+        "cron(0 2 L * ? *)",
+        "cron(0 2 LW * ? *)",
+        "cron(0 2 15W * ? *)",
+        "cron(0 2 ? * 6L *)",
+        "cron(0 2 ? * 3#2 *)",
+        "cron(*/5 * * * ? *)",
+    ],
+)
+def test_documented_cron_forms_are_accepted(expression):
+    assert expression_problems(expression) == []

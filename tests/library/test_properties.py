@@ -1181,11 +1181,15 @@ def batch_cases(draw: st.DrawFn, clean: bool) -> Case:
         st.none(),
         st.tuples(st.just("daily"), st.integers(0, 23), st.integers(0, 59)),
         st.tuples(st.just("rate"), st.sampled_from([Dur(1, "minutes"), Dur(90, "minutes"), Dur(2, "days"), Dur(60)])),
-        st.tuples(st.just("cron"), st.sampled_from(["cron(0 6 ? * MON-FRI *)", "cron(15 2 * * ? *)", "rate(5 minutes)"])),
+        st.tuples(st.just("cron"), st.sampled_from(["cron(0 6 ? * MON-FRI *)", "cron(15 2 * * ? *)", "rate(5 minutes)",
+                                                    "cron(0/15 8-17 ? * 2-6 *)", "cron(0 2 L * ? *)",
+                                                    "cron(30 1 ? JAN-MAR 3#2 2026-2199)"])),
     )  # fmt: skip
     bad_schedules = st.sampled_from(
         [("cron", "cron(0 6 * * * *)"), ("cron", "cron(0 6 ? * MON-FRI)"), ("cron", "rate(1 minutes)"),
-         ("cron", "rate(\u0665 minutes)"), ("cron", "0 6 * * ?"), ("cron", "cron(0 6 ? * * *)\n")]
+         ("cron", "rate(\u0665 minutes)"), ("cron", "0 6 * * ?"), ("cron", "cron(0 6 ? * * *)\n"),
+         ("cron", "cron(0 24 * * ? *)"), ("cron", "cron(60 2 * * ? *)"), ("cron", "cron(0 2 ? 13 MON *)"),
+         ("cron", "cron(0 2 ? * 3#1,6#3 *)"), ("cron", "cron(0 2 * * ? 1969)")]
     )  # fmt: skip
     prop("schedule", schedules, bad_schedules)
     if d["schedule"] is not None:
@@ -1778,6 +1782,15 @@ def trigger_cases(draw: st.DrawFn, clean: bool) -> Case:
         static[draw(st.sampled_from(declared or ["Team"]))] = "v" * 1025
         case.add(0, "'static_parameters[")
     d["static_parameters"], d["event_parameters"] = static, dynamic
+    # Lambda's 4 KB for all environment variables: 3072 bytes are left to the two parameter variables.
+    known = {k: "" if isinstance(v, Tok) else v for k, v in static.items()}
+    env_size = (
+        len("STATIC_PIPELINE_PARAMETERS") + len("EVENT_PIPELINE_PARAMETERS")
+        + len(json.dumps(known, sort_keys=True, ensure_ascii=False).encode())
+        + len(json.dumps({k: v.value for k, v in dynamic.items()}, sort_keys=True).encode())
+    )  # fmt: skip
+    if env_size > 3072:
+        case.add(0, "'static_parameters' and 'event_parameters' must fit in 3072 bytes")
     d["imported"] = draw(st.booleans())
     if not d["imported"] and (set(static) | set(dynamic)) - set(declared):
         case.add(0, "are not declared by the pipeline")

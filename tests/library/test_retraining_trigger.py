@@ -313,3 +313,34 @@ def test_idempotency_window_with_durations_that_are_not_whole_seconds(stack):
     # Comparing the window with the event age called to_seconds(), and jsii raised for 60.5 seconds.
     with pytest.raises(ValueError, match="'idempotency_ttl' must be a whole number of seconds"):
         trigger(stack, idempotency_ttl=Duration.millis(60_500), max_event_age=Duration.minutes(1))
+
+
+def test_parameters_must_fit_in_the_function_environment(stack):
+    # Three 1024-character values passed the per-value limit, and CloudFormation would have failed to create the
+    # function: Lambda allows 4 KB for all environment variables.
+    names = ["TriggerReason", "TriggerAlarm", "Team"]
+    with pytest.raises(
+        ValueError, match=r"must fit in 3072 bytes of the function's environment .* got 3\d{3} bytes"
+    ):
+        RetrainingTrigger(
+            stack, "Trigger", pipeline=pipeline(stack),
+            static_parameters=dict.fromkeys(names, "v" * 1024),
+        )  # fmt: skip
+
+
+def test_parameters_that_fit_the_environment_synthesize(synth):
+    names = ["TriggerReason", "Team"]
+
+    def build(s: Stack) -> None:
+        RetrainingTrigger(
+            s, "Trigger", pipeline=pipeline(s), static_parameters=dict.fromkeys(names, "v" * 1024)
+        )
+
+    template = synth(build)
+    (function,) = [
+        f
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if "Environment" in f["Properties"]
+    ]
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert len(variables["STATIC_PIPELINE_PARAMETERS"]) > 2048
