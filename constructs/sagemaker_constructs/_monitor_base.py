@@ -426,6 +426,7 @@ class MonitorBase(Construct):
             # Not silently replaced by the default prefix.
             errors.add("'output_prefix' must not be empty (leave it out for the default prefix), got ''")
         errors.check_s3_key("output_prefix", output_prefix)
+        errors.check_s3_uri_length("output_prefix", output_prefix, 512)
 
     def _create_role(self) -> iam.Role:
         stack = Stack.of(self)

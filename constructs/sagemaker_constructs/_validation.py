@@ -22,6 +22,8 @@ INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")
 ENV_KEY_PATTERN = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 LINE_BREAKS = ("\n", "\r", "\u0085", "\u2028", "\u2029")
 """Characters that ``.`` in the AWS APIs' (Java) patterns does not match."""
+MAX_BUCKET_NAME = 63
+"""S3 bucket names have at most 63 characters."""
 INT32_MAX = 2**31 - 1
 """The largest integer CloudFormation and the SageMaker APIs take (JSON numbers beyond 2**53 also lose digits)."""
 
@@ -155,6 +157,18 @@ class ValidationErrors:
         if any(c in value for c in LINE_BREAKS):
             self.add(
                 f"'{prop}' must not contain line breaks (SageMaker's S3 URIs exclude them), got {value!r}"
+            )
+
+    def check_s3_uri_length(self, prop: str, prefix: str | None, max_uri: int) -> None:
+        """Check that ``s3://<bucket>/<prefix>`` fits in ``max_uri`` characters with any bucket name (at most
+        63 characters), as the SageMaker API requires (``DestinationS3Uri``, ``MonitoringS3Uri``: 512)."""
+        if prefix is None or is_token(prefix):
+            return
+        longest = max_uri - len("s3://") - MAX_BUCKET_NAME - len("/")
+        if len(prefix) > longest:
+            self.add(
+                f"'{prop}' must be at most {longest} characters (SageMaker takes S3 URIs of at most {max_uri} "
+                f"characters, and a bucket name may have {MAX_BUCKET_NAME}), got {len(prefix)} characters"
             )
 
     def check_name(self, prop: str, value: str | None, pattern: re.Pattern[str], max_length: int) -> None:

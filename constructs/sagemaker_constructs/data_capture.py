@@ -78,6 +78,7 @@ class DataCapture:
         if not is_token(self.prefix) and (self.prefix.startswith("/") or self.prefix.endswith("/")):
             errors.add(f"'data_capture.prefix' must not start or end with '/', got {self.prefix!r}")
         errors.check_s3_key("data_capture.prefix", self.prefix)
+        errors.check_s3_uri_length("data_capture.prefix", self.prefix, 512)
         if self.bucket is not None and self.expiration is not None:
             errors.add(
                 "'data_capture.expiration' applies only to the created bucket; set lifecycle rules on yours"

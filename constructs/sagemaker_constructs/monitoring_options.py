@@ -304,6 +304,7 @@ class GroundTruth:
                 f"'ground_truth.prefix' must be a non-empty prefix without leading or trailing '/', got {self.prefix!r}"
             )
         errors.check_s3_key("ground_truth.prefix", self.prefix)
+        errors.check_s3_uri_length("ground_truth.prefix", self.prefix, 512)
 
     @property
     def s3_uri(self) -> str:

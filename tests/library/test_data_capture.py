@@ -234,3 +234,17 @@ def test_prefix_with_an_unmatched_bracket_synthesizes(synth):
     config = template.find_resources("AWS::SageMaker::EndpointConfig")
     (resource,) = config.values()
     assert resource["Properties"]["DataCaptureConfig"]["DestinationS3Uri"]["Fn::Join"][1][-1] == "/captures)"
+
+
+def test_prefix_must_leave_room_for_any_bucket_name_in_the_512_character_uri(stack, synth):
+    # DestinationS3Uri holds at most 512 characters (botocore's model); a 500-character prefix reached the
+    # template and would have failed at deploy time.
+    with pytest.raises(
+        ValueError,
+        match=r"'data_capture\.prefix' must be at most 443 characters \(SageMaker takes S3 URIs of at most 512 "
+        r"characters, and a bucket name may have 63\), got 444 characters",
+    ):
+        endpoint(stack, DataCapture(prefix="p" * 444))
+    template = synth(lambda s: endpoint(s, DataCapture(prefix="p" * 443)))
+    (config,) = template.find_resources("AWS::SageMaker::EndpointConfig").values()
+    assert config["Properties"]["DataCaptureConfig"]["DestinationS3Uri"]["Fn::Join"][1][-1] == "/" + "p" * 443

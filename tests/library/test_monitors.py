@@ -766,3 +766,20 @@ def test_ground_truth_prefix_with_a_line_break_is_rejected(stack):
             ground_truth=GroundTruth(SecureBucket(stack, "L", description="labels").bucket, "labels\nhourly"),
             inference_attribute="0",
         )  # fmt: skip
+
+
+def test_output_and_ground_truth_prefixes_fit_in_512_character_uris(stack):
+    # MonitoringS3Uri holds at most 512 characters (botocore's model): longer prefixes reached the template.
+    labels = s3.Bucket.from_bucket_name(stack, "LongLabels", "labels")
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        ModelQualityMonitor(
+            stack, "Monitor", problem_type=ProblemType.REGRESSION, endpoint=endpoint(stack),
+            inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 444), output_prefix="o" * 444,
+        )  # fmt: skip
+    message = str(excinfo.value)
+    assert "'output_prefix' must be at most 443 characters" in message
+    assert "'ground_truth.prefix' must be at most 443 characters" in message
+    ModelQualityMonitor(
+        stack, "Fits", problem_type=ProblemType.REGRESSION, endpoint=stack.node.find_child("Endpoint"),
+        inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 443), output_prefix="o" * 443,
+    )  # fmt: skip

@@ -732,12 +732,12 @@ def data_capture(draw: st.DrawFn, case: Case) -> dict[str, Any] | None:
         if bad:
             case.add(0, q(f"data_capture.{prop}"))
     prefixes = st.one_of(
-        st.sampled_from(["data-capture", "a/b/c", "ünï", "x" * 200]),
+        st.sampled_from(["data-capture", "a/b/c", "ünï", "x" * 200, "x" * 443]),
         texts().filter(lambda p: p != "" and p.strip("/") == p and not breaks(p)),
         st.builds(Tok, st.sampled_from(["captured", "a/b"])),
     )
     spec["prefix"], bad = pick(
-        draw, case, prefixes, st.sampled_from(["/lead", "trail/", "/", "a\nb", "a\u2028b"])
+        draw, case, prefixes, st.sampled_from(["/lead", "trail/", "/", "a\nb", "a\u2028b", "x" * 444])
     )
     if bad:
         case.add(0, q("data_capture.prefix"))
@@ -1511,8 +1511,8 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
     d["output_bucket"] = draw(st.booleans())
     prop(
         "output_prefix",
-        st.none() | s3_prefixes(trailing_slash=False),
-        st.sampled_from(["", "/x", "x/", "/", "x\ny"]),
+        st.none() | s3_prefixes(trailing_slash=False) | st.just("o" * 443),
+        st.sampled_from(["", "/x", "x/", "/", "x\ny", "o" * 444]),
     )
     d["publish_cloudwatch_metrics"] = draw(st.booleans())
     d["network_isolation"] = draw(st.booleans())
@@ -1526,8 +1526,8 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
     if kind in ("ModelQuality", "ModelBias"):
         prop(
             "ground_truth.prefix",
-            s3_prefixes(trailing_slash=False),
-            st.sampled_from(["", "/x", "x/", "x\x85y"]),
+            s3_prefixes(trailing_slash=False) | st.just("g" * 443),
+            st.sampled_from(["", "/x", "x/", "x\x85y", "g" * 444]),
         )
         prop("start_time_offset", st.none() | OFFSETS, BAD_OFFSETS)
         prop("end_time_offset", st.none() | OFFSETS, BAD_OFFSETS)
