@@ -159,16 +159,20 @@ class ValidationErrors:
                 f"'{prop}' must not contain line breaks (SageMaker's S3 URIs exclude them), got {value!r}"
             )
 
-    def check_s3_uri_length(self, prop: str, prefix: str | None, max_uri: int) -> None:
+    def check_s3_uri_length(
+        self, prop: str, prefix: str | None, max_uri: int, *, reserve: int = 0, reserved_for: str = ""
+    ) -> None:
         """Check that ``s3://<bucket>/<prefix>`` fits in ``max_uri`` characters with any bucket name (at most
-        63 characters), as the SageMaker API requires (``DestinationS3Uri``, ``MonitoringS3Uri``: 512)."""
+        63 characters), as the SageMaker API requires (``DestinationS3Uri``, ``MonitoringS3Uri``: 512;
+        transform locations: 1024), leaving ``reserve`` characters for what is appended at run time."""
         if prefix is None or is_token(prefix):
             return
-        longest = max_uri - len("s3://") - MAX_BUCKET_NAME - len("/")
+        longest = max_uri - len("s3://") - MAX_BUCKET_NAME - len("/") - reserve
         if len(prefix) > longest:
+            extra = f" and {reserved_for} adds up to {reserve}" if reserve else ""
             self.add(
                 f"'{prop}' must be at most {longest} characters (SageMaker takes S3 URIs of at most {max_uri} "
-                f"characters, and a bucket name may have {MAX_BUCKET_NAME}), got {len(prefix)} characters"
+                f"characters, and a bucket name may have {MAX_BUCKET_NAME}{extra}), got {len(prefix)} characters"
             )
 
     def check_name(self, prop: str, value: str | None, pattern: re.Pattern[str], max_length: int) -> None:

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from . import _nag
-from ._validation import LINE_BREAKS
+from ._validation import LINE_BREAKS, ValidationErrors
 
 
 class ModelData(abc.ABC):
@@ -39,6 +39,9 @@ class ModelData(abc.ABC):
                 f"'key' must be a non-empty S3 key without a leading '/' or line breaks (SageMaker's S3 URIs "
                 f"exclude them), got {key!r}"
             )
+        errors = ValidationErrors("ModelData.from_bucket")
+        errors.check_s3_uri_length("key", key, 1024)  # ModelDataUrl: at most 1024 characters
+        errors.raise_if_any()
         return _BucketModelData(bucket, key)
 
     @property

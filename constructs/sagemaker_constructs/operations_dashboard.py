@@ -13,14 +13,14 @@ from ._handlers.retraining_trigger import contract
 from ._validation import ValidationErrors, is_token
 from .batch_transform import BatchTransform
 from .data_quality_monitor import DataQualityMonitor
-from .endpoint import Endpoint
+from .endpoint import Endpoint, EndpointBase
 from .model_bias_monitor import POST_TRAINING_METRICS, ModelBiasMonitor
 from .model_explainability_monitor import ModelExplainabilityMonitor
 from .model_quality_monitor import ModelQualityMonitor
 from .monitoring_options import METRICS_BY_PROBLEM, ProblemType
 from .retraining_trigger import RetrainingTrigger
 from .sagemaker_pipeline import PipelineBase
-from .variants import ProductionVariant, ServerlessVariant
+from .variants import ProductionVariant, ServerlessVariant, Variant
 
 _DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _WIDTH = 24  # CloudWatch dashboards are 24 grid units wide
@@ -106,17 +106,42 @@ class OperationsDashboard(Construct):
 
     # ---------------------------------------------------------------------------------------------- hosting
 
-    def add_endpoint(self, endpoint: Endpoint, *, title: str | None = None) -> None:
+    def add_endpoint(
+        self,
+        endpoint: EndpointBase,
+        *,
+        variant_names: Sequence[str] | None = None,
+        title: str | None = None,
+    ) -> None:
         """Invocations, errors, latency and instance use per variant (the shadow variant included), the queue
         of an asynchronous endpoint, and the endpoint's alarms (``endpoint.alarms``: rollback and operational
         alarms).
 
+        An endpoint imported with ``Endpoint.from_endpoint_name`` gets the invocation graphs (invocations,
+        errors, latency) of ``variant_names``, and no alarms: add them with ``add_alarms``.
+
+        :param variant_names: the variants to graph; required for an imported endpoint.
+            Default: - every production and shadow variant of a created endpoint
         :param title: Default: - "Endpoint <endpoint name>"
         """
+        variants: list[Variant] = []
+        if isinstance(endpoint, Endpoint):
+            variants = [*endpoint.variants, *([endpoint.shadow_variant] if endpoint.shadow_variant else [])]
+        if variant_names is not None or not isinstance(endpoint, Endpoint):
+            self._check_list("variant_names", variant_names or [], "add_endpoint")
+        if variant_names is not None and variants:
+            unknown = sorted(set(variant_names) - {v.name for v in variants})
+            if unknown:
+                errors = ValidationErrors(f"OperationsDashboard '{self.node.path}' add_endpoint")
+                errors.add(
+                    f"'variant_names' must be variants of the endpoint ({[v.name for v in variants]}), "
+                    f"got {unknown}"
+                )
+                errors.raise_if_any()
+            variants = [v for v in variants if v.name in variant_names]
         self._claim(endpoint, "add_endpoint")
-        variants = [*endpoint.variants, *([endpoint.shadow_variant] if endpoint.shadow_variant else [])]
-        names = [v.name for v in variants]
-        is_async = endpoint.async_inference is not None
+        names = [v.name for v in variants] if variants else list(variant_names or [])
+        is_async = isinstance(endpoint, Endpoint) and endpoint.async_inference is not None
         rows: list[cloudwatch.IWidget] = []
         if is_async:
             # Asynchronous endpoints publish no Invocations or OverheadLatency; their queue is what matters.
@@ -193,7 +218,8 @@ class OperationsDashboard(Construct):
                 )
             )
         # The name the metrics use: known at synth time, so the title needs no reference to the endpoint.
-        self._section(title or f"Endpoint {endpoint._metric_endpoint_name}", rows, endpoint.alarms)
+        alarms = endpoint.alarms if isinstance(endpoint, Endpoint) else []
+        self._section(title or f"Endpoint {endpoint._metric_endpoint_name}", rows, alarms)
 
     # ----------------------------------------------------------------------------------------------- batch
 

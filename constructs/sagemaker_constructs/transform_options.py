@@ -86,6 +86,12 @@ class TransformInput:
         if not is_token(self.prefix) and self.prefix.startswith("/"):
             errors.add(f"'input.prefix' must not start with '/', got {self.prefix!r}")
         errors.check_s3_key("input.prefix", self.prefix)
+        if self.date_format is None or not is_token(self.date_format):
+            # A rendered picture is never longer than the picture ([Y0001] -> 2026), plus the closing '/'.
+            dated = len(self.date_format) + 1 if self.date_format else 0
+            errors.check_s3_uri_length(
+                "input.prefix", self.prefix, 1024, reserve=dated, reserved_for="the date"
+            )
         if self.date_format is not None and not _PICTURE_PATTERN.fullmatch(self.date_format):
             errors.add(
                 "'input.date_format' must be a JSONata date picture of [Y0001], [M01], [D01], [H01], [m01] and "
@@ -120,6 +126,10 @@ class TransformOutput:
         if not is_token(self.prefix) and self.prefix.startswith("/"):
             errors.add(f"'output.prefix' must not start with '/', got {self.prefix!r}")
         errors.check_s3_key("output.prefix", self.prefix)
+        # Each run writes to <prefix><job name>: job names have at most 63 characters.
+        errors.check_s3_uri_length(
+            "output.prefix", self.prefix, 1024, reserve=63, reserved_for="the job name"
+        )
         if self.accept is not None and not is_token(self.accept) and len(self.accept) > 256:
             errors.add(f"'output.accept' must be at most 256 characters, got {len(self.accept)}")
         if self.bucket is not None and self.expiration is not None:
@@ -178,6 +188,7 @@ class BatchDataCapture:
                 f"'data_capture.prefix' must be a non-empty prefix without leading or trailing '/', got {self.prefix!r}"
             )
         errors.check_s3_key("data_capture.prefix", self.prefix)
+        errors.check_s3_uri_length("data_capture.prefix", self.prefix, 1024)
 
 
 @dataclass(frozen=True, kw_only=True)

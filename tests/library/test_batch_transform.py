@@ -560,3 +560,23 @@ def test_cron_values_are_checked_against_their_ranges(expression, problem):
 )
 def test_documented_cron_forms_are_accepted(expression):
     assert expression_problems(expression) == []
+
+
+def test_locations_fit_sagemakers_1024_character_s3_uris(stack):
+    # TransformS3DataSource.S3Uri, TransformOutput.S3OutputPath and BatchDataCaptureConfig.DestinationS3Uri hold at
+    # most 1024 characters (botocore's model). The input gets its dated folder and the output its job name
+    # appended at run time, so their prefixes leave room for them.
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        build(
+            stack,
+            input=TransformInput(bucket=input_bucket(stack), prefix="i" * 937 + "/"),
+            output=TransformOutput(prefix="o" * 892 + "/"),
+            data_capture=BatchDataCapture(prefix="c" * 956),
+        )
+    message = str(excinfo.value)
+    # 1024 - len("s3://") - 63 - 1 - len("[Y0001]-[M01]-[D01]/") = 935
+    assert "'input.prefix' must be at most 935 characters" in message
+    assert "and the date adds up to 20), got 938 characters" in message
+    assert "'output.prefix' must be at most 892 characters" in message
+    assert "and the job name adds up to 63), got 893 characters" in message
+    assert "'data_capture.prefix' must be at most 955 characters" in message

@@ -370,3 +370,11 @@ def test_model_data_key_with_a_line_break_is_rejected(stack):
         ValueError, match="'key' must be a non-empty S3 key without a leading '/' or line breaks"
     ):
         ModelData.from_bucket(bucket, "models/a\nb.tar.gz")
+
+
+def test_model_data_key_must_fit_a_1024_character_url(stack):
+    # ModelDataUrl holds at most 1024 characters (botocore's model), with a bucket name of up to 63.
+    bucket = s3.Bucket.from_bucket_name(stack, "LongKeys", "artifacts")
+    with pytest.raises(ValueError, match=r"'key' must be at most 955 characters .* got 956 characters"):
+        ModelData.from_bucket(bucket, "m" * 956)
+    ModelData.from_bucket(bucket, "m" * 955)

@@ -169,6 +169,47 @@ def test_serverless_variants_get_cold_starts_not_instance_metrics(synth):
     assert "Disk utilization (%)" not in charts
 
 
+def test_an_imported_endpoint_gets_the_invocation_graphs_of_its_named_variants(synth):
+    def build(stack: Stack) -> None:
+        imported = Endpoint.from_endpoint_name(stack, "Existing", "fraud-scoring")
+        OperationsDashboard(stack, "Dashboard").add_endpoint(imported, variant_names=["blue", "green"])
+
+    dashboard = body(synth(build))
+    assert titles(dashboard) == ["## Endpoint fraud-scoring"]
+    charts = graphs(dashboard)
+    assert [m[3:6] for m in charts["Invocations"]] == [
+        ["fraud-scoring", "VariantName", "blue"],
+        ["fraud-scoring", "VariantName", "green"],
+    ]
+    # Whether its variants run on instances is unknown: no instance graphs, and no alarms of its own.
+    assert "CPU utilization (%, summed over cores)" not in charts
+    assert alarm_widgets(dashboard) == {}
+
+
+def test_variant_names_are_required_for_imports_and_checked_for_created_endpoints(stack):
+    dashboard = OperationsDashboard(stack, "Dashboard")
+    imported = Endpoint.from_endpoint_name(stack, "Existing", "fraud-scoring")
+    with pytest.raises(ValueError, match=re.escape("'variant_names' must hold at least one name, got none")):
+        dashboard.add_endpoint(imported)
+    e = endpoint(stack, model(stack))
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "'variant_names' must be variants of the endpoint (['champion', 'challenger']), got ['blue']"
+        ),
+    ):
+        dashboard.add_endpoint(e, variant_names=["champion", "blue"])
+    # The rejected calls claimed nothing: both endpoints can still be added, once each.
+    dashboard.add_endpoint(imported, variant_names=["blue"])
+    dashboard.add_endpoint(e, variant_names=["challenger"])
+    invocations = [
+        w["properties"]["metrics"]
+        for w in _widgets(dashboard)
+        if w["type"] == "metric" and w["properties"]["title"] == "Invocations"
+    ]
+    assert [[m[5] for m in metrics] for metrics in invocations] == [["blue"], ["challenger"]]
+
+
 def test_asynchronous_endpoints_show_their_queue_instead_of_invocations(synth):
     def build(stack: Stack) -> None:
         e = Endpoint(

@@ -2052,8 +2052,8 @@ def factory_cases(draw: st.DrawFn) -> tuple[str, Any, bool]:
         value = draw(any_text)
         return factory, value, re.fullmatch(r"\S{1,255}", value) is None
     if factory == "model_data":
-        value = draw(any_text)
-        return factory, value, value == "" or value.startswith("/") or breaks(value)
+        value = draw(any_text | st.sampled_from(["m" * 955, "m" * 956]))  # ModelDataUrl: 1024 with any bucket
+        return factory, value, value == "" or value.startswith("/") or breaks(value) or len(value) > 955
     if factory == "s3_source":
         value = draw(any_text)
         return factory, value, value == "" or value.startswith("/") or value.endswith("/") or breaks(value)
