@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import jsii
 from aws_cdk import Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from ._handlers.retraining_trigger import contract
 from ._validation import ValidationErrors, is_token
@@ -93,6 +94,8 @@ class OperationsDashboard(Construct):
             self, "Resource", dashboard_name=dashboard_name, default_interval=time_range
         )
         self._sections: list[str] = []
+        self._widgets = 0
+        self.node.add_validation(_WidgetLimit(self))
 
     @property
     def dashboard_name(self) -> str:
@@ -466,6 +469,7 @@ class OperationsDashboard(Construct):
         self.dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"## {title}", width=_WIDTH, height=1))
         for start in range(0, len(widgets), 4):
             self.dashboard.add_widgets(*widgets[start : start + 4])
+        self._widgets += 1 + len(widgets) + -(-len(alarms) // 100)
         # One alarm status widget shows at most 100 alarms.
         for start in range(0, len(alarms), 100):
             chunk = list(alarms[start : start + 100])
@@ -474,6 +478,25 @@ class OperationsDashboard(Construct):
                     alarms=chunk, title=f"{title}: alarms", width=_WIDTH, height=_alarm_rows(len(chunk))
                 )
             )
+
+
+MAX_WIDGETS = 500
+"""Widgets one CloudWatch dashboard body may hold (Dashboard Body Structure and Syntax)."""
+
+
+@jsii.implements(IValidation)
+class _WidgetLimit:
+    def __init__(self, dashboard: OperationsDashboard) -> None:
+        self._dashboard = dashboard
+
+    def validate(self) -> list[str]:
+        count = self._dashboard._widgets
+        if count > MAX_WIDGETS:
+            return [
+                f"a CloudWatch dashboard holds at most {MAX_WIDGETS} widgets, got {count}: spread the sections over "
+                "several OperationsDashboards"
+            ]
+        return []
 
 
 def _alarm_rows(count: int) -> int:

@@ -463,3 +463,17 @@ def _widgets(dashboard: OperationsDashboard) -> list[dict[str, Any]]:
     text = "".join(p if isinstance(p, str) else "X" for p in rendered["Fn::Join"][1])
     widgets: list[dict[str, Any]] = json.loads(text)["widgets"]
     return widgets
+
+
+def test_more_than_500_widgets_fail_at_synth(stack):
+    # CloudWatch takes at most 500 widgets in one dashboard body; each alarm section is a title and a widget.
+    alarm = cloudwatch.Alarm.from_alarm_name(stack, "Imported", "an-alarm")
+    full = OperationsDashboard(stack, "Full")
+    for i in range(250):
+        full.add_alarms(f"Section {i}", [alarm])
+    over = OperationsDashboard(stack, "Over")
+    for i in range(251):
+        over.add_alarms(f"Section {i}", [alarm])
+    with pytest.raises(RuntimeError, match="holds at most 500 widgets, got 502") as excinfo:
+        Template.from_stack(stack)
+    assert "Test/Full" not in str(excinfo.value)  # exactly 500 is fine
