@@ -62,8 +62,12 @@ lint:
 typecheck:
 	mypy
 
+# The suite runs on every CPU, a file per worker. The property tests run on their own afterwards: Hypothesis
+# also draws constants from the modules already imported, so they draw the same cases only when what ran
+# before them is the same every time (docs/benchmarks.md#property-based-tests).
 unit:
-	pytest
+	pytest -n auto --dist loadfile --ignore=tests/library/test_properties.py
+	pytest tests/library/test_properties.py
 
 ## bench: print synth-time numbers (see docs/benchmarks.md)
 bench: setup-dev
