@@ -501,6 +501,11 @@ class BatchTransform(Construct):
                     "sagemaker:CreateTransformJob",
                     "sagemaker:DescribeTransformJob",
                     "sagemaker:StopTransformJob",
+                    # Step Functions tags the jobs of .sync integrations (MANAGED_BY_AWS): without AddTags the
+                    # first run fails with "not authorized to perform: sagemaker:AddTags" (aws/aws-cdk#26012;
+                    # aws-cdk-lib's own SageMakerCreateTransformJob grants both).
+                    "sagemaker:AddTags",
+                    "sagemaker:ListTags",
                 ],
                 resources=[jobs],
             )
