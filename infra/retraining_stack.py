@@ -128,10 +128,13 @@ class RetrainingStack(Stack):
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             )
         )
+        # The log group itself (CreateLogGroup is authorized on log-group:<name>, Service Authorization
+        # Reference for CloudWatch Logs) and everything in it (log-group:<name>:*, the streams).
         log_groups = [
-            self.format_arn(service="logs", resource="log-group", resource_name=f"/aws/sagemaker/{kind}:*",
+            self.format_arn(service="logs", resource="log-group", resource_name=f"/aws/sagemaker/{kind}{suffix}",
                             arn_format=ArnFormat.COLON_RESOURCE_NAME)
             for kind in ("TrainingJobs", "ProcessingJobs")
+            for suffix in ("", ":*")
         ]  # fmt: skip
         role.add_to_policy(
             iam.PolicyStatement(
@@ -180,8 +183,19 @@ class RetrainingStack(Stack):
                                 resource_name=evaluation_script.s3_object_key)
             ],
         )  # fmt: skip
+        # The Evaluate step reads the script as an S3Prefix processing input, which SageMaker lists first
+        # (developer guide, CreateProcessingJob execution role permissions:
+        # https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html): exactly its key.
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=["s3:ListBucket"],
+            resource_arns=[
+                self.format_arn(service="s3", region="", account="", resource=evaluation_script.s3_bucket_name)
+            ],
+            conditions={"StringEquals": {"s3:prefix": [evaluation_script.s3_object_key]}},
+        )
         reason = "SageMaker Pipelines names its jobs, model versions and output objects at run time."
-        for arn in [*jobs, *log_groups, data.bucket.arn_for_objects("churn/*"), artifacts.bucket.arn_for_objects("*"),
+        for arn in [*jobs, *(g for g in log_groups if g.endswith("*")), data.bucket.arn_for_objects("churn/*"), artifacts.bucket.arn_for_objects("*"),
                     self.format_arn(service="sagemaker", resource="model-package", resource_name=f"{group_name}/*")]:  # fmt: skip
             acknowledge_wildcard_resource(role, arn, reason)
         acknowledge_finding(

@@ -31,6 +31,8 @@ ENDPOINT_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
 BATCH_LOCAL_PATH = "/opt/ml/processing/input/batch"
 OUTPUT_LOCAL_PATH = "/opt/ml/processing/output"
 REPORTS_BUCKET_ID = "ModelMonitorReports"
+MERGING_MONITOR_TYPES = ("ModelQuality", "ModelBias")
+"""Monitoring types whose executions merge captured predictions with ground truth under their own output."""
 
 
 class MonitorBase(Construct):
@@ -125,6 +127,12 @@ class MonitorBase(Construct):
         )
         if self._output_kms_key is not None:
             self._output_kms_key.grant(self.role, "kms:Encrypt", "kms:GenerateDataKey")
+        if self.monitoring_type in MERGING_MONITOR_TYPES:
+            # The ground-truth merge writes under the output (<output>/merge/...) and the analysis reads it back
+            # as an S3Prefix input: list, read and decrypt the monitor's own output.
+            self._grant_read_prefix(output_bucket, f"{self.output_prefix}/", "ground-truth merge it wrote")
+            if self._output_kms_key is not None:
+                self._output_kms_key.grant_decrypt(self.role)
         _nag.acknowledge_resource(
             self.role,
             output_bucket.arn_for_objects(f"{self.output_prefix}/*"),
@@ -497,12 +505,23 @@ class MonitorBase(Construct):
         elif self.batch_transform is not None and self.batch_transform.data_capture is not None:
             transform = self.batch_transform
             assert transform.data_capture is not None
-            bucket = transform.data_capture.bucket or transform.output_bucket
+            bucket = transform.data_capture_bucket or transform.output_bucket
             self._grant_read_prefix(
                 bucket, f"{transform.data_capture.prefix}/", "captured data of the transform jobs"
             )
-            key = transform.data_capture.kms_key or bucket.encryption_key
-            if key is not None:
+            # Batch capture writes manifests that point at the transform's input and output objects, and the
+            # monitoring job reads those objects ("Capture data from batch transform job",
+            # https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-batch.html).
+            self._grant_read_prefix(
+                transform.input.bucket, transform.input.prefix, "transform input that the capture manifests list"
+            )
+            self._grant_read_prefix(
+                transform.output_bucket,
+                transform.output_prefix,
+                "transform output that the capture manifests list",
+            )
+            keys = (transform.data_capture_kms_key, transform.input_kms_key, transform.output_kms_key)
+            for key in dict.fromkeys(k for k in keys if k is not None):
                 key.grant_decrypt(self.role)
 
     def _grant_read_prefix(self, bucket: s3.IBucket, prefix: str, what: str) -> None:

@@ -158,6 +158,8 @@ class BatchTransform(Construct):
             output_key = output_key or output.bucket.encryption_key
         self.output_s3_prefix = f"s3://{self.output_bucket.bucket_name}/{output.prefix}"
         """``s3://bucket/prefix/``: each run writes under ``<prefix><job-name>/``."""
+        self._output_prefix = output.prefix
+        self._output_kms_key = output_key
 
         self.data_capture = data_capture
         self.data_capture_s3_uri: str | None = None
@@ -172,6 +174,8 @@ class BatchTransform(Construct):
                 or (output_key if data_capture.bucket is None else None)
             )
             self.data_capture_s3_uri = capture_bucket.s3_url_for_object(data_capture.prefix)
+        self._data_capture_bucket = capture_bucket
+        self._data_capture_kms_key = capture_key
 
         self._grant_model_role(model, input, output, output_key, data_capture, capture_bucket, capture_key)
 
@@ -262,6 +266,31 @@ class BatchTransform(Construct):
     def metric_run_time(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Run duration in milliseconds (``ExecutionTime``). Statistic Average, period 5 minutes."""
         return self.state_machine.metric_time(period=period or Duration.minutes(5), statistic="Average")
+
+    @property
+    def output_prefix(self) -> str:
+        """Key prefix of the run folders in ``output_bucket`` (each run writes under ``<prefix><job-name>/``)."""
+        return self._output_prefix
+
+    @property
+    def output_kms_key(self) -> kms.IKey | None:
+        """The key that encrypts the output (``TransformOutput.KmsKeyId``), if any."""
+        return self._output_kms_key
+
+    @property
+    def input_kms_key(self) -> kms.IKey | None:
+        """The key the input objects are encrypted with (``input.kms_key`` or the input bucket's key), if any."""
+        return self.input.kms_key or self.input.bucket.encryption_key
+
+    @property
+    def data_capture_bucket(self) -> s3.IBucket | None:
+        """The bucket captured data lands in, when data capture is on."""
+        return self._data_capture_bucket
+
+    @property
+    def data_capture_kms_key(self) -> kms.IKey | None:
+        """The key that encrypts captured data (``DataCaptureConfig.KmsKeyId``), if any."""
+        return self._data_capture_kms_key
 
     @property
     def data_capture_enabled(self) -> bool:

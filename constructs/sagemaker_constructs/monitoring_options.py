@@ -191,7 +191,23 @@ class S3Source(abc.ABC):
 
     @abc.abstractmethod
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
-        """Return the ``s3://`` URI and grant ``grantee`` read access to that one object."""
+        """Return the ``s3://`` URI and grant ``grantee`` read access to that one object.
+
+        Monitoring jobs read these files as ``S3Prefix`` processing inputs, which SageMaker lists first: the
+        grant is ``s3:GetObject`` on the object and ``s3:ListBucket`` on its bucket for exactly its key as
+        ``s3:prefix`` (SageMaker developer guide, CreateProcessingJob execution role permissions,
+        https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html).
+        """
+
+
+def _grant_read_object(grantee: iam.IGrantable, bucket_arn: str, object_arn: str, key: str) -> None:
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[object_arn])
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["s3:ListBucket"],
+        resource_arns=[bucket_arn],
+        conditions={"StringEquals": {"s3:prefix": [key]}},
+    )
 
 
 class _AssetSource(S3Source):
@@ -200,19 +216,12 @@ class _AssetSource(S3Source):
 
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
         asset = s3_assets.Asset(scope, construct_id, path=self._path)
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["s3:GetObject"],
-            resource_arns=[
-                Stack.of(scope).format_arn(
-                    service="s3",
-                    region="",
-                    account="",
-                    resource=asset.s3_bucket_name,
-                    resource_name=asset.s3_object_key,
-                )
-            ],
+        stack = Stack.of(scope)
+        bucket_arn = stack.format_arn(service="s3", region="", account="", resource=asset.s3_bucket_name)
+        object_arn = stack.format_arn(
+            service="s3", region="", account="", resource=asset.s3_bucket_name, resource_name=asset.s3_object_key
         )
+        _grant_read_object(grantee, bucket_arn, object_arn, asset.s3_object_key)
         return asset.s3_object_url
 
 
@@ -222,9 +231,7 @@ class _BucketSource(S3Source):
         self._key = key
 
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=["s3:GetObject"], resource_arns=[self._bucket.arn_for_objects(self._key)]
-        )
+        _grant_read_object(grantee, self._bucket.bucket_arn, self._bucket.arn_for_objects(self._key), self._key)
         if self._bucket.encryption_key is not None:
             self._bucket.encryption_key.grant_decrypt(grantee)
         return self._bucket.s3_url_for_object(self._key)

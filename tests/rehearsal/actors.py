@@ -1,0 +1,343 @@
+"""The actor table: for each runtime actor the templates create, the AWS calls it makes, derived from the
+synthesized resources themselves (job definitions, state machine definitions, pipeline definitions).
+
+Every function takes the resolved ``World`` and returns ``Call``s, each with the source that says the actor makes
+that call. To add an actor, write a function here and add it to ``ACTORS`` (e.g. the endpoint guardrails'
+``cloudwatch:DescribeAlarms`` or the explainability monitor's Clarify shadow endpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from support.aws_calls import (
+    PROCESSING_ROLE,
+    Call,
+    arn,
+    call,
+    read_objects,
+    read_prefix,
+    split_s3_uri,
+    write_object,
+)
+from support.cfn_resolve import World
+
+RUN = "2026/12/01/19"
+"""The hour a rehearsed run looks at (captured data and ground truth are stored per hour)."""
+
+CAPTURE_ENDPOINT = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html"
+"""Endpoint capture lands in s3://<DestinationS3Uri>/<endpoint-name>/<variant-name>/yyyy/mm/dd/hh/<file>.jsonl."""
+CAPTURE_BATCH = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-batch.html"
+"""Batch capture writes manifests under DestinationS3Uri listing the S3 locations of the transform's input and
+output objects; the monitoring job reads the manifests, then those objects."""
+GROUND_TRUTH = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-merge.html"
+"""Ground truth labels are read from <GroundTruthS3Input>/yyyy/mm/dd/hh/<file>.jsonl; a merge job joins them with
+the captured predictions before the analysis."""
+MERGE = "aws-facts.md 'Runtime facts found by acting as each AWS actor': merge under <monitor output>/merge/ (observed in a SageMaker-generated monitoring request)"
+OUTPUTS = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-results.html"
+METRICS = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html"
+SFN_SAGEMAKER = "aws-cdk-lib SageMakerCreateTransformJob task policy (RUN_JOB), synthesized by the test; https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html"
+SFN_SDK = "https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html (an aws-sdk task calls the API with the state machine role)"
+SNS_SSE = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#sns-what-permissions-for-sse"
+TRANSFORM_ROLE = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createtransformjob-perms"
+TRAINING_ROLE = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createtrainingjob-perms"
+PIPELINES = "https://docs.aws.amazon.com/sagemaker/latest/dg/build-and-manage-access.html"
+"""Pipelines runs each step with the pipeline's role: it creates the jobs, passes the step's role, reads a
+step's property files from S3 and creates the model package of a RegisterModel step."""
+
+MONITOR_KINDS = {
+    "AWS::SageMaker::DataQualityJobDefinition": ("DataQuality", "data-metrics"),
+    "AWS::SageMaker::ModelQualityJobDefinition": ("ModelQuality", "model-metrics"),
+    "AWS::SageMaker::ModelBiasJobDefinition": ("ModelBias", "bias-metrics"),
+    "AWS::SageMaker::ModelExplainabilityJobDefinition": ("ModelExplainability", "explainability-metrics"),
+}
+
+
+def _only(props: Mapping[str, Any], suffix: str) -> Any:
+    found = [v for k, v in props.items() if k.endswith(suffix)]
+    return found[0] if found else None
+
+
+def _endpoint_capture(world: World, endpoint_name: str) -> tuple[str, str, str | None]:
+    """(capture URI of the hour, variant, capture key) of the endpoint named ``endpoint_name``."""
+    for stack, logical, endpoint in world.resources("AWS::SageMaker::Endpoint"):
+        if world.stacks[stack].get_att(logical, "EndpointName") != endpoint_name:
+            continue
+        for s, l, config in world.resources("AWS::SageMaker::EndpointConfig"):
+            if world.stacks[s].get_att(l, "EndpointConfigName") == endpoint["EndpointConfigName"]:
+                capture = config["DataCaptureConfig"]
+                variant = config["ProductionVariants"][0]["VariantName"]
+                uri = f"{capture['DestinationS3Uri']}/{endpoint_name}/{variant}/{RUN}/"
+                return uri, variant, capture.get("KmsKeyId")
+    raise LookupError(f"no template defines endpoint {endpoint_name!r} with data capture")
+
+
+def _transform_tasks(world: World) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(state machine role ARN, states, CreateTransformJob parameters) of each transform workflow."""
+    for _stack, _logical, machine in world.resources("AWS::StepFunctions::StateMachine"):
+        states = json.loads(machine["DefinitionString"])["States"]
+        for state in states.values():
+            if state.get("Resource", "").startswith("arn:aws:states:::sagemaker:createTransformJob"):
+                yield machine["RoleArn"], states, state.get("Arguments") or state["Parameters"]
+
+
+def _literal_prefix(expression: str, variable: str) -> str:
+    """The literal part of a JSONata string expression before ``variable`` (``'input/' & ...``)."""
+    head = expression.split(variable, 1)[0]
+    return "".join(re.findall(r"'([^']*)'", head))
+
+
+def _run_values(states: Mapping[str, Any]) -> tuple[str, str]:
+    """(input prefix, job name) of a rehearsed run, from the PlanRun and NameJob assignments."""
+    plan = states["PlanRun"]["Assign"]["inputPrefix"]
+    input_prefix = _literal_prefix(plan.split(":", 1)[1], "$fromMillis") + "2026-11-30/"
+    job_name = _literal_prefix(states["NameJob"]["Assign"]["jobName"], "$fromMillis") + "20261201-020000-abcd1234"
+    return input_prefix, job_name
+
+
+def _transform_paths(params: Mapping[str, Any], states: Mapping[str, Any]) -> dict[str, Any]:
+    input_prefix, job_name = _run_values(states)
+    source_uri = "".join(re.findall(r"'([^']*)'", params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]))
+    output_path = _literal_prefix(params["TransformOutput"]["S3OutputPath"], "$jobName") + job_name
+    return {
+        "input_uri": source_uri + input_prefix,
+        "output_uri": output_path,
+        "output_key": params["TransformOutput"].get("KmsKeyId"),
+        "capture": params.get("DataCaptureConfig"),
+        "job_name": job_name,
+        "model_name": params["ModelName"],
+    }
+
+
+# ------------------------------------------------------------------------------------------------ monitors
+
+
+def monitor_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
+    """Each Model Monitor schedule's execution: read captured data (and, for a batch transform, the objects its
+    manifests point at), ground truth, baselines, the Clarify analysis config; merge ground truth under its own
+    output and read it back; write reports, logs and metrics."""
+    schedules = {props["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"]: props["MonitoringScheduleName"]
+                 for _s, _l, props in world.resources("AWS::SageMaker::MonitoringSchedule")}  # fmt: skip
+    for kind, (monitoring_type, metrics) in MONITOR_KINDS.items():
+        for stack, logical, job in world.resources(kind):
+            name = schedules.get(job.get("JobDefinitionName", world.stacks[stack].get_att(logical, "JobDefinitionName")))
+            actor = f"{monitoring_type} monitor {name}"
+            role = job["RoleArn"]
+            calls: list[Call] = []
+            job_input = _only(job, "JobInput")
+            outputs = _only(job, "JobOutputConfig")
+            out_uri = outputs["MonitoringOutputs"][0]["S3Output"]["S3Uri"]
+            out_key = outputs.get("KmsKeyId")
+            namespace_scope = "Endpoints"
+            if "EndpointInput" in job_input:
+                endpoint = job_input["EndpointInput"]["EndpointName"]
+                capture_uri, _variant, _key = _endpoint_capture(world, endpoint)
+                calls += read_prefix(world, actor, role, capture_uri, ["00-00-000-capture.jsonl"],
+                                     why="captured endpoint traffic", source=f"{CAPTURE_ENDPOINT}; {PROCESSING_ROLE}")  # fmt: skip
+            else:
+                namespace_scope = "ModelMonitoring"
+                capture_uri = job_input["BatchTransformInput"]["DataCapturedDestinationS3Uri"]
+                calls += read_prefix(world, actor, role, f"{capture_uri}/input/{RUN}/", ["manifest.json"],
+                                     why="batch capture manifests", source=f"{CAPTURE_BATCH}; {PROCESSING_ROLE}")  # fmt: skip
+                for _sm_role, states, params in _transform_tasks(world):
+                    paths = _transform_paths(params, states)
+                    if paths["capture"] and paths["capture"]["DestinationS3Uri"] == capture_uri:
+                        calls += read_prefix(world, actor, role, paths["input_uri"], ["batch.csv"],
+                                             why="transform input a manifest points at", source=CAPTURE_BATCH)  # fmt: skip
+                        calls += read_prefix(world, actor, role, f"{paths['output_uri']}/", ["batch.csv.out"],
+                                             why="transform output a manifest points at", source=CAPTURE_BATCH,
+                                             kms_key=paths["output_key"])  # fmt: skip
+            if "GroundTruthS3Input" in job_input:
+                gt = job_input["GroundTruthS3Input"]["S3Uri"]
+                calls += read_prefix(world, actor, role, f"{gt}/{RUN}/", ["labels.jsonl"],
+                                     why="ground truth labels", source=f"{GROUND_TRUTH}; {PROCESSING_ROLE}")  # fmt: skip
+                merged = f"{out_uri}/merge/{RUN}/"
+                calls += write_object(world, actor, role, f"{merged}part-00000.jsonl", why="merged ground truth",
+                                      source=MERGE, kms_key=out_key)  # fmt: skip
+                calls += read_prefix(world, actor, role, merged, ["part-00000.jsonl"], why="its own merge",
+                                     source=f"{MERGE}; {PROCESSING_ROLE}", kms_key=out_key)  # fmt: skip
+            baseline = _only(job, "BaselineConfig") or {}
+            for resource in ("ConstraintsResource", "StatisticsResource"):
+                if resource in baseline:
+                    calls += read_prefix(world, actor, role, baseline[resource]["S3Uri"], [""],
+                                         why=f"baseline {resource}", source=PROCESSING_ROLE)  # fmt: skip
+            app = _only(job, "AppSpecification")
+            if "ConfigUri" in app:
+                calls += read_prefix(world, actor, role, app["ConfigUri"], [""], why="Clarify analysis config",
+                                     source=PROCESSING_ROLE)  # fmt: skip
+            for source_uri in (app.get("RecordPreprocessorSourceUri"), app.get("PostAnalyticsProcessorSourceUri")):
+                if source_uri:
+                    calls += read_prefix(world, actor, role, source_uri, [""], why="monitor script",
+                                         source=PROCESSING_ROLE)  # fmt: skip
+            calls += write_object(world, actor, role, f"{out_uri}/{RUN}/constraint_violations.json",
+                                  why="monitoring reports", source=f"{OUTPUTS}; {PROCESSING_ROLE}", kms_key=out_key)  # fmt: skip
+            calls += _processing_logs(actor, role, "ProcessingJobs", PROCESSING_ROLE)
+            if app.get("Environment", {}).get("publish_cloudwatch_metrics", "Enabled") == "Enabled":
+                calls.append(call(actor, role, "cloudwatch:PutMetricData", "*", why="publish monitoring metrics",
+                                  source=f"{METRICS}; {PROCESSING_ROLE}",
+                                  **{"cloudwatch:namespace": f"aws/sagemaker/{namespace_scope}/{metrics}"}))  # fmt: skip
+            volume_key = job["JobResources"]["ClusterConfig"].get("VolumeKmsKeyId")
+            if volume_key:
+                calls.append(call(actor, role, "kms:CreateGrant", volume_key, why="encrypt the ML storage volume",
+                                  source=PROCESSING_ROLE, **{"kms:GrantIsForAWSResource": "true"}))  # fmt: skip
+            yield actor, calls
+
+
+def _processing_logs(actor: str, role: str, kind: str, source: str) -> list[Call]:
+    group = arn("logs", f"log-group:/aws/sagemaker/{kind}")
+    return [
+        call(actor, role, "logs:CreateLogGroup", group, why="job log group", source=source),
+        call(actor, role, "logs:CreateLogStream", f"{group}:log-stream:job-1/algo-1-1764615600", why="job log stream", source=source),
+        call(actor, role, "logs:PutLogEvents", f"{group}:log-stream:job-1/algo-1-1764615600", why="job logs", source=source),
+    ]
+
+
+# ----------------------------------------------------------------------------------------- batch transform
+
+
+def transform_calls(world: World, task_actions: list[str]) -> Iterator[tuple[str, list[Call]]]:
+    """Each transform workflow: the state machine's own calls (input check, the ``.sync`` task, stopping a timed
+    out job, failure notification), and the transform job's calls with the model's role."""
+    for sm_role, states, params in _transform_tasks(world):
+        paths = _transform_paths(params, states)
+        actor = f"transform workflow {paths['job_name'].rsplit('-', 3)[0]}"
+        calls: list[Call] = []
+        bucket, input_prefix = split_s3_uri(paths["input_uri"])
+        calls.append(call(actor, sm_role, "s3:ListBucket", f"arn:aws:s3:::{bucket}", why="CheckInput lists the input prefix",
+                          source=SFN_SDK, **{"s3:prefix": input_prefix}))  # fmt: skip
+        job = arn("sagemaker", f"transform-job/{paths['job_name']}")
+        rule = arn("events", "rule/StepFunctionsGetEventsForSageMakerTransformJobsRule")
+        for action in task_actions:
+            resource = rule if action.startswith("events:") else job
+            calls.append(call(actor, sm_role, action, resource, why="createTransformJob.sync", source=SFN_SAGEMAKER))
+        calls.append(call(actor, sm_role, "sagemaker:StopTransformJob", job, why="StopTimedOutJob", source=SFN_SDK))
+        for state in states.values():
+            if state.get("Resource") == "arn:aws:states:::sns:publish":
+                topic = (state.get("Arguments") or state["Parameters"])["TopicArn"]
+                calls.append(call(actor, sm_role, "sns:Publish", topic, why="NotifyFailure", source=SFN_SDK))
+                key = world.topic_keys.get(topic)
+                if key:
+                    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                        calls.append(call(actor, sm_role, action, key, why="publish to an encrypted topic", source=SNS_SSE,
+                                          **{"kms:ViaService": "sns.eu-west-1.amazonaws.com"}))  # fmt: skip
+        yield actor, calls
+
+        # The transform job runs with the model's execution role.
+        job_actor = f"transform job of {actor}"
+        model = next(
+            p for s, l, p in world.resources("AWS::SageMaker::Model")
+            if world.stacks[s].get_att(l, "ModelName") == paths["model_name"]
+        )  # fmt: skip
+        role = model["ExecutionRoleArn"]
+        job_calls = read_prefix(world, job_actor, role, paths["input_uri"], ["batch.csv"], why="transform input",
+                                source=TRANSFORM_ROLE)  # fmt: skip
+        job_calls += write_object(world, job_actor, role, f"{paths['output_uri']}/batch.csv.out", why="transform output",
+                                  source=TRANSFORM_ROLE, kms_key=paths["output_key"])  # fmt: skip
+        capture = paths["capture"]
+        if capture:
+            job_calls += write_object(world, job_actor, role, f"{capture['DestinationS3Uri']}/input/{RUN}/{paths['job_name']}/manifest.json",
+                                      why="batch data capture", source=f"{CAPTURE_BATCH}; {TRANSFORM_ROLE}",
+                                      kms_key=capture.get("KmsKeyId"))  # fmt: skip
+        containers = model.get("Containers") or [model["PrimaryContainer"]]
+        for container in containers:
+            if "ModelDataUrl" in container:
+                job_calls += read_objects(world, job_actor, role, [container["ModelDataUrl"]], why="model artifact",
+                                          source=TRANSFORM_ROLE)  # fmt: skip
+        job_calls += _processing_logs(job_actor, role, "TransformJobs", TRANSFORM_ROLE)
+        yield job_actor, job_calls
+
+
+# ------------------------------------------------------------------------------------------------- pipeline
+
+
+def _parameter_defaults(definition: Mapping[str, Any]) -> dict[str, Any]:
+    return {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
+
+
+def _value(value: Any, parameters: Mapping[str, Any], properties: Mapping[str, str]) -> Any:
+    """A pipeline value: a literal, {"Get": "Parameters.X"}, {"Get": "Steps.S.P"} or {"Std:Join": ...}."""
+    if isinstance(value, dict) and "Get" in value:
+        path = value["Get"]
+        if path.startswith("Parameters."):
+            return parameters[path.split(".", 1)[1]]
+        if path.startswith("Execution."):
+            return "execution-0123456789ab"
+        if path in properties:
+            return properties[path]
+        raise LookupError(f"pipeline property {path} is not modelled")
+    if isinstance(value, dict) and "Std:Join" in value:
+        join = value["Std:Join"]
+        return join["On"].join(str(_value(v, parameters, properties)) for v in join["Values"])
+    return value
+
+
+def pipeline_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
+    """Each SageMaker pipeline: the pipeline role creating each step's job, each training and processing job
+    reading its S3Prefix inputs and writing its outputs, property files, and the RegisterModel step."""
+    for _stack, _logical, props in world.resources("AWS::SageMaker::Pipeline"):
+        definition = json.loads(props["PipelineDefinition"]["PipelineDefinitionBody"])
+        pipeline_role = props["RoleArn"]
+        name = props["PipelineName"]
+        parameters = _parameter_defaults(definition)
+        properties: dict[str, str] = {}
+        for step in definition["Steps"]:
+            actor = f"pipeline {name} step {step['Name']}"
+            args = step["Arguments"]
+            calls: list[Call] = []
+            job_name = f"pipelines-0123456789ab-{step['Name']}-abcdef0123".lower()
+            v = lambda x: _value(x, parameters, properties)  # noqa: E731
+            if step["Type"] == "Training":
+                role = args["RoleArn"]
+                job = arn("sagemaker", f"training-job/{job_name}")
+                calls += [call(actor, pipeline_role, a, job, why="start and follow the training job", source=PIPELINES)
+                          for a in ("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:AddTags")]  # fmt: skip
+                calls.append(call(actor, pipeline_role, "iam:PassRole", role, why="pass the job role", source=PIPELINES,
+                                  **{"iam:PassedToService": "sagemaker.amazonaws.com"}))  # fmt: skip
+                for channel in args["InputDataConfig"]:
+                    uri = v(channel["DataSource"]["S3DataSource"]["S3Uri"])
+                    calls += read_prefix(world, f"{actor} (training job)", role, uri.rstrip("/") + "/", ["part-0.csv"],
+                                         why=f"channel {channel['ChannelName']}", source=TRAINING_ROLE)  # fmt: skip
+                model_uri = f"{v(args['OutputDataConfig']['S3OutputPath'])}/{job_name}/output/model.tar.gz"
+                properties[f"Steps.{step['Name']}.ModelArtifacts.S3ModelArtifacts"] = model_uri
+                calls += write_object(world, f"{actor} (training job)", role, model_uri, why="model artifact",
+                                      source=TRAINING_ROLE, kms_key=args["OutputDataConfig"].get("KmsKeyId"))  # fmt: skip
+                calls += _processing_logs(f"{actor} (training job)", role, "TrainingJobs", TRAINING_ROLE)
+            elif step["Type"] == "Processing":
+                role = args["RoleArn"]
+                job = arn("sagemaker", f"processing-job/{job_name}")
+                calls += [call(actor, pipeline_role, a, job, why="start and follow the processing job", source=PIPELINES)
+                          for a in ("sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:AddTags")]  # fmt: skip
+                calls.append(call(actor, pipeline_role, "iam:PassRole", role, why="pass the job role", source=PIPELINES,
+                                  **{"iam:PassedToService": "sagemaker.amazonaws.com"}))  # fmt: skip
+                for processing_input in args["ProcessingInputs"]:
+                    s3_input = processing_input["S3Input"]
+                    uri = v(s3_input["S3Uri"])
+                    _bucket, key = split_s3_uri(uri)
+                    is_object = "." in key.rsplit("/", 1)[-1]
+                    calls += read_prefix(world, f"{actor} (processing job)", role, uri if is_object else uri.rstrip("/") + "/",
+                                         [""] if is_object else ["part-0.csv"],
+                                         why=f"input {processing_input['InputName']} ({s3_input['S3DataType']})",
+                                         source=PROCESSING_ROLE)  # fmt: skip
+                for output in args["ProcessingOutputConfig"]["Outputs"]:
+                    uri = v(output["S3Output"]["S3Uri"])
+                    properties[f"Steps.{step['Name']}.ProcessingOutputConfig.Outputs['{output['OutputName']}'].S3Output.S3Uri"] = uri
+                    calls += write_object(world, f"{actor} (processing job)", role, f"{uri}/evaluation.json",
+                                          why=f"output {output['OutputName']}", source=PROCESSING_ROLE,
+                                          kms_key=args["ProcessingOutputConfig"].get("KmsKeyId"))  # fmt: skip
+                    for property_file in step.get("PropertyFiles", []):
+                        if property_file["OutputName"] == output["OutputName"]:
+                            calls += read_objects(world, actor, pipeline_role, [f"{uri}/{property_file['FilePath']}"],
+                                                  why="the step's property file", source=PIPELINES)  # fmt: skip
+                calls += _processing_logs(f"{actor} (processing job)", role, "ProcessingJobs", PROCESSING_ROLE)
+            elif step["Type"] == "RegisterModel":
+                group = args["ModelPackageGroupName"]
+                calls.append(call(actor, pipeline_role, "sagemaker:CreateModelPackage",
+                                  arn("sagemaker", f"model-package/{group}/1"), why="register the model version",
+                                  source=PIPELINES))  # fmt: skip
+            yield actor, calls
+
+
+ActorFn = Callable[[World], Iterator[tuple[str, list[Call]]]]
