@@ -190,7 +190,9 @@ class RetrainingStack(Stack):
             grantee=role,
             actions=["s3:ListBucket"],
             resource_arns=[
-                self.format_arn(service="s3", region="", account="", resource=evaluation_script.s3_bucket_name)
+                self.format_arn(
+                    service="s3", region="", account="", resource=evaluation_script.s3_bucket_name
+                )
             ],
             conditions={"StringEquals": {"s3:prefix": [evaluation_script.s3_object_key]}},
         )

@@ -513,7 +513,9 @@ class MonitorBase(Construct):
             # monitoring job reads those objects ("Capture data from batch transform job",
             # https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-batch.html).
             self._grant_read_prefix(
-                transform.input.bucket, transform.input.prefix, "transform input that the capture manifests list"
+                transform.input.bucket,
+                transform.input.prefix,
+                "transform input that the capture manifests list",
             )
             self._grant_read_prefix(
                 transform.output_bucket,

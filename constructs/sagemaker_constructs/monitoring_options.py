@@ -219,7 +219,11 @@ class _AssetSource(S3Source):
         stack = Stack.of(scope)
         bucket_arn = stack.format_arn(service="s3", region="", account="", resource=asset.s3_bucket_name)
         object_arn = stack.format_arn(
-            service="s3", region="", account="", resource=asset.s3_bucket_name, resource_name=asset.s3_object_key
+            service="s3",
+            region="",
+            account="",
+            resource=asset.s3_bucket_name,
+            resource_name=asset.s3_object_key,
         )
         _grant_read_object(grantee, bucket_arn, object_arn, asset.s3_object_key)
         return asset.s3_object_url
@@ -231,7 +235,9 @@ class _BucketSource(S3Source):
         self._key = key
 
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
-        _grant_read_object(grantee, self._bucket.bucket_arn, self._bucket.arn_for_objects(self._key), self._key)
+        _grant_read_object(
+            grantee, self._bucket.bucket_arn, self._bucket.arn_for_objects(self._key), self._key
+        )
         if self._bucket.encryption_key is not None:
             self._bucket.encryption_key.grant_decrypt(grantee)
         return self._bucket.s3_url_for_object(self._key)

@@ -8,6 +8,7 @@ that call. To add an actor, write a function here and add it to ``ACTORS`` (e.g.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -66,8 +67,8 @@ def _endpoint_capture(world: World, endpoint_name: str) -> tuple[str, str, str |
     for stack, logical, endpoint in world.resources("AWS::SageMaker::Endpoint"):
         if world.stacks[stack].get_att(logical, "EndpointName") != endpoint_name:
             continue
-        for s, l, config in world.resources("AWS::SageMaker::EndpointConfig"):
-            if world.stacks[s].get_att(l, "EndpointConfigName") == endpoint["EndpointConfigName"]:
+        for s, lid, config in world.resources("AWS::SageMaker::EndpointConfig"):
+            if world.stacks[s].get_att(lid, "EndpointConfigName") == endpoint["EndpointConfigName"]:
                 capture = config["DataCaptureConfig"]
                 variant = config["ProductionVariants"][0]["VariantName"]
                 uri = f"{capture['DestinationS3Uri']}/{endpoint_name}/{variant}/{RUN}/"
@@ -94,13 +95,17 @@ def _run_values(states: Mapping[str, Any]) -> tuple[str, str]:
     """(input prefix, job name) of a rehearsed run, from the PlanRun and NameJob assignments."""
     plan = states["PlanRun"]["Assign"]["inputPrefix"]
     input_prefix = _literal_prefix(plan.split(":", 1)[1], "$fromMillis") + "2026-11-30/"
-    job_name = _literal_prefix(states["NameJob"]["Assign"]["jobName"], "$fromMillis") + "20261201-020000-abcd1234"
+    job_name = (
+        _literal_prefix(states["NameJob"]["Assign"]["jobName"], "$fromMillis") + "20261201-020000-abcd1234"
+    )
     return input_prefix, job_name
 
 
 def _transform_paths(params: Mapping[str, Any], states: Mapping[str, Any]) -> dict[str, Any]:
     input_prefix, job_name = _run_values(states)
-    source_uri = "".join(re.findall(r"'([^']*)'", params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]))
+    source_uri = "".join(
+        re.findall(r"'([^']*)'", params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"])
+    )
     output_path = _literal_prefix(params["TransformOutput"]["S3OutputPath"], "$jobName") + job_name
     return {
         "input_uri": source_uri + input_prefix,
@@ -123,7 +128,9 @@ def monitor_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
                  for _s, _l, props in world.resources("AWS::SageMaker::MonitoringSchedule")}  # fmt: skip
     for kind, (monitoring_type, metrics) in MONITOR_KINDS.items():
         for stack, logical, job in world.resources(kind):
-            name = schedules.get(job.get("JobDefinitionName", world.stacks[stack].get_att(logical, "JobDefinitionName")))
+            name = schedules.get(
+                job.get("JobDefinitionName", world.stacks[stack].get_att(logical, "JobDefinitionName"))
+            )
             actor = f"{monitoring_type} monitor {name}"
             role = job["RoleArn"]
             calls: list[Call] = []
@@ -168,7 +175,10 @@ def monitor_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
             if "ConfigUri" in app:
                 calls += read_prefix(world, actor, role, app["ConfigUri"], [""], why="Clarify analysis config",
                                      source=PROCESSING_ROLE)  # fmt: skip
-            for source_uri in (app.get("RecordPreprocessorSourceUri"), app.get("PostAnalyticsProcessorSourceUri")):
+            for source_uri in (
+                app.get("RecordPreprocessorSourceUri"),
+                app.get("PostAnalyticsProcessorSourceUri"),
+            ):
                 if source_uri:
                     calls += read_prefix(world, actor, role, source_uri, [""], why="monitor script",
                                          source=PROCESSING_ROLE)  # fmt: skip
@@ -190,8 +200,22 @@ def _processing_logs(actor: str, role: str, kind: str, source: str) -> list[Call
     group = arn("logs", f"log-group:/aws/sagemaker/{kind}")
     return [
         call(actor, role, "logs:CreateLogGroup", group, why="job log group", source=source),
-        call(actor, role, "logs:CreateLogStream", f"{group}:log-stream:job-1/algo-1-1764615600", why="job log stream", source=source),
-        call(actor, role, "logs:PutLogEvents", f"{group}:log-stream:job-1/algo-1-1764615600", why="job logs", source=source),
+        call(
+            actor,
+            role,
+            "logs:CreateLogStream",
+            f"{group}:log-stream:job-1/algo-1-1764615600",
+            why="job log stream",
+            source=source,
+        ),
+        call(
+            actor,
+            role,
+            "logs:PutLogEvents",
+            f"{group}:log-stream:job-1/algo-1-1764615600",
+            why="job logs",
+            source=source,
+        ),
     ]
 
 
@@ -212,8 +236,12 @@ def transform_calls(world: World, task_actions: list[str]) -> Iterator[tuple[str
         rule = arn("events", "rule/StepFunctionsGetEventsForSageMakerTransformJobsRule")
         for action in task_actions:
             resource = rule if action.startswith("events:") else job
-            calls.append(call(actor, sm_role, action, resource, why="createTransformJob.sync", source=SFN_SAGEMAKER))
-        calls.append(call(actor, sm_role, "sagemaker:StopTransformJob", job, why="StopTimedOutJob", source=SFN_SDK))
+            calls.append(
+                call(actor, sm_role, action, resource, why="createTransformJob.sync", source=SFN_SAGEMAKER)
+            )
+        calls.append(
+            call(actor, sm_role, "sagemaker:StopTransformJob", job, why="StopTimedOutJob", source=SFN_SDK)
+        )
         for state in states.values():
             if state.get("Resource") == "arn:aws:states:::sns:publish":
                 topic = (state.get("Arguments") or state["Parameters"])["TopicArn"]
@@ -228,8 +256,8 @@ def transform_calls(world: World, task_actions: list[str]) -> Iterator[tuple[str
         # The transform job runs with the model's execution role.
         job_actor = f"transform job of {actor}"
         model = next(
-            p for s, l, p in world.resources("AWS::SageMaker::Model")
-            if world.stacks[s].get_att(l, "ModelName") == paths["model_name"]
+            p for s, lid, p in world.resources("AWS::SageMaker::Model")
+            if world.stacks[s].get_att(lid, "ModelName") == paths["model_name"]
         )  # fmt: skip
         role = model["ExecutionRoleArn"]
         job_calls = read_prefix(world, job_actor, role, paths["input_uri"], ["batch.csv"], why="transform input",
@@ -288,7 +316,7 @@ def pipeline_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
             args = step["Arguments"]
             calls: list[Call] = []
             job_name = f"pipelines-0123456789ab-{step['Name']}-abcdef0123".lower()
-            v = lambda x: _value(x, parameters, properties)  # noqa: E731
+            v = functools.partial(_value, parameters=parameters, properties=properties)
             if step["Type"] == "Training":
                 role = args["RoleArn"]
                 job = arn("sagemaker", f"training-job/{job_name}")
@@ -323,7 +351,9 @@ def pipeline_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
                                          source=PROCESSING_ROLE)  # fmt: skip
                 for output in args["ProcessingOutputConfig"]["Outputs"]:
                     uri = v(output["S3Output"]["S3Uri"])
-                    properties[f"Steps.{step['Name']}.ProcessingOutputConfig.Outputs['{output['OutputName']}'].S3Output.S3Uri"] = uri
+                    properties[
+                        f"Steps.{step['Name']}.ProcessingOutputConfig.Outputs['{output['OutputName']}'].S3Output.S3Uri"
+                    ] = uri
                     calls += write_object(world, f"{actor} (processing job)", role, f"{uri}/evaluation.json",
                                           why=f"output {output['OutputName']}", source=PROCESSING_ROLE,
                                           kms_key=args["ProcessingOutputConfig"].get("KmsKeyId"))  # fmt: skip
@@ -331,7 +361,9 @@ def pipeline_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
                         if property_file["OutputName"] == output["OutputName"]:
                             calls += read_objects(world, actor, pipeline_role, [f"{uri}/{property_file['FilePath']}"],
                                                   why="the step's property file", source=PIPELINES)  # fmt: skip
-                calls += _processing_logs(f"{actor} (processing job)", role, "ProcessingJobs", PROCESSING_ROLE)
+                calls += _processing_logs(
+                    f"{actor} (processing job)", role, "ProcessingJobs", PROCESSING_ROLE
+                )
             elif step["Type"] == "RegisterModel":
                 group = args["ModelPackageGroupName"]
                 calls.append(call(actor, pipeline_role, "sagemaker:CreateModelPackage",

@@ -48,7 +48,9 @@ def sync_task_actions() -> list[str]:
     actions: list[str] = []
     for policy in Template.from_stack(stack).find_resources("AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
+            for action in (
+                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            ):
                 # iam:PassRole of the task's own role: our workflow's model already has its role, none is passed.
                 if action != "iam:PassRole" and action not in actions:
                     actions.append(action)
@@ -85,5 +87,9 @@ def test_retraining_pipeline_steps_can_run(world: World) -> None:
 
 def test_unknown_managed_policies_are_reported(world: World) -> None:
     # No role of the reference app depends on an AWS managed policy the rehearsal cannot see.
-    hidden = {role.path: role.unknown_managed_policies for role in world.roles.values() if role.unknown_managed_policies}
+    hidden = {
+        role.path: role.unknown_managed_policies
+        for role in world.roles.values()
+        if role.unknown_managed_policies
+    }
     assert not hidden

@@ -6,7 +6,7 @@ Each helper cites where the call and its authorization come from. Every request 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from support.cfn_resolve import ACCOUNT, PARTITION, REGION, World
@@ -76,7 +76,9 @@ def _kms(actor: str, principal: str, action: str, key: str, why: str) -> Call:
             principal,
             action,
             key,
-            context(principal, **{"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:CallerAccount": ACCOUNT}),
+            context(
+                principal, **{"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:CallerAccount": ACCOUNT}
+            ),
         ),
         why,
         S3_KMS,
@@ -100,26 +102,46 @@ def read_prefix(
     calls = [
         Call(
             actor,
-            Request(principal, "s3:ListBucket", bucket_arn(bucket), context(principal, **{"s3:prefix": prefix})),
+            Request(
+                principal, "s3:ListBucket", bucket_arn(bucket), context(principal, **{"s3:prefix": prefix})
+            ),
             f"list {why}",
             f"{source}; {LIST_OBJECTS}",
         )
     ]
     calls += read_objects(
-        world, actor, principal, [f"s3://{bucket}/{prefix}{name}" for name in objects], why=why, source=source, kms_key=kms_key
+        world,
+        actor,
+        principal,
+        [f"s3://{bucket}/{prefix}{name}" for name in objects],
+        why=why,
+        source=source,
+        kms_key=kms_key,
     )
     return calls
 
 
 def read_objects(
-    world: World, actor: str, principal: str, uris: Iterable[str], *, why: str, source: str, kms_key: str | None = None
+    world: World,
+    actor: str,
+    principal: str,
+    uris: Iterable[str],
+    *,
+    why: str,
+    source: str,
+    kms_key: str | None = None,
 ) -> list[Call]:
     calls = []
     keys: set[str] = set()
     for uri in uris:
         bucket, key = split_s3_uri(uri)
         calls.append(
-            Call(actor, Request(principal, "s3:GetObject", object_arn(bucket, key), context(principal)), f"read {why}", source)
+            Call(
+                actor,
+                Request(principal, "s3:GetObject", object_arn(bucket, key), context(principal)),
+                f"read {why}",
+                source,
+            )
         )
         kms_key_arn = kms_key or bucket_key(world, bucket)
         if kms_key_arn:
@@ -133,7 +155,14 @@ def write_object(
 ) -> list[Call]:
     """PutObject with SSE-KMS: the request's key (``kms_key``) or the bucket's default key."""
     bucket, key = split_s3_uri(uri)
-    calls = [Call(actor, Request(principal, "s3:PutObject", object_arn(bucket, key), context(principal)), f"write {why}", source)]
+    calls = [
+        Call(
+            actor,
+            Request(principal, "s3:PutObject", object_arn(bucket, key), context(principal)),
+            f"write {why}",
+            source,
+        )
+    ]
     kms_key_arn = kms_key or bucket_key(world, bucket)
     if kms_key_arn:
         calls.append(_kms(actor, principal, "kms:GenerateDataKey", kms_key_arn, f"encrypt {why}"))
@@ -146,7 +175,9 @@ def bucket_key(world: World, bucket: str) -> str | None:
     return world.bucket_keys[bucket]
 
 
-def call(actor: str, principal: str, action: str, resource: str, *, why: str, source: str, **keys: ContextValue) -> Call:
+def call(
+    actor: str, principal: str, action: str, resource: str, *, why: str, source: str, **keys: ContextValue
+) -> Call:
     return Call(actor, Request(principal, action, resource, context(principal, **keys)), why, source)
 
 
@@ -166,4 +197,3 @@ def denials(world: World, calls: Iterable[Call]) -> list[Denial]:
 def report(denied: Iterable[Denial]) -> str:
     lines = [str(d) for d in denied]
     return "actor / call / why / decision:\n  " + "\n  ".join(lines) if lines else ""
-

@@ -69,7 +69,10 @@ def _physical(stack: str, logical: str, resource: Mapping[str, Any], props: Mapp
         return _Names(props.get("PolicyName") or generic, {"Id": generic})
     if kind == "AWS::IAM::ManagedPolicy":
         name = props.get("ManagedPolicyName") or generic
-        return _Names(f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{name}", {"PolicyArn": f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{name}"})
+        return _Names(
+            f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{name}",
+            {"PolicyArn": f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{name}"},
+        )
     if kind == "AWS::S3::Bucket":
         name = props.get("BucketName") or generic.lower()[:63]
         return _Names(
@@ -93,7 +96,11 @@ def _physical(stack: str, logical: str, resource: Mapping[str, Any], props: Mapp
         name = props.get("QueueName") or generic
         return _Names(
             f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
-            {"Arn": _arn("sqs", name), "QueueName": name, "QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"},
+            {
+                "Arn": _arn("sqs", name),
+                "QueueName": name,
+                "QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
+            },
         )
     if kind == "AWS::Lambda::Function":
         name = props.get("FunctionName") or generic
@@ -192,11 +199,7 @@ class _Stack:
             self._resolving.add(logical)
             resource = self.resources[logical]
             props = resource.get("Properties", {})
-            name_props = {
-                k: self.resolve(v)
-                for k, v in props.items()
-                if k.endswith("Name") or k == "Path"
-            }
+            name_props = {k: self.resolve(v) for k, v in props.items() if k.endswith("Name") or k == "Path"}
             self._names[logical] = _physical(self.name, logical, resource, name_props)
             self._resolving.discard(logical)
         return self._names[logical]
@@ -228,19 +231,21 @@ class _Stack:
     def get_att(self, logical: str, attribute: str) -> str:
         atts = self.names(logical).atts
         if attribute not in atts:
-            raise ResolveError(f"{self.name}: {logical}.{attribute} ({self.resources[logical]['Type']}) is unknown")
+            raise ResolveError(
+                f"{self.name}: {logical}.{attribute} ({self.resources[logical]['Type']}) is unknown"
+            )
         return atts[attribute]
 
     def condition(self, name: str) -> bool:
         return bool(self.resolve(self.template["Conditions"][name]))
 
-    def resolve(self, value: Any) -> Any:  # noqa: C901, PLR0911, PLR0912
+    def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             return [v for v in (self.resolve(x) for x in value) if v is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (fn, arg), = value.items()
+            ((fn, arg),) = value.items()
             if fn == "Ref":
                 return self.ref(arg)
             if fn == "Fn::GetAtt":
@@ -403,7 +408,9 @@ class World:
             key = None
             for rule in rules:
                 default = rule.get("ServerSideEncryptionByDefault", {})
-                if default.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse") and default.get("KMSMasterKeyID"):
+                if default.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse") and default.get(
+                    "KMSMasterKeyID"
+                ):
                     key = self._key_arn(default["KMSMasterKeyID"])
             self.bucket_keys[name] = key
         for stack_name, logical, props in self.resources("AWS::KMS::Key"):
@@ -470,5 +477,14 @@ class World:
                     f"{role.path} has managed policies the rehearsal cannot see: {role.unknown_managed_policies}"
                 )
             identity = role.policies
-        owner = ACCOUNT if request.resource.startswith(f"arn:{PARTITION}:s3:::") or request.resource == "*" else None
-        return evaluate(request, identity, self.resource_policy(request), resource_account=owner or account_of(request.resource) or ACCOUNT)
+        owner = (
+            ACCOUNT
+            if request.resource.startswith(f"arn:{PARTITION}:s3:::") or request.resource == "*"
+            else None
+        )
+        return evaluate(
+            request,
+            identity,
+            self.resource_policy(request),
+            resource_account=owner or account_of(request.resource) or ACCOUNT,
+        )
