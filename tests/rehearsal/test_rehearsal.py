@@ -19,6 +19,8 @@ from aws_cdk.assertions import Template
 from support.aws_calls import Call, denials, report
 from support.cfn_resolve import World
 
+from infra.app import cdk_context
+
 
 @pytest.fixture(scope="module")
 def world(reference_templates: dict[str, dict[str, Any]]) -> World:
@@ -93,3 +95,82 @@ def test_unknown_managed_policies_are_reported(world: World) -> None:
         if role.unknown_managed_policies
     }
     assert not hidden
+
+
+def _monitored_batch_stack(sample_model: str) -> dict[str, Any]:
+    """A case the reference app lacks: bias on a batch transform whose input, output and capture each have their
+    own bucket and key, a baseline in a customer bucket, and monitor reports in a customer bucket and key."""
+    from aws_cdk import aws_kms as kms
+
+    from sagemaker_constructs import (
+        Baseline,
+        BatchDataCapture,
+        BatchTransform,
+        BiasAnalysisConfig,
+        ContainerImage,
+        DataQualityMonitor,
+        Facet,
+        GroundTruth,
+        Model,
+        ModelBiasMonitor,
+        ModelData,
+        S3Source,
+        SecureBucket,
+        TransformInput,
+        TransformOutput,
+    )
+
+    stack = Stack(App(context=cdk_context()), "MonitoredBatch")
+    model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+                  model_data=ModelData.from_asset(sample_model))  # fmt: skip
+    inputs = SecureBucket(stack, "Input", description="input")
+    outputs = SecureBucket(stack, "Output", description="output")
+    capture = SecureBucket(stack, "Capture", description="capture")
+    transform = BatchTransform(
+        stack,
+        "Batch",
+        model=model,
+        input=TransformInput(bucket=inputs.bucket, prefix="in/", content_type="text/csv"),
+        output=TransformOutput(bucket=outputs.bucket, prefix="out/"),
+        data_capture=BatchDataCapture(bucket=capture.bucket, prefix="captured"),
+    )
+    baselines = SecureBucket(stack, "Baselines", description="baselines")
+    reports = SecureBucket(stack, "Reports", description="reports")
+    reports_key = kms.Key(stack, "ReportsKey", enable_key_rotation=True)
+    labels = SecureBucket(stack, "Labels", description="labels")
+    ModelBiasMonitor(
+        stack,
+        "Bias",
+        batch_transform=transform,
+        analysis_config=BiasAnalysisConfig(
+            headers=["churned", "age", "calls"],
+            label="churned",
+            label_values_or_threshold=[1],
+            facets=[Facet(name="age", values_or_threshold=[40])],
+        ),
+        ground_truth=GroundTruth(labels.bucket, "labels"),
+        probability_attribute="0",
+        probability_threshold_attribute=0.5,
+        output_bucket=reports.bucket,
+        output_kms_key=reports_key,
+    )
+    DataQualityMonitor(
+        stack,
+        "Quality",
+        batch_transform=transform,
+        baseline=Baseline(
+            constraints=S3Source.from_bucket(baselines.bucket, "churn/constraints.json"),
+            statistics=S3Source.from_bucket(baselines.bucket, "churn/statistics.json"),
+        ),
+    )
+    return {"MonitoredBatch": Template.from_stack(stack).to_json()}
+
+
+def test_monitors_of_a_batch_transform_with_its_own_buckets_and_keys(
+    sync_task_actions: list[str], sample_model: str
+) -> None:
+    world = World.from_templates(_monitored_batch_stack(sample_model))
+    monitors = list(monitor_calls(world))
+    assert len(monitors) == 2, [a for a, _ in monitors]
+    _check(world, monitors)
+    _check(world, list(transform_calls(world, sync_task_actions)))
