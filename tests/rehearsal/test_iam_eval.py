@@ -424,3 +424,23 @@ def test_unknown_operators_fail_loudly(operator: str) -> None:
     # Also in a Deny, and in a resource policy: a condition the evaluator cannot judge never becomes an allow.
     with pytest.raises(PolicyError):
         decide(LIST, [policy(allow("s3:*"))], policy({**statement, "Effect": "Deny", "Principal": "*"}))
+
+
+def test_kms_explicit_deny_in_key_policy_wins() -> None:
+    key_policy = policy(ROOT_ADMIN, deny("kms:Decrypt", "*", Principal={"AWS": ROLE}))
+    assert decide(DECRYPT, [policy(allow("kms:*", KEY))], key_policy) is Decision.EXPLICIT_DENY
+
+
+def test_kms_caller_account_condition() -> None:
+    request = Request(ROLE, "kms:Decrypt", KEY, {"kms:CallerAccount": ACCOUNT})
+    grant = allow(
+        "kms:Decrypt", "*", Principal={"AWS": "*"}, Condition={"StringEquals": {"kms:CallerAccount": ACCOUNT}}
+    )
+    assert decide(request, [], policy(grant)) is Decision.ALLOW
+    other = allow(
+        "kms:Decrypt",
+        "*",
+        Principal={"AWS": "*"},
+        Condition={"StringEquals": {"kms:CallerAccount": "999999999999"}},
+    )
+    assert decide(request, [], policy(other)) is Decision.IMPLICIT_DENY

@@ -432,17 +432,16 @@ class World:
             raise ResolveError(f"a policy is attached to role {name!r}, which no template defines")
         return role_by_name[name]
 
-    def _key_arn(self, key: str) -> str:
+    @staticmethod
+    def _key_arn(key: str) -> str | None:
+        """A key ARN from a key ARN or ID (IDs resolve to the same ARN as the key's ``Fn::GetAtt Arn``); None for
+        an AWS managed ``alias/aws/*`` key, whose key policy lets the account use it through the service."""
         if key.startswith("arn:"):
             return key
-        for arn in self.key_policies or {
-            s.get_att(lid, "Arn"): None
-            for s in self.stacks.values()
-            for lid, r in s.resources.items()
-            if r["Type"] == "AWS::KMS::Key"
-        }:
-            if arn.endswith(f"/{key}"):
-                return arn
+        if key.startswith("alias/aws/"):
+            return None
+        if key.startswith("alias/"):
+            raise ResolveError(f"customer key aliases are not resolved: {key!r}")
         return _arn("kms", f"key/{key}")
 
     # ------------------------------------------------------------------------------------------ judging
@@ -477,14 +476,9 @@ class World:
                     f"{role.path} has managed policies the rehearsal cannot see: {role.unknown_managed_policies}"
                 )
             identity = role.policies
-        owner = (
-            ACCOUNT
-            if request.resource.startswith(f"arn:{PARTITION}:s3:::") or request.resource == "*"
-            else None
-        )
         return evaluate(
             request,
             identity,
             self.resource_policy(request),
-            resource_account=owner or account_of(request.resource) or ACCOUNT,
+            resource_account=account_of(request.resource) or ACCOUNT,
         )
