@@ -372,4 +372,89 @@ def pipeline_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
             yield actor, calls
 
 
+# ------------------------------------------------------------------------------------------ event delivery
+
+EVENTBRIDGE_TARGETS = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html"
+"""EventBridge delivers to SNS, SQS and Lambda targets as events.amazonaws.com (the target's resource policy must
+allow it, with aws:SourceArn of the rule), and to other targets (Step Functions) with the target's role."""
+EVENTBRIDGE_DLQ = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html"
+SCHEDULER_ROLE = (
+    "https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role"
+)
+SCHEDULER_DLQ = "https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html"
+ALARM_SNS_KMS = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#Encrypted_SNS_Topic"
+EVENTS = "service:events.amazonaws.com"
+
+
+def _service_keys(source_arn: str) -> dict[str, str]:
+    return {"aws:SourceArn": source_arn, "aws:SourceAccount": source_arn.split(":")[4]}
+
+
+def _deliver(
+    world: World, actor: str, principal: str, target: str, *, why: str, source: str, keys: dict[str, str]
+) -> list[Call]:
+    service = target.split(":")[2]
+    calls: list[Call] = []
+    if service == "sns":
+        calls.append(call(actor, principal, "sns:Publish", target, why=why, source=source, **keys))
+        key = world.topic_keys.get(target)
+        if key:
+            calls += [call(actor, principal, a, key, why=f"{why} (encrypted topic)", source=SNS_SSE, **keys)
+                      for a in ("kms:GenerateDataKey", "kms:Decrypt")]  # fmt: skip
+    elif service == "sqs":
+        calls.append(call(actor, principal, "sqs:SendMessage", target, why=why, source=source, **keys))
+        key = world.queue_keys.get(target)
+        if key:
+            calls += [call(actor, principal, a, key, why=f"{why} (encrypted queue)", source=source, **keys)
+                      for a in ("kms:GenerateDataKey", "kms:Decrypt")]  # fmt: skip
+    elif service == "lambda":
+        calls.append(call(actor, principal, "lambda:InvokeFunction", target, why=why, source=source, **keys))
+    elif service == "states":
+        calls.append(call(actor, principal, "states:StartExecution", target, why=why, source=source, **keys))
+    else:
+        raise AssertionError(f"{actor}: no call list for a {service} target: add one")
+    return calls
+
+
+def delivery_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
+    """EventBridge rules, EventBridge Scheduler schedules and CloudWatch alarm actions delivering to their
+    targets (and dead-letter queues)."""
+    for stack, logical, rule in world.resources("AWS::Events::Rule"):
+        rule_arn = world.stacks[stack].get_att(logical, "Arn")
+        actor = f"EventBridge rule {logical}"
+        calls: list[Call] = []
+        for target in rule.get("Targets", []):
+            principal = target.get("RoleArn", EVENTS)
+            keys = _service_keys(rule_arn) if principal == EVENTS else {}
+            calls += _deliver(world, actor, principal, target["Arn"], why="deliver the event",
+                              source=EVENTBRIDGE_TARGETS, keys=keys)  # fmt: skip
+            dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+            if dead_letter:
+                calls += _deliver(world, actor, EVENTS, dead_letter, why="park an undeliverable event",
+                                  source=EVENTBRIDGE_DLQ, keys=_service_keys(rule_arn))  # fmt: skip
+        yield actor, calls
+    for _stack, logical, schedule in world.resources("AWS::Scheduler::Schedule"):
+        target = schedule["Target"]
+        actor = f"EventBridge Scheduler schedule {logical}"
+        calls = _deliver(world, actor, target["RoleArn"], target["Arn"], why="start the target",
+                         source=SCHEDULER_ROLE, keys={})  # fmt: skip
+        dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+        if dead_letter:
+            calls += _deliver(world, actor, target["RoleArn"], dead_letter, why="park a failed start",
+                              source=SCHEDULER_DLQ, keys={})  # fmt: skip
+        yield actor, calls
+    for stack, logical, alarm in world.resources("AWS::CloudWatch::Alarm"):
+        alarm_arn = world.stacks[stack].get_att(logical, "Arn")
+        calls = []
+        for action in [*alarm.get("AlarmActions", []), *alarm.get("OKActions", [])]:
+            key = world.topic_keys.get(action) if action.startswith("arn:aws:sns:") else None
+            if key:
+                # Only the key policy is documented for alarm actions on encrypted topics.
+                calls += [call(f"CloudWatch alarm {logical}", "service:cloudwatch.amazonaws.com", a, key,
+                               why="notify an encrypted topic", source=ALARM_SNS_KMS, **_service_keys(alarm_arn))
+                          for a in ("kms:GenerateDataKey", "kms:Decrypt")]  # fmt: skip
+        if calls:
+            yield f"CloudWatch alarm {logical}", calls
+
+
 ActorFn = Callable[[World], Iterator[tuple[str, list[Call]]]]

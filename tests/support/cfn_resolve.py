@@ -329,6 +329,8 @@ class World:
         self.topic_policies: dict[str, list[Mapping[str, Any]]] = {}
         self.topic_keys: dict[str, str | None] = {}
         self.queue_policies: dict[str, list[Mapping[str, Any]]] = {}
+        self.queue_keys: dict[str, str | None] = {}
+        self.function_policies: dict[str, list[Mapping[str, Any]]] = {}
         self._collect()
 
     @classmethod
@@ -421,6 +423,32 @@ class World:
         for _stack, _logical, props in self.resources("AWS::SNS::TopicPolicy"):
             for topic in props["Topics"]:
                 self.topic_policies.setdefault(topic, []).append(props["PolicyDocument"])
+        for stack_name, logical, props in self.resources("AWS::SQS::Queue"):
+            key = props.get("KmsMasterKeyId")
+            self.queue_keys[self.stacks[stack_name].get_att(logical, "Arn")] = (
+                self._key_arn(key) if key else None
+            )
+        for _stack, _logical, props in self.resources("AWS::Lambda::Permission"):
+            # A Lambda permission is one statement of the function's resource policy (AddPermission).
+            function = props["FunctionName"]
+            if not function.startswith("arn:"):
+                function = _arn("lambda", f"function:{function}")
+            permission: dict[str, Any] = {
+                "Effect": "Allow",
+                "Action": props["Action"],
+                "Resource": function,
+                "Principal": {"Service": props["Principal"]}
+                if props["Principal"].endswith(".amazonaws.com")
+                else {"AWS": props["Principal"]},
+            }
+            conditions: dict[str, dict[str, str]] = {}
+            if "SourceArn" in props:
+                conditions["ArnLike"] = {"aws:SourceArn": props["SourceArn"]}
+            if "SourceAccount" in props:
+                conditions["StringEquals"] = {"aws:SourceAccount": props["SourceAccount"]}
+            if conditions:
+                permission["Condition"] = conditions
+            self.function_policies.setdefault(function, []).append({"Statement": [permission]})
         for _stack, _logical, props in self.resources("AWS::SQS::QueuePolicy"):
             for queue_url in props["Queues"]:
                 name = queue_url.rsplit("/", 1)[-1]
@@ -460,6 +488,8 @@ class World:
             docs = self.topic_policies.get(resource, [])
         elif resource.startswith(f"arn:{PARTITION}:sqs:"):
             docs = self.queue_policies.get(resource, [])
+        elif resource.startswith(f"arn:{PARTITION}:lambda:"):
+            docs = self.function_policies.get(resource, [])
         if not docs:
             return None
         return {"Statement": [s for doc in docs for s in doc.get("Statement", [])]}
