@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk.assertions import Template
+from support import iam_eval
 from support.aws_calls import Call, denials, report
 from support.cfn_resolve import World
 
@@ -92,6 +93,23 @@ def test_events_schedules_and_alarms_can_deliver(world: World) -> None:
     assert any(a.startswith("EventBridge rule") for a, _ in actors)
     assert any(a.startswith("EventBridge Scheduler") for a, _ in actors)
     _check(world, actors)
+
+
+def test_the_evaluator_understands_every_condition_in_the_templates(world: World) -> None:
+    """Every condition operator and key the reference app's policies use is one the evaluator implements (an
+    unknown one raises PolicyError), and the list is what the evaluator's own tests cover."""
+    documents = [doc for role in world.roles.values() for doc in role.policies]
+    for group in (world.bucket_policies, world.topic_policies, world.queue_policies, world.function_policies):
+        documents += [doc for docs in group.values() for doc in docs]
+    documents += list(world.key_policies.values())
+    used = set()
+    for document in documents:
+        for statement in iam_eval.statements(document):
+            for operator, keys in statement.get("Condition", {}).items():
+                for key, values in keys.items():
+                    iam_eval.condition_holds(operator, key, values, {})
+                    used.add((operator, key))
+    assert used >= {("StringLike", "s3:prefix"), ("Bool", "aws:SecureTransport")}, used
 
 
 def test_unknown_managed_policies_are_reported(world: World) -> None:
