@@ -372,6 +372,46 @@ def pipeline_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
             yield actor, calls
 
 
+# ---------------------------------------------------------------------------------------------- hosting
+
+MODEL_ROLE = (
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createmodel-perms"
+)
+"""CreateModel execution role: s3:GetObject on the model artifacts (kms:Decrypt on their key), ECR pulls from
+your own registry, logs:CreateLogStream/PutLogEvents under /aws/sagemaker/Endpoints/."""
+
+
+def hosting_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
+    """Each endpoint variant's model role: load the model artifact, write captured traffic, write logs."""
+    configs = {world.stacks[s].get_att(lid, "EndpointConfigName"): c
+               for s, lid, c in world.resources("AWS::SageMaker::EndpointConfig")}  # fmt: skip
+    models = {
+        world.stacks[s].get_att(lid, "ModelName"): m for s, lid, m in world.resources("AWS::SageMaker::Model")
+    }
+    for stack, logical, endpoint in world.resources("AWS::SageMaker::Endpoint"):
+        name = world.stacks[stack].get_att(logical, "EndpointName")
+        config = configs[endpoint["EndpointConfigName"]]
+        capture = config.get("DataCaptureConfig")
+        for variant in config["ProductionVariants"]:
+            model = models[variant["ModelName"]]
+            role = model["ExecutionRoleArn"]
+            actor = f"endpoint {name} variant {variant['VariantName']} (model role)"
+            calls: list[Call] = []
+            for container in model.get("Containers") or [model["PrimaryContainer"]]:
+                if "ModelDataUrl" in container:
+                    calls += read_objects(world, actor, role, [container["ModelDataUrl"]], why="model artifact",
+                                          source=MODEL_ROLE)  # fmt: skip
+            if capture and capture.get("EnableCapture", True):
+                uri = f"{capture['DestinationS3Uri']}/{name}/{variant['VariantName']}/{RUN}/00-00-000-capture.jsonl"
+                calls += write_object(world, actor, role, uri, why="captured traffic",
+                                      source=f"{CAPTURE_ENDPOINT}; {MODEL_ROLE}", kms_key=capture.get("KmsKeyId"))  # fmt: skip
+            group = arn("logs", f"log-group:/aws/sagemaker/Endpoints/{name}")
+            stream = f"{group}:log-stream:{variant['VariantName']}/i-0123456789abcdef0"
+            calls += [call(actor, role, a, stream, why="container logs", source=MODEL_ROLE)
+                      for a in ("logs:CreateLogStream", "logs:PutLogEvents")]  # fmt: skip
+            yield actor, calls
+
+
 # ------------------------------------------------------------------------------------------ event delivery
 
 EVENTBRIDGE_TARGETS = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html"

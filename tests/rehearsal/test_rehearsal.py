@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from actors import delivery_calls, monitor_calls, pipeline_calls, transform_calls
+from actors import delivery_calls, hosting_calls, monitor_calls, pipeline_calls, transform_calls
 from aws_cdk import App, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
@@ -85,6 +85,12 @@ def test_transform_workflow_and_job_can_run(world: World, sync_task_actions: lis
 def test_retraining_pipeline_steps_can_run(world: World) -> None:
     actors = list(pipeline_calls(world))
     assert {a.rsplit(" ", 1)[-1] for a, _ in actors} == {"Train", "Evaluate", "Register"}
+    _check(world, actors)
+
+
+def test_endpoint_variants_can_load_their_model_and_capture(world: World) -> None:
+    actors = list(hosting_calls(world))
+    assert len(actors) == 2, [a for a, _ in actors]  # champion and challenger
     _check(world, actors)
 
 
