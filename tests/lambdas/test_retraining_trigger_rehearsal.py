@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 from support.aws_calls import Call, call, denials, report
 from support.cfn_resolve import ACCOUNT, REGION, World
 
@@ -63,6 +64,9 @@ def _to_iam(
                 f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{names[pipeline].lower()}/execution/{execution}",
                 {},
             )
+        if "MonitoringScheduleName" in params:
+            schedule = params["MonitoringScheduleName"].lower()
+            return action, f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:monitoring-schedule/{schedule}", {}
     if service == "dynamodb" and "TableName" in params:
         return action, f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{names[params['TableName']]}", {}
     if service == "sns" and "TopicArn" in params:
@@ -83,15 +87,12 @@ def recorded(trigger: Any) -> list[tuple[str, str, dict[str, Any]]]:
 
         return record
 
-    module = trigger.module
-    for service, client in (
-        ("sagemaker", module.sagemaker),
-        ("sns", module.sns),
-        ("dynamodb", module.dynamodb),
-    ):
-        client.meta.events.register(
-            f"provide-client-params.{client.meta.service_model.service_name}.*", recorder(service)
-        )
+    # Every botocore client the handler module holds, so a client added to the handler is recorded too.
+    clients = [value for value in vars(trigger.module).values() if isinstance(value, BaseClient)]
+    assert clients, "the handler holds no boto3 client: the rehearsal records nothing"
+    for client in clients:
+        service = client.meta.service_model.service_name
+        client.meta.events.register(f"provide-client-params.{service}.*", recorder(service))
     return calls
 
 
