@@ -30,6 +30,7 @@ from sagemaker_constructs import (
     RetrainingTrigger,
     S3Source,
     SecureBucket,
+    transform_output_column,
 )
 
 BASELINES = Path(__file__).resolve().parent.parent / "model_artifacts" / "churn" / "baselines"
@@ -174,7 +175,9 @@ class MonitoringStack(Stack):
             batch_transform=batch_transform,
             problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=GroundTruth(ground_truth.bucket, "batch"),
-            probability_attribute="0",
+            # The transform joins each input record with its prediction (JoinSource.INPUT): the probability
+            # follows the feature columns.
+            probability_attribute=transform_output_column(batch_transform, input_columns=len(features)),
             probability_threshold_attribute=0.5,
             start_time_offset="-P2D",
             end_time_offset="-P1D",

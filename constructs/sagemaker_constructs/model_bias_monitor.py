@@ -29,6 +29,7 @@ from .monitoring_options import (
     S3Source,
     validate_attribute,
     validate_offset,
+    validate_transform_output_attributes,
 )
 
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/bias-metrics"
@@ -131,6 +132,11 @@ class ModelBiasMonitor(MonitorBase):
             ("probability_attribute", probability_attribute),
         ):
             validate_attribute(errors, prop, value)
+        validate_transform_output_attributes(
+            errors,
+            batch_transform,
+            {"inference_attribute": inference_attribute, "probability_attribute": probability_attribute},
+        )
         validate_offset(errors, "start_time_offset", start_time_offset)
         validate_offset(errors, "end_time_offset", end_time_offset)
         ground_truth.validate(errors)

@@ -22,7 +22,14 @@ from .batch_transform import BatchTransform
 from .clarify_config import ExplainabilityAnalysisConfig, write_config_file
 from .container_image import ContainerImage
 from .endpoint import IEndpoint
-from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule, S3Source, validate_attribute
+from .monitoring_options import (
+    Baseline,
+    DatasetFormat,
+    MonitoringSchedule,
+    S3Source,
+    validate_attribute,
+    validate_transform_output_attributes,
+)
 
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/explainability-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/explainability-metrics"
@@ -112,6 +119,11 @@ class ModelExplainabilityMonitor(MonitorBase):
             ("probability_attribute", probability_attribute),
         ):
             validate_attribute(errors, prop, value)
+        validate_transform_output_attributes(
+            errors,
+            batch_transform,
+            {"inference_attribute": inference_attribute, "probability_attribute": probability_attribute},
+        )
         self.analysis_config = analysis_config
         self._shadow_model_name = shadow_model_name
         self._shadow_instance_type = shadow_instance_type

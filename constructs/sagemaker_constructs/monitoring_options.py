@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -17,6 +17,10 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from ._validation import LINE_BREAKS, ValidationErrors, is_token
+from .transform_options import JoinSource
+
+if TYPE_CHECKING:
+    from .batch_transform import BatchTransform
 
 _OFFSET = re.compile(r"^-P(?:T[0-9]+H|[0-9]+D|[0-9]+DT[0-9]+H|T0H)$")
 ACCEPTED_SCHEDULES = (
@@ -157,6 +161,63 @@ def validate_attribute(
     """Check where a monitor finds data in records (an index or a JSONPath) against its length limits."""
     if value is not None and not is_token(value) and not min_length <= len(value) <= max_length:
         errors.add(f"'{prop}' must be {min_length}-{max_length} characters, got {len(value)} characters")
+
+
+def transform_output_column(
+    batch_transform: BatchTransform, *, input_columns: int, output_column: int = 0
+) -> str:
+    """The index, as a monitor attribute, of an output column in the records a batch transform writes.
+
+    With ``JoinSource.INPUT`` (and no output filter) each output record is the input record followed by the
+    model's output, so output column ``k`` of a model fed ``input_columns`` columns is at
+    ``input_columns + k`` (developer guide, "Associate prediction results with input records",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform-data-processing.html). Without a join
+    it is ``k``. ``input_columns`` counts the columns of the transform's input records, before any input
+    filter: the join uses the whole input record.
+
+    ``probability_attribute=transform_output_column(transform, input_columns=7)``
+    """
+    if isinstance(input_columns, bool) or not isinstance(input_columns, int) or input_columns < 1:
+        raise ValueError(f"'input_columns' must be a whole number of at least 1, got {input_columns!r}")
+    if isinstance(output_column, bool) or not isinstance(output_column, int) or output_column < 0:
+        raise ValueError(f"'output_column' must be a whole number of at least 0, got {output_column!r}")
+    processing = batch_transform.data_processing
+    if processing is None or processing.join_source in (None, JoinSource.NONE):
+        return str(output_column)
+    if processing.output_filter not in (None, "$"):
+        raise ValueError(
+            "'batch_transform' filters its joined output (output_filter="
+            f"{processing.output_filter!r}): the column cannot be derived, pass the index of the prediction in "
+            "the filtered record yourself"
+        )
+    return str(input_columns + output_column)
+
+
+def validate_transform_output_attributes(
+    errors: ValidationErrors, batch_transform: BatchTransform | None, attributes: Mapping[str, str | None]
+) -> None:
+    """Reject an index that certainly points into the input part of a joined transform output record.
+
+    With ``JoinSource.INPUT`` and no output filter, column 0 of each output record is the first input column,
+    never the model's output, so a probability or label read there is a feature.
+    """
+    if batch_transform is None:
+        return
+    processing = batch_transform.data_processing
+    if processing is None or processing.join_source is not JoinSource.INPUT:
+        return
+    if processing.output_filter not in (None, "$"):
+        return
+    for prop, value in attributes.items():
+        if value is None or is_token(value) or not value.strip().isdigit():
+            continue
+        if int(value) == 0:
+            errors.add(
+                f"'{prop}' is column {value} of the batch transform's output, which joins each input record "
+                "with the prediction (JoinSource.INPUT): that column is the first input column, and the model's "
+                "output comes after all the input columns. Use transform_output_column(batch_transform, "
+                f"input_columns=<number of input columns>), got {value!r}"
+            )
 
 
 def _offset_hours(offset: str | None) -> int | None:

@@ -21,11 +21,13 @@ from sagemaker_constructs import (
     ContainerDefinition,
     ContainerImage,
     DataCapture,
+    DataProcessing,
     DataQualityMonitor,
     Endpoint,
     ExplainabilityAnalysisConfig,
     Facet,
     GroundTruth,
+    JoinSource,
     Model,
     ModelBiasMonitor,
     ModelData,
@@ -38,6 +40,7 @@ from sagemaker_constructs import (
     S3Source,
     SecureBucket,
     TransformInput,
+    transform_output_column,
 )
 from sagemaker_constructs.clarify_config import write_config_file
 
@@ -76,13 +79,16 @@ def endpoint(stack: Stack, *, capture: bool = True) -> Endpoint:
     )
 
 
-def transform(stack: Stack, *, capture: bool = True) -> BatchTransform:
+def transform(
+    stack: Stack, *, capture: bool = True, data_processing: DataProcessing | None = None
+) -> BatchTransform:
     return BatchTransform(
         stack,
         "Batch",
         model=model(stack),
         input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
         data_capture=BatchDataCapture() if capture else None,
+        data_processing=data_processing,
     )
 
 
@@ -782,4 +788,55 @@ def test_output_and_ground_truth_prefixes_fit_in_512_character_uris(stack):
     ModelQualityMonitor(
         stack, "Fits", problem_type=ProblemType.REGRESSION, endpoint=stack.node.find_child("Endpoint"),
         inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 443), output_prefix="o" * 443,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- joined batch transform output
+
+
+def test_transform_output_column_follows_the_join(stack):
+    joined = transform(stack, data_processing=DataProcessing(join_source=JoinSource.INPUT))
+    assert transform_output_column(joined, input_columns=7) == "7"
+    assert transform_output_column(joined, input_columns=7, output_column=1) == "8"
+    plain = transform(Stack(stack.node.root, "Plain"))
+    assert transform_output_column(plain, input_columns=7) == "0"
+    unjoined = transform(
+        Stack(stack.node.root, "NoJoin"), data_processing=DataProcessing(join_source=JoinSource.NONE)
+    )
+    assert transform_output_column(unjoined, input_columns=7) == "0"
+    filtered = transform(
+        Stack(stack.node.root, "Filtered"),
+        data_processing=DataProcessing(join_source=JoinSource.INPUT, output_filter="$[0,-1]"),
+    )
+    with pytest.raises(ValueError, match=re.escape("filters its joined output (output_filter='$[0,-1]')")):
+        transform_output_column(filtered, input_columns=7)
+    with pytest.raises(ValueError, match="'input_columns' must be a whole number of at least 1, got 0"):
+        transform_output_column(joined, input_columns=0)
+
+
+def test_an_index_into_the_input_part_of_a_joined_output_is_rejected(stack):
+    # The reference app read the batch AUC from column 0 of records that start with the features.
+    joined = transform(stack, data_processing=DataProcessing(join_source=JoinSource.INPUT))
+    with pytest.raises(
+        ValueError, match="'probability_attribute' is column 0 of the batch transform's output"
+    ):
+        ModelQualityMonitor(
+            stack, "Quality", batch_transform=joined, problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack), probability_attribute="0", probability_threshold_attribute=0.5,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="'inference_attribute' is column 0 of the batch transform's output"):
+        ModelBiasMonitor(
+            stack, "Bias", batch_transform=joined, analysis_config=bias_config(),
+            ground_truth=ground_truth(stack), inference_attribute="0",
+        )  # fmt: skip
+    # The derived column is accepted, and so is column 0 of an output that is not joined.
+    ModelQualityMonitor(
+        stack, "Derived", batch_transform=joined, problem_type=ProblemType.BINARY_CLASSIFICATION,
+        ground_truth=ground_truth(stack), probability_threshold_attribute=0.5,
+        probability_attribute=transform_output_column(joined, input_columns=len(FEATURES)),
+    )  # fmt: skip
+    other = Stack(stack.node.root, "Other")
+    ModelQualityMonitor(
+        other, "Quality", batch_transform=transform(other), problem_type=ProblemType.BINARY_CLASSIFICATION,
+        ground_truth=ground_truth(other), probability_attribute="0", probability_threshold_attribute=0.5,
     )  # fmt: skip
