@@ -106,6 +106,9 @@ class MonitoringStack(Stack):
         )
         auc_alarm = model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
 
+        bias_constraints = json.loads((BASELINES / "bias/analysis.json").read_text())
+        (age_group,) = bias_constraints["post_training_bias_metrics"]["facets"]["age"]
+        dppl_threshold = next(m["value"] for m in age_group["metrics"] if m["name"] == "DPPL")
         bias = ModelBiasMonitor(
             self,
             "EndpointBias",
@@ -122,6 +125,8 @@ class MonitoringStack(Stack):
             probability_threshold_attribute=0.5,
             start_time_offset="-P1D",
             end_time_offset="-PT1H",
+            # Clarify reports bias drift only against baseline constraints (its analysis.json).
+            baseline=Baseline(constraints=_baseline("bias/analysis.json")),
             schedule=MonitoringSchedule.daily(hour=4),
             notification_topic=self.alerts.topic,
             volume_kms_key=volume_key,
@@ -129,7 +134,7 @@ class MonitoringStack(Stack):
         bias.create_metric_alarm(
             "DifferenceInPositiveProportions",
             bias.metric_bias("DPPL", facet="age", facet_value="40", label=label, label_value="1"),
-            threshold=0.2,
+            threshold=dppl_threshold,
             action=alarm_action,
         )
 
@@ -144,6 +149,8 @@ class MonitoringStack(Stack):
                 label_headers=["churn_probability"],
             ),
             probability_attribute="0",
+            # Clarify reports attribution drift only against baseline constraints (its analysis.json).
+            baseline=Baseline(constraints=_baseline("explainability/analysis.json")),
             schedule=MonitoringSchedule.daily(hour=5),
             notification_topic=self.alerts.topic,
             volume_kms_key=volume_key,

@@ -80,3 +80,34 @@ def test_batch_model_quality_reads_the_probability_of_the_joined_output(
     threshold = job["ModelQualityJobInput"]["BatchTransformInput"]["ProbabilityThresholdAttribute"]
     accuracy = float(np.mean((scores >= threshold) == (labels == 1)))
     assert accuracy == pytest.approx(metrics["test"]["accuracy"], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "baseline_config", "constraints"),
+    [
+        ("AWS::SageMaker::ModelBiasJobDefinition", "ModelBiasBaselineConfig", "bias/analysis.json"),
+        (
+            "AWS::SageMaker::ModelExplainabilityJobDefinition",
+            "ModelExplainabilityBaselineConfig",
+            "explainability/analysis.json",
+        ),
+    ],
+)
+def test_clarify_monitors_carry_baseline_constraints(
+    reference_app: Any, resource_type: str, baseline_config: str, constraints: str
+) -> None:
+    # Bias and feature-attribution drift are reported only against baseline constraints
+    # (clarify-model-monitor-bias-drift-violations, clarify-model-monitor-feature-attribute-drift-violations):
+    # without them the monitors, which the retraining rule listens to, never report a violation.
+    (job,) = _resources(reference_app.templates["SageMakerMonitoring"], resource_type)
+    uri = job["Properties"][baseline_config]["ConstraintsResource"]["S3Uri"]
+    # The URI names the asset whose content is the committed file.
+    manifest = json.loads((reference_app.outdir / "SageMakerMonitoring.assets.json").read_text())
+    committed = (CHURN / "baselines" / constraints).read_bytes()
+    (asset_hash,) = [
+        asset_hash
+        for asset_hash, asset in manifest["files"].items()
+        if (reference_app.outdir / asset["source"]["path"]).is_file()
+        and (reference_app.outdir / asset["source"]["path"]).read_bytes() == committed
+    ]
+    assert f"{asset_hash}.json" in json.dumps(uri)
