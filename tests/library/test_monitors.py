@@ -389,10 +389,46 @@ def test_bias_monitor_renders_and_uploads_its_clarify_config(synth):
     assert write_config_file(config) == write_config_file(bias_config().to_json())
 
 
-def test_explainability_uses_the_endpoint_as_predictor(synth, tmp_path):
+def rendered_config(stack: Stack, template: Template, resource_type: str, app_key: str) -> dict[str, Any]:
+    """The analysis_config.json a Clarify job definition points at, read from the synthesized asset."""
+    config_uri = json.dumps(only(template, resource_type)["Properties"][app_key]["ConfigUri"])
+    (asset_hash,) = re.findall(r"([0-9a-f]{64})\.json", config_uri)
+    outdir = Path(stack.node.root.outdir)  # type: ignore[attr-defined]
+    loaded: dict[str, Any] = json.loads((outdir / f"asset.{asset_hash}.json").read_text())
+    return loaded
+
+
+def named_endpoint(stack: Stack) -> Endpoint:
+    champion = Model(
+        stack, "Champion", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL), model_name="churn-champion",
+    )  # fmt: skip
+    challenger = Model(
+        stack, "Challenger", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL), model_name="churn-challenger",
+    )  # fmt: skip
+    return Endpoint(
+        stack, "Endpoint", endpoint_name="churn", data_capture=DataCapture(sampling_percentage=100),
+        variants=[
+            ProductionVariant("challenger", model=challenger, weight=10),
+            ProductionVariant("champion", model=champion, weight=90),
+        ],
+    )  # fmt: skip
+
+
+def test_explainability_serves_the_endpoints_model_on_a_shadow_endpoint(synth):
+    # The production endpoint captures its traffic: SHAP's synthetic requests must not go there (AWS advises
+    # against endpoint_name as the predictor). Clarify serves the champion's model on a shadow endpoint instead.
+    built: dict[str, Stack] = {}
+
     def build(stack: Stack) -> None:
+        built["stack"] = stack
         monitor = ModelExplainabilityMonitor(
-            stack, "Shap", endpoint=endpoint(stack), analysis_config=shap_config(), probability_attribute="0"
+            stack,
+            "Shap",
+            endpoint=named_endpoint(stack),
+            analysis_config=shap_config(),
+            probability_attribute="0",
         )
         attribution = monitor.metric_feature_attribution("age")
         assert attribution.metric_name == "feature_age"
@@ -400,16 +436,47 @@ def test_explainability_uses_the_endpoint_as_predictor(synth, tmp_path):
         assert attribution.dimensions["ValueType"] == "GlobalShapValues"
 
     template = synth(build)
-    rendered = shap_config().to_json({"endpoint_name": "churn"})
-    assert rendered["predictor"]["endpoint_name"] == "churn"
-    assert rendered["methods"]["shap"]["baseline"] == [[40, 24, 46, 1, 1, 0, 2]]
+    config = rendered_config(
+        built["stack"], template, "AWS::SageMaker::ModelExplainabilityJobDefinition",
+        "ModelExplainabilityAppSpecification",
+    )  # fmt: skip
+    predictor = config["predictor"]
+    assert "endpoint_name" not in predictor
+    assert predictor["model_name"] == "churn-champion"  # the variant with the highest weight
+    assert predictor["instance_type"] == "ml.m5.xlarge"
+    assert predictor["initial_instance_count"] == 1
+    assert predictor["endpoint_name_prefix"] == "sm-clarify"
     sts = statements(template, "ShapRole")
+    # The role may not invoke the production endpoint, only Clarify's own shadow endpoints.
+    assert not any("EndpointArn" in json.dumps(st) for st in sts)
     invoke = next(st for st in sts if "sagemaker:InvokeEndpoint" in st["Action"])
-    assert invoke["Resource"]["Fn::GetAtt"][1] == "EndpointArn"
+    assert all("sm-clarify*" in json.dumps(r) for r in invoke["Resource"])
+    assert any(":model/churn-champion" in json.dumps(st["Resource"]) for st in sts)
+
+
+def test_explainability_needs_a_model_name_known_at_synth(stack):
+    with pytest.raises(ValueError, match="'shadow_model_name' is required for an imported endpoint"):
+        ModelExplainabilityMonitor(
+            stack, "Imported", analysis_config=shap_config(),
+            endpoint=Endpoint.from_endpoint_name(stack, "Churn", "churn"),
+        )  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match="the model name of the endpoint's variant 'v' is generated at deploy time: create the Model with "
+        "model_name=",
+    ):
+        ModelExplainabilityMonitor(
+            stack, "Generated", analysis_config=shap_config(), endpoint=endpoint(stack)
+        )
+    # An explicit literal name serves, for imported endpoints and generated model names alike.
+    ModelExplainabilityMonitor(
+        stack, "Explicit", analysis_config=shap_config(), shadow_model_name="churn-v1",
+        endpoint=Endpoint.from_endpoint_name(stack, "Churn2", "churn"),
+    )  # fmt: skip
 
 
 def test_explaining_a_batch_transform_needs_a_fixed_shadow_model(stack):
-    with pytest.raises(ValueError, match="'shadow_model_name' is required to explain a batch transform"):
+    with pytest.raises(ValueError, match="the batch transform's model name is generated at deploy time"):
         ModelExplainabilityMonitor(
             stack, "Shap", batch_transform=transform(stack), analysis_config=shap_config()
         )
@@ -442,7 +509,7 @@ def test_clarify_config_rules(stack):
         ValueError, match=r"'analysis_config.shap_baseline\[0\]' must hold one value per header \(7\), got 2"
     ):
         ModelExplainabilityMonitor(
-            stack, "Shap", endpoint=endpoint(Stack(stack.node.root, "Other")),
+            stack, "Shap", endpoint=endpoint(Stack(stack.node.root, "Other")), shadow_model_name="churn-v1",
             analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[1, 2]]),
         )  # fmt: skip
 
@@ -658,8 +725,8 @@ def test_shadow_model_gets_clarify_endpoint_permissions(synth):
     sts = statements(synth(build), "ShapRole")
     create = next(st for st in sts if "sagemaker:CreateEndpoint" in st["Action"])
     assert sorted(r["Fn::Join"][1][-1] for r in create["Resource"]) == [
-        ":endpoint-config/sm-clarify-*",
-        ":endpoint/sm-clarify-*",
+        ":endpoint-config/sm-clarify*",
+        ":endpoint/sm-clarify*",
     ]
     assert any(":model/churn-v1" in json.dumps(st["Resource"]) for st in sts)
 

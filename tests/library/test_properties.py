@@ -1570,7 +1570,8 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
             case.add(0, "needs 'inference_attribute' or 'probability_attribute'")
     if kind == "ModelExplainability":
         d["analysis_config"] = draw(shap_config(case))
-        needs_shadow = d["target"] == "batch"
+        # The sample Model's name is generated at deploy time, so Clarify's shadow model must be named.
+        needs_shadow = True
         names = sagemaker_names() if needs_shadow else st.none() | sagemaker_names()
         prop("shadow_model_name", names, bad_sagemaker_names())
         if needs_shadow and d["shadow_model_name"] is None:
