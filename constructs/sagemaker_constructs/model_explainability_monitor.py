@@ -28,6 +28,7 @@ from .monitoring_options import (
     MonitoringSchedule,
     S3Source,
     validate_attribute,
+    validate_clarify_constraints,
     validate_transform_output_attributes,
 )
 
@@ -129,6 +130,7 @@ class ModelExplainabilityMonitor(MonitorBase):
             batch_transform,
             {"inference_attribute": inference_attribute, "probability_attribute": probability_attribute},
         )
+        validate_clarify_constraints(errors, baseline, "explanations", "explainability")
         self.analysis_config = analysis_config
         self._shadow_model_name = shadow_model_name
         self._shadow_instance_type = shadow_instance_type

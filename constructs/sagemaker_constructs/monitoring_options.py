@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -220,6 +221,32 @@ def validate_transform_output_attributes(
             )
 
 
+def validate_clarify_constraints(
+    errors: ValidationErrors, baseline: Baseline | None, required_key: str, kind: str
+) -> None:
+    """Check that a local constraints file of a Clarify monitor is a Clarify ``analysis.json``.
+
+    Clarify compares each run with the baseline job's ``analysis.json`` (``post_training_bias_metrics`` for bias,
+    ``explanations`` for feature attribution); a Model Monitor ``constraints.json`` holds neither, so no
+    violation would ever be found.
+    """
+    if baseline is None or baseline.constraints is None or baseline.constraints.local_path is None:
+        return
+    path = baseline.constraints.local_path
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (OSError, ValueError) as error:
+        errors.add(f"'baseline.constraints' must be a JSON file, got {path!r} ({error})")
+        return
+    if not isinstance(document, dict) or required_key not in document:
+        keys = sorted(document) if isinstance(document, dict) else type(document).__name__
+        errors.add(
+            f"'baseline.constraints' must be the analysis.json of a Clarify {kind} baselining job (with "
+            f"{required_key!r}), got {path!r} with keys {keys}"
+        )
+
+
 def _offset_hours(offset: str | None) -> int | None:
     if offset is None or is_token(offset) or not _OFFSET.fullmatch(offset):
         return None
@@ -254,10 +281,19 @@ class S3Source(abc.ABC):
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
         """Return the ``s3://`` URI and grant ``grantee`` read access to that one object."""
 
+    @property
+    def local_path(self) -> str | None:
+        """The local file of an asset source (its content can be checked at synth); None for S3 objects."""
+        return None
+
 
 class _AssetSource(S3Source):
     def __init__(self, path: str) -> None:
         self._path = path
+
+    @property
+    def local_path(self) -> str | None:
+        return self._path
 
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
         asset = s3_assets.Asset(scope, construct_id, path=self._path)
@@ -293,7 +329,8 @@ class _BucketSource(S3Source):
 
 @dataclass(frozen=True, kw_only=True)
 class Baseline:
-    """What a monitor compares against: ``constraints.json`` and, for data quality, ``statistics.json``.
+    """What a monitor compares against: ``constraints.json`` and, for data quality, ``statistics.json``. The bias
+    and explainability monitors take the ``analysis.json`` of a Clarify baselining job as constraints.
 
     ``Baseline(constraints=S3Source.from_asset("baselines/constraints.json"), statistics=...)``. Produce them
     with the SageMaker SDK's ``suggest_baseline`` or a SageMaker Pipelines QualityCheck/ClarifyCheck step.

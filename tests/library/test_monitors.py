@@ -907,3 +907,35 @@ def test_an_index_into_the_input_part_of_a_joined_output_is_rejected(stack):
         other, "Quality", batch_transform=transform(other), problem_type=ProblemType.BINARY_CLASSIFICATION,
         ground_truth=ground_truth(other), probability_attribute="0", probability_threshold_attribute=0.5,
     )  # fmt: skip
+
+
+def test_clarify_monitors_need_clarify_constraints(stack):
+    # A Model Monitor constraints.json holds no Clarify metrics: the monitor would never report a violation.
+    mq = S3Source.from_asset(f"{BASELINES}/model_quality/constraints.json")
+    with pytest.raises(
+        ValueError,
+        match=r"'baseline.constraints' must be the analysis.json of a Clarify bias baselining job \(with "
+        r"'post_training_bias_metrics'\), got '.*model_quality/constraints.json' with keys "
+        r"\['binary_classification_constraints', 'version'\]",
+    ):
+        ModelBiasMonitor(
+            stack, "Bias", endpoint=endpoint(stack), analysis_config=bias_config(), ground_truth=ground_truth(stack),
+            probability_attribute="0", probability_threshold_attribute=0.5, baseline=Baseline(constraints=mq),
+        )  # fmt: skip
+    bias_constraints = S3Source.from_asset(f"{BASELINES}/bias/analysis.json")
+    shap_stack = Stack(stack.node.root, "Shap")
+    with pytest.raises(ValueError, match="Clarify explainability baselining job \\(with 'explanations'\\)"):
+        ModelExplainabilityMonitor(
+            shap_stack, "Shap", endpoint=named_endpoint(shap_stack), analysis_config=shap_config(),
+            baseline=Baseline(constraints=bias_constraints),
+        )  # fmt: skip
+    other = Stack(stack.node.root, "Other")
+    ModelBiasMonitor(
+        other, "Bias", endpoint=endpoint(other), analysis_config=bias_config(), ground_truth=ground_truth(other),
+        probability_attribute="0", probability_threshold_attribute=0.5, baseline=Baseline(constraints=bias_constraints),
+    )  # fmt: skip
+    accepted = Stack(stack.node.root, "Accepted")
+    ModelExplainabilityMonitor(
+        accepted, "Shap", endpoint=named_endpoint(accepted), analysis_config=shap_config(),
+        baseline=Baseline(constraints=S3Source.from_asset(f"{BASELINES}/explainability/analysis.json")),
+    )  # fmt: skip
