@@ -182,6 +182,12 @@ def transform_output_column(
         raise ValueError(f"'input_columns' must be a whole number of at least 1, got {input_columns!r}")
     if isinstance(output_column, bool) or not isinstance(output_column, int) or output_column < 0:
         raise ValueError(f"'output_column' must be a whole number of at least 0, got {output_column!r}")
+    content_type = batch_transform.input.content_type
+    if content_type and not is_token(content_type) and "json" in content_type:
+        raise ValueError(
+            f"'batch_transform' reads {content_type!r} records: transform_output_column gives CSV column indexes; "
+            "in joined JSON output the prediction is under 'SageMakerOutput', pass its path yourself"
+        )
     processing = batch_transform.data_processing
     if processing is None or processing.join_source in (None, JoinSource.NONE):
         return str(output_column)
@@ -209,6 +215,9 @@ def validate_transform_output_attributes(
         return
     if processing.output_filter not in (None, "$"):
         return
+    content_type = batch_transform.input.content_type
+    if content_type and not is_token(content_type) and "json" in content_type:
+        return  # attributes of JSON records are paths, not column indexes
     for prop, value in attributes.items():
         if value is None or is_token(value) or not value.strip().isdigit():
             continue

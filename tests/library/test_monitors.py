@@ -879,6 +879,16 @@ def test_transform_output_column_follows_the_join(stack):
         transform_output_column(filtered, input_columns=7)
     with pytest.raises(ValueError, match="'input_columns' must be a whole number of at least 1, got 0"):
         transform_output_column(joined, input_columns=0)
+    json_stack = Stack(stack.node.root, "Json")
+    json_transform = BatchTransform(
+        json_stack, "Batch", model=model(json_stack), data_capture=BatchDataCapture(),
+        input=TransformInput(
+            bucket=s3.Bucket.from_bucket_name(json_stack, "In", "input-bucket"), content_type="application/jsonlines"
+        ),
+        data_processing=DataProcessing(join_source=JoinSource.INPUT),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="the prediction is under 'SageMakerOutput'"):
+        transform_output_column(json_transform, input_columns=7)
 
 
 def test_an_index_into_the_input_part_of_a_joined_output_is_rejected(stack):
