@@ -1435,8 +1435,14 @@ def bias_config(draw: st.DrawFn, case: Case) -> BiasAnalysisConfig:
     if bad:
         case.add(0, q("analysis_config.headers"))
     label = draw(st.sampled_from(headers[:2]))
-    facets = [Facet(name=h, values_or_threshold=draw(st.none() | st.lists(st.integers(0, 99), max_size=2)))
-              for h in headers if h != label][:2]  # fmt: skip
+    facets = []
+    for h in [h for h in headers if h != label][:2]:
+        # An empty list names no sensitive group (the SDK would render "value_or_threshold": []): rejected.
+        facet_values, bad = pick(draw, case, st.none() | st.lists(st.integers(0, 99), min_size=1, max_size=2),
+                                 st.just([]))  # fmt: skip
+        if bad:
+            case.add(0, "values_or_threshold of")
+        facets.append(Facet(name=h, values_or_threshold=facet_values))
     values, bad = pick(
         draw, case, st.lists(st.one_of(st.integers(-10, 10), st.floats(-1e6, 1e6), texts(8)), min_size=1, max_size=3),
         st.sampled_from([[], [math.nan], [math.inf], [1, -math.inf]]),
