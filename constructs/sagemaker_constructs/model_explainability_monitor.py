@@ -285,7 +285,7 @@ def _shadow_model_name(
     variants = getattr(endpoint, "variants", None)
     if name is None and variants:
         # The champion: the first of the variants with the highest weight.
-        best = max(variants, key=lambda v: (getattr(v, "weight", 1.0), -variants.index(v)))
+        _, best = max(enumerate(variants), key=lambda iv: (getattr(iv[1], "weight", 1.0), -iv[0]))
         name, source = (
             _literal_model_name(best.model),
             f"the model name of the endpoint's variant {best.name!r}",
