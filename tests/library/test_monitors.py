@@ -949,3 +949,27 @@ def test_clarify_monitors_need_clarify_constraints(stack):
         accepted, "Shap", endpoint=named_endpoint(accepted), analysis_config=shap_config(),
         baseline=Baseline(constraints=S3Source.from_asset(f"{BASELINES}/explainability/analysis.json")),
     )  # fmt: skip
+
+
+def test_explaining_a_batch_transform_serves_its_named_model(synth):
+    built: dict[str, Stack] = {}
+
+    def build(stack: Stack) -> None:
+        built["stack"] = stack
+        named = Model(
+            stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+            model_data=ModelData.from_asset(SAMPLE_MODEL), model_name="churn-batch",
+        )  # fmt: skip
+        scoring = BatchTransform(
+            stack, "Batch", model=named, data_capture=BatchDataCapture(),
+            input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
+        )  # fmt: skip
+        ModelExplainabilityMonitor(stack, "Shap", batch_transform=scoring, analysis_config=shap_config())
+
+    template = synth(build)
+    config = rendered_config(
+        built["stack"], template, "AWS::SageMaker::ModelExplainabilityJobDefinition",
+        "ModelExplainabilityAppSpecification",
+    )  # fmt: skip
+    assert config["predictor"]["model_name"] == "churn-batch"
+    assert any(":model/churn-batch" in json.dumps(st["Resource"]) for st in statements(template, "ShapRole"))
