@@ -30,6 +30,7 @@ from sagemaker_constructs import (
     RetrainingTrigger,
     S3Source,
     SecureBucket,
+    transform_output_column,
 )
 
 BASELINES = Path(__file__).resolve().parent.parent / "model_artifacts" / "churn" / "baselines"
@@ -105,6 +106,9 @@ class MonitoringStack(Stack):
         )
         auc_alarm = model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
 
+        bias_constraints = json.loads((BASELINES / "bias/analysis.json").read_text())
+        (age_group,) = bias_constraints["post_training_bias_metrics"]["facets"]["age"]
+        dppl_threshold = next(m["value"] for m in age_group["metrics"] if m["name"] == "DPPL")
         bias = ModelBiasMonitor(
             self,
             "EndpointBias",
@@ -121,6 +125,8 @@ class MonitoringStack(Stack):
             probability_threshold_attribute=0.5,
             start_time_offset="-P1D",
             end_time_offset="-PT1H",
+            # Clarify reports bias drift only against baseline constraints (its analysis.json).
+            baseline=Baseline(constraints=_baseline("bias/analysis.json")),
             schedule=MonitoringSchedule.daily(hour=4),
             notification_topic=self.alerts.topic,
             volume_kms_key=volume_key,
@@ -128,7 +134,7 @@ class MonitoringStack(Stack):
         bias.create_metric_alarm(
             "DifferenceInPositiveProportions",
             bias.metric_bias("DPPL", facet="age", facet_value="40", label=label, label_value="1"),
-            threshold=0.2,
+            threshold=dppl_threshold,
             action=alarm_action,
         )
 
@@ -143,6 +149,8 @@ class MonitoringStack(Stack):
                 label_headers=["churn_probability"],
             ),
             probability_attribute="0",
+            # Clarify reports attribution drift only against baseline constraints (its analysis.json).
+            baseline=Baseline(constraints=_baseline("explainability/analysis.json")),
             schedule=MonitoringSchedule.daily(hour=5),
             notification_topic=self.alerts.topic,
             volume_kms_key=volume_key,
@@ -174,7 +182,9 @@ class MonitoringStack(Stack):
             batch_transform=batch_transform,
             problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=GroundTruth(ground_truth.bucket, "batch"),
-            probability_attribute="0",
+            # The transform joins each input record with its prediction (JoinSource.INPUT): the probability
+            # follows the feature columns.
+            probability_attribute=transform_output_column(batch_transform, input_columns=len(features)),
             probability_threshold_attribute=0.5,
             start_time_offset="-P2D",
             end_time_offset="-P1D",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,17 @@ class RealtimeInferenceStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         image = ContainerImage.for_algorithm("xgboost", XGBOOST_VERSION)
         # The XGBoost container needs no network: SageMaker downloads the model and captures the traffic.
+        # A name known at synth, so the explainability monitor's Clarify config can serve this model on its
+        # shadow endpoint. CloudFormation replaces a model on any change and a fixed name would collide, so the
+        # name follows the artifact and the container version (change the suffix if you change anything else).
+        artifact = hashlib.sha256(MODEL_ARTIFACT.read_bytes()).hexdigest()[:12]
         champion = Model(
             self,
             "ChampionModel",
             image=image,
             model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
             network_isolation=True,
+            model_name=f"churn-champion-{XGBOOST_VERSION.replace('.', '-')}-{artifact}",
         )
         # In a real rollout the challenger is the next model version; here it serves the same artifact.
         challenger = Model(

@@ -10,7 +10,12 @@ SageMaker XGBoost container ``3.0-5``) and writes one baseline per Model Monitor
 - ``model_quality/baseline.csv``, ``statistics.json`` and ``constraints.json``: binary-classification
   metrics of the model on the validation set;
 - ``bias/analysis_config.json``: a Clarify config for the model bias monitor, with ``age`` as the facet;
+- ``bias/analysis.json``: its baseline constraints, post-training bias metrics of the model on the validation
+  set in the layout of a Clarify baselining job's ``analysis.json``;
 - ``explainability/analysis_config.json``: a Clarify SHAP config for the feature attribution monitor;
+- ``explainability/analysis.json``: its baseline constraints, global SHAP values of the validation set in the
+  layout of a Clarify baselining job's ``analysis.json`` (exact Shapley values against the config's one
+  baseline row, which Kernel SHAP estimates);
 - ``ground_truth/sample.jsonl``: example ground-truth records in the documented upload format.
 
 The formats follow the Model Monitor and Clarify documentation. The numbers are not those of a SageMaker
@@ -58,7 +63,9 @@ MODEL_QUALITY_BASELINE = "model_quality/baseline.csv"
 MODEL_QUALITY_STATISTICS = "model_quality/statistics.json"
 MODEL_QUALITY_CONSTRAINTS = "model_quality/constraints.json"
 BIAS_ANALYSIS_CONFIG = "bias/analysis_config.json"
+BIAS_CONSTRAINTS = "bias/analysis.json"
 EXPLAINABILITY_ANALYSIS_CONFIG = "explainability/analysis_config.json"
+EXPLAINABILITY_CONSTRAINTS = "explainability/analysis.json"
 GROUND_TRUTH_SAMPLE = "ground_truth/sample.jsonl"
 OUTPUT_FILES: tuple[str, ...] = (
     DATA_QUALITY_STATISTICS,
@@ -67,7 +74,9 @@ OUTPUT_FILES: tuple[str, ...] = (
     MODEL_QUALITY_STATISTICS,
     MODEL_QUALITY_CONSTRAINTS,
     BIAS_ANALYSIS_CONFIG,
+    BIAS_CONSTRAINTS,
     EXPLAINABILITY_ANALYSIS_CONFIG,
+    EXPLAINABILITY_CONSTRAINTS,
     GROUND_TRUTH_SAMPLE,
 )
 
@@ -113,6 +122,16 @@ POSITIVE_LABEL = 1
 # The facet is only used if the training data shows a real churn-rate gap across the threshold.
 MIN_FACET_RATE_GAP = 0.05
 MIN_FACET_Z_SCORE = 3.0
+# Post-training bias constraints. Clarify records a violation when a metric is farther from its neutral value (0
+# for these differences) than the baseline value (clarify-model-monitor-bias-drift-violations): each measured
+# value is widened away from 0 by this margin, so sampling noise alone does not trip the monitor.
+BIAS_METRIC_MARGIN = 0.1
+BIAS_METRICS: dict[str, str] = {
+    "AD": "Accuracy Difference (AD)",
+    "DAR": "Difference in Acceptance Rates (DAR)",
+    "DPPL": "Difference in Positive Proportions in Predicted Labels (DPPL)",
+    "RD": "Recall Difference (RD)",
+}
 
 # Explainability (Clarify SHAP).
 SHAP_NUM_SAMPLES = 100
@@ -457,6 +476,57 @@ def bias_analysis_config(data: SampleData, summary: FacetSummary) -> JsonObject:
     }
 
 
+def bias_constraints(
+    data: SampleData, probabilities: FloatArray, facet: str = FACET, threshold: float = FACET_THRESHOLD
+) -> JsonObject:
+    """Baseline constraints of the bias monitor: post-training bias metrics on the validation set.
+
+    The layout is that of the ``analysis.json`` a Clarify bias baselining job writes (the SDK's
+    ``ClarifyBaseliningJob.suggested_constraints`` reads that file; analysis results:
+    https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-processing-job-analysis-results.html). The
+    sensitive group ``d`` is ``facet > threshold`` (a numeric facet threshold is the exclusive lower bound of
+    the group), ``a`` the others; the metrics follow the post-training bias metric definitions
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-measure-post-training-bias.html).
+    """
+    values = data.validation_features[:, data.features.index(facet)]
+    actual = data.validation_labels == POSITIVE_LABEL
+    predicted = probabilities >= churn.CLASSIFICATION_THRESHOLD
+    sensitive = values > threshold
+
+    def rates(group: npt.NDArray[np.bool_]) -> dict[str, float]:
+        true_positives = float(np.sum(actual[group] & predicted[group]))
+        return {
+            "accuracy": float(np.mean(actual[group] == predicted[group])),
+            "acceptance": true_positives / float(np.sum(predicted[group])),
+            "positive_proportion": float(np.mean(predicted[group])),
+            "recall": true_positives / float(np.sum(actual[group])),
+        }
+
+    a, d = rates(~sensitive), rates(sensitive)
+    measured = {
+        "AD": a["accuracy"] - d["accuracy"],
+        "DAR": a["acceptance"] - d["acceptance"],
+        "DPPL": a["positive_proportion"] - d["positive_proportion"],
+        "RD": a["recall"] - d["recall"],
+    }
+    metrics = [
+        {
+            "name": name,
+            "description": BIAS_METRICS[name],
+            "value": _round(value + math.copysign(BIAS_METRIC_MARGIN, value)),
+        }
+        for name, value in sorted(measured.items())
+    ]
+    return {
+        "version": "1.0",
+        "post_training_bias_metrics": {
+            "label": data.label,
+            "label_value_or_threshold": str(POSITIVE_LABEL),
+            "facets": {facet: [{"value_or_threshold": str(threshold), "metrics": metrics}]},
+        },
+    }
+
+
 # --- explainability ----------------------------------------------------------------------------------------
 
 
@@ -486,6 +556,62 @@ def explainability_analysis_config(data: SampleData) -> JsonObject:
             "accept_type": "text/csv",
             "probability": 0,
             "label_headers": [PREDICTOR_LABEL_HEADER],
+        },
+    }
+
+
+def exact_shapley_values(
+    booster: xgb.Booster, features: FloatArray, baseline_row: FloatArray
+) -> tuple[FloatArray, float]:
+    """Shapley values of the model's probability for each row against one baseline row, and f(baseline).
+
+    The value of a coalition S is the model's score for the row with the features outside S taken from the
+    baseline row: the quantity Kernel SHAP estimates from ``num_samples`` coalitions, computed here over all
+    2^n of them (n = 7).
+    """
+    rows, n = features.shape
+    masks = np.array([[(m >> j) & 1 for j in range(n)] for m in range(1 << n)], dtype=bool)
+    sizes = masks.sum(axis=1)
+    # Every row under every coalition, scored in one batch.
+    composed = np.where(masks[None, :, :], features[:, None, :], baseline_row[None, None, :])
+    scores = churn.predict(booster, composed.reshape(-1, n)).astype(np.float64).reshape(rows, 1 << n)
+    weights = np.array([math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n) for k in range(n)])
+    shap = np.zeros((rows, n))
+    for j in range(n):
+        without = np.flatnonzero(~masks[:, j])
+        with_j = without | (1 << j)
+        shap[:, j] = ((scores[:, with_j] - scores[:, without]) * weights[sizes[without]]).sum(axis=1)
+    expected = float(churn.predict(booster, baseline_row[None, :])[0])
+    return shap, expected
+
+
+def explainability_constraints(data: SampleData, booster: xgb.Booster, config: JsonObject) -> JsonObject:
+    """Baseline constraints of the feature attribution monitor: global SHAP values of the validation set.
+
+    Laid out as the ``analysis.json`` of a Clarify explainability baselining job (``explanations.kernel_shap``,
+    one entry per label header, ``global_shap_values`` aggregated with the config's ``agg_method``:
+    https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-processing-job-analysis-results.html).
+    """
+    shap_config = config["methods"]["shap"]
+    if shap_config["agg_method"] != "mean_abs":
+        raise ValueError(f"only mean_abs aggregation is implemented, got {shap_config['agg_method']!r}")
+    (baseline_row,) = shap_config["baseline"]
+    shap, expected = exact_shapley_values(
+        booster, data.validation_features, np.array(baseline_row, dtype=float)
+    )
+    global_values = np.abs(shap).mean(axis=0)
+    (label,) = config["predictor"]["label_headers"]
+    return {
+        "version": "1.0",
+        "explanations": {
+            "kernel_shap": {
+                label: {
+                    "global_shap_values": {
+                        name: _round(value) for name, value in zip(data.features, global_values, strict=True)
+                    },
+                    "expected_value": _round(expected),
+                }
+            }
         },
     }
 
@@ -554,7 +680,13 @@ def build(output_dir: Path = DEFAULT_OUTPUT_DIR, data_dir: Path = DEFAULT_DATA_D
 
     summary = facet_summary(data)
     _write_text(output_dir / BIAS_ANALYSIS_CONFIG, _dump_json(bias_analysis_config(data, summary)))
-    _write_text(output_dir / EXPLAINABILITY_ANALYSIS_CONFIG, _dump_json(explainability_analysis_config(data)))
+    _write_text(output_dir / BIAS_CONSTRAINTS, _dump_json(bias_constraints(data, written_scores)))
+    shap_config = explainability_analysis_config(data)
+    _write_text(output_dir / EXPLAINABILITY_ANALYSIS_CONFIG, _dump_json(shap_config))
+    _write_text(
+        output_dir / EXPLAINABILITY_CONSTRAINTS,
+        _dump_json(explainability_constraints(data, booster, shap_config)),
+    )
     _write_text(output_dir / GROUND_TRUTH_SAMPLE, ground_truth_sample(data.test_labels))
 
     return {

@@ -29,6 +29,7 @@ from .monitoring_options import (
     MonitoringSchedule,
     ProblemType,
     S3Source,
+    transform_output_column,
 )
 from .notification_topic import NotificationTopic
 from .operations_dashboard import OperationsDashboard
@@ -112,4 +113,5 @@ __all__ = [
     "TransformOutput",
     "TransformSchedule",
     "Variant",
+    "transform_output_column",
 ]

@@ -142,6 +142,8 @@ class BatchTransform(Construct):
         self.model = model
         self.input = input
         self.job_name_prefix = prefix
+        self.data_processing = data_processing
+        """The input/output filters and join, if any (monitors read the joined record's layout from it)."""
 
         # Output and data capture buckets.
         self.output_bucket: s3.IBucket

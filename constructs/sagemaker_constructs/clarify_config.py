@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._validation import ValidationErrors
+from ._validation import ValidationErrors, is_token
 
 COLUMN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+S3_OBJECT_URI = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^\s]+)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +71,12 @@ class BiasAnalysisConfig:
                 errors.add(f"'{prop}.facets' name must be one of the headers, got {facet.name!r}")
             if facet.name == self.label:
                 errors.add(f"'{prop}.facets' must not include the label {self.label!r}")
+            if facet.values_or_threshold is not None and len(facet.values_or_threshold) == 0:
+                # The SDK's BiasConfig would render "value_or_threshold": [], which names no group at all.
+                errors.add(
+                    f"'{prop}.facets' values_or_threshold of {facet.name!r} must hold at least one value, or be "
+                    "None for every value, got []"
+                )
             _validate_finite(errors, f"{prop}.facets", facet.values_or_threshold or ())
         if self.group_variable is not None and self.group_variable not in self.headers:
             errors.add(f"'{prop}.group_variable' must be one of the headers, got {self.group_variable!r}")
@@ -114,8 +121,10 @@ class ExplainabilityAnalysisConfig:
 
     headers: Sequence[str]
     """The model's input features, in order (lowercase letters, digits and ``_``); no label."""
-    shap_baseline: Sequence[Sequence[float | int | str]]
-    """Baseline records for Kernel SHAP, each with one value per header (e.g. the training means)."""
+    shap_baseline: Sequence[Sequence[float | int | str]] | str
+    """Baseline records for Kernel SHAP, each with one value per header (e.g. the training means), or the
+    ``s3://`` URI of a baseline file in the dataset's format (features only, no header); the monitor's role may
+    read that object."""
     num_samples: int = 100
     """Samples per record for Kernel SHAP. Default: 100"""
     agg_method: ShapAggregation = ShapAggregation.MEAN_ABS
@@ -138,9 +147,15 @@ class ExplainabilityAnalysisConfig:
     def validate(self, errors: ValidationErrors, prop: str = "analysis_config") -> None:
         """Record every problem under ``prop``."""
         _validate_headers(errors, f"{prop}.headers", self.headers)
-        if not self.shap_baseline:
+        if isinstance(self.shap_baseline, str):
+            if is_token(self.shap_baseline) or not S3_OBJECT_URI.fullmatch(self.shap_baseline):
+                errors.add(
+                    f"'{prop}.shap_baseline' must be rows or a literal s3://bucket/key URI (the config is a static "
+                    f"file), got {self.shap_baseline!r}"
+                )
+        elif not self.shap_baseline:
             errors.add(f"'{prop}.shap_baseline' must hold at least one record, got none")
-        for i, row in enumerate(self.shap_baseline):
+        for i, row in enumerate(() if isinstance(self.shap_baseline, str) else self.shap_baseline):
             if len(row) != len(self.headers):
                 errors.add(
                     f"'{prop}.shap_baseline[{i}]' must hold one value per header ({len(self.headers)}), got {len(row)}"
@@ -153,7 +168,11 @@ class ExplainabilityAnalysisConfig:
     def to_json(self, predictor: dict[str, Any]) -> dict[str, Any]:
         """The documented ``analysis_config.json`` content, with ``predictor`` (endpoint or model name)."""
         shap: dict[str, Any] = {
-            "baseline": [list(row) for row in self.shap_baseline],
+            "baseline": (
+                self.shap_baseline
+                if isinstance(self.shap_baseline, str)
+                else [list(row) for row in self.shap_baseline]
+            ),
             "num_samples": self.num_samples,
             "agg_method": self.agg_method.value,
             "use_logit": self.use_logit,

@@ -28,7 +28,9 @@ from .monitoring_options import (
     MonitoringSchedule,
     S3Source,
     validate_attribute,
+    validate_clarify_constraints,
     validate_offset,
+    validate_transform_output_attributes,
 )
 
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/bias-metrics"
@@ -131,6 +133,12 @@ class ModelBiasMonitor(MonitorBase):
             ("probability_attribute", probability_attribute),
         ):
             validate_attribute(errors, prop, value)
+        validate_transform_output_attributes(
+            errors,
+            batch_transform,
+            {"inference_attribute": inference_attribute, "probability_attribute": probability_attribute},
+        )
+        validate_clarify_constraints(errors, baseline, "post_training_bias_metrics", "bias")
         validate_offset(errors, "start_time_offset", start_time_offset)
         validate_offset(errors, "end_time_offset", end_time_offset)
         ground_truth.validate(errors)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, Size, Stack, Token
+from aws_cdk import Aws, Duration, Size, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -19,11 +19,21 @@ from . import _nag
 from ._monitor_base import MonitorBase
 from ._validation import MODEL_NAME_PATTERN, ValidationErrors
 from .batch_transform import BatchTransform
-from .clarify_config import ExplainabilityAnalysisConfig, write_config_file
+from .clarify_config import S3_OBJECT_URI, ExplainabilityAnalysisConfig, write_config_file
 from .container_image import ContainerImage
 from .endpoint import IEndpoint
-from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule, S3Source, validate_attribute
+from .monitoring_options import (
+    Baseline,
+    DatasetFormat,
+    MonitoringSchedule,
+    S3Source,
+    validate_attribute,
+    validate_clarify_constraints,
+    validate_transform_output_attributes,
+)
 
+SHADOW_ENDPOINT_PREFIX = "sm-clarify"
+"""``endpoint_name_prefix`` of Clarify's temporary shadow endpoints (the role may manage only those)."""
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/explainability-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/explainability-metrics"
 
@@ -33,9 +43,13 @@ class ModelExplainabilityMonitor(MonitorBase):
     ``MonitoringSchedule``).
 
     SageMaker Clarify computes global SHAP values of each window of captured data and compares them with the
-    baseline. Kernel SHAP needs a predictor: by default the monitored endpoint itself (adding
-    ``num_samples`` requests per analysed record, which you should size for), or a model served on a temporary
-    shadow endpoint (``shadow_model_name``, which must be known at synth time).
+    baseline constraints. Kernel SHAP needs a predictor: Clarify serves the monitored model on a temporary
+    shadow endpoint (``model_name`` in the config), calls it ``num_samples`` times per analysed record and
+    deletes it. The production endpoint is never the predictor: it captures its traffic, so SHAP's synthetic
+    requests would land in the data the data-quality monitor analyses, which AWS advises against
+    (``endpoint_name`` in https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-processing-job-configure-analysis.html).
+    The model is the endpoint's variant with the highest weight, the transform's model, or ``shadow_model_name``;
+    its name must be known at synth time (the config is a static file).
     """
 
     monitoring_type = "ModelExplainability"
@@ -53,6 +67,7 @@ class ModelExplainabilityMonitor(MonitorBase):
         dataset_format: DatasetFormat | None = None,
         shadow_model_name: str | None = None,
         shadow_instance_type: str = "ml.m5.xlarge",
+        shadow_instance_count: int = 1,
         features_attribute: str | None = None,
         inference_attribute: str | None = None,
         probability_attribute: str | None = None,
@@ -81,9 +96,11 @@ class ModelExplainabilityMonitor(MonitorBase):
 
         :param analysis_config: the Clarify config (headers, SHAP baseline...). A typed config gets its
             predictor filled in; an ``S3Source`` must name one itself.
-        :param shadow_model_name: compute SHAP on a temporary endpoint of this model instead of the monitored
-            endpoint; required for batch transforms. Default: - the monitored endpoint.
+        :param shadow_model_name: the model Clarify serves on its temporary shadow endpoint; required for an
+            imported endpoint. Default: - the model of the endpoint's variant with the highest weight (the first
+            on a tie), or the batch transform's model.
         :param shadow_instance_type: instance type of the shadow endpoint. Default: "ml.m5.xlarge"
+        :param shadow_instance_count: instance count of the shadow endpoint. Default: 1
         :param features_attribute: JSON path of the features in JSON records. Default: - CSV columns.
         :param inference_attribute: where the predicted label is. Default: - none.
         :param probability_attribute: where the probability is, e.g. "0". Default: - none.
@@ -94,27 +111,30 @@ class ModelExplainabilityMonitor(MonitorBase):
         errors = ValidationErrors(f"ModelExplainabilityMonitor '{scope.node.path}/{construct_id}'")
         if isinstance(analysis_config, ExplainabilityAnalysisConfig):
             analysis_config.validate(errors)
-            if batch_transform is not None and shadow_model_name is None:
-                errors.add(
-                    "'shadow_model_name' is required to explain a batch transform (Clarify needs a predictor, and "
-                    "a batch transform has no endpoint)"
-                )
-        if shadow_model_name is not None and not Token.is_unresolved(shadow_model_name):
-            errors.check_name("shadow_model_name", shadow_model_name, MODEL_NAME_PATTERN, 63)
-        if shadow_model_name is not None and Token.is_unresolved(shadow_model_name):
-            errors.add(
-                "'shadow_model_name' must be known at synth time (the Clarify config is a static file): create the "
-                "Model with model_name='<name>' and pass the same literal string here, got a token"
-            )
+        shadow_model_name = _shadow_model_name(
+            errors,
+            shadow_model_name,
+            endpoint,
+            batch_transform,
+            typed=isinstance(analysis_config, ExplainabilityAnalysisConfig),
+        )
+        errors.check_range("shadow_instance_count", shadow_instance_count, 1, None, integer=True)
         for prop, value in (
             ("features_attribute", features_attribute),
             ("inference_attribute", inference_attribute),
             ("probability_attribute", probability_attribute),
         ):
             validate_attribute(errors, prop, value)
+        validate_transform_output_attributes(
+            errors,
+            batch_transform,
+            {"inference_attribute": inference_attribute, "probability_attribute": probability_attribute},
+        )
+        validate_clarify_constraints(errors, baseline, "explanations", "explainability")
         self.analysis_config = analysis_config
         self._shadow_model_name = shadow_model_name
         self._shadow_instance_type = shadow_instance_type
+        self._shadow_instance_count = shadow_instance_count
         self._attributes = {
             "featuresAttribute": features_attribute,
             "inferenceAttribute": inference_attribute,
@@ -132,30 +152,38 @@ class ModelExplainabilityMonitor(MonitorBase):
         )  # fmt: skip
 
     def _predictor(self) -> dict[str, Any]:
-        if self._shadow_model_name is not None:
-            return {
-                "model_name": self._shadow_model_name,
-                "instance_type": self._shadow_instance_type,
-                "initial_instance_count": 1,
-            }
-        assert self.endpoint_name is not None
-        if Token.is_unresolved(self.endpoint_name):
-            raise ValueError(
-                "the monitored endpoint's name must be known at synth time for the Clarify config: import it with "
-                "a literal name, or pass 'shadow_model_name'"
+        # What the SDK's ModelConfig(model_name=..., instance_type=..., instance_count=...,
+        # endpoint_name_prefix=...) renders: Clarify creates the endpoint, named with the prefix, and deletes it.
+        assert self._shadow_model_name is not None
+        return {
+            "model_name": self._shadow_model_name,
+            "instance_type": self._shadow_instance_type,
+            "initial_instance_count": self._shadow_instance_count,
+            "endpoint_name_prefix": SHADOW_ENDPOINT_PREFIX,
+        }
+
+    def _grant_shap_baseline(self) -> None:
+        config = self.analysis_config
+        if isinstance(config, ExplainabilityAnalysisConfig) and isinstance(config.shap_baseline, str):
+            match = S3_OBJECT_URI.fullmatch(config.shap_baseline)
+            assert match is not None  # validated
+            iam.Grant.add_to_principal(
+                grantee=self.role,
+                actions=["s3:GetObject"],
+                resource_arns=[f"arn:{Aws.PARTITION}:s3:::{match.group(1)}/{match.group(2)}"],
             )
-        return {"endpoint_name": self.endpoint_name}
 
     def _grant_predictor(self) -> None:
         if self._shadow_model_name is None:
+            # A config from S3 that names its own predictor (e.g. an endpoint): only the monitored one.
             if self.endpoint is not None:
                 self.endpoint.grant_invoke(self.role)
             return
-        # Clarify serves the model on a temporary endpoint named with its "sm-clarify" prefix (the SDK's
-        # default endpoint_name_prefix), calls it and deletes it.
+        # Clarify serves the model on a temporary endpoint named with the config's endpoint_name_prefix, calls
+        # it and deletes it (and its endpoint config).
         stack = Stack.of(self)
         shadow = [
-            stack.format_arn(service="sagemaker", resource=kind, resource_name="sm-clarify-*")
+            stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{SHADOW_ENDPOINT_PREFIX}*")
             for kind in ("endpoint", "endpoint-config")
         ]
         model_arn = stack.format_arn(
@@ -185,6 +213,7 @@ class ModelExplainabilityMonitor(MonitorBase):
         else:
             source = self.analysis_config
         self._grant_predictor()
+        self._grant_shap_baseline()
         app = {
             "imageUri": self._image_uri(),
             "configUri": source.bind(self, "AnalysisConfig", self.role),
@@ -236,3 +265,59 @@ class ModelExplainabilityMonitor(MonitorBase):
             statistic="Average",
             period=period or self._metric_period(),
         )
+
+
+def _shadow_model_name(
+    errors: ValidationErrors,
+    explicit: str | None,
+    endpoint: IEndpoint | None,
+    batch_transform: BatchTransform | None,
+    *,
+    typed: bool,
+) -> str | None:
+    """The model Clarify serves on its shadow endpoint: explicit, or found through the public interfaces."""
+    if not typed and explicit is None:
+        return None  # a config from S3 names its own predictor
+    name = explicit
+    source = "'shadow_model_name'"
+    if name is None and batch_transform is not None:
+        name, source = _literal_model_name(batch_transform.model), "the batch transform's model name"
+    variants = getattr(endpoint, "variants", None)
+    if name is None and variants:
+        # The champion: the first of the variants with the highest weight.
+        _, best = max(enumerate(variants), key=lambda iv: (getattr(iv[1], "weight", 1.0), -iv[0]))
+        name, source = (
+            _literal_model_name(best.model),
+            f"the model name of the endpoint's variant {best.name!r}",
+        )
+    if name is None:
+        if typed:
+            errors.add(
+                "'shadow_model_name' is required for an imported endpoint: Clarify computes SHAP on a temporary "
+                "endpoint of the model (not on the production endpoint, whose captured traffic it would pollute)"
+            )
+        return None
+    if Token.is_unresolved(name):
+        if typed or explicit is not None:
+            errors.add(
+                f"'shadow_model_name' must be known at synth time (the Clarify config is a static file), but "
+                f"{source} is generated at deploy time: create the Model with model_name='<name>' or pass "
+                "shadow_model_name='<name>', got a token"
+            )
+        return None
+    errors.check_name("shadow_model_name", name, MODEL_NAME_PATTERN, 63)
+    return name
+
+
+def _literal_model_name(model: Any) -> str:
+    """The model's name, as a literal when the model was given a fixed one.
+
+    ``Model.model_name`` is a GetAtt (so consumers depend on the model); its ``resource`` holds the fixed
+    name, if any.
+    """
+    name: str = model.model_name
+    if Token.is_unresolved(name):
+        fixed = getattr(getattr(model, "resource", None), "model_name", None)
+        if isinstance(fixed, str) and not Token.is_unresolved(fixed):
+            return fixed
+    return name

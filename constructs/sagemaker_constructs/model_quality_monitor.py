@@ -30,6 +30,7 @@ from .monitoring_options import (
     ProblemType,
     S3Source,
     validate_offset,
+    validate_transform_output_attributes,
 )
 
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
@@ -95,7 +96,9 @@ class ModelQualityMonitor(MonitorBase):
         :param dataset_format: format of the transform's captured data. Default: - from its content type.
         :param inference_attribute: where the predicted label is in the output (index or name).
             Default: - none (use ``probability_attribute``).
-        :param probability_attribute: where the probability is in the output, e.g. "0". Default: - none.
+        :param probability_attribute: where the probability is in the output, e.g. "0". A batch transform that
+            joins its input (``JoinSource.INPUT``) writes the input columns first: use
+            ``transform_output_column(batch_transform, input_columns=N)``. Default: - none.
         :param probability_threshold_attribute: probability above which the prediction is positive.
             Default: - none.
         :param start_time_offset: start of the analysed window before each run, e.g. "-P1D". Default: - none.
@@ -108,6 +111,11 @@ class ModelQualityMonitor(MonitorBase):
         errors = ValidationErrors(f"ModelQualityMonitor '{scope.node.path}/{construct_id}'")
         _validate_attributes(
             errors, problem_type, inference_attribute, probability_attribute, probability_threshold_attribute
+        )
+        validate_transform_output_attributes(
+            errors,
+            batch_transform,
+            {"inference_attribute": inference_attribute, "probability_attribute": probability_attribute},
         )
         validate_offset(errors, "start_time_offset", start_time_offset)
         validate_offset(errors, "end_time_offset", end_time_offset)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import abc
 import enum
+import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -17,6 +18,10 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from ._validation import LINE_BREAKS, ValidationErrors, is_token
+from .transform_options import JoinSource
+
+if TYPE_CHECKING:
+    from .batch_transform import BatchTransform
 
 _OFFSET = re.compile(r"^-P(?:T[0-9]+H|[0-9]+D|[0-9]+DT[0-9]+H|T0H)$")
 ACCEPTED_SCHEDULES = (
@@ -159,6 +164,98 @@ def validate_attribute(
         errors.add(f"'{prop}' must be {min_length}-{max_length} characters, got {len(value)} characters")
 
 
+def transform_output_column(
+    batch_transform: BatchTransform, *, input_columns: int, output_column: int = 0
+) -> str:
+    """The index, as a monitor attribute, of an output column in the records a batch transform writes.
+
+    With ``JoinSource.INPUT`` (and no output filter) each output record is the input record followed by the
+    model's output, so output column ``k`` of a model fed ``input_columns`` columns is at
+    ``input_columns + k`` (developer guide, "Associate prediction results with input records",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform-data-processing.html). Without a join
+    it is ``k``. ``input_columns`` counts the columns of the transform's input records, before any input
+    filter: the join uses the whole input record.
+
+    ``probability_attribute=transform_output_column(transform, input_columns=7)``
+    """
+    if isinstance(input_columns, bool) or not isinstance(input_columns, int) or input_columns < 1:
+        raise ValueError(f"'input_columns' must be a whole number of at least 1, got {input_columns!r}")
+    if isinstance(output_column, bool) or not isinstance(output_column, int) or output_column < 0:
+        raise ValueError(f"'output_column' must be a whole number of at least 0, got {output_column!r}")
+    content_type = batch_transform.input.content_type
+    if content_type and not is_token(content_type) and "json" in content_type:
+        raise ValueError(
+            f"'batch_transform' reads {content_type!r} records: transform_output_column gives CSV column indexes; "
+            "in joined JSON output the prediction is under 'SageMakerOutput', pass its path yourself"
+        )
+    processing = batch_transform.data_processing
+    if processing is None or processing.join_source in (None, JoinSource.NONE):
+        return str(output_column)
+    if processing.output_filter not in (None, "$"):
+        raise ValueError(
+            "'batch_transform' filters its joined output (output_filter="
+            f"{processing.output_filter!r}): the column cannot be derived, pass the index of the prediction in "
+            "the filtered record yourself"
+        )
+    return str(input_columns + output_column)
+
+
+def validate_transform_output_attributes(
+    errors: ValidationErrors, batch_transform: BatchTransform | None, attributes: Mapping[str, str | None]
+) -> None:
+    """Reject an index that certainly points into the input part of a joined transform output record.
+
+    With ``JoinSource.INPUT`` and no output filter, column 0 of each output record is the first input column,
+    never the model's output, so a probability or label read there is a feature.
+    """
+    if batch_transform is None:
+        return
+    processing = batch_transform.data_processing
+    if processing is None or processing.join_source is not JoinSource.INPUT:
+        return
+    if processing.output_filter not in (None, "$"):
+        return
+    content_type = batch_transform.input.content_type
+    if content_type and not is_token(content_type) and "json" in content_type:
+        return  # attributes of JSON records are paths, not column indexes
+    for prop, value in attributes.items():
+        if value is None or is_token(value) or not value.strip().isdigit():
+            continue
+        if int(value) == 0:
+            errors.add(
+                f"'{prop}' is column {value} of the batch transform's output, which joins each input record "
+                "with the prediction (JoinSource.INPUT): that column is the first input column, and the model's "
+                "output comes after all the input columns. Use transform_output_column(batch_transform, "
+                f"input_columns=<number of input columns>), got {value!r}"
+            )
+
+
+def validate_clarify_constraints(
+    errors: ValidationErrors, baseline: Baseline | None, required_key: str, kind: str
+) -> None:
+    """Check that a local constraints file of a Clarify monitor is a Clarify ``analysis.json``.
+
+    Clarify compares each run with the baseline job's ``analysis.json`` (``post_training_bias_metrics`` for bias,
+    ``explanations`` for feature attribution); a Model Monitor ``constraints.json`` holds neither, so no
+    violation would ever be found.
+    """
+    if baseline is None or baseline.constraints is None or baseline.constraints.local_path is None:
+        return
+    path = baseline.constraints.local_path
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (OSError, ValueError) as error:
+        errors.add(f"'baseline.constraints' must be a JSON file, got {path!r} ({error})")
+        return
+    if not isinstance(document, dict) or required_key not in document:
+        keys = sorted(document) if isinstance(document, dict) else type(document).__name__
+        errors.add(
+            f"'baseline.constraints' must be the analysis.json of a Clarify {kind} baselining job (with "
+            f"{required_key!r}), got {path!r} with keys {keys}"
+        )
+
+
 def _offset_hours(offset: str | None) -> int | None:
     if offset is None or is_token(offset) or not _OFFSET.fullmatch(offset):
         return None
@@ -209,10 +306,19 @@ def _grant_read_object(grantee: iam.IGrantable, bucket_arn: str, object_arn: str
         conditions={"StringEquals": {"s3:prefix": [key]}},
     )
 
+    @property
+    def local_path(self) -> str | None:
+        """The local file of an asset source (its content can be checked at synth); None for S3 objects."""
+        return None
+
 
 class _AssetSource(S3Source):
     def __init__(self, path: str) -> None:
         self._path = path
+
+    @property
+    def local_path(self) -> str | None:
+        return self._path
 
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
         asset = s3_assets.Asset(scope, construct_id, path=self._path)
@@ -245,7 +351,8 @@ class _BucketSource(S3Source):
 
 @dataclass(frozen=True, kw_only=True)
 class Baseline:
-    """What a monitor compares against: ``constraints.json`` and, for data quality, ``statistics.json``.
+    """What a monitor compares against: ``constraints.json`` and, for data quality, ``statistics.json``. The bias
+    and explainability monitors take the ``analysis.json`` of a Clarify baselining job as constraints.
 
     ``Baseline(constraints=S3Source.from_asset("baselines/constraints.json"), statistics=...)``. Produce them
     with the SageMaker SDK's ``suggest_baseline`` or a SageMaker Pipelines QualityCheck/ClarifyCheck step.

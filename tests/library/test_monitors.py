@@ -21,11 +21,13 @@ from sagemaker_constructs import (
     ContainerDefinition,
     ContainerImage,
     DataCapture,
+    DataProcessing,
     DataQualityMonitor,
     Endpoint,
     ExplainabilityAnalysisConfig,
     Facet,
     GroundTruth,
+    JoinSource,
     Model,
     ModelBiasMonitor,
     ModelData,
@@ -38,6 +40,7 @@ from sagemaker_constructs import (
     S3Source,
     SecureBucket,
     TransformInput,
+    transform_output_column,
 )
 from sagemaker_constructs.clarify_config import write_config_file
 
@@ -76,13 +79,16 @@ def endpoint(stack: Stack, *, capture: bool = True) -> Endpoint:
     )
 
 
-def transform(stack: Stack, *, capture: bool = True) -> BatchTransform:
+def transform(
+    stack: Stack, *, capture: bool = True, data_processing: DataProcessing | None = None
+) -> BatchTransform:
     return BatchTransform(
         stack,
         "Batch",
         model=model(stack),
         input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
         data_capture=BatchDataCapture() if capture else None,
+        data_processing=data_processing,
     )
 
 
@@ -383,10 +389,46 @@ def test_bias_monitor_renders_and_uploads_its_clarify_config(synth):
     assert write_config_file(config) == write_config_file(bias_config().to_json())
 
 
-def test_explainability_uses_the_endpoint_as_predictor(synth, tmp_path):
+def rendered_config(stack: Stack, template: Template, resource_type: str, app_key: str) -> dict[str, Any]:
+    """The analysis_config.json a Clarify job definition points at, read from the synthesized asset."""
+    config_uri = json.dumps(only(template, resource_type)["Properties"][app_key]["ConfigUri"])
+    (asset_hash,) = re.findall(r"([0-9a-f]{64})\.json", config_uri)
+    outdir = Path(stack.node.root.outdir)  # type: ignore[attr-defined]
+    loaded: dict[str, Any] = json.loads((outdir / f"asset.{asset_hash}.json").read_text())
+    return loaded
+
+
+def named_endpoint(stack: Stack) -> Endpoint:
+    champion = Model(
+        stack, "Champion", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL), model_name="churn-champion",
+    )  # fmt: skip
+    challenger = Model(
+        stack, "Challenger", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL), model_name="churn-challenger",
+    )  # fmt: skip
+    return Endpoint(
+        stack, "Endpoint", endpoint_name="churn", data_capture=DataCapture(sampling_percentage=100),
+        variants=[
+            ProductionVariant("challenger", model=challenger, weight=10),
+            ProductionVariant("champion", model=champion, weight=90),
+        ],
+    )  # fmt: skip
+
+
+def test_explainability_serves_the_endpoints_model_on_a_shadow_endpoint(synth):
+    # The production endpoint captures its traffic: SHAP's synthetic requests must not go there (AWS advises
+    # against endpoint_name as the predictor). Clarify serves the champion's model on a shadow endpoint instead.
+    built: dict[str, Stack] = {}
+
     def build(stack: Stack) -> None:
+        built["stack"] = stack
         monitor = ModelExplainabilityMonitor(
-            stack, "Shap", endpoint=endpoint(stack), analysis_config=shap_config(), probability_attribute="0"
+            stack,
+            "Shap",
+            endpoint=named_endpoint(stack),
+            analysis_config=shap_config(),
+            probability_attribute="0",
         )
         attribution = monitor.metric_feature_attribution("age")
         assert attribution.metric_name == "feature_age"
@@ -394,16 +436,47 @@ def test_explainability_uses_the_endpoint_as_predictor(synth, tmp_path):
         assert attribution.dimensions["ValueType"] == "GlobalShapValues"
 
     template = synth(build)
-    rendered = shap_config().to_json({"endpoint_name": "churn"})
-    assert rendered["predictor"]["endpoint_name"] == "churn"
-    assert rendered["methods"]["shap"]["baseline"] == [[40, 24, 46, 1, 1, 0, 2]]
+    config = rendered_config(
+        built["stack"], template, "AWS::SageMaker::ModelExplainabilityJobDefinition",
+        "ModelExplainabilityAppSpecification",
+    )  # fmt: skip
+    predictor = config["predictor"]
+    assert "endpoint_name" not in predictor
+    assert predictor["model_name"] == "churn-champion"  # the variant with the highest weight
+    assert predictor["instance_type"] == "ml.m5.xlarge"
+    assert predictor["initial_instance_count"] == 1
+    assert predictor["endpoint_name_prefix"] == "sm-clarify"
     sts = statements(template, "ShapRole")
+    # The role may not invoke the production endpoint, only Clarify's own shadow endpoints.
+    assert not any("EndpointArn" in json.dumps(st) for st in sts)
     invoke = next(st for st in sts if "sagemaker:InvokeEndpoint" in st["Action"])
-    assert invoke["Resource"]["Fn::GetAtt"][1] == "EndpointArn"
+    assert all("sm-clarify*" in json.dumps(r) for r in invoke["Resource"])
+    assert any(":model/churn-champion" in json.dumps(st["Resource"]) for st in sts)
+
+
+def test_explainability_needs_a_model_name_known_at_synth(stack):
+    with pytest.raises(ValueError, match="'shadow_model_name' is required for an imported endpoint"):
+        ModelExplainabilityMonitor(
+            stack, "Imported", analysis_config=shap_config(),
+            endpoint=Endpoint.from_endpoint_name(stack, "Churn", "churn"),
+        )  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match="the model name of the endpoint's variant 'v' is generated at deploy time: create the Model with "
+        "model_name=",
+    ):
+        ModelExplainabilityMonitor(
+            stack, "Generated", analysis_config=shap_config(), endpoint=endpoint(stack)
+        )
+    # An explicit literal name serves, for imported endpoints and generated model names alike.
+    ModelExplainabilityMonitor(
+        stack, "Explicit", analysis_config=shap_config(), shadow_model_name="churn-v1",
+        endpoint=Endpoint.from_endpoint_name(stack, "Churn2", "churn"),
+    )  # fmt: skip
 
 
 def test_explaining_a_batch_transform_needs_a_fixed_shadow_model(stack):
-    with pytest.raises(ValueError, match="'shadow_model_name' is required to explain a batch transform"):
+    with pytest.raises(ValueError, match="the batch transform's model name is generated at deploy time"):
         ModelExplainabilityMonitor(
             stack, "Shap", batch_transform=transform(stack), analysis_config=shap_config()
         )
@@ -436,7 +509,7 @@ def test_clarify_config_rules(stack):
         ValueError, match=r"'analysis_config.shap_baseline\[0\]' must hold one value per header \(7\), got 2"
     ):
         ModelExplainabilityMonitor(
-            stack, "Shap", endpoint=endpoint(Stack(stack.node.root, "Other")),
+            stack, "Shap", endpoint=endpoint(Stack(stack.node.root, "Other")), shadow_model_name="churn-v1",
             analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[1, 2]]),
         )  # fmt: skip
 
@@ -652,8 +725,8 @@ def test_shadow_model_gets_clarify_endpoint_permissions(synth):
     sts = statements(synth(build), "ShapRole")
     create = next(st for st in sts if "sagemaker:CreateEndpoint" in st["Action"])
     assert sorted(r["Fn::Join"][1][-1] for r in create["Resource"]) == [
-        ":endpoint-config/sm-clarify-*",
-        ":endpoint/sm-clarify-*",
+        ":endpoint-config/sm-clarify*",
+        ":endpoint/sm-clarify*",
     ]
     assert any(":model/churn-v1" in json.dumps(st["Resource"]) for st in sts)
 
@@ -783,3 +856,120 @@ def test_output_and_ground_truth_prefixes_fit_in_512_character_uris(stack):
         stack, "Fits", problem_type=ProblemType.REGRESSION, endpoint=stack.node.find_child("Endpoint"),
         inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 443), output_prefix="o" * 443,
     )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- joined batch transform output
+
+
+def test_transform_output_column_follows_the_join(stack):
+    joined = transform(stack, data_processing=DataProcessing(join_source=JoinSource.INPUT))
+    assert transform_output_column(joined, input_columns=7) == "7"
+    assert transform_output_column(joined, input_columns=7, output_column=1) == "8"
+    plain = transform(Stack(stack.node.root, "Plain"))
+    assert transform_output_column(plain, input_columns=7) == "0"
+    unjoined = transform(
+        Stack(stack.node.root, "NoJoin"), data_processing=DataProcessing(join_source=JoinSource.NONE)
+    )
+    assert transform_output_column(unjoined, input_columns=7) == "0"
+    filtered = transform(
+        Stack(stack.node.root, "Filtered"),
+        data_processing=DataProcessing(join_source=JoinSource.INPUT, output_filter="$[0,-1]"),
+    )
+    with pytest.raises(ValueError, match=re.escape("filters its joined output (output_filter='$[0,-1]')")):
+        transform_output_column(filtered, input_columns=7)
+    with pytest.raises(ValueError, match="'input_columns' must be a whole number of at least 1, got 0"):
+        transform_output_column(joined, input_columns=0)
+    json_stack = Stack(stack.node.root, "Json")
+    json_transform = BatchTransform(
+        json_stack, "Batch", model=model(json_stack), data_capture=BatchDataCapture(),
+        input=TransformInput(
+            bucket=s3.Bucket.from_bucket_name(json_stack, "In", "input-bucket"), content_type="application/jsonlines"
+        ),
+        data_processing=DataProcessing(join_source=JoinSource.INPUT),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="the prediction is under 'SageMakerOutput'"):
+        transform_output_column(json_transform, input_columns=7)
+
+
+def test_an_index_into_the_input_part_of_a_joined_output_is_rejected(stack):
+    # The reference app read the batch AUC from column 0 of records that start with the features.
+    joined = transform(stack, data_processing=DataProcessing(join_source=JoinSource.INPUT))
+    with pytest.raises(
+        ValueError, match="'probability_attribute' is column 0 of the batch transform's output"
+    ):
+        ModelQualityMonitor(
+            stack, "Quality", batch_transform=joined, problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack), probability_attribute="0", probability_threshold_attribute=0.5,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="'inference_attribute' is column 0 of the batch transform's output"):
+        ModelBiasMonitor(
+            stack, "Bias", batch_transform=joined, analysis_config=bias_config(),
+            ground_truth=ground_truth(stack), inference_attribute="0",
+        )  # fmt: skip
+    # The derived column is accepted, and so is column 0 of an output that is not joined.
+    ModelQualityMonitor(
+        stack, "Derived", batch_transform=joined, problem_type=ProblemType.BINARY_CLASSIFICATION,
+        ground_truth=ground_truth(stack), probability_threshold_attribute=0.5,
+        probability_attribute=transform_output_column(joined, input_columns=len(FEATURES)),
+    )  # fmt: skip
+    other = Stack(stack.node.root, "Other")
+    ModelQualityMonitor(
+        other, "Quality", batch_transform=transform(other), problem_type=ProblemType.BINARY_CLASSIFICATION,
+        ground_truth=ground_truth(other), probability_attribute="0", probability_threshold_attribute=0.5,
+    )  # fmt: skip
+
+
+def test_clarify_monitors_need_clarify_constraints(stack):
+    # A Model Monitor constraints.json holds no Clarify metrics: the monitor would never report a violation.
+    mq = S3Source.from_asset(f"{BASELINES}/model_quality/constraints.json")
+    with pytest.raises(
+        ValueError,
+        match=r"'baseline.constraints' must be the analysis.json of a Clarify bias baselining job \(with "
+        r"'post_training_bias_metrics'\), got '.*model_quality/constraints.json' with keys "
+        r"\['binary_classification_constraints', 'version'\]",
+    ):
+        ModelBiasMonitor(
+            stack, "Bias", endpoint=endpoint(stack), analysis_config=bias_config(), ground_truth=ground_truth(stack),
+            probability_attribute="0", probability_threshold_attribute=0.5, baseline=Baseline(constraints=mq),
+        )  # fmt: skip
+    bias_constraints = S3Source.from_asset(f"{BASELINES}/bias/analysis.json")
+    shap_stack = Stack(stack.node.root, "Shap")
+    with pytest.raises(ValueError, match="Clarify explainability baselining job \\(with 'explanations'\\)"):
+        ModelExplainabilityMonitor(
+            shap_stack, "Shap", endpoint=named_endpoint(shap_stack), analysis_config=shap_config(),
+            baseline=Baseline(constraints=bias_constraints),
+        )  # fmt: skip
+    other = Stack(stack.node.root, "Other")
+    ModelBiasMonitor(
+        other, "Bias", endpoint=endpoint(other), analysis_config=bias_config(), ground_truth=ground_truth(other),
+        probability_attribute="0", probability_threshold_attribute=0.5, baseline=Baseline(constraints=bias_constraints),
+    )  # fmt: skip
+    accepted = Stack(stack.node.root, "Accepted")
+    ModelExplainabilityMonitor(
+        accepted, "Shap", endpoint=named_endpoint(accepted), analysis_config=shap_config(),
+        baseline=Baseline(constraints=S3Source.from_asset(f"{BASELINES}/explainability/analysis.json")),
+    )  # fmt: skip
+
+
+def test_explaining_a_batch_transform_serves_its_named_model(synth):
+    built: dict[str, Stack] = {}
+
+    def build(stack: Stack) -> None:
+        built["stack"] = stack
+        named = Model(
+            stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+            model_data=ModelData.from_asset(SAMPLE_MODEL), model_name="churn-batch",
+        )  # fmt: skip
+        scoring = BatchTransform(
+            stack, "Batch", model=named, data_capture=BatchDataCapture(),
+            input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
+        )  # fmt: skip
+        ModelExplainabilityMonitor(stack, "Shap", batch_transform=scoring, analysis_config=shap_config())
+
+    template = synth(build)
+    config = rendered_config(
+        built["stack"], template, "AWS::SageMaker::ModelExplainabilityJobDefinition",
+        "ModelExplainabilityAppSpecification",
+    )  # fmt: skip
+    assert config["predictor"]["model_name"] == "churn-batch"
+    assert any(":model/churn-batch" in json.dumps(st["Resource"]) for st in statements(template, "ShapRole"))

@@ -342,7 +342,7 @@ def test_monitor_sections_use_the_monitors_metrics_and_alarms(synth):
             ),
         )  # fmt: skip
         shap = ModelExplainabilityMonitor(
-            stack, "Shap", endpoint=e, probability_attribute="0",
+            stack, "Shap", endpoint=e, probability_attribute="0", shadow_model_name="churn-v1",
             analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[40, 24]]),
         )  # fmt: skip
         extra = cloudwatch.Alarm(

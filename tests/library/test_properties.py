@@ -1435,8 +1435,14 @@ def bias_config(draw: st.DrawFn, case: Case) -> BiasAnalysisConfig:
     if bad:
         case.add(0, q("analysis_config.headers"))
     label = draw(st.sampled_from(headers[:2]))
-    facets = [Facet(name=h, values_or_threshold=draw(st.none() | st.lists(st.integers(0, 99), max_size=2)))
-              for h in headers if h != label][:2]  # fmt: skip
+    facets = []
+    for h in [h for h in headers if h != label][:2]:
+        # An empty list names no sensitive group (the SDK would render "value_or_threshold": []): rejected.
+        facet_values, bad = pick(draw, case, st.none() | st.lists(st.integers(0, 99), min_size=1, max_size=2),
+                                 st.just([]))  # fmt: skip
+        if bad:
+            case.add(0, "values_or_threshold of")
+        facets.append(Facet(name=h, values_or_threshold=facet_values))
     values, bad = pick(
         draw, case, st.lists(st.one_of(st.integers(-10, 10), st.floats(-1e6, 1e6), texts(8)), min_size=1, max_size=3),
         st.sampled_from([[], [math.nan], [math.inf], [1, -math.inf]]),
@@ -1570,7 +1576,8 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
             case.add(0, "needs 'inference_attribute' or 'probability_attribute'")
     if kind == "ModelExplainability":
         d["analysis_config"] = draw(shap_config(case))
-        needs_shadow = d["target"] == "batch"
+        # The sample Model's name is generated at deploy time, so Clarify's shadow model must be named.
+        needs_shadow = True
         names = sagemaker_names() if needs_shadow else st.none() | sagemaker_names()
         prop("shadow_model_name", names, bad_sagemaker_names())
         if needs_shadow and d["shadow_model_name"] is None:

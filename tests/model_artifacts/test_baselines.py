@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import math
 import re
 import shutil
 import sys
@@ -35,7 +36,9 @@ EXPECTED_FILES = {
     "model_quality/statistics.json",
     "model_quality/constraints.json",
     "bias/analysis_config.json",
+    "bias/analysis.json",
     "explainability/analysis_config.json",
+    "explainability/analysis.json",
     "ground_truth/sample.jsonl",
 }
 MODEL_QUALITY_METRICS = {"accuracy", "precision", "recall", "f1", "auc"}
@@ -431,6 +434,100 @@ def test_explainability_analysis_config(schema: dict[str, Any], dq_statistics: d
     # The deployment fills in the model or endpoint; a committed name would point at nothing.
     assert "model_name" not in predictor
     assert "endpoint_name" not in predictor
+
+
+def test_bias_constraints_hold_the_post_training_metrics_of_the_validation_set(
+    mq_baseline: dict[str, FloatArray], schema: dict[str, Any]
+) -> None:
+    # Layout of a Clarify bias baselining job's analysis.json, which the bias monitor takes as constraints
+    # (clarify-processing-job-analysis-results, clarify-model-monitor-bias-drift-violations).
+    constraints = _read_json("bias/analysis.json")
+    config = _read_json("bias/analysis_config.json")
+    assert list(constraints) == ["version", "post_training_bias_metrics"]
+    assert constraints["version"] == "1.0"
+    post = constraints["post_training_bias_metrics"]
+    assert post["label"] == config["label"]
+    assert post["label_value_or_threshold"] == str(config["label_values_or_threshold"][0])
+    (facet,) = config["facet"]
+    (group,) = post["facets"][facet["name_or_index"]]
+    assert group["value_or_threshold"] == str(facet["value_or_threshold"][0])
+
+    # Recompute each metric from baseline.csv (the model's validation predictions) and the facet column.
+    validation = _read_csv("validation.csv")
+    columns = schema["files"]["validation.csv"]["columns"]
+    sensitive = validation[:, columns.index(facet["name_or_index"])] > facet["value_or_threshold"][0]
+    label, predicted = mq_baseline["label"] == 1, mq_baseline["prediction"] == 1
+
+    def group_rates(rows: npt.NDArray[np.bool_]) -> tuple[float, float, float, float]:
+        tp = float(np.sum(label[rows] & predicted[rows]))
+        return (
+            float(np.mean(label[rows] == predicted[rows])),
+            tp / float(np.sum(predicted[rows])),
+            float(np.mean(predicted[rows])),
+            tp / float(np.sum(label[rows])),
+        )
+
+    a, d = group_rates(~sensitive), group_rates(sensitive)
+    expected = {"AD": a[0] - d[0], "DAR": a[1] - d[1], "DPPL": a[2] - d[2], "RD": a[3] - d[3]}
+    reported = {m["name"]: m["value"] for m in group["metrics"]}
+    assert set(reported) == set(expected)
+    for name, value in expected.items():
+        # The constraint is the measured value moved 0.1 away from 0 (the neutral value of a difference).
+        assert abs(reported[name]) == pytest.approx(abs(value) + 0.1, abs=1e-6), name
+        assert np.sign(reported[name]) == np.sign(value), name
+    for metric in group["metrics"]:
+        assert set(metric) == {"name", "description", "value"}
+        assert metric["name"] in metric["description"]
+
+
+def test_explainability_constraints_hold_the_global_shap_values_of_the_validation_set(
+    schema: dict[str, Any],
+) -> None:
+    import tarfile
+
+    import xgboost as xgb
+
+    constraints = _read_json("explainability/analysis.json")
+    config = _read_json("explainability/analysis_config.json")
+    assert list(constraints) == ["version", "explanations"]
+    assert constraints["version"] == "1.0"
+    (label,) = config["predictor"]["label_headers"]
+    entry = constraints["explanations"]["kernel_shap"][label]
+    assert list(entry) == ["global_shap_values", "expected_value"]
+    assert list(entry["global_shap_values"]) == config["headers"]
+
+    # Independent recomputation: Shapley values by their subset formula, with the features outside each subset
+    # taken from the config's one SHAP baseline row, then the mean absolute value per feature.
+    with tarfile.open(CHURN_DIR / "model.tar.gz", "r:gz") as tar:
+        member = tar.extractfile("xgboost-model")
+        assert member is not None
+        booster = xgb.Booster()
+        booster.load_model(bytearray(member.read()))
+    columns = schema["files"]["validation.csv"]["columns"]
+    validation = _read_csv("validation.csv")
+    x = validation[:, [columns.index(name) for name in config["headers"]]]
+    (baseline,) = np.array(config["methods"]["shap"]["baseline"], dtype=float)[None, :]
+    n = len(config["headers"])
+
+    def value(subset: tuple[int, ...]) -> FloatArray:
+        rows = np.tile(baseline, (len(x), 1))
+        rows[:, list(subset)] = x[:, list(subset)]
+        return booster.predict(xgb.DMatrix(rows, nthread=1)).astype(np.float64)
+
+    values = {s: value(s) for k in range(n + 1) for s in itertools.combinations(range(n), k)}
+    total = np.zeros(len(x))
+    for j, name in enumerate(config["headers"]):
+        others = [i for i in range(n) if i != j]
+        phi = np.zeros(len(x))
+        for k in range(n):
+            weight = 1.0 / (n * math.comb(n - 1, k))
+            for s in itertools.combinations(others, k):
+                phi += weight * (values[tuple(sorted((*s, j)))] - values[s])
+        assert entry["global_shap_values"][name] == pytest.approx(float(np.abs(phi).mean()), abs=1e-6), name
+        total += phi
+    assert entry["expected_value"] == pytest.approx(float(values[()][0]), abs=1e-6)
+    # Efficiency: the attributions of a row add up to its score minus the baseline's score.
+    np.testing.assert_allclose(total, values[tuple(range(n))] - values[()], atol=1e-5)
 
 
 # --- ground truth ----------------------------------------------------------------------------------------
