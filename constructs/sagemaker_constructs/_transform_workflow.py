@@ -40,8 +40,10 @@ def _jsonata(expression: str) -> str:
 
 
 def _quote(value: str) -> str:
-    # A JSONata string literal. Token strings (CDK) contain no quotes, so single quotes are safe.
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    # A JSONata string literal. Token strings (CDK) contain no quotes, so single quotes are safe. JSONata has
+    # JSON's escapes only (no \'): a quote is written \u0027 (jsonata-js rejects \' as "Unsupported escape
+    # sequence"; asl-validator parses every expression with it, tests/oracles).
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\u0027") + "'"
 
 
 def definition(spec: WorkflowSpec) -> dict[str, Any]:
