@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Annotations, Duration, Names, Size, Stack
+from aws_cdk import Annotations, Duration, Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -98,6 +98,7 @@ class BatchTransform(Construct):
         capacity_retry_wait: Duration = Duration.minutes(5),
         notification_topic: sns.ITopic | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """Define a batch transform.
 
@@ -125,6 +126,9 @@ class BatchTransform(Construct):
         :param capacity_retry_wait: wait before the first new attempt, doubled each time. Default: 5 minutes
         :param notification_topic: receives failure notifications and alarms. Default: - an encrypted topic.
         :param log_retention: retention of the state machine's execution logs. Default: one year
+        :param removal_policy: what happens to the triggers' dead-letter queue, and the events parked in it,
+            when the stack is deleted or the queue is replaced (a renamed construct ID). Default:
+            RemovalPolicy.RETAIN
         """
         super().__init__(scope, construct_id)
         prefix = (
@@ -141,6 +145,7 @@ class BatchTransform(Construct):
         )  # fmt: skip
         self.model = model
         self.input = input
+        self._removal_policy = removal_policy
         self.job_name_prefix = prefix
 
         # Output and data capture buckets.
@@ -571,7 +576,9 @@ class BatchTransform(Construct):
 
     def _dead_letter_queue(self) -> sqs.Queue:
         queue = _dead_letter.dead_letter_queue(
-            self, nag_reason="This queue is itself the dead-letter queue of the run triggers."
+            self,
+            nag_reason="This queue is itself the dead-letter queue of the run triggers.",
+            removal_policy=self._removal_policy,
         )
         self.dead_letter_alarm = _dead_letter.dead_letter_alarm(
             self,

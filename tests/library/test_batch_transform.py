@@ -8,7 +8,7 @@ from typing import Any
 
 import botocore.session
 import pytest
-from aws_cdk import Duration, Size, Stack, TimeZone
+from aws_cdk import Duration, RemovalPolicy, Size, Stack, TimeZone
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
@@ -584,3 +584,20 @@ def test_locations_fit_sagemakers_1024_character_s3_uris(stack):
     assert "'output.prefix' must be at most 892 characters" in message
     assert "and the job name adds up to 63), got 893 characters" in message
     assert "'data_capture.prefix' must be at most 955 characters" in message
+
+
+# ------------------------------------------------------------------------------------- removal policies
+
+
+def test_dead_letter_queue_is_retained_by_default(synth):
+    # The parked events of runs that were never started must survive `cdk destroy` and a renamed construct ID.
+    template = synth(lambda s: build(s, schedule=TransformSchedule.daily(hour=2), run_on_input_arrival=False))
+    template.resource_count_is("AWS::SQS::Queue", 1)
+    template.has_resource("AWS::SQS::Queue", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+
+
+def test_dead_letter_queue_removal_policy_can_be_opted_out_of(synth):
+    template = synth(
+        lambda s: build(s, schedule=TransformSchedule.daily(hour=2), removal_policy=RemovalPolicy.DESTROY)
+    )
+    template.has_resource("AWS::SQS::Queue", {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"})
