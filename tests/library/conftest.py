@@ -12,7 +12,7 @@ import pytest
 
 # tests/ is no package (a site-packages "tests" would shadow it): its support modules are imported from there.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from support.asl_interpreter import ExecutionResult, ModelCheck, run_execution  # noqa: E402
+from support.asl_interpreter import ExecutionResult, ModelCheck, run_execution
 
 
 @pytest.fixture

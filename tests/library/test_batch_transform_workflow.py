@@ -489,6 +489,28 @@ def test_a_lost_create_response_adopts_the_job_instead_of_failing(workflow, aws,
     assert aws.notifications() == []
 
 
+def test_an_adopted_job_that_runs_past_the_timeout_is_stopped(workflow, aws, run_state_machine):
+    aws.put_inputs(YESTERDAY_PREFIX)
+
+    result = run_state_machine(
+        workflow.definition,
+        workflow.scheduled(),
+        start_time=START_TIME,
+        transform_outcomes=["CreatedResponseLostNeverEnds"],
+    )
+
+    assert result.status == "FAILED", result.describe()
+    assert result.error == "States.Timeout"
+    [(name, job)] = aws.jobs().items()
+    assert job["TransformJobStatus"] == "Stopped"
+    assert result.calls_to(STOP_TRANSFORM) == [{"TransformJobName": name}]
+    # Polled once a minute until the job's deadline (job_timeout after it was named), then stopped.
+    polls = [seconds for state, seconds in result.waits if state == "WaitForJob"]
+    assert sum(polls) == workflow.timeout_seconds
+    [(_, message)] = aws.notifications()
+    assert message["error"] == "States.Timeout"
+
+
 def test_a_redelivered_schedule_run_adopts_the_first_runs_job(workflow, aws, run_state_machine):
     aws.put_inputs(YESTERDAY_PREFIX)
 

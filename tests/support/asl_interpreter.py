@@ -551,9 +551,10 @@ SNS_PUBLISH = "arn:aws:states:::sns:publish"
 # FailureReason of a job that fails.
 COMPLETED = "Completed"
 THROTTLED = "Throttled"  # CreateTransformJob is throttled (no job is created)
-CREATED_RESPONSE_LOST = (
-    "CreatedResponseLost"  # the job is created (and completes); the task fails with HTTP 500
-)
+# The job is created (and completes after JOB_RUN_SECONDS), but the task fails with HTTP 500.
+CREATED_RESPONSE_LOST = "CreatedResponseLost"
+# As CREATED_RESPONSE_LOST, but the job stays InProgress until someone stops it.
+CREATED_RESPONSE_LOST_NEVER_ENDS = "CreatedResponseLostNeverEnds"
 QUOTA_EXCEEDED = "QuotaExceeded"  # ResourceLimitExceeded (no job is created)
 ACCESS_DENIED = "AccessDenied"  # AccessDeniedException (no job is created)
 INVALID = "Invalid"  # ValidationException (no job is created)
@@ -691,11 +692,11 @@ class AwsIntegrations:
         assert job is not None
         # The job runs JOB_RUN_SECONDS, then ends as the outcome says (read by DescribeTransformJob too).
         job.transform_job_status = "InProgress"
-        job._test_ends_at = (
-            None if outcome == RUNS_PAST_TIMEOUT else ctx.clock.now + dt.timedelta(seconds=JOB_RUN_SECONDS)
-        )
-        job._test_outcome = COMPLETED if outcome == CREATED_RESPONSE_LOST else outcome
-        if outcome == CREATED_RESPONSE_LOST:
+        never_ends = outcome in (RUNS_PAST_TIMEOUT, CREATED_RESPONSE_LOST_NEVER_ENDS)
+        job._test_ends_at = None if never_ends else ctx.clock.now + dt.timedelta(seconds=JOB_RUN_SECONDS)
+        lost = outcome in (CREATED_RESPONSE_LOST, CREATED_RESPONSE_LOST_NEVER_ENDS)
+        job._test_outcome = COMPLETED if lost else outcome
+        if lost:
             raise self._sagemaker_api_error("InternalFailure", "Internal Server Error", 500)
         # The .sync integration polls DescribeTransformJob until the job ends.
         if outcome == RUNS_PAST_TIMEOUT:
@@ -790,7 +791,7 @@ def run_execution(
 
     ``transform_outcomes`` decides what happens to successive createTransformJob.sync calls: "Completed" (the
     default once exhausted), "Throttled", "QuotaExceeded", "AccessDenied", "Invalid", "CreatedResponseLost",
-    "RunsPastTimeout", or the FailureReason of a job that fails.
+    "CreatedResponseLostNeverEnds", "RunsPastTimeout", or the FailureReason of a job that fails.
     """
     clock = SimulatedClock(parse_time(start_time))
     integrations = AwsIntegrations(
