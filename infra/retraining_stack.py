@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Names, Stack
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
@@ -44,6 +44,10 @@ class RetrainingStack(Stack):
             model_package_group_name=group_name,
             model_package_group_description="Churn model versions registered by the retraining pipeline",
         )
+        # The registered versions (and their approval history) outlive the stack, as the buckets do. A stack
+        # re-created with the same name adopts nothing: delete or rename the group first (README, "Removal
+        # policies").
+        self.model_package_group.apply_removal_policy(RemovalPolicy.RETAIN)
         evaluation_script = s3_assets.Asset(self, "EvaluationScript", path=str(EVALUATION_SCRIPT))
         role = iam.Role(self, "PipelineRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
                         description="Runs the churn retraining pipeline's jobs")  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
@@ -15,12 +15,15 @@ QUEUE_ID = "DeadLetterQueue"
 ALARM_ID = "DeadLetterAlarm"
 
 
-def dead_letter_queue(scope: Construct, *, nag_reason: str) -> sqs.Queue:
+def dead_letter_queue(
+    scope: Construct, *, nag_reason: str, removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+) -> sqs.Queue:
     """``scope``'s dead-letter queue (construct ID ``DeadLetterQueue``), created on first use.
 
     Encrypted (SQS-managed keys: EventBridge and Lambda can deliver to it without a key policy), TLS-only, and
     keeping messages 14 days, the SQS maximum. ``nag_reason`` acknowledges cdk-nag's SQS3 (no dead-letter queue
-    of its own).
+    of its own). Retained by default: the events parked in it are the only record of the runs that were never
+    started, and ``cdk destroy`` or a renamed construct ID would delete them with the queue.
     """
     existing = scope.node.try_find_child(QUEUE_ID)
     if isinstance(existing, sqs.Queue):
@@ -31,6 +34,7 @@ def dead_letter_queue(scope: Construct, *, nag_reason: str) -> sqs.Queue:
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         retention_period=Duration.days(14),
+        removal_policy=removal_policy,
     )
     _nag.acknowledge(queue, "SQS3", nag_reason)
     return queue

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Annotations, Duration, Names, Size, Stack
+from aws_cdk import Annotations, Duration, Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -43,7 +43,7 @@ from .transform_schedule import TransformSchedule
 from .variants import InstanceType
 
 _JOB_PREFIX_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
-_JOB_NAME_SUFFIX_LENGTH = 25  # "-YYYYMMDD-HHMMSS-xxxxxxxx"
+_JOB_NAME_SUFFIX_LENGTH = 25  # "-<run id: 21 hex characters>-<attempt: 2 digits>"
 MAX_JOB_NAME_PREFIX = 63 - _JOB_NAME_SUFFIX_LENGTH
 
 
@@ -61,11 +61,13 @@ def _transform_instance_types() -> frozenset[str] | None:
 class BatchTransform(Construct):
     """Runs SageMaker batch transform jobs for a model, on a schedule, on input arrival, or on demand.
 
-    Each run is one Step Functions execution: it resolves the input prefix (the execution's ``inputPrefix``,
-    or a dated default), fails with ``InputNotFound`` if nothing is there, names a unique job, runs it and waits
-    (``createTransformJob.sync``), retries throttling in place and capacity failures with a new job name,
-    stops the job on timeout, and publishes every failure to SNS. An alarm on failed or timed-out executions
-    goes to the same topic.
+    Each run is one Step Functions execution: it resolves what to score (the object that arrived, exactly,
+    through a manifest; the execution's ``inputPrefix``; or a dated default), fails with ``InputNotFound`` if
+    nothing is there, names the job after what it scores, runs it and waits (``createTransformJob.sync``),
+    adopts the job if it already exists (a lost create response, a redelivered event, a retried schedule),
+    retries transient API errors in place and capacity and quota failures with a new job name, fails at once on
+    other errors, stops the job on timeout, and publishes every failure to SNS. An alarm on failed or
+    timed-out executions goes to the same topic.
 
     Start a run by hand::
 
@@ -98,6 +100,7 @@ class BatchTransform(Construct):
         capacity_retry_wait: Duration = Duration.minutes(5),
         notification_topic: sns.ITopic | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """Define a batch transform.
 
@@ -118,13 +121,17 @@ class BatchTransform(Construct):
         :param job_name_prefix: lowercase prefix of job names (at most 38 characters); the state machine may
             only manage jobs with this prefix. Default: - derived from the construct path.
         :param schedule: run on a schedule. Default: - no schedule.
-        :param run_on_input_arrival: run for each object created under the input prefix (the input bucket needs
-            EventBridge notifications). Default: False
+        :param run_on_input_arrival: run for each object created under the input prefix, scoring that object
+            alone (the input bucket needs EventBridge notifications). Not with ``schedule``: the nightly run
+            would score the arrived objects a second time. Default: False
         :param job_timeout: stop and fail a job running longer than this. Default: 6 hours
         :param capacity_retries: new attempts after capacity failures. Default: 2
         :param capacity_retry_wait: wait before the first new attempt, doubled each time. Default: 5 minutes
         :param notification_topic: receives failure notifications and alarms. Default: - an encrypted topic.
         :param log_retention: retention of the state machine's execution logs. Default: one year
+        :param removal_policy: what happens to the triggers' dead-letter queue, and the events parked in it,
+            when the stack is deleted or the queue is replaced (a renamed construct ID). Default:
+            RemovalPolicy.RETAIN
         """
         super().__init__(scope, construct_id)
         prefix = (
@@ -137,10 +144,11 @@ class BatchTransform(Construct):
         self._validate(
             model, input, output, itype, instance_count, batch_strategy, max_payload, max_concurrent_transforms,
             data_processing, environment, model_client, data_capture, prefix, schedule, job_timeout,
-            capacity_retries, capacity_retry_wait,
+            capacity_retries, capacity_retry_wait, run_on_input_arrival,
         )  # fmt: skip
         self.model = model
         self.input = input
+        self._removal_policy = removal_policy
         self.job_name_prefix = prefix
         self.data_processing = data_processing
         """The input/output filters and join, if any (monitors read the joined record's layout from it)."""
@@ -180,6 +188,8 @@ class BatchTransform(Construct):
         self._data_capture_kms_key = capture_key
 
         self._grant_model_role(model, input, output, output_key, data_capture, capture_bucket, capture_key)
+        # Runs of one arrived object read it through a manifest the state machine writes here.
+        manifest_prefix = f"{output.prefix}manifests/"
 
         # Notifications.
         self._notifications: NotificationTopic | None = None
@@ -202,6 +212,8 @@ class BatchTransform(Construct):
             date_offset_millis=int(input.date_offset.to_seconds() * 1000),
             job_name_prefix=prefix,
             output_s3_prefix=self.output_s3_prefix,
+            manifest_bucket_name=self.output_bucket.bucket_name,
+            manifest_key_prefix=manifest_prefix,
             request=request,
             topic_arn=self.topic.topic_arn,
             job_timeout_seconds=int(job_timeout.to_seconds()),
@@ -223,6 +235,7 @@ class BatchTransform(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
         self._grant_state_machine(input, volume_kms_key)
+        self._grant_manifests(model, output_key, manifest_prefix)
         depend_on_role_policy_only(self.state_machine, self.state_machine.role)
 
         self.failure_alarm = self._failure_alarm()
@@ -238,7 +251,10 @@ class BatchTransform(Construct):
                 description=f"Runs batch transform {prefix}",
                 target=scheduler_targets.StepFunctionsStartExecution(
                     self.state_machine,
-                    input=scheduler.ScheduleTargetInput.from_object({}),
+                    # The scheduled time names the run's jobs: a retried delivery adopts the first one's job.
+                    input=scheduler.ScheduleTargetInput.from_object(
+                        {"scheduledTime": scheduler.ContextAttribute.scheduled_time}
+                    ),
                     retry_attempts=10,
                     max_event_age=Duration.hours(6),
                     dead_letter_queue=self._dead_letter_queue(),
@@ -320,6 +336,7 @@ class BatchTransform(Construct):
         job_timeout: Duration,
         capacity_retries: int,
         capacity_retry_wait: Duration,
+        run_on_input_arrival: bool,
     ) -> None:
         errors = ValidationErrors(f"BatchTransform '{self.node.path}'")
         if model.is_multi_model:
@@ -382,6 +399,12 @@ class BatchTransform(Construct):
             )
         if schedule is not None:
             schedule.validate(errors)
+            if run_on_input_arrival:
+                errors.add(
+                    "'run_on_input_arrival' and 'schedule' must not both be set: each arrived object is scored "
+                    "on arrival, and the scheduled run would score it again; use two BatchTransforms on "
+                    "separate input prefixes, got both"
+                )
         errors.check_seconds("job_timeout", job_timeout, 60, 86400 * 4)
         errors.check_range("capacity_retries", capacity_retries, 0, 10, integer=True)
         errors.check_seconds("capacity_retry_wait", capacity_retry_wait, 1, 86400)
@@ -581,6 +604,28 @@ class BatchTransform(Construct):
             "resource-level permissions.",
         )
 
+    def _grant_manifests(self, model: IModel, output_key: kms.IKey | None, manifest_prefix: str) -> None:
+        manifests = self.output_bucket.arn_for_objects(f"{manifest_prefix}*")
+        iam.Grant.add_to_principal(
+            grantee=self.state_machine, actions=["s3:PutObject"], resource_arns=[manifests]
+        )
+        if output_key is not None:
+            output_key.grant(self.state_machine, "kms:Encrypt", "kms:GenerateDataKey")
+        _nag.acknowledge_resource(
+            self.state_machine,
+            manifests,
+            "A run of one arrived object writes its manifest, named at run time.",
+        )
+        if model.role is not None:
+            iam.Grant.add_to_principal(
+                grantee=model.role, actions=["s3:GetObject"], resource_arns=[manifests]
+            )
+            if output_key is not None:
+                output_key.grant_decrypt(model.role)
+            _nag.acknowledge_resource(
+                model.role, manifests, "A transform job reads the manifest of its run, named at run time."
+            )
+
     def _failure_alarm(self) -> cloudwatch.Alarm:
         failures = cloudwatch.MathExpression(
             expression="failed + timedOut",
@@ -602,7 +647,9 @@ class BatchTransform(Construct):
 
     def _dead_letter_queue(self) -> sqs.Queue:
         queue = _dead_letter.dead_letter_queue(
-            self, nag_reason="This queue is itself the dead-letter queue of the run triggers."
+            self,
+            nag_reason="This queue is itself the dead-letter queue of the run triggers.",
+            removal_policy=self._removal_policy,
         )
         self.dead_letter_alarm = _dead_letter.dead_letter_alarm(
             self,
@@ -641,8 +688,10 @@ class BatchTransform(Construct):
         rule.add_target(
             events_targets.SfnStateMachine(
                 self.state_machine,
+                # The object (key, etag, version-id): the run scores it alone and is named after it, so a
+                # redelivered event adopts the first delivery's job.
                 input=events.RuleTargetInput.from_object(
-                    {"inputPrefix": events.EventField.from_path("$.detail.object.key")}
+                    {"s3Object": events.EventField.from_path("$.detail.object")}
                 ),
                 dead_letter_queue=self._dead_letter_queue(),
                 retry_attempts=10,

@@ -11,8 +11,9 @@ For every resource that holds data:
 - ``AWS::KMS::Key``: rotation on;
 - ``AWS::Logs::LogGroup``: a retention period.
 
-Buckets, tables and KMS keys (``MUST_RETAIN``) have ``DeletionPolicy`` and ``UpdateReplacePolicy`` ``Retain``:
-they hold user data or monitoring history, or the keys that decrypt them. ``MAY_BE_DELETED`` lists what is
+Buckets, tables, KMS keys, dead-letter queues and model package groups (``MUST_RETAIN``) have ``DeletionPolicy``
+and ``UpdateReplacePolicy`` ``Retain``: they hold user data, monitoring history, parked events or model versions,
+or the keys that decrypt them. ``MAY_BE_DELETED`` lists what is
 deliberately not retained, with the reason.
 """
 
@@ -34,6 +35,10 @@ MUST_RETAIN = {
     "start a pipeline again for an incident it already handled.",
     "AWS::KMS::Key": "Without the key, nothing it encrypted (retained buckets and tables, their backups and "
     "versions) can be read again.",
+    "AWS::SQS::Queue": "Every queue of the reference app is a dead-letter queue: the events parked there are the "
+    "only record of runs and retrainings that were never started (issue 11, item 15).",
+    "AWS::SageMaker::ModelPackageGroup": "The registered model versions and their approval history: deleting "
+    "the group with the stack deletes what the endpoints were approved from.",
 }
 
 
@@ -83,12 +88,6 @@ def access_log_buckets(template: Template) -> set[str]:
 
 # Resources that are deliberately not retained: (type, which of them, reason).
 MAY_BE_DELETED: list[tuple[str, Callable[[Template], set[str]], str]] = [
-    (
-        "AWS::SQS::Queue",
-        dead_letter_queues,
-        "Dead-letter queues hold failed EventBridge, Scheduler or Lambda deliveries (event envelopes, never user "
-        "data) for 14 days; a retained queue would outlive the rules that write to it and be orphaned.",
-    ),
     (
         "AWS::SNS::Topic",
         lambda template: {k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"},
@@ -201,6 +200,7 @@ CHECKS = {
     "AWS::SNS::Topic": check_topic,
     "AWS::KMS::Key": check_key,
     "AWS::Logs::LogGroup": check_log_group,
+    "AWS::SageMaker::ModelPackageGroup": lambda template, logical_id, properties: [],  # retention only
 }
 
 
@@ -241,16 +241,23 @@ def test_every_audited_type_is_present(reference_templates: dict[str, Template])
 
 
 def test_what_is_not_retained_is_what_the_list_allows(reference_templates: dict[str, Template]) -> None:
-    # Today the dead-letter queues and the topics are deleted with their stacks; log groups are retained.
+    # Only the topics are deleted with their stacks; log groups are retained (CDK's default), and so are the
+    # dead-letter queues, which are all the queues there are.
     deleted = [
         (r["Type"], logical_id)
         for t in reference_templates.values()
         for logical_id, r in t["Resources"].items()
         if r["Type"] in CHECKS and r.get("DeletionPolicy") != "Retain"
     ]
-    assert {kind for kind, _ in deleted} == {"AWS::SQS::Queue", "AWS::SNS::Topic"}
-    queues = sorted(logical_id for kind, logical_id in deleted if kind == "AWS::SQS::Queue")
-    assert queues == sorted(q for t in reference_templates.values() for q in dead_letter_queues(t))
+    assert {kind for kind, _ in deleted} == {"AWS::SNS::Topic"}
+    queues = [
+        logical_id
+        for t in reference_templates.values()
+        for logical_id, r in t["Resources"].items()
+        if r["Type"] == "AWS::SQS::Queue"
+    ]
+    assert queues
+    assert sorted(queues) == sorted(q for t in reference_templates.values() for q in dead_letter_queues(t))
 
 
 BUCKET_POLICY_DENY = {
@@ -322,7 +329,7 @@ GOOD: Template = {
         "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
     }
 }  # fmt: skip
-for _id in ("Key", "Data", "Table"):
+for _id in ("Key", "Data", "Table", "Queue"):
     GOOD["Resources"][_id].update(DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
 
 
@@ -367,8 +374,8 @@ def _break(change: Callable[[dict[str, Any]], None]) -> list[str]:
         (lambda r: r["Table"].pop("DeletionPolicy"), "Table (AWS::DynamoDB::Table): not retained"),
         (lambda r: r["Queue"]["Properties"].pop("SqsManagedSseEnabled"), "Queue (AWS::SQS::Queue): neither"),
         (lambda r: r.pop("QueuePolicy"), "Queue (AWS::SQS::Queue): no queue policy denying"),
-        # A queue that is not a dead-letter queue must be retained.
-        (lambda r: r.pop("Rule"), "Queue (AWS::SQS::Queue): not retained"),
+        # Queues must be retained, dead-letter queues included: they hold the parked events.
+        (lambda r: r["Queue"].pop("DeletionPolicy"), "Queue (AWS::SQS::Queue): not retained"),
         (lambda r: r["Topic"]["Properties"].pop("KmsMasterKeyId"), "Topic (AWS::SNS::Topic): no KmsMasterKeyId"),
         (lambda r: r.pop("TopicPolicy"), "Topic (AWS::SNS::Topic): no topic policy denying"),
         (lambda r: r["Logs"]["Properties"].pop("RetentionInDays"), "Logs (AWS::Logs::LogGroup): no retention"),

@@ -102,11 +102,15 @@ def test_batch_stack_scores_nightly_with_data_capture(
     template = templates["SageMakerBatch"]
     (schedule,) = resources(template, "AWS::Scheduler::Schedule")
     assert schedule["Properties"]["ScheduleExpression"] == "cron(0 2 * * ? *)"
-    (machine,) = resources(template, "AWS::StepFunctions::StateMachine")
-    definition = json.dumps(machine["Properties"]["DefinitionString"])
-    assert "createTransformJob.sync" in definition
-    assert "DataCaptureConfig" in definition
-    assert 'GenerateInferenceId\\":true' in definition
+    # The nightly run and the run on arrival are two state machines on separate prefixes (input/, incoming/).
+    machines = [
+        json.dumps(m["Properties"]["DefinitionString"])
+        for m in resources(template, "AWS::StepFunctions::StateMachine")
+    ]
+    assert len(machines) == 2
+    assert all("createTransformJob.sync" in definition for definition in machines)
+    [nightly] = [d for d in machines if "DataCaptureConfig" in d]
+    assert 'GenerateInferenceId\\":true' in nightly
     (input_bucket,) = [
         (logical, r)
         for logical, r in template["Resources"].items()
@@ -119,7 +123,10 @@ def test_batch_stack_scores_nightly_with_data_capture(
     pattern = json.loads(json.dumps(rule["Properties"]["EventPattern"]).replace(
         json.dumps({"Ref": input_bucket[0]}), '"input-bucket"'
     ))  # fmt: skip
-    assert routes(pattern, sample_event("s3_object_created"))
+    event = sample_event("s3_object_created")
+    assert not routes(pattern, event)  # input/...: the nightly run's folder
+    event["detail"]["object"]["key"] = "incoming/part-0001.csv"
+    assert routes(pattern, event)
 
 
 def test_monitoring_stack_runs_all_four_monitors(templates: dict[str, dict[str, Any]]) -> None:

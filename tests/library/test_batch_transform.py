@@ -8,7 +8,7 @@ from typing import Any
 
 import botocore.session
 import pytest
-from aws_cdk import Duration, Size, Stack, TimeZone
+from aws_cdk import Duration, RemovalPolicy, Size, Stack, TimeZone
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
@@ -97,8 +97,10 @@ def test_defaults(synth):
     )
     states = definition_of(template)["States"]
     assert set(states) == {
-        "PlanRun", "CheckInput", "InputExists", "NoInput", "NameJob", "Transform", "RetryableFailure",
-        "WaitBeforeRetry", "StopTimedOutJob", "NotifyFailure", "RunFailed",
+        "PlanRun", "CheckInput", "InputExists", "NoInput", "WriteManifest", "NameJob", "Transform", "FindJob",
+        "DescribeFailed", "DescribeError", "WaitBeforeDescribe", "ClassifyCreateError", "WaitBeforeCreate",
+        "JobStatus", "WaitForJob", "JobStopped", "AdoptedJobCompleted", "RetryableFailure", "WaitBeforeRetry",
+        "StopTimedOutJob", "NotifyFailure", "RunFailed",
     }  # fmt: skip
     assert states["Transform"]["Resource"] == "arn:aws:states:::sagemaker:createTransformJob.sync"
     assert states["Transform"]["TimeoutSeconds"] == 6 * 3600
@@ -122,6 +124,7 @@ def _concrete_request(arguments: dict[str, Any]) -> dict[str, Any]:
     """Replace the per-run JSONata expressions with what a run produces."""
     request = json.loads(json.dumps(arguments))
     request["TransformJobName"] = "batch-20261122-020004-1a2b3c4d"
+    request["TransformInput"]["DataSource"]["S3DataSource"]["S3DataType"] = "S3Prefix"
     request["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] = "s3://input-bucket/input/2026-11-21/"
     request["TransformOutput"]["S3OutputPath"] = (
         "s3://output-bucket/predictions/batch-20261122-020004-1a2b3c4d"
@@ -276,7 +279,7 @@ def test_schedule(synth):
             "FlexibleTimeWindow": {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15},
             "Target": Match.object_like(
                 {
-                    "Input": "{}",
+                    "Input": '{"scheduledTime":"<aws.scheduler.scheduled-time>"}',
                     "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 21600},
                     "DeadLetterConfig": {
                         "Arn": {"Fn::GetAtt": [Match.string_like_regexp("DeadLetterQueue"), "Arn"]}
@@ -302,10 +305,11 @@ def test_input_arrival_rule_routes_only_the_input_prefix(synth, routes, sample_e
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["detail"]["object"]["key"] == [{"prefix": "input/"}]
     target = rule["Properties"]["Targets"][0]
-    assert json.loads(target["InputTransformer"]["InputTemplate"].replace("<detail-object-key>", '"k"')) == {
-        "inputPrefix": "k"
-    }
-    assert target["InputTransformer"]["InputPathsMap"] == {"detail-object-key": "$.detail.object.key"}
+    # The whole object (key, etag, version-id): the run scores it alone and is named after it.
+    assert json.loads(
+        target["InputTransformer"]["InputTemplate"].replace("<detail-object>", '{"key": "k"}')
+    ) == {"s3Object": {"key": "k"}}
+    assert target["InputTransformer"]["InputPathsMap"] == {"detail-object": "$.detail.object"}
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 21600, "MaximumRetryAttempts": 10}
     assert "DeadLetterConfig" in target
     event = sample_event("s3_object_created")
@@ -316,6 +320,11 @@ def test_input_arrival_rule_routes_only_the_input_prefix(synth, routes, sample_e
     other_bucket = json.loads(json.dumps(event))
     other_bucket["detail"]["bucket"]["name"] = "someone-elses-bucket"
     assert not routes(pattern, other_bucket)
+
+
+def test_input_arrival_and_a_schedule_would_score_objects_twice(stack):
+    with pytest.raises(ValueError, match=r"'run_on_input_arrival' and 'schedule' must not both be set"):
+        build(stack, schedule=TransformSchedule.daily(hour=2), run_on_input_arrival=True)
 
 
 def test_input_arrival_needs_eventbridge_on_a_secure_bucket(stack):
@@ -419,7 +428,7 @@ def test_long_derived_prefix_is_shortened_and_valid(synth):
                        input=TransformInput(bucket=input_bucket(stack)))  # fmt: skip
 
     states = definition_of(synth(deep))["States"]
-    name_expr = states["NameJob"]["Assign"]["jobName"]
+    name_expr = states["PlanRun"]["Assign"]["runId"]
     prefix = re.search(r"'([a-z0-9-]+)-'", name_expr).group(1)
     assert len(prefix) <= 38
     assert re.fullmatch(r"[a-z0-9](-*[a-z0-9])*", prefix)
@@ -584,3 +593,20 @@ def test_locations_fit_sagemakers_1024_character_s3_uris(stack):
     assert "'output.prefix' must be at most 892 characters" in message
     assert "and the job name adds up to 63), got 893 characters" in message
     assert "'data_capture.prefix' must be at most 955 characters" in message
+
+
+# ------------------------------------------------------------------------------------- removal policies
+
+
+def test_dead_letter_queue_is_retained_by_default(synth):
+    # The parked events of runs that were never started must survive `cdk destroy` and a renamed construct ID.
+    template = synth(lambda s: build(s, schedule=TransformSchedule.daily(hour=2), run_on_input_arrival=False))
+    template.resource_count_is("AWS::SQS::Queue", 1)
+    template.has_resource("AWS::SQS::Queue", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+
+
+def test_dead_letter_queue_removal_policy_can_be_opted_out_of(synth):
+    template = synth(
+        lambda s: build(s, schedule=TransformSchedule.daily(hour=2), removal_policy=RemovalPolicy.DESTROY)
+    )
+    template.has_resource("AWS::SQS::Queue", {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"})

@@ -1,9 +1,10 @@
 """BatchTransform's workflow, executed: the synthesized state machine definition runs in a small ASL
-interpreter (tests/library/conftest.py) against moto, so S3 listings, CreateTransformJob requests and SNS
+interpreter (tests/support/asl_interpreter.py) against moto, so S3 listings, CreateTransformJob requests and SNS
 notifications are real API calls, checked against botocore's service models."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -38,6 +39,7 @@ TOPIC_NAME = "batch-transform-failures"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
 
 # A nightly run at 02:00 UTC scores yesterday's folder.
+SCHEDULED_TIME = "2026-11-22T02:00:00Z"
 START_TIME = "2026-11-22T02:00:04.512Z"
 YESTERDAY_PREFIX = "input/2026-11-21/"
 
@@ -53,6 +55,7 @@ CLIENT_ERROR = "ClientError: See job logs for more information"
 TRANSFORM_SYNC = "arn:aws:states:::sagemaker:createTransformJob.sync"
 STOP_TRANSFORM = "arn:aws:states:::aws-sdk:sagemaker:stopTransformJob"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
+S3_LIST_OBJECTS = "arn:aws:states:::aws-sdk:s3:listObjectsV2"
 
 
 @dataclass(frozen=True)
@@ -61,12 +64,38 @@ class Workflow:
 
     definition: dict[str, Any]
     job_name_prefix: str
-    schedule_input: Any
+    trigger_input: Any  # the schedule's or the input arrival rule's
     timeout_seconds: int
+
+    def scheduled(self, scheduled_time: str = SCHEDULED_TIME) -> Any:
+        """The schedule's input as EventBridge Scheduler delivers it (context attributes replaced)."""
+        return json.loads(
+            json.dumps(self.trigger_input).replace("<aws.scheduler.scheduled-time>", scheduled_time)
+        )
+
+    def arrived(self, event: dict[str, Any]) -> Any:
+        """The input arrival rule's input for an S3 "Object Created" event (its input transformer applied)."""
+        transformer = self.trigger_input
+        text = transformer["InputTemplate"]
+        for name, path in transformer["InputPathsMap"].items():
+            value: Any = event
+            for part in path.removeprefix("$.").split("."):
+                value = value[part]
+            text = text.replace(f"<{name}>", json.dumps(value))
+        return json.loads(text)
 
 
 @pytest.fixture(scope="module")
 def workflow(lint_template: Callable[[dict[str, Any]], list[str]]) -> Workflow:
+    return _synthesize(lint_template, schedule=TransformSchedule.daily(hour=2))
+
+
+@pytest.fixture(scope="module")
+def arrival_workflow(lint_template: Callable[[dict[str, Any]], list[str]]) -> Workflow:
+    return _synthesize(lint_template, run_on_input_arrival=True)
+
+
+def _synthesize(lint_template: Callable[[dict[str, Any]], list[str]], **props: Any) -> Workflow:
     app = App(context=cdk_context())
     stack = Stack(app, "Test")
     model = Model(
@@ -75,17 +104,19 @@ def workflow(lint_template: Callable[[dict[str, Any]], list[str]]) -> Workflow:
         image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
         model_data=ModelData.from_asset("model_artifacts/churn/model.tar.gz"),
     )
-    input_bucket = SecureBucket(stack, "InputData", description="batch scoring input").bucket
+    input_bucket = SecureBucket(
+        stack, "InputData", description="batch scoring input", event_bridge_enabled=True
+    ).bucket
     transform = BatchTransform(
         stack,
         "Scoring",
         model=model,
         input=TransformInput(bucket=input_bucket, prefix="input/"),
         data_capture=BatchDataCapture(),
-        schedule=TransformSchedule.daily(hour=2),
         job_timeout=Duration.hours(2),
         capacity_retries=CAPACITY_RETRIES,
         capacity_retry_wait=Duration.minutes(5),
+        **props,
     )
     template = Template.from_stack(stack).to_json()
     assert lint_template(template) == []
@@ -101,11 +132,17 @@ def workflow(lint_template: Callable[[dict[str, Any]], list[str]]) -> Workflow:
     }
     [machine] = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
     definition = json.loads(_render(machine["Properties"]["DefinitionString"], fakes))
-    [schedule] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    schedules = [r for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    trigger_input = (
+        json.loads(schedules[0]["Properties"]["Target"]["Input"])
+        if schedules
+        else rules[0]["Properties"]["Targets"][0]["InputTransformer"]
+    )
     return Workflow(
         definition=definition,
         job_name_prefix=transform.job_name_prefix,
-        schedule_input=json.loads(schedule["Properties"]["Target"]["Input"]),
+        trigger_input=trigger_input,
         timeout_seconds=2 * 3600,
     )
 
@@ -177,18 +214,24 @@ def aws() -> Any:
 
 
 def _job_name_pattern(prefix: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(prefix)}-\d{{8}}-\d{{6}}-[0-9a-f]{{8}}$")
+    return re.compile(rf"^{re.escape(prefix)}-[0-9a-f]{{21}}-\d\d$")
+
+
+def _job_name(prefix: str, run_key: str, attempt: int = 1) -> str:
+    """The job name a run must use: its prefix, the SHA-256 of what it scores (hashlib, not the workflow's
+    JSONata), and the attempt."""
+    return f"{prefix}-{hashlib.sha256(run_key.encode()).hexdigest()[:21]}-{attempt:02d}"
 
 
 # ---------------------------------------------------------------------------------------------- success
 
 
 def test_scheduled_run_scores_yesterdays_folder(workflow, aws, run_state_machine):
-    assert workflow.schedule_input == {}
+    assert workflow.trigger_input == {"scheduledTime": "<aws.scheduler.scheduled-time>"}
     aws.put_inputs(YESTERDAY_PREFIX)
     aws.put_inputs("input/2026-11-22/")  # today's folder is not scored yet
 
-    result = run_state_machine(workflow.definition, workflow.schedule_input, start_time=START_TIME)
+    result = run_state_machine(workflow.definition, workflow.scheduled(), start_time=START_TIME)
 
     assert result.status == "SUCCEEDED", result.describe()
     jobs = aws.jobs()
@@ -196,8 +239,8 @@ def test_scheduled_run_scores_yesterdays_folder(workflow, aws, run_state_machine
     [(name, job)] = jobs.items()
     assert _job_name_pattern(workflow.job_name_prefix).match(name), name
     assert len(name) <= 63
-    # Named at the run's (simulated) clock: 02:00:04 UTC on the 22nd.
-    assert name.startswith(f"{workflow.job_name_prefix}-20261122-020004-")
+    # Named after the scheduled time, which every delivery of this schedule run carries.
+    assert name == _job_name(workflow.job_name_prefix, f"schedule#{SCHEDULED_TIME}")
     assert job["ModelName"] == MODEL_NAME
     assert job["TransformInput"]["DataSource"]["S3DataSource"] == {
         "S3DataType": "S3Prefix",
@@ -249,9 +292,8 @@ def test_throttled_create_is_retried_in_place_with_the_same_name(workflow, aws, 
     assert len(requests) == 2
     assert requests[0]["TransformJobName"] == requests[1]["TransformJobName"]
     assert list(aws.jobs()) == [requests[0]["TransformJobName"]]
-    assert [(state, error) for state, error, _, _ in result.retries] == [
-        ("Transform", "SageMaker.AmazonSageMakerException")
-    ]
+    # No job was created (FindJob asked), so the create is retried in place after a short back-off.
+    assert result.waits == [("WaitBeforeCreate", 5)]
 
 
 def test_runs_started_in_the_same_second_get_distinct_job_names(workflow, aws, run_state_machine):
@@ -414,3 +456,316 @@ def test_timeout_notification_names_the_job_and_the_limit(workflow, aws, run_sta
         "and was stopped"
     )
     assert result.cause == message["cause"]
+
+
+# ------------------------------------------------------------------------ nothing started twice (issue 11)
+
+
+@pytest.mark.parametrize("style", ["catch-all", "specific"])
+def test_a_lost_create_response_adopts_the_job_instead_of_failing(workflow, aws, run_state_machine, style):
+    # The job is created but the response is lost: a retry would hit "name in use" while the job runs on.
+    aws.put_inputs(YESTERDAY_PREFIX)
+
+    result = run_state_machine(
+        workflow.definition,
+        workflow.scheduled(),
+        start_time=START_TIME,
+        transform_outcomes=["CreatedResponseLost"],
+        sagemaker_error_style=style,
+    )
+
+    assert result.status == "SUCCEEDED", result.describe()
+    [(name, job)] = aws.jobs().items()
+    assert job["TransformJobStatus"] == "Completed"
+    assert len(result.calls_to(TRANSFORM_SYNC)) == 1  # no second create
+    assert result.calls_to(STOP_TRANSFORM) == []
+    assert ("WaitForJob", 60) in result.waits
+    assert result.output == {
+        "transformJobName": name,
+        "inputPrefix": YESTERDAY_PREFIX,
+        "outputPath": f"s3://{OUTPUT_BUCKET}/predictions/{name}",
+        "status": "Completed",
+    }
+    assert aws.notifications() == []
+
+
+def test_an_adopted_job_that_runs_past_the_timeout_is_stopped(workflow, aws, run_state_machine):
+    aws.put_inputs(YESTERDAY_PREFIX)
+
+    result = run_state_machine(
+        workflow.definition,
+        workflow.scheduled(),
+        start_time=START_TIME,
+        transform_outcomes=["CreatedResponseLostNeverEnds"],
+    )
+
+    assert result.status == "FAILED", result.describe()
+    assert result.error == "States.Timeout"
+    [(name, job)] = aws.jobs().items()
+    assert job["TransformJobStatus"] == "Stopped"
+    assert result.calls_to(STOP_TRANSFORM) == [{"TransformJobName": name}]
+    # Polled once a minute until the job's deadline (job_timeout after it was named), then stopped.
+    polls = [seconds for state, seconds in result.waits if state == "WaitForJob"]
+    assert sum(polls) == workflow.timeout_seconds
+    [(_, message)] = aws.notifications()
+    assert message["error"] == "States.Timeout"
+
+
+def test_a_redelivered_schedule_run_adopts_the_first_runs_job(workflow, aws, run_state_machine):
+    aws.put_inputs(YESTERDAY_PREFIX)
+
+    first = run_state_machine(
+        workflow.definition, workflow.scheduled(), start_time=START_TIME, execution_name="first"
+    )
+    # EventBridge Scheduler retries the same scheduled time later (a new execution, another start time).
+    second = run_state_machine(
+        workflow.definition,
+        workflow.scheduled(),
+        start_time="2026-11-22T02:41:09.001Z",
+        execution_name="retry",
+    )
+
+    assert first.status == second.status == "SUCCEEDED", first.describe() + "\n" + second.describe()
+    assert len(aws.jobs()) == 1
+    assert second.output == first.output
+    # Still yesterday's folder: the run's day comes from the scheduled time, not the late start.
+    assert second.output["inputPrefix"] == YESTERDAY_PREFIX
+    assert aws.notifications() == []
+
+
+def test_another_scheduled_time_is_another_run(workflow, aws, run_state_machine):
+    aws.put_inputs(YESTERDAY_PREFIX)
+    aws.put_inputs("input/2026-11-22/")
+
+    first = run_state_machine(workflow.definition, workflow.scheduled(), start_time=START_TIME)
+    second = run_state_machine(
+        workflow.definition,
+        workflow.scheduled("2026-11-23T02:00:00Z"),
+        start_time="2026-11-23T02:00:03.000Z",
+        execution_name="next-night",
+    )
+
+    assert first.status == second.status == "SUCCEEDED"
+    assert second.output["inputPrefix"] == "input/2026-11-22/"
+    assert len(aws.jobs()) == 2
+
+
+# ------------------------------------------------------------------------------------------ input arrival
+
+
+def _object_created(key: str, etag: str, version_id: str | None = None) -> dict[str, Any]:
+    with open("tests/events/s3_object_created.json") as sample:
+        event: dict[str, Any] = json.load(sample)
+    event["detail"]["bucket"]["name"] = INPUT_BUCKET
+    event["detail"]["object"].update(key=key, etag=etag)
+    if version_id is None:
+        del event["detail"]["object"]["version-id"]
+    else:
+        event["detail"]["object"]["version-id"] = version_id
+    return event
+
+
+def test_an_arrived_object_is_scored_alone_through_a_manifest(arrival_workflow, aws, run_state_machine):
+    # "part-1.csv" is a prefix of "part-1.csv.orig": as an S3Prefix, the job would read both.
+    for key in ("input/part-1.csv", "input/part-1.csv.orig"):
+        aws.s3.put_object(Bucket=INPUT_BUCKET, Key=key, Body=b"1,2,3\n")
+    event = _object_created("input/part-1.csv", etag="b1946ac92492d2347c6235b4d2611184")
+
+    result = run_state_machine(
+        arrival_workflow.definition, arrival_workflow.arrived(event), start_time=START_TIME
+    )
+
+    assert result.status == "SUCCEEDED", result.describe()
+    [(name, job)] = aws.jobs().items()
+    assert name == _job_name(
+        arrival_workflow.job_name_prefix,
+        f"s3://{INPUT_BUCKET}/input/part-1.csv#b1946ac92492d2347c6235b4d2611184",
+    )
+    source = job["TransformInput"]["DataSource"]["S3DataSource"]
+    run_id = name.removesuffix("-01")
+    assert source == {
+        "S3DataType": "ManifestFile",
+        "S3Uri": f"s3://{OUTPUT_BUCKET}/predictions/manifests/{run_id}.manifest",
+    }
+    manifest = aws.s3.get_object(Bucket=OUTPUT_BUCKET, Key=f"predictions/manifests/{run_id}.manifest")
+    # The manifest format of TransformS3DataSource.S3Uri (botocore's SageMaker model): a prefix, then keys.
+    assert json.loads(manifest["Body"].read()) == [{"prefix": f"s3://{INPUT_BUCKET}/"}, "input/part-1.csv"]
+    assert result.output["inputPrefix"] == "input/part-1.csv"
+
+
+def test_a_redelivered_object_event_runs_one_job(arrival_workflow, aws, run_state_machine):
+    aws.s3.put_object(Bucket=INPUT_BUCKET, Key="input/part-1.csv", Body=b"1,2,3\n")
+    event = _object_created("input/part-1.csv", etag="e1", version_id="v1")
+    runs = [
+        run_state_machine(
+            arrival_workflow.definition,
+            arrival_workflow.arrived(event),
+            start_time=START_TIME,
+            execution_name=f"delivery-{i}",
+        )
+        for i in range(3)
+    ]
+
+    assert [r.status for r in runs] == ["SUCCEEDED"] * 3, "\n".join(r.describe() for r in runs)
+    assert len(aws.jobs()) == 1
+    # A new version of the object is new input: scored again.
+    again = run_state_machine(
+        arrival_workflow.definition,
+        arrival_workflow.arrived(_object_created("input/part-1.csv", etag="e2", version_id="v2")),
+        start_time=START_TIME,
+        execution_name="new-version",
+    )
+    assert again.status == "SUCCEEDED"
+    assert len(aws.jobs()) == 2
+
+
+def test_an_arrived_object_that_is_gone_is_input_not_found(arrival_workflow, aws, run_state_machine):
+    # Only a longer key remains: an exact key must exist, not a prefix of something else.
+    aws.s3.put_object(Bucket=INPUT_BUCKET, Key="input/part-1.csv.orig", Body=b"1,2,3\n")
+    event = _object_created("input/part-1.csv", etag="e1")
+
+    result = run_state_machine(
+        arrival_workflow.definition, arrival_workflow.arrived(event), start_time=START_TIME
+    )
+
+    assert result.status == "FAILED", result.describe()
+    assert result.error == "InputNotFound"
+    assert aws.jobs() == {}
+
+
+# ------------------------------------------------------------------------------------ error classification
+
+
+@pytest.mark.parametrize("style", ["catch-all", "specific"])
+@pytest.mark.parametrize(
+    ("outcome", "code"), [("Invalid", "ValidationException"), ("AccessDenied", "AccessDeniedException")]
+)
+def test_permanent_api_errors_fail_at_once(workflow, aws, run_state_machine, outcome, code, style):
+    aws.put_inputs(YESTERDAY_PREFIX)
+
+    result = run_state_machine(
+        workflow.definition,
+        workflow.scheduled(),
+        start_time=START_TIME,
+        transform_outcomes=[outcome] * 10,
+        sagemaker_error_style=style,
+    )
+
+    assert result.status == "FAILED", result.describe()
+    assert len(result.calls_to(TRANSFORM_SYNC)) == 1
+    assert result.waits == []
+    assert result.retries == []
+    assert code in result.error + result.cause
+    [(_, message)] = aws.notifications()
+    assert message["error"] == result.error
+
+
+@pytest.mark.parametrize("style", ["catch-all", "specific"])
+def test_throttling_is_retried_in_place_with_a_bounded_back_off(workflow, aws, run_state_machine, style):
+    aws.put_inputs(YESTERDAY_PREFIX)
+
+    result = run_state_machine(
+        workflow.definition,
+        workflow.scheduled(),
+        start_time=START_TIME,
+        transform_outcomes=["Throttled"] * 10,
+        sagemaker_error_style=style,
+    )
+
+    assert result.status == "FAILED", result.describe()
+    assert len(result.calls_to(TRANSFORM_SYNC)) == 6  # the first try and 5 retries
+    assert result.waits == [("WaitBeforeCreate", s) for s in (5, 10, 20, 40, 80)]
+    assert aws.jobs() == {}
+
+
+@pytest.mark.parametrize("style", ["catch-all", "specific"])
+def test_a_quota_error_backs_off_for_minutes(workflow, aws, run_state_machine, style):
+    aws.put_inputs(YESTERDAY_PREFIX)
+
+    result = run_state_machine(
+        workflow.definition,
+        workflow.scheduled(),
+        start_time=START_TIME,
+        transform_outcomes=["QuotaExceeded", "Completed"],
+        sagemaker_error_style=style,
+    )
+
+    assert result.status == "SUCCEEDED", result.describe()
+    assert result.waits == [("WaitBeforeRetry", CAPACITY_RETRY_WAIT_SECONDS)]
+    names = [r["TransformJobName"] for r in result.calls_to(TRANSFORM_SYNC)]
+    assert [n[-3:] for n in names] == ["-01", "-02"]
+    assert list(aws.jobs()) == [names[1]]
+
+
+# --------------------------------------------------------------------------------- S3 errors of the listing
+
+
+def test_a_throttled_input_listing_is_retried(workflow, aws, run_state_machine):
+    # S3's SlowDown is not among ListObjectsV2's modeled errors: the AWS SDK integration names it S3.S3Exception.
+    aws.put_inputs(YESTERDAY_PREFIX)
+
+    result = run_state_machine(
+        workflow.definition,
+        workflow.scheduled(),
+        start_time=START_TIME,
+        s3_faults=["SlowDown", "InternalError"],
+    )
+
+    assert result.status == "SUCCEEDED", result.describe()
+    assert [(state, error) for state, error, _, _ in result.retries] == [
+        ("CheckInput", "S3.S3Exception"),
+        ("CheckInput", "S3.S3Exception"),
+    ]
+
+
+def test_a_missing_input_bucket_is_not_retried(workflow, aws, run_state_machine):
+    aws.s3.delete_bucket(Bucket=INPUT_BUCKET)
+
+    result = run_state_machine(workflow.definition, workflow.scheduled(), start_time=START_TIME)
+
+    assert result.status == "FAILED", result.describe()
+    assert result.error == "S3.NoSuchBucketException"
+    assert result.retries == []
+    assert len(result.calls_to(S3_LIST_OBJECTS)) == 1
+
+
+# ------------------------------------------------------------------------ the interpreter is not kinder
+
+
+def _with(definition: dict[str, Any], state: str, field: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    changed = json.loads(json.dumps(definition))
+    changed["States"][state][field] = rules
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("field", "rules"),
+    [
+        # States.ALL with another name in the same ErrorEquals.
+        ("Catch", [{"ErrorEquals": ["States.ALL", "States.Timeout"], "Next": "NotifyFailure"}]),
+        # States.ALL before another catcher.
+        (
+            "Catch",
+            [
+                {"ErrorEquals": ["States.ALL"], "Next": "NotifyFailure"},
+                {"ErrorEquals": ["States.Timeout"], "Next": "StopTimedOutJob"},
+            ],
+        ),
+        ("Retry", [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["States.Timeout"]}]),
+    ],
+    ids=["not-alone", "catcher-not-last", "retrier-not-last"],
+)
+def test_the_interpreter_refuses_what_step_functions_refuses(workflow, run_state_machine, field, rules):
+    with mock_aws(), pytest.raises(ValueError, match=r"States\.ALL must appear alone, in the last"):
+        run_state_machine(_with(workflow.definition, "Transform", field, rules), {}, start_time=START_TIME)
+
+
+def test_the_interpreter_hashes_as_step_functions_does(workflow, aws, run_state_machine):
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Hash",
+        "States": {"Hash": {"Type": "Pass", "Output": "{% $hash('abc', 'SHA-256') %}", "End": True}},
+    }
+    result = run_state_machine(definition, {}, start_time=START_TIME)
+    # FIPS 180-2's SHA-256 test vector for "abc".
+    assert result.output == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
