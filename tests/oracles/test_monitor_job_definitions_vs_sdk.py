@@ -153,7 +153,8 @@ def _monitors(stack: Stack, **target: Any) -> None:
             headers=FEATURES, shap_baseline=[[40, 24, 46, 1, 1, 0, 2]]
         ),
         probability_attribute="0",
-        **({"shadow_model_name": "churn-model"} if "batch_transform" in target else {}),
+        # Clarify serves a named model on its own shadow endpoint (the model's name is generated here).
+        shadow_model_name="churn-model",
     )
 
 

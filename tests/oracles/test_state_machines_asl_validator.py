@@ -145,7 +145,7 @@ def _everything(stack: Stack) -> None:
         volume_kms_key=key,
         data_capture=BatchDataCapture(generate_inference_id=True),
         job_name_prefix="nightly",
-        schedule=TransformSchedule.daily(hour=2, flexible_window=Duration.minutes(15)),
+        # A transform runs on arrival or on a schedule, not both (it would score arrived files twice).
         run_on_input_arrival=True,
         job_timeout=Duration.hours(1),
         capacity_retries=0,
@@ -204,7 +204,7 @@ def test_reference_app_state_machines_are_valid_asl(reference_templates):
         for stack, template in reference_templates.items()
         for logical_id, definition in definitions_of(template).items()
     }
-    assert definitions, "the reference app has a state machine (SageMakerBatch's nightly scoring)"
+    assert definitions, "the reference app has state machines (SageMakerBatch's nightly and arrival scoring)"
     results = validate(definitions)
     invalid = {name: problems(r) for name, r in results.items()}
     assert {name: found for name, found in invalid.items() if found} == {}

@@ -92,20 +92,21 @@ def _literal_prefix(expression: str, variable: str) -> str:
 
 
 def _run_values(states: Mapping[str, Any]) -> tuple[str, str]:
-    """(input prefix, job name) of a rehearsed run, from the PlanRun and NameJob assignments."""
-    plan = states["PlanRun"]["Assign"]["inputPrefix"]
-    input_prefix = _literal_prefix(plan.split(":", 1)[1], "$fromMillis") + "2026-11-30/"
-    job_name = (
-        _literal_prefix(states["NameJob"]["Assign"]["jobName"], "$fromMillis") + "20261201-020000-abcd1234"
-    )
-    return input_prefix, job_name
+    """(input prefix, job name) of a rehearsed scheduled run, from the PlanRun and NameJob assignments: the dated
+    default prefix (the last branch of ``inputPrefix``) and a job named ``<runId>-01``."""
+    plan = states["PlanRun"]["Assign"]
+    default_prefix = plan["inputPrefix"].rsplit(": (", 1)[1]
+    input_prefix = _literal_prefix(default_prefix, "$fromMillis") + "2026-11-30/"
+    run_id = _literal_prefix(plan["runId"], "$substring") + "0123456789abcdef01234"
+    assert "$runId & '-'" in states["NameJob"]["Assign"]["jobName"], "job names are no longer <runId>-<attempt>"
+    return input_prefix, f"{run_id}-01"
 
 
 def _transform_paths(params: Mapping[str, Any], states: Mapping[str, Any]) -> dict[str, Any]:
     input_prefix, job_name = _run_values(states)
-    source_uri = "".join(
-        re.findall(r"'([^']*)'", params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"])
-    )
+    # The S3Prefix branch of the data source (a scheduled or manual run; arrived objects go through a manifest).
+    uri = params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
+    source_uri = _literal_prefix(uri.split("? (", 1)[1], "$inputPrefix")
     output_path = _literal_prefix(params["TransformOutput"]["S3OutputPath"], "$jobName") + job_name
     return {
         "input_uri": source_uri + input_prefix,
@@ -251,6 +252,15 @@ def transform_calls(world: World, task_actions: list[str]) -> Iterator[tuple[str
                     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
                         calls.append(call(actor, sm_role, action, key, why="publish to an encrypted topic", source=SNS_SSE,
                                           **{"kms:ViaService": "sns.eu-west-1.amazonaws.com"}))  # fmt: skip
+        # A run of one arrived object first writes a manifest naming it (the ManifestFile branch).
+        manifest_uri = None
+        for state in states.values():
+            if state.get("Resource") == "arn:aws:states:::aws-sdk:s3:putObject":
+                args = state.get("Arguments") or state["Parameters"]
+                key_prefix = _literal_prefix(args["Key"], "$runId")
+                manifest_uri = f"s3://{args['Bucket']}/{key_prefix}{paths['job_name'].rsplit('-', 1)[0]}.manifest"
+                calls += write_object(world, actor, sm_role, manifest_uri, why="WriteManifest", source=SFN_SDK,
+                                      kms_key=paths["output_key"])  # fmt: skip
         yield actor, calls
 
         # The transform job runs with the model's execution role.
@@ -262,6 +272,9 @@ def transform_calls(world: World, task_actions: list[str]) -> Iterator[tuple[str
         role = model["ExecutionRoleArn"]
         job_calls = read_prefix(world, job_actor, role, paths["input_uri"], ["batch.csv"], why="transform input",
                                 source=TRANSFORM_ROLE)  # fmt: skip
+        if manifest_uri is not None:
+            job_calls += read_objects(world, job_actor, role, [manifest_uri], why="the run's manifest (ManifestFile input)",
+                                      source=TRANSFORM_ROLE)  # fmt: skip
         job_calls += write_object(world, job_actor, role, f"{paths['output_uri']}/batch.csv.out", why="transform output",
                                   source=TRANSFORM_ROLE, kms_key=paths["output_key"])  # fmt: skip
         capture = paths["capture"]
