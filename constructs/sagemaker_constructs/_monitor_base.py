@@ -236,6 +236,16 @@ class MonitorBase(Construct):
         return arn
 
     @property
+    def reports_violations(self) -> bool:
+        """Whether this monitor's executions can end ``CompletedWithViolations``: True iff it has baseline
+        constraints, the only thing Model Monitor checks data against (data and model quality:
+        https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-violations.html; bias and
+        feature attribution: .../clarify-model-monitor-bias-drift-violations.html and
+        .../clarify-model-monitor-model-attribution-drift-violations.html)."""
+        constraints, _ = self._baseline_uris
+        return constraints is not None
+
+    @property
     def endpoint_name(self) -> str | None:
         """The monitored endpoint's name as known at synth (metric dimensions), if any."""
         if self.endpoint is None:

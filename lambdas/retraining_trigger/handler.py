@@ -144,6 +144,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
     """The incident of a claimed violation, or the published ``skipped-unconfirmed`` decision."""
+    result: Incident | violations.Unconfirmed
     try:
         settings = Settings.from_env(os.environ)
         if claim.schedule_name not in settings.monitoring_schedules:

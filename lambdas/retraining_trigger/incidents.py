@@ -69,7 +69,6 @@ class ViolationClaim:
         )
 
 
-
 @dataclass(frozen=True, kw_only=True)
 class ReconcileRequest:
     """The reconciliation rule's event: list the recent executions of every wired schedule."""

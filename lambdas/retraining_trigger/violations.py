@@ -39,7 +39,9 @@ def execution_incident(summary: dict[str, Any]) -> Incident:
     schedule = str(summary["MonitoringScheduleName"])
     scheduled = _iso(summary["ScheduledTime"])
     job = str(summary.get("ProcessingJobArn") or "").rsplit("/", 1)[-1]
-    reason = f"{summary['MonitoringExecutionStatus']}: monitoring execution of {schedule} scheduled at {scheduled}"
+    reason = (
+        f"{summary['MonitoringExecutionStatus']}: monitoring execution of {schedule} scheduled at {scheduled}"
+    )
     if job:
         reason += f" (processing job {job})"
     return Incident(
@@ -107,9 +109,7 @@ def confirm(
     )
 
 
-def reconcile(
-    sagemaker: Any, schedules: Sequence[str], *, lookback_seconds: int, now: int
-) -> list[Incident]:
+def reconcile(sagemaker: Any, schedules: Sequence[str], *, lookback_seconds: int, now: int) -> list[Incident]:
     """The incidents of every execution with violations of ``schedules`` in the lookback window, oldest first."""
     after = datetime.fromtimestamp(now - lookback_seconds, UTC)
     found: list[tuple[datetime, Incident]] = []
