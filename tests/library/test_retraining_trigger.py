@@ -501,7 +501,11 @@ def test_violation_lookback_validation(stack):
     )
     assert "'violation_lookback' must be at most 'idempotency_ttl'" in message
     with pytest.raises(ValueError, match="'violation_lookback' must be at least 'violation_reconciliation'"):
-        trigger(stack, violation_reconciliation=Duration.hours(2), violation_lookback=Duration.hours(1))
+        trigger(
+            Stack(App(), "Other"),
+            violation_reconciliation=Duration.hours(2),
+            violation_lookback=Duration.hours(1),
+        )
 
 
 def test_wired_schedule_names_count_against_the_function_environment(stack):
