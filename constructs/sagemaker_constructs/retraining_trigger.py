@@ -46,7 +46,8 @@ class IncidentField(enum.Enum):
     ALARM_NAME = "alarm_name"
     """The alarm that went into ALARM (empty otherwise)."""
     ENDPOINT_NAME = "endpoint_name"
-    """The endpoint of the alarm's metric, when it has an ``EndpointName`` or ``Endpoint`` dimension."""
+    """The endpoint of the alarm's metric (its ``EndpointName`` or ``Endpoint`` dimension), or of the monitoring
+    execution with violations (its summary's ``EndpointName``)."""
     MONITORING_SCHEDULE = "monitoring_schedule"
     """The monitoring schedule whose execution found violations."""
     REASON = "reason"

@@ -163,7 +163,13 @@ def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
     decision = unconfirmed(settings.pipeline_name, claim.as_incident(), result.why)
     logger.warning("Violations not confirmed: nothing started", extra=message_fields(decision))
     _count_skipped(decision["decision"])
-    publish(sns, settings.topic_arn, decision)
+    try:
+        publish(sns, settings.topic_arn, decision)
+    except Exception:
+        # Raising makes Lambda retry the claim, which is looked up and reported again.
+        logger.exception("Could not publish the decision", extra=message_fields(decision))
+        metrics.add_metric(name=METRIC_FAILURES, unit=MetricUnit.Count, value=1)
+        raise
     return decision
 
 
