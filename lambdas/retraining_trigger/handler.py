@@ -32,7 +32,6 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from . import violations
 from .contract import (
     DECISION_IGNORED,
     DECISION_RECONCILED,
@@ -54,6 +53,7 @@ from .contract import (
 )
 from .decisions import Settings, decide, failure, message_fields, publish, unconfirmed
 from .incidents import Ignored, Incident, ReconcileRequest, ViolationClaim, to_incident
+from .violations import Unconfirmed, confirm, reconcile
 
 DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400
 REPLAYED = "replayed"
@@ -144,15 +144,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
     """The incident of a claimed violation, or the published ``skipped-unconfirmed`` decision."""
-    result: Incident | violations.Unconfirmed
+    result: Incident | Unconfirmed
     try:
         settings = Settings.from_env(os.environ)
         if claim.schedule_name not in settings.monitoring_schedules:
-            result = violations.Unconfirmed(
+            result = Unconfirmed(
                 f"monitoring schedule {claim.schedule_name} is not wired to this trigger (add_monitor)"
             )
         else:
-            result = violations.confirm(
+            result = confirm(
                 monitoring, claim, lookback_seconds=settings.violation_lookback_seconds, now=_now()
             )
     except Exception as error:
@@ -177,7 +177,7 @@ def _reconcile(request_id: str) -> dict[str, Any]:
     """Decide every violating execution of the wired schedules in the lookback window (each once, ever)."""
     try:
         settings = Settings.from_env(os.environ)
-        incidents = violations.reconcile(
+        incidents = reconcile(
             monitoring,
             settings.monitoring_schedules,
             lookback_seconds=settings.violation_lookback_seconds,
