@@ -95,7 +95,7 @@ class RetrainingTrigger(Construct):
         table_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         powertools_version: str = POWERTOOLS_VERSION,
         violation_reconciliation: Duration = Duration.hours(1),
-        violation_lookback: Duration = Duration.days(1),
+        violation_lookback: Duration | None = None,
     ) -> None:
         """Define the trigger.
 
@@ -119,7 +119,8 @@ class RetrainingTrigger(Construct):
         :param violation_reconciliation: how often the function lists the executions of the wired monitors'
             schedules (1 minute to 1 day; only once a monitor is wired). Default: 1 hour
         :param violation_lookback: how far back, by scheduled time, those lists and the event's confirmation look;
-            between ``violation_reconciliation`` and ``idempotency_ttl``. Default: 1 day
+            between ``violation_reconciliation`` and ``idempotency_ttl``. Default: - 1 day, or ``idempotency_ttl``
+            if that is shorter
         """
         super().__init__(scope, construct_id)
         errors = ValidationErrors(f"RetrainingTrigger '{self.node.path}'")
@@ -176,7 +177,7 @@ class RetrainingTrigger(Construct):
         self._max_event_age = max_event_age
         self._retry_attempts = retry_attempts
         self._violation_reconciliation = violation_reconciliation
-        self._violation_lookback = violation_lookback
+        self._violation_lookback = _effective_lookback(violation_lookback, idempotency_ttl)
         self._schedule_names: list[str] = []
         self._parameters_size = parameters_size
         self.reconciliation_rule: events.Rule | None = None
@@ -312,6 +313,19 @@ class RetrainingTrigger(Construct):
         """The reconciliation rule and the function's right to list monitoring executions, once."""
         if self.reconciliation_rule is not None:
             return
+        lookback, interval = self._violation_lookback, self._violation_reconciliation
+        if (
+            not is_token(lookback)
+            and not is_token(interval)
+            and lookback.to_seconds() < interval.to_seconds()
+        ):
+            # Only reachable with the default lookback (explicit values are checked with the other props).
+            raise ValueError(
+                f"'violation_lookback' (by default the shorter of 1 day and 'idempotency_ttl': "
+                f"{lookback.to_human_string()}) must be at least 'violation_reconciliation' "
+                f"({interval.to_human_string()}), or executions between two sweeps would be missed: pass a "
+                "longer 'idempotency_ttl' and 'violation_lookback', or a shorter 'violation_reconciliation'"
+            )
         self.reconciliation_rule = events.Rule(
             self,
             "ReconcileRule",
@@ -523,18 +537,28 @@ class _SchedulesProducer:
         return json.dumps(self._names, separators=(",", ":"))
 
 
+def _effective_lookback(lookback: Duration | None, idempotency_ttl: Duration) -> Duration:
+    if lookback is not None:
+        return lookback
+    if is_token(idempotency_ttl):
+        return Duration.days(1)
+    return Duration.seconds(min(86400, int(idempotency_ttl.to_seconds())))
+
+
 def _check_lookback(
-    errors: ValidationErrors, reconciliation: Duration, lookback: Duration, idempotency_ttl: Duration
+    errors: ValidationErrors, reconciliation: Duration, lookback: Duration | None, idempotency_ttl: Duration
 ) -> None:
     """The lookback must cover the time between two sweeps, and a looked-back execution must still find its
     idempotency record (else a later sweep would act on it again)."""
-    if any(is_token(d) for d in (reconciliation, lookback, idempotency_ttl)):
+    if is_token(reconciliation):
         return
     if reconciliation.to_seconds(integral=False) % 60:
         errors.add(
             "'violation_reconciliation' must be a whole number of minutes (an EventBridge rate), got "
             f"{reconciliation.to_human_string()}"
         )
+    if lookback is None or is_token(lookback) or is_token(idempotency_ttl):
+        return
     seconds = lookback.to_seconds(integral=False)
     if seconds < reconciliation.to_seconds(integral=False):
         errors.add(

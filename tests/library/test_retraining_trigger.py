@@ -508,6 +508,21 @@ def test_violation_lookback_validation(stack):
         )
 
 
+def test_default_lookback_follows_a_shorter_idempotency_ttl(stack):
+    t = trigger(stack, idempotency_ttl=Duration.hours(6), max_event_age=Duration.hours(1))
+    t.add_monitor(data_quality(stack, "Quality", baseline=constraints()))
+    function = next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()))
+    assert (
+        function["Properties"]["Environment"]["Variables"][contract.ENV_VIOLATION_LOOKBACK_SECONDS] == "21600"
+    )
+
+    short = trigger(
+        Stack(App(), "Short"), idempotency_ttl=Duration.minutes(30), max_event_age=Duration.minutes(10)
+    )
+    with pytest.raises(ValueError, match=r"'violation_lookback' \(by default the shorter of 1 day"):
+        short.add_monitor(data_quality(stack, "Other", baseline=constraints()))
+
+
 def test_wired_schedule_names_count_against_the_function_environment(stack):
     # Three static parameters that leave less than 100 of the 3072 bytes: room for one schedule's name only.
     static = {"Team": "x" * 960, "TriggerReason": "y" * 960, "TriggerAlarm": "z" * 960}
