@@ -213,10 +213,15 @@ class MonitoringStack(Stack):
             batch_model_quality,
         ]
 
-        # Violations and the quality alarms start retraining; the rules live in this stack, so the
-        # retraining stack never depends on Model Monitor.
+        # Violations (confirmed with ListMonitoringExecutions) and the AUC alarms (a documented model-quality
+        # metric) start retraining; the rules live in this stack, so the retraining stack never depends on Model
+        # Monitor. The data-quality drift alarms only notify: AWS documents that metric's namespace and
+        # dimensions inconsistently, so retraining must not hang on it. Only monitors with baseline constraints
+        # can report violations (the trigger refuses the others): the bias and explainability monitors have none
+        # yet, so they are left out until they get constraints.
         if retraining is not None:
             for monitor in self.monitors:
-                retraining.add_monitor(monitor)
+                if monitor.reports_violations:
+                    retraining.add_monitor(monitor)
             retraining.add_alarm(auc_alarm)
             retraining.add_alarm(batch_auc_alarm)

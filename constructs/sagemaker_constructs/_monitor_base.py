@@ -244,6 +244,16 @@ class MonitorBase(Construct):
         return arn
 
     @property
+    def reports_violations(self) -> bool:
+        """Whether this monitor's executions can end ``CompletedWithViolations``: True iff it has baseline
+        constraints, the only thing Model Monitor checks data against (data and model quality:
+        https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-violations.html; bias and
+        feature attribution: .../clarify-model-monitor-bias-drift-violations.html and
+        .../clarify-model-monitor-model-attribution-drift-violations.html)."""
+        constraints, _ = self._baseline_uris
+        return constraints is not None
+
+    @property
     def endpoint_name(self) -> str | None:
         """The monitored endpoint's name as known at synth (metric dimensions), if any."""
         if self.endpoint is None:
@@ -265,7 +275,12 @@ class MonitorBase(Construct):
         )
 
     def violations_event_pattern(self) -> events.EventPattern:
-        """EventBridge pattern of this monitor's executions that completed with violations."""
+        """EventBridge pattern of this monitor's executions that completed with violations.
+
+        Unverified: it needs ``ExitMessage`` and ``MonitoringScheduleArn`` in the event, which AWS's one sample of
+        "SageMaker Processing Job State Change" lacks. ``RetrainingTrigger`` uses it only as a fast path and
+        decides on ``ListMonitoringExecutions``; do the same before acting on it.
+        """
         return events.EventPattern(
             source=["aws.sagemaker"],
             detail_type=["SageMaker Processing Job State Change"],
@@ -318,9 +333,15 @@ class MonitorBase(Construct):
         evaluation_periods: int = 1,
         action: cloudwatch.IAlarmAction | None = None,
         description: str | None = None,
+        treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
-        """An alarm on one of this monitor's metrics. Monitors publish once per run, so missing data is
-        ``notBreaching`` and one period suffices by default."""
+        """An alarm on one of this monitor's metrics. Monitors publish once per run, so one period suffices
+        by default.
+
+        :param treat_missing_data: Default: ``NOT_BREACHING`` (the hours between runs have no data). With a
+            metric whose name, namespace or dimensions are wrong, that keeps the alarm silent for ever: pass
+            ``MISSING`` to see such an alarm stay in INSUFFICIENT_DATA until you have checked the metric exists.
+        """
         alarm = cloudwatch.Alarm(
             self,
             construct_id,
@@ -328,7 +349,7 @@ class MonitorBase(Construct):
             threshold=threshold,
             comparison_operator=comparison_operator,
             evaluation_periods=evaluation_periods,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            treat_missing_data=treat_missing_data,
             alarm_description=description or f"Model Monitor {self.monitoring_schedule_name}: {construct_id}",
         )
         if action is not None:

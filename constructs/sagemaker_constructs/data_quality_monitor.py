@@ -209,13 +209,26 @@ class DataQualityMonitor(MonitorBase):
         return self.metric(f"feature_data_{feature}", statistic=statistic, period=period)
 
     def alarm_on_drift(
-        self, feature: str, *, threshold: float = 0.1, action: cloudwatch.IAlarmAction | None = None
+        self,
+        feature: str,
+        *,
+        threshold: float = 0.1,
+        action: cloudwatch.IAlarmAction | None = None,
+        treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
-        """Alarm when ``feature`` drifts past ``threshold`` (the baseline's default comparison threshold 0.1)."""
+        """Alarm when ``feature`` drifts past ``threshold`` (the baseline's default comparison threshold 0.1).
+
+        Unverified: AWS documents this metric's namespace and dimensions inconsistently (see the class
+        docstring), so the alarm is for people, not for retraining: retraining follows the monitor's violations
+        (``RetrainingTrigger.add_monitor``). ``metric_namespace``, ``metric_dimensions`` and
+        ``treat_missing_data`` (Default: ``NOT_BREACHING``; ``MISSING`` shows a metric that never arrives) let
+        you match your account.
+        """
         return self.create_metric_alarm(
             f"Drift-{feature}",
             self.metric_feature_baseline_drift(feature),
             threshold=threshold,
             action=action,
             description=f"Feature {feature} drifted from its baseline ({self.monitoring_schedule_name})",
+            treat_missing_data=treat_missing_data,
         )

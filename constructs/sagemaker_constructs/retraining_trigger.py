@@ -9,7 +9,8 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Names, RemovalPolicy, Stack
+import jsii
+from aws_cdk import Duration, IStableStringProducer, Lazy, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -45,11 +46,12 @@ class IncidentField(enum.Enum):
     ALARM_NAME = "alarm_name"
     """The alarm that went into ALARM (empty otherwise)."""
     ENDPOINT_NAME = "endpoint_name"
-    """The endpoint of the alarm's metric, when it has an ``EndpointName`` or ``Endpoint`` dimension."""
+    """The endpoint of the alarm's metric (its ``EndpointName`` or ``Endpoint`` dimension), or of the monitoring
+    execution with violations (its summary's ``EndpointName``)."""
     MONITORING_SCHEDULE = "monitoring_schedule"
     """The monitoring schedule whose execution found violations."""
     REASON = "reason"
-    """The alarm's state reason, the monitor's exit message, or "scheduled retraining"."""
+    """The alarm's state reason, the monitoring execution's status and scheduled time, or "scheduled retraining"."""
     INCIDENT_TIME = "incident_time"
     """When the incident happened (ISO-8601)."""
     INCIDENT_ID = "incident_id"
@@ -59,6 +61,9 @@ class IncidentField(enum.Enum):
 class RetrainingTrigger(Construct):
     """Starts a SageMaker pipeline when alarms fire, monitors find violations, or on a fallback schedule.
 
+    - **Violations from the API**: a monitor's processing-job event is only a claim, confirmed with
+      ``ListMonitoringExecutions``; a reconciliation rule lists the recent executions of every wired schedule,
+      so a violation the event misses still starts retraining.
     - **Exactly once per incident**: a Powertools idempotency record per incident (an alarm's transition into
       ALARM, one monitoring execution, one scheduled time) in an encrypted DynamoDB table, and a deterministic
       ``ClientRequestToken``, so duplicate deliveries and retries never start a second execution.
@@ -89,12 +94,15 @@ class RetrainingTrigger(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         table_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         powertools_version: str = POWERTOOLS_VERSION,
+        violation_reconciliation: Duration = Duration.hours(1),
+        violation_lookback: Duration | None = None,
     ) -> None:
         """Define the trigger.
 
         :param pipeline: the pipeline to start (``SageMakerPipeline`` or ``SageMakerPipeline.from_pipeline_name``).
         :param alarms: CloudWatch alarms whose transitions into ALARM start it. Default: - none yet (``add_alarm``).
-        :param monitors: Model Monitor schedules whose violations start it. Default: - none yet (``add_monitor``).
+        :param monitors: Model Monitor schedules whose violations start it; each needs baseline constraints
+            (``reports_violations``). Default: - none yet (``add_monitor``).
         :param schedule: a fallback schedule, e.g. ``events.Schedule.cron(week_day="SUN", hour="2", minute="0")``.
             Default: - none.
         :param static_parameters: pipeline parameters with fixed values. Default: - none.
@@ -108,6 +116,11 @@ class RetrainingTrigger(Construct):
         :param log_retention: Default: one year
         :param table_removal_policy: Default: RemovalPolicy.RETAIN
         :param powertools_version: the Powertools layer release. Default: "3.37.0"
+        :param violation_reconciliation: how often the function lists the executions of the wired monitors'
+            schedules (1 minute to 1 day; only once a monitor is wired). Default: 1 hour
+        :param violation_lookback: how far back, by scheduled time, those lists and the event's confirmation look;
+            between ``violation_reconciliation`` and ``idempotency_ttl``. Default: - 1 day, or ``idempotency_ttl``
+            if that is shorter
         """
         super().__init__(scope, construct_id)
         errors = ValidationErrors(f"RetrainingTrigger '{self.node.path}'")
@@ -153,6 +166,9 @@ class RetrainingTrigger(Construct):
                 f"again), got {idempotency_ttl.to_human_string()} < {max_event_age.to_human_string()}"
             )
         errors.check_range("retry_attempts", retry_attempts, 0, 185, integer=True)
+        errors.check_seconds("violation_reconciliation", violation_reconciliation, 60, 86400)
+        errors.check_seconds("violation_lookback", violation_lookback, 60, 86400 * 30)
+        _check_lookback(errors, violation_reconciliation, violation_lookback, idempotency_ttl)
         if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", powertools_version):
             errors.add(f"'powertools_version' must be a release like '3.37.0', got {powertools_version!r}")
         errors.raise_if_any()
@@ -160,6 +176,12 @@ class RetrainingTrigger(Construct):
         self.pipeline = pipeline
         self._max_event_age = max_event_age
         self._retry_attempts = retry_attempts
+        self._violation_reconciliation = violation_reconciliation
+        self._violation_lookback = _effective_lookback(violation_lookback, idempotency_ttl)
+        self._schedule_names: list[str] = []
+        self._parameters_size = parameters_size
+        self.reconciliation_rule: events.Rule | None = None
+        """The rule that has the function reconcile the wired monitors' executions (once a monitor is wired)."""
         self._notifications: NotificationTopic | None = None
         self.topic: sns.ITopic
         if notification_topic is None:
@@ -246,12 +268,33 @@ class RetrainingTrigger(Construct):
         self._add_rule(rule)
 
     def add_monitor(self, monitor: MonitorBase) -> None:
-        """Start the pipeline when an execution of ``monitor`` completes with violations (rule placed like
-        ``add_alarm``'s)."""
+        """Start the pipeline when an execution of ``monitor`` completes with violations.
+
+        ``ListMonitoringExecutions`` decides (status ``CompletedWithViolations``). The monitor's processing-job
+        event is the fast path (its rule placed like ``add_alarm``'s) and the reconciliation rule, every
+        ``violation_reconciliation``, lists the schedule's recent executions, so that none is missed.
+        A monitor without baseline constraints can never report violations and is refused.
+        """
+        if not monitor.reports_violations:
+            raise ValueError(
+                f"monitor {monitor.node.path!r} cannot report violations: Model Monitor checks executions only "
+                "against baseline constraints, and it has none. Give it baseline constraints "
+                "(baseline=Baseline(constraints=...)), or trigger retraining from one of its alarms with add_alarm"
+            )
         arn = monitor.monitoring_schedule_arn
         if arn in self._schedule_arns:
             raise ValueError(f"monitor {monitor.node.path!r} already triggers this retraining")
+        names = [*self._schedule_names, monitor.monitoring_schedule_name]
+        size = self._parameters_size + _schedules_env_size(names)
+        if size > _PARAMETERS_ENV_BUDGET:
+            raise ValueError(
+                f"monitor {monitor.node.path!r} does not fit the function's environment: the pipeline parameters "
+                f"and the wired schedules' names must fit in {_PARAMETERS_ENV_BUDGET} bytes (Lambda allows 4 KB for "
+                f"all variables), got {size} bytes. Use fewer or shorter parameters, or a second trigger"
+            )
         self._schedule_arns.append(arn)
+        self._schedule_names.append(monitor.monitoring_schedule_name)
+        self._ensure_reconciliation()
         scope = self._rule_scope(monitor)
         rule = self._rules_by_scope.get(("monitor", scope.node.path))
         if rule is not None:
@@ -265,6 +308,52 @@ class RetrainingTrigger(Construct):
         )
         self._rules_by_scope[("monitor", scope.node.path)] = rule
         self._add_rule(rule)
+
+    def _ensure_reconciliation(self) -> None:
+        """The reconciliation rule and the function's right to list monitoring executions, once."""
+        if self.reconciliation_rule is not None:
+            return
+        lookback, interval = self._violation_lookback, self._violation_reconciliation
+        if (
+            not is_token(lookback)
+            and not is_token(interval)
+            and lookback.to_seconds() < interval.to_seconds()
+        ):
+            # Only reachable with the default lookback (explicit values are checked with the other props).
+            raise ValueError(
+                f"'violation_lookback' (by default the shorter of 1 day and 'idempotency_ttl': "
+                f"{lookback.to_human_string()}) must be at least 'violation_reconciliation' "
+                f"({interval.to_human_string()}), or executions between two sweeps would be missed: pass a "
+                "longer 'idempotency_ttl' and 'violation_lookback', or a shorter 'violation_reconciliation'"
+            )
+        self.reconciliation_rule = events.Rule(
+            self,
+            "ReconcileRule",
+            schedule=events.Schedule.rate(self._violation_reconciliation),
+            description=f"Lists monitoring executions with violations for retraining ({self.pipeline.pipeline_name})",
+        )
+        # The function tells this event from the fallback schedule's "Scheduled Event" by source and detail-type.
+        reconcile = events.RuleTargetInput.from_object(
+            {
+                "version": "0",
+                "id": events.EventField.event_id,
+                "detail-type": contract.RECONCILE_DETAIL_TYPE,
+                "source": contract.RECONCILE_SOURCE,
+                "account": events.EventField.account,
+                "time": events.EventField.time,
+                "region": events.EventField.region,
+                "resources": [],
+                "detail": {},
+            }
+        )
+        self._add_rule(self.reconciliation_rule, event=reconcile)
+        # "Except for the ListTags API, resource-level restrictions are not available on List- calls"
+        # (https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html), so no schedule ARN.
+        iam.Grant.add_to_principal(
+            grantee=self.function,
+            actions=["sagemaker:ListMonitoringExecutions"],
+            resource_arns=["*"],
+        )
 
     def _rule_scope(self, source: IConstruct) -> Construct:
         source_stack = Stack.of(source)
@@ -357,6 +446,8 @@ class RetrainingTrigger(Construct):
                 contract.ENV_EVENT_PARAMETERS: json.dumps(
                     {k: v.value for k, v in dynamic.items()}, sort_keys=True
                 ),
+                contract.ENV_MONITORING_SCHEDULES: Lazy.string(_SchedulesProducer(self._schedule_names)),
+                contract.ENV_VIOLATION_LOOKBACK_SECONDS: str(int(self._violation_lookback.to_seconds())),
                 contract.POWERTOOLS_SERVICE_NAME: self.service_name,
                 contract.POWERTOOLS_METRICS_NAMESPACE: self.metrics_namespace,
             },
@@ -384,7 +475,10 @@ class RetrainingTrigger(Construct):
             self.topic.grant_publish(role)
         depend_on_role_policy_only(function, role)
         _nag.acknowledge(
-            role, "IAM5[Resource::*]", "X-Ray tracing (PutTraceSegments) has no resource-level permissions."
+            role,
+            "IAM5[Resource::*]",
+            "X-Ray tracing (PutTraceSegments) and sagemaker:ListMonitoringExecutions have no resource-level "
+            "permissions.",
         )
         _nag.acknowledge(
             function,
@@ -394,7 +488,7 @@ class RetrainingTrigger(Construct):
         )
         return function
 
-    def _add_rule(self, rule: events.Rule) -> None:
+    def _add_rule(self, rule: events.Rule, *, event: events.RuleTargetInput | None = None) -> None:
         # A rule in another stack gets a dead-letter queue of its own there: a queue policy in this stack
         # naming that rule would make this stack depend on the other one (and the other one depends on this
         # function), a cycle. CDK already places the Lambda permission in the rule's stack.
@@ -406,6 +500,7 @@ class RetrainingTrigger(Construct):
         rule.add_target(
             events_targets.LambdaFunction(
                 self.function,
+                event=event,
                 dead_letter_queue=queue,
                 retry_attempts=self._retry_attempts,
                 max_event_age=self._max_event_age,
@@ -431,10 +526,64 @@ class RetrainingTrigger(Construct):
         )
 
 
+@jsii.implements(IStableStringProducer)
+class _SchedulesProducer:
+    """Renders the wired schedules' names (added after the function) as the function's JSON list."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._names = names
+
+    def produce(self) -> str:
+        return json.dumps(self._names, separators=(",", ":"))
+
+
+def _effective_lookback(lookback: Duration | None, idempotency_ttl: Duration) -> Duration:
+    if lookback is not None:
+        return lookback
+    if is_token(idempotency_ttl):
+        return Duration.days(1)
+    return Duration.seconds(min(86400, int(idempotency_ttl.to_seconds())))
+
+
+def _check_lookback(
+    errors: ValidationErrors, reconciliation: Duration, lookback: Duration | None, idempotency_ttl: Duration
+) -> None:
+    """The lookback must cover the time between two sweeps, and a looked-back execution must still find its
+    idempotency record (else a later sweep would act on it again)."""
+    if is_token(reconciliation):
+        return
+    if reconciliation.to_seconds(integral=False) % 60:
+        errors.add(
+            "'violation_reconciliation' must be a whole number of minutes (an EventBridge rate), got "
+            f"{reconciliation.to_human_string()}"
+        )
+    if lookback is None or is_token(lookback) or is_token(idempotency_ttl):
+        return
+    seconds = lookback.to_seconds(integral=False)
+    if seconds < reconciliation.to_seconds(integral=False):
+        errors.add(
+            "'violation_lookback' must be at least 'violation_reconciliation' (executions between two sweeps "
+            f"would be missed), got {lookback.to_human_string()} < {reconciliation.to_human_string()}"
+        )
+    if seconds > idempotency_ttl.to_seconds(integral=False):
+        errors.add(
+            "'violation_lookback' must be at most 'idempotency_ttl' (a sweep would find an execution whose "
+            f"record expired and act on it again), got {lookback.to_human_string()} > "
+            f"{idempotency_ttl.to_human_string()}"
+        )
+
+
 # Lambda allows 4 KB (4096 bytes) for all environment variables, names and values together. The trigger's own
 # variables take at most 1024: names (about 220 bytes), a pipeline name (256), a table name (255), a topic ARN
 # (about 310), the service name (64), the namespace and two numbers. The pipeline parameters get the rest.
 _PARAMETERS_ENV_BUDGET = 4096 - 1024
+
+
+def _schedules_env_size(names: Sequence[str]) -> int:
+    """Bytes the wired schedules' names and the lookback take in the function's environment."""
+    schedules_json = json.dumps(list(names), separators=(",", ":"))
+    lookback = len(contract.ENV_VIOLATION_LOOKBACK_SECONDS) + 7  # at most 30 days: 7 digits
+    return len(contract.ENV_MONITORING_SCHEDULES) + len(schedules_json.encode()) + lookback
 
 
 def _parameters_env_size(static: Mapping[str, str], dynamic: Mapping[str, IncidentField]) -> int:

@@ -18,6 +18,10 @@ ENV_EVENT_PARAMETERS = "EVENT_PIPELINE_PARAMETERS"
 """JSON object of pipeline parameter name -> one of EVENT_FIELDS (value taken from the triggering event)."""
 ENV_IDEMPOTENCY_TTL_SECONDS = "IDEMPOTENCY_TTL_SECONDS"
 """How long an incident is remembered (duplicate deliveries within it start nothing)."""
+ENV_MONITORING_SCHEDULES = "MONITORING_SCHEDULES"
+"""JSON list of the monitoring schedule names whose violations start the pipeline (add_monitor)."""
+ENV_VIOLATION_LOOKBACK_SECONDS = "VIOLATION_LOOKBACK_SECONDS"
+"""How far back (by scheduled time) the function looks for monitoring executions with violations."""
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 
@@ -33,6 +37,12 @@ EVENT_FIELDS = (
 )
 """Fields of the normalized incident that pipeline parameters can take (see handler.Incident)."""
 
+# --- The reconciliation event ----------------------------------------------------------------------------
+RECONCILE_SOURCE = "sagemaker-constructs.retraining"
+RECONCILE_DETAIL_TYPE = "Reconcile Monitoring Executions"
+"""source and detail-type of the event the construct's reconciliation rule sends (its target input): the
+function then lists the recent executions of every wired monitoring schedule."""
+
 # --- Trigger types -----------------------------------------------------------------------------------------
 TRIGGER_ALARM = "alarm"
 TRIGGER_MONITOR_VIOLATION = "monitor-violation"
@@ -43,6 +53,10 @@ DECISION_STARTED = "started"
 DECISION_SKIPPED_DUPLICATE = "skipped-duplicate"
 DECISION_SKIPPED_RUNNING = "skipped-running"
 DECISION_SKIPPED_COOLDOWN = "skipped-cooldown"
+DECISION_SKIPPED_UNCONFIRMED = "skipped-unconfirmed"
+"""An event claimed violations that ListMonitoringExecutions does not (or not yet) confirm."""
+DECISION_RECONCILED = "reconciled"
+"""What a reconciliation invocation returns: one decision per violating execution it found."""
 DECISION_IGNORED = "ignored"
 DECISION_FAILED = "failed"
 
@@ -57,13 +71,14 @@ seconds), incident_id, execution_arn."""
 METRIC_TRIGGERS_RECEIVED = "TriggersReceived"
 METRIC_PIPELINES_STARTED = "PipelinesStarted"
 METRIC_SKIPPED = "TriggersSkipped"
-"""Dimension "reason": duplicate, running, cooldown, ignored."""
+"""Dimension "reason": duplicate, running, cooldown, unconfirmed, ignored."""
 METRIC_SKIPPED_REASON_DIMENSION = "reason"
 """The dimension of METRIC_SKIPPED (beside Powertools' "service"), with a value of SKIP_REASONS."""
 SKIP_REASONS = {
     DECISION_SKIPPED_DUPLICATE: "duplicate",
     DECISION_SKIPPED_RUNNING: "running",
     DECISION_SKIPPED_COOLDOWN: "cooldown",
+    DECISION_SKIPPED_UNCONFIRMED: "unconfirmed",
     DECISION_IGNORED: "ignored",
 }
 """Decision -> value of the METRIC_SKIPPED_REASON_DIMENSION dimension."""

@@ -20,13 +20,16 @@ from .contract import (
     DECISION_FAILED,
     DECISION_SKIPPED_COOLDOWN,
     DECISION_SKIPPED_RUNNING,
+    DECISION_SKIPPED_UNCONFIRMED,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
     ENV_EVENT_PARAMETERS,
+    ENV_MONITORING_SCHEDULES,
     ENV_PIPELINE_NAME,
     ENV_STATIC_PARAMETERS,
     ENV_TABLE_NAME,
     ENV_TOPIC_ARN,
+    ENV_VIOLATION_LOOKBACK_SECONDS,
     EVENT_FIELDS,
     LOCK_ID_PREFIX,
     PARAMETER_NAME_PATTERN,
@@ -44,11 +47,15 @@ MAX_PARAMETERS = 200
 MAX_PARAMETER_VALUE = 1024
 MAX_DESCRIPTION = 3072
 MAX_DISPLAY_NAME = 82
+DEFAULT_VIOLATION_LOOKBACK_SECONDS = 86400
+SCHEDULE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+"""MonitoringScheduleName in botocore's sagemaker model (1-63 characters)."""
 
 SUBJECTS = {
     DECISION_STARTED: "Retraining started",
     DECISION_SKIPPED_RUNNING: "Retraining skipped: running",
     DECISION_SKIPPED_COOLDOWN: "Retraining skipped: cooldown",
+    DECISION_SKIPPED_UNCONFIRMED: "Retraining skipped: violations not confirmed",
     DECISION_FAILED: "Retraining failed",
 }
 """SNS subjects by decision (SNS allows 100 printable ASCII characters)."""
@@ -64,6 +71,8 @@ class Settings:
     cooldown_seconds: int
     static_parameters: dict[str, str] = field(default_factory=dict)
     event_parameters: dict[str, str] = field(default_factory=dict)
+    monitoring_schedules: tuple[str, ...] = ()
+    violation_lookback_seconds: int = DEFAULT_VIOLATION_LOOKBACK_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -111,6 +120,19 @@ class Settings:
                 problems.append(f"pipeline parameter name {name!r} must match {PARAMETER_NAME_PATTERN}")
         if len(names) > MAX_PARAMETERS:
             problems.append(f"at most {MAX_PARAMETERS} pipeline parameters are allowed, got {len(names)}")
+        schedules = _schedule_names(environ, problems)
+        lookback_text = environ.get(ENV_VIOLATION_LOOKBACK_SECONDS, "").strip()
+        lookback = DEFAULT_VIOLATION_LOOKBACK_SECONDS
+        if lookback_text:
+            try:
+                lookback = int(lookback_text)
+            except ValueError:
+                problems.append(
+                    f"{ENV_VIOLATION_LOOKBACK_SECONDS} must be a whole number of seconds, got {lookback_text!r}"
+                )
+            else:
+                if lookback < 1:
+                    problems.append(f"{ENV_VIOLATION_LOOKBACK_SECONDS} must be 1 or more, got {lookback}")
         if problems:
             raise ValueError("invalid retraining trigger configuration: " + "; ".join(problems))
         return cls(
@@ -120,7 +142,27 @@ class Settings:
             cooldown_seconds=cooldown,
             static_parameters=static_parameters,
             event_parameters={name: str(source) for name, source in event_parameters.items()},
+            monitoring_schedules=schedules,
+            violation_lookback_seconds=lookback,
         )
+
+
+def _schedule_names(environ: Mapping[str, str], problems: list[str]) -> tuple[str, ...]:
+    text = environ.get(ENV_MONITORING_SCHEDULES, "").strip() or "[]"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        problems.append(f"{ENV_MONITORING_SCHEDULES} must be a JSON list: {error}")
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(name, str) and re.fullmatch(SCHEDULE_NAME_PATTERN, name) for name in value
+    ):
+        problems.append(
+            f"{ENV_MONITORING_SCHEDULES} must be a JSON list of schedule names matching {SCHEDULE_NAME_PATTERN}, "
+            f"got {text!r}"
+        )
+        return ()
+    return tuple(value)
 
 
 def _json_object(environ: Mapping[str, str], name: str, problems: list[str]) -> dict[str, Any]:
@@ -262,6 +304,16 @@ def _decision(
     if execution_arn:
         result["execution_arn"] = execution_arn
     return result
+
+
+def unconfirmed(pipeline: str, incident: Incident, why: str) -> dict[str, Any]:
+    """The DECISION_SKIPPED_UNCONFIRMED decision for a violation claim the API does not confirm."""
+    return {
+        "decision": DECISION_SKIPPED_UNCONFIRMED,
+        "reason": why,
+        "pipeline": pipeline,
+        "incident": incident.as_dict(),
+    }
 
 
 def failure(pipeline: str, incident: Incident, error: BaseException) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Start the retraining pipeline at most once per incident.
 
-EventBridge invokes this function asynchronously with CloudWatch alarm state changes, Model Monitor violations
-and scheduled events; Lambda retries a failed invocation and then hands it to the dead-letter destination, so
+EventBridge invokes this function asynchronously with CloudWatch alarm state changes, Model Monitor violations,
+scheduled events and the reconciliation of monitoring executions; Lambda retries a failed invocation and then hands it to the dead-letter destination, so
 every fault is raised, never swallowed. The handler only routes: ``incidents.py`` turns an event into an
-Incident, ``decisions.py`` decides, starts the pipeline and publishes the decision.
+Incident (or a violation claim, or a reconciliation request), ``violations.py`` confirms violations and lists
+them with the Model Monitor API, ``decisions.py`` decides, starts the pipeline and publishes the decision.
 
 Configuration comes from the environment (names in ``contract.py``). The state table name and the idempotency
 TTL are read at import, because the persistence layer is built once per container; everything else is read per
@@ -33,6 +34,7 @@ from botocore.config import Config
 
 from .contract import (
     DECISION_IGNORED,
+    DECISION_RECONCILED,
     DECISION_SKIPPED_DUPLICATE,
     DECISION_STARTED,
     ENV_IDEMPOTENCY_TTL_SECONDS,
@@ -47,9 +49,11 @@ from .contract import (
     SKIP_REASONS,
     TABLE_PARTITION_KEY,
     TABLE_TTL_ATTRIBUTE,
+    TRIGGER_MONITOR_VIOLATION,
 )
-from .decisions import Settings, decide, failure, message_fields, publish
-from .incidents import Ignored, Incident, to_incident
+from .decisions import Settings, decide, failure, message_fields, publish, unconfirmed
+from .incidents import Ignored, Incident, ReconcileRequest, ViolationClaim, to_incident
+from .violations import Unconfirmed, confirm, reconcile
 
 DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400
 REPLAYED = "replayed"
@@ -62,6 +66,9 @@ metrics = Metrics()
 # Throttling is retried here, with client-side rate limiting once SageMaker or DynamoDB push back.
 BOTO_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
 sagemaker = boto3.client("sagemaker", config=BOTO_CONFIG)
+# Model Monitor calls (ListMonitoringExecutions) go through a client of their own, so tests can put botocore's
+# Stubber on exactly the calls moto does not implement while the pipeline calls run against moto.
+monitoring = boto3.client("sagemaker", config=BOTO_CONFIG)
 sns = boto3.client("sns", config=BOTO_CONFIG)
 dynamodb = boto3.client("dynamodb", config=BOTO_CONFIG)
 
@@ -107,7 +114,8 @@ def _now() -> int:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Route one EventBridge event: ignore it, or decide its incident once and publish the decision."""
+    """Route one EventBridge event: ignore it, confirm a claimed violation, reconcile the monitoring executions,
+    or decide its incident once and publish the decision."""
     idempotency_config.register_lambda_context(context)
     metrics.add_metric(name=METRIC_TRIGGERS_RECEIVED, unit=MetricUnit.Count, value=1)
     found = to_incident(EventBridgeEvent(event))
@@ -123,8 +131,88 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         _count_skipped(DECISION_IGNORED)
         return {"decision": DECISION_IGNORED, "reason": found.why}
+    if isinstance(found, ReconcileRequest):
+        return _reconcile(context.aws_request_id)
+    if isinstance(found, ViolationClaim):
+        confirmed = _confirm(found)
+        if not isinstance(confirmed, Incident):
+            return confirmed
+        found = confirmed
     tracer.put_annotation(key="incident_id", value=found.incident_id)
     return _handle(found, context.aws_request_id)
+
+
+def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
+    """The incident of a claimed violation, or the published ``skipped-unconfirmed`` decision."""
+    result: Incident | Unconfirmed
+    try:
+        settings = Settings.from_env(os.environ)
+        if claim.schedule_name not in settings.monitoring_schedules:
+            result = Unconfirmed(
+                f"monitoring schedule {claim.schedule_name} is not wired to this trigger (add_monitor)"
+            )
+        else:
+            result = confirm(
+                monitoring, claim, lookback_seconds=settings.violation_lookback_seconds, now=_now()
+            )
+    except Exception as error:
+        _fail(claim.as_incident(), error)
+        raise
+    if isinstance(result, Incident):
+        return result
+    decision = unconfirmed(settings.pipeline_name, claim.as_incident(), result.why)
+    logger.warning("Violations not confirmed: nothing started", extra=message_fields(decision))
+    _count_skipped(decision["decision"])
+    try:
+        publish(sns, settings.topic_arn, decision)
+    except Exception:
+        # Raising makes Lambda retry the claim, which is looked up and reported again.
+        logger.exception("Could not publish the decision", extra=message_fields(decision))
+        metrics.add_metric(name=METRIC_FAILURES, unit=MetricUnit.Count, value=1)
+        raise
+    return decision
+
+
+def _reconcile(request_id: str) -> dict[str, Any]:
+    """Decide every violating execution of the wired schedules in the lookback window (each once, ever)."""
+    try:
+        settings = Settings.from_env(os.environ)
+        incidents = reconcile(
+            monitoring,
+            settings.monitoring_schedules,
+            lookback_seconds=settings.violation_lookback_seconds,
+            now=_now(),
+        )
+    except Exception as error:
+        _fail(_reconciliation_incident(), error)
+        raise
+    outcomes = [_handle(incident, request_id) for incident in incidents]
+    logger.info(
+        "Reconciled monitoring executions",
+        extra={
+            "decision": DECISION_RECONCILED,
+            "schedules": list(settings.monitoring_schedules),
+            "violations": len(incidents),
+        },
+    )
+    return {
+        "decision": DECISION_RECONCILED,
+        "schedules": list(settings.monitoring_schedules),
+        "outcomes": [
+            {"incident_id": outcome["incident"]["incident_id"], "decision": outcome["decision"]}
+            for outcome in outcomes
+        ],
+    }
+
+
+def _reconciliation_incident() -> Incident:
+    """Stands for a failed reconciliation in its failure report."""
+    return Incident(
+        trigger_type=TRIGGER_MONITOR_VIOLATION,
+        incident_id=f"reconcile#{_now()}",
+        incident_time="",
+        reason="reconciliation of monitoring executions",
+    )
 
 
 def _handle(incident: Incident, request_id: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Turn the EventBridge events the trigger subscribes to into one normalized Incident (or a reason to ignore)."""
+"""Turn the EventBridge events the trigger subscribes to into one normalized Incident, a violation claim to
+confirm, a reconciliation request, or a reason to ignore the event."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
-from .contract import EVENT_FIELDS, TRIGGER_ALARM, TRIGGER_MONITOR_VIOLATION, TRIGGER_SCHEDULE
+from .contract import (
+    EVENT_FIELDS,
+    RECONCILE_DETAIL_TYPE,
+    RECONCILE_SOURCE,
+    TRIGGER_ALARM,
+    TRIGGER_MONITOR_VIOLATION,
+    TRIGGER_SCHEDULE,
+)
 
 ALARM_SOURCE = "aws.cloudwatch"
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
@@ -17,7 +25,6 @@ PROCESSING_JOB_DETAIL_TYPE = "SageMaker Processing Job State Change"
 SCHEDULE_SOURCE = "aws.events"
 SCHEDULE_DETAIL_TYPE = "Scheduled Event"
 
-VIOLATION_EXIT_PREFIX = "CompletedWithViolations"
 # SageMaker's own metrics name the endpoint "EndpointName" (AWS/SageMaker) or "Endpoint" (Model Monitor's
 # aws/sagemaker/Endpoints/data-metrics); the latter also carries "MonitoringSchedule".
 ENDPOINT_DIMENSIONS = ("EndpointName", "Endpoint")
@@ -42,6 +49,33 @@ class Incident:
         return {name: values[name] for name in EVENT_FIELDS}
 
 
+@dataclass(frozen=True, kw_only=True)
+class ViolationClaim:
+    """What a processing-job event says: this schedule's job ended with violations. To be confirmed."""
+
+    schedule_name: str
+    processing_job_name: str
+    event_id: str
+    event_time: str
+
+    def as_incident(self) -> Incident:
+        """The claim as an incident, only to report it (unconfirmed or failed); never decided on."""
+        return Incident(
+            trigger_type=TRIGGER_MONITOR_VIOLATION,
+            incident_id=f"monitor-event#{self.processing_job_name}",
+            incident_time=self.event_time,
+            reason=f"event claims processing job {self.processing_job_name} found violations",
+            monitoring_schedule=self.schedule_name,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconcileRequest:
+    """The reconciliation rule's event: list the recent executions of every wired schedule."""
+
+    event_time: str
+
+
 @dataclass(frozen=True)
 class Ignored:
     """An event that is no incident: why, for the log."""
@@ -49,13 +83,15 @@ class Ignored:
     why: str
 
 
-def to_incident(event: EventBridgeEvent) -> Incident | Ignored:
-    """The incident an event reports, or why it reports none."""
+def to_incident(event: EventBridgeEvent) -> Incident | ViolationClaim | ReconcileRequest | Ignored:
+    """The incident an event reports, the violation it claims, a reconciliation request, or why it is none."""
     kind = (event.get("source"), event.get("detail-type"))
     if kind == (ALARM_SOURCE, ALARM_DETAIL_TYPE):
         return _from_alarm(event)
     if kind == (PROCESSING_JOB_SOURCE, PROCESSING_JOB_DETAIL_TYPE):
         return _from_processing_job(event)
+    if kind == (RECONCILE_SOURCE, RECONCILE_DETAIL_TYPE):
+        return ReconcileRequest(event_time=event.time)
     if kind == (SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE):
         return Incident(
             trigger_type=TRIGGER_SCHEDULE,
@@ -98,24 +134,28 @@ def _metric_dimensions(detail: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _from_processing_job(event: EventBridgeEvent) -> Incident | Ignored:
+def _from_processing_job(event: EventBridgeEvent) -> ViolationClaim | Ignored:
+    """A completed monitoring job is only a claim: violations are confirmed with ListMonitoringExecutions.
+
+    The rule matches ``ExitMessage`` and ``MonitoringScheduleArn``, which no AWS sample of this event shows. The
+    function reads only the schedule ARN (which schedule's executions to list) and the job's name (which
+    execution); the exit message decides nothing. A job without a schedule ARN is left to the reconciliation.
+    """
     detail = event.detail
-    job_name = str(detail.get("ProcessingJobName", ""))
+    job_name = str(detail.get("ProcessingJobName") or "")
+    if not job_name:
+        job_name = str(detail.get("ProcessingJobArn") or (event.resources or [""])[0]).rsplit("/", 1)[-1]
     status = detail.get("ProcessingJobStatus")
-    exit_message = str(detail.get("ExitMessage") or "")
     schedule_arn = str(detail.get("MonitoringScheduleArn") or "")
-    if status != "Completed" or not exit_message.startswith(VIOLATION_EXIT_PREFIX):
-        return Ignored(f"processing job {job_name!r} ended {status!r} without violations")
-    if not schedule_arn:
-        return Ignored(f"processing job {job_name!r} belongs to no monitoring schedule")
-    environment = detail.get("Environment") or {}
-    return Incident(
-        trigger_type=TRIGGER_MONITOR_VIOLATION,
-        incident_id=f"monitor#{job_name}",
-        incident_time=event.time,
-        reason=exit_message,
-        monitoring_schedule=schedule_arn.rsplit("/", 1)[-1],
-        # Model Monitor passes the endpoint to its container as this variable, which the job's description
-        # (and so, presumably, the event) repeats; absent, the parameter stays empty.
-        endpoint_name=str(environment.get("sagemaker_endpoint_name", "")),
+    if status != "Completed":
+        return Ignored(f"processing job {job_name!r} ended {status!r}, not 'Completed'")
+    if not schedule_arn or not job_name:
+        return Ignored(
+            f"processing job {job_name!r} names no monitoring schedule: the reconciliation checks the schedules"
+        )
+    return ViolationClaim(
+        schedule_name=schedule_arn.rsplit("/", 1)[-1],
+        processing_job_name=job_name,
+        event_id=str(event.get("id") or ""),
+        event_time=event.time,
     )

@@ -179,8 +179,11 @@ def test_retraining_stack_pipeline_and_trigger(templates: dict[str, dict[str, An
     (function,) = resources(template, "AWS::Lambda::Function")
     env = function["Properties"]["Environment"]["Variables"]
     assert json.loads(env["EVENT_PIPELINE_PARAMETERS"])["TriggerReason"] == "reason"
-    (schedule_rule,) = resources(template, "AWS::Events::Rule")
+    schedule_rule, reconcile_rule = sorted(
+        resources(template, "AWS::Events::Rule"), key=lambda r: r["Properties"]["ScheduleExpression"]
+    )
     assert schedule_rule["Properties"]["ScheduleExpression"] == "cron(0 2 ? * SUN *)"
+    assert reconcile_rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
     (group,) = resources(template, "AWS::SageMaker::ModelPackageGroup")
     assert group["Properties"]["ModelPackageGroupName"] == "sagemakerretraining-churn"
     monitoring = templates["SageMakerMonitoring"]
@@ -190,6 +193,39 @@ def test_retraining_stack_pipeline_and_trigger(templates: dict[str, dict[str, An
     ]  # fmt: skip
     assert len(trigger_rules) == 2
     assert all("DeadLetterConfig" in r["Properties"]["Targets"][0] for r in trigger_rules)
+
+
+def test_retraining_is_driven_by_violations_and_documented_metrics(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    """Every monitor that can report violations (it has baseline constraints) is reconciled on the API by the
+    trigger, and no alarm that starts retraining watches the data-quality metrics, whose namespace and
+    dimensions AWS documents inconsistently (so a wrong guess would stay silent)."""
+    monitoring, retraining = templates["SageMakerMonitoring"], templates["SageMakerRetraining"]
+    by_id = monitoring["Resources"]
+    with_constraints = []
+    for schedule in resources(monitoring, "AWS::SageMaker::MonitoringSchedule"):
+        config = schedule["Properties"]["MonitoringScheduleConfig"]
+        definition = by_id[config["MonitoringJobDefinitionName"]["Fn::GetAtt"][0]]["Properties"]
+        baseline = next((v for k, v in definition.items() if k.endswith("BaselineConfig")), None) or {}
+        if "ConstraintsResource" in baseline:
+            with_constraints.append(schedule["Properties"]["MonitoringScheduleName"])
+    assert len(with_constraints) >= 4  # data and model quality, on the endpoint and on the batch transform
+    (function,) = resources(retraining, "AWS::Lambda::Function")
+    wired = json.loads(function["Properties"]["Environment"]["Variables"]["MONITORING_SCHEDULES"])
+    assert sorted(wired) == sorted(with_constraints)
+
+    trigger_rules = [
+        r["Properties"] for r in resources(monitoring, "AWS::Events::Rule")
+        if "Fn::ImportValue" in json.dumps(r["Properties"]["Targets"])
+    ]  # fmt: skip
+    (alarm_rule,) = [r for r in trigger_rules if r["EventPattern"]["source"] == ["aws.cloudwatch"]]
+    alarm_ids = {arn["Fn::GetAtt"][0] for arn in alarm_rule["EventPattern"]["resources"]}
+    namespaces = {by_id[alarm_id]["Properties"]["Namespace"] for alarm_id in alarm_ids}
+    assert namespaces == {
+        "aws/sagemaker/Endpoints/model-metrics",
+        "aws/sagemaker/ModelMonitoring/model-metrics",
+    }
 
 
 def test_operations_dashboard_is_a_leaf(templates: dict[str, dict[str, Any]], reference_app) -> None:

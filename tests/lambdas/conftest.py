@@ -22,17 +22,21 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.metrics.provider import cold_start
+from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
+from trigger_support import MONITORING_SCHEDULE, OTHER_SCHEDULE
 
 from lambdas.retraining_trigger.contract import (
     ENV_COOLDOWN_SECONDS,
     ENV_EVENT_PARAMETERS,
     ENV_IDEMPOTENCY_TTL_SECONDS,
+    ENV_MONITORING_SCHEDULES,
     ENV_PIPELINE_NAME,
     ENV_STATIC_PARAMETERS,
     ENV_TABLE_NAME,
     ENV_TOPIC_ARN,
+    ENV_VIOLATION_LOOKBACK_SECONDS,
     LOCK_ID_PREFIX,
     POWERTOOLS_METRICS_NAMESPACE,
     POWERTOOLS_SERVICE_NAME,
@@ -48,6 +52,7 @@ ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/churn-retraining-pipeline"
 SERVICE_NAME = "retraining-trigger"
 METRICS_NAMESPACE = "SageMakerConstructs/RetrainingTest"
 COOLDOWN_SECONDS = 3600
+VIOLATION_LOOKBACK_SECONDS = 86400
 START_TIME = 1_795_317_700  # 2026-11-22T03:21:40Z, the handler's clock at the start of every test
 STATIC_PARAMETERS = {"TrainingInstanceType": "ml.m5.xlarge", "MaxRuntimeSeconds": 3600}
 EVENT_PARAMETERS = {
@@ -137,6 +142,8 @@ def trigger_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         ENV_STATIC_PARAMETERS: json.dumps(STATIC_PARAMETERS),
         ENV_EVENT_PARAMETERS: json.dumps(EVENT_PARAMETERS),
         ENV_IDEMPOTENCY_TTL_SECONDS: "86400",
+        ENV_MONITORING_SCHEDULES: json.dumps([MONITORING_SCHEDULE, OTHER_SCHEDULE]),
+        ENV_VIOLATION_LOOKBACK_SECONDS: str(VIOLATION_LOOKBACK_SECONDS),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -161,6 +168,9 @@ class Trigger:
     """The handler module inside moto, with ways to drive it and to read back what it did."""
 
     module: types.ModuleType
+    monitoring: Stubber
+    """botocore's Stubber on the handler's Model Monitor client (moto has no monitoring schedules): queue
+    ListMonitoringExecutions answers with ``add_response``; each request is checked against botocore's model."""
     queue_url: str
     log_stream: io.StringIO
     read_stdout: Callable[[], str]
@@ -335,8 +345,10 @@ def trigger(
         # A reload is a new container: its first invocation is a cold start again.
         monkeypatch.setattr(cold_start, "is_cold_start", True)
         capsys.readouterr()  # start the metrics capture empty
+        monitoring = Stubber(module.monitoring)
         harness = Trigger(
             module=module,
+            monitoring=monitoring,
             queue_url=queue_url,
             log_stream=log_stream,
             read_stdout=lambda: capsys.readouterr().out,
@@ -347,4 +359,6 @@ def trigger(
             harness.captured.append((model.name, json.loads(params["body"] or b"{}")))
 
         module.sagemaker.meta.events.register("before-call.sagemaker.*", capture)
-        yield harness
+        with monitoring:
+            yield harness
+            monitoring.assert_no_pending_responses()

@@ -15,7 +15,9 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
+from trigger_support import execution_summary
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -75,15 +77,17 @@ def wired(
     alarm_rule = next(r for r in rules if r["EventPattern"]["source"] == ["aws.cloudwatch"])
     monitor_rule = next(r for r in rules if r["EventPattern"]["source"] == ["aws.sagemaker"])
     alarm_event = sample_event("cloudwatch_alarm_state_change_alarm")
-    violation_event = sample_event("processing_job_monitoring_violations")
-    # Give the first watched alarm and schedule the ARNs of the sample events.
+    # Give the first watched alarm the ARN of the sample event.
     alarm_pattern = json.loads(json.dumps(alarm_rule["EventPattern"]))
     alarm_pattern["resources"][0] = alarm_event["resources"][0]
     alarm_pattern["resources"][1:] = [f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:other-{i}"
                                       for i in range(len(alarm_pattern["resources"]) - 1)]  # fmt: skip
     monitor_pattern = json.loads(json.dumps(monitor_rule["EventPattern"]))
     schedules = monitor_pattern["detail"]["MonitoringScheduleArn"]
-    schedules[0] = violation_event["detail"]["MonitoringScheduleArn"]
+    # The schedules' names are plain strings in the function's environment (MONITORING_SCHEDULES): give the
+    # first wired schedule's ARN to the pattern, so the sample event names a schedule the function knows.
+    wired_names = json.loads(function["Properties"]["Environment"]["Variables"]["MONITORING_SCHEDULES"])
+    schedules[0] = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:monitoring-schedule/{wired_names[0]}"
     schedules[1:] = [
         f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:monitoring-schedule/other-{i}"
         for i in range(len(schedules) - 1)
@@ -114,8 +118,17 @@ def wired(
         )
         _forget_handler_modules()  # fresh modules: loggers and clients bind to this environment at import
         handler = importlib.import_module("lambdas.retraining_trigger.handler")
+        monitoring_api = Stubber(handler.monitoring)  # moto has no monitoring schedules
+        monitoring_api.activate()
         yield {
             "handler": handler,
+            "monitoring_api": monitoring_api,
+            "schedule_arn": schedules[0],
+            "reconcile_input": next(
+                r["Properties"]["Targets"][0]["InputTransformer"]
+                for r in retraining["Resources"].values()
+                if r["Type"] == "AWS::Events::Rule" and "InputTransformer" in r["Properties"]["Targets"][0]
+            ),
             "env": env,
             "patterns": {"alarm": alarm_pattern, "monitor": monitor_pattern},
             "queue_url": queue_url,
@@ -190,8 +203,36 @@ def test_the_glue_holds(wired: dict[str, Any], routes: Any, sample_event: Any) -
     assert not _deliver(wired, routes, sample_event("cloudwatch_alarm_state_change_ok"), "req-3")
     assert not _deliver(wired, routes, sample_event("processing_job_monitoring_failed"), "req-4")
 
-    # A monitor's violations reach it, within the stack's 12-hour cooldown: skipped, and told why.
-    assert _deliver(wired, routes, sample_event("processing_job_monitoring_violations"), "req-5")
+    # A monitor's violations reach it, are confirmed with ListMonitoringExecutions, and fall within the stack's
+    # 12-hour cooldown: skipped, and told why.
+    violations = sample_event("processing_job_monitoring_violations")
+    violations["detail"]["MonitoringScheduleArn"] = wired["schedule_arn"]
+    summary = execution_summary(
+        wired["schedule_arn"].rsplit("/", 1)[-1],
+        scheduled="2026-11-22T03:00:00Z",
+        status="CompletedWithViolations",
+        job_arn=violations["detail"]["ProcessingJobArn"],
+    )
+    wired["monitoring_api"].add_response(
+        "list_monitoring_executions", {"MonitoringExecutionSummaries": [summary]}
+    )
+    assert _deliver(wired, routes, violations, "req-5")
+    wired["monitoring_api"].assert_no_pending_responses()
+
+    # The reconciliation rule's event (its synthesized input, filled as EventBridge fills it) lists every wired
+    # schedule, finds the same execution, and acts on it no second time.
+    rendered = wired["reconcile_input"]["InputTemplate"]
+    scheduled = sample_event("scheduled_event")
+    for name, path in wired["reconcile_input"]["InputPathsMap"].items():
+        rendered = rendered.replace(f"<{name}>", json.dumps(scheduled[path.removeprefix("$.")]))
+    for schedule in json.loads(wired["env"]["MONITORING_SCHEDULES"]):
+        found = [summary] if schedule == summary["MonitoringScheduleName"] else []
+        wired["monitoring_api"].add_response(
+            "list_monitoring_executions", {"MonitoringExecutionSummaries": found}
+        )
+    outcome = wired["handler"].lambda_handler(json.loads(rendered), _Context("req-6"))
+    wired["monitoring_api"].assert_no_pending_responses()
+    assert [o["decision"] for o in outcome["outcomes"]] == ["skipped-duplicate"]
     assert (
         len(sagemaker.list_pipeline_executions(PipelineName=pipeline_name)["PipelineExecutionSummaries"]) == 1
     )

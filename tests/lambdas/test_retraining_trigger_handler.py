@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto.core.exceptions import JsonRESTError
 from moto.sagemaker.models import SageMakerModelBackend
+from trigger_support import MONITORING_SCHEDULE, execution_summary
 
 from lambdas.retraining_trigger.contract import (
     DECISION_FAILED,
@@ -22,6 +23,7 @@ from lambdas.retraining_trigger.contract import (
     DECISION_SKIPPED_COOLDOWN,
     DECISION_SKIPPED_DUPLICATE,
     DECISION_SKIPPED_RUNNING,
+    DECISION_SKIPPED_UNCONFIRMED,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
     ENV_EVENT_PARAMETERS,
@@ -182,7 +184,16 @@ def test_long_reason_is_cut_to_the_api_limits(trigger, trigger_env, sample_event
 def test_monitoring_violation_starts_with_its_fields(trigger, trigger_env, sample_event, service_model):
     event = sample_event(VIOLATIONS)
     detail = event["detail"]
-    incident_id = f"monitor#{detail['ProcessingJobName']}"
+    summary = execution_summary(
+        MONITORING_SCHEDULE,
+        scheduled="2026-11-22T03:00:00Z",
+        status="CompletedWithViolations",
+        job_arn=detail["ProcessingJobArn"],
+        last_modified="2026-11-22T03:24:01Z",
+        EndpointName="churn-endpoint",
+    )
+    trigger.monitoring.add_response("list_monitoring_executions", {"MonitoringExecutionSummaries": [summary]})
+    incident_id = f"monitor#{MONITORING_SCHEDULE}#2026-11-22T03:00:00Z"
 
     result = trigger.invoke(event)
 
@@ -191,9 +202,13 @@ def test_monitoring_violation_starts_with_its_fields(trigger, trigger_env, sampl
     assert execution["parameters"] == expected_parameters(
         trigger_env,
         trigger_type=TRIGGER_MONITOR_VIOLATION,
-        monitoring_schedule="monitor-under-test",
-        reason=detail["ExitMessage"],
-        incident_time=event["time"],
+        monitoring_schedule=MONITORING_SCHEDULE,
+        endpoint_name="churn-endpoint",
+        reason=(
+            f"CompletedWithViolations: monitoring execution of {MONITORING_SCHEDULE} scheduled at "
+            f"2026-11-22T03:00:00Z (processing job {detail['ProcessingJobName']})"
+        ),
+        incident_time="2026-11-22T03:24:01Z",
         incident_id=incident_id,
     )
     assert execution["display_name"] == f"retrain-monitor-violation-{token_of(incident_id)[:12]}"
@@ -423,11 +438,18 @@ def test_other_events_are_ignored(trigger, sample_event, name):
     assert [line["decision"] for line in trigger.logs() if "decision" in line] == [DECISION_IGNORED]
 
 
-def test_completed_monitoring_job_without_violations_is_ignored(trigger, sample_event):
+def test_completed_monitoring_job_the_api_reports_without_violations_starts_nothing(trigger, sample_event):
     event = sample_event(VIOLATIONS)
-    event["detail"]["ExitMessage"] = "Completed: Job completed successfully with no violations."
+    summary = execution_summary(
+        MONITORING_SCHEDULE,
+        scheduled="2026-11-22T03:00:00Z",
+        status="Completed",
+        job_arn=event["detail"]["ProcessingJobArn"],
+        last_modified="2026-11-22T03:24:01Z",
+    )
+    trigger.monitoring.add_response("list_monitoring_executions", {"MonitoringExecutionSummaries": [summary]})
 
-    assert trigger.invoke(event)["decision"] == DECISION_IGNORED
+    assert trigger.invoke(event)["decision"] == DECISION_SKIPPED_UNCONFIRMED
     assert trigger.executions() == []
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Duration, Environment, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
@@ -264,6 +265,45 @@ def test_data_quality_metrics_and_override(stack):
     metric = other.metric_feature_baseline_drift("age")
     assert metric.namespace == "/aws/sagemaker/Endpoints/data-metric"
     assert metric.dimensions == {"EndpointName": "churn", "ScheduleName": "s"}
+
+
+def test_data_quality_drift_alarm_follows_the_override_and_can_show_missing_data(synth):
+    """The namespace and dimensions are unverified (AWS pages disagree), so the drift alarm takes the overrides,
+    and ``treat_missing_data`` lets a metric that never arrives show as INSUFFICIENT_DATA instead of OK."""
+
+    def build(stack: Stack) -> None:
+        monitor = DataQualityMonitor(
+            stack,
+            "Overridden",
+            endpoint=endpoint(stack),
+            metric_namespace="/aws/sagemaker/Endpoints/data-metric",
+            metric_dimensions={"EndpointName": "churn", "ScheduleName": "s"},
+        )
+        monitor.alarm_on_drift("age", treat_missing_data=cloudwatch.TreatMissingData.MISSING)
+        monitor.create_metric_alarm(
+            "Completeness",
+            monitor.metric_feature_non_null("age"),
+            threshold=0.9,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "feature_baseline_drift_age",
+            "Namespace": "/aws/sagemaker/Endpoints/data-metric",
+            "Dimensions": [
+                {"Name": "EndpointName", "Value": "churn"},
+                {"Name": "ScheduleName", "Value": "s"},
+            ],
+            "TreatMissingData": "missing",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "feature_non_null_age", "TreatMissingData": "breaching"}
+    )
 
 
 # ---------------------------------------------------------------------------------------------- model quality

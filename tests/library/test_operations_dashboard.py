@@ -267,6 +267,7 @@ def test_batch_and_retraining_sections(synth):
         "duplicate",
         "running",
         "cooldown",
+        "unconfirmed",
         "ignored",
     }
     assert {m[0] for m in charts["Trigger decisions"]} == {"SageMakerConstructs/Retraining"}

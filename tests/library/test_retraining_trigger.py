@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from infra.app import cdk_context
 from sagemaker_constructs import (
+    Baseline,
     ContainerImage,
     DataCapture,
     DataQualityMonitor,
@@ -22,9 +25,13 @@ from sagemaker_constructs import (
     Model,
     ProductionVariant,
     RetrainingTrigger,
+    S3Source,
     SageMakerPipeline,
 )
 from sagemaker_constructs._handlers.retraining_trigger import contract
+from sagemaker_constructs._handlers.retraining_trigger.incidents import ReconcileRequest, to_incident
+
+BASELINES = Path(__file__).resolve().parents[2] / "model_artifacts" / "churn" / "baselines" / "data_quality"
 
 DEFINITION = {
     "Version": "2020-12-01",
@@ -47,6 +54,26 @@ def alarm(stack: Stack, construct_id: str = "Alarm") -> cloudwatch.Alarm:
         stack, construct_id, metric=cloudwatch.Metric(namespace="Test", metric_name=construct_id), threshold=1,
         evaluation_periods=1,
     )  # fmt: skip
+
+
+def constraints() -> Baseline:
+    """The sample data-quality baseline: constraints (what violations are checked against) and statistics."""
+    return Baseline(
+        constraints=S3Source.from_asset(str(BASELINES / "constraints.json")),
+        statistics=S3Source.from_asset(str(BASELINES / "statistics.json")),
+    )
+
+
+def data_quality(stack: Stack, construct_id: str, *, baseline: Baseline | None = None) -> DataQualityMonitor:
+    """A data-quality monitor on a new endpoint with capture; with the sample baseline unless told otherwise."""
+    model = Model(stack, f"{construct_id}Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+    endpoint = Endpoint(
+        stack,
+        f"{construct_id}Endpoint",
+        variants=[ProductionVariant("v", model=model)],
+        data_capture=DataCapture(),
+    )
+    return DataQualityMonitor(stack, construct_id, endpoint=endpoint, baseline=baseline)
 
 
 def trigger(stack: Stack, **overrides: Any) -> RetrainingTrigger:
@@ -202,11 +229,15 @@ def test_more_alarms_and_monitors_extend_the_same_rules(synth):
         )
         t = trigger(stack, alarms=[alarm(stack, "A1")])
         t.add_alarm(alarm(stack, "A2"))
-        t.add_monitor(DataQualityMonitor(stack, "M1", endpoint=endpoint))
-        t.add_monitor(DataQualityMonitor(stack, "M2", endpoint=endpoint))
+        t.add_monitor(DataQualityMonitor(stack, "M1", endpoint=endpoint, baseline=constraints()))
+        t.add_monitor(DataQualityMonitor(stack, "M2", endpoint=endpoint, baseline=constraints()))
 
     template = synth(build)
-    rules = [r["Properties"]["EventPattern"] for r in template.find_resources("AWS::Events::Rule").values()]
+    rules = [
+        r["Properties"]["EventPattern"]
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if "EventPattern" in r["Properties"]  # not the reconciliation's schedule
+    ]
     alarm_rule = next(p for p in rules if p["source"] == ["aws.cloudwatch"])
     assert len(alarm_rule["resources"]) == 2
     monitor_rule = next(p for p in rules if p["source"] == ["aws.sagemaker"])
@@ -344,3 +375,161 @@ def test_parameters_that_fit_the_environment_synthesize(synth):
     ]
     variables = function["Properties"]["Environment"]["Variables"]
     assert len(variables["STATIC_PIPELINE_PARAMETERS"]) > 2048
+
+
+# --- Violations: reconciled on the API, only from monitors that can report them ------------------------------
+def test_reports_violations_is_true_only_with_baseline_constraints(stack):
+    assert data_quality(stack, "WithBaseline", baseline=constraints()).reports_violations is True
+    assert data_quality(stack, "WithoutBaseline").reports_violations is False
+
+
+def test_monitor_that_cannot_report_violations_is_refused(stack):
+    t = trigger(stack)
+
+    with pytest.raises(ValueError, match="cannot report violations") as excinfo:
+        t.add_monitor(data_quality(stack, "NoBaseline"))
+
+    assert str(excinfo.value).startswith(
+        "monitor 'Test/NoBaseline' cannot report violations: Model Monitor checks executions only against "
+        "baseline constraints, and it has none. Give it baseline constraints (baseline=Baseline(constraints=...))"
+    )
+    with pytest.raises(ValueError, match=r"monitor 'Test/Again' cannot report violations"):
+        RetrainingTrigger(stack, "Other", pipeline=t.pipeline, monitors=[data_quality(stack, "Again")])
+
+
+def test_wired_monitors_are_reconciled_on_the_api(synth):
+    names: list[str] = []
+
+    def build(stack: Stack) -> None:
+        t = trigger(
+            stack, violation_reconciliation=Duration.minutes(30), violation_lookback=Duration.hours(12)
+        )
+        for construct_id in ("M1", "M2"):
+            monitor = data_quality(stack, construct_id, baseline=constraints())
+            t.add_monitor(monitor)
+            names.append(monitor.monitoring_schedule_name)
+        assert t.reconciliation_rule is not None
+
+    template = synth(build)
+    env = next(iter(template.find_resources("AWS::Lambda::Function").values()))["Properties"]["Environment"]
+    assert json.loads(env["Variables"][contract.ENV_MONITORING_SCHEDULES]) == names
+    assert env["Variables"][contract.ENV_VIOLATION_LOOKBACK_SECONDS] == "43200"
+    [reconcile] = [
+        r["Properties"]
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if "ScheduleExpression" in r["Properties"]
+    ]
+    assert reconcile["ScheduleExpression"] == "rate(30 minutes)"
+    [target] = reconcile["Targets"]
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 21600, "MaximumRetryAttempts": 10}
+    assert "DeadLetterConfig" in target
+    # What EventBridge sends: the input template with its paths filled from a scheduled event (a string value
+    # replaces an unquoted placeholder as a JSON string: EventBridge user guide, "input transformation").
+    transformer = target["InputTransformer"]
+    scheduled = {
+        "id": "53dc4d37",
+        "account": "123456789012",
+        "time": "2026-11-23T02:00:00Z",
+        "region": "us-east-1",
+    }
+    rendered = transformer["InputTemplate"]
+    for name, path in transformer["InputPathsMap"].items():
+        rendered = rendered.replace(f"<{name}>", json.dumps(scheduled[path.removeprefix("$.")]))
+
+    assert to_incident(EventBridgeEvent(json.loads(rendered))) == ReconcileRequest(
+        event_time=scheduled["time"]
+    )
+
+    statements = [
+        st
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if "FunctionRole" in json.dumps(policy["Properties"]["Roles"])
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    # List calls take no resource-level permissions (SageMaker API permissions reference), so "*"; CDK merges
+    # it with X-Ray's, which has none either. Nothing else is granted on "*".
+    on_any = {a for st in statements if st["Resource"] == "*" for a in _as_list(st["Action"])}
+    assert on_any == {
+        "sagemaker:ListMonitoringExecutions",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    }
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def test_no_reconciliation_without_monitors(synth):
+    template = synth(lambda s: trigger(s, alarms=[alarm(s)]))
+    env = next(iter(template.find_resources("AWS::Lambda::Function").values()))["Properties"]["Environment"]
+    assert env["Variables"][contract.ENV_MONITORING_SCHEDULES] == "[]"
+    assert "ListMonitoringExecutions" not in json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert all(
+        "ScheduleExpression" not in r["Properties"]
+        for r in template.find_resources("AWS::Events::Rule").values()
+    )
+
+
+def test_monitor_of_another_stack_is_reconciled_without_a_stack_dependency():
+    app = App(context=cdk_context())
+    retraining = Stack(app, "Retraining")
+    monitoring = Stack(app, "Monitoring")
+    t = trigger(retraining)
+    monitor = data_quality(monitoring, "Drift", baseline=constraints())
+    t.add_monitor(monitor)
+    template = Template.from_stack(retraining).to_json()
+    assert "Fn::ImportValue" not in json.dumps(template)
+    env = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
+    assert json.loads(env["Properties"]["Environment"]["Variables"][contract.ENV_MONITORING_SCHEDULES]) == [
+        monitor.monitoring_schedule_name
+    ]
+
+
+def test_violation_lookback_validation(stack):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        trigger(
+            stack,
+            violation_reconciliation=Duration.seconds(90),
+            violation_lookback=Duration.days(2),
+            idempotency_ttl=Duration.days(1),
+        )
+    message = str(excinfo.value)
+    assert (
+        "'violation_reconciliation' must be a whole number of minutes (an EventBridge rate), got 1 minute 30 seconds"
+        in (message)
+    )
+    assert "'violation_lookback' must be at most 'idempotency_ttl'" in message
+    with pytest.raises(ValueError, match="'violation_lookback' must be at least 'violation_reconciliation'"):
+        trigger(
+            Stack(App(), "Other"),
+            violation_reconciliation=Duration.hours(2),
+            violation_lookback=Duration.hours(1),
+        )
+
+
+def test_default_lookback_follows_a_shorter_idempotency_ttl(stack):
+    t = trigger(stack, idempotency_ttl=Duration.hours(6), max_event_age=Duration.hours(1))
+    t.add_monitor(data_quality(stack, "Quality", baseline=constraints()))
+    function = next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()))
+    assert (
+        function["Properties"]["Environment"]["Variables"][contract.ENV_VIOLATION_LOOKBACK_SECONDS] == "21600"
+    )
+
+    short = trigger(
+        Stack(App(), "Short"), idempotency_ttl=Duration.minutes(30), max_event_age=Duration.minutes(10)
+    )
+    with pytest.raises(ValueError, match=r"'violation_lookback' \(by default the shorter of 1 day"):
+        short.add_monitor(data_quality(stack, "Other", baseline=constraints()))
+
+
+def test_wired_schedule_names_count_against_the_function_environment(stack):
+    # Three static parameters that leave less than 100 of the 3072 bytes: room for one schedule's name only.
+    static = {"Team": "x" * 960, "TriggerReason": "y" * 960, "TriggerAlarm": "z" * 960}
+    t = trigger(stack, static_parameters=static, event_parameters={})
+    t.add_monitor(data_quality(stack, "Fits", baseline=constraints()))
+    monitor = data_quality(stack, "DoesNotFit", baseline=constraints())
+    with pytest.raises(
+        ValueError, match=r"monitor 'Test/DoesNotFit' does not fit the function's environment"
+    ):
+        t.add_monitor(monitor)
