@@ -12,6 +12,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from support.aws_calls import (
@@ -98,7 +99,9 @@ def _run_values(states: Mapping[str, Any]) -> tuple[str, str]:
     default_prefix = plan["inputPrefix"].rsplit(": (", 1)[1]
     input_prefix = _literal_prefix(default_prefix, "$fromMillis") + "2026-11-30/"
     run_id = _literal_prefix(plan["runId"], "$substring") + "0123456789abcdef01234"
-    assert "$runId & '-'" in states["NameJob"]["Assign"]["jobName"], "job names are no longer <runId>-<attempt>"
+    assert "$runId & '-'" in states["NameJob"]["Assign"]["jobName"], (
+        "job names are no longer <runId>-<attempt>"
+    )
     return input_prefix, f"{run_id}-01"
 
 
@@ -258,7 +261,9 @@ def transform_calls(world: World, task_actions: list[str]) -> Iterator[tuple[str
             if state.get("Resource") == "arn:aws:states:::aws-sdk:s3:putObject":
                 args = state.get("Arguments") or state["Parameters"]
                 key_prefix = _literal_prefix(args["Key"], "$runId")
-                manifest_uri = f"s3://{args['Bucket']}/{key_prefix}{paths['job_name'].rsplit('-', 1)[0]}.manifest"
+                manifest_uri = (
+                    f"s3://{args['Bucket']}/{key_prefix}{paths['job_name'].rsplit('-', 1)[0]}.manifest"
+                )
                 calls += write_object(world, actor, sm_role, manifest_uri, why="WriteManifest", source=SFN_SDK,
                                       kms_key=paths["output_key"])  # fmt: skip
         yield actor, calls
@@ -511,3 +516,76 @@ def delivery_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
 
 
 ActorFn = Callable[[World], Iterator[tuple[str, list[Call]]]]
+
+
+# ------------------------------------------------------------------------------- Clarify's shadow endpoint
+
+CLARIFY_ANALYSIS = (
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-processing-job-configure-analysis.html"
+)
+"""A predictor given as ``model_name`` (with instance type and count) makes Clarify create a temporary ("shadow")
+endpoint from that model, named with ``endpoint_name_prefix``, send it the SHAP requests, and delete it."""
+SAGEMAKER_ACTIONS = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html"
+)
+"""Resource types of each action: CreateEndpointConfig needs endpoint-config and (per model) model; CreateEndpoint
+needs endpoint and endpoint-config."""
+
+
+def clarify_shadow_calls(world: World, outdir: Path) -> Iterator[tuple[str, list[Call]]]:
+    """Each explainability monitor's Clarify job: create an endpoint config and endpoint from the named model,
+    wait for it, invoke it with the SHAP samples, delete both. The model and prefix come from the rendered
+    ``analysis_config.json`` asset itself."""
+    for _stack, _logical, job in world.resources("AWS::SageMaker::ModelExplainabilityJobDefinition"):
+        role = job["RoleArn"]
+        config_uri = job["ModelExplainabilityAppSpecification"]["ConfigUri"]
+        asset = outdir / f"asset.{config_uri.rsplit('/', 1)[1]}"
+        predictor = json.loads(asset.read_text())["predictor"]
+        assert "endpoint_name" not in predictor, (
+            "Clarify must not send SHAP traffic to the production endpoint"
+        )
+        name = f"{predictor['endpoint_name_prefix']}-1764615600-abcd"
+        actor = f"Clarify shadow endpoint of {job['RoleArn'].rsplit('/', 1)[1]}"
+        endpoint, endpoint_config = (
+            arn("sagemaker", f"endpoint/{name}"),
+            arn("sagemaker", f"endpoint-config/{name}"),
+        )
+        model = arn("sagemaker", f"model/{predictor['model_name']}")
+        source = f"{CLARIFY_ANALYSIS}; {SAGEMAKER_ACTIONS}"
+        calls = [
+            call(actor, role, "sagemaker:DescribeModel", model, why="look up the model", source=source),
+            call(
+                actor,
+                role,
+                "sagemaker:CreateEndpointConfig",
+                endpoint_config,
+                why="shadow config",
+                source=source,
+            ),
+            call(
+                actor,
+                role,
+                "sagemaker:CreateEndpointConfig",
+                model,
+                why="shadow config's model",
+                source=source,
+            ),
+            call(actor, role, "sagemaker:CreateEndpoint", endpoint, why="shadow endpoint", source=source),
+            call(
+                actor,
+                role,
+                "sagemaker:CreateEndpoint",
+                endpoint_config,
+                why="shadow endpoint's config",
+                source=source,
+            ),
+            call(
+                actor, role, "sagemaker:DescribeEndpoint", endpoint, why="wait for InService", source=source
+            ),
+            call(actor, role, "sagemaker:InvokeEndpoint", endpoint, why="SHAP samples", source=source),
+            call(actor, role, "sagemaker:DeleteEndpoint", endpoint, why="clean up", source=source),
+            call(
+                actor, role, "sagemaker:DeleteEndpointConfig", endpoint_config, why="clean up", source=source
+            ),
+        ]
+        yield actor, calls

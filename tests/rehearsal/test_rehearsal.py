@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from actors import delivery_calls, hosting_calls, monitor_calls, pipeline_calls, transform_calls
+from actors import (
+    clarify_shadow_calls,
+    delivery_calls,
+    hosting_calls,
+    monitor_calls,
+    pipeline_calls,
+    transform_calls,
+)
 from aws_cdk import App, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
@@ -206,3 +213,10 @@ def test_monitors_of_a_batch_transform_with_its_own_buckets_and_keys(
     assert len(monitors) == 2, [a for a, _ in monitors]
     _check(world, monitors)
     _check(world, list(transform_calls(world, sync_task_actions)))
+
+
+def test_explainability_monitors_can_run_their_shadow_endpoint(world: World, reference_app: Any) -> None:
+    actors = list(clarify_shadow_calls(world, reference_app.outdir))
+    # The endpoint's and the batch transform's explainability monitors (if wired in the reference app).
+    assert actors, "the reference app has an explainability monitor"
+    _check(world, actors)
