@@ -830,10 +830,14 @@ class Endpoint(EndpointBase):
             models,
             bucket=bucket,
             prefixes=settings.prefixes,
-            # Responses of up to 1 GB may be uploaded in parts; an aborted upload must be cleaned up.
+            # Responses of up to 1 GB may be uploaded in parts; an aborted upload must be cleaned up (the async
+            # prerequisites page grants s3:AbortMultipartUpload). A multipart upload to a KMS-encrypted bucket also
+            # needs kms:Decrypt: S3 decrypts the data key to assemble the parts ("Multipart upload API and
+            # permissions", https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions;
+            # https://repost.aws/knowledge-center/s3-large-file-encryption-kms-key).
             actions=["s3:PutObject", "s3:AbortMultipartUpload"],
             key=kms_key,
-            key_actions=["kms:Encrypt", "kms:GenerateDataKey"],
+            key_actions=["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
             warning_id="sagemaker-constructs:AsyncInferenceRoleUnknown",
             feature="asynchronous inference",
             reason="SageMaker names each asynchronous response and failure object at run time, under its prefix; "

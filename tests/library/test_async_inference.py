@@ -125,7 +125,8 @@ def test_model_role_may_only_write_under_the_output_and_failure_prefixes(synth):
     for resource in resources(writes[0]):
         assert resource["Fn::Join"][1][0] == {"Fn::GetAtt": [_logical(template, "Bucket"), "Arn"]}
     keys = [st for st in found if "kms:GenerateDataKey" in actions(st)]
-    assert [actions(st) for st in keys] == [["kms:Encrypt", "kms:GenerateDataKey"]]
+    # kms:Decrypt too: large responses are uploaded in parts, and S3 multipart uploads with SSE-KMS need it.
+    assert [actions(st) for st in keys] == [["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]]
     assert keys[0]["Resource"] == {"Fn::GetAtt": [_logical(template, "Key"), "Arn"]}
     # Nothing else: no reads, no notifications, no wildcard besides the model role's own log/metric statements.
     assert not [st for st in found if "s3:GetObject" in actions(st) or "sns:Publish" in actions(st)]
@@ -565,3 +566,20 @@ def test_a_wildcard_added_by_the_user_is_still_reported(stack):
     assert re.fullmatch(
         r"AwsSolutions-IAM5\[Resource::<EndpointAsyncInferenceBucket[0-9A-F]{8}\.Arn>/\*\]", findings[0]
     )
+
+
+def test_large_responses_can_be_uploaded_in_parts_to_the_users_encrypted_bucket(synth):
+    """S3 multipart uploads with SSE-KMS need kms:Decrypt as well as kms:GenerateDataKey on the key (S3 user guide,
+    "Multipart upload API and permissions"); SageMaker may upload responses of up to 1 GB in parts."""
+
+    def build(stack: Stack) -> None:
+        key = kms.Key(stack, "MyKey", enable_key_rotation=True)
+        bucket = s3.Bucket.from_bucket_name(stack, "MyBucket", "my-encrypted-bucket")
+        async_endpoint(stack, AsyncInference(bucket=bucket, kms_key=key))
+
+    found = statements(synth(build))
+    on_key = [st for st in found if "MyKey" in str(st["Resource"])]
+    granted = {a for st in on_key for a in actions(st)}
+    assert {"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"} <= granted
+    writes = [st for st in found if "s3:PutObject" in actions(st)]
+    assert all("s3:AbortMultipartUpload" in actions(st) for st in writes)
