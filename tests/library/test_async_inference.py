@@ -437,15 +437,17 @@ def test_combinations_an_async_endpoint_rejects(stack):
         "inference), got shadow variant 'shadow'",
         "'async_inference' cannot be combined with 'data_capture' (data capture is not documented for "
         "asynchronous endpoints), got data_capture=DataCapture(...); use data_capture=None",
-        "'async_inference' cannot be combined with 'deployment' guardrails (not documented for asynchronous "
-        "endpoints, and the rollback alarms watch the Invocations metric that asynchronous endpoints do not "
-        "publish), got a blue/green ALL_AT_ONCE deployment; use deployment=None",
     ]:
         assert line in message, f"missing {line!r} in:\n{message}"
+    # "Deployment guardrails only apply to Asynchronous inference and Real-time inference" (deployment-guardrails).
+    assert "'deployment'" not in message
 
 
-def test_rolling_deployment_is_named_in_the_message(stack):
-    with pytest.raises(ValueError, match="got a rolling deployment; use deployment=None"):
+def test_deployment_guardrails_on_an_async_endpoint_roll_back_on_documented_metrics(synth):
+    """Guardrails apply to asynchronous endpoints (AWS: "only apply to Asynchronous inference and Real-time
+    inference"); their rollback alarms must watch metrics an asynchronous endpoint publishes: no Invocations."""
+
+    def build(stack: Stack) -> None:
         Endpoint(
             stack,
             "E",
@@ -453,6 +455,22 @@ def test_rolling_deployment_is_named_in_the_message(stack):
             deployment=DeploymentGuardrails.rolling(batch_size=CapacitySize.percent(25)),
             async_inference=AsyncInference(),
         )
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {"DeploymentConfig": {"AutoRollbackConfiguration": {"Alarms": Match.any_value()},
+                              "RollingUpdatePolicy": Match.any_value()}},
+    )  # fmt: skip
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 2
+    names = {
+        q["MetricStat"]["Metric"]["MetricName"]
+        for a in alarms.values()
+        for q in a["Properties"].get("Metrics", [])
+        if "MetricStat" in q
+    } | {a["Properties"]["MetricName"] for a in alarms.values() if "MetricName" in a["Properties"]}
+    assert names == {"Invocation5XXErrors", "ModelLatency"}
 
 
 def test_invalid_async_settings(stack):
