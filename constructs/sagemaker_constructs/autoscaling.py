@@ -129,7 +129,6 @@ class ScalableVariant(Construct):
                     actions=[
                         "application-autoscaling:DeregisterScalableTarget",
                         "application-autoscaling:RegisterScalableTarget",
-                        "application-autoscaling:DescribeScalableTargets",
                     ],
                     resources=["*"],
                 ),
@@ -177,7 +176,7 @@ class ScalableVariant(Construct):
             _nag.acknowledge_resource(
                 custom,
                 "*",
-                "Application Auto Scaling's Register/Deregister/DescribeScalableTargets take no resource ARN "
+                "Application Auto Scaling's Register/DeregisterScalableTarget take no resource ARN known at synth "
                 "(a target's ARN exists only after registration).",
             )
             _nag.acknowledge_resource(
