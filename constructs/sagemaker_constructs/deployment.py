@@ -297,6 +297,9 @@ class DeploymentGuardrails:
                 self._validate_size(
                     errors, "deployment.rollback_batch_size", self.rollback_batch_size, 5, 100, counts
                 )
+            # "If you're doing a rolling deployment, there are additional feature-based exclusions: Serverless
+            # inference endpoints, Multi-variant inference endpoints"
+            # (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html).
             if has_serverless:
                 errors.add("'deployment' rolling updates are not supported for serverless variants")
             if variant_count > 1:

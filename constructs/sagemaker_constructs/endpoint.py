@@ -1190,7 +1190,11 @@ def _validate_feature_exclusions(
     shadow: Variant | None,
     data_capture: DataCapture | None,
 ) -> None:
-    """SageMaker features that do not combine (Serverless Inference and shadow testing exclusions)."""
+    """SageMaker features that do not combine: Serverless Inference's feature exclusions (multiple variants,
+    data capture, multi-model and multi-container endpoints, VPC, network isolation;
+    https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html) and shadow tests' exclusions
+    (multi-model and multi-container endpoints, asynchronous inference;
+    "Shadow tests" exclusions, https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests.html)."""
     all_variants = [*variants, *([shadow] if shadow else [])]
     serverless = [v.name for v in all_variants if isinstance(v, ServerlessVariant)]
     if serverless:
