@@ -121,7 +121,9 @@ class ScalableVariant(Construct):
         target_id = {"ServiceNamespace": "sagemaker", "ScalableDimension": self.scalable_dimension}
         # Application Auto Scaling has no resource-level permissions for these actions (its targets have no ARN
         # known before registration); registering a SageMaker variant also has the caller describe it.
-        endpoint_arn = stack.format_arn(service="sagemaker", resource="endpoint", resource_name=name.lower())
+        # SageMaker lower-cases endpoint names in ARNs (a token stays as it is: lower-casing would break it).
+        arn_name = name if is_token(name) else name.lower()
+        endpoint_arn = stack.format_arn(service="sagemaker", resource="endpoint", resource_name=arn_name)
         config_arn = stack.format_arn(service="sagemaker", resource="endpoint-config", resource_name="*")
         policy = cr.AwsCustomResourcePolicy.from_statements(
             [
