@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_cdk import Duration, Stack
+from aws_cdk import CfnParameter, Duration, Stack
 from aws_cdk.assertions import Match
 from botocore.session import get_session
 from botocore.validate import validate_parameters
@@ -392,3 +392,16 @@ def test_changing_the_instance_type_of_a_scaled_variant_deploys(synth):
         client.register_scalable_target(**register["parameters"])
         (restored,) = client.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
         assert (restored["MinCapacity"], restored["MaxCapacity"]) == (2, 6)
+
+
+def test_a_scaled_variant_of_an_endpoint_named_by_a_parameter(synth):
+    """The pause's ARNs lower-case a literal endpoint name (as SageMaker's ARNs do) but keep a token intact."""
+
+    def build(stack: Stack) -> None:
+        name = CfnParameter(stack, "EndpointName", default="churn").value_as_string
+        model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+        endpoint = Endpoint(stack, "E", variants=[ProductionVariant("v", model=model)], endpoint_name=name)
+        endpoint.variant("v").auto_scale(min_capacity=1, max_capacity=2).on_cpu_utilization(60)
+
+    policies = json.dumps(synth(build).find_resources("AWS::IAM::Policy"))
+    assert '"Ref": "EndpointName"' in policies

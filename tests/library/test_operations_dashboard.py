@@ -530,6 +530,9 @@ def test_every_dashboard_and_alarm_metric_is_one_aws_documents_for_the_endpoint_
                 deployment=DeploymentGuardrails.all_at_once(),
                 endpoint_name="queue",
             )
+            scaling = e.variant("v").auto_scale(min_capacity=0, max_capacity=2)
+            scaling.on_backlog_size_per_instance(5)
+            scaling.scale_out_from_zero()  # its step-scaling alarm watches HasBacklogWithoutCapacity
         elif kind is EndpointKind.SERVERLESS:
             e = endpoint(stack, m, serverless=True)
         else:
