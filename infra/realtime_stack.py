@@ -83,7 +83,7 @@ class RealtimeInferenceStack(Stack):
                 termination_wait=Duration.minutes(5),
                 max_execution_timeout=Duration.hours(1),
                 auto_rollback=AutoRollback.default(
-                    error_rate_percent=1, p99_model_latency=Duration.millis(500)
+                    error_rate_percent=1, model_latency=Duration.millis(500)
                 ),
             ),
         )

@@ -36,8 +36,8 @@ class AsyncInference:
     with access logs, and retained on stack deletion. Each model's execution role may only put objects under
     the output and failure prefixes, use the key to encrypt them, and publish to the notification topics.
 
-    An asynchronous endpoint serves one instance-based production variant, without shadow variant, data
-    capture or deployment guardrails, and its variant may scale to zero instances.
+    An asynchronous endpoint serves one instance-based production variant, without shadow variant or data
+    capture, and its variant may scale to zero instances. Deployment guardrails apply to it.
     """
 
     bucket: s3.IBucket | None = None

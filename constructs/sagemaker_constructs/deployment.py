@@ -11,6 +11,10 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 from ._validation import INT32_MAX, ValidationErrors, is_token
+from .endpoint_metrics import DEFAULT_LATENCY_STATISTIC, is_percentile
+
+LATENCY_ALARM_STATISTICS = ("Average", "Maximum", "Minimum")
+"""Statistics of ModelLatency that AWS documents and that a latency threshold makes sense for."""
 
 
 class CapacityUnit(enum.Enum):
@@ -47,30 +51,57 @@ class AutoRollback:
     """Which CloudWatch alarms roll a deployment back.
 
     ``AutoRollback.default()`` lets the endpoint create two alarms over all its production variants: 5XX error
-    rate and p99 model latency. ``AutoRollback.on_alarms([...])`` uses yours; ``AutoRollback.none()`` disables
-    automatic rollback.
+    rate and model latency (statistic Average by default). ``AutoRollback.on_alarms([...])`` uses yours;
+    ``AutoRollback.none()`` disables automatic rollback.
+
+    SageMaker reads the alarms with the execution role of each variant's model ("Ensure that your IAM execution
+    role has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html): the endpoint grants
+    ``cloudwatch:DescribeAlarms`` on exactly these alarms to every model role it knows.
     """
 
     alarms: tuple[cloudwatch.IAlarm, ...] = ()
     error_rate_percent: float | None = None
+    model_latency: Duration | None = None
+    latency_statistic: str = DEFAULT_LATENCY_STATISTIC
     p99_model_latency: Duration | None = None
+    """Deprecated spelling of ``model_latency`` with ``latency_statistic="p99"``."""
 
     @staticmethod
     def default(
-        *, error_rate_percent: float = 1.0, p99_model_latency: Duration = Duration.seconds(1)
+        *,
+        error_rate_percent: float = 1.0,
+        model_latency: Duration | None = None,
+        latency_statistic: str = DEFAULT_LATENCY_STATISTIC,
+        p99_model_latency: Duration | None = None,
     ) -> AutoRollback:
         """Alarms created by the endpoint.
 
         :param error_rate_percent: roll back when 5XX responses exceed this share of invocations in two
             consecutive minutes. Default: 1.0
-        :param p99_model_latency: roll back when the p99 ``ModelLatency`` of any production variant exceeds this
-            in two consecutive minutes. Default: 1 second
+        :param model_latency: roll back when ``ModelLatency`` (at ``latency_statistic``) of any production
+            variant exceeds this in two consecutive minutes. Default: 1 second
+        :param latency_statistic: ``"Average"``, ``"Maximum"`` or ``"Minimum"``, the statistics AWS documents for
+            ``ModelLatency``; a percentile such as ``"p99"`` is accepted with a warning, since AWS does not list
+            percentiles for it and the alarm may never see data. Default: "Average"
+        :param p99_model_latency: deprecated: the same as ``model_latency`` with ``latency_statistic="p99"``.
+            Default: - not used
         """
-        return AutoRollback(error_rate_percent=error_rate_percent, p99_model_latency=p99_model_latency)
+        if p99_model_latency is not None and model_latency is None:
+            return AutoRollback(error_rate_percent=error_rate_percent, p99_model_latency=p99_model_latency,
+                                latency_statistic="p99" if latency_statistic == DEFAULT_LATENCY_STATISTIC
+                                else latency_statistic)  # fmt: skip
+        return AutoRollback(
+            error_rate_percent=error_rate_percent,
+            model_latency=model_latency if model_latency is not None else Duration.seconds(1),
+            latency_statistic=latency_statistic,
+            p99_model_latency=p99_model_latency,
+        )
 
     @staticmethod
     def on_alarms(alarms: Sequence[cloudwatch.IAlarm]) -> AutoRollback:
-        """Your alarms (1-10). The deploying principal needs ``cloudwatch:DescribeAlarms`` on them."""
+        """Your alarms (1-10). The endpoint grants ``cloudwatch:DescribeAlarms`` on them to each variant's model
+        execution role, which SageMaker reads them with."""
         return AutoRollback(alarms=tuple(alarms))
 
     @staticmethod
@@ -79,9 +110,14 @@ class AutoRollback:
         return AutoRollback()
 
     @property
+    def latency_threshold(self) -> Duration | None:
+        """The model latency threshold, however it was given."""
+        return self.model_latency if self.model_latency is not None else self.p99_model_latency
+
+    @property
     def creates_default_alarms(self) -> bool:
         """Whether the endpoint must create its own rollback alarms."""
-        return self.error_rate_percent is not None or self.p99_model_latency is not None
+        return self.error_rate_percent is not None or self.latency_threshold is not None
 
     def validate(self, errors: ValidationErrors) -> None:
         """Record every problem under 'deployment.auto_rollback'."""
@@ -89,10 +125,31 @@ class AutoRollback:
         if self.alarms and not 1 <= len(self.alarms) <= 10:
             errors.add(f"'{prop}.alarms' must hold 1-10 alarms, got {len(self.alarms)}")
         errors.check_range(f"{prop}.error_rate_percent", self.error_rate_percent, 0, 100, unit="percent")
-        if self.p99_model_latency is not None and not is_token(self.p99_model_latency):
-            errors.check_range(
-                f"{prop}.p99_model_latency", self.p99_model_latency.to_milliseconds(), 1, None, unit="ms"
+        for name, latency in (
+            ("model_latency", self.model_latency),
+            ("p99_model_latency", self.p99_model_latency),
+        ):
+            if latency is not None and not is_token(latency):
+                errors.check_range(f"{prop}.{name}", latency.to_milliseconds(), 1, None, unit="ms")
+        if self.model_latency is not None and self.p99_model_latency is not None:
+            errors.add(
+                f"'{prop}.p99_model_latency' is the deprecated spelling of 'model_latency': give one, got both"
             )
+        if self.latency_threshold is not None:
+            validate_latency_statistic(errors, f"{prop}.latency_statistic", self.latency_statistic)
+
+
+def validate_latency_statistic(errors: ValidationErrors, prop: str, statistic: str) -> None:
+    """A latency alarm's statistic: one AWS documents for ModelLatency, or a percentile (the caller warns)."""
+    if is_token(statistic):
+        return
+    if statistic not in LATENCY_ALARM_STATISTICS and not (
+        isinstance(statistic, str) and is_percentile(statistic)
+    ):
+        errors.add(
+            f"'{prop}' must be one of {list(LATENCY_ALARM_STATISTICS)} (documented for ModelLatency) or a "
+            f"percentile such as 'p99', got {statistic!r}"
+        )
 
 
 class TrafficShift(enum.Enum):
@@ -240,6 +297,9 @@ class DeploymentGuardrails:
                 self._validate_size(
                     errors, "deployment.rollback_batch_size", self.rollback_batch_size, 5, 100, counts
                 )
+            # "If you're doing a rolling deployment, there are additional feature-based exclusions: Serverless
+            # inference endpoints, Multi-variant inference endpoints"
+            # (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html).
             if has_serverless:
                 errors.add("'deployment' rolling updates are not supported for serverless variants")
             if variant_count > 1:

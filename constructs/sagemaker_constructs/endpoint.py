@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import jsii
-from aws_cdk import Duration, IStableAnyProducer, Lazy, Names, Stack
+from aws_cdk import Annotations, Duration, IStableAnyProducer, Lazy, Names, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -18,15 +18,14 @@ from constructs import Construct, IValidation, Node
 from . import _model_output
 from ._validation import ENDPOINT_NAME_PATTERN, ValidationErrors, is_token
 from .async_inference import AsyncInference
-from .autoscaling import ScalableVariant
+from .autoscaling import INSTANCE_COUNT_DIMENSION, PROVISIONED_CONCURRENCY_DIMENSION, ScalableVariant
 from .data_capture import DataCapture
-from .deployment import CapacitySize, DeploymentGuardrails
+from .deployment import CapacitySize, DeploymentGuardrails, validate_latency_statistic
+from .endpoint_metrics import DEFAULT_LATENCY_STATISTIC, EndpointKind, is_percentile
+from .endpoint_metrics import INSTANCE_NAMESPACE as INSTANCE_NAMESPACE  # re-exported: public since 0.1
+from .endpoint_metrics import INVOCATION_NAMESPACE as INVOCATION_NAMESPACE
 from .variants import ProductionVariant, ServerlessVariant, Variant
 
-INVOCATION_NAMESPACE = "AWS/SageMaker"
-"""Namespace of invocation metrics (Invocations, ModelLatency, errors), dimensions EndpointName, VariantName."""
-INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
-"""Namespace of instance metrics (CPU, memory, disk, GPU), dimensions EndpointName, VariantName."""
 MAX_VARIANTS = 10
 
 
@@ -179,8 +178,16 @@ class EndpointBase(Construct):
     def metric_invocation_model_errors(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
-        """Requests the model failed. Statistic Sum, period 1 minute."""
+        """Requests the model failed. Statistic Sum, period 1 minute. Published for real-time instance variants
+        only: not for serverless variants nor asynchronous endpoints (see ``endpoint_metrics``)."""
         return self.metric("InvocationModelErrors", variant_name, period=period)
+
+    def metric_invocation_failures(
+        self, variant_name: str, *, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Asynchronous endpoints: requests that failed for any reason (``InvocationFailures``). Statistic Sum,
+        period 1 minute."""
+        return self.metric("InvocationFailures", variant_name, period=period)
 
     def metric_5xx_error_rate(
         self, variant_name: str, *, period: Duration | None = None
@@ -199,13 +206,17 @@ class EndpointBase(Construct):
     def metric_model_latency(
         self, variant_name: str, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
-        """Time the model took to respond, in **microseconds**. Statistic Average, period 1 minute."""
+        """Time the model took to respond, in **microseconds**. Statistic Average, period 1 minute.
+
+        AWS documents Average, Sum, Minimum, Maximum and SampleCount for it, not percentiles: a percentile such
+        as ``"p99"`` may stay empty."""
         return self.metric("ModelLatency", variant_name, statistic=statistic, period=period)
 
     def metric_overhead_latency(
         self, variant_name: str, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
-        """SageMaker's own overhead, in microseconds. Statistic Average, period 1 minute."""
+        """SageMaker's own overhead, in microseconds. Statistic Average, period 1 minute. Not published for
+        asynchronous endpoints; AWS documents no percentiles for it."""
         return self.metric("OverheadLatency", variant_name, statistic=statistic, period=period)
 
     def metric_model_setup_time(
@@ -322,14 +333,18 @@ class EndpointVariant:
         return self.variant.name
 
     def auto_scale(self, *, min_capacity: int, max_capacity: int) -> ScalableVariant:
-        """Scale the variant's instance count between ``min_capacity`` and ``max_capacity``.
+        """Scale the variant's instance count between ``min_capacity`` and ``max_capacity``; for a serverless
+        variant with ``provisioned_concurrency``, its provisioned concurrency instead (dimension
+        ``sagemaker:variant:DesiredProvisionedConcurrency``).
 
         Add policies to the result: ``on_invocations_per_instance(...)``, ``on_cpu_utilization(...)``,
         ``on_metric(...)``; for asynchronous endpoints ``on_backlog_size_per_instance(...)`` and
-        ``scale_out_from_zero()``. Rejected for serverless variants and burstable ``ml.t*`` instances.
+        ``scale_out_from_zero()``; for serverless variants ``on_provisioned_concurrency_utilization(...)``.
+        Rejected for burstable ``ml.t*`` instances and serverless variants without provisioned concurrency.
 
         :param min_capacity: at least 1; 0 (scale to zero) only for an asynchronous endpoint.
-        :param max_capacity: at least 1 and at least ``min_capacity``.
+        :param max_capacity: at least 1 and at least ``min_capacity``; for a serverless variant at most its
+            ``max_concurrency``.
         """
         errors = ValidationErrors(
             f"auto scaling of variant '{self.name}' of Endpoint '{self.endpoint.node.path}'"
@@ -337,9 +352,15 @@ class EndpointVariant:
         if self._scaling is not None:
             errors.add(f"'auto_scale' was already called for variant {self.name!r}")
         if isinstance(self.variant, ServerlessVariant):
-            errors.add(f"variant {self.name!r} is serverless: it scales itself; instance auto scaling needs "
-                       "a ProductionVariant")  # fmt: skip
-        elif self.variant.resolved_instance_type.is_burstable:
+            self._validate_provisioned_concurrency_scaling(errors, min_capacity, max_capacity)
+            errors.raise_if_any()
+            self._scaling = self.endpoint._add_scaling(
+                self.name, min_capacity, max_capacity, dimension=PROVISIONED_CONCURRENCY_DIMENSION
+            )
+            return self._scaling
+        # Application Auto Scaling does not support burstable instances ("Prerequisites" of endpoint auto
+        # scaling, https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-prerequisites.html).
+        if self.variant.resolved_instance_type.is_burstable:
             errors.add(
                 f"variant {self.name!r} uses burstable instance type "
                 f"{self.variant.resolved_instance_type.name!r}; auto scaling needs a non-burstable type (not ml.t*)"
@@ -369,6 +390,33 @@ class EndpointVariant:
         errors.raise_if_any()
         self._scaling = self.endpoint._add_scaling(self.name, min_capacity, max_capacity)
         return self._scaling
+
+    def _validate_provisioned_concurrency_scaling(
+        self, errors: ValidationErrors, min_capacity: int, max_capacity: int
+    ) -> None:
+        # Serverless variants scale their provisioned concurrency, dimension
+        # sagemaker:variant:DesiredProvisionedConcurrency, metric SageMakerVariantProvisionedConcurrencyUtilization
+        # (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-autoscale.html).
+        variant = self.variant
+        assert isinstance(variant, ServerlessVariant)
+        if variant.provisioned_concurrency is None:
+            errors.add(
+                f"variant {self.name!r} is serverless without 'provisioned_concurrency': SageMaker scales its "
+                "on-demand concurrency itself, and Application Auto Scaling scales only provisioned concurrency "
+                "(serverless-endpoints-autoscale); set provisioned_concurrency or drop auto_scale"
+            )
+        limit = variant.max_concurrency
+        errors.check_range("min_capacity", min_capacity, 1, None, integer=True)
+        errors.check_range("max_capacity", max_capacity, 1, None if is_token(limit) else limit, integer=True)
+        if not is_token(min_capacity) and not is_token(max_capacity) and min_capacity > max_capacity:
+            errors.add(f"'min_capacity' ({min_capacity}) must be at most 'max_capacity', got {max_capacity}")
+        wanted = variant.provisioned_concurrency
+        tokens = any(is_token(v) for v in (wanted, min_capacity, max_capacity))
+        if wanted is not None and not tokens and not min_capacity <= wanted <= max_capacity:
+            errors.add(
+                f"the variant's provisioned_concurrency ({wanted}) must lie between 'min_capacity' and "
+                f"'max_capacity', got {min_capacity}-{max_capacity}"
+            )
 
 
 class Endpoint(EndpointBase):
@@ -406,12 +454,13 @@ class Endpoint(EndpointBase):
         :param data_capture: capture requests and responses to S3. Default: - no capture.
         :param deployment: guardrails for updates. Default: - SageMaker's default (blue/green, all at once,
             no baking, no automatic rollback).
-        :param kms_key: encrypts the instances' ML storage volumes. Not allowed with instance types that have
-            local NVMe storage, nor with serverless variants. Default: - an AWS managed key.
+        :param kms_key: encrypts the instances' ML storage volumes (``KmsKeyId``). Instance types with local NVMe
+            storage encrypt it with a hardware module instead (a synth warning says so). Default: - an AWS
+            managed key.
         :param endpoint_name: the endpoint's name. Default: - derived from the construct path.
         :param async_inference: make the endpoint asynchronous: requests are queued and responses written to
-            S3. Needs exactly one ``ProductionVariant``, and excludes ``shadow_variant``, ``data_capture`` and
-            ``deployment``. Default: - a real-time endpoint.
+            S3. Needs exactly one ``ProductionVariant``, and excludes ``shadow_variant`` and ``data_capture``.
+            Default: - a real-time endpoint.
         """
         super().__init__(scope, construct_id)
         self._validate(
@@ -460,6 +509,9 @@ class Endpoint(EndpointBase):
             deployment_config=self._deployment_config(deployment) if deployment else None,
         )
         self.node.default_child = self.resource
+        self._describe_alarms: iam.PolicyStatement | None = None
+        if deployment is not None:
+            self._grant_describe_rollback_alarms()
 
     @staticmethod
     def from_endpoint_name(scope: Construct, construct_id: str, endpoint_name: str) -> IEndpoint:
@@ -577,6 +629,38 @@ class Endpoint(EndpointBase):
         if any(existing is alarm for existing in self._rollback_alarms):
             raise ValueError(f"alarm {alarm.node.path!r} is already a rollback alarm of this endpoint")
         self._rollback_alarms.append(alarm)
+        if self._describe_alarms is not None:
+            self._describe_alarms.add_resources(alarm.alarm_arn)
+
+    def _grant_describe_rollback_alarms(self) -> None:
+        """SageMaker reads the rollback alarms during a guarded deployment with the model execution role: "Ensure
+        that your IAM execution role has permission to perform the cloudwatch:DescribeAlarms action on the
+        auto-rollback alarms you specify" (https://docs.aws.amazon.com/sagemaker/latest/dg/
+        deployment-guardrails-configuration.html). Every variant's model role gets it, on exactly these alarms
+        (one statement, shared, so that alarms added later with add_rollback_alarm() join it)."""
+        if not self._rollback_alarms:
+            return
+        self._describe_alarms = iam.PolicyStatement(
+            actions=["cloudwatch:DescribeAlarms"], resources=[a.alarm_arn for a in self._rollback_alarms]
+        )
+        roles: list[iam.IRole] = []
+        for variant in self._all_variants():
+            role = variant.model.role
+            if role is None:
+                Annotations.of(self).add_warning_v2(
+                    "sagemaker-constructs:RollbackRoleUnknown",
+                    f"Variant {variant.name!r} uses an imported model without a role: grant its execution role "
+                    "cloudwatch:DescribeAlarms on the endpoint's rollback alarms yourself, or SageMaker cannot "
+                    "watch them during a deployment.",
+                )
+                continue
+            if any(role is r for r in roles):
+                continue
+            roles.append(role)
+            result = role.add_to_principal_policy(self._describe_alarms)
+            # The grant must be in place before SageMaker deploys a config that it checks alarms for.
+            if result.policy_dependable is not None:
+                self.resource.node.add_dependency(result.policy_dependable)
 
     def _render_rollback_alarms(self) -> dict[str, object] | None:
         if not self._rollback_alarms:
@@ -588,19 +672,25 @@ class Endpoint(EndpointBase):
         self,
         *,
         error_rate_percent: float = 1.0,
-        p99_model_latency: Duration = Duration.seconds(1),
+        model_latency: Duration | None = None,
+        latency_statistic: str = DEFAULT_LATENCY_STATISTIC,
+        p99_model_latency: Duration | None = None,
         disk_utilization_percent: float = 75.0,
         evaluation_periods: int = 5,
         action: cloudwatch.IAlarmAction | None = None,
     ) -> list[cloudwatch.Alarm]:
-        """Alarms per production and shadow variant: 5XX error rate, p99 model latency and, for instance
-        variants, disk utilization (data capture stops silently when the disk fills up).
+        """Alarms per production and shadow variant: 5XX error rate, model latency and, for instance variants,
+        disk utilization (data capture stops silently when the disk fills up).
 
         An asynchronous endpoint publishes no ``Invocations`` metric, so it gets no error-rate alarm: alarm on
-        ``metric_approximate_age_of_oldest_request()`` or the variant's ``InvocationFailures`` instead.
+        ``metric_approximate_age_of_oldest_request()`` or ``metric_invocation_failures(variant)`` instead.
 
         :param error_rate_percent: Default: 1.0
-        :param p99_model_latency: Default: 1 second
+        :param model_latency: alarm when ``ModelLatency`` at ``latency_statistic`` exceeds it. Default: 1 second
+        :param latency_statistic: ``"Average"``, ``"Maximum"`` or ``"Minimum"`` (what AWS documents for
+            ``ModelLatency``); a percentile such as ``"p99"`` is accepted with a warning. Default: "Average"
+        :param p99_model_latency: deprecated: ``model_latency`` with ``latency_statistic="p99"``.
+            Default: - not used
         :param disk_utilization_percent: Default: 75.0
         :param evaluation_periods: consecutive 1-minute periods that must breach. Default: 5
         :param action: run on ALARM and OK, e.g. an SNS action. Default: - none.
@@ -611,9 +701,19 @@ class Endpoint(EndpointBase):
         errors.check_range("error_rate_percent", error_rate_percent, 0, 100, unit="percent")
         errors.check_range("disk_utilization_percent", disk_utilization_percent, 0, 100, unit="percent")
         errors.check_range("evaluation_periods", evaluation_periods, 1, 1440, integer=True)
-        if not is_token(p99_model_latency):
-            errors.check_range("p99_model_latency", p99_model_latency.to_milliseconds(), 1, None, unit="ms")
+        for prop, latency in (("model_latency", model_latency), ("p99_model_latency", p99_model_latency)):
+            if latency is not None and not is_token(latency):
+                errors.check_range(prop, latency.to_milliseconds(), 1, None, unit="ms")
+        if model_latency is not None and p99_model_latency is not None:
+            errors.add(
+                "'p99_model_latency' is the deprecated spelling of 'model_latency': give one, got both"
+            )
+        if p99_model_latency is not None and latency_statistic == DEFAULT_LATENCY_STATISTIC:
+            latency_statistic = "p99"
+        validate_latency_statistic(errors, "latency_statistic", latency_statistic)
         errors.raise_if_any()
+        threshold_latency = model_latency or p99_model_latency or Duration.seconds(1)
+        self._warn_if_percentile(latency_statistic)
 
         scope = Construct(self, "OperationalAlarms")
         created: list[cloudwatch.Alarm] = []
@@ -629,12 +729,13 @@ class Endpoint(EndpointBase):
                         "5XX error rate above %s%%",
                     )
                 )
+            # The construct ID predates the statistic choice; it stays so that existing alarms are not replaced.
             specs += [
                 (
                     "P99Latency",
-                    self.metric_model_latency(name, statistic="p99"),
-                    p99_model_latency.to_milliseconds() * 1000,
-                    "p99 model latency above %s microseconds",
+                    self.metric_model_latency(name, statistic=latency_statistic),
+                    threshold_latency.to_milliseconds() * 1000,
+                    f"model latency ({latency_statistic}) above %s microseconds",
                 ),
             ]
             if isinstance(variant, ProductionVariant):
@@ -667,6 +768,28 @@ class Endpoint(EndpointBase):
 
     def _all_variants(self) -> list[Variant]:
         return [*self._variants, *([self._shadow] if self._shadow else [])]
+
+    @property
+    def kind(self) -> EndpointKind:
+        """The endpoint's kind as far as CloudWatch metrics go: asynchronous, or real-time (whose serverless
+        variants publish the serverless metrics, see ``variant_kind``)."""
+        return EndpointKind.ASYNCHRONOUS if self._async_inference is not None else EndpointKind.REAL_TIME
+
+    def variant_kind(self, variant_name: str) -> EndpointKind:
+        """Which documented metric set a variant publishes (``endpoint_metrics.DOCUMENTED_METRICS``)."""
+        if self._async_inference is not None:
+            return EndpointKind.ASYNCHRONOUS
+        variant = self.variant(variant_name).variant
+        return EndpointKind.SERVERLESS if isinstance(variant, ServerlessVariant) else EndpointKind.REAL_TIME
+
+    def _warn_if_percentile(self, statistic: str) -> None:
+        if isinstance(statistic, str) and is_percentile(statistic):
+            Annotations.of(self).add_warning_v2(
+                "sagemaker-constructs:UndocumentedLatencyStatistic",
+                f"Latency alarms use {statistic!r}: AWS documents only Average, Sum, Minimum, Maximum and "
+                "SampleCount for ModelLatency (https://docs.aws.amazon.com/sagemaker/latest/dg/"
+                "monitoring-cloudwatch.html). If CloudWatch has no percentile data, the alarm never fires.",
+            )
 
     def _validate(
         self,
@@ -703,8 +826,10 @@ class Endpoint(EndpointBase):
         all_variants = [*variants, *([shadow] if shadow else [])]
         has_serverless = any(isinstance(v, ServerlessVariant) for v in all_variants)
         if kms_key is not None:
-            if has_serverless:
-                errors.add("'kms_key' encrypts instance storage and cannot be used with serverless variants")
+            # Allowed with serverless variants (AWS's serverless endpoint-config example passes KmsKeyId) and
+            # with local-NVMe instance types: "the KmsKeyId parameter does not encrypt instance local storage",
+            # which "a hardware module on the instance" encrypts (botocore's SageMaker model, CreateEndpointConfig
+            # KmsKeyId; older text said the call fails). Only a warning for the latter: the key protects nothing.
             local = sorted(
                 {
                     v.resolved_instance_type.name
@@ -713,9 +838,10 @@ class Endpoint(EndpointBase):
                 }
             )
             if local:
-                errors.add(
-                    f"'kms_key' cannot be used with instance types that have local NVMe storage (SageMaker "
-                    f"encrypts it with a hardware key), got {local}"
+                Annotations.of(self).add_warning_v2(
+                    "sagemaker-constructs:KmsKeyOnLocalStorage",
+                    f"'kms_key' does not encrypt the local NVMe storage of {local}: SageMaker encrypts it with a "
+                    "hardware module on the instance (CreateEndpointConfig, KmsKeyId).",
                 )
         _validate_feature_exclusions(errors, variants, shadow, data_capture)
         if data_capture is not None:
@@ -725,7 +851,7 @@ class Endpoint(EndpointBase):
             deployment.validate(errors, counts, len(variants), has_serverless)
         if async_inference is not None:
             async_inference.validate(errors)
-            _validate_async_exclusions(errors, variants, shadow, data_capture, deployment)
+            _validate_async_exclusions(errors, variants, shadow, data_capture)
         errors.raise_if_any()
 
     def _render_variant(self, v: Variant) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
@@ -830,10 +956,14 @@ class Endpoint(EndpointBase):
             models,
             bucket=bucket,
             prefixes=settings.prefixes,
-            # Responses of up to 1 GB may be uploaded in parts; an aborted upload must be cleaned up.
+            # Responses of up to 1 GB may be uploaded in parts; an aborted upload must be cleaned up (the async
+            # prerequisites page grants s3:AbortMultipartUpload). A multipart upload to a KMS-encrypted bucket also
+            # needs kms:Decrypt: S3 decrypts the data key to assemble the parts ("Multipart upload API and
+            # permissions", https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions;
+            # https://repost.aws/knowledge-center/s3-large-file-encryption-kms-key).
             actions=["s3:PutObject", "s3:AbortMultipartUpload"],
             key=kms_key,
-            key_actions=["kms:Encrypt", "kms:GenerateDataKey"],
+            key_actions=["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
             warning_id="sagemaker-constructs:AsyncInferenceRoleUnknown",
             feature="asynchronous inference",
             reason="SageMaker names each asynchronous response and failure object at run time, under its prefix; "
@@ -889,8 +1019,11 @@ class Endpoint(EndpointBase):
         rollback = deployment.auto_rollback
         self._rollback_alarms.extend(rollback.alarms)
         if rollback.creates_default_alarms:
+            self._warn_if_percentile(rollback.latency_statistic)
             self._rollback_alarms.extend(
-                self._create_rollback_alarms(rollback.error_rate_percent, rollback.p99_model_latency)
+                self._create_rollback_alarms(
+                    rollback.error_rate_percent, rollback.latency_threshold, rollback.latency_statistic
+                )
             )
         # Rendered at synth so that add_rollback_alarm() can append alarms built on this endpoint's metrics.
         auto_rollback = Lazy.any(_Producer(self._render_rollback_alarms))
@@ -931,13 +1064,25 @@ class Endpoint(EndpointBase):
         )
 
     def _create_rollback_alarms(
-        self, error_rate_percent: float | None, p99_model_latency: Duration | None
+        self, error_rate_percent: float | None, model_latency: Duration | None, latency_statistic: str
     ) -> list[cloudwatch.Alarm]:
         # The alarms watch the endpoint by its synth-time name, so they exist before the endpoint that names
         # them in its AutoRollbackConfiguration (no dependency cycle).
         names = [v.name for v in self._variants]
         created: list[cloudwatch.Alarm] = []
-        if error_rate_percent is not None:
+        if error_rate_percent is not None and self._async_inference is not None:
+            # Asynchronous endpoints publish no Invocations; Invocation5XXErrors is 1 or 0 per request, so its
+            # Average is the error rate (async-inference-monitor: "For each 5xx response, 1 is sent; otherwise, 0").
+            (only,) = names
+            rate = cloudwatch.MathExpression(
+                expression="100 * e0",
+                using_metrics={"e0": self.metric("Invocation5XXErrors", only, statistic="Average")},
+                label="5XX error rate (%)",
+                period=Duration.minutes(1),
+            )
+            created.append(self._rollback_alarm("RollbackErrorRateAlarm", rate, error_rate_percent,
+                                                f"5XX error rate above {error_rate_percent:g}%"))  # fmt: skip
+        elif error_rate_percent is not None:
             errors = " + ".join(f"e{i}" for i in range(len(names)))
             invocations = " + ".join(f"i{i}" for i in range(len(names)))
             using: dict[str, cloudwatch.IMetric] = {}
@@ -952,22 +1097,24 @@ class Endpoint(EndpointBase):
             )
             created.append(self._rollback_alarm("RollbackErrorRateAlarm", rate, error_rate_percent,
                                                 f"5XX error rate above {error_rate_percent:g}%"))  # fmt: skip
-        if p99_model_latency is not None:
-            threshold = p99_model_latency.to_milliseconds() * 1000
+        if model_latency is not None:
+            threshold = model_latency.to_milliseconds() * 1000
             latency: cloudwatch.IMetric
             if len(names) == 1:
-                latency = self.metric_model_latency(names[0], statistic="p99")
+                latency = self.metric_model_latency(names[0], statistic=latency_statistic)
             else:
                 latency = cloudwatch.MathExpression(
                     expression="MAX([" + ", ".join(f"l{i}" for i in range(len(names))) + "])",
                     using_metrics={
-                        f"l{i}": self.metric_model_latency(n, statistic="p99") for i, n in enumerate(names)
+                        f"l{i}": self.metric_model_latency(n, statistic=latency_statistic)
+                        for i, n in enumerate(names)
                     },
-                    label="highest p99 ModelLatency over production variants (microseconds)",
+                    label=f"highest {latency_statistic} ModelLatency over production variants (microseconds)",
                     period=Duration.minutes(1),
                 )
             created.append(self._rollback_alarm("RollbackLatencyAlarm", latency, threshold,
-                                                f"p99 model latency above {threshold:g} microseconds"))  # fmt: skip
+                                                f"model latency ({latency_statistic}) above {threshold:g} "
+                                                "microseconds"))  # fmt: skip
         self.alarms.extend(created)
         return created
 
@@ -986,7 +1133,15 @@ class Endpoint(EndpointBase):
             alarm_description=f"Rolls back deployments of SageMaker endpoint {self._physical_name}: {text}",
         )
 
-    def _add_scaling(self, variant_name: str, min_capacity: int, max_capacity: int) -> ScalableVariant:
+    def _add_scaling(
+        self,
+        variant_name: str,
+        min_capacity: int,
+        max_capacity: int,
+        *,
+        dimension: str = INSTANCE_COUNT_DIMENSION,
+    ) -> ScalableVariant:
+        variant = self.variant(variant_name).variant
         scaling = ScalableVariant(
             self,
             f"AutoScaling-{variant_name}",
@@ -994,6 +1149,10 @@ class Endpoint(EndpointBase):
             variant_name=variant_name,
             min_capacity=min_capacity,
             max_capacity=max_capacity,
+            scalable_dimension=dimension,
+            instance_type=(
+                variant.resolved_instance_type.name if isinstance(variant, ProductionVariant) else None
+            ),
         )
         self._scaled[variant_name] = scaling
         # A CloudFormation update would otherwise reset scaled instance counts to InitialInstanceCount; keep
@@ -1031,7 +1190,11 @@ def _validate_feature_exclusions(
     shadow: Variant | None,
     data_capture: DataCapture | None,
 ) -> None:
-    """SageMaker features that do not combine (Serverless Inference and shadow testing exclusions)."""
+    """SageMaker features that do not combine: Serverless Inference's feature exclusions (multiple variants,
+    data capture, multi-model and multi-container endpoints, VPC, network isolation;
+    https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html) and shadow tests' exclusions
+    (multi-model and multi-container endpoints, asynchronous inference;
+    "Shadow tests" exclusions, https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests.html)."""
     all_variants = [*variants, *([shadow] if shadow else [])]
     serverless = [v.name for v in all_variants if isinstance(v, ServerlessVariant)]
     if serverless:
@@ -1067,11 +1230,12 @@ def _validate_async_exclusions(
     variants: Sequence[Variant],
     shadow: Variant | None,
     data_capture: DataCapture | None,
-    deployment: DeploymentGuardrails | None,
 ) -> None:
     """What an asynchronous endpoint cannot combine with. Shadow tests exclude asynchronous inference (AWS
     documents it); the other combinations are not documented as supported, so they are rejected here rather
-    than left to fail on deployment."""
+    than left to fail on deployment. Deployment guardrails are allowed: "Deployment guardrails only apply to
+    Asynchronous inference and Real-time inference"
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails.html)."""
     serverless = [v.name for v in variants if isinstance(v, ServerlessVariant)]
     if serverless:
         errors.add(
@@ -1092,14 +1256,6 @@ def _validate_async_exclusions(
         errors.add(
             "'async_inference' cannot be combined with 'data_capture' (data capture is not documented for "
             "asynchronous endpoints), got data_capture=DataCapture(...); use data_capture=None"
-        )
-    if deployment is not None:
-        shift = deployment.traffic_shift
-        kind = "rolling" if shift is None else f"blue/green {shift.value}"
-        errors.add(
-            "'async_inference' cannot be combined with 'deployment' guardrails (not documented for asynchronous "
-            "endpoints, and the rollback alarms watch the Invocations metric that asynchronous endpoints do not "
-            f"publish), got a {kind} deployment; use deployment=None"
         )
 
 

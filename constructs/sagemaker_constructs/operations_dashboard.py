@@ -15,6 +15,7 @@ from ._validation import ValidationErrors, is_token
 from .batch_transform import BatchTransform
 from .data_quality_monitor import DataQualityMonitor
 from .endpoint import Endpoint, EndpointBase
+from .endpoint_metrics import DEFAULT_LATENCY_GRAPH_STATISTICS, EndpointKind, is_documented
 from .model_bias_monitor import POST_TRAINING_METRICS, ModelBiasMonitor
 from .model_explainability_monitor import ModelExplainabilityMonitor
 from .model_quality_monitor import ModelQualityMonitor
@@ -114,19 +115,29 @@ class OperationsDashboard(Construct):
         endpoint: EndpointBase,
         *,
         variant_names: Sequence[str] | None = None,
+        latency_statistics: Sequence[str] = DEFAULT_LATENCY_GRAPH_STATISTICS,
         title: str | None = None,
     ) -> None:
         """Invocations, errors, latency and instance use per variant (the shadow variant included), the queue
         of an asynchronous endpoint, and the endpoint's alarms (``endpoint.alarms``: rollback and operational
         alarms).
 
+        Each graph shows only metrics AWS documents for the variant's kind (``endpoint_metrics``): model errors
+        for real-time instance variants, ``InvocationFailures`` for an asynchronous endpoint, overhead latency
+        except for asynchronous endpoints.
+
         An endpoint imported with ``Endpoint.from_endpoint_name`` gets the invocation graphs (invocations,
-        errors, latency) of ``variant_names``, and no alarms: add them with ``add_alarms``.
+        errors, latency) of ``variant_names``, as for a real-time endpoint, and no alarms: add them with
+        ``add_alarms``.
 
         :param variant_names: the variants to graph; required for an imported endpoint.
             Default: - every production and shadow variant of a created endpoint
+        :param latency_statistics: statistics of the model and overhead latency graphs. AWS documents Average,
+            Sum, Minimum, Maximum and SampleCount for them, no percentiles: a percentile such as ``"p99"`` may
+            draw nothing. Default: ("Average", "Maximum")
         :param title: Default: - "Endpoint <endpoint name>"
         """
+        self._check_list("latency_statistics", latency_statistics, "add_endpoint")
         variants: list[Variant] = []
         if isinstance(endpoint, Endpoint):
             variants = [*endpoint.variants, *([endpoint.shadow_variant] if endpoint.shadow_variant else [])]
@@ -168,35 +179,44 @@ class OperationsDashboard(Construct):
             rows.append(
                 self._graph("Invocations", [_label(endpoint.metric_invocations(n), n) for n in names])
             )
+        kinds = {n: endpoint.variant_kind(n) if isinstance(endpoint, Endpoint) else EndpointKind.REAL_TIME
+                 for n in names}  # fmt: skip
         rows += [
             self._graph(
-                "Errors (4XX, 5XX, model)",
-                [
-                    _label(metric, f"{n} {kind}")
-                    for n in names
-                    for kind, metric in (
-                        ("4XX", endpoint.metric_invocation_4xx_errors(n)),
-                        ("5XX", endpoint.metric_invocation_5xx_errors(n)),
-                        ("model", endpoint.metric_invocation_model_errors(n)),
-                    )
-                ],
+                "Errors",
+                _documented(
+                    kinds,
+                    [
+                        (n, _label(metric, f"{n} {kind}"))
+                        for n in names
+                        for kind, metric in (
+                            ("4XX", endpoint.metric_invocation_4xx_errors(n)),
+                            ("5XX", endpoint.metric_invocation_5xx_errors(n)),
+                            ("model", endpoint.metric_invocation_model_errors(n)),
+                            ("failed", endpoint.metric_invocation_failures(n)),
+                        )
+                    ],
+                ),
             ),
             self._graph(
-                "Model latency p50 / p99 (microseconds)",
+                "Model latency (microseconds)",
                 [
                     _label(endpoint.metric_model_latency(n, statistic=statistic), f"{n} {statistic}")
                     for n in names
-                    for statistic in ("p50", "p99")
+                    for statistic in latency_statistics
                 ],
             ),
         ]
-        if not is_async:
-            rows.append(
-                self._graph(
-                    "Overhead latency p99 (microseconds)",
-                    [_label(endpoint.metric_overhead_latency(n, statistic="p99"), n) for n in names],
-                )
-            )
+        overhead = _documented(
+            kinds,
+            [
+                (n, _label(endpoint.metric_overhead_latency(n, statistic=statistic), f"{n} {statistic}"))
+                for n in names
+                for statistic in latency_statistics
+            ],
+        )
+        if overhead:
+            rows.append(self._graph("Overhead latency (microseconds)", overhead))
         instance = [v.name for v in variants if isinstance(v, ProductionVariant)]
         if instance:
             rows += [
@@ -502,6 +522,13 @@ class _WidgetLimit:
 def _alarm_rows(count: int) -> int:
     # The alarm status widget lays alarms out in rows of four; two grid rows hold about one row of alarms.
     return min(2 + 2 * ((count - 1) // 4), 12)
+
+
+def _documented(
+    kinds: dict[str, EndpointKind], metrics: Sequence[tuple[str, cloudwatch.Metric]]
+) -> list[cloudwatch.Metric]:
+    """The metrics AWS documents for their variant's kind: the others would draw an empty line."""
+    return [m for variant, m in metrics if is_documented(kinds[variant], m.namespace, m.metric_name)]
 
 
 def _label(metric: cloudwatch.Metric, label: str) -> cloudwatch.Metric:

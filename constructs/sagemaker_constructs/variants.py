@@ -19,8 +19,9 @@ from ._validation import (
 )
 from .model import IModel
 
-# Instance families with local NVMe instance storage: SageMaker rejects a storage KmsKeyId for them
-# (CreateEndpointConfig, KmsKeyId). Families ending in "d" / "dn" / "de" plus GPU and Trainium families.
+# Instance families with local NVMe instance storage: a storage KmsKeyId does not encrypt it, a hardware module
+# does (CreateEndpointConfig, KmsKeyId, botocore's SageMaker model). Families ending in "d" / "dn" / "de" plus GPU
+# and Trainium families.
 _LOCAL_STORAGE_FAMILY = re.compile(r"^(?:[a-z]+\d+[a-z]*d[a-z]?|g5|g6|g6e|p5|p5e|p5en|trn1|trn1n)$")
 
 
@@ -54,7 +55,7 @@ class InstanceType:
 
     @property
     def has_local_storage(self) -> bool:
-        """Whether the type has local NVMe storage (no storage KMS key allowed)."""
+        """Whether the type has local NVMe storage (which a storage KMS key does not encrypt)."""
         return bool(_LOCAL_STORAGE_FAMILY.match(self.family))
 
     def validate(self, errors: ValidationErrors, prop: str) -> None:

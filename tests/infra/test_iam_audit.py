@@ -66,6 +66,14 @@ RESOURCE_STAR_ACTIONS: dict[str, tuple[str, str | None]] = {
         ],
         (_VPC, None),
     ),
+    **dict.fromkeys(
+        ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget"],
+        (
+            "Scaling paused around an instance type change of a scaled variant (endpoint-scaling-update): a "
+            "scalable target's ARN exists only once it is registered, so no ARN is known to scope it to.",
+            None,
+        ),
+    ),
 }  # fmt: skip
 
 RESOURCE_POLICY_TYPES = {

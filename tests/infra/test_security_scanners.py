@@ -112,6 +112,29 @@ def function_with_failure_destination(template: Template, logical_id: str) -> bo
     )
 
 
+def aws_custom_resource_function(template: Template, logical_id: str) -> bool:
+    """CDK's singleton AwsCustomResource function (the scaling pause around instance type changes)."""
+    return _type(template, logical_id) == "AWS::Lambda::Function" and logical_id.startswith(
+        "AWS679f53fac002430cb0da5b7982bd2287"
+    )
+
+
+_SCALING_PAUSE_ACTIONS = {
+    "application-autoscaling:RegisterScalableTarget",
+    "application-autoscaling:DeregisterScalableTarget",
+}
+
+
+def scaling_pause_policy(template: Template, logical_id: str) -> bool:
+    """A policy whose only unconstrained writes are registering and deregistering scalable targets."""
+    if _type(template, logical_id) != "AWS::IAM::Policy":
+        return False
+    statements = template["Resources"][logical_id]["Properties"]["PolicyDocument"]["Statement"]
+    star = [st for st in statements if st.get("Resource") == "*"]
+    actions = {a for st in star for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+    return bool(star) and actions <= _SCALING_PAUSE_ACTIONS
+
+
 # ------------------------------------------------------------------------------------- the not-applicable list
 
 
@@ -202,6 +225,21 @@ NOT_APPLICABLE = [
     NotApplicable(
         "NIST.800.53.R5-LambdaInsideVPC", of_type("AWS::Lambda::Function"),
         "As CKV_AWS_117: the function only calls AWS APIs; the reference app has no VPC.",
+    ),
+    # --- the scaling pause around instance type changes of scaled variants (CDK's AwsCustomResource)
+    NotApplicable(
+        "CKV_AWS_116", aws_custom_resource_function,
+        "CloudFormation invokes the custom resource function synchronously and reports its failure itself; a "
+        "dead-letter queue only receives failed asynchronous invocations.",
+    ),
+    NotApplicable(
+        "NIST.800.53.R5-LambdaDLQ", aws_custom_resource_function,
+        "As CKV_AWS_116: CloudFormation invokes it synchronously and reports failures.",
+    ),
+    NotApplicable(
+        "CKV_AWS_111", scaling_pause_policy,
+        "Register/DeregisterScalableTarget on '*': a scalable target's ARN exists only once it is registered "
+        "(endpoint-scaling-update procedure); test_iam_audit lists them too.",
     ),
     NotApplicable(
         "CKV_AWS_173", of_type("AWS::Lambda::Function"),

@@ -125,7 +125,8 @@ def test_model_role_may_only_write_under_the_output_and_failure_prefixes(synth):
     for resource in resources(writes[0]):
         assert resource["Fn::Join"][1][0] == {"Fn::GetAtt": [_logical(template, "Bucket"), "Arn"]}
     keys = [st for st in found if "kms:GenerateDataKey" in actions(st)]
-    assert [actions(st) for st in keys] == [["kms:Encrypt", "kms:GenerateDataKey"]]
+    # kms:Decrypt too: large responses are uploaded in parts, and S3 multipart uploads with SSE-KMS need it.
+    assert [actions(st) for st in keys] == [["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]]
     assert keys[0]["Resource"] == {"Fn::GetAtt": [_logical(template, "Key"), "Arn"]}
     # Nothing else: no reads, no notifications, no wildcard besides the model role's own log/metric statements.
     assert not [st for st in found if "s3:GetObject" in actions(st) or "sns:Publish" in actions(st)]
@@ -436,15 +437,17 @@ def test_combinations_an_async_endpoint_rejects(stack):
         "inference), got shadow variant 'shadow'",
         "'async_inference' cannot be combined with 'data_capture' (data capture is not documented for "
         "asynchronous endpoints), got data_capture=DataCapture(...); use data_capture=None",
-        "'async_inference' cannot be combined with 'deployment' guardrails (not documented for asynchronous "
-        "endpoints, and the rollback alarms watch the Invocations metric that asynchronous endpoints do not "
-        "publish), got a blue/green ALL_AT_ONCE deployment; use deployment=None",
     ]:
         assert line in message, f"missing {line!r} in:\n{message}"
+    # "Deployment guardrails only apply to Asynchronous inference and Real-time inference" (deployment-guardrails).
+    assert "'deployment'" not in message
 
 
-def test_rolling_deployment_is_named_in_the_message(stack):
-    with pytest.raises(ValueError, match="got a rolling deployment; use deployment=None"):
+def test_deployment_guardrails_on_an_async_endpoint_roll_back_on_documented_metrics(synth):
+    """Guardrails apply to asynchronous endpoints (AWS: "only apply to Asynchronous inference and Real-time
+    inference"); their rollback alarms must watch metrics an asynchronous endpoint publishes: no Invocations."""
+
+    def build(stack: Stack) -> None:
         Endpoint(
             stack,
             "E",
@@ -452,6 +455,22 @@ def test_rolling_deployment_is_named_in_the_message(stack):
             deployment=DeploymentGuardrails.rolling(batch_size=CapacitySize.percent(25)),
             async_inference=AsyncInference(),
         )
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint",
+        {"DeploymentConfig": {"AutoRollbackConfiguration": {"Alarms": Match.any_value()},
+                              "RollingUpdatePolicy": Match.any_value()}},
+    )  # fmt: skip
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 2
+    names = {
+        q["MetricStat"]["Metric"]["MetricName"]
+        for a in alarms.values()
+        for q in a["Properties"].get("Metrics", [])
+        if "MetricStat" in q
+    } | {a["Properties"]["MetricName"] for a in alarms.values() if "MetricName" in a["Properties"]}
+    assert names == {"Invocation5XXErrors", "ModelLatency"}
 
 
 def test_invalid_async_settings(stack):
@@ -565,3 +584,20 @@ def test_a_wildcard_added_by_the_user_is_still_reported(stack):
     assert re.fullmatch(
         r"AwsSolutions-IAM5\[Resource::<EndpointAsyncInferenceBucket[0-9A-F]{8}\.Arn>/\*\]", findings[0]
     )
+
+
+def test_large_responses_can_be_uploaded_in_parts_to_the_users_encrypted_bucket(synth):
+    """S3 multipart uploads with SSE-KMS need kms:Decrypt as well as kms:GenerateDataKey on the key (S3 user guide,
+    "Multipart upload API and permissions"); SageMaker may upload responses of up to 1 GB in parts."""
+
+    def build(stack: Stack) -> None:
+        key = kms.Key(stack, "MyKey", enable_key_rotation=True)
+        bucket = s3.Bucket.from_bucket_name(stack, "MyBucket", "my-encrypted-bucket")
+        async_endpoint(stack, AsyncInference(bucket=bucket, kms_key=key))
+
+    found = statements(synth(build))
+    on_key = [st for st in found if "MyKey" in str(st["Resource"])]
+    granted = {a for st in on_key for a in actions(st)}
+    assert {"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"} <= granted
+    writes = [st for st in found if "s3:PutObject" in actions(st)]
+    assert all("s3:AbortMultipartUpload" in actions(st) for st in writes)

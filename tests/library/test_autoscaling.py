@@ -1,10 +1,19 @@
-"""Per-variant auto scaling: every variant can scale; serverless and burstable variants cannot."""
+"""Per-variant auto scaling: instance variants scale their instances, serverless variants their provisioned
+concurrency; burstable variants cannot scale."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
 import pytest
-from aws_cdk import Duration, Stack
+from aws_cdk import CfnParameter, Duration, Stack
 from aws_cdk.assertions import Match
+from botocore.session import get_session
+from botocore.validate import validate_parameters
+from moto import mock_aws
 
 from sagemaker_constructs import ContainerImage, Endpoint, Model, ProductionVariant, ServerlessVariant
 
@@ -109,11 +118,71 @@ def test_burstable_instances_cannot_scale(stack):
         endpoint.variant("burst").auto_scale(min_capacity=1, max_capacity=2)
 
 
-def test_serverless_cannot_scale_instances(stack):
+def test_serverless_without_provisioned_concurrency_cannot_scale(stack):
     model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
     endpoint = Endpoint(stack, "E", variants=[ServerlessVariant("s", model=model)])
-    with pytest.raises(ValueError, match="variant 's' is serverless"):
+    with pytest.raises(ValueError, match="variant 's' is serverless without 'provisioned_concurrency'"):
         endpoint.variant("s").auto_scale(min_capacity=1, max_capacity=2)
+
+
+def test_serverless_provisioned_concurrency_scales(synth):
+    """AWS documents auto scaling of serverless provisioned concurrency: dimension
+    sagemaker:variant:DesiredProvisionedConcurrency, predefined metric
+    SageMakerVariantProvisionedConcurrencyUtilization (serverless-endpoints-autoscale)."""
+
+    def build(stack: Stack) -> None:
+        model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+        endpoint = Endpoint(
+            stack,
+            "E",
+            variants=[ServerlessVariant("s", model=model, max_concurrency=20, provisioned_concurrency=5)],
+        )
+        scaling = endpoint.variant("s").auto_scale(min_capacity=1, max_capacity=10)
+        scaling.on_provisioned_concurrency_utilization(0.5)
+        for method in (scaling.on_invocations_per_instance, scaling.on_cpu_utilization):
+            with pytest.raises(ValueError, match="scales instances, but variant 's' is serverless"):
+                method(5)
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "ScalableDimension": "sagemaker:variant:DesiredProvisionedConcurrency",
+            "ServiceNamespace": "sagemaker",
+            "MinCapacity": 1,
+            "MaxCapacity": 10,
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "TargetTrackingScalingPolicyConfiguration": Match.object_like(
+                {
+                    "TargetValue": 0.5,
+                    "PredefinedMetricSpecification": {
+                        "PredefinedMetricType": "SageMakerVariantProvisionedConcurrencyUtilization"
+                    },
+                }
+            )
+        },
+    )
+
+
+def test_serverless_provisioned_concurrency_bounds(stack):
+    model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+    endpoint = Endpoint(
+        stack,
+        "E",
+        variants=[ServerlessVariant("s", model=model, max_concurrency=20, provisioned_concurrency=5)],
+    )
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        endpoint.variant("s").auto_scale(min_capacity=0, max_capacity=30)
+    message = str(excinfo.value)
+    assert "'min_capacity' must be at least 1, got 0" in message
+    assert "'max_capacity' must be between 1 and 20, got 30" in message
+    instances = two_variant_endpoint(Stack()).variant("champion").auto_scale(min_capacity=1, max_capacity=3)
+    with pytest.raises(ValueError, match="needs a serverless variant with provisioned_concurrency"):
+        instances.on_provisioned_concurrency_utilization(0.5)
 
 
 def test_capacity_bounds(stack):
@@ -147,7 +216,14 @@ def test_scaling_uses_the_service_linked_role(synth):
         two_variant_endpoint(stack).variant("champion").auto_scale(min_capacity=1, max_capacity=3)
 
     template = synth(build)
-    template.resource_count_is("AWS::IAM::Role", 1)  # only the model's execution role
+    # No role for Application Auto Scaling: the model's execution role, and the function that pauses scaling
+    # around instance type changes.
+    principals = sorted(
+        st["Principal"]["Service"]
+        for role in template.find_resources("AWS::IAM::Role").values()
+        for st in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    )
+    assert principals == ["lambda.amazonaws.com", "sagemaker.amazonaws.com"]
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         {
@@ -166,3 +242,166 @@ def test_scaling_uses_the_service_linked_role(synth):
             }
         },
     )
+
+
+# ------------------------------------------------- changing the instance type of a scaled variant (update path)
+
+
+APPLICATION_AUTOSCALING = get_session().get_service_model("application-autoscaling")
+
+
+def _scaled_endpoint(instance_type: str) -> Callable[[Stack], None]:
+    def build(stack: Stack) -> None:
+        model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+        endpoint = Endpoint(
+            stack,
+            "Endpoint",
+            variants=[ProductionVariant("v", model=model, instance_type=instance_type, instance_count=2)],
+            endpoint_name="churn",
+        )
+        scaling = endpoint.variant("v").auto_scale(min_capacity=2, max_capacity=6)
+        scaling.on_invocations_per_instance(700)
+
+    return build
+
+
+def _references(value: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            found.add(value["Ref"])
+        if "Fn::GetAtt" in value:
+            found.add(value["Fn::GetAtt"][0])
+        for item in value.values():
+            found |= _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _references(item)
+    return found
+
+
+def _waits_for(resources: dict[str, Any]) -> dict[str, set[str]]:
+    """What CloudFormation makes each resource wait for (Ref, GetAtt, DependsOn), transitively."""
+    direct = {
+        logical: (_references(r.get("Properties", {})) | set(r.get("DependsOn", []))) & resources.keys()
+        for logical, r in resources.items()
+    }
+    closure: dict[str, set[str]] = {}
+
+    def visit(logical: str) -> set[str]:
+        if logical not in closure:
+            closure[logical] = set()
+            for dep in direct[logical]:
+                closure[logical] |= {dep, *visit(dep)}
+        return closure[logical]
+
+    for logical in resources:
+        visit(logical)
+    return closure
+
+
+def _sdk_call(resource: dict[str, Any], endpoint_name: str) -> dict[str, Any]:
+    """The AwsCustomResource's update call, with the endpoint's name in place of its GetAtt."""
+    raw = resource["Properties"]["Update"]
+    if isinstance(raw, dict):
+        raw = "".join(p if isinstance(p, str) else endpoint_name for p in raw["Fn::Join"][1])
+    call: dict[str, Any] = json.loads(raw)
+    return call
+
+
+def test_changing_the_instance_type_of_a_scaled_variant_deploys(synth):
+    """AWS: an UpdateEndpoint that changes the instance type of a variant registered with Application Auto Scaling
+    fails; deregister it first, register it again after (endpoint-scaling-update). CloudFormation updates the
+    endpoint before the target that references it, so the pause must come before the endpoint and the resume
+    after it, and run only when the instance type changes."""
+    before, same, after = (synth(_scaled_endpoint(t)).to_json()["Resources"]
+                           for t in ("ml.c5.xlarge", "ml.c5.xlarge", "ml.m5.xlarge"))  # fmt: skip
+
+    def by_action(resources: dict[str, Any], action: str) -> str:
+        (logical,) = [
+            k for k, r in resources.items() if r["Type"] == "Custom::AWS" and action in json.dumps(r)
+        ]
+        return logical
+
+    pause, resume = by_action(after, "DeregisterScalableTarget"), by_action(after, "RegisterScalableTarget")
+    assert {pause, resume} == {
+        by_action(before, "DeregisterScalableTarget"),
+        by_action(before, "RegisterScalableTarget"),
+    }
+    # CloudFormation calls a custom resource's Update only when its properties change: here only with the type.
+    assert before[pause]["Properties"] == same[pause]["Properties"] != after[pause]["Properties"]
+    assert before[resume]["Properties"] == same[resume]["Properties"] != after[resume]["Properties"]
+    (target,) = [k for k, r in after.items() if r["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget"]
+    assert before[target] == after[target]  # same target, unchanged: the resume re-registers it as it is
+    (endpoint,) = [k for k, r in after.items() if r["Type"] == "AWS::SageMaker::Endpoint"]
+
+    # The update order CloudFormation follows: pause < endpoint < resume < the (new) scaling policies.
+    waits = _waits_for(after)
+    assert pause in waits[endpoint]
+    assert endpoint in waits[resume]
+    assert target in waits[resume]
+    policies = {k for k, r in after.items() if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy"}
+    assert policies
+    assert all(resume in waits[p] for p in policies)
+    assert endpoint not in waits[pause]
+    # The policies are new resources with new names: the old ones went with the deregistered target.
+    old_policies = {k for k, r in before.items() if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy"}
+    assert not policies & old_policies
+    assert {after[p]["Properties"]["PolicyName"] for p in policies}.isdisjoint(
+        {before[p]["Properties"]["PolicyName"] for p in old_policies}
+    )
+
+    # The calls, checked against botocore's Application Auto Scaling model and run against moto.
+    deregister, register = _sdk_call(after[pause], "churn"), _sdk_call(after[resume], "churn")
+    assert (deregister["action"], register["action"]) == (
+        "DeregisterScalableTarget",
+        "RegisterScalableTarget",
+    )
+    for call in (deregister, register):
+        assert call["service"] == "ApplicationAutoScaling"
+        # botocore's own validator (required members, types, ranges): the shared service_model fixture cannot
+        # compile this model's Java-style \u patterns.
+        operation = APPLICATION_AUTOSCALING.operation_model(call["action"])
+        validate_parameters(call["parameters"], operation.input_shape)
+    assert register["parameters"]["MinCapacity"] == after[target]["Properties"]["MinCapacity"] == 2
+    assert register["parameters"]["MaxCapacity"] == after[target]["Properties"]["MaxCapacity"] == 6
+    assert (
+        deregister["parameters"]["ResourceId"]
+        == register["parameters"]["ResourceId"]
+        == "endpoint/churn/variant/v"
+    )
+    assert "ObjectNotFoundException" in json.dumps(
+        after[pause]["Properties"]["Create"]
+        if "Create" in after[pause]["Properties"]
+        else after[pause]["Properties"]["Update"]
+    )
+
+    with mock_aws():
+        client = boto3.client("application-autoscaling", region_name="eu-west-1")
+        ids = {k: register["parameters"][k] for k in ("ServiceNamespace", "ResourceId", "ScalableDimension")}
+        client.register_scalable_target(**ids, MinCapacity=2, MaxCapacity=6)
+        client.put_scaling_policy(
+            PolicyName="old", PolicyType="TargetTrackingScaling", **ids,
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 700,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+            },
+        )  # fmt: skip
+        client.deregister_scalable_target(**deregister["parameters"])
+        assert client.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
+        client.register_scalable_target(**register["parameters"])
+        (restored,) = client.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+        assert (restored["MinCapacity"], restored["MaxCapacity"]) == (2, 6)
+
+
+def test_a_scaled_variant_of_an_endpoint_named_by_a_parameter(synth):
+    """The pause's ARNs lower-case a literal endpoint name (as SageMaker's ARNs do) but keep a token intact."""
+
+    def build(stack: Stack) -> None:
+        name = CfnParameter(stack, "EndpointName", default="churn").value_as_string
+        model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+        endpoint = Endpoint(stack, "E", variants=[ProductionVariant("v", model=model)], endpoint_name=name)
+        endpoint.variant("v").auto_scale(min_capacity=1, max_capacity=2).on_cpu_utilization(60)
+
+    policies = json.dumps(synth(build).find_resources("AWS::IAM::Policy"))
+    assert '"Ref": "EndpointName"' in policies

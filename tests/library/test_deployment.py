@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -346,3 +348,145 @@ def test_nan_instance_count_with_an_instance_sized_canary(stack):
             deployment=DeploymentGuardrails.canary(size=CapacitySize.instances(1)),
         )
     assert "'variants[0].instance_count' must be a finite number, got nan" in str(excinfo.value)
+
+
+# ------------------------------------------------------------ latency statistics AWS documents (ModelLatency)
+
+
+def _latency_stats(template) -> list[str]:
+    """The statistic of every ModelLatency metric in the template's alarms."""
+    stats = []
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if props.get("MetricName") == "ModelLatency":
+            stats.append(props.get("Statistic") or props["ExtendedStatistic"])
+        for query in props.get("Metrics", []):
+            if query.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "ModelLatency":
+                stats.append(query["MetricStat"]["Stat"])
+    return stats
+
+
+def test_default_latency_alarms_use_a_statistic_aws_documents_for_model_latency(synth):
+    """The metrics page lists Average, Sum, Min, Max and SampleCount for ModelLatency, no percentiles
+    (monitoring-cloudwatch.html); AWS's own rollback-alarm example uses Average."""
+
+    def build(stack: Stack) -> None:
+        e = endpoint(stack, DeploymentGuardrails.all_at_once(), counts=(2, 2))
+        e.add_operational_alarms()
+
+    template = synth(build)
+    stats = _latency_stats(template)
+    assert len(stats) == 4  # the rollback alarm's two variants, an operational alarm per variant
+    assert set(stats) == {"Average"}
+
+
+def test_a_documented_latency_statistic_can_be_chosen(synth):
+    def build(stack: Stack) -> None:
+        e = endpoint(
+            stack,
+            DeploymentGuardrails.all_at_once(
+                auto_rollback=AutoRollback.default(
+                    model_latency=Duration.millis(300), latency_statistic="Maximum"
+                )
+            ),
+        )
+        e.add_operational_alarms(model_latency=Duration.millis(800), latency_statistic="Maximum")
+
+    template = synth(build)
+    assert set(_latency_stats(template)) == {"Maximum"}
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ModelLatency", "Threshold": 300000}
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ModelLatency", "Threshold": 800000}
+    )
+
+
+def test_a_percentile_is_an_explicit_choice_with_a_warning(stack):
+    from aws_cdk.assertions import Annotations
+
+    e = endpoint(
+        stack, DeploymentGuardrails.all_at_once(auto_rollback=AutoRollback.default(latency_statistic="p99"))
+    )
+    e.add_operational_alarms(p99_model_latency=Duration.millis(250))  # the deprecated spelling means p99
+    Annotations.from_stack(stack).has_warning(
+        "*", Match.string_like_regexp("Latency alarms use 'p99': AWS documents only Average")
+    )
+    from aws_cdk.assertions import Template
+
+    assert set(_latency_stats(Template.from_stack(stack))) == {"p99"}
+
+
+def test_undocumented_latency_statistics_are_rejected(stack):
+    with pytest.raises(ValueError, match=r"'deployment.auto_rollback.latency_statistic' must be one of \['Average', "
+                       r"'Maximum', 'Minimum'\] \(documented for ModelLatency\) or a percentile such as 'p99', "
+                       r"got 'Sum'"):  # fmt: skip
+        endpoint(
+            stack,
+            DeploymentGuardrails.all_at_once(auto_rollback=AutoRollback.default(latency_statistic="Sum")),
+        )
+    e = endpoint(Stack(), DeploymentGuardrails.all_at_once())
+    with pytest.raises(ValueError, match=r"'latency_statistic' must be one of .* got 'SampleCount'"):
+        e.add_operational_alarms(latency_statistic="SampleCount")
+    with pytest.raises(ValueError, match="'p99_model_latency' is the deprecated spelling of 'model_latency'"):
+        e.add_operational_alarms(model_latency=Duration.seconds(1), p99_model_latency=Duration.seconds(1))
+
+
+# --------------------------------------------------------------- who reads the rollback alarms: the model role
+
+
+def _describe_alarms_resources(template) -> list[list[object]]:
+    """Per IAM policy, the resources of its cloudwatch:DescribeAlarms statements."""
+    found = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            if "cloudwatch:DescribeAlarms" in actions:
+                assert st["Effect"] == "Allow"
+                found.append(st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+    return found
+
+
+def test_model_roles_may_describe_exactly_the_rollback_alarms(synth):
+    """AWS: "Ensure that your IAM execution role has permission to perform the cloudwatch:DescribeAlarms action
+    on the auto-rollback alarms you specify" (deployment-guardrails-configuration). The execution role is the
+    model's; every variant's model role needs it, scoped to the alarms, before the endpoint deploys."""
+
+    def build(stack: Stack) -> None:
+        e = endpoint(stack, DeploymentGuardrails.all_at_once(), counts=(2, 2))
+        e.add_rollback_alarm(e.metric_invocation_4xx_errors("v0").create_alarm(stack, "Mine", threshold=5,
+                                                                                 evaluation_periods=1))  # fmt: skip
+
+    template = synth(build)
+    (resources,) = _describe_alarms_resources(template)  # one shared role: one statement
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 3
+    assert sorted(r["Fn::GetAtt"][0] for r in resources) == sorted(alarms)  # type: ignore[index]
+    assert all(r["Fn::GetAtt"][1] == "Arn" for r in resources)  # type: ignore[index]
+    # The endpoint waits for the grant.
+    (policy_id,) = [
+        k for k, v in template.find_resources("AWS::IAM::Policy").items()
+        if "cloudwatch:DescribeAlarms" in json.dumps(v)
+    ]  # fmt: skip
+    (resource,) = template.find_resources("AWS::SageMaker::Endpoint").values()
+    assert policy_id in resource["DependsOn"]
+
+
+def test_each_models_role_may_describe_user_alarms_and_none_without_guardrails(synth):
+    def build(stack: Stack) -> None:
+        first = Model(stack, "First", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+        second = Model(stack, "Second", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+        mine = cloudwatch.Alarm.from_alarm_arn(
+            stack, "Existing", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x"
+        )
+        Endpoint(
+            stack,
+            "Endpoint",
+            variants=[ProductionVariant("a", model=first, instance_count=2)],
+            shadow_variant=ProductionVariant("b", model=second, instance_count=2),
+            deployment=DeploymentGuardrails.all_at_once(auto_rollback=AutoRollback.on_alarms([mine])),
+        )
+        Endpoint(stack, "Unguarded", variants=[ProductionVariant("c", model=first)])
+
+    found = _describe_alarms_resources(synth(build))
+    assert found == [["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x"]] * 2

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Annotations, Match, Template
 
 from sagemaker_constructs import (
     ContainerDefinition,
@@ -154,15 +154,40 @@ def test_kms_key_for_instance_storage(synth):
 @pytest.mark.parametrize(
     "instance_type", ["ml.m5d.large", "ml.g4dn.xlarge", "ml.g5.xlarge", "ml.p4d.24xlarge"]
 )
-def test_kms_key_rejected_for_local_storage_instances(stack, instance_type):
+def test_kms_key_with_local_storage_instances_is_allowed_with_a_warning(stack, instance_type):
+    """botocore's SageMaker model (CreateEndpointConfig, KmsKeyId): with Nitro instances that have local storage,
+    "the KmsKeyId parameter does not encrypt instance local storage" (a hardware module does); the call does not
+    fail, so the library does not refuse it."""
     key = kms.Key(stack, "Key")
-    with pytest.raises(ValueError, match=rf"'kms_key' cannot be used with instance types that have local NVMe storage.*{instance_type}"):  # fmt: skip
-        Endpoint(
-            stack,
-            "E",
-            variants=[ProductionVariant("v", model=model(stack), instance_type=instance_type)],
-            kms_key=key,
-        )
+    Endpoint(
+        stack,
+        "E",
+        variants=[ProductionVariant("v", model=model(stack), instance_type=instance_type)],
+        kms_key=key,
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SageMaker::EndpointConfig", {"KmsKeyId": {"Fn::GetAtt": [Match.any_value(), "Arn"]}}
+    )
+    Annotations.from_stack(stack).has_warning(
+        "*",
+        Match.string_like_regexp(f"'kms_key' does not encrypt the local NVMe storage of .*{instance_type}"),
+    )
+
+
+def test_kms_key_with_a_serverless_variant(synth):
+    """AWS's serverless endpoint-config example passes KmsKeyId; it is not refused."""
+
+    def build(stack: Stack) -> None:
+        key = kms.Key(stack, "Key", enable_key_rotation=True)
+        Endpoint(stack, "Endpoint", variants=[ServerlessVariant("s", model=model(stack))], kms_key=key)
+
+    synth(build).has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "KmsKeyId": {"Fn::GetAtt": [Match.any_value(), "Arn"]},
+            "ProductionVariants": [Match.object_like({"ServerlessConfig": Match.any_value()})],
+        },
+    )
 
 
 def test_validation_collects_every_variant_problem(stack):

@@ -21,6 +21,7 @@ from sagemaker_constructs import (
     ContainerImage,
     DataCapture,
     DataQualityMonitor,
+    DeploymentGuardrails,
     Endpoint,
     ExplainabilityAnalysisConfig,
     Facet,
@@ -40,6 +41,7 @@ from sagemaker_constructs import (
     TransformInput,
     TransformSchedule,
 )
+from sagemaker_constructs.endpoint_metrics import EndpointKind, is_documented
 
 SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
 FEATURES = ["age", "tenure_months"]
@@ -144,12 +146,13 @@ def test_endpoint_section_graphs_every_variant_and_shows_its_alarms(synth):
         ["AWS/SageMaker", "Invocations", "EndpointName", "churn", "VariantName", "challenger"],
     ]
     assert [m[6]["label"] for m in invocations] == ["champion", "challenger"]
-    errors = {m[1] for m in charts["Errors (4XX, 5XX, model)"]}
+    errors = {m[1] for m in charts["Errors"]}
     assert errors == {"Invocation4XXErrors", "Invocation5XXErrors", "InvocationModelErrors"}
-    latency = charts["Model latency p50 / p99 (microseconds)"]
-    assert {(m[5], m[6]["stat"]) for m in latency} == {
-        (v, s) for v in ("champion", "challenger") for s in ("p50", "p99")
-    }
+    # AWS documents Average, Sum, Minimum, Maximum and SampleCount for the latencies, no percentiles.
+    for title in ("Model latency (microseconds)", "Overhead latency (microseconds)"):
+        assert {(m[5], m[6].get("stat", "Average")) for m in charts[title]} == {
+            (v, s) for v in ("champion", "challenger") for s in ("Average", "Maximum")
+        }
     for title in ("CPU utilization (%, summed over cores)", "Memory utilization (%)", "Disk utilization (%)"):
         assert {m[0] for m in charts[title]} == {"/aws/sagemaker/Endpoints"}, title
     (alarms,) = alarm_widgets(dashboard).values()
@@ -223,7 +226,7 @@ def test_asynchronous_endpoints_show_their_queue_instead_of_invocations(synth):
 
     charts = graphs(body(synth(build)))
     assert "Invocations" not in charts  # not published for asynchronous endpoints
-    assert "Overhead latency p99 (microseconds)" not in charts
+    assert "Overhead latency (microseconds)" not in charts
     queue = charts["Queue (requests)"]
     assert [m[1] for m in queue] == [
         "ApproximateBacklogSize",
@@ -478,3 +481,99 @@ def test_more_than_500_widgets_fail_at_synth(stack):
     with pytest.raises(RuntimeError, match="holds at most 500 widgets, got 502") as excinfo:
         Template.from_stack(stack)
     assert "Test/Full" not in str(excinfo.value)  # exactly 500 is fine
+
+
+# ------------------------------------------------------------------------- every metric is one AWS publishes
+
+
+def _template_metrics(template: Template) -> list[tuple[str, str, str]]:
+    """(namespace, metric name, statistic) of every metric in the dashboard body and in every alarm."""
+    found: list[tuple[str, str, str]] = []
+    if template.find_resources("AWS::CloudWatch::Dashboard"):
+        for lines in graphs(body(template)).values():
+            for line in lines:
+                if isinstance(line[0], dict):  # a math expression: its inputs are listed on their own
+                    continue
+                options = line[-1] if isinstance(line[-1], dict) else {}
+                # Dashboard lines repeat the previous line's namespace and name as "." in compact form.
+                found.append((line[0], line[1], options.get("stat", "Average")))
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if "MetricName" in props:
+            found.append(
+                (
+                    props["Namespace"],
+                    props["MetricName"],
+                    props.get("Statistic") or props["ExtendedStatistic"],
+                )
+            )
+        for query in props.get("Metrics", []):
+            if "MetricStat" in query:
+                stat = query["MetricStat"]
+                found.append((stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], stat["Stat"]))
+    return found
+
+
+@pytest.mark.parametrize("kind", list(EndpointKind))
+def test_every_dashboard_and_alarm_metric_is_one_aws_documents_for_the_endpoint_kind(synth, kind):
+    """A metric AWS does not publish for an endpoint kind draws an empty line, and an alarm on it never fires
+    (notBreaching): each one the dashboard and the alarms use must be in AWS's list for that kind, with a
+    statistic AWS lists for it (async-inference-monitor, serverless-endpoints-monitoring, monitoring-cloudwatch)."""
+
+    def build(stack: Stack) -> None:
+        m = model(stack)
+        if kind is EndpointKind.ASYNCHRONOUS:
+            e = Endpoint(
+                stack,
+                "Endpoint",
+                variants=[ProductionVariant("v", model=m)],
+                async_inference=AsyncInference(),
+                deployment=DeploymentGuardrails.all_at_once(),
+                endpoint_name="queue",
+            )
+            scaling = e.variant("v").auto_scale(min_capacity=0, max_capacity=2)
+            scaling.on_backlog_size_per_instance(5)
+            scaling.scale_out_from_zero()  # its step-scaling alarm watches HasBacklogWithoutCapacity
+        elif kind is EndpointKind.SERVERLESS:
+            e = endpoint(stack, m, serverless=True)
+        else:
+            e = Endpoint(
+                stack,
+                "Endpoint",
+                variants=[ProductionVariant("champion", model=m), ProductionVariant("challenger", model=m)],
+                deployment=DeploymentGuardrails.all_at_once(),
+                endpoint_name="churn",
+            )
+        e.add_operational_alarms()
+        OperationsDashboard(stack, "Dashboard").add_endpoint(e)
+
+    used = _template_metrics(synth(build))
+    assert used
+    undocumented = sorted({u for u in used if not is_documented(kind, *u)})
+    assert not undocumented, f"not documented by AWS for {kind.value} endpoints: {undocumented}"
+
+
+def test_the_async_dashboard_graphs_failures_not_model_errors(synth):
+    def build(stack: Stack) -> None:
+        e = Endpoint(
+            stack,
+            "Endpoint",
+            variants=[ProductionVariant("v", model=model(stack))],
+            async_inference=AsyncInference(),
+        )
+        OperationsDashboard(stack, "Dashboard").add_endpoint(e)
+
+    errors = {m[1] for m in graphs(body(synth(build)))["Errors"]}
+    assert errors == {"Invocation4XXErrors", "Invocation5XXErrors", "InvocationFailures"}
+
+
+def test_the_documented_metrics_table_matches_the_metrics_aws_lists_as_missing():
+    # async-inference-monitor: "Any metric not listed below is not published ... Such metrics include (but are
+    # not limited to): OverheadLatency, Invocations, InvocationsPerInstance".
+    for name in ("OverheadLatency", "Invocations", "InvocationsPerInstance", "InvocationModelErrors"):
+        assert not is_documented(EndpointKind.ASYNCHRONOUS, "AWS/SageMaker", name)
+    # monitoring-cloudwatch: ModelLatency "Valid statistics: Average, Sum, Min, Max, Sample Count".
+    for kind in EndpointKind:
+        assert is_documented(kind, "AWS/SageMaker", "ModelLatency", "Maximum")
+        assert not is_documented(kind, "AWS/SageMaker", "ModelLatency", "p99")
+    assert is_documented(EndpointKind.SERVERLESS, "AWS/SageMaker", "ModelSetupTime", "p99")
