@@ -392,6 +392,7 @@ def pipeline_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
 
 # ---------------------------------------------------------------------------------------------- hosting
 
+GUARDRAILS = "https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html"
 MODEL_ROLE = (
     "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createmodel-perms"
 )
@@ -427,6 +428,12 @@ def hosting_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
             stream = f"{group}:log-stream:{variant['VariantName']}/i-0123456789abcdef0"
             calls += [call(actor, role, a, stream, why="container logs", source=MODEL_ROLE)
                       for a in ("logs:CreateLogStream", "logs:PutLogEvents")]  # fmt: skip
+            # A guarded deployment watches its rollback alarms; AWS: "Ensure that your IAM execution role has
+            # permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms".
+            rollback = (endpoint.get("DeploymentConfig") or {}).get("AutoRollbackConfiguration") or {}
+            for alarm in rollback.get("Alarms", []):
+                calls.append(call(actor, role, "cloudwatch:DescribeAlarms", arn("cloudwatch", f"alarm:{alarm['AlarmName']}"),
+                                  why="deployment guardrails read the rollback alarm", source=GUARDRAILS))  # fmt: skip
             yield actor, calls
 
 

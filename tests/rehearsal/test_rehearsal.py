@@ -99,6 +99,9 @@ def test_retraining_pipeline_steps_can_run(world: World) -> None:
 def test_endpoint_variants_can_load_their_model_and_capture(world: World) -> None:
     actors = list(hosting_calls(world))
     assert len(actors) == 2, [a for a, _ in actors]  # champion and challenger
+    # The reference endpoint deploys behind canary guardrails: both model roles read its rollback alarms.
+    for actor, calls in actors:
+        assert any(c.request.action == "cloudwatch:DescribeAlarms" for c in calls), actor
     _check(world, actors)
 
 

@@ -172,6 +172,23 @@ def _physical(stack: str, logical: str, resource: Mapping[str, Any], props: Mapp
     return _Names(generic, {})
 
 
+AWS_MANAGED_POLICIES: dict[str, Mapping[str, Any]] = {
+    # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaBasicExecutionRole.html (CDK gives
+    # it to the function behind AwsCustomResource).
+    f"arn:{PARTITION}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": "*",
+            }
+        ],
+    },
+}
+"""AWS managed policies whose documents the rehearsal knows (version in force when written down)."""
+
+
 @dataclass
 class Role:
     arn: str
@@ -391,10 +408,13 @@ class World:
             for name in props.get("Roles", []):
                 self._role_named(role_by_name, name).policies.append(props["PolicyDocument"])
         for role in self.roles.values():
-            # A customer managed policy of these templates is visible; an AWS managed one is not.
+            # A customer managed policy of these templates is visible; an AWS managed one is not, unless its
+            # document is written down in AWS_MANAGED_POLICIES from AWS's managed policy reference.
             unknown = []
             for arn in role.unknown_managed_policies:
-                if arn not in managed_docs:
+                if arn in AWS_MANAGED_POLICIES:
+                    role.policies.append(AWS_MANAGED_POLICIES[arn])
+                elif arn not in managed_docs:
                     unknown.append(arn)
                 elif managed_docs[arn] not in role.policies:
                     role.policies.append(managed_docs[arn])
