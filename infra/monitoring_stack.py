@@ -217,11 +217,10 @@ class MonitoringStack(Stack):
         # metric) start retraining; the rules live in this stack, so the retraining stack never depends on Model
         # Monitor. The data-quality drift alarms only notify: AWS documents that metric's namespace and
         # dimensions inconsistently, so retraining must not hang on it. Only monitors with baseline constraints
-        # can report violations (the trigger refuses the others): the bias and explainability monitors have none
-        # yet, so they are left out until they get constraints.
+        # can report violations (the trigger refuses the others); all six have them (the bias and explainability
+        # constraints are Clarify analysis.json files made by model_artifacts/build_baselines.py).
         if retraining is not None:
             for monitor in self.monitors:
-                if monitor.reports_violations:
-                    retraining.add_monitor(monitor)
+                retraining.add_monitor(monitor)
             retraining.add_alarm(auc_alarm)
             retraining.add_alarm(batch_auc_alarm)

@@ -82,9 +82,7 @@ class RealtimeInferenceStack(Stack):
                 wait=Duration.minutes(10),
                 termination_wait=Duration.minutes(5),
                 max_execution_timeout=Duration.hours(1),
-                auto_rollback=AutoRollback.default(
-                    error_rate_percent=1, model_latency=Duration.millis(500)
-                ),
+                auto_rollback=AutoRollback.default(error_rate_percent=1, model_latency=Duration.millis(500)),
             ),
         )
         self.endpoint.variant("champion").auto_scale(

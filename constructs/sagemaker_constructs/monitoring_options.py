@@ -296,6 +296,11 @@ class S3Source(abc.ABC):
         https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html).
         """
 
+    @property
+    def local_path(self) -> str | None:
+        """The local file of an asset source (its content can be checked at synth); None for S3 objects."""
+        return None
+
 
 def _grant_read_object(grantee: iam.IGrantable, bucket_arn: str, object_arn: str, key: str) -> None:
     iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[object_arn])
@@ -305,11 +310,6 @@ def _grant_read_object(grantee: iam.IGrantable, bucket_arn: str, object_arn: str
         resource_arns=[bucket_arn],
         conditions={"StringEquals": {"s3:prefix": [key]}},
     )
-
-    @property
-    def local_path(self) -> str | None:
-        """The local file of an asset source (its content can be checked at synth); None for S3 objects."""
-        return None
 
 
 class _AssetSource(S3Source):
