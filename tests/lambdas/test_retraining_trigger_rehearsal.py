@@ -16,12 +16,14 @@ import pytest
 from botocore.client import BaseClient
 from support.aws_calls import Call, call, denials, report
 from support.cfn_resolve import ACCOUNT, REGION, World
+from trigger_support import MONITORING_SCHEDULE, execution_summary
 
 from lambdas.retraining_trigger.contract import (
     DECISION_SKIPPED_COOLDOWN,
     DECISION_SKIPPED_RUNNING,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
+    ENV_MONITORING_SCHEDULES,
     ENV_PIPELINE_NAME,
     ENV_TABLE_NAME,
     ENV_TOPIC_ARN,
@@ -30,6 +32,7 @@ from lambdas.retraining_trigger.contract import (
 ALARM = "cloudwatch_alarm_state_change_alarm"
 SCHEDULE = "scheduled_event"
 VIOLATIONS = "processing_job_monitoring_violations"
+RECONCILE = "reconcile_monitoring_executions"
 AUTHORIZATION = "https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html"
 SNS_SSE = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#sns-what-permissions-for-sse"
 SAGEMAKER_ARNS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemakerai.html#amazonsagemakerai-resources-for-iam-policies"
@@ -39,7 +42,12 @@ writes the names in its ARNs in lower case (what DescribePipeline returns as Pip
 
 def _reference(world: World) -> tuple[str, dict[str, str]]:
     """(the function's role ARN, its environment) in the reference app."""
-    [(_stack, _logical, function)] = world.resources("AWS::Lambda::Function")
+    # The trigger is the function that knows the pipeline (the app also has CDK's custom-resource functions).
+    [function] = [
+        props
+        for _stack, _logical, props in world.resources("AWS::Lambda::Function")
+        if ENV_PIPELINE_NAME in props.get("Environment", {}).get("Variables", {})
+    ]
     return function["Role"], function["Environment"]["Variables"]
 
 
@@ -64,6 +72,10 @@ def _to_iam(
                 f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{names[pipeline].lower()}/execution/{execution}",
                 {},
             )
+        if operation.startswith("List") and operation != "ListPipelineExecutions":
+            # SageMaker's List calls take no resource-level permissions (api-permissions-reference: "Except for
+            # the ListTags API, resource-level restrictions are not available on List- calls").
+            return action, "*", {}
         if "MonitoringScheduleName" in params:
             schedule = params["MonitoringScheduleName"].lower()
             return action, f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:monitoring-schedule/{schedule}", {}
@@ -115,9 +127,25 @@ def test_trigger_function_can_make_every_call_it_makes(
     assert trigger.invoke(cooldown)["decision"] == DECISION_SKIPPED_COOLDOWN
     trigger.set_execution_status(first["execution_arn"], "Executing")
     trigger.advance(int(trigger_env[ENV_COOLDOWN_SECONDS]) + 1)
-    assert trigger.invoke(sample_event(VIOLATIONS))["decision"] == DECISION_SKIPPED_RUNNING
+    # A violation is confirmed on ListMonitoringExecutions first (moto has no monitoring schedules: the Stubber
+    # answers, after checking the request against botocore's model).
+    claim = sample_event(VIOLATIONS)
+    confirmed = execution_summary(
+        MONITORING_SCHEDULE,
+        scheduled=claim["time"],
+        status="CompletedWithViolations",
+        job_arn=claim["detail"]["ProcessingJobArn"],
+    )
+    trigger.monitoring.add_response(
+        "list_monitoring_executions", {"MonitoringExecutionSummaries": [confirmed]}
+    )
+    assert trigger.invoke(claim)["decision"] == DECISION_SKIPPED_RUNNING
     trigger.set_execution_status(first["execution_arn"], "Succeeded")
     assert trigger.invoke(sample_event(SCHEDULE))["decision"] == DECISION_STARTED
+    # The hourly reconciliation lists each wired schedule's violating executions (none here).
+    for _schedule in json.loads(trigger_env[ENV_MONITORING_SCHEDULES]):
+        trigger.monitoring.add_response("list_monitoring_executions", {"MonitoringExecutionSummaries": []})
+    trigger.invoke(sample_event(RECONCILE))
 
     world = World.from_templates(reference_templates)
     role, environment = _reference(world)
@@ -128,7 +156,12 @@ def test_trigger_function_can_make_every_call_it_makes(
     }
     operations = sorted({f"{service}:{operation}" for service, operation, _ in recorded})
     # The rehearsal saw the handler's whole path: listing, locking, starting and publishing.
-    for expected in ("sagemaker:StartPipelineExecution", "sagemaker:ListPipelineExecutions", "sns:Publish"):
+    for expected in (
+        "sagemaker:StartPipelineExecution",
+        "sagemaker:ListPipelineExecutions",
+        "sagemaker:ListMonitoringExecutions",
+        "sns:Publish",
+    ):
         assert expected in operations, operations
     assert any(op.startswith("dynamodb:") for op in operations), operations
 

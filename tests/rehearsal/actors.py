@@ -596,3 +596,66 @@ def clarify_shadow_calls(world: World, outdir: Path) -> Iterator[tuple[str, list
             ),
         ]
         yield actor, calls
+
+
+# ------------------------------------------------------------------------- the scaling pause (AwsCustomResource)
+
+AAS_SAGEMAKER = (
+    "https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html"
+)
+"""Registering a SageMaker variant as a scalable target: the caller needs application-autoscaling's action and
+the SageMaker permissions Application Auto Scaling uses on its behalf (DescribeEndpoint, DescribeEndpointConfig,
+UpdateEndpointWeightsAndCapacities)."""
+CDK_CUSTOM_RESOURCE = (
+    "aws-cdk-lib custom_resources.AwsCustomResource: its function calls <service>.<action> with its own role"
+)
+
+
+def custom_resource_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
+    """Each ``Custom::AWS`` resource (the endpoint's scaling pause and resume around instance type changes): the
+    SDK call it makes on create and update, with the role of the function behind its service token."""
+    roles = {
+        world.stacks[s].get_att(lid, "Arn"): props["Role"]
+        for s, lid, props in world.resources("AWS::Lambda::Function")
+    }
+    for _stack, logical, props in world.resources("Custom::AWS"):
+        role = roles[props["ServiceToken"]]
+        actor = f"custom resource {logical}"
+        calls: list[Call] = []
+        for phase in ("Create", "Update"):
+            if phase not in props:
+                continue
+            sdk = json.loads(props[phase])
+            assert sdk["service"] == "ApplicationAutoScaling", f"{actor}: rehearse {sdk['service']} too"
+            calls.append(call(actor, role, f"application-autoscaling:{sdk['action']}", "*", why=phase.lower(),
+                              source=CDK_CUSTOM_RESOURCE))  # fmt: skip
+            if sdk["action"] == "RegisterScalableTarget":
+                endpoint_name = sdk["parameters"]["ResourceId"].split("/")[1].lower()
+                endpoint = arn("sagemaker", f"endpoint/{endpoint_name}")
+                calls += [
+                    call(
+                        actor,
+                        role,
+                        "sagemaker:DescribeEndpoint",
+                        endpoint,
+                        why="register",
+                        source=AAS_SAGEMAKER,
+                    ),
+                    call(
+                        actor,
+                        role,
+                        "sagemaker:DescribeEndpointConfig",
+                        arn("sagemaker", "endpoint-config/x-1"),
+                        why="register",
+                        source=AAS_SAGEMAKER,
+                    ),
+                    call(
+                        actor,
+                        role,
+                        "sagemaker:UpdateEndpointWeightsAndCapacities",
+                        endpoint,
+                        why="register",
+                        source=AAS_SAGEMAKER,
+                    ),
+                ]
+        yield actor, calls

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from actors import (
     clarify_shadow_calls,
+    custom_resource_calls,
     delivery_calls,
     hosting_calls,
     monitor_calls,
@@ -222,4 +223,11 @@ def test_explainability_monitors_can_run_their_shadow_endpoint(world: World, ref
     actors = list(clarify_shadow_calls(world, reference_app.outdir))
     # The endpoint's and the batch transform's explainability monitors (if wired in the reference app).
     assert actors, "the reference app has an explainability monitor"
+    _check(world, actors)
+
+
+def test_the_scaling_pause_can_deregister_and_register_its_targets(world: World) -> None:
+    actors = list(custom_resource_calls(world))
+    # A pause and a resume for each autoscaled variant of the reference endpoint (champion, challenger).
+    assert len(actors) == 4, [a for a, _ in actors]
     _check(world, actors)
