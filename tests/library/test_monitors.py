@@ -1013,3 +1013,81 @@ def test_explaining_a_batch_transform_serves_its_named_model(synth):
     )  # fmt: skip
     assert config["predictor"]["model_name"] == "churn-batch"
     assert any(":model/churn-batch" in json.dumps(st["Resource"]) for st in statements(template, "ShapRole"))
+
+
+# Runtime truth (issue 10, defects 2-4): what a monitoring execution reads at run time, asserted on the role
+# policies a user's stack gets. The actor rehearsal (tests/rehearsal) evaluates the same calls on the reference app.
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+
+
+def test_monitor_roles_can_list_their_baselines(synth):
+    """Baselines and the Clarify config are ``S3Prefix`` processing inputs: SageMaker lists them, so the role needs
+    ``s3:ListBucket`` for exactly the object's key (sagemaker-roles.html, CreateProcessingJob permissions)."""
+
+    def build(stack: Stack) -> None:
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            endpoint=endpoint(stack),
+            baseline=Baseline(
+                constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
+                statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
+            ),
+        )
+
+    sts = statements(synth(build), "DataQualityRole")
+    prefixes = sorted(
+        key
+        for st in sts
+        if _actions(st) == ["s3:ListBucket"] and "StringEquals" in st.get("Condition", {})
+        for key in st["Condition"]["StringEquals"]["s3:prefix"]
+    )
+    assert len(prefixes) == 2, sts  # the constraints and the statistics, each by its exact key
+    assert all(p.endswith(".json") for p in prefixes), prefixes
+
+
+def test_ground_truth_monitors_can_read_back_their_merge(synth):
+    """The ground-truth merge writes under the monitor's output and the analysis reads it back: read, list and
+    decrypt on its own output prefix, not only write."""
+
+    def build(stack: Stack) -> None:
+        ModelQualityMonitor(
+            stack,
+            "Quality",
+            endpoint=endpoint(stack),
+            problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+        )
+
+    template = synth(build)
+    sts = statements(template, "QualityRole")
+    prefix = "model-monitor/ModelQuality/"
+    reads = [st for st in sts if "s3:GetObject" in _actions(st) and prefix in json.dumps(st["Resource"])]
+    assert reads, "the monitor cannot read its own output (the merge)"
+    listing = [
+        st
+        for st in sts
+        if _actions(st) == ["s3:ListBucket"] and prefix in json.dumps(st.get("Condition", {}))
+    ]
+    assert listing, "the monitor cannot list its own output (the merge)"
+    assert any("kms:Decrypt" in _actions(st) for st in sts)
+
+
+def test_batch_monitors_can_read_the_transform_input_and_output(synth):
+    """Batch capture writes manifests pointing at the transform's input and output objects, which the monitoring
+    job then reads (model-monitor-data-capture-batch)."""
+
+    def build(stack: Stack) -> None:
+        DataQualityMonitor(stack, "DataQuality", batch_transform=transform(stack))
+
+    sts = statements(synth(build), "DataQualityRole")
+    reads = json.dumps([st["Resource"] for st in sts if "s3:GetObject" in _actions(st)])
+    assert "input-bucket" in reads, "the monitor cannot read the transform's input"
+    listed = json.dumps([st.get("Condition") for st in sts if _actions(st) == ["s3:ListBucket"]])
+    # The default transform output prefix of BatchTransform.
+    assert "predictions/" in listed or "output" in listed, listed

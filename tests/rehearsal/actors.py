@@ -1,9 +1,8 @@
 """The actor table: for each runtime actor the templates create, the AWS calls it makes, derived from the
 synthesized resources themselves (job definitions, state machine definitions, pipeline definitions).
 
-Every function takes the resolved ``World`` and returns ``Call``s, each with the source that says the actor makes
-that call. To add an actor, write a function here and add it to ``ACTORS`` (e.g. the endpoint guardrails'
-``cloudwatch:DescribeAlarms`` or the explainability monitor's Clarify shadow endpoint).
+Every function takes the resolved ``World`` and yields ``(actor, calls)``, each call with the source that says the
+actor makes it. To add an actor, write a function here and a test in ``test_rehearsal.py`` that runs it.
 """
 
 from __future__ import annotations
@@ -94,14 +93,18 @@ def _literal_prefix(expression: str, variable: str) -> str:
 
 def _run_values(states: Mapping[str, Any]) -> tuple[str, str]:
     """(input prefix, job name) of a rehearsed scheduled run, from the PlanRun and NameJob assignments: the dated
-    default prefix (the last branch of ``inputPrefix``) and a job named ``<runId>-01``."""
+    default prefix (the last branch of ``inputPrefix``) and a job named ``<runId>-01``. The workflow before
+    named its jobs ``<prefix>-<date>-<random>`` in NameJob; that shape is still read, so the rehearsal can be run
+    on older library code (as it was on b941ee5)."""
     plan = states["PlanRun"]["Assign"]
+    if "runId" not in plan:
+        input_prefix = _literal_prefix(plan["inputPrefix"].split(":", 1)[1], "$fromMillis") + "2026-11-30/"
+        name = _literal_prefix(states["NameJob"]["Assign"]["jobName"], "$fromMillis")
+        return input_prefix, name + "20261201-020000-abcd1234"
     default_prefix = plan["inputPrefix"].rsplit(": (", 1)[1]
     input_prefix = _literal_prefix(default_prefix, "$fromMillis") + "2026-11-30/"
     run_id = _literal_prefix(plan["runId"], "$substring") + "0123456789abcdef01234"
-    assert "$runId & '-'" in states["NameJob"]["Assign"]["jobName"], (
-        "job names are no longer <runId>-<attempt>"
-    )
+    assert "$runId & '-'" in states["NameJob"]["Assign"]["jobName"], "job names are no longer <runId>-<attempt>"
     return input_prefix, f"{run_id}-01"
 
 
@@ -109,7 +112,10 @@ def _transform_paths(params: Mapping[str, Any], states: Mapping[str, Any]) -> di
     input_prefix, job_name = _run_values(states)
     # The S3Prefix branch of the data source (a scheduled or manual run; arrived objects go through a manifest).
     uri = params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
-    source_uri = _literal_prefix(uri.split("? (", 1)[1], "$inputPrefix")
+    if "? (" in uri:
+        source_uri = _literal_prefix(uri.split("? (", 1)[1], "$inputPrefix")
+    else:  # the workflow before manifests: 's3://' & '<bucket>' & '/' & $inputPrefix
+        source_uri = _literal_prefix(uri, "$inputPrefix")
     output_path = _literal_prefix(params["TransformOutput"]["S3OutputPath"], "$jobName") + job_name
     return {
         "input_uri": source_uri + input_prefix,

@@ -86,8 +86,9 @@ def test_every_monitor_can_run(world: World) -> None:
 
 def test_transform_workflow_and_job_can_run(world: World, sync_task_actions: list[str]) -> None:
     actors = list(transform_calls(world, sync_task_actions))
-    # The nightly scoring and the scoring of each arrived file: a workflow and a job each.
-    assert len(actors) == 4, [a for a, _ in actors]
+    # The nightly scoring and the scoring of each arrived file (a workflow and a job each); older versions of the
+    # reference app had the nightly one only.
+    assert len(actors) in (2, 4), [a for a, _ in actors]
     _check(world, actors)
 
 
