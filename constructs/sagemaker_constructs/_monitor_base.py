@@ -244,6 +244,11 @@ class MonitorBase(Construct):
         return arn
 
     @property
+    def max_runtime(self) -> Duration:
+        """How long one execution may run (the job definition's ``StoppingCondition``)."""
+        return self._max_runtime
+
+    @property
     def reports_violations(self) -> bool:
         """Whether this monitor's executions can end ``CompletedWithViolations``: True iff it has baseline
         constraints, the only thing Model Monitor checks data against (data and model quality:

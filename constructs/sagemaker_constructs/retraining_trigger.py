@@ -277,9 +277,9 @@ class RetrainingTrigger(Construct):
         """
         if not monitor.reports_violations:
             raise ValueError(
-                f"monitor {monitor.node.path!r} cannot report violations: Model Monitor checks executions only "
-                "against baseline constraints, and it has none. Give it baseline constraints "
-                "(baseline=Baseline(constraints=...)), or trigger retraining from one of its alarms with add_alarm"
+                f"'monitor' must have baseline constraints to report violations (Model Monitor checks executions "
+                f"only against them): pass baseline=Baseline(constraints=...) to it, or trigger retraining from one "
+                f"of its alarms with add_alarm; got monitor {monitor.node.path!r} without constraints"
             )
         arn = monitor.monitoring_schedule_arn
         if arn in self._schedule_arns:
@@ -295,6 +295,7 @@ class RetrainingTrigger(Construct):
         self._schedule_arns.append(arn)
         self._schedule_names.append(monitor.monitoring_schedule_name)
         self._ensure_reconciliation()
+        self._check_lookback_covers(monitor)
         scope = self._rule_scope(monitor)
         rule = self._rules_by_scope.get(("monitor", scope.node.path))
         if rule is not None:
@@ -308,6 +309,28 @@ class RetrainingTrigger(Construct):
         )
         self._rules_by_scope[("monitor", scope.node.path)] = rule
         self._add_rule(rule)
+
+    def _check_lookback_covers(self, monitor: MonitorBase) -> None:
+        """An execution becomes ``CompletedWithViolations`` only when it ends: up to 20 minutes after its scheduled
+        time (runs "can start 0-20 minutes after the requested time", model-monitor-schedule-expression) plus its
+        ``max_runtime``. Sweeps filter on the scheduled time, so the lookback must reach back over a whole sweep
+        interval past that, or a violation seen by no event would be missed."""
+        lookback, interval, runtime = (
+            self._violation_lookback,
+            self._violation_reconciliation,
+            monitor.max_runtime,
+        )
+        if any(is_token(v) for v in (lookback, interval, runtime)):
+            return
+        needed = interval.to_seconds() + runtime.to_seconds() + _MONITOR_START_DELAY.to_seconds()
+        if lookback.to_seconds() < needed:
+            raise ValueError(
+                f"'violation_lookback' must be at least 'violation_reconciliation' + the monitor's 'max_runtime' + "
+                f"20 minutes of start delay ({int(needed)} seconds for monitor {monitor.node.path!r}), or an "
+                f"execution ending after the sweep that follows its scheduled time would never be listed; got "
+                f"{int(lookback.to_seconds())} seconds (raise 'idempotency_ttl' and 'violation_lookback', or shorten "
+                "the monitor's 'max_runtime' or 'violation_reconciliation')"
+            )
 
     def _ensure_reconciliation(self) -> None:
         """The reconciliation rule and the function's right to list monitoring executions, once."""
@@ -576,6 +599,8 @@ def _check_lookback(
 # Lambda allows 4 KB (4096 bytes) for all environment variables, names and values together. The trigger's own
 # variables take at most 1024: names (about 220 bytes), a pipeline name (256), a table name (255), a topic ARN
 # (about 310), the service name (64), the namespace and two numbers. The pipeline parameters get the rest.
+_MONITOR_START_DELAY = Duration.minutes(20)
+"""How late a scheduled monitoring execution may start (model-monitor-schedule-expression: 0-20 minutes)."""
 _PARAMETERS_ENV_BUDGET = 4096 - 1024
 
 

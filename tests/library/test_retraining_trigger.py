@@ -64,7 +64,13 @@ def constraints() -> Baseline:
     )
 
 
-def data_quality(stack: Stack, construct_id: str, *, baseline: Baseline | None = None) -> DataQualityMonitor:
+def data_quality(
+    stack: Stack,
+    construct_id: str,
+    *,
+    baseline: Baseline | None = None,
+    max_runtime: Duration = Duration.hours(1),
+) -> DataQualityMonitor:
     """A data-quality monitor on a new endpoint with capture; with the sample baseline unless told otherwise."""
     model = Model(stack, f"{construct_id}Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
     endpoint = Endpoint(
@@ -73,7 +79,9 @@ def data_quality(stack: Stack, construct_id: str, *, baseline: Baseline | None =
         variants=[ProductionVariant("v", model=model)],
         data_capture=DataCapture(),
     )
-    return DataQualityMonitor(stack, construct_id, endpoint=endpoint, baseline=baseline)
+    return DataQualityMonitor(
+        stack, construct_id, endpoint=endpoint, baseline=baseline, max_runtime=max_runtime
+    )
 
 
 def trigger(stack: Stack, **overrides: Any) -> RetrainingTrigger:
@@ -386,14 +394,15 @@ def test_reports_violations_is_true_only_with_baseline_constraints(stack):
 def test_monitor_that_cannot_report_violations_is_refused(stack):
     t = trigger(stack)
 
-    with pytest.raises(ValueError, match="cannot report violations") as excinfo:
+    with pytest.raises(ValueError, match="must have baseline constraints") as excinfo:
         t.add_monitor(data_quality(stack, "NoBaseline"))
 
-    assert str(excinfo.value).startswith(
-        "monitor 'Test/NoBaseline' cannot report violations: Model Monitor checks executions only against "
-        "baseline constraints, and it has none. Give it baseline constraints (baseline=Baseline(constraints=...))"
+    assert str(excinfo.value) == (
+        "'monitor' must have baseline constraints to report violations (Model Monitor checks executions only "
+        "against them): pass baseline=Baseline(constraints=...) to it, or trigger retraining from one of its alarms "
+        "with add_alarm; got monitor 'Test/NoBaseline' without constraints"
     )
-    with pytest.raises(ValueError, match=r"monitor 'Test/Again' cannot report violations"):
+    with pytest.raises(ValueError, match=r"got monitor 'Test/Again' without constraints"):
         RetrainingTrigger(stack, "Other", pipeline=t.pipeline, monitors=[data_quality(stack, "Again")])
 
 
@@ -533,3 +542,20 @@ def test_wired_schedule_names_count_against_the_function_environment(stack):
         ValueError, match=r"monitor 'Test/DoesNotFit' does not fit the function's environment"
     ):
         t.add_monitor(monitor)
+
+
+def test_lookback_must_cover_a_sweep_past_the_end_of_each_execution(stack):
+    """An execution scheduled at 10:00 with a 1-hour runtime may end at 11:20; with lookback = reconciliation = 1
+    hour, the sweep at 11:30 lists only executions scheduled after 10:30 and misses it (review of issue 10)."""
+    t = RetrainingTrigger(
+        stack,
+        "Short",
+        pipeline=pipeline(stack),
+        idempotency_ttl=Duration.hours(6),
+        violation_reconciliation=Duration.hours(1),
+        violation_lookback=Duration.hours(1),
+    )
+    with pytest.raises(ValueError, match=r"'violation_lookback' must be at least") as excinfo:
+        t.add_monitor(data_quality(stack, "Hourly", baseline=constraints(), max_runtime=Duration.hours(1)))
+    assert "got 3600 seconds" in str(excinfo.value)
+    assert "(8400 seconds for monitor 'Test/Hourly')" in str(excinfo.value)
