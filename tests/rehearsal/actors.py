@@ -104,7 +104,9 @@ def _run_values(states: Mapping[str, Any]) -> tuple[str, str]:
     default_prefix = plan["inputPrefix"].rsplit(": (", 1)[1]
     input_prefix = _literal_prefix(default_prefix, "$fromMillis") + "2026-11-30/"
     run_id = _literal_prefix(plan["runId"], "$substring") + "0123456789abcdef01234"
-    assert "$runId & '-'" in states["NameJob"]["Assign"]["jobName"], "job names are no longer <runId>-<attempt>"
+    assert "$runId & '-'" in states["NameJob"]["Assign"]["jobName"], (
+        "job names are no longer <runId>-<attempt>"
+    )
     return input_prefix, f"{run_id}-01"
 
 
@@ -665,3 +667,52 @@ def custom_resource_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
                     ),
                 ]
         yield actor, calls
+
+
+# ------------------------------------------------------------------------------------ asynchronous inference
+
+ASYNC_PREREQUISITES = (
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-create-endpoint-prerequisites.html"
+)
+"""The execution role writes responses and failures to S3 (s3:PutObject, s3:AbortMultipartUpload) and publishes
+to the success and error topics."""
+S3_MULTIPART_KMS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions"
+"""A multipart upload with SSE-KMS needs kms:GenerateDataKey and kms:Decrypt (the parts are decrypted to be
+assembled)."""
+
+
+def async_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
+    """Each asynchronous endpoint variant's model role: upload a large response in parts (and abort a failed
+    upload) under the output and failure paths with their key, and publish the notifications."""
+    models = {
+        world.stacks[s].get_att(lid, "ModelName"): m for s, lid, m in world.resources("AWS::SageMaker::Model")
+    }
+    for _stack, _logical, config in world.resources("AWS::SageMaker::EndpointConfig"):
+        settings = config.get("AsyncInferenceConfig")
+        if not settings:
+            continue
+        output = settings["OutputConfig"]
+        key = output.get("KmsKeyId")
+        for variant in config["ProductionVariants"]:
+            role = models[variant["ModelName"]]["ExecutionRoleArn"]
+            actor = f"async variant {variant['VariantName']} (model role)"
+            calls: list[Call] = []
+            for path in (output["S3OutputPath"], output.get("S3FailurePath")):
+                if not path:
+                    continue
+                uri = f"{path.rstrip('/')}/0123-abcd.out"
+                calls += write_object(world, actor, role, uri, why="a response, in parts", source=ASYNC_PREREQUISITES,
+                                      kms_key=key)  # fmt: skip
+                bucket, object_key = split_s3_uri(uri)
+                calls.append(call(actor, role, "s3:AbortMultipartUpload", f"arn:aws:s3:::{bucket}/{object_key}",
+                                  why="abort a failed upload", source=ASYNC_PREREQUISITES))  # fmt: skip
+                kms_key = key or world.bucket_keys.get(bucket)
+                if kms_key:
+                    calls.append(call(actor, role, "kms:Decrypt", kms_key, why="assemble the uploaded parts",
+                                      source=S3_MULTIPART_KMS, **{"kms:ViaService": "s3.eu-west-1.amazonaws.com"}))  # fmt: skip
+            for topic in (output.get("NotificationConfig") or {}).values():
+                if isinstance(topic, str) and topic.startswith("arn:"):
+                    calls.append(
+                        call(actor, role, "sns:Publish", topic, why="notify", source=ASYNC_PREREQUISITES)
+                    )
+            yield actor, calls

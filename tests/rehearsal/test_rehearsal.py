@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from actors import (
+    async_calls,
     clarify_shadow_calls,
     custom_resource_calls,
     delivery_calls,
@@ -231,4 +232,42 @@ def test_the_scaling_pause_can_deregister_and_register_its_targets(world: World)
     actors = list(custom_resource_calls(world))
     # A pause and a resume for each autoscaled variant of the reference endpoint (champion, challenger).
     assert len(actors) == 4, [a for a, _ in actors]
+    _check(world, actors)
+
+
+def _async_stack(sample_model: str) -> dict[str, Any]:
+    """A case the reference app lacks: an asynchronous endpoint with its created output bucket and key, a failure
+    path and success and error topics (issue 10, defect 13: large responses are uploaded in parts)."""
+    from aws_cdk import aws_sns as sns
+
+    from sagemaker_constructs import (
+        AsyncInference,
+        ContainerImage,
+        Endpoint,
+        Model,
+        ModelData,
+        ProductionVariant,
+    )
+
+    stack = Stack(App(context=cdk_context()), "Async")
+    model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+                  model_data=ModelData.from_asset(sample_model))  # fmt: skip
+    Endpoint(
+        stack,
+        "Endpoint",
+        variants=[ProductionVariant("v", model=model, instance_type="ml.c5.xlarge")],
+        async_inference=AsyncInference(
+            success_topic=sns.Topic(stack, "Succeeded", enforce_ssl=True),
+            error_topic=sns.Topic(stack, "Failed", enforce_ssl=True),
+        ),
+    )
+    return {"Async": Template.from_stack(stack).to_json()}
+
+
+def test_asynchronous_endpoints_can_write_large_responses_and_notify(sample_model: str) -> None:
+    world = World.from_templates(_async_stack(sample_model))
+    actors = list(async_calls(world))
+    assert len(actors) == 1, [a for a, _ in actors]
+    assert any(c.request.action == "kms:Decrypt" for c in actors[0][1])
+    assert any(c.request.action == "sns:Publish" for c in actors[0][1])
     _check(world, actors)
