@@ -1231,9 +1231,13 @@ def _validate_async_exclusions(
     shadow: Variant | None,
     data_capture: DataCapture | None,
 ) -> None:
-    """What an asynchronous endpoint cannot combine with. Shadow tests exclude asynchronous inference (AWS
-    documents it); the other combinations are not documented as supported, so they are rejected here rather
-    than left to fail on deployment. Deployment guardrails are allowed: "Deployment guardrails only apply to
+    """What an asynchronous endpoint cannot combine with, each with its source. Shadow tests exclude asynchronous
+    inference (shadow-tests-exclusions). Data capture is documented for real-time endpoints and batch transform
+    jobs only ("You can implement Data Capture for both real-time and batch model-monitor modes",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html). Several variants: botocore's
+    sagemaker-runtime model gives InvokeEndpointAsync no ``TargetVariant`` (InvokeEndpoint has one), and the
+    backlog metrics that scale an asynchronous endpoint (async-inference-monitor) are per endpoint, not per
+    variant, so a second variant could be neither addressed nor scaled; no AWS page documents the combination. Deployment guardrails are allowed: "Deployment guardrails only apply to
     Asynchronous inference and Real-time inference"
     (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails.html)."""
     serverless = [v.name for v in variants if isinstance(v, ServerlessVariant)]
@@ -1244,8 +1248,8 @@ def _validate_async_exclusions(
         )
     if len(variants) > 1:
         errors.add(
-            "'async_inference' needs exactly one production variant (InvokeEndpointAsync cannot choose a "
-            f"variant and the backlog metrics are per endpoint), got {len(variants)}"
+            "'async_inference' needs exactly one production variant (InvokeEndpointAsync has no TargetVariant in "
+            f"botocore's sagemaker-runtime model, and the backlog metrics are per endpoint), got {len(variants)}"
         )
     if shadow is not None:
         errors.add(
@@ -1254,8 +1258,9 @@ def _validate_async_exclusions(
         )
     if data_capture is not None:
         errors.add(
-            "'async_inference' cannot be combined with 'data_capture' (data capture is not documented for "
-            "asynchronous endpoints), got data_capture=DataCapture(...); use data_capture=None"
+            "'async_inference' cannot be combined with 'data_capture' (SageMaker documents data capture for "
+            "real-time endpoints and batch transform jobs only: model-monitor-data-capture), got "
+            "data_capture=DataCapture(...); use data_capture=None"
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import botocore.session
 import pytest
 from aws_cdk import CfnParameter, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
@@ -431,16 +432,21 @@ def test_combinations_an_async_endpoint_rejects(stack):
     for line in [
         "'async_inference' needs instance-based ProductionVariants (asynchronous endpoints queue requests for "
         "instances), got serverless variants ['s']",
-        "'async_inference' needs exactly one production variant (InvokeEndpointAsync cannot choose a variant and "
-        "the backlog metrics are per endpoint), got 2",
+        "'async_inference' needs exactly one production variant (InvokeEndpointAsync has no TargetVariant in "
+        "botocore's sagemaker-runtime model, and the backlog metrics are per endpoint), got 2",
         "'async_inference' cannot be combined with 'shadow_variant' (SageMaker shadow tests exclude asynchronous "
         "inference), got shadow variant 'shadow'",
-        "'async_inference' cannot be combined with 'data_capture' (data capture is not documented for "
-        "asynchronous endpoints), got data_capture=DataCapture(...); use data_capture=None",
+        "'async_inference' cannot be combined with 'data_capture' (SageMaker documents data capture for "
+        "real-time endpoints and batch transform jobs only: model-monitor-data-capture), got "
+        "data_capture=DataCapture(...); use data_capture=None",
     ]:
         assert line in message, f"missing {line!r} in:\n{message}"
     # "Deployment guardrails only apply to Asynchronous inference and Real-time inference" (deployment-guardrails).
     assert "'deployment'" not in message
+    # The premise of the variant rule, from botocore's own model: an asynchronous call cannot address a variant.
+    runtime = botocore.session.get_session().get_service_model("sagemaker-runtime")
+    assert "TargetVariant" not in runtime.operation_model("InvokeEndpointAsync").input_shape.members
+    assert "TargetVariant" in runtime.operation_model("InvokeEndpoint").input_shape.members
 
 
 def test_deployment_guardrails_on_an_async_endpoint_roll_back_on_documented_metrics(synth):
