@@ -9,8 +9,12 @@ Deploys the five reference stacks, then asserts, from a Step Functions-driven as
    columns the baseline makes non-negative and integral) are sent to the endpoint, whose data capture records them; the
    next hourly execution must end ``CompletedWithViolations`` (``ListMonitoringExecutions``, the documented
    status; up to two hours, since the schedule runs at the top of each hour);
-4. the retraining pipeline starts: the violation reaches the retraining trigger (the reference app wires every
-   monitor to it), and ``ListPipelineExecutions`` shows an execution.
+4. that violation starts the retraining pipeline: the newest execution (``ListPipelineExecutions`` by creation
+   time) was started by the retraining trigger for a monitor violation of that very schedule. Its parameters
+   (``ListPipelineParametersForExecution``) hold ``TriggerType`` = ``monitor-violation`` (the value the trigger
+   passes for a confirmed violation, ``lambdas/retraining_trigger/contract.py``) and ``TriggerMonitor`` = the
+   data-quality schedule's name; a run started by the fallback schedule (``schedule``), an alarm (``alarm``) or
+   another monitor fails the test.
 
 Run it against an account (see README, "Integration tests in a real account")::
 
@@ -35,6 +39,8 @@ from aws_cdk import App, Duration, assertions  # noqa: E402
 from aws_cdk import integ_tests_alpha as integ  # noqa: E402
 
 from infra.app import build_app, cdk_context  # noqa: E402
+from infra.retraining_pipeline import TRIGGER_PARAMETERS  # noqa: E402
+from lambdas.retraining_trigger.contract import TRIGGER_MONITOR_VIOLATION  # noqa: E402
 
 SAMPLE_ROWS = (REPO_ROOT / "model_artifacts" / "churn" / "test_features.csv").read_text().splitlines()
 # The baseline (model_artifacts/churn/baselines/data_quality/constraints.json) makes every feature non-negative
@@ -128,18 +134,54 @@ def build(outdir: str | None = None) -> App:
     ).wait_for_assertions(total_timeout=Duration.hours(2), interval=Duration.minutes(10))
     previous.next(executions)
 
-    # 4. The violation starts the retraining pipeline.
+    # 4. The violation starts the retraining pipeline: the newest execution's parameters name the trigger
+    # (a monitor violation, not the fallback schedule or an alarm) and the data-quality schedule.
     pipelines = test.assertions.aws_api_call(
         "SageMaker",
         "listPipelineExecutions",
-        {"PipelineName": retraining.pipeline.pipeline_name, "MaxResults": 1},  # type: ignore[attr-defined]
+        {
+            "PipelineName": retraining.pipeline.pipeline_name,  # type: ignore[attr-defined]
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "MaxResults": 1,
+        },
     )
     pipelines.assert_at_path(
         "PipelineExecutionSummaries.0.PipelineExecutionStatus",
         integ.ExpectedResult.string_like_regexp("Executing|Succeeded|Failed|Stopping|Stopped"),
     ).wait_for_assertions(total_timeout=Duration.minutes(30), interval=Duration.minutes(2))
     executions.next(pipelines)
+    previous = pipelines
+    for parameter, value in trigger_expectations(data_quality.monitoring_schedule_name).items():
+        # One assertion per parameter: the API documents no order for the list, and $ArrayWith matches a
+        # subsequence in order.
+        started_by = test.assertions.aws_api_call(
+            "SageMaker",
+            "listPipelineParametersForExecution",
+            {
+                "PipelineExecutionArn": pipelines.get_att_string(
+                    "PipelineExecutionSummaries.0.PipelineExecutionArn"
+                ),
+                "MaxResults": 100,
+            },
+        )
+        started_by.expect(
+            integ.ExpectedResult.object_like(
+                {"PipelineParameters": integ.Match.array_with([{"Name": parameter, "Value": value}])}
+            )
+        )
+        previous.next(started_by)
+        previous = started_by
     return app
+
+
+def trigger_expectations(schedule_name: str) -> dict[str, str]:
+    """Pipeline parameter -> the value a run started by ``schedule_name``'s violation gets from the trigger."""
+    by_field = {field: name for name, field in TRIGGER_PARAMETERS.items()}
+    return {
+        by_field["trigger_type"]: TRIGGER_MONITOR_VIOLATION,
+        by_field["monitoring_schedule"]: schedule_name,
+    }
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from constructs import Construct
 
 from . import _nag
 from ._monitor_base import MonitorBase
-from ._validation import MODEL_NAME_PATTERN, ValidationErrors
+from ._validation import ENDPOINT_NAME_PATTERN, MODEL_NAME_PATTERN, ValidationErrors
 from .batch_transform import BatchTransform
 from .clarify_config import S3_OBJECT_URI, ExplainabilityAnalysisConfig, write_config_file
 from .container_image import ContainerImage
@@ -33,7 +34,14 @@ from .monitoring_options import (
 )
 
 SHADOW_ENDPOINT_PREFIX = "sm-clarify"
-"""``endpoint_name_prefix`` of Clarify's temporary shadow endpoints (the role may manage only those)."""
+"""Start of the default ``endpoint_name_prefix`` of Clarify's temporary shadow endpoints (Clarify's own default
+prefix); each monitor appends a hash of its path, so its role may manage only its own shadow endpoints."""
+SHADOW_ENDPOINT_PREFIX_MAX_LENGTH = 23
+"""Longest ``endpoint_name_prefix`` accepted: Clarify appends its own suffix to reach an endpoint name (at most 63
+characters, ``EndpointName`` in the SageMaker API). The analysis configuration page
+(https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-processing-job-configure-analysis.html, ``predictor``)
+gives 23 and the ``EndpointName`` pattern; no offline copy confirmed the number (README, "What cannot be verified
+offline"), so ``shadow_endpoint_name_prefix`` lets you choose another prefix."""
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/explainability-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/explainability-metrics"
 
@@ -68,6 +76,8 @@ class ModelExplainabilityMonitor(MonitorBase):
         shadow_model_name: str | None = None,
         shadow_instance_type: str = "ml.m5.xlarge",
         shadow_instance_count: int = 1,
+        shadow_endpoint_name_prefix: str | None = None,
+        invoke_monitored_endpoint: bool = False,
         features_attribute: str | None = None,
         inference_attribute: str | None = None,
         probability_attribute: str | None = None,
@@ -101,6 +111,15 @@ class ModelExplainabilityMonitor(MonitorBase):
             on a tie), or the batch transform's model.
         :param shadow_instance_type: instance type of the shadow endpoint. Default: "ml.m5.xlarge"
         :param shadow_instance_count: instance count of the shadow endpoint. Default: 1
+        :param shadow_endpoint_name_prefix: ``endpoint_name_prefix`` of the shadow endpoint (at most 23 letters,
+            digits and hyphens); the role may create, invoke and delete only endpoints and endpoint configs whose
+            names start with it, so keep it unique to this monitor. With an ``S3Source`` config, set it to the
+            prefix your file names. Default: - "sm-clarify-" and 8 hex digits of a hash of the stack name and
+            this monitor's construct path.
+        :param invoke_monitored_endpoint: let the role invoke the monitored (production) endpoint, for an
+            ``S3Source`` config whose predictor is that ``endpoint_name``. AWS advises against it: SHAP's
+            synthetic requests land in the endpoint's captured data. Default: False - an ``S3Source`` config on
+            an endpoint needs ``shadow_model_name`` (a shadow endpoint) or this explicit opt-in.
         :param features_attribute: JSON path of the features in JSON records. Default: - CSV columns.
         :param inference_attribute: where the predicted label is. Default: - none.
         :param probability_attribute: where the probability is, e.g. "0". Default: - none.
@@ -111,6 +130,13 @@ class ModelExplainabilityMonitor(MonitorBase):
         errors = ValidationErrors(f"ModelExplainabilityMonitor '{scope.node.path}/{construct_id}'")
         if isinstance(analysis_config, ExplainabilityAnalysisConfig):
             analysis_config.validate(errors)
+        _check_predictor_choice(
+            errors,
+            typed=isinstance(analysis_config, ExplainabilityAnalysisConfig),
+            shadow_model_name=shadow_model_name,
+            endpoint=endpoint,
+            invoke_monitored_endpoint=invoke_monitored_endpoint,
+        )
         shadow_model_name = _shadow_model_name(
             errors,
             shadow_model_name,
@@ -119,6 +145,15 @@ class ModelExplainabilityMonitor(MonitorBase):
             typed=isinstance(analysis_config, ExplainabilityAnalysisConfig),
         )
         errors.check_range("shadow_instance_count", shadow_instance_count, 1, None, integer=True)
+        if shadow_endpoint_name_prefix is None:
+            shadow_endpoint_name_prefix = _default_shadow_prefix(scope, construct_id)
+        else:
+            errors.check_name(
+                "shadow_endpoint_name_prefix",
+                shadow_endpoint_name_prefix,
+                ENDPOINT_NAME_PATTERN,
+                SHADOW_ENDPOINT_PREFIX_MAX_LENGTH,
+            )
         for prop, value in (
             ("features_attribute", features_attribute),
             ("inference_attribute", inference_attribute),
@@ -135,6 +170,9 @@ class ModelExplainabilityMonitor(MonitorBase):
         self._shadow_model_name = shadow_model_name
         self._shadow_instance_type = shadow_instance_type
         self._shadow_instance_count = shadow_instance_count
+        self.shadow_endpoint_name_prefix: str = shadow_endpoint_name_prefix
+        """The ``endpoint_name_prefix`` of this monitor's Clarify shadow endpoints (the role's grants end in it)."""
+        self._invoke_monitored_endpoint = invoke_monitored_endpoint
         self._attributes = {
             "featuresAttribute": features_attribute,
             "inferenceAttribute": inference_attribute,
@@ -159,7 +197,7 @@ class ModelExplainabilityMonitor(MonitorBase):
             "model_name": self._shadow_model_name,
             "instance_type": self._shadow_instance_type,
             "initial_instance_count": self._shadow_instance_count,
-            "endpoint_name_prefix": SHADOW_ENDPOINT_PREFIX,
+            "endpoint_name_prefix": self.shadow_endpoint_name_prefix,
         }
 
     def _grant_shap_baseline(self) -> None:
@@ -175,15 +213,18 @@ class ModelExplainabilityMonitor(MonitorBase):
 
     def _grant_predictor(self) -> None:
         if self._shadow_model_name is None:
-            # A config from S3 that names its own predictor (e.g. an endpoint): only the monitored one.
-            if self.endpoint is not None:
+            # A config from S3 whose predictor is the monitored endpoint, which the user opted in to
+            # (_check_predictor_choice refuses it otherwise).
+            if self.endpoint is not None and self._invoke_monitored_endpoint:
                 self.endpoint.grant_invoke(self.role)
             return
         # Clarify serves the model on a temporary endpoint named with the config's endpoint_name_prefix, calls
-        # it and deletes it (and its endpoint config).
+        # it and deletes it (and its endpoint config). The grants end in this monitor's own prefix; SageMaker
+        # ARNs carry names in lower case (as for the model below).
         stack = Stack.of(self)
+        prefix = self.shadow_endpoint_name_prefix.lower()
         shadow = [
-            stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{SHADOW_ENDPOINT_PREFIX}*")
+            stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{prefix}*")
             for kind in ("endpoint", "endpoint-config")
         ]
         model_arn = stack.format_arn(
@@ -264,6 +305,36 @@ class ModelExplainabilityMonitor(MonitorBase):
             dimensions_map=dimensions,
             statistic="Average",
             period=period or self._metric_period(),
+        )
+
+
+def _default_shadow_prefix(scope: Construct, construct_id: str) -> str:
+    """``sm-clarify-`` and 8 hex digits of a hash of the stack name and construct path (19 characters)."""
+    stack_name = Stack.of(scope).stack_name
+    key = f"{'' if Token.is_unresolved(stack_name) else stack_name}/{scope.node.path}/{construct_id}"
+    return f"{SHADOW_ENDPOINT_PREFIX}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def _check_predictor_choice(
+    errors: ValidationErrors,
+    *,
+    typed: bool,
+    shadow_model_name: str | None,
+    endpoint: IEndpoint | None,
+    invoke_monitored_endpoint: bool,
+) -> None:
+    """The production endpoint is the predictor only when the user asks for it, with their own S3 config."""
+    if invoke_monitored_endpoint and (typed or endpoint is None or shadow_model_name is not None):
+        errors.add(
+            "'invoke_monitored_endpoint' applies only to an S3Source 'analysis_config' on an endpoint without "
+            "'shadow_model_name' (a typed config always uses a shadow endpoint), got True"
+        )
+    if not typed and shadow_model_name is None and endpoint is not None and not invoke_monitored_endpoint:
+        errors.add(
+            "an S3Source 'analysis_config' on an endpoint needs 'shadow_model_name' (the model its predictor "
+            "serves on a shadow endpoint named with 'shadow_endpoint_name_prefix'), or "
+            "'invoke_monitored_endpoint=True' if its predictor is the production endpoint, which AWS advises "
+            "against (SHAP's synthetic requests land in the captured data), got neither"
         )
 
 

@@ -217,11 +217,13 @@ def test_the_monitor_renders_the_sdks_shadow_model_predictor(sdk: Any, synth: An
     outdir = Path(built["stack"].node.root.outdir)  # type: ignore[attr-defined]
     rendered = json.loads((outdir / f"asset.{asset_hash}.json").read_text())
 
+    predictor = rendered["predictor"]
+    # The prefix is this monitor's own (a hash of its path); the SDK checks it against its prefix pattern.
     expected = sdk.ModelConfig(
         model_name="churn-champion", instance_type="ml.c5.xlarge", instance_count=2, content_type="text/csv",
-        accept_type="text/csv", endpoint_name_prefix="sm-clarify",
+        accept_type="text/csv", endpoint_name_prefix=predictor["endpoint_name_prefix"],
     ).get_predictor_config()  # fmt: skip
-    predictor = rendered["predictor"]
+    assert predictor["endpoint_name_prefix"].startswith("sm-clarify-")
     assert {k: v for k, v in predictor.items() if k in expected} == expected
     assert {k: v for k, v in predictor.items() if k not in expected} == {
         "label_headers": ["label0"],

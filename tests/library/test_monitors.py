@@ -12,6 +12,9 @@ from aws_cdk import App, Duration, Environment, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
+from support.aws_calls import arn
+from support.cfn_resolve import World
+from support.iam_eval import Decision, Request
 
 from infra.app import cdk_context
 from sagemaker_constructs import (
@@ -485,13 +488,130 @@ def test_explainability_serves_the_endpoints_model_on_a_shadow_endpoint(synth):
     assert predictor["model_name"] == "churn-champion"  # the variant with the highest weight
     assert predictor["instance_type"] == "ml.m5.xlarge"
     assert predictor["initial_instance_count"] == 1
-    assert predictor["endpoint_name_prefix"] == "sm-clarify"
+    prefix = predictor["endpoint_name_prefix"]
+    assert re.fullmatch(r"sm-clarify-[0-9a-f]{8}", prefix)
     sts = statements(template, "ShapRole")
-    # The role may not invoke the production endpoint, only Clarify's own shadow endpoints.
+    # The role may not invoke the production endpoint, only this monitor's Clarify shadow endpoints.
     assert not any("EndpointArn" in json.dumps(st) for st in sts)
     invoke = next(st for st in sts if "sagemaker:InvokeEndpoint" in st["Action"])
-    assert all("sm-clarify*" in json.dumps(r) for r in invoke["Resource"])
+    assert all(f"{prefix}*" in json.dumps(r) for r in invoke["Resource"])
     assert any(":model/churn-champion" in json.dumps(st["Resource"]) for st in sts)
+
+
+SHADOW_ACTIONS = (
+    "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DeleteEndpointConfig",
+    "sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint", "sagemaker:DeleteEndpoint",
+)  # fmt: skip
+
+
+def test_two_explainability_monitors_cannot_touch_each_others_shadow_endpoints(synth):
+    # Each monitor's role may manage only the shadow endpoints named with the prefix its own rendered config
+    # gives Clarify, judged by the IAM evaluator on the resolved template (not by string search).
+    built: dict[str, Stack] = {}
+
+    def build(stack: Stack) -> None:
+        built["stack"] = stack
+        served = named_endpoint(stack)
+        for name in ("ShapA", "ShapB"):
+            ModelExplainabilityMonitor(
+                stack, name, endpoint=served, analysis_config=shap_config(), probability_attribute="0"
+            )
+
+    template = synth(build)
+    stack = built["stack"]
+    outdir = Path(stack.node.root.outdir)  # type: ignore[attr-defined]
+    world = World.from_templates({stack.stack_name: template.to_json()})
+    monitors = []
+    for _stack, _logical, job in world.resources("AWS::SageMaker::ModelExplainabilityJobDefinition"):
+        (asset_hash,) = re.findall(
+            r"([0-9a-f]{64})\.json", job["ModelExplainabilityAppSpecification"]["ConfigUri"]
+        )
+        predictor = json.loads((outdir / f"asset.{asset_hash}.json").read_text())["predictor"]
+        monitors.append((job["RoleArn"], predictor["endpoint_name_prefix"]))
+    assert len(monitors) == 2
+    (role_a, prefix_a), (role_b, prefix_b) = monitors
+    assert prefix_a != prefix_b
+
+    def decision(role: str, action: str, prefix: str) -> Decision:
+        # Clarify appends a suffix of its own to the prefix (a run timestamp here).
+        kind = "endpoint-config" if "EndpointConfig" in action else "endpoint"
+        resource = arn("sagemaker", f"{kind}/{prefix}-1764615600")
+        return world.evaluate(Request(role, action, resource)).decision
+
+    for action in SHADOW_ACTIONS:
+        for own, other in (((role_a, prefix_a), prefix_b), ((role_b, prefix_b), prefix_a)):
+            assert decision(own[0], action, own[1]) is Decision.ALLOW, (action, own)
+            assert decision(own[0], action, other) is Decision.IMPLICIT_DENY, (action, own, other)
+        # Nor another team's Clarify endpoints with Clarify's default prefix.
+        assert decision(role_a, action, "sm-clarify") is Decision.IMPLICIT_DENY
+
+
+def test_shadow_endpoint_name_prefix_is_chosen_and_checked(synth, stack):
+    built: dict[str, Stack] = {}
+
+    def build(stack: Stack) -> None:
+        built["stack"] = stack
+        ModelExplainabilityMonitor(
+            stack, "Shap", endpoint=named_endpoint(stack), analysis_config=shap_config(),
+            shadow_endpoint_name_prefix="Churn-Shap",
+        )  # fmt: skip
+
+    template = synth(build)
+    config = rendered_config(
+        built["stack"], template, "AWS::SageMaker::ModelExplainabilityJobDefinition",
+        "ModelExplainabilityAppSpecification",
+    )  # fmt: skip
+    assert config["predictor"]["endpoint_name_prefix"] == "Churn-Shap"
+    invoke = next(st for st in statements(template, "ShapRole") if "sagemaker:InvokeEndpoint" in st["Action"])
+    # SageMaker ARNs carry resource names in lower case.
+    assert all("churn-shap*" in json.dumps(r) for r in invoke["Resource"])
+    with pytest.raises(
+        ValueError,
+        match=r"'shadow_endpoint_name_prefix' must be 1-23 characters of letters, digits and hyphens, .*"
+        r"got 'a-prefix-longer-than-twenty-three'",
+    ):
+        ModelExplainabilityMonitor(
+            stack, "Long", endpoint=named_endpoint(stack), analysis_config=shap_config(),
+            shadow_endpoint_name_prefix="a-prefix-longer-than-twenty-three",
+        )  # fmt: skip
+    with pytest.raises(ValueError, match=r"'shadow_endpoint_name_prefix' .* got 'sm_clarify'"):
+        ModelExplainabilityMonitor(
+            stack, "Underscore", endpoint=named_endpoint(Stack(stack.node.root, "U")),
+            analysis_config=shap_config(), shadow_endpoint_name_prefix="sm_clarify",
+        )  # fmt: skip
+
+
+def test_s3_analysis_config_may_not_invoke_the_production_endpoint_unless_asked(synth, stack):
+    config = S3Source.from_asset(
+        write_config_file({"version": "1.0", "predictor": {"endpoint_name": "churn"}})
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"an S3Source 'analysis_config' on an endpoint needs 'shadow_model_name' .* or "
+        r"'invoke_monitored_endpoint=True' .* got neither",
+    ):
+        ModelExplainabilityMonitor(stack, "Shap", endpoint=named_endpoint(stack), analysis_config=config)
+    with pytest.raises(ValueError, match=r"'invoke_monitored_endpoint' applies only to an S3Source"):
+        ModelExplainabilityMonitor(
+            stack, "Typed", endpoint=named_endpoint(Stack(stack.node.root, "T")), analysis_config=shap_config(),
+            invoke_monitored_endpoint=True,
+        )  # fmt: skip
+
+    def opted_in(stack: Stack) -> None:
+        ModelExplainabilityMonitor(
+            stack,
+            "Shap",
+            endpoint=named_endpoint(stack),
+            analysis_config=config,
+            invoke_monitored_endpoint=True,
+        )
+
+    sts = statements(synth(opted_in), "ShapRole")
+    invoke = next(st for st in sts if "sagemaker:InvokeEndpoint" in st["Action"])
+    assert "EndpointArn" in json.dumps(invoke["Resource"]) or ":endpoint/churn" in json.dumps(
+        invoke["Resource"]
+    )
+    assert not any("sm-clarify" in json.dumps(st) for st in sts)
 
 
 def test_explainability_needs_a_model_name_known_at_synth(stack):
@@ -764,10 +884,10 @@ def test_shadow_model_gets_clarify_endpoint_permissions(synth):
 
     sts = statements(synth(build), "ShapRole")
     create = next(st for st in sts if "sagemaker:CreateEndpoint" in st["Action"])
-    assert sorted(r["Fn::Join"][1][-1] for r in create["Resource"]) == [
-        ":endpoint-config/sm-clarify*",
-        ":endpoint/sm-clarify*",
-    ]
+    ends = sorted(r["Fn::Join"][1][-1] for r in create["Resource"])
+    assert len(ends) == 2
+    assert re.fullmatch(r":endpoint-config/sm-clarify-[0-9a-f]{8}\*", ends[0])
+    assert ends[1] == ends[0].replace("endpoint-config", "endpoint")
     assert any(":model/churn-v1" in json.dumps(st["Resource"]) for st in sts)
 
 
