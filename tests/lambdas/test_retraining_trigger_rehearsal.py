@@ -16,6 +16,7 @@ import pytest
 from botocore.client import BaseClient
 from support.aws_calls import Call, call, denials, report
 from support.cfn_resolve import ACCOUNT, REGION, World
+from trigger_support import MONITORING_SCHEDULE, execution_summary
 
 from lambdas.retraining_trigger.contract import (
     DECISION_SKIPPED_COOLDOWN,
@@ -38,8 +39,13 @@ writes the names in its ARNs in lower case (what DescribePipeline returns as Pip
 
 
 def _reference(world: World) -> tuple[str, dict[str, str]]:
-    """(the function's role ARN, its environment) in the reference app."""
-    [(_stack, _logical, function)] = world.resources("AWS::Lambda::Function")
+    """(the function's role ARN, its environment) in the reference app: the one function with the trigger's
+    environment (the app has other functions: custom resources, the scaling pause)."""
+    [function] = [
+        function
+        for _stack, _logical, function in world.resources("AWS::Lambda::Function")
+        if ENV_PIPELINE_NAME in function.get("Environment", {}).get("Variables", {})
+    ]
     return function["Role"], function["Environment"]["Variables"]
 
 
@@ -115,7 +121,22 @@ def test_trigger_function_can_make_every_call_it_makes(
     assert trigger.invoke(cooldown)["decision"] == DECISION_SKIPPED_COOLDOWN
     trigger.set_execution_status(first["execution_arn"], "Executing")
     trigger.advance(int(trigger_env[ENV_COOLDOWN_SECONDS]) + 1)
-    assert trigger.invoke(sample_event(VIOLATIONS))["decision"] == DECISION_SKIPPED_RUNNING
+    violations = sample_event(VIOLATIONS)
+    # The violation is confirmed with ListMonitoringExecutions (moto has none: the Stubber answers).
+    trigger.monitoring.add_response(
+        "list_monitoring_executions",
+        {
+            "MonitoringExecutionSummaries": [
+                execution_summary(
+                    MONITORING_SCHEDULE,
+                    scheduled="2026-11-22T03:00:00Z",
+                    status="CompletedWithViolations",
+                    job_arn=violations["detail"]["ProcessingJobArn"],
+                )
+            ]
+        },
+    )
+    assert trigger.invoke(violations)["decision"] == DECISION_SKIPPED_RUNNING
     trigger.set_execution_status(first["execution_arn"], "Succeeded")
     assert trigger.invoke(sample_event(SCHEDULE))["decision"] == DECISION_STARTED
 
