@@ -58,14 +58,17 @@ DECISION_SKIPPED_UNCONFIRMED = "skipped-unconfirmed"
 DECISION_RECONCILED = "reconciled"
 """What a reconciliation invocation returns: one decision per violating execution it found."""
 DECISION_IGNORED = "ignored"
+DECISION_DEFERRED = "deferred"
+"""Another incident held the start lease: the invocation fails on purpose and Lambda decides it again later."""
 DECISION_FAILED = "failed"
 
 # --- Table layout ------------------------------------------------------------------------------------------
 TABLE_PARTITION_KEY = "id"
 TABLE_TTL_ATTRIBUTE = "expiration"
 LOCK_ID_PREFIX = "start-lock#"
-"""Item id of the per-pipeline lock: LOCK_ID_PREFIX + pipeline name; attributes last_started_at (epoch
-seconds), incident_id, execution_arn."""
+"""Item id of the per-pipeline lock: LOCK_ID_PREFIX + pipeline name. The start lease: lease_holder (incident id)
+and lease_until (epoch seconds), held only while starting. The start record, written after a start happened:
+last_started_at (epoch seconds), incident_id, execution_arn."""
 
 # --- Metrics (namespace set by the construct; names emitted by the handler) --------------------------------
 METRIC_TRIGGERS_RECEIVED = "TriggersReceived"
@@ -83,6 +86,8 @@ SKIP_REASONS = {
 }
 """Decision -> value of the METRIC_SKIPPED_REASON_DIMENSION dimension."""
 METRIC_FAILURES = "TriggerFailures"
+METRIC_DEFERRED = "TriggersDeferred"
+"""Incidents deferred because another incident held the start lease (each is decided again on retry)."""
 
 # SageMaker's pipeline parameter names allow [A-Za-z0-9_-], 1-256 characters.
 PARAMETER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,255}$"

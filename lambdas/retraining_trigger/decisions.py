@@ -42,6 +42,8 @@ logger = Logger(child=True)
 # ListPipelineExecutions statuses that mean a run is still using the pipeline.
 ACTIVE_STATUSES = frozenset({"Executing", "Stopping"})
 RECENT_EXECUTIONS = 20
+DEFAULT_LEASE_SECONDS = 60
+"""Start lease when the caller does not say (the construct's function timeout is 1 minute)."""
 # API limits of StartPipelineExecution.
 MAX_PARAMETERS = 200
 MAX_PARAMETER_VALUE = 1024
@@ -231,14 +233,38 @@ def start_request(settings: Settings, incident: Incident) -> dict[str, Any]:
 
 
 # --- The decision ---------------------------------------------------------------------------------------------
+class Deferred(Exception):  # noqa: N818 - a decision, not an error
+    """Another incident holds the start lease: whether it starts is not known yet, so this incident is decided
+    again later (the handler raises it, and Lambda retries the invocation after the lease has ended)."""
+
+    def __init__(self, holder: str, lease_until: int) -> None:
+        super().__init__(
+            f"incident {holder} holds the start lease until {_iso(lease_until)}: decided again on retry"
+        )
+        self.holder = holder
+        self.lease_until = lease_until
+
+
 def decide(
-    incident: Incident, *, settings: Settings, sagemaker: Any, dynamodb: Any, now: int
+    incident: Incident,
+    *,
+    settings: Settings,
+    sagemaker: Any,
+    dynamodb: Any,
+    now: int,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
 ) -> dict[str, Any]:
-    """Skip if a run is active or the pipeline started within the cooldown, else start it.
+    """Skip if a run is active or a start happened within the cooldown, else start it.
+
+    Single-flight whatever the cooldown: an incident starts only while it holds the pipeline's start lease, a
+    conditional write that expires after ``lease_seconds`` (the invocation's remaining time, so a killed
+    invocation holds it no longer than it could have lived). The cooldown rests on the start record, written
+    only after StartPipelineExecution returned an execution ARN. While another incident holds the lease this
+    raises Deferred.
 
     Returns the decision as a JSON-ready dict (decision, reason, pipeline, incident and, when started,
     execution_arn). Raises the service's error when listing, locking or starting fails; a failed start releases
-    the lock first, so a retry can start.
+    the lease first, so a retry can start.
     """
     pipeline = settings.pipeline_name
     display_name = execution_display_name(incident)
@@ -263,14 +289,20 @@ def decide(
             DECISION_SKIPPED_RUNNING, f"execution {arn} of {pipeline} is {status}", settings, incident
         )
 
-    holder = _acquire_lock(dynamodb, settings, incident, now)
+    holder = _acquire_lease(dynamodb, settings, incident, now, lease_seconds)
     if holder is not None:
+        lease_until = int(holder.get("lease_until", {}).get("N", "0"))
+        leaseholder = holder.get("lease_holder", {}).get("S")
+        if leaseholder and leaseholder != incident.incident_id and lease_until > now:
+            raise Deferred(leaseholder, lease_until)
         last = int(holder.get("last_started_at", {}).get("N", "0"))
-        held_by = holder.get("incident_id", {}).get("S", "unknown")
+        started_for = holder.get("incident_id", {}).get("S", "unknown")
+        execution = holder.get("execution_arn", {}).get("S", "an execution")
         return _decision(
             DECISION_SKIPPED_COOLDOWN,
-            f"{pipeline} was started at {_iso(last)} for incident {held_by}; the cooldown of "
-            f"{settings.cooldown_seconds} s allows the next start after {_iso(last + settings.cooldown_seconds)}",
+            f"{execution} of {pipeline} was started at {_iso(last)} for incident {started_for}; the cooldown "
+            f"of {settings.cooldown_seconds} s allows the next start after "
+            f"{_iso(last + settings.cooldown_seconds)}",
             settings,
             incident,
         )
@@ -280,9 +312,9 @@ def decide(
             "PipelineExecutionArn"
         ]
     except Exception:
-        _release_lock(dynamodb, settings, incident)
+        _release_lease(dynamodb, settings, incident)
         raise
-    _record_execution(dynamodb, settings, incident, execution_arn)
+    _record_start(dynamodb, settings, incident, execution_arn, now)
     return _decision(
         DECISION_STARTED,
         f"started {pipeline} for {incident.trigger_type} incident {incident.incident_id}",
@@ -338,30 +370,34 @@ def _iso(epoch_seconds: int) -> str:
     return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# --- The per-pipeline start lock --------------------------------------------------------------------------
+# --- The per-pipeline start lease and start record --------------------------------------------------------------------------
 def lock_key(settings: Settings) -> dict[str, Any]:
     """Key of the pipeline's lock item."""
     return {TABLE_PARTITION_KEY: {"S": LOCK_ID_PREFIX + settings.pipeline_name}}
 
 
-def _acquire_lock(dynamodb: Any, settings: Settings, incident: Incident, now: int) -> dict[str, Any] | None:
-    """Take the pipeline's start lock unless another incident took it within the cooldown.
+def _acquire_lease(
+    dynamodb: Any, settings: Settings, incident: Incident, now: int, lease_seconds: int
+) -> dict[str, Any] | None:
+    """Take the pipeline's start lease, unless another incident holds it or a recorded start is within the
+    cooldown.
 
-    One conditional write decides between concurrent incidents. The incident that already holds the lock may
-    take it again: that is a retry whose earlier attempt failed between locking and starting.
-    Returns None when taken, else the holder's item.
+    One conditional write decides between concurrent incidents (DynamoDB evaluates a condition and applies its
+    update atomically). The incident that holds the lease may take it again: that is a retry whose earlier
+    attempt died between leasing and starting. Returns None when taken, else the item as it was.
     """
     try:
         dynamodb.update_item(
             TableName=settings.table_name,
             Key=lock_key(settings),
-            UpdateExpression="SET last_started_at = :now, incident_id = :incident REMOVE execution_arn",
+            UpdateExpression="SET lease_holder = :incident, lease_until = :until",
             ConditionExpression=(
-                "attribute_not_exists(#id) OR last_started_at <= :cutoff OR incident_id = :incident"
+                "(attribute_not_exists(lease_until) OR lease_until <= :now OR lease_holder = :incident) "
+                "AND (attribute_not_exists(last_started_at) OR last_started_at <= :cutoff)"
             ),
-            ExpressionAttributeNames={"#id": TABLE_PARTITION_KEY},
             ExpressionAttributeValues={
                 ":now": {"N": str(now)},
+                ":until": {"N": str(now + max(1, lease_seconds))},
                 ":cutoff": {"N": str(now - settings.cooldown_seconds)},
                 ":incident": {"S": incident.incident_id},
             },
@@ -375,40 +411,49 @@ def _acquire_lock(dynamodb: Any, settings: Settings, incident: Incident, now: in
     return None
 
 
-def _release_lock(dynamodb: Any, settings: Settings, incident: Incident) -> None:
-    """Give the lock back after a failed start, if this incident still holds it.
+def _release_lease(dynamodb: Any, settings: Settings, incident: Incident) -> None:
+    """Give the lease back after a failed start, if this incident still holds it.
 
-    Best effort: the start's error is the one to raise. A lock left behind only holds back other incidents for
-    the cooldown; a retry of this incident may take it again.
+    Best effort: the start's error is the one to raise. A lease left behind ends by itself at lease_until.
     """
-    try:
-        dynamodb.delete_item(
-            TableName=settings.table_name,
-            Key=lock_key(settings),
-            ConditionExpression="incident_id = :incident",
-            ExpressionAttributeValues={":incident": {"S": incident.incident_id}},
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            logger.warning("Could not release the start lock after a failed start", exc_info=True)
-
-
-def _record_execution(dynamodb: Any, settings: Settings, incident: Incident, execution_arn: str) -> None:
-    """Note the started execution on the lock item: for operators only, so a failure here is logged, not raised
-    (raising would report a started pipeline as failed, and its retry as skipped)."""
     try:
         dynamodb.update_item(
             TableName=settings.table_name,
             Key=lock_key(settings),
-            UpdateExpression="SET execution_arn = :arn",
-            ConditionExpression="incident_id = :incident",
+            UpdateExpression="REMOVE lease_holder, lease_until",
+            ConditionExpression="lease_holder = :incident",
+            ExpressionAttributeValues={":incident": {"S": incident.incident_id}},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            logger.warning("Could not release the start lease after a failed start", exc_info=True)
+
+
+def _record_start(
+    dynamodb: Any, settings: Settings, incident: Incident, execution_arn: str, now: int
+) -> None:
+    """Record the start that happened (the cooldown rests on it) and end the lease, in one write.
+
+    A failure here is logged, not raised: raising would report a started pipeline as failed. The lease then
+    ends at lease_until, and until the run ends its listing (skipped-running) holds other incidents back.
+    """
+    try:
+        dynamodb.update_item(
+            TableName=settings.table_name,
+            Key=lock_key(settings),
+            UpdateExpression=(
+                "SET last_started_at = :now, incident_id = :incident, execution_arn = :arn "
+                "REMOVE lease_holder, lease_until"
+            ),
+            ConditionExpression="lease_holder = :incident",
             ExpressionAttributeValues={
+                ":now": {"N": str(now)},
                 ":arn": {"S": execution_arn},
                 ":incident": {"S": incident.incident_id},
             },
         )
     except ClientError:
-        logger.warning("Could not record the execution on the start lock", exc_info=True)
+        logger.warning("Could not record the start on the start lock", exc_info=True)
 
 
 # --- Notification ------------------------------------------------------------------------------------------

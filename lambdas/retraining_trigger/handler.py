@@ -14,6 +14,7 @@ reload it afterwards.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from typing import Any
@@ -33,6 +34,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from .contract import (
+    DECISION_DEFERRED,
     DECISION_IGNORED,
     DECISION_RECONCILED,
     DECISION_SKIPPED_DUPLICATE,
@@ -41,6 +43,7 @@ from .contract import (
     ENV_PIPELINE_NAME,
     ENV_TABLE_NAME,
     ENV_TOPIC_ARN,
+    METRIC_DEFERRED,
     METRIC_FAILURES,
     METRIC_PIPELINES_STARTED,
     METRIC_SKIPPED,
@@ -51,7 +54,7 @@ from .contract import (
     TABLE_TTL_ATTRIBUTE,
     TRIGGER_MONITOR_VIOLATION,
 )
-from .decisions import Settings, decide, failure, message_fields, publish, unconfirmed
+from .decisions import Deferred, Settings, decide, failure, message_fields, publish, unconfirmed
 from .incidents import Ignored, Incident, ReconcileRequest, ViolationClaim, to_incident
 from .violations import Unconfirmed, confirm, reconcile
 
@@ -95,19 +98,31 @@ idempotency_config = IdempotencyConfig(
 @idempotent_function(
     data_keyword_argument="incident", persistence_store=persistence_layer, config=idempotency_config
 )
-def decide_once(*, incident: dict[str, str], settings: Settings, request_id: str, now: int) -> dict[str, Any]:
+def decide_once(
+    *, incident: dict[str, str], settings: Settings, request_id: str, now: int, lease_seconds: int
+) -> dict[str, Any]:
     """The idempotent unit: the first delivery of an incident decides, later ones get the stored decision.
 
-    A raised error deletes the idempotency record, so a retry decides afresh.
+    A raised error (Deferred included) deletes the idempotency record, so a retry decides afresh.
     """
     decision = decide(
-        Incident(**incident), settings=settings, sagemaker=sagemaker, dynamodb=dynamodb, now=now
+        Incident(**incident),
+        settings=settings,
+        sagemaker=sagemaker,
+        dynamodb=dynamodb,
+        now=now,
+        lease_seconds=lease_seconds,
     )
     return {**decision, "request_id": request_id}
 
 
 def _now() -> int:
     return int(time.time())
+
+
+def _lease_seconds(context: LambdaContext) -> int:
+    """The start lease: no longer than this invocation can live, so a killed one holds it no longer."""
+    return max(1, math.ceil(context.get_remaining_time_in_millis() / 1000))
 
 
 @logger.inject_lambda_context(correlation_id_path="id", log_event=False)
@@ -132,14 +147,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         _count_skipped(DECISION_IGNORED)
         return {"decision": DECISION_IGNORED, "reason": found.why}
     if isinstance(found, ReconcileRequest):
-        return _reconcile(context.aws_request_id)
+        return _reconcile(context.aws_request_id, _lease_seconds(context))
     if isinstance(found, ViolationClaim):
         confirmed = _confirm(found)
         if not isinstance(confirmed, Incident):
             return confirmed
         found = confirmed
     tracer.put_annotation(key="incident_id", value=found.incident_id)
-    return _handle(found, context.aws_request_id)
+    return _handle(found, context.aws_request_id, _lease_seconds(context))
 
 
 def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
@@ -173,7 +188,7 @@ def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
     return decision
 
 
-def _reconcile(request_id: str) -> dict[str, Any]:
+def _reconcile(request_id: str, lease_seconds: int) -> dict[str, Any]:
     """Decide every violating execution of the wired schedules in the lookback window (each once, ever)."""
     try:
         settings = Settings.from_env(os.environ)
@@ -186,7 +201,7 @@ def _reconcile(request_id: str) -> dict[str, Any]:
     except Exception as error:
         _fail(_reconciliation_incident(), error)
         raise
-    outcomes = [_handle(incident, request_id) for incident in incidents]
+    outcomes = [_handle(incident, request_id, lease_seconds) for incident in incidents]
     logger.info(
         "Reconciled monitoring executions",
         extra={
@@ -215,15 +230,33 @@ def _reconciliation_incident() -> Incident:
     )
 
 
-def _handle(incident: Incident, request_id: str) -> dict[str, Any]:
+def _handle(incident: Incident, request_id: str, lease_seconds: int) -> dict[str, Any]:
     try:
         settings = Settings.from_env(os.environ)
         outcome = decide_once(
-            incident=incident.as_dict(), settings=settings, request_id=request_id, now=_now()
+            incident=incident.as_dict(),
+            settings=settings,
+            request_id=request_id,
+            now=_now(),
+            lease_seconds=lease_seconds,
         )
     except IdempotencyAlreadyInProgressError:
         # Another invocation is deciding this incident now; it has its own retries and dead-letter queue.
         return _duplicate(incident, "another invocation is deciding this incident right now", None)
+    except Deferred as deferred:
+        # Not skipped: whether the lease holder starts is unknown. Raising makes Lambda retry this invocation
+        # (after the lease has ended) and, once its retries are spent, park the event in the dead-letter queue.
+        logger.warning(
+            "Start lease held by another incident: deferred",
+            extra={
+                "decision": DECISION_DEFERRED,
+                "reason": str(deferred),
+                "pipeline": os.environ.get(ENV_PIPELINE_NAME, ""),
+                "incident": incident.as_dict(),
+            },
+        )
+        metrics.add_metric(name=METRIC_DEFERRED, unit=MetricUnit.Count, value=1)
+        raise
     except Exception as error:
         _fail(incident, error)
         raise

@@ -1,0 +1,166 @@
+"""The retraining trigger under the faults of issue 11: kills, races and throttling, against moto."""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from lambdas.retraining_trigger.contract import (
+    DECISION_DEFERRED,
+    DECISION_SKIPPED_COOLDOWN,
+    DECISION_STARTED,
+    ENV_COOLDOWN_SECONDS,
+    METRIC_DEFERRED,
+)
+
+ALARM = "cloudwatch_alarm_state_change_alarm"
+
+
+class Killed(BaseException):
+    """Raised where Lambda would kill the invocation: no ``except Exception`` cleans up after it."""
+
+
+def deferred(trigger) -> type[Exception]:
+    """The handler's Deferred (imported through it: importing decisions first would bind its logger early)."""
+    return trigger.module.Deferred
+
+
+def incident_of(event: dict[str, Any]) -> str:
+    return f"alarm#{event['detail']['alarmName']}#{event['detail']['state']['timestamp']}"
+
+
+def other_alarm(event: dict[str, Any], name: str) -> dict[str, Any]:
+    """A different alarm's transition into ALARM: a different incident."""
+    other = copy.deepcopy(event)
+    other["id"] = str(uuid.uuid4())
+    other["detail"]["alarmName"] = name
+    return other
+
+
+def on_start(trigger, action) -> None:
+    """Run ``action(body)`` before each StartPipelineExecution goes out; what it returns answers the call."""
+
+    def hook(params: dict[str, Any], **kwargs: Any) -> Any:
+        return action(params)
+
+    trigger.module.sagemaker.meta.events.register_first("before-call.sagemaker.StartPipelineExecution", hook)
+
+
+def access_denied() -> tuple[AWSResponse, dict[str, Any]]:
+    error = {
+        "Error": {"Code": "AccessDeniedException", "Message": "no"},
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    }
+    return AWSResponse(None, 400, {}, None), error
+
+
+# --- Item 2: killed between lease and start ------------------------------------------------------------------
+def test_a_kill_between_lease_and_start_holds_others_back_only_until_the_lease_ends(trigger, sample_event):
+    """Lambda kills A after it took the lease, before it started: B is deferred (not "skipped: A was started")
+    while the lease lasts, and starts once it has ended; nothing was started for A, so no cooldown applies."""
+    first = sample_event(ALARM)
+    kills = [Killed()]
+
+    def kill_once(params: dict[str, Any]) -> None:
+        if kills:
+            raise kills.pop()
+
+    on_start(trigger, kill_once)
+    with pytest.raises(Killed):
+        trigger.invoke(first)
+    assert trigger.executions() == []
+    assert trigger.lock()["lease_holder"] == incident_of(first)
+    lease_until = int(trigger.lock()["lease_until"])
+    assert lease_until <= trigger.now + 60  # the fake context's remaining time
+
+    second = other_alarm(first, "other-alarm")
+    request_id = str(uuid.uuid4())
+    with pytest.raises(deferred(trigger), match=re.escape(incident_of(first))):
+        trigger.invoke(second, request_id=request_id)
+    assert trigger.metric_total(METRIC_DEFERRED) == 1
+    assert any(line.get("decision") == DECISION_DEFERRED for line in trigger.logs())
+    assert trigger.notifications() == []
+
+    trigger.advance(lease_until - trigger.now)  # Lambda retries an asynchronous invocation after a minute
+    result = trigger.invoke(second, request_id=request_id)
+
+    assert result["decision"] == DECISION_STARTED
+    assert len(trigger.executions()) == 1
+    lock = trigger.lock()
+    assert lock["incident_id"] == incident_of(second)
+    assert lock["execution_arn"] == result["execution_arn"]
+    assert "lease_holder" not in lock
+
+
+def test_cooldown_rests_on_the_recorded_start(trigger, sample_event):
+    """A lease without a start sets no cooldown; the recorded start does, with its execution in the reason."""
+    first = sample_event(ALARM)
+    trigger.put_lock(lease_holder="alarm#gone#2026-11-22T03:00:00.000+0000", lease_until=trigger.now)
+    started = trigger.invoke(first)
+    assert started["decision"] == DECISION_STARTED
+
+    trigger.advance(60)
+    skipped = trigger.invoke(other_alarm(first, "other-alarm"))
+
+    assert skipped["decision"] == DECISION_SKIPPED_COOLDOWN
+    assert started["execution_arn"] in skipped["reason"]
+    assert incident_of(first) in skipped["reason"]
+
+
+# --- Item 3: single-flight whatever the cooldown -------------------------------------------------------------
+def test_two_incidents_racing_with_cooldown_zero_start_one_run(trigger, sample_event, monkeypatch):
+    """B arrives while A holds the lease and is about to start: with cooldown 0, B must not start too."""
+    monkeypatch.setenv(ENV_COOLDOWN_SECONDS, "0")
+    first, second = sample_event(ALARM), other_alarm(sample_event(ALARM), "other-alarm")
+    raced: list[BaseException | dict[str, Any]] = []
+
+    def race(params: dict[str, Any]) -> None:
+        if not raced:
+            raced.append(object())  # type: ignore[arg-type]
+            try:
+                raced.append(trigger.invoke(second))
+            except deferred(trigger) as error:
+                raced.append(error)
+
+    on_start(trigger, race)
+    result = trigger.invoke(first)
+
+    assert result["decision"] == DECISION_STARTED
+    assert isinstance(raced[1], deferred(trigger))
+    assert len(trigger.executions()) == 1
+
+
+# --- Item 4: no false "skipped" reason -----------------------------------------------------------------------
+def test_an_incident_checked_against_a_start_that_then_fails_is_decided_again(trigger, sample_event):
+    """B meets A's lease; A's start then fails. B was deferred, not "skipped: A was started", and its retry
+    starts."""
+    first, second = sample_event(ALARM), other_alarm(sample_event(ALARM), "other-alarm")
+    request_id = str(uuid.uuid4())
+    raced: list[Any] = []
+
+    def race(params: dict[str, Any]) -> Any:
+        if raced:
+            return None
+        try:
+            raced.append(trigger.invoke(second, request_id=request_id))
+        except deferred(trigger) as error:
+            raced.append(error)
+        return access_denied()
+
+    on_start(trigger, race)
+    with pytest.raises(Exception, match="AccessDeniedException"):
+        trigger.invoke(first)
+
+    assert isinstance(raced[0], deferred(trigger))
+    assert not any(note.message["decision"] == DECISION_SKIPPED_COOLDOWN for note in trigger.notifications())
+    trigger.advance(60)
+    retried = trigger.invoke(second, request_id=request_id)  # Lambda's retry of B's invocation
+
+    assert retried["decision"] == DECISION_STARTED
+    assert len(trigger.executions()) == 1
+    assert trigger.lock()["incident_id"] == incident_of(second)
