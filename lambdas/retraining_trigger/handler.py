@@ -33,6 +33,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+from .budget import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, CallBudget
 from .contract import (
     DECISION_DEFERRED,
     DECISION_IGNORED,
@@ -66,14 +67,22 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-# Throttling is retried here, with client-side rate limiting once SageMaker or DynamoDB push back.
-BOTO_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+# Throttling is retried here, with client-side rate limiting once SageMaker or DynamoDB push back, but never
+# past the invocation's end: `budget` stops the retries in time to release the lease and notify (budget.py).
+BOTO_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 10},
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+)
 sagemaker = boto3.client("sagemaker", config=BOTO_CONFIG)
 # Model Monitor calls (ListMonitoringExecutions) go through a client of their own, so tests can put botocore's
 # Stubber on exactly the calls moto does not implement while the pipeline calls run against moto.
 monitoring = boto3.client("sagemaker", config=BOTO_CONFIG)
 sns = boto3.client("sns", config=BOTO_CONFIG)
 dynamodb = boto3.client("dynamodb", config=BOTO_CONFIG)
+budget = CallBudget()
+for _client in (sagemaker, monitoring, sns, dynamodb):
+    budget.attach(_client)
 
 
 def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
@@ -132,6 +141,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Route one EventBridge event: ignore it, confirm a claimed violation, reconcile the monitoring executions,
     or decide its incident once and publish the decision."""
     idempotency_config.register_lambda_context(context)
+    budget.start(context.get_remaining_time_in_millis())
     metrics.add_metric(name=METRIC_TRIGGERS_RECEIVED, unit=MetricUnit.Count, value=1)
     found = to_incident(EventBridgeEvent(event))
     if isinstance(found, Ignored):

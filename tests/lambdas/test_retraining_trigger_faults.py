@@ -7,15 +7,21 @@ import re
 import uuid
 from typing import Any
 
+import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+from moto.core.exceptions import JsonRESTError
+from moto.sagemaker.models import SageMakerModelBackend
 
 from lambdas.retraining_trigger.contract import (
     DECISION_DEFERRED,
+    DECISION_FAILED,
     DECISION_SKIPPED_COOLDOWN,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
     METRIC_DEFERRED,
+    METRIC_FAILURES,
 )
 
 ALARM = "cloudwatch_alarm_state_change_alarm"
@@ -164,3 +170,50 @@ def test_an_incident_checked_against_a_start_that_then_fails_is_decided_again(tr
     assert retried["decision"] == DECISION_STARTED
     assert len(trigger.executions()) == 1
     assert trigger.lock()["incident_id"] == incident_of(second)
+
+
+# --- Item 1: retries bounded by the invocation's remaining time -------------------------------------------------
+class InvocationClock:
+    """Seconds since the invocation began: each throttled attempt and each backoff sleep moves it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def read(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_start_throttled_past_the_invocation_fails_in_time_and_notifies(
+    trigger, sample_event, lambda_context, monkeypatch
+):
+    """SageMaker throttles every StartPipelineExecution, each answer taking 7 s: botocore's 10 retries would
+    run past the 60 s the invocation has. The retries must stop in time to release the lease and notify."""
+    clock = InvocationClock()
+    attempts: list[float] = []
+
+    def throttled(self, *args, **kwargs):
+        attempts.append(clock.now)
+        clock.now += 7
+        raise JsonRESTError("ThrottlingException", "Rate exceeded")
+
+    monkeypatch.setattr(SageMakerModelBackend, "start_pipeline_execution", throttled)
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", clock.sleep)  # botocore's backoff sleep
+    if hasattr(trigger.module, "budget"):
+        monkeypatch.setattr(trigger.module.budget, "_clock", clock.read)
+    event = sample_event(ALARM)
+
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        trigger.invoke(event, context=lambda_context)
+
+    remaining = lambda_context.get_remaining_time_in_millis() / 1000
+    assert len(attempts) >= 2  # throttling is still retried while there is time
+    assert clock.now <= remaining - 10, f"{len(attempts)} attempts ran until {clock.now:.0f} s"
+    [note] = trigger.notifications()
+    assert note.message["decision"] == DECISION_FAILED
+    assert note.message["reason"].startswith("ThrottlingException: Rate exceeded")
+    assert trigger.metric_total(METRIC_FAILURES) == 1
+    assert "lease_holder" not in (trigger.lock() or {})
+    assert trigger.executions() == []
