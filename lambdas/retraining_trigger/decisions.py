@@ -187,19 +187,21 @@ def _parameter_value(value: Any) -> str:
 
 
 # --- What the start request is made of ----------------------------------------------------------------------
-def client_request_token(incident: Incident) -> str:
-    """Deterministic StartPipelineExecution token (64 hex characters): SageMaker runs one execution per token,
-    so a retry after a lost response cannot start a second one."""
-    return hashlib.sha256(incident.incident_id.encode("utf-8")).hexdigest()
+def client_request_token(pipeline: str, incident: Incident) -> str:
+    """Deterministic StartPipelineExecution token (64 hex characters, within the IdempotencyToken shape's 32-128
+    in botocore's sagemaker model): SageMaker runs one execution per token, so a retry after a lost response
+    cannot start a second one. The pipeline is part of it: two pipelines triggered by one incident (two
+    RetrainingTriggers on one alarm) must not share a token."""
+    return hashlib.sha256(f"{pipeline}\n{incident.incident_id}".encode()).hexdigest()
 
 
-def execution_display_name(incident: Incident) -> str:
+def execution_display_name(pipeline: str, incident: Incident) -> str:
     """``retrain-<trigger type>-<12 hex of the token>``, within the API's ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}``.
 
     The same incident always gets the same name, which lets a retried invocation recognise the execution that an
     earlier attempt started.
     """
-    raw = f"retrain-{incident.trigger_type}-{client_request_token(incident)[:12]}"
+    raw = f"retrain-{incident.trigger_type}-{client_request_token(pipeline, incident)[:12]}"
     name = re.sub(r"[^a-zA-Z0-9-]+", "-", raw).strip("-")
     return name[:MAX_DISPLAY_NAME].rstrip("-") or "retrain"
 
@@ -222,9 +224,9 @@ def start_request(settings: Settings, incident: Incident) -> dict[str, Any]:
     """The StartPipelineExecution request for an incident."""
     request: dict[str, Any] = {
         "PipelineName": settings.pipeline_name,
-        "PipelineExecutionDisplayName": execution_display_name(incident),
+        "PipelineExecutionDisplayName": execution_display_name(settings.pipeline_name, incident),
         "PipelineExecutionDescription": (incident.reason or incident.incident_id)[:MAX_DESCRIPTION],
-        "ClientRequestToken": client_request_token(incident),
+        "ClientRequestToken": client_request_token(settings.pipeline_name, incident),
     }
     parameters = pipeline_parameters(settings, incident)
     if parameters:
@@ -267,7 +269,7 @@ def decide(
     the lease first, so a retry can start.
     """
     pipeline = settings.pipeline_name
-    display_name = execution_display_name(incident)
+    display_name = execution_display_name(pipeline, incident)
 
     executions = sagemaker.list_pipeline_executions(
         PipelineName=pipeline, SortBy="CreationTime", SortOrder="Descending", MaxResults=RECENT_EXECUTIONS

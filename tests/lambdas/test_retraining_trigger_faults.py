@@ -20,6 +20,7 @@ from lambdas.retraining_trigger.contract import (
     DECISION_SKIPPED_COOLDOWN,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
+    ENV_PIPELINE_NAME,
     METRIC_DEFERRED,
     METRIC_FAILURES,
 )
@@ -217,3 +218,24 @@ def test_a_start_throttled_past_the_invocation_fails_in_time_and_notifies(
     assert trigger.metric_total(METRIC_FAILURES) == 1
     assert "lease_holder" not in (trigger.lock() or {})
     assert trigger.executions() == []
+
+
+# --- Item 7: the token names the pipeline too ----------------------------------------------------------------
+def test_two_pipelines_started_by_one_incident_get_different_tokens(trigger, trigger_env, sample_event):
+    """Two RetrainingTriggers on one alarm: SageMaker must not take the second start for a retry of the first."""
+    from lambdas.retraining_trigger.decisions import Settings, start_request
+    from lambdas.retraining_trigger.incidents import Incident
+
+    incident = Incident(
+        trigger_type="alarm",
+        incident_id=incident_of(sample_event(ALARM)),
+        incident_time="2026-11-22T03:20:40.989+0000",
+        reason="ALARM",
+    )
+    settings = Settings.from_env(trigger_env)
+    other = Settings.from_env({**trigger_env, ENV_PIPELINE_NAME: "fraud-retraining"})
+
+    first, second = start_request(settings, incident), start_request(other, incident)
+
+    assert first["ClientRequestToken"] != second["ClientRequestToken"]
+    assert start_request(settings, incident) == first  # still deterministic

@@ -49,10 +49,11 @@ VIOLATIONS = "processing_job_monitoring_violations"
 MONITOR_FAILED = "processing_job_monitoring_failed"
 ENDPOINT_CHANGE = "sagemaker_endpoint_state_change"
 DISPLAY_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}"
+PIPELINE_NAME = "churn-retraining"
 
 
-def token_of(incident_id: str) -> str:
-    return hashlib.sha256(incident_id.encode()).hexdigest()
+def token_of(incident_id: str, pipeline: str = PIPELINE_NAME) -> str:
+    return hashlib.sha256(f"{pipeline}\n{incident_id}".encode()).hexdigest()
 
 
 def alarm_incident_id(event: dict[str, Any]) -> str:
