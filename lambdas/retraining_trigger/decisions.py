@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -19,11 +19,13 @@ from botocore.exceptions import ClientError
 from .contract import (
     DECISION_FAILED,
     DECISION_SKIPPED_COOLDOWN,
+    DECISION_SKIPPED_DUPLICATE,
     DECISION_SKIPPED_RUNNING,
     DECISION_SKIPPED_UNCONFIRMED,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
     ENV_EVENT_PARAMETERS,
+    ENV_IDEMPOTENCY_TTL_SECONDS,
     ENV_MONITORING_SCHEDULES,
     ENV_PIPELINE_NAME,
     ENV_STATIC_PARAMETERS,
@@ -42,6 +44,12 @@ logger = Logger(child=True)
 # ListPipelineExecutions statuses that mean a run is still using the pipeline.
 ACTIVE_STATUSES = frozenset({"Executing", "Stopping"})
 RECENT_EXECUTIONS = 20
+"""Page size of ListPipelineExecutions (the API allows 1-100)."""
+MAX_EXECUTION_PAGES = 50
+"""At most this many pages are read looking for an incident's own execution (1000 executions)."""
+CLOCK_SKEW_SECONDS = 3600
+"""An incident's execution is looked for among executions started at most this long before the incident's time."""
+DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400
 DEFAULT_LEASE_SECONDS = 60
 """Start lease when the caller does not say (the construct's function timeout is 1 minute)."""
 # API limits of StartPipelineExecution.
@@ -75,6 +83,7 @@ class Settings:
     event_parameters: dict[str, str] = field(default_factory=dict)
     monitoring_schedules: tuple[str, ...] = ()
     violation_lookback_seconds: int = DEFAULT_VIOLATION_LOOKBACK_SECONDS
+    idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -135,6 +144,15 @@ class Settings:
             else:
                 if lookback < 1:
                     problems.append(f"{ENV_VIOLATION_LOOKBACK_SECONDS} must be 1 or more, got {lookback}")
+        ttl_text = environ.get(ENV_IDEMPOTENCY_TTL_SECONDS, "").strip()
+        ttl = DEFAULT_IDEMPOTENCY_TTL_SECONDS
+        if ttl_text:
+            try:
+                ttl = int(ttl_text)
+            except ValueError:
+                problems.append(
+                    f"{ENV_IDEMPOTENCY_TTL_SECONDS} must be a whole number of seconds, got {ttl_text!r}"
+                )
         if problems:
             raise ValueError("invalid retraining trigger configuration: " + "; ".join(problems))
         return cls(
@@ -146,6 +164,7 @@ class Settings:
             event_parameters={name: str(source) for name, source in event_parameters.items()},
             monitoring_schedules=schedules,
             violation_lookback_seconds=lookback,
+            idempotency_ttl_seconds=ttl,
         )
 
 
@@ -271,19 +290,28 @@ def decide(
     pipeline = settings.pipeline_name
     display_name = execution_display_name(pipeline, incident)
 
-    executions = sagemaker.list_pipeline_executions(
-        PipelineName=pipeline, SortBy="CreationTime", SortOrder="Descending", MaxResults=RECENT_EXECUTIONS
-    ).get("PipelineExecutionSummaries", [])
-    for execution in executions:
-        if execution.get("PipelineExecutionDisplayName") == display_name:
-            # An earlier attempt of this incident started it and then timed out or crashed before recording.
+    own, executions = _find_execution(sagemaker, pipeline, display_name, incident)
+    if own is not None:
+        arn, started = own["PipelineExecutionArn"], own.get("StartTime")
+        if isinstance(started, datetime) and started.timestamp() < now - settings.idempotency_ttl_seconds:
+            # A redelivery after the incident was forgotten: the invocation that started it finished long ago
+            # (and told the topic), so this is a duplicate, neither counted nor published again.
             return _decision(
-                DECISION_STARTED,
-                f"execution {execution['PipelineExecutionArn']} was already started for this incident",
+                DECISION_SKIPPED_DUPLICATE,
+                f"execution {arn} was started for this incident at {_iso(int(started.timestamp()))}, more than "
+                f"{settings.idempotency_ttl_seconds} s ago: a late redelivery",
                 settings,
                 incident,
-                execution_arn=execution["PipelineExecutionArn"],
+                execution_arn=arn,
             )
+        # An earlier attempt of this incident started it and then timed out or crashed before recording.
+        return _decision(
+            DECISION_STARTED,
+            f"execution {arn} was already started for this incident",
+            settings,
+            incident,
+            execution_arn=arn,
+        )
     active = [e for e in executions if e.get("PipelineExecutionStatus") in ACTIVE_STATUSES]
     if active:
         arn, status = active[0]["PipelineExecutionArn"], active[0]["PipelineExecutionStatus"]
@@ -324,6 +352,49 @@ def decide(
         incident,
         execution_arn=execution_arn,
     )
+
+
+def _find_execution(
+    sagemaker: Any, pipeline: str, display_name: str, incident: Incident
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the incident's own execution or None, the newest page of executions).
+
+    Pages through ListPipelineExecutions, newest first, until the execution named ``display_name`` turns up, the
+    pages reach executions started before the incident (less CLOCK_SKEW_SECONDS), or MAX_EXECUTION_PAGES.
+    """
+    not_before = _parse_time(incident.incident_time)
+    if not_before is not None:
+        not_before -= timedelta(seconds=CLOCK_SKEW_SECONDS)
+    request: dict[str, Any] = {
+        "PipelineName": pipeline,
+        "SortBy": "CreationTime",
+        "SortOrder": "Descending",
+        "MaxResults": RECENT_EXECUTIONS,
+    }
+    newest: list[dict[str, Any]] | None = None
+    for _ in range(MAX_EXECUTION_PAGES):
+        page = sagemaker.list_pipeline_executions(**request)
+        summaries: list[dict[str, Any]] = page.get("PipelineExecutionSummaries", [])
+        if newest is None:
+            newest = summaries
+        for summary in summaries:
+            if summary.get("PipelineExecutionDisplayName") == display_name:
+                return summary, newest
+        oldest = summaries[-1].get("StartTime") if summaries else None
+        if not page.get("NextToken") or (
+            not_before is not None and isinstance(oldest, datetime) and oldest < not_before
+        ):
+            break
+        request["NextToken"] = page["NextToken"]
+    return None, newest or []
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _decision(

@@ -55,11 +55,19 @@ from .contract import (
     TABLE_TTL_ATTRIBUTE,
     TRIGGER_MONITOR_VIOLATION,
 )
-from .decisions import Deferred, Settings, decide, failure, message_fields, publish, unconfirmed
+from .decisions import (
+    DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+    Deferred,
+    Settings,
+    decide,
+    failure,
+    message_fields,
+    publish,
+    unconfirmed,
+)
 from .incidents import Ignored, Incident, ReconcileRequest, ViolationClaim, to_incident
 from .violations import Unconfirmed, confirm, reconcile
 
-DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400
 REPLAYED = "replayed"
 """Key the idempotency response hook adds to a decision that comes from the table rather than this call."""
 
@@ -282,6 +290,8 @@ def _handle(incident: Incident, request_id: str, lease_seconds: int) -> dict[str
         _count(outcome["decision"])
         logger.info(f"Retraining decision: {outcome['decision']}", extra=message_fields(outcome))
     tracer.put_annotation(key="decision", value=outcome["decision"])
+    if outcome["decision"] == DECISION_SKIPPED_DUPLICATE:
+        return outcome  # a late redelivery: the start was told when it happened
 
     try:
         publish(sns, settings.topic_arn, outcome)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import re
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from moto.core.exceptions import JsonRESTError
 from moto.sagemaker.models import SageMakerModelBackend
 
@@ -18,11 +20,13 @@ from lambdas.retraining_trigger.contract import (
     DECISION_DEFERRED,
     DECISION_FAILED,
     DECISION_SKIPPED_COOLDOWN,
+    DECISION_SKIPPED_DUPLICATE,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
     ENV_PIPELINE_NAME,
     METRIC_DEFERRED,
     METRIC_FAILURES,
+    METRIC_PIPELINES_STARTED,
 )
 
 ALARM = "cloudwatch_alarm_state_change_alarm"
@@ -239,3 +243,85 @@ def test_two_pipelines_started_by_one_incident_get_different_tokens(trigger, tri
 
     assert first["ClientRequestToken"] != second["ClientRequestToken"]
     assert start_request(settings, incident) == first  # still deterministic
+
+
+# --- Item 5: a late redelivery finds its run on any page -------------------------------------------------------
+def summary(arn_suffix: str, started: datetime, display_name: str) -> dict[str, Any]:
+    """A PipelineExecutionSummary (botocore's model; the Stubber checks it)."""
+    return {
+        "PipelineExecutionArn": f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retraining/execution/{arn_suffix}",
+        "StartTime": started,
+        "PipelineExecutionStatus": "Succeeded",
+        "PipelineExecutionDisplayName": display_name,
+    }
+
+
+def test_a_late_redelivery_behind_25_newer_runs_starts_nothing_and_tells_nothing(
+    trigger, trigger_env, sample_event
+):
+    """Redelivered two days later (its idempotency record expired), behind 25 newer executions: the second page
+    holds the incident's own run. moto ignores page size and order, so botocore's Stubber serves the pages."""
+    from lambdas.retraining_trigger.decisions import Settings, start_request
+    from lambdas.retraining_trigger.incidents import Incident
+
+    event = sample_event(ALARM)
+    incident = Incident(
+        trigger_type="alarm",
+        incident_id=incident_of(event),
+        incident_time=event["detail"]["state"]["timestamp"],
+        reason="",
+    )
+    own_name = start_request(Settings.from_env(trigger_env), incident)["PipelineExecutionDisplayName"]
+    incident_at = datetime.fromisoformat(incident.incident_time)
+    trigger.advance(2 * 86400)
+    newer = [
+        summary(f"newer{n:02d}", incident_at + timedelta(hours=40 - n), f"manual-{n}") for n in range(25)
+    ]
+    own = summary("own", incident_at + timedelta(seconds=2), own_name)
+    request = {
+        "PipelineName": trigger_env["PIPELINE_NAME"],
+        "SortBy": "CreationTime",
+        "SortOrder": "Descending",
+        "MaxResults": 20,
+    }
+    with Stubber(trigger.module.sagemaker) as sagemaker:
+        sagemaker.add_response(
+            "list_pipeline_executions",
+            {"PipelineExecutionSummaries": newer[:20], "NextToken": "page-2"},
+            request,
+        )
+        sagemaker.add_response(
+            "list_pipeline_executions",
+            {"PipelineExecutionSummaries": [*newer[20:], own]},
+            {**request, "NextToken": "page-2"},
+        )
+        result = trigger.invoke(event)
+        sagemaker.assert_no_pending_responses()
+
+    assert result["decision"] == DECISION_SKIPPED_DUPLICATE
+    assert result["execution_arn"] == own["PipelineExecutionArn"]
+    assert trigger.requests("StartPipelineExecution") == []
+    assert trigger.notifications() == []
+    assert trigger.metric_total(METRIC_PIPELINES_STARTED) == 0
+
+
+def test_paging_stops_at_runs_older_than_the_incident(trigger, trigger_env, sample_event):
+    event = sample_event(ALARM)
+    incident_at = datetime.fromisoformat(event["detail"]["state"]["timestamp"])
+    older = [
+        summary(f"old{n:02d}", incident_at - timedelta(days=1, hours=n), f"manual-{n}") for n in range(20)
+    ]
+    with Stubber(trigger.module.sagemaker) as sagemaker:
+        sagemaker.add_response(
+            "list_pipeline_executions", {"PipelineExecutionSummaries": older, "NextToken": "page-2"}
+        )
+        sagemaker.add_response(
+            "start_pipeline_execution",
+            {
+                "PipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retraining/execution/new"
+            },
+        )
+        result = trigger.invoke(event)
+        sagemaker.assert_no_pending_responses()  # one page read: the older runs cannot be this incident's
+
+    assert result["decision"] == DECISION_STARTED
