@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -85,7 +85,7 @@ class CallBudget:
             error = {
                 "Error": {"Code": type(caught_exception).__name__, "Message": f"{caught_exception}{note}"}
             }
-        raise RetryBudgetExhausted(error, operation.name) from caught_exception
+        raise RetryBudgetExhausted(cast(Any, error), operation.name) from caught_exception
 
 
 def _longest_backoff(response: tuple[Any, dict[str, Any]] | None, attempts: int) -> float:

@@ -251,7 +251,7 @@ def _reconciliation_incident() -> Incident:
 def _handle(incident: Incident, request_id: str, lease_seconds: int) -> dict[str, Any]:
     try:
         settings = Settings.from_env(os.environ)
-        outcome = decide_once(
+        outcome: dict[str, Any] = decide_once(
             incident=incident.as_dict(),
             settings=settings,
             request_id=request_id,
