@@ -21,11 +21,13 @@ from .contract import (
     DECISION_SKIPPED_COOLDOWN,
     DECISION_SKIPPED_DUPLICATE,
     DECISION_SKIPPED_RUNNING,
+    DECISION_SKIPPED_STALE,
     DECISION_SKIPPED_UNCONFIRMED,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
     ENV_EVENT_PARAMETERS,
     ENV_IDEMPOTENCY_TTL_SECONDS,
+    ENV_MAX_TRIGGER_AGE_SECONDS,
     ENV_MONITORING_SCHEDULES,
     ENV_PIPELINE_NAME,
     ENV_STATIC_PARAMETERS,
@@ -66,6 +68,7 @@ SUBJECTS = {
     DECISION_SKIPPED_RUNNING: "Retraining skipped: running",
     DECISION_SKIPPED_COOLDOWN: "Retraining skipped: cooldown",
     DECISION_SKIPPED_UNCONFIRMED: "Retraining skipped: violations not confirmed",
+    DECISION_SKIPPED_STALE: "Retraining skipped: stale event",
     DECISION_FAILED: "Retraining failed",
 }
 """SNS subjects by decision (SNS allows 100 printable ASCII characters)."""
@@ -84,6 +87,7 @@ class Settings:
     monitoring_schedules: tuple[str, ...] = ()
     violation_lookback_seconds: int = DEFAULT_VIOLATION_LOOKBACK_SECONDS
     idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
+    max_trigger_age_seconds: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -153,6 +157,18 @@ class Settings:
                 problems.append(
                     f"{ENV_IDEMPOTENCY_TTL_SECONDS} must be a whole number of seconds, got {ttl_text!r}"
                 )
+        age_text = environ.get(ENV_MAX_TRIGGER_AGE_SECONDS, "").strip()
+        max_age: int | None = None
+        if age_text:
+            try:
+                max_age = int(age_text)
+            except ValueError:
+                problems.append(
+                    f"{ENV_MAX_TRIGGER_AGE_SECONDS} must be a whole number of seconds, got {age_text!r}"
+                )
+            else:
+                if max_age < 1:
+                    problems.append(f"{ENV_MAX_TRIGGER_AGE_SECONDS} must be 1 or more, got {max_age}")
         if problems:
             raise ValueError("invalid retraining trigger configuration: " + "; ".join(problems))
         return cls(
@@ -165,6 +181,7 @@ class Settings:
             monitoring_schedules=schedules,
             violation_lookback_seconds=lookback,
             idempotency_ttl_seconds=ttl,
+            max_trigger_age_seconds=max_age,
         )
 
 
@@ -416,6 +433,22 @@ def unconfirmed(pipeline: str, incident: Incident, why: str) -> dict[str, Any]:
     return {
         "decision": DECISION_SKIPPED_UNCONFIRMED,
         "reason": why,
+        "pipeline": pipeline,
+        "incident": incident.as_dict(),
+    }
+
+
+def event_age_seconds(event_time: str | None, now: int) -> int | None:
+    """Seconds since an EventBridge event's ``time`` (ISO 8601), or None when it has none that parses."""
+    parsed = _parse_time(event_time or "")
+    return None if parsed is None else now - int(parsed.timestamp())
+
+
+def stale(pipeline: str, incident: Incident, age: int, max_age: int) -> dict[str, Any]:
+    """The DECISION_SKIPPED_STALE decision for an event older than the maximum trigger age."""
+    return {
+        "decision": DECISION_SKIPPED_STALE,
+        "reason": f"the event is {age} s old, older than the maximum trigger age of {max_age} s",
         "pipeline": pipeline,
         "incident": incident.as_dict(),
     }

@@ -60,9 +60,11 @@ from .decisions import (
     Deferred,
     Settings,
     decide,
+    event_age_seconds,
     failure,
     message_fields,
     publish,
+    stale,
     unconfirmed,
 )
 from .incidents import Ignored, Incident, ReconcileRequest, ViolationClaim, to_incident
@@ -166,6 +168,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"decision": DECISION_IGNORED, "reason": found.why}
     if isinstance(found, ReconcileRequest):
         return _reconcile(context.aws_request_id, _lease_seconds(context))
+    stale_decision = _stale(event, found)
+    if stale_decision is not None:
+        return stale_decision
     if isinstance(found, ViolationClaim):
         confirmed = _confirm(found)
         if not isinstance(confirmed, Incident):
@@ -173,6 +178,30 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         found = confirmed
     tracer.put_annotation(key="incident_id", value=found.incident_id)
     return _handle(found, context.aws_request_id, _lease_seconds(context))
+
+
+def _stale(event: dict[str, Any], found: Incident | ViolationClaim) -> dict[str, Any] | None:
+    """The published ``skipped-stale`` decision of an event older than the maximum trigger age, else None."""
+    incident = found if isinstance(found, Incident) else found.as_incident()
+    try:
+        settings = Settings.from_env(os.environ)
+    except Exception as error:
+        _fail(incident, error)
+        raise
+    age = event_age_seconds(event.get("time"), _now())
+    if age is None or settings.max_trigger_age_seconds is None or age <= settings.max_trigger_age_seconds:
+        return None
+    decision = stale(settings.pipeline_name, incident, age, settings.max_trigger_age_seconds)
+    logger.warning("Stale event: nothing started", extra=message_fields(decision))
+    _count_skipped(decision["decision"])
+    try:
+        publish(sns, settings.topic_arn, decision)
+    except Exception:
+        # Raising makes Lambda retry the event, which is found stale and reported again.
+        logger.exception("Could not publish the decision", extra=message_fields(decision))
+        metrics.add_metric(name=METRIC_FAILURES, unit=MetricUnit.Count, value=1)
+        raise
+    return decision
 
 
 def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:

@@ -21,12 +21,15 @@ from lambdas.retraining_trigger.contract import (
     DECISION_FAILED,
     DECISION_SKIPPED_COOLDOWN,
     DECISION_SKIPPED_DUPLICATE,
+    DECISION_SKIPPED_STALE,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
+    ENV_MAX_TRIGGER_AGE_SECONDS,
     ENV_PIPELINE_NAME,
     METRIC_DEFERRED,
     METRIC_FAILURES,
     METRIC_PIPELINES_STARTED,
+    METRIC_SKIPPED,
 )
 
 ALARM = "cloudwatch_alarm_state_change_alarm"
@@ -325,3 +328,29 @@ def test_paging_stops_at_runs_older_than_the_incident(trigger, trigger_env, samp
         sagemaker.assert_no_pending_responses()  # one page read: the older runs cannot be this incident's
 
     assert result["decision"] == DECISION_STARTED
+
+
+# --- Item 9: stale events ----------------------------------------------------------------------------------------
+def test_a_three_day_old_event_starts_nothing_and_is_reported(trigger, sample_event, monkeypatch):
+    monkeypatch.setenv(ENV_MAX_TRIGGER_AGE_SECONDS, "86400")
+    event = sample_event(ALARM)
+    trigger.advance(
+        3 * 86400
+    )  # the event's time is 2026-11-22T03:20:41Z; the handler's clock is 3 days later
+
+    result = trigger.invoke(event)
+
+    assert result["decision"] == DECISION_SKIPPED_STALE
+    assert "older than the maximum trigger age of 86400 s" in result["reason"]
+    assert trigger.requests("StartPipelineExecution") == []
+    [note] = trigger.notifications()
+    assert note.subject == "Retraining skipped: stale event"
+    assert note.message["incident"]["incident_id"] == incident_of(event)
+    assert trigger.metric_total(METRIC_SKIPPED, reason="stale") == 1
+
+
+def test_an_event_within_the_maximum_age_starts(trigger, sample_event, monkeypatch):
+    monkeypatch.setenv(ENV_MAX_TRIGGER_AGE_SECONDS, "86400")
+    trigger.advance(86400 - 120)
+
+    assert trigger.invoke(sample_event(ALARM))["decision"] == DECISION_STARTED
