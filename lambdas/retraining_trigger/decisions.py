@@ -59,6 +59,8 @@ MAX_PARAMETERS = 200
 MAX_PARAMETER_VALUE = 1024
 MAX_DESCRIPTION = 3072
 MAX_DISPLAY_NAME = 82
+DISPLAY_NAME_PREFIX = "retrain-"
+"""Every execution this function starts has a display name that begins so."""
 DEFAULT_VIOLATION_LOOKBACK_SECONDS = 86400
 SCHEDULE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 """MonitoringScheduleName in botocore's sagemaker model (1-63 characters)."""
@@ -237,7 +239,7 @@ def execution_display_name(pipeline: str, incident: Incident) -> str:
     The same incident always gets the same name, which lets a retried invocation recognise the execution that an
     earlier attempt started.
     """
-    raw = f"retrain-{incident.trigger_type}-{client_request_token(pipeline, incident)[:12]}"
+    raw = f"{DISPLAY_NAME_PREFIX}{incident.trigger_type}-{client_request_token(pipeline, incident)[:12]}"
     name = re.sub(r"[^a-zA-Z0-9-]+", "-", raw).strip("-")
     return name[:MAX_DISPLAY_NAME].rstrip("-") or "retrain"
 
@@ -349,6 +351,28 @@ def decide(
             DECISION_SKIPPED_COOLDOWN,
             f"{execution} of {pipeline} was started at {_iso(last)} for incident {started_for}; the cooldown "
             f"of {settings.cooldown_seconds} s allows the next start after "
+            f"{_iso(last + settings.cooldown_seconds)}",
+            settings,
+            incident,
+        )
+
+    # The record names the starts it saw; a start this trigger made (display name "retrain-...") within the
+    # cooldown but never recorded (its invocation was killed after starting) holds the next start back too.
+    recent = [
+        e
+        for e in executions
+        if str(e.get("PipelineExecutionDisplayName", "")).startswith(DISPLAY_NAME_PREFIX)
+        and isinstance(e.get("StartTime"), datetime)
+        and e["StartTime"].timestamp() > now - settings.cooldown_seconds
+    ]
+    if recent:
+        _release_lease(dynamodb, settings, incident)
+        last_start = max(recent, key=lambda e: e["StartTime"])
+        last = int(last_start["StartTime"].timestamp())
+        return _decision(
+            DECISION_SKIPPED_COOLDOWN,
+            f"execution {last_start['PipelineExecutionArn']} of {pipeline} was started at {_iso(last)}; the "
+            f"cooldown of {settings.cooldown_seconds} s allows the next start after "
             f"{_iso(last + settings.cooldown_seconds)}",
             settings,
             incident,
