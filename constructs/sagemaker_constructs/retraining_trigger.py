@@ -90,6 +90,7 @@ class RetrainingTrigger(Construct):
         idempotency_ttl: Duration = Duration.days(1),
         notification_topic: sns.ITopic | None = None,
         max_event_age: Duration = Duration.hours(6),
+        max_trigger_age: Duration | None = None,
         retry_attempts: int = 10,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         table_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
@@ -112,6 +113,11 @@ class RetrainingTrigger(Construct):
         :param notification_topic: told about every decision. Default: - an encrypted ``NotificationTopic``.
         :param max_event_age: how long EventBridge and Lambda retry an event before the dead-letter queue,
             60 s to 6 hours. Default: 6 hours
+        :param max_trigger_age: an event older than this (by its EventBridge ``time``) starts nothing and is
+            reported as ``skipped-stale``; 60 s to ``idempotency_ttl`` (an older event could be an incident already
+            forgotten). Shorter than twice ``max_event_age`` (EventBridge's retries, then Lambda's), a delivery
+            retried that long may be skipped as stale.
+            Default: - ``idempotency_ttl``
         :param retry_attempts: EventBridge retries per event. Default: 10
         :param log_retention: Default: one year
         :param table_removal_policy: Default: RemovalPolicy.RETAIN
@@ -165,6 +171,17 @@ class RetrainingTrigger(Construct):
                 "'idempotency_ttl' must be at least 'max_event_age' (a late retry would decide the incident "
                 f"again), got {idempotency_ttl.to_human_string()} < {max_event_age.to_human_string()}"
             )
+        errors.check_seconds("max_trigger_age", max_trigger_age, 60, 86400 * 30)
+        if (
+            max_trigger_age is not None
+            and not is_token(max_trigger_age)
+            and not is_token(idempotency_ttl)
+            and max_trigger_age.to_seconds(integral=False) > idempotency_ttl.to_seconds(integral=False)
+        ):
+            errors.add(
+                "'max_trigger_age' must be at most 'idempotency_ttl' (an older event could be an incident already "
+                f"forgotten), got {max_trigger_age.to_human_string()} > {idempotency_ttl.to_human_string()}"
+            )
         errors.check_range("retry_attempts", retry_attempts, 0, 185, integer=True)
         errors.check_seconds("violation_reconciliation", violation_reconciliation, 60, 86400)
         errors.check_seconds("violation_lookback", violation_lookback, 60, 86400 * 30)
@@ -175,6 +192,7 @@ class RetrainingTrigger(Construct):
 
         self.pipeline = pipeline
         self._max_event_age = max_event_age
+        self._max_trigger_age = max_trigger_age or idempotency_ttl
         self._retry_attempts = retry_attempts
         self._violation_reconciliation = violation_reconciliation
         self._violation_lookback = _effective_lookback(violation_lookback, idempotency_ttl)
@@ -409,7 +427,8 @@ class RetrainingTrigger(Construct):
         return self.metric(contract.METRIC_TRIGGERS_RECEIVED, period=period)
 
     def metric_triggers_skipped(self, reason: str, *, period: Duration | None = None) -> cloudwatch.Metric:
-        """Triggers skipped for ``reason``: ``duplicate``, ``running``, ``cooldown`` or ``ignored``.
+        """Triggers skipped for ``reason``: ``duplicate``, ``running``, ``cooldown``, ``unconfirmed``, ``stale``
+        or ``ignored``.
         Statistic Sum, period 5 minutes."""
         if reason not in contract.SKIP_REASONS.values():
             raise ValueError(
@@ -465,6 +484,7 @@ class RetrainingTrigger(Construct):
                 contract.ENV_TOPIC_ARN: self.topic.topic_arn,
                 contract.ENV_COOLDOWN_SECONDS: str(int(cooldown.to_seconds())),
                 contract.ENV_IDEMPOTENCY_TTL_SECONDS: str(int(idempotency_ttl.to_seconds())),
+                contract.ENV_MAX_TRIGGER_AGE_SECONDS: str(int(self._max_trigger_age.to_seconds())),
                 contract.ENV_STATIC_PARAMETERS: Stack.of(self).to_json_string(dict(static)),
                 contract.ENV_EVENT_PARAMETERS: json.dumps(
                     {k: v.value for k, v in dynamic.items()}, sort_keys=True

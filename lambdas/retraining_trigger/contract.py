@@ -22,6 +22,8 @@ ENV_MONITORING_SCHEDULES = "MONITORING_SCHEDULES"
 """JSON list of the monitoring schedule names whose violations start the pipeline (add_monitor)."""
 ENV_VIOLATION_LOOKBACK_SECONDS = "VIOLATION_LOOKBACK_SECONDS"
 """How far back (by scheduled time) the function looks for monitoring executions with violations."""
+ENV_MAX_TRIGGER_AGE_SECONDS = "MAX_TRIGGER_AGE_SECONDS"
+"""Events older than this (by their EventBridge ``time``) start nothing: skipped-stale. Unset: no limit."""
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 
@@ -53,25 +55,30 @@ DECISION_STARTED = "started"
 DECISION_SKIPPED_DUPLICATE = "skipped-duplicate"
 DECISION_SKIPPED_RUNNING = "skipped-running"
 DECISION_SKIPPED_COOLDOWN = "skipped-cooldown"
+DECISION_SKIPPED_STALE = "skipped-stale"
+"""The event is older than the maximum trigger age (ENV_MAX_TRIGGER_AGE_SECONDS)."""
 DECISION_SKIPPED_UNCONFIRMED = "skipped-unconfirmed"
 """An event claimed violations that ListMonitoringExecutions does not (or not yet) confirm."""
 DECISION_RECONCILED = "reconciled"
 """What a reconciliation invocation returns: one decision per violating execution it found."""
 DECISION_IGNORED = "ignored"
+DECISION_DEFERRED = "deferred"
+"""Another incident held the start lease: the invocation fails on purpose and Lambda decides it again later."""
 DECISION_FAILED = "failed"
 
 # --- Table layout ------------------------------------------------------------------------------------------
 TABLE_PARTITION_KEY = "id"
 TABLE_TTL_ATTRIBUTE = "expiration"
 LOCK_ID_PREFIX = "start-lock#"
-"""Item id of the per-pipeline lock: LOCK_ID_PREFIX + pipeline name; attributes last_started_at (epoch
-seconds), incident_id, execution_arn."""
+"""Item id of the per-pipeline lock: LOCK_ID_PREFIX + pipeline name. The start lease: lease_holder (incident id)
+and lease_until (epoch seconds), held only while starting. The start record, written after a start happened:
+last_started_at (epoch seconds), incident_id, execution_arn."""
 
 # --- Metrics (namespace set by the construct; names emitted by the handler) --------------------------------
 METRIC_TRIGGERS_RECEIVED = "TriggersReceived"
 METRIC_PIPELINES_STARTED = "PipelinesStarted"
 METRIC_SKIPPED = "TriggersSkipped"
-"""Dimension "reason": duplicate, running, cooldown, unconfirmed, ignored."""
+"""Dimension "reason": duplicate, running, cooldown, unconfirmed, stale, ignored."""
 METRIC_SKIPPED_REASON_DIMENSION = "reason"
 """The dimension of METRIC_SKIPPED (beside Powertools' "service"), with a value of SKIP_REASONS."""
 SKIP_REASONS = {
@@ -79,10 +86,13 @@ SKIP_REASONS = {
     DECISION_SKIPPED_RUNNING: "running",
     DECISION_SKIPPED_COOLDOWN: "cooldown",
     DECISION_SKIPPED_UNCONFIRMED: "unconfirmed",
+    DECISION_SKIPPED_STALE: "stale",
     DECISION_IGNORED: "ignored",
 }
 """Decision -> value of the METRIC_SKIPPED_REASON_DIMENSION dimension."""
 METRIC_FAILURES = "TriggerFailures"
+METRIC_DEFERRED = "TriggersDeferred"
+"""Incidents deferred because another incident held the start lease (each is decided again on retry)."""
 
 # SageMaker's pipeline parameter names allow [A-Za-z0-9_-], 1-256 characters.
 PARAMETER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,255}$"

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -19,11 +19,15 @@ from botocore.exceptions import ClientError
 from .contract import (
     DECISION_FAILED,
     DECISION_SKIPPED_COOLDOWN,
+    DECISION_SKIPPED_DUPLICATE,
     DECISION_SKIPPED_RUNNING,
+    DECISION_SKIPPED_STALE,
     DECISION_SKIPPED_UNCONFIRMED,
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
     ENV_EVENT_PARAMETERS,
+    ENV_IDEMPOTENCY_TTL_SECONDS,
+    ENV_MAX_TRIGGER_AGE_SECONDS,
     ENV_MONITORING_SCHEDULES,
     ENV_PIPELINE_NAME,
     ENV_STATIC_PARAMETERS,
@@ -42,11 +46,21 @@ logger = Logger(child=True)
 # ListPipelineExecutions statuses that mean a run is still using the pipeline.
 ACTIVE_STATUSES = frozenset({"Executing", "Stopping"})
 RECENT_EXECUTIONS = 20
+"""Page size of ListPipelineExecutions (the API allows 1-100)."""
+MAX_EXECUTION_PAGES = 50
+"""At most this many pages are read looking for an incident's own execution (1000 executions)."""
+CLOCK_SKEW_SECONDS = 3600
+"""An incident's execution is looked for among executions started at most this long before the incident's time."""
+DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400
+DEFAULT_LEASE_SECONDS = 60
+"""Start lease when the caller does not say (the construct's function timeout is 1 minute)."""
 # API limits of StartPipelineExecution.
 MAX_PARAMETERS = 200
 MAX_PARAMETER_VALUE = 1024
 MAX_DESCRIPTION = 3072
 MAX_DISPLAY_NAME = 82
+DISPLAY_NAME_PREFIX = "retrain-"
+"""Every execution this function starts has a display name that begins so."""
 DEFAULT_VIOLATION_LOOKBACK_SECONDS = 86400
 SCHEDULE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 """MonitoringScheduleName in botocore's sagemaker model (1-63 characters)."""
@@ -56,6 +70,7 @@ SUBJECTS = {
     DECISION_SKIPPED_RUNNING: "Retraining skipped: running",
     DECISION_SKIPPED_COOLDOWN: "Retraining skipped: cooldown",
     DECISION_SKIPPED_UNCONFIRMED: "Retraining skipped: violations not confirmed",
+    DECISION_SKIPPED_STALE: "Retraining skipped: stale event",
     DECISION_FAILED: "Retraining failed",
 }
 """SNS subjects by decision (SNS allows 100 printable ASCII characters)."""
@@ -73,6 +88,8 @@ class Settings:
     event_parameters: dict[str, str] = field(default_factory=dict)
     monitoring_schedules: tuple[str, ...] = ()
     violation_lookback_seconds: int = DEFAULT_VIOLATION_LOOKBACK_SECONDS
+    idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
+    max_trigger_age_seconds: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -133,6 +150,27 @@ class Settings:
             else:
                 if lookback < 1:
                     problems.append(f"{ENV_VIOLATION_LOOKBACK_SECONDS} must be 1 or more, got {lookback}")
+        ttl_text = environ.get(ENV_IDEMPOTENCY_TTL_SECONDS, "").strip()
+        ttl = DEFAULT_IDEMPOTENCY_TTL_SECONDS
+        if ttl_text:
+            try:
+                ttl = int(ttl_text)
+            except ValueError:
+                problems.append(
+                    f"{ENV_IDEMPOTENCY_TTL_SECONDS} must be a whole number of seconds, got {ttl_text!r}"
+                )
+        age_text = environ.get(ENV_MAX_TRIGGER_AGE_SECONDS, "").strip()
+        max_age: int | None = None
+        if age_text:
+            try:
+                max_age = int(age_text)
+            except ValueError:
+                problems.append(
+                    f"{ENV_MAX_TRIGGER_AGE_SECONDS} must be a whole number of seconds, got {age_text!r}"
+                )
+            else:
+                if max_age < 1:
+                    problems.append(f"{ENV_MAX_TRIGGER_AGE_SECONDS} must be 1 or more, got {max_age}")
         if problems:
             raise ValueError("invalid retraining trigger configuration: " + "; ".join(problems))
         return cls(
@@ -144,6 +182,8 @@ class Settings:
             event_parameters={name: str(source) for name, source in event_parameters.items()},
             monitoring_schedules=schedules,
             violation_lookback_seconds=lookback,
+            idempotency_ttl_seconds=ttl,
+            max_trigger_age_seconds=max_age,
         )
 
 
@@ -185,19 +225,21 @@ def _parameter_value(value: Any) -> str:
 
 
 # --- What the start request is made of ----------------------------------------------------------------------
-def client_request_token(incident: Incident) -> str:
-    """Deterministic StartPipelineExecution token (64 hex characters): SageMaker runs one execution per token,
-    so a retry after a lost response cannot start a second one."""
-    return hashlib.sha256(incident.incident_id.encode("utf-8")).hexdigest()
+def client_request_token(pipeline: str, incident: Incident) -> str:
+    """Deterministic StartPipelineExecution token (64 hex characters, within the IdempotencyToken shape's 32-128
+    in botocore's sagemaker model): SageMaker runs one execution per token, so a retry after a lost response
+    cannot start a second one. The pipeline is part of it: two pipelines triggered by one incident (two
+    RetrainingTriggers on one alarm) must not share a token."""
+    return hashlib.sha256(f"{pipeline}\n{incident.incident_id}".encode()).hexdigest()
 
 
-def execution_display_name(incident: Incident) -> str:
+def execution_display_name(pipeline: str, incident: Incident) -> str:
     """``retrain-<trigger type>-<12 hex of the token>``, within the API's ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}``.
 
     The same incident always gets the same name, which lets a retried invocation recognise the execution that an
     earlier attempt started.
     """
-    raw = f"retrain-{incident.trigger_type}-{client_request_token(incident)[:12]}"
+    raw = f"{DISPLAY_NAME_PREFIX}{incident.trigger_type}-{client_request_token(pipeline, incident)[:12]}"
     name = re.sub(r"[^a-zA-Z0-9-]+", "-", raw).strip("-")
     return name[:MAX_DISPLAY_NAME].rstrip("-") or "retrain"
 
@@ -220,9 +262,9 @@ def start_request(settings: Settings, incident: Incident) -> dict[str, Any]:
     """The StartPipelineExecution request for an incident."""
     request: dict[str, Any] = {
         "PipelineName": settings.pipeline_name,
-        "PipelineExecutionDisplayName": execution_display_name(incident),
+        "PipelineExecutionDisplayName": execution_display_name(settings.pipeline_name, incident),
         "PipelineExecutionDescription": (incident.reason or incident.incident_id)[:MAX_DESCRIPTION],
-        "ClientRequestToken": client_request_token(incident),
+        "ClientRequestToken": client_request_token(settings.pipeline_name, incident),
     }
     parameters = pipeline_parameters(settings, incident)
     if parameters:
@@ -231,31 +273,64 @@ def start_request(settings: Settings, incident: Incident) -> dict[str, Any]:
 
 
 # --- The decision ---------------------------------------------------------------------------------------------
+class Deferred(Exception):  # noqa: N818 - a decision, not an error
+    """Another incident holds the start lease: whether it starts is not known yet, so this incident is decided
+    again later (the handler raises it, and Lambda retries the invocation after the lease has ended)."""
+
+    def __init__(self, holder: str, lease_until: int) -> None:
+        super().__init__(
+            f"incident {holder} holds the start lease until {_iso(lease_until)}: decided again on retry"
+        )
+        self.holder = holder
+        self.lease_until = lease_until
+
+
 def decide(
-    incident: Incident, *, settings: Settings, sagemaker: Any, dynamodb: Any, now: int
+    incident: Incident,
+    *,
+    settings: Settings,
+    sagemaker: Any,
+    dynamodb: Any,
+    now: int,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
 ) -> dict[str, Any]:
-    """Skip if a run is active or the pipeline started within the cooldown, else start it.
+    """Skip if a run is active or a start happened within the cooldown, else start it.
+
+    Single-flight whatever the cooldown: an incident starts only while it holds the pipeline's start lease, a
+    conditional write that expires after ``lease_seconds`` (the invocation's remaining time, so a killed
+    invocation holds it no longer than it could have lived). The cooldown rests on the start record, written
+    only after StartPipelineExecution returned an execution ARN. While another incident holds the lease this
+    raises Deferred.
 
     Returns the decision as a JSON-ready dict (decision, reason, pipeline, incident and, when started,
     execution_arn). Raises the service's error when listing, locking or starting fails; a failed start releases
-    the lock first, so a retry can start.
+    the lease first, so a retry can start.
     """
     pipeline = settings.pipeline_name
-    display_name = execution_display_name(incident)
+    display_name = execution_display_name(pipeline, incident)
 
-    executions = sagemaker.list_pipeline_executions(
-        PipelineName=pipeline, SortBy="CreationTime", SortOrder="Descending", MaxResults=RECENT_EXECUTIONS
-    ).get("PipelineExecutionSummaries", [])
-    for execution in executions:
-        if execution.get("PipelineExecutionDisplayName") == display_name:
-            # An earlier attempt of this incident started it and then timed out or crashed before recording.
+    own, executions = _find_execution(sagemaker, pipeline, display_name, incident)
+    if own is not None:
+        arn, started = own["PipelineExecutionArn"], own.get("StartTime")
+        if isinstance(started, datetime) and started.timestamp() < now - settings.idempotency_ttl_seconds:
+            # A redelivery after the incident was forgotten: the invocation that started it finished long ago
+            # (and told the topic), so this is a duplicate, neither counted nor published again.
             return _decision(
-                DECISION_STARTED,
-                f"execution {execution['PipelineExecutionArn']} was already started for this incident",
+                DECISION_SKIPPED_DUPLICATE,
+                f"execution {arn} was started for this incident at {_iso(int(started.timestamp()))}, more than "
+                f"{settings.idempotency_ttl_seconds} s ago: a late redelivery",
                 settings,
                 incident,
-                execution_arn=execution["PipelineExecutionArn"],
+                execution_arn=arn,
             )
+        # An earlier attempt of this incident started it and then timed out or crashed before recording.
+        return _decision(
+            DECISION_STARTED,
+            f"execution {arn} was already started for this incident",
+            settings,
+            incident,
+            execution_arn=arn,
+        )
     active = [e for e in executions if e.get("PipelineExecutionStatus") in ACTIVE_STATUSES]
     if active:
         arn, status = active[0]["PipelineExecutionArn"], active[0]["PipelineExecutionStatus"]
@@ -263,14 +338,42 @@ def decide(
             DECISION_SKIPPED_RUNNING, f"execution {arn} of {pipeline} is {status}", settings, incident
         )
 
-    holder = _acquire_lock(dynamodb, settings, incident, now)
+    holder = _acquire_lease(dynamodb, settings, incident, now, lease_seconds)
     if holder is not None:
+        lease_until = int(holder.get("lease_until", {}).get("N", "0"))
+        leaseholder = holder.get("lease_holder", {}).get("S")
+        if leaseholder and leaseholder != incident.incident_id and lease_until > now:
+            raise Deferred(leaseholder, lease_until)
         last = int(holder.get("last_started_at", {}).get("N", "0"))
-        held_by = holder.get("incident_id", {}).get("S", "unknown")
+        started_for = holder.get("incident_id", {}).get("S", "unknown")
+        execution = holder.get("execution_arn", {}).get("S", "an execution")
         return _decision(
             DECISION_SKIPPED_COOLDOWN,
-            f"{pipeline} was started at {_iso(last)} for incident {held_by}; the cooldown of "
-            f"{settings.cooldown_seconds} s allows the next start after {_iso(last + settings.cooldown_seconds)}",
+            f"{execution} of {pipeline} was started at {_iso(last)} for incident {started_for}; the cooldown "
+            f"of {settings.cooldown_seconds} s allows the next start after "
+            f"{_iso(last + settings.cooldown_seconds)}",
+            settings,
+            incident,
+        )
+
+    # The record names the starts it saw; a start this trigger made (display name "retrain-...") within the
+    # cooldown but never recorded (its invocation was killed after starting) holds the next start back too.
+    recent = [
+        e
+        for e in executions
+        if str(e.get("PipelineExecutionDisplayName", "")).startswith(DISPLAY_NAME_PREFIX)
+        and isinstance(e.get("StartTime"), datetime)
+        and e["StartTime"].timestamp() > now - settings.cooldown_seconds
+    ]
+    if recent:
+        _release_lease(dynamodb, settings, incident)
+        last_start = max(recent, key=lambda e: e["StartTime"])
+        last = int(last_start["StartTime"].timestamp())
+        return _decision(
+            DECISION_SKIPPED_COOLDOWN,
+            f"execution {last_start['PipelineExecutionArn']} of {pipeline} was started at {_iso(last)}; the "
+            f"cooldown of {settings.cooldown_seconds} s allows the next start after "
+            f"{_iso(last + settings.cooldown_seconds)}",
             settings,
             incident,
         )
@@ -280,9 +383,9 @@ def decide(
             "PipelineExecutionArn"
         ]
     except Exception:
-        _release_lock(dynamodb, settings, incident)
+        _release_lease(dynamodb, settings, incident)
         raise
-    _record_execution(dynamodb, settings, incident, execution_arn)
+    _record_start(dynamodb, settings, incident, execution_arn, now)
     return _decision(
         DECISION_STARTED,
         f"started {pipeline} for {incident.trigger_type} incident {incident.incident_id}",
@@ -290,6 +393,49 @@ def decide(
         incident,
         execution_arn=execution_arn,
     )
+
+
+def _find_execution(
+    sagemaker: Any, pipeline: str, display_name: str, incident: Incident
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the incident's own execution or None, the newest page of executions).
+
+    Pages through ListPipelineExecutions, newest first, until the execution named ``display_name`` turns up, the
+    pages reach executions started before the incident (less CLOCK_SKEW_SECONDS), or MAX_EXECUTION_PAGES.
+    """
+    not_before = _parse_time(incident.incident_time)
+    if not_before is not None:
+        not_before -= timedelta(seconds=CLOCK_SKEW_SECONDS)
+    request: dict[str, Any] = {
+        "PipelineName": pipeline,
+        "SortBy": "CreationTime",
+        "SortOrder": "Descending",
+        "MaxResults": RECENT_EXECUTIONS,
+    }
+    newest: list[dict[str, Any]] | None = None
+    for _ in range(MAX_EXECUTION_PAGES):
+        page = sagemaker.list_pipeline_executions(**request)
+        summaries: list[dict[str, Any]] = page.get("PipelineExecutionSummaries", [])
+        if newest is None:
+            newest = summaries
+        for summary in summaries:
+            if summary.get("PipelineExecutionDisplayName") == display_name:
+                return summary, newest
+        oldest = summaries[-1].get("StartTime") if summaries else None
+        if not page.get("NextToken") or (
+            not_before is not None and isinstance(oldest, datetime) and oldest < not_before
+        ):
+            break
+        request["NextToken"] = page["NextToken"]
+    return None, newest or []
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _decision(
@@ -311,6 +457,22 @@ def unconfirmed(pipeline: str, incident: Incident, why: str) -> dict[str, Any]:
     return {
         "decision": DECISION_SKIPPED_UNCONFIRMED,
         "reason": why,
+        "pipeline": pipeline,
+        "incident": incident.as_dict(),
+    }
+
+
+def event_age_seconds(event_time: str | None, now: int) -> int | None:
+    """Seconds since an EventBridge event's ``time`` (ISO 8601), or None when it has none that parses."""
+    parsed = _parse_time(event_time or "")
+    return None if parsed is None else now - int(parsed.timestamp())
+
+
+def stale(pipeline: str, incident: Incident, age: int, max_age: int) -> dict[str, Any]:
+    """The DECISION_SKIPPED_STALE decision for an event older than the maximum trigger age."""
+    return {
+        "decision": DECISION_SKIPPED_STALE,
+        "reason": f"the event is {age} s old, older than the maximum trigger age of {max_age} s",
         "pipeline": pipeline,
         "incident": incident.as_dict(),
     }
@@ -338,30 +500,34 @@ def _iso(epoch_seconds: int) -> str:
     return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# --- The per-pipeline start lock --------------------------------------------------------------------------
+# --- The per-pipeline start lease and start record --------------------------------------------------------------------------
 def lock_key(settings: Settings) -> dict[str, Any]:
     """Key of the pipeline's lock item."""
     return {TABLE_PARTITION_KEY: {"S": LOCK_ID_PREFIX + settings.pipeline_name}}
 
 
-def _acquire_lock(dynamodb: Any, settings: Settings, incident: Incident, now: int) -> dict[str, Any] | None:
-    """Take the pipeline's start lock unless another incident took it within the cooldown.
+def _acquire_lease(
+    dynamodb: Any, settings: Settings, incident: Incident, now: int, lease_seconds: int
+) -> dict[str, Any] | None:
+    """Take the pipeline's start lease, unless another incident holds it or a recorded start is within the
+    cooldown.
 
-    One conditional write decides between concurrent incidents. The incident that already holds the lock may
-    take it again: that is a retry whose earlier attempt failed between locking and starting.
-    Returns None when taken, else the holder's item.
+    One conditional write decides between concurrent incidents (DynamoDB evaluates a condition and applies its
+    update atomically). The incident that holds the lease may take it again: that is a retry whose earlier
+    attempt died between leasing and starting. Returns None when taken, else the item as it was.
     """
     try:
         dynamodb.update_item(
             TableName=settings.table_name,
             Key=lock_key(settings),
-            UpdateExpression="SET last_started_at = :now, incident_id = :incident REMOVE execution_arn",
+            UpdateExpression="SET lease_holder = :incident, lease_until = :until",
             ConditionExpression=(
-                "attribute_not_exists(#id) OR last_started_at <= :cutoff OR incident_id = :incident"
+                "(attribute_not_exists(lease_until) OR lease_until <= :now OR lease_holder = :incident) "
+                "AND (attribute_not_exists(last_started_at) OR last_started_at <= :cutoff)"
             ),
-            ExpressionAttributeNames={"#id": TABLE_PARTITION_KEY},
             ExpressionAttributeValues={
                 ":now": {"N": str(now)},
+                ":until": {"N": str(now + max(1, lease_seconds))},
                 ":cutoff": {"N": str(now - settings.cooldown_seconds)},
                 ":incident": {"S": incident.incident_id},
             },
@@ -375,40 +541,49 @@ def _acquire_lock(dynamodb: Any, settings: Settings, incident: Incident, now: in
     return None
 
 
-def _release_lock(dynamodb: Any, settings: Settings, incident: Incident) -> None:
-    """Give the lock back after a failed start, if this incident still holds it.
+def _release_lease(dynamodb: Any, settings: Settings, incident: Incident) -> None:
+    """Give the lease back after a failed start, if this incident still holds it.
 
-    Best effort: the start's error is the one to raise. A lock left behind only holds back other incidents for
-    the cooldown; a retry of this incident may take it again.
+    Best effort: the start's error is the one to raise. A lease left behind ends by itself at lease_until.
     """
-    try:
-        dynamodb.delete_item(
-            TableName=settings.table_name,
-            Key=lock_key(settings),
-            ConditionExpression="incident_id = :incident",
-            ExpressionAttributeValues={":incident": {"S": incident.incident_id}},
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            logger.warning("Could not release the start lock after a failed start", exc_info=True)
-
-
-def _record_execution(dynamodb: Any, settings: Settings, incident: Incident, execution_arn: str) -> None:
-    """Note the started execution on the lock item: for operators only, so a failure here is logged, not raised
-    (raising would report a started pipeline as failed, and its retry as skipped)."""
     try:
         dynamodb.update_item(
             TableName=settings.table_name,
             Key=lock_key(settings),
-            UpdateExpression="SET execution_arn = :arn",
-            ConditionExpression="incident_id = :incident",
+            UpdateExpression="REMOVE lease_holder, lease_until",
+            ConditionExpression="lease_holder = :incident",
+            ExpressionAttributeValues={":incident": {"S": incident.incident_id}},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            logger.warning("Could not release the start lease after a failed start", exc_info=True)
+
+
+def _record_start(
+    dynamodb: Any, settings: Settings, incident: Incident, execution_arn: str, now: int
+) -> None:
+    """Record the start that happened (the cooldown rests on it) and end the lease, in one write.
+
+    A failure here is logged, not raised: raising would report a started pipeline as failed. The lease then
+    ends at lease_until, and until the run ends its listing (skipped-running) holds other incidents back.
+    """
+    try:
+        dynamodb.update_item(
+            TableName=settings.table_name,
+            Key=lock_key(settings),
+            UpdateExpression=(
+                "SET last_started_at = :now, incident_id = :incident, execution_arn = :arn "
+                "REMOVE lease_holder, lease_until"
+            ),
+            ConditionExpression="lease_holder = :incident",
             ExpressionAttributeValues={
+                ":now": {"N": str(now)},
                 ":arn": {"S": execution_arn},
                 ":incident": {"S": incident.incident_id},
             },
         )
     except ClientError:
-        logger.warning("Could not record the execution on the start lock", exc_info=True)
+        logger.warning("Could not record the start on the start lock", exc_info=True)
 
 
 # --- Notification ------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ reload it afterwards.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from typing import Any
@@ -32,7 +33,9 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+from .budget import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, CallBudget
 from .contract import (
+    DECISION_DEFERRED,
     DECISION_IGNORED,
     DECISION_RECONCILED,
     DECISION_SKIPPED_DUPLICATE,
@@ -41,6 +44,7 @@ from .contract import (
     ENV_PIPELINE_NAME,
     ENV_TABLE_NAME,
     ENV_TOPIC_ARN,
+    METRIC_DEFERRED,
     METRIC_FAILURES,
     METRIC_PIPELINES_STARTED,
     METRIC_SKIPPED,
@@ -51,11 +55,21 @@ from .contract import (
     TABLE_TTL_ATTRIBUTE,
     TRIGGER_MONITOR_VIOLATION,
 )
-from .decisions import Settings, decide, failure, message_fields, publish, unconfirmed
+from .decisions import (
+    DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+    Deferred,
+    Settings,
+    decide,
+    event_age_seconds,
+    failure,
+    message_fields,
+    publish,
+    stale,
+    unconfirmed,
+)
 from .incidents import Ignored, Incident, ReconcileRequest, ViolationClaim, to_incident
 from .violations import Unconfirmed, confirm, reconcile
 
-DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400
 REPLAYED = "replayed"
 """Key the idempotency response hook adds to a decision that comes from the table rather than this call."""
 
@@ -63,14 +77,22 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-# Throttling is retried here, with client-side rate limiting once SageMaker or DynamoDB push back.
-BOTO_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+# Throttling is retried here, with client-side rate limiting once SageMaker or DynamoDB push back, but never
+# past the invocation's end: `budget` stops the retries in time to release the lease and notify (budget.py).
+BOTO_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 10},
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+)
 sagemaker = boto3.client("sagemaker", config=BOTO_CONFIG)
 # Model Monitor calls (ListMonitoringExecutions) go through a client of their own, so tests can put botocore's
 # Stubber on exactly the calls moto does not implement while the pipeline calls run against moto.
 monitoring = boto3.client("sagemaker", config=BOTO_CONFIG)
 sns = boto3.client("sns", config=BOTO_CONFIG)
 dynamodb = boto3.client("dynamodb", config=BOTO_CONFIG)
+budget = CallBudget()
+for _client in (sagemaker, monitoring, sns, dynamodb):
+    budget.attach(_client)
 
 
 def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
@@ -95,19 +117,31 @@ idempotency_config = IdempotencyConfig(
 @idempotent_function(
     data_keyword_argument="incident", persistence_store=persistence_layer, config=idempotency_config
 )
-def decide_once(*, incident: dict[str, str], settings: Settings, request_id: str, now: int) -> dict[str, Any]:
+def decide_once(
+    *, incident: dict[str, str], settings: Settings, request_id: str, now: int, lease_seconds: int
+) -> dict[str, Any]:
     """The idempotent unit: the first delivery of an incident decides, later ones get the stored decision.
 
-    A raised error deletes the idempotency record, so a retry decides afresh.
+    A raised error (Deferred included) deletes the idempotency record, so a retry decides afresh.
     """
     decision = decide(
-        Incident(**incident), settings=settings, sagemaker=sagemaker, dynamodb=dynamodb, now=now
+        Incident(**incident),
+        settings=settings,
+        sagemaker=sagemaker,
+        dynamodb=dynamodb,
+        now=now,
+        lease_seconds=lease_seconds,
     )
     return {**decision, "request_id": request_id}
 
 
 def _now() -> int:
     return int(time.time())
+
+
+def _lease_seconds(context: LambdaContext) -> int:
+    """The start lease: no longer than this invocation can live, so a killed one holds it no longer."""
+    return max(1, math.ceil(context.get_remaining_time_in_millis() / 1000))
 
 
 @logger.inject_lambda_context(correlation_id_path="id", log_event=False)
@@ -117,6 +151,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Route one EventBridge event: ignore it, confirm a claimed violation, reconcile the monitoring executions,
     or decide its incident once and publish the decision."""
     idempotency_config.register_lambda_context(context)
+    budget.start(context.get_remaining_time_in_millis())
     metrics.add_metric(name=METRIC_TRIGGERS_RECEIVED, unit=MetricUnit.Count, value=1)
     found = to_incident(EventBridgeEvent(event))
     if isinstance(found, Ignored):
@@ -132,14 +167,41 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         _count_skipped(DECISION_IGNORED)
         return {"decision": DECISION_IGNORED, "reason": found.why}
     if isinstance(found, ReconcileRequest):
-        return _reconcile(context.aws_request_id)
+        return _reconcile(context.aws_request_id, _lease_seconds(context))
+    stale_decision = _stale(event, found)
+    if stale_decision is not None:
+        return stale_decision
     if isinstance(found, ViolationClaim):
         confirmed = _confirm(found)
         if not isinstance(confirmed, Incident):
             return confirmed
         found = confirmed
     tracer.put_annotation(key="incident_id", value=found.incident_id)
-    return _handle(found, context.aws_request_id)
+    return _handle(found, context.aws_request_id, _lease_seconds(context))
+
+
+def _stale(event: dict[str, Any], found: Incident | ViolationClaim) -> dict[str, Any] | None:
+    """The published ``skipped-stale`` decision of an event older than the maximum trigger age, else None."""
+    incident = found if isinstance(found, Incident) else found.as_incident()
+    try:
+        settings = Settings.from_env(os.environ)
+    except Exception as error:
+        _fail(incident, error)
+        raise
+    age = event_age_seconds(event.get("time"), _now())
+    if age is None or settings.max_trigger_age_seconds is None or age <= settings.max_trigger_age_seconds:
+        return None
+    decision = stale(settings.pipeline_name, incident, age, settings.max_trigger_age_seconds)
+    logger.warning("Stale event: nothing started", extra=message_fields(decision))
+    _count_skipped(decision["decision"])
+    try:
+        publish(sns, settings.topic_arn, decision)
+    except Exception:
+        # Raising makes Lambda retry the event, which is found stale and reported again.
+        logger.exception("Could not publish the decision", extra=message_fields(decision))
+        metrics.add_metric(name=METRIC_FAILURES, unit=MetricUnit.Count, value=1)
+        raise
+    return decision
 
 
 def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
@@ -173,7 +235,7 @@ def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
     return decision
 
 
-def _reconcile(request_id: str) -> dict[str, Any]:
+def _reconcile(request_id: str, lease_seconds: int) -> dict[str, Any]:
     """Decide every violating execution of the wired schedules in the lookback window (each once, ever)."""
     try:
         settings = Settings.from_env(os.environ)
@@ -186,7 +248,7 @@ def _reconcile(request_id: str) -> dict[str, Any]:
     except Exception as error:
         _fail(_reconciliation_incident(), error)
         raise
-    outcomes = [_handle(incident, request_id) for incident in incidents]
+    outcomes = [_handle(incident, request_id, lease_seconds) for incident in incidents]
     logger.info(
         "Reconciled monitoring executions",
         extra={
@@ -215,15 +277,33 @@ def _reconciliation_incident() -> Incident:
     )
 
 
-def _handle(incident: Incident, request_id: str) -> dict[str, Any]:
+def _handle(incident: Incident, request_id: str, lease_seconds: int) -> dict[str, Any]:
     try:
         settings = Settings.from_env(os.environ)
-        outcome = decide_once(
-            incident=incident.as_dict(), settings=settings, request_id=request_id, now=_now()
+        outcome: dict[str, Any] = decide_once(
+            incident=incident.as_dict(),
+            settings=settings,
+            request_id=request_id,
+            now=_now(),
+            lease_seconds=lease_seconds,
         )
     except IdempotencyAlreadyInProgressError:
         # Another invocation is deciding this incident now; it has its own retries and dead-letter queue.
         return _duplicate(incident, "another invocation is deciding this incident right now", None)
+    except Deferred as deferred:
+        # Not skipped: whether the lease holder starts is unknown. Raising makes Lambda retry this invocation
+        # (after the lease has ended) and, once its retries are spent, park the event in the dead-letter queue.
+        logger.warning(
+            "Start lease held by another incident: deferred",
+            extra={
+                "decision": DECISION_DEFERRED,
+                "reason": str(deferred),
+                "pipeline": os.environ.get(ENV_PIPELINE_NAME, ""),
+                "incident": incident.as_dict(),
+            },
+        )
+        metrics.add_metric(name=METRIC_DEFERRED, unit=MetricUnit.Count, value=1)
+        raise
     except Exception as error:
         _fail(incident, error)
         raise
@@ -239,6 +319,8 @@ def _handle(incident: Incident, request_id: str) -> dict[str, Any]:
         _count(outcome["decision"])
         logger.info(f"Retraining decision: {outcome['decision']}", extra=message_fields(outcome))
     tracer.put_annotation(key="decision", value=outcome["decision"])
+    if outcome["decision"] == DECISION_SKIPPED_DUPLICATE:
+        return outcome  # a late redelivery: the start was told when it happened
 
     try:
         publish(sns, settings.topic_arn, outcome)

@@ -17,6 +17,7 @@ import types
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -25,6 +26,7 @@ from aws_lambda_powertools.metrics.provider import cold_start
 from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sagemaker import models as moto_sagemaker_models
 from trigger_support import MONITORING_SCHEDULE, OTHER_SCHEDULE
 
 from lambdas.retraining_trigger.contract import (
@@ -354,6 +356,12 @@ def trigger(
             read_stdout=lambda: capsys.readouterr().out,
         )
         monkeypatch.setattr(module, "_now", lambda: harness.now)
+        # moto stamps executions with the wall clock; the handler compares their StartTime with its own clock.
+        monkeypatch.setattr(
+            moto_sagemaker_models,
+            "utcnow",
+            lambda: datetime.fromtimestamp(harness.now, UTC).replace(tzinfo=None),
+        )
 
         def capture(params: dict[str, Any], model: Any, **kwargs: Any) -> None:
             harness.captured.append((model.name, json.loads(params["body"] or b"{}")))

@@ -118,6 +118,8 @@ def wired(
         )
         _forget_handler_modules()  # fresh modules: loggers and clients bind to this environment at import
         handler = importlib.import_module("lambdas.retraining_trigger.handler")
+        # The handler's clock a minute after the sample events (their age is checked against max_trigger_age).
+        handler._now = lambda: SAMPLE_CLOCK
         monitoring_api = Stubber(handler.monitoring)  # moto has no monitoring schedules
         monitoring_api.activate()
         yield {
@@ -134,6 +136,10 @@ def wired(
             "queue_url": queue_url,
         }
     _forget_handler_modules()
+
+
+SAMPLE_CLOCK = 1_795_317_700
+"""2026-11-22T03:21:40Z, shortly after the events in tests/events/."""
 
 
 def _forget_handler_modules() -> None:

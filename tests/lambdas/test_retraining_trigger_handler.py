@@ -49,10 +49,11 @@ VIOLATIONS = "processing_job_monitoring_violations"
 MONITOR_FAILED = "processing_job_monitoring_failed"
 ENDPOINT_CHANGE = "sagemaker_endpoint_state_change"
 DISPLAY_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}"
+PIPELINE_NAME = "churn-retraining"
 
 
-def token_of(incident_id: str) -> str:
-    return hashlib.sha256(incident_id.encode()).hexdigest()
+def token_of(incident_id: str, pipeline: str = PIPELINE_NAME) -> str:
+    return hashlib.sha256(f"{pipeline}\n{incident_id}".encode()).hexdigest()
 
 
 def alarm_incident_id(event: dict[str, Any]) -> str:
@@ -318,9 +319,9 @@ def test_retry_after_the_start_was_lost_does_not_start_again(trigger, sample_eve
 
 
 def test_retry_after_a_crash_between_lock_and_start_starts(trigger, sample_event):
-    """The lock names this incident but nothing was started: the incident may take its own lock again."""
+    """This incident holds the lease but nothing was started: the incident may take its own lease again."""
     event = sample_event(ALARM)
-    trigger.put_lock(last_started_at=trigger.now - 60, incident_id=alarm_incident_id(event))
+    trigger.put_lock(lease_holder=alarm_incident_id(event), lease_until=trigger.now + 30)
 
     result = trigger.invoke(event)
 
@@ -379,14 +380,19 @@ def test_alarm_within_the_cooldown_is_skipped_and_one_after_it_starts(trigger, t
     assert trigger.lock()["incident_id"] == alarm_incident_id(third)
 
 
-def test_lock_taken_by_a_concurrent_incident_skips(trigger, sample_event):
-    """Between this invocation's listing and its lock, another incident started the pipeline."""
-    trigger.put_lock(last_started_at=trigger.now, incident_id="alarm#other#2026-11-22T03:20:00.000+0000")
+def test_start_recorded_by_a_concurrent_incident_skips(trigger, sample_event):
+    """Between this invocation's listing and its lease, another incident started the pipeline."""
+    trigger.put_lock(
+        last_started_at=trigger.now,
+        incident_id="alarm#other#2026-11-22T03:20:00.000+0000",
+        execution_arn="arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retraining/execution/other",
+    )
 
     result = trigger.invoke(sample_event(ALARM))
 
     assert result["decision"] == DECISION_SKIPPED_COOLDOWN
     assert "alarm#other#" in result["reason"]
+    assert "execution/other" in result["reason"]
     assert trigger.requests("StartPipelineExecution") == []
     assert trigger.lock()["incident_id"] == "alarm#other#2026-11-22T03:20:00.000+0000"
 
@@ -516,7 +522,8 @@ def test_failed_start_raises_releases_the_lock_and_is_published(
             trigger.invoke(event, request_id=request_id)
         sagemaker.assert_no_pending_responses()
 
-    assert trigger.lock() is None
+    assert "lease_holder" not in trigger.lock()
+    assert "last_started_at" not in trigger.lock()
     [note] = trigger.notifications()
     assert note.subject == "Retraining failed"
     assert note.attributes["decision"] == DECISION_FAILED
@@ -553,7 +560,7 @@ def fail_dynamodb_call(trigger, operation: str, matches, code: str = "InternalSe
 def test_failure_to_record_the_execution_on_the_lock_still_reports_started(trigger, sample_event):
     """The execution ARN on the lock is for operators: losing it must not turn a start into a failure."""
     fail_dynamodb_call(
-        trigger, "UpdateItem", lambda body: body["UpdateExpression"].startswith("SET execution_arn")
+        trigger, "UpdateItem", lambda body: body["UpdateExpression"].startswith("SET last_started_at")
     )
 
     result = trigger.invoke(sample_event(ALARM))
@@ -561,7 +568,7 @@ def test_failure_to_record_the_execution_on_the_lock_still_reports_started(trigg
     assert result["decision"] == DECISION_STARTED
     assert "execution_arn" not in trigger.lock()
     [warning] = [line for line in trigger.logs() if line["level"] == "WARNING"]
-    assert warning["message"] == "Could not record the execution on the start lock"
+    assert warning["message"] == "Could not record the start on the start lock"
     assert "InternalServerError" in warning["exception"]
     [note] = trigger.notifications()
     assert note.message["execution_arn"] == result["execution_arn"]
@@ -570,7 +577,12 @@ def test_failure_to_record_the_execution_on_the_lock_still_reports_started(trigg
 def test_failure_to_release_the_lock_does_not_hide_the_start_error(trigger, sample_event):
     event = sample_event(ALARM)
     fail_dynamodb_call(
-        trigger, "DeleteItem", lambda body: body["Key"][TABLE_PARTITION_KEY]["S"].startswith(LOCK_ID_PREFIX)
+        trigger,
+        "UpdateItem",
+        lambda body: (
+            body["Key"][TABLE_PARTITION_KEY]["S"].startswith(LOCK_ID_PREFIX)
+            and body["UpdateExpression"].startswith("REMOVE lease_holder")
+        ),
     )
     with Stubber(trigger.module.sagemaker) as sagemaker:
         sagemaker.add_response("list_pipeline_executions", {"PipelineExecutionSummaries": []})
@@ -578,9 +590,9 @@ def test_failure_to_release_the_lock_does_not_hide_the_start_error(trigger, samp
         with pytest.raises(ClientError, match="AccessDeniedException"):
             trigger.invoke(event)
 
-    assert trigger.lock()["incident_id"] == alarm_incident_id(event)  # left behind, and logged
+    assert trigger.lock()["lease_holder"] == alarm_incident_id(event)  # left behind, and logged
     assert any(
-        line["message"] == "Could not release the start lock after a failed start" for line in trigger.logs()
+        line["message"] == "Could not release the start lease after a failed start" for line in trigger.logs()
     )
     [note] = trigger.notifications()
     assert note.message["reason"].startswith("AccessDeniedException")
@@ -610,7 +622,7 @@ def test_failure_to_publish_a_failure_does_not_hide_the_error(trigger, sample_ev
             trigger.invoke(sample_event(ALARM))
         sns.assert_no_pending_responses()
 
-    assert trigger.lock() is None
+    assert "lease_holder" not in trigger.lock()
     assert any(line["message"] == "Could not publish the failure" for line in trigger.logs())
 
 

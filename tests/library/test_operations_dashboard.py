@@ -271,6 +271,7 @@ def test_batch_and_retraining_sections(synth):
         "running",
         "cooldown",
         "unconfirmed",
+        "stale",
         "ignored",
     }
     assert {m[0] for m in charts["Trigger decisions"]} == {"SageMakerConstructs/Retraining"}

@@ -313,6 +313,29 @@ def test_event_age_and_idempotency_window(stack):
     assert "'idempotency_ttl' must be at least 'max_event_age'" in message
 
 
+def test_max_trigger_age_defaults_to_the_idempotency_window_and_is_validated(stack):
+    def environment(t: RetrainingTrigger) -> dict[str, str]:
+        function = next(
+            iter(Template.from_stack(Stack.of(t)).find_resources("AWS::Lambda::Function").values())
+        )
+        return function["Properties"]["Environment"]["Variables"]
+
+    assert environment(trigger(stack))[contract.ENV_MAX_TRIGGER_AGE_SECONDS] == "86400"
+    other = Stack(App(), "Other")
+    assert (
+        environment(trigger(other, max_trigger_age=Duration.hours(12)))[contract.ENV_MAX_TRIGGER_AGE_SECONDS]
+        == "43200"
+    )
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        trigger(Stack(App(), "Long"), max_trigger_age=Duration.days(2))
+    assert (
+        "'max_trigger_age' must be at most 'idempotency_ttl' (an older event could be an incident already "
+        "forgotten), got 2 days > 1 day" in str(excinfo.value)
+    )
+    with pytest.raises(ValueError, match="'max_trigger_age' must be between 60 and 2592000 seconds, got 30"):
+        trigger(Stack(App(), "Short"), max_trigger_age=Duration.seconds(30))
+
+
 # Regressions found by the property tests (tests/library/test_properties.py).
 
 
