@@ -192,12 +192,17 @@ def _stale(event: dict[str, Any], found: Incident | ViolationClaim) -> dict[str,
     if age is None or settings.max_trigger_age_seconds is None or age <= settings.max_trigger_age_seconds:
         return None
     decision = stale(settings.pipeline_name, incident, age, settings.max_trigger_age_seconds)
-    logger.warning("Stale event: nothing started", extra=message_fields(decision))
+    return _report_skip(settings.topic_arn, decision, "Stale event: nothing started")
+
+
+def _report_skip(topic_arn: str, decision: dict[str, Any], message: str) -> dict[str, Any]:
+    """Log, count and publish a decision that starts nothing. A failed publish raises, so Lambda retries the
+    event, which is decided (and reported) again."""
+    logger.warning(message, extra=message_fields(decision))
     _count_skipped(decision["decision"])
     try:
-        publish(sns, settings.topic_arn, decision)
+        publish(sns, topic_arn, decision)
     except Exception:
-        # Raising makes Lambda retry the event, which is found stale and reported again.
         logger.exception("Could not publish the decision", extra=message_fields(decision))
         metrics.add_metric(name=METRIC_FAILURES, unit=MetricUnit.Count, value=1)
         raise
@@ -223,16 +228,7 @@ def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
     if isinstance(result, Incident):
         return result
     decision = unconfirmed(settings.pipeline_name, claim.as_incident(), result.why)
-    logger.warning("Violations not confirmed: nothing started", extra=message_fields(decision))
-    _count_skipped(decision["decision"])
-    try:
-        publish(sns, settings.topic_arn, decision)
-    except Exception:
-        # Raising makes Lambda retry the claim, which is looked up and reported again.
-        logger.exception("Could not publish the decision", extra=message_fields(decision))
-        metrics.add_metric(name=METRIC_FAILURES, unit=MetricUnit.Count, value=1)
-        raise
-    return decision
+    return _report_skip(settings.topic_arn, decision, "Violations not confirmed: nothing started")
 
 
 def _reconcile(request_id: str, lease_seconds: int) -> dict[str, Any]:
