@@ -347,13 +347,18 @@ def decide(
         last = int(holder.get("last_started_at", {}).get("N", "0"))
         started_for = holder.get("incident_id", {}).get("S", "unknown")
         execution = holder.get("execution_arn", {}).get("S", "an execution")
-        return _decision(
-            DECISION_SKIPPED_COOLDOWN,
-            f"{execution} of {pipeline} was started at {_iso(last)} for incident {started_for}; the cooldown "
-            f"of {settings.cooldown_seconds} s allows the next start after "
-            f"{_iso(last + settings.cooldown_seconds)}",
+        return _coalesce(
+            dynamodb,
             settings,
-            incident,
+            last,
+            _decision(
+                DECISION_SKIPPED_COOLDOWN,
+                f"{execution} of {pipeline} was started at {_iso(last)} for incident {started_for}; the "
+                f"cooldown of {settings.cooldown_seconds} s allows the next start after "
+                f"{_iso(last + settings.cooldown_seconds)}",
+                settings,
+                incident,
+            ),
         )
 
     # The record names the starts it saw; a start this trigger made (display name "retrain-...") within the
@@ -369,13 +374,18 @@ def decide(
         _release_lease(dynamodb, settings, incident)
         last_start = max(recent, key=lambda e: e["StartTime"])
         last = int(last_start["StartTime"].timestamp())
-        return _decision(
-            DECISION_SKIPPED_COOLDOWN,
-            f"execution {last_start['PipelineExecutionArn']} of {pipeline} was started at {_iso(last)}; the "
-            f"cooldown of {settings.cooldown_seconds} s allows the next start after "
-            f"{_iso(last + settings.cooldown_seconds)}",
+        return _coalesce(
+            dynamodb,
             settings,
-            incident,
+            last,
+            _decision(
+                DECISION_SKIPPED_COOLDOWN,
+                f"execution {last_start['PipelineExecutionArn']} of {pipeline} was started at {_iso(last)}; "
+                f"the cooldown of {settings.cooldown_seconds} s allows the next start after "
+                f"{_iso(last + settings.cooldown_seconds)}",
+                settings,
+                incident,
+            ),
         )
 
     try:
@@ -385,14 +395,17 @@ def decide(
     except Exception:
         _release_lease(dynamodb, settings, incident)
         raise
-    _record_start(dynamodb, settings, incident, execution_arn, now)
-    return _decision(
+    coalesced = _record_start(dynamodb, settings, incident, execution_arn, now)
+    started = _decision(
         DECISION_STARTED,
         f"started {pipeline} for {incident.trigger_type} incident {incident.incident_id}",
         settings,
         incident,
         execution_arn=execution_arn,
     )
+    if coalesced:
+        started[COALESCED] = coalesced
+    return started
 
 
 def _find_execution(
@@ -559,21 +572,23 @@ def _release_lease(dynamodb: Any, settings: Settings, incident: Incident) -> Non
             logger.warning("Could not release the start lease after a failed start", exc_info=True)
 
 
-def _record_start(
-    dynamodb: Any, settings: Settings, incident: Incident, execution_arn: str, now: int
-) -> None:
+def _record_start(dynamodb: Any, settings: Settings, incident: Incident, execution_arn: str, now: int) -> int:
     """Record the start that happened (the cooldown rests on it) and end the lease, in one write.
 
+    The same write closes the cooldown window of the previous start: it removes the window's count of coalesced
+    skips and returns it (0 when there is none), for the start's message to carry.
+
     A failure here is logged, not raised: raising would report a started pipeline as failed. The lease then
-    ends at lease_until, and until the run ends its listing (skipped-running) holds other incidents back.
+    ends at lease_until, and until the run ends its listing (skipped-running) holds other incidents back; the
+    count is then reported by the next window's first published skip.
     """
     try:
-        dynamodb.update_item(
+        response = dynamodb.update_item(
             TableName=settings.table_name,
             Key=lock_key(settings),
             UpdateExpression=(
                 "SET last_started_at = :now, incident_id = :incident, execution_arn = :arn "
-                "REMOVE lease_holder, lease_until"
+                f"REMOVE lease_holder, lease_until, {COOLDOWN_WINDOW}, {COOLDOWN_COALESCED}"
             ),
             ConditionExpression="lease_holder = :incident",
             ExpressionAttributeValues={
@@ -581,13 +596,83 @@ def _record_start(
                 ":arn": {"S": execution_arn},
                 ":incident": {"S": incident.incident_id},
             },
+            # UPDATED_OLD: the attributes the write changed (removed ones included) as they were before it.
+            # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#DDB-UpdateItem-request-ReturnValues
+            ReturnValues="UPDATED_OLD",
         )
     except ClientError:
         logger.warning("Could not record the start on the start lock", exc_info=True)
+        return 0
+    return _coalesced_count(response.get("Attributes"))
+
+
+# --- Coalescing the skips of one cooldown window ----------------------------------------------------------------------
+COOLDOWN_WINDOW = "cooldown_window"
+"""Lock item attribute: the start time (epoch seconds) of the cooldown window whose first skip was published."""
+COOLDOWN_COALESCED = "cooldown_coalesced"
+"""Lock item attribute: how many later skips of that window were coalesced (logged and counted, not published)."""
+COALESCED = "coalesced"
+"""Decision key: how many skipped-cooldown decisions since the last published one were not published."""
+NOTIFY = "notify"
+"""Decision key, False on a coalesced decision: the handler logs and counts it but does not publish it."""
+
+
+def _coalesced_count(attributes: Mapping[str, Any] | None) -> int:
+    return int(((attributes or {}).get(COOLDOWN_COALESCED) or {}).get("N", "0"))
+
+
+def _coalesce(dynamodb: Any, settings: Settings, window: int, decision: dict[str, Any]) -> dict[str, Any]:
+    """Publish one skipped-cooldown decision per cooldown window (the window of the start at ``window``).
+
+    A flapping alarm sends an ALARM event per flap. The first skip of a window claims the window on the lock
+    item and is published, carrying the count coalesced in the previous window if that was never reported;
+    every later skip of the same window only adds 1 to the window's count (DynamoDB ``ADD``) and is marked not
+    to be published. The next start removes the count and reports it (``_record_start``). Both writes are
+    conditional on the window, so concurrent skips agree on which one is published. A failed write publishes:
+    an extra message is better than a lost one.
+    """
+    key = lock_key(settings)
+    window_value = {":window": {"N": str(window)}}
+    try:
+        for _ in range(2):
+            try:
+                dynamodb.update_item(
+                    TableName=settings.table_name,
+                    Key=key,
+                    UpdateExpression=f"ADD {COOLDOWN_COALESCED} :one",
+                    ConditionExpression=f"{COOLDOWN_WINDOW} = :window",
+                    ExpressionAttributeValues={**window_value, ":one": {"N": "1"}},
+                )
+                return {
+                    **decision,
+                    NOTIFY: False,
+                    "reason": f"{decision['reason']} (coalesced: this cooldown window's first skip was published)",
+                }
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+            try:
+                response = dynamodb.update_item(
+                    TableName=settings.table_name,
+                    Key=key,
+                    UpdateExpression=f"SET {COOLDOWN_WINDOW} = :window, {COOLDOWN_COALESCED} = :zero",
+                    ConditionExpression=f"attribute_not_exists({COOLDOWN_WINDOW}) OR {COOLDOWN_WINDOW} <> :window",
+                    ExpressionAttributeValues={**window_value, ":zero": {"N": "0"}},
+                    ReturnValues="UPDATED_OLD",
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                continue  # a concurrent skip claimed the window first: this one is coalesced
+            coalesced = _coalesced_count(response.get("Attributes"))
+            return {**decision, COALESCED: coalesced} if coalesced else decision
+    except ClientError:
+        logger.warning("Could not coalesce the cooldown skip: it is published", exc_info=True)
+    return decision
 
 
 # --- Notification ------------------------------------------------------------------------------------------
-MESSAGE_KEYS = ("decision", "reason", "pipeline", "incident", "execution_arn")
+MESSAGE_KEYS = ("decision", "reason", "pipeline", "incident", "execution_arn", "coalesced")
 """What a published (and logged) decision holds."""
 
 

@@ -57,6 +57,7 @@ from .contract import (
 )
 from .decisions import (
     DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+    NOTIFY,
     Deferred,
     Settings,
     decide,
@@ -317,6 +318,10 @@ def _handle(incident: Incident, request_id: str, lease_seconds: int) -> dict[str
     tracer.put_annotation(key="decision", value=outcome["decision"])
     if outcome["decision"] == DECISION_SKIPPED_DUPLICATE:
         return outcome  # a late redelivery: the start was told when it happened
+    if outcome.get(NOTIFY) is False:
+        # A flap within a cooldown window whose first skip was published: logged and counted above, and
+        # counted on the lock item for the next published decision to report (decisions._coalesce).
+        return outcome
 
     try:
         publish(sns, settings.topic_arn, outcome)

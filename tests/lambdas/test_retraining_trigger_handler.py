@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -378,6 +379,70 @@ def test_alarm_within_the_cooldown_is_skipped_and_one_after_it_starts(trigger, t
     assert started["decision"] == DECISION_STARTED
     assert len(trigger.executions()) == 2
     assert trigger.lock()["incident_id"] == alarm_incident_id(third)
+
+
+def flap(trigger, first: dict[str, Any]) -> dict[str, Any]:
+    """The alarm back in ALARM at the handler's current time: one flap, a new incident."""
+    stamp = datetime.fromtimestamp(trigger.now, UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    return trigger.invoke(alarm_at(first, stamp))
+
+
+def test_a_flapping_alarm_sends_one_message_per_cooldown_window(trigger, trigger_env, sample_event):
+    """Issue 11 item 8: ten flaps within the cooldown are ten decisions (each logged and counted), one message."""
+    cooldown = int(trigger_env[ENV_COOLDOWN_SECONDS])
+    first = sample_event(ALARM)
+    assert trigger.invoke(first)["decision"] == DECISION_STARTED
+    trigger.notifications()
+
+    outcomes = []
+    for _ in range(10):
+        trigger.advance(60)
+        outcomes.append(flap(trigger, first))
+
+    assert [o["decision"] for o in outcomes] == [DECISION_SKIPPED_COOLDOWN] * 10
+    [note] = trigger.notifications()
+    assert note.subject == "Retraining skipped: cooldown"
+    assert note.message["incident"]["incident_id"] == outcomes[0]["incident"]["incident_id"]
+    assert "coalesced" not in note.message
+    assert trigger.metric_total(METRIC_SKIPPED, reason="cooldown") == 10
+    logged = [line for line in trigger.logs() if line.get("decision") == DECISION_SKIPPED_COOLDOWN]
+    assert len(logged) == 10
+    assert sum("coalesced" in line["reason"] for line in logged) == 9
+
+    # The next start ends the window and reports what it held back.
+    trigger.advance(cooldown)
+    started = flap(trigger, first)
+    assert started["decision"] == DECISION_STARTED
+    [note] = trigger.notifications()
+    assert note.message["decision"] == DECISION_STARTED
+    assert note.message["coalesced"] == 9
+
+    # A new window: its first flap is published again, with nothing left to report.
+    trigger.advance(60)
+    assert flap(trigger, first)["decision"] == DECISION_SKIPPED_COOLDOWN
+    trigger.advance(60)
+    assert flap(trigger, first)["decision"] == DECISION_SKIPPED_COOLDOWN
+    [note] = trigger.notifications()
+    assert note.message["decision"] == DECISION_SKIPPED_COOLDOWN
+    assert "coalesced" not in note.message
+    assert trigger.metric_total(METRIC_SKIPPED, reason="cooldown") == 12
+
+
+def test_coalesced_skips_of_an_unreported_window_ride_on_its_next_published_skip(trigger, sample_event):
+    """When the start could not reset the count (its record failed), the next window's first skip reports it."""
+    trigger.put_lock(
+        last_started_at=trigger.now - 60,
+        incident_id="alarm#other#2026-11-22T03:20:40.000+0000",
+        execution_arn="arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retraining/execution/other",
+        cooldown_window=trigger.now - 7200,
+        cooldown_coalesced=4,
+    )
+    first = sample_event(ALARM)
+
+    assert trigger.invoke(first)["decision"] == DECISION_SKIPPED_COOLDOWN
+    [note] = trigger.notifications()
+    assert note.message["coalesced"] == 4
+    assert trigger.lock()["cooldown_window"] == str(trigger.now - 60)
 
 
 def test_start_recorded_by_a_concurrent_incident_skips(trigger, sample_event):
