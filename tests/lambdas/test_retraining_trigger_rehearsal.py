@@ -8,6 +8,7 @@ It lives beside the handler tests because it drives the handler through their ``
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -115,7 +116,7 @@ def test_trigger_function_can_make_every_call_it_makes(
     sample_event: Callable[..., dict[str, Any]],
     reference_templates: dict[str, dict[str, Any]],
 ) -> None:
-    # The scenarios: start on an alarm, a redelivery (idempotency), an alarm in the cooldown, a violation while
+    # The scenarios: start on an alarm, a redelivery (idempotency), an alarm in the cooldown and a second flap of it, a violation while
     # an execution runs, and the scheduled start after the cooldown.
     first = trigger.invoke(sample_event(ALARM))
     assert first["decision"] == DECISION_STARTED
@@ -125,6 +126,11 @@ def test_trigger_function_can_make_every_call_it_makes(
     cooldown["id"] = "another-event"
     cooldown["detail"]["state"]["timestamp"] = "2026-11-22T03:30:00.000+0000"
     assert trigger.invoke(cooldown)["decision"] == DECISION_SKIPPED_COOLDOWN
+    # A second flap in the same cooldown window is coalesced: it only counts itself on the lock item.
+    flap = copy.deepcopy(cooldown)
+    flap["id"] = "a-flap"
+    flap["detail"]["state"]["timestamp"] = "2026-11-22T03:31:00.000+0000"
+    assert trigger.invoke(flap)["notify"] is False
     trigger.set_execution_status(first["execution_arn"], "Executing")
     trigger.advance(int(trigger_env[ENV_COOLDOWN_SECONDS]) + 1)
     # A violation is confirmed on ListMonitoringExecutions first (moto has no monitoring schedules: the Stubber
