@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -354,3 +355,65 @@ def test_an_event_within_the_maximum_age_starts(trigger, sample_event, monkeypat
     trigger.advance(86400 - 120)
 
     assert trigger.invoke(sample_event(ALARM))["decision"] == DECISION_STARTED
+
+
+# --- Issue 11 item 8: flapping ---------------------------------------------------------------------------------
+def later_flap(event: dict[str, Any], seconds: int) -> dict[str, Any]:
+    """The same alarm back in ALARM ``seconds`` after ``event``'s transition: a new incident."""
+    later = copy.deepcopy(event)
+    later["id"] = str(uuid.uuid4())
+    later["detail"]["state"]["timestamp"] = f"2026-11-22T03:2{seconds // 60}:00.000+0000"
+    return later
+
+
+def on_lock_write(trigger, expression_start: str, action) -> None:
+    """Run ``action()`` before each UpdateItem whose UpdateExpression starts with ``expression_start``; what it
+    returns answers the call."""
+
+    def hook(params: dict[str, Any], **kwargs: Any) -> Any:
+        if json.loads(params["body"]).get("UpdateExpression", "").startswith(expression_start):
+            return action()
+        return None
+
+    trigger.module.dynamodb.meta.events.register_first("before-call.dynamodb.UpdateItem", hook)
+
+
+def test_two_flaps_racing_for_a_cooldown_window_publish_once(trigger, sample_event):
+    """A second flap claims the window between this flap's failed ADD and its claim: this one is coalesced."""
+    first = sample_event(ALARM)
+    assert trigger.invoke(first)["decision"] == DECISION_STARTED
+    trigger.notifications()
+    raced: list[dict[str, Any]] = []
+
+    def race() -> None:
+        if not raced:
+            raced.append({})
+            raced.append(trigger.invoke(later_flap(first, 120)))
+
+    on_lock_write(trigger, "SET cooldown_window", race)
+    trigger.advance(180)
+    result = trigger.invoke(later_flap(first, 180))
+
+    assert raced[1]["decision"] == result["decision"] == DECISION_SKIPPED_COOLDOWN
+    assert "notify" not in raced[1]
+    assert result["notify"] is False
+    assert len(trigger.notifications()) == 1
+    assert trigger.lock()["cooldown_coalesced"] == "1"
+
+
+def test_a_failed_coalescing_write_publishes_the_skip(trigger, sample_event):
+    """Nothing lost: when the count cannot be written, the flap is published rather than dropped."""
+    first = sample_event(ALARM)
+    assert trigger.invoke(first)["decision"] == DECISION_STARTED
+    trigger.advance(60)
+    assert trigger.invoke(later_flap(first, 60))["decision"] == DECISION_SKIPPED_COOLDOWN
+    trigger.notifications()
+
+    on_lock_write(trigger, "ADD cooldown_coalesced", access_denied)
+    trigger.advance(60)
+    result = trigger.invoke(later_flap(first, 120))
+
+    assert result["decision"] == DECISION_SKIPPED_COOLDOWN
+    assert "notify" not in result
+    [note] = trigger.notifications()
+    assert note.message["decision"] == DECISION_SKIPPED_COOLDOWN
