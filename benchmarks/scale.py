@@ -198,8 +198,14 @@ class MonitoredEndpointsStack(Stack):
 
     def _add_endpoint(self, scope: Construct, index: int, models: int, ref: _Reference) -> None:
         # The endpoint part of infra/realtime_stack.py.
+        # A fixed model name, as the reference app's: the explainability monitor's Clarify shadow endpoint is
+        # created from the named model.
         champion = Model(
-            scope, "Model", image=self.image, model_data=ModelData.from_asset(str(MODEL_ARTIFACT))
+            scope,
+            "Model",
+            image=self.image,
+            model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
+            model_name=f"bench-{index:03d}-champion",
         )
         challenger = champion
         if models == 2:
@@ -208,6 +214,7 @@ class MonitoredEndpointsStack(Stack):
                 "ChallengerModel",
                 image=self.image,
                 model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
+                model_name=f"bench-{index:03d}-challenger",
             )
         endpoint = Endpoint(
             scope,
