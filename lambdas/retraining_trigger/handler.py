@@ -2,8 +2,8 @@
 
 EventBridge invokes this function asynchronously with CloudWatch alarm state changes, Model Monitor violations,
 scheduled events and the reconciliation of monitoring executions; Lambda retries a failed invocation and then hands it to the dead-letter destination, so
-every fault is raised, never swallowed. The handler only routes: ``incidents.py`` turns an event into an
-Incident (or a violation claim, or a reconciliation request), ``violations.py`` confirms violations and lists
+every fault is raised, never swallowed. The handler only routes: ``incidents.py`` parses an event into an
+Incident (or a violation claim, a reconciliation request, a reason to ignore it, or why it is malformed), ``violations.py`` confirms violations and lists
 them with the Model Monitor API, ``decisions.py`` decides, starts the pipeline and publishes the decision.
 
 Configuration comes from the environment (names in ``contract.py``). The state table name and the idempotency
@@ -380,8 +380,9 @@ def _reject(malformed: Malformed) -> NoReturn:
     events are parked (Lambda developer guide, "Error handling and automatic retries in Lambda" and "Capturing
     records of Lambda asynchronous invocations"). The retries, and an EventBridge redelivery of the same event,
     parse it the same way; a record of the event's digest in the state table keeps them from telling (and
-    counting) it again. If that record cannot be read or written, the failure is told anyway: a second message
-    is better than none.
+    counting) it again. If that record cannot be written, the failure is told anyway: a second message is better
+    than none. If the message cannot be published, the record is removed so that the retry tells it; the failure
+    metric then counts both attempts, since the first could tell nobody.
     """
     incident = malformed.as_incident()
     error = MalformedEventError(malformed.why)

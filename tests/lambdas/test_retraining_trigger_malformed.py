@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from lambdas.retraining_trigger.contract import DECISION_FAILED, METRIC_FAILURES, METRIC_PIPELINES_STARTED
 
@@ -128,6 +129,7 @@ def _events(sample_event: Callable[..., dict[str, Any]], shape: Shape) -> Any:
     return shape(sample_event(ALARM), sample_event(JOB))
 
 
+SHAPES_BY_ID = [(i, s) for i, s, _ in SHAPES]
 PUTABLE = [(i, s, d) for i, s, d in SHAPES if d is not None]
 
 
@@ -213,3 +215,51 @@ def test_a_malformed_event_is_told_once_counted_once_and_parked(shape, trigger, 
     assert again["responsePayload"]["errorType"] == "MalformedEventError"
     assert trigger.notifications() == []
     assert trigger.metric_total(METRIC_FAILURES) == 1
+
+
+def fail_first_call(client: Any, operation: str, code: str) -> None:
+    """The first ``operation`` call of ``client`` gets the AWS error ``code`` (HTTP 400, not retried)."""
+    calls: list[str] = []
+
+    def hook(**kwargs: Any) -> Any:
+        calls.append(operation)
+        if len(calls) > 1:
+            return None
+        error = {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse(None, 400, {}, None), error
+
+    service = client.meta.service_model.service_name
+    client.meta.events.register_first(f"before-call.{service}.{operation}", hook)
+
+
+def test_a_failed_notification_of_a_malformed_event_is_sent_by_the_retry(
+    trigger, sample_event, invoke_config
+):
+    """The report is forgotten when its message could not be published, so Lambda's retry tells it: one message,
+    and the failure metric counts both attempts (the first could tell nobody)."""
+    event = _events(sample_event, dict(SHAPES_BY_ID)["alarm-name-null"])
+    fail_first_call(trigger.module.sns, "Publish", "AuthorizationError")
+
+    parked = invoke_async(trigger, event, invoke_config)
+
+    assert parked is not None
+    assert parked["responsePayload"]["errorType"] == "MalformedEventError"
+    [told] = trigger.notifications()
+    assert told.message["decision"] == DECISION_FAILED
+    assert trigger.metric_total(METRIC_FAILURES) == 2
+
+
+def test_a_malformed_event_is_told_even_when_its_report_cannot_be_recorded(
+    trigger, sample_event, invoke_config
+):
+    """Without the report item, the first attempt cannot know whether it was told: it tells (an extra message
+    rather than a lost one); the retry records the report and tells again, the last retry does not."""
+    event = _events(sample_event, dict(SHAPES_BY_ID)["no-alarm-name"])
+    fail_first_call(trigger.module.dynamodb, "PutItem", "AccessDeniedException")
+
+    parked = invoke_async(trigger, event, invoke_config)
+
+    assert parked is not None
+    assert parked["responsePayload"]["errorType"] == "MalformedEventError"
+    assert [n.message["decision"] for n in trigger.notifications()] == [DECISION_FAILED, DECISION_FAILED]
+    assert trigger.metric_total(METRIC_FAILURES) == 2
