@@ -12,12 +12,14 @@ import copy
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
+import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
 
 from lambdas.retraining_trigger.contract import DECISION_FAILED, METRIC_FAILURES, METRIC_PIPELINES_STARTED
+from lambdas.retraining_trigger.incidents import AlarmStateChange, ProcessingJobStateChange
 
 ALARM = "cloudwatch_alarm_state_change_alarm"
 JOB = "processing_job_monitoring_violations"
@@ -263,3 +265,16 @@ def test_a_malformed_event_is_told_even_when_its_report_cannot_be_recorded(
     assert parked["responsePayload"]["errorType"] == "MalformedEventError"
     assert [n.message["decision"] for n in trigger.notifications()] == [DECISION_FAILED, DECISION_FAILED]
     assert trigger.metric_total(METRIC_FAILURES) == 2
+
+
+def test_the_states_the_models_accept_are_the_services_own():
+    """An alarm state or processing-job status outside these is malformed: they must be botocore's enums."""
+    session = botocore.session.get_session()
+    alarm_states = get_args(
+        AlarmStateChange.model_fields["state"].annotation.model_fields["value"].annotation
+    )
+    job_statuses = get_args(ProcessingJobStateChange.model_fields["processing_job_status"].annotation)
+    assert set(alarm_states) == set(session.get_service_model("cloudwatch").shape_for("StateValue").enum)
+    assert set(job_statuses) == set(
+        session.get_service_model("sagemaker").shape_for("ProcessingJobStatus").enum
+    )
