@@ -19,7 +19,6 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from lambdas.retraining_trigger.contract import DECISION_FAILED, METRIC_FAILURES, METRIC_PIPELINES_STARTED
-from lambdas.retraining_trigger.incidents import AlarmStateChange, ProcessingJobStateChange
 
 ALARM = "cloudwatch_alarm_state_change_alarm"
 JOB = "processing_job_monitoring_violations"
@@ -88,6 +87,7 @@ SHAPES: list[tuple[str, Shape, bool | None]] = [
     ("detail-null", _edit(ALARM, _set("detail", None)), None),
     ("no-source", _edit(ALARM, _drop("source")), None),
     ("time-unparsable", _edit(ALARM, _set("time", "yesterday")), None),
+    ("time-a-number", _edit(ALARM, _set("time", 1795317641)), None),
     ("resources-not-a-list", _edit(ALARM, _set("resources", "arn:aws:cloudwatch:alarm")), None),
     ("detail-empty", _edit(ALARM, _set("detail", {})), False),
     ("extra-nesting", _edit(ALARM, _nest_detail), False),
@@ -269,6 +269,8 @@ def test_a_malformed_event_is_told_even_when_its_report_cannot_be_recorded(
 
 def test_the_states_the_models_accept_are_the_services_own():
     """An alarm state or processing-job status outside these is malformed: they must be botocore's enums."""
+    from lambdas.retraining_trigger.incidents import AlarmStateChange, ProcessingJobStateChange
+
     session = botocore.session.get_session()
     alarm_states = get_args(
         AlarmStateChange.model_fields["state"].annotation.model_fields["value"].annotation
