@@ -467,9 +467,7 @@ def test_wired_monitors_are_reconciled_on_the_api(synth):
     for name, path in transformer["InputPathsMap"].items():
         rendered = rendered.replace(f"<{name}>", json.dumps(scheduled[path.removeprefix("$.")]))
 
-    assert to_incident(json.loads(rendered)) == ReconcileRequest(
-        event_time=scheduled["time"]
-    )
+    assert to_incident(json.loads(rendered)) == ReconcileRequest(event_time=scheduled["time"])
 
     statements = [
         st
