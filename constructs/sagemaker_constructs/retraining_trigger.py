@@ -70,7 +70,8 @@ class RetrainingTrigger(Construct):
     - **No pile-ups**: no start while an execution of the pipeline is running, and none within ``cooldown`` of
       the last start (a conditional write makes concurrent incidents race-safe).
     - **Every decision told**: started, skipped for a running execution or the cooldown (and why) and failed go
-      to an SNS topic; duplicates and ignored events are logged and counted only.
+      to an SNS topic; duplicates and ignored events are logged and counted only. A malformed event (parsed
+      into typed models) is told as failed once, counted once, and failed so that it is parked.
     - **Nothing lost**: rule targets retry for ``max_event_age`` and then park events in an encrypted SQS
       dead-letter queue, the function's failed async invocations land there too, and its depth raises an alarm.
     """

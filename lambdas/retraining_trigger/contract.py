@@ -74,6 +74,10 @@ LOCK_ID_PREFIX = "start-lock#"
 and lease_until (epoch seconds), held only while starting. The start record, written after a start happened:
 last_started_at (epoch seconds), incident_id, execution_arn."""
 
+MALFORMED_ID_PREFIX = "malformed#"
+"""Item id of a reported malformed event: MALFORMED_ID_PREFIX + the SHA-256 of its canonical JSON, with the
+table's TTL attribute; it keeps Lambda's retries and EventBridge's redeliveries of the event from telling it again."""
+
 # --- Metrics (namespace set by the construct; names emitted by the handler) --------------------------------
 METRIC_TRIGGERS_RECEIVED = "TriggersReceived"
 METRIC_PIPELINES_STARTED = "PipelinesStarted"

@@ -2,8 +2,8 @@
 
 EventBridge invokes this function asynchronously with CloudWatch alarm state changes, Model Monitor violations,
 scheduled events and the reconciliation of monitoring executions; Lambda retries a failed invocation and then hands it to the dead-letter destination, so
-every fault is raised, never swallowed. The handler only routes: ``incidents.py`` turns an event into an
-Incident (or a violation claim, or a reconciliation request), ``violations.py`` confirms violations and lists
+every fault is raised, never swallowed. The handler only routes: ``incidents.py`` parses an event into an
+Incident (or a violation claim, a reconciliation request, a reason to ignore it, or why it is malformed), ``violations.py`` confirms violations and lists
 them with the Model Monitor API, ``decisions.py`` decides, starts the pipeline and publishes the decision.
 
 Configuration comes from the environment (names in ``contract.py``). The state table name and the idempotency
@@ -17,12 +17,11 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -32,6 +31,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from .budget import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, CallBudget
 from .contract import (
@@ -68,7 +68,15 @@ from .decisions import (
     stale,
     unconfirmed,
 )
-from .incidents import Ignored, Incident, ReconcileRequest, ViolationClaim, to_incident
+from .incidents import (
+    Ignored,
+    Incident,
+    Malformed,
+    MalformedEventError,
+    ReconcileRequest,
+    ViolationClaim,
+    to_incident,
+)
 from .violations import Unconfirmed, confirm, reconcile
 
 REPLAYED = "replayed"
@@ -149,12 +157,14 @@ def _lease_seconds(context: LambdaContext) -> int:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Route one EventBridge event: ignore it, confirm a claimed violation, reconcile the monitoring executions,
-    or decide its incident once and publish the decision."""
+    """Route one EventBridge event: fail a malformed one, ignore it, confirm a claimed violation, reconcile the
+    monitoring executions, or decide its incident once and publish the decision."""
     idempotency_config.register_lambda_context(context)
     budget.start(context.get_remaining_time_in_millis())
     metrics.add_metric(name=METRIC_TRIGGERS_RECEIVED, unit=MetricUnit.Count, value=1)
-    found = to_incident(EventBridgeEvent(event))
+    found = to_incident(event)
+    if isinstance(found, Malformed):
+        _reject(found)
     if isinstance(found, Ignored):
         logger.info(
             "Event ignored",
@@ -360,6 +370,67 @@ def _fail(incident: Incident, error: Exception) -> None:
     except Exception:
         # The original error matters more and is re-raised by the caller; this one is only logged.
         logger.exception("Could not publish the failure")
+
+
+def _reject(malformed: Malformed) -> NoReturn:
+    """Fail a malformed event: told once, counted once, then raised so that it ends in the dead-letter queue.
+
+    Raising makes Lambda retry the invocation (twice, under the same request id) and then send the event, with
+    the error, to the function's on-failure destination: the dead-letter queue where the other undecidable
+    events are parked (Lambda developer guide, "Error handling and automatic retries in Lambda" and "Capturing
+    records of Lambda asynchronous invocations"). The retries, and an EventBridge redelivery of the same event,
+    parse it the same way; a record of the event's digest in the state table keeps them from telling (and
+    counting) it again. If that record cannot be written, the failure is told anyway: a second message is better
+    than none. If the message cannot be published, the record is removed so that the retry tells it; the failure
+    metric then counts both attempts, since the first could tell nobody.
+    """
+    incident = malformed.as_incident()
+    error = MalformedEventError(malformed.why)
+    decision = failure(os.environ.get(ENV_PIPELINE_NAME, ""), incident, error)
+    logger.error("Malformed event: nothing started", extra=message_fields(decision))
+    if _first_report(incident.incident_id):
+        metrics.add_metric(name=METRIC_FAILURES, unit=MetricUnit.Count, value=1)
+        topic_arn = os.environ.get(ENV_TOPIC_ARN, "")
+        try:
+            publish(sns, topic_arn, decision)
+        except Exception:
+            # Forget the report, so that Lambda's retry of this invocation tells it; the event still fails.
+            logger.exception("Could not publish the failure", extra=message_fields(decision))
+            _forget_report(incident.incident_id)
+    else:
+        logger.info("Malformed event already reported: not told again", extra=message_fields(decision))
+    raise error
+
+
+def _report_key(incident_id: str) -> dict[str, Any]:
+    """Item key of a malformed event's report: its incident id, MALFORMED_ID_PREFIX + digest."""
+    return {TABLE_PARTITION_KEY: {"S": incident_id}}
+
+
+def _first_report(incident_id: str) -> bool:
+    """Record that this bad event was reported; False if a previous attempt or delivery already did."""
+    ttl = int(os.environ.get(ENV_IDEMPOTENCY_TTL_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS))
+    try:
+        dynamodb.put_item(
+            TableName=os.environ[ENV_TABLE_NAME],
+            Item={**_report_key(incident_id), TABLE_TTL_ATTRIBUTE: {"N": str(_now() + ttl)}},
+            ConditionExpression="attribute_not_exists(#id)",
+            ExpressionAttributeNames={"#id": TABLE_PARTITION_KEY},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        logger.exception("Could not record the malformed event's report: telling it anyway")
+    except Exception:
+        logger.exception("Could not record the malformed event's report: telling it anyway")
+    return True
+
+
+def _forget_report(incident_id: str) -> None:
+    try:
+        dynamodb.delete_item(TableName=os.environ[ENV_TABLE_NAME], Key=_report_key(incident_id))
+    except Exception:
+        logger.exception("Could not forget the malformed event's report: its retry will not tell it")
 
 
 def _count(decision: str) -> None:

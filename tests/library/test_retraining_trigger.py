@@ -12,7 +12,6 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from infra.app import cdk_context
 from sagemaker_constructs import (
@@ -468,9 +467,7 @@ def test_wired_monitors_are_reconciled_on_the_api(synth):
     for name, path in transformer["InputPathsMap"].items():
         rendered = rendered.replace(f"<{name}>", json.dumps(scheduled[path.removeprefix("$.")]))
 
-    assert to_incident(EventBridgeEvent(json.loads(rendered))) == ReconcileRequest(
-        event_time=scheduled["time"]
-    )
+    assert to_incident(json.loads(rendered)) == ReconcileRequest(event_time=scheduled["time"])
 
     statements = [
         st
