@@ -364,3 +364,30 @@ def test_arn_importer_rejects_a_bad_name() -> None:
     stack = Stack(App(), "Test")
     with pytest.raises(ValueError, match=r"'endpoint_arn' must be 1-63 characters.*got '-bad-'"):
         Endpoint.from_endpoint_arn(stack, "X", "arn:aws:sagemaker:eu-west-1:210987654321:endpoint/-bad-")
+
+
+def test_a_user_subclass_composes_like_the_library_class(synth) -> None:
+    class ScoringModel(Model):
+        """What a user writes: a model with their defaults."""
+
+        def __init__(self, scope: Stack, construct_id: str) -> None:
+            super().__init__(scope, construct_id, image=IMAGE, environment={"THRESHOLD": "0.5"})
+
+    class ScoringEndpoint(Endpoint):
+        def __init__(self, scope: Stack, construct_id: str, model: Model) -> None:
+            super().__init__(scope, construct_id, variants=[ProductionVariant("champion", model=model)])
+
+    built: dict[str, Any] = {}
+
+    def build(stack: Stack) -> None:
+        built["stack"] = stack
+        model = ScoringModel(stack, "Scoring")
+        built["bucket"] = bucket = s3.Bucket(stack, "Features")
+        bucket.grant_read(model)
+        built["endpoint"] = endpoint = ScoringEndpoint(stack, "Endpoint", model)
+        _api_with(stack, endpoint)
+
+    template = synth(build, nag=False)
+    stack = built["stack"]
+    assert _grants(template, "s3:GetObject*", stack.resolve(built["bucket"].bucket_arn))
+    _assert_api_invokes(stack, template, built["endpoint"])
