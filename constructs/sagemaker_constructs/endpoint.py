@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import jsii
-from aws_cdk import Annotations, Duration, IStableAnyProducer, Lazy, Names, Stack
+from aws_cdk import Annotations, Duration, IStableAnyProducer, Lazy, Names, Resource, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
-from constructs import Construct, IValidation, Node
+from aws_cdk.interfaces.aws_sagemaker import EndpointReference
+from constructs import Construct, IValidation
 
 from . import _model_output
+from ._arns import name_from_arn
 from ._validation import ENDPOINT_NAME_PATTERN, ValidationErrors, is_token
 from .async_inference import AsyncInference
 from .autoscaling import INSTANCE_COUNT_DIMENSION, PROVISIONED_CONCURRENCY_DIMENSION, ScalableVariant
@@ -29,32 +31,16 @@ from .variants import ProductionVariant, ServerlessVariant, Variant
 MAX_VARIANTS = 10
 
 
-@runtime_checkable
-class IEndpoint(Protocol):
-    """A SageMaker endpoint, created by this library or imported."""
+class IEndpoint(sagemaker.IEndpoint, Protocol):
+    """A SageMaker endpoint, created by this library or imported.
 
-    @property
-    def node(self) -> Node:
-        """The construct node."""
-        ...
-
-    @property
-    def endpoint_name(self) -> str:
-        """The endpoint's name."""
-        ...
-
-    @property
-    def endpoint_arn(self) -> str:
-        """The endpoint's ARN."""
-        ...
+    It is aws-cdk-lib's ``aws_sagemaker.IEndpoint`` (so API Gateway's ``SagemakerIntegration`` takes it) with this
+    library's metrics and what monitors need to know.
+    """
 
     @property
     def data_capture_enabled(self) -> bool | None:
         """Whether the endpoint captures its traffic; None when unknown."""
-        ...
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to invoke the endpoint."""
         ...
 
     def metric(
@@ -94,8 +80,9 @@ class IEndpoint(Protocol):
         ...
 
 
-class EndpointBase(Construct):
-    """Grants and metrics shared by created and imported endpoints."""
+@jsii.implements(sagemaker.IEndpoint)
+class EndpointBase(Resource):
+    """Grants and metrics shared by created and imported endpoints (an aws-cdk-lib ``Resource``)."""
 
     @property
     def endpoint_name(self) -> str:
@@ -111,6 +98,11 @@ class EndpointBase(Construct):
     def data_capture_enabled(self) -> bool | None:
         """Whether the endpoint captures its traffic; None when unknown."""
         raise NotImplementedError
+
+    @property
+    def endpoint_ref(self) -> EndpointReference:
+        """A reference to this endpoint for aws-cdk-lib's ``IEndpointRef`` consumers."""
+        return EndpointReference(endpoint_arn=self.endpoint_arn)
 
     @property
     def _metric_endpoint_name(self) -> str:
@@ -471,7 +463,7 @@ class Endpoint(EndpointBase):
         self._data_capture = data_capture
         self._async_inference = async_inference
 
-        self._physical_name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")
+        self._fixed_name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self._scaled: dict[str, ScalableVariant] = {}
         self._handles: dict[str, EndpointVariant] = {}
         self.alarms: list[cloudwatch.Alarm] = []
@@ -505,7 +497,7 @@ class Endpoint(EndpointBase):
             self,
             "Resource",
             endpoint_config_name=self.config.attr_endpoint_config_name,
-            endpoint_name=self._physical_name,
+            endpoint_name=self._fixed_name,
             deployment_config=self._deployment_config(deployment) if deployment else None,
         )
         self.node.default_child = self.resource
@@ -533,6 +525,29 @@ class Endpoint(EndpointBase):
             Default: - unknown.
         """
         return _ImportedEndpoint(scope, construct_id, endpoint_name, data_capture_enabled)
+
+    @staticmethod
+    def from_endpoint_arn(
+        scope: Construct,
+        construct_id: str,
+        endpoint_arn: str,
+        *,
+        data_capture_enabled: bool | None = None,
+    ) -> IEndpoint:
+        """Import an endpoint created elsewhere by its ARN (``arn:aws:sagemaker:<region>:<account>:endpoint/<name>``).
+
+        The ARN is used as given (``grant_invoke``, API Gateway); its account and region become the import's
+        ``env``. The name is read from the ARN, where SageMaker writes it in lower case, while CloudWatch
+        dimensions keep the name's case: import an endpoint whose name has upper-case letters with
+        :meth:`from_endpoint_attributes` so that its metrics and monitors find it.
+
+        :param data_capture_enabled: whether it captures its traffic (monitors check it). Default: - unknown.
+        """
+        errors = ValidationErrors(f"imported Endpoint '{scope.node.path}/{construct_id}'")
+        name = name_from_arn(errors, "endpoint_arn", endpoint_arn, "endpoint")
+        errors.check_name("endpoint_arn", name or None, ENDPOINT_NAME_PATTERN, 63)
+        errors.raise_if_any()
+        return _ImportedEndpoint(scope, construct_id, name, data_capture_enabled, endpoint_arn)
 
     @property
     def endpoint_name(self) -> str:
@@ -603,7 +618,7 @@ class Endpoint(EndpointBase):
 
     @property
     def _metric_endpoint_name(self) -> str:
-        return self._physical_name
+        return self._fixed_name
 
     def variant(self, name: str) -> EndpointVariant:
         """The production or shadow variant called ``name``."""
@@ -756,7 +771,7 @@ class Endpoint(EndpointBase):
                     evaluation_periods=evaluation_periods,
                     comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                     treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                    alarm_description=f"SageMaker endpoint {self._physical_name} variant {name}: "
+                    alarm_description=f"SageMaker endpoint {self._fixed_name} variant {name}: "
                     + text % f"{threshold:g}",
                 )
                 if action is not None:
@@ -1130,7 +1145,7 @@ class Endpoint(EndpointBase):
             datapoints_to_alarm=2,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"Rolls back deployments of SageMaker endpoint {self._physical_name}: {text}",
+            alarm_description=f"Rolls back deployments of SageMaker endpoint {self._fixed_name}: {text}",
         )
 
     def _add_scaling(
@@ -1277,13 +1292,19 @@ def _capacity(size: CapacitySize) -> sagemaker.CfnEndpoint.CapacitySizeProperty:
 
 class _ImportedEndpoint(EndpointBase):
     def __init__(
-        self, scope: Construct, construct_id: str, endpoint_name: str, data_capture_enabled: bool | None
+        self,
+        scope: Construct,
+        construct_id: str,
+        endpoint_name: str,
+        data_capture_enabled: bool | None,
+        endpoint_arn: str | None = None,
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, construct_id, environment_from_arn=endpoint_arn)
         errors = ValidationErrors(f"imported Endpoint '{self.node.path}'")
         errors.check_name("endpoint_name", endpoint_name, ENDPOINT_NAME_PATTERN, 63)
         errors.raise_if_any()
         self._name = endpoint_name
+        self._arn = endpoint_arn
         self._data_capture_enabled = data_capture_enabled
 
     @property
@@ -1292,7 +1313,10 @@ class _ImportedEndpoint(EndpointBase):
 
     @property
     def endpoint_arn(self) -> str:
-        # SageMaker lower-cases endpoint names in ARNs.
+        if self._arn is not None:
+            return self._arn
+        # SageMaker lower-cases endpoint names in ARNs (ARNs of endpoints with upper-case names do not match the
+        # EndpointName metric dimension: prometheus-community/yet-another-cloudwatch-exporter PR #1178).
         name = self._name if is_token(self._name) else self._name.lower()
         return Stack.of(self).format_arn(service="sagemaker", resource="endpoint", resource_name=name)
 

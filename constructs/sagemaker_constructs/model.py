@@ -6,15 +6,18 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast
 
-from aws_cdk import ArnFormat, Stack
+import jsii
+from aws_cdk import ArnFormat, Resource, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct, Node
+from aws_cdk.interfaces.aws_sagemaker import IModelRef, ModelReference
+from constructs import Construct
 
 from . import _nag
+from ._arns import name_from_arn
 from ._validation import (
     ENV_KEY_PATTERN,
     MODEL_NAME_PATTERN,
@@ -33,18 +36,21 @@ MAX_CONTAINERS = 15
 _LOG_GROUPS = "/aws/sagemaker/*"
 
 
-@runtime_checkable
-class IModel(Protocol):
-    """A SageMaker model, created by this library or imported."""
+class IModel(iam.IGrantable, IModelRef, Protocol):
+    """A SageMaker model, created by this library or imported.
 
-    @property
-    def node(self) -> Node:
-        """The construct node."""
-        ...
+    An ``iam.IGrantable`` whose principal is the model's execution role, so aws-cdk-lib's grants
+    (``bucket.grant_read(model)``, ``key.grant_decrypt(model)``) go to the role the containers run as.
+    """
 
     @property
     def model_name(self) -> str:
         """The model's name."""
+        ...
+
+    @property
+    def model_arn(self) -> str:
+        """The model's ARN."""
         ...
 
     @property
@@ -93,7 +99,42 @@ class ContainerDefinition:
     """A versioned model package ARN (or name) from the Model Registry. Default: - none; ``image`` is used."""
 
 
-class Model(Construct):
+class _ModelBase(Resource):
+    """What created and imported models share: an aws-cdk-lib ``Resource`` that is ``iam.IGrantable``."""
+
+    @property
+    def model_name(self) -> str:
+        """The model's name."""
+        raise NotImplementedError
+
+    @property
+    def model_arn(self) -> str:
+        """The model's ARN."""
+        raise NotImplementedError
+
+    @property
+    def role(self) -> iam.IRole | None:
+        """The execution role, if known."""
+        raise NotImplementedError
+
+    @property
+    def model_ref(self) -> ModelReference:
+        """A reference to this model for aws-cdk-lib's ``IModelRef`` consumers."""
+        return ModelReference(model_arn=self.model_arn)
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The principal the model runs as: its execution role. An imported model without ``role`` has an
+        ``iam.UnknownPrincipal``: grants to it add nothing and warn at synth."""
+        role = self.role
+        if role is not None:
+            return role.grant_principal
+        # A jsii class implementing an interface is not a structural subtype for mypy.
+        return cast(iam.IPrincipal, iam.UnknownPrincipal(resource=self))
+
+
+@jsii.implements(iam.IGrantable, ec2.IConnectable, IModelRef)
+class Model(_ModelBase):
     """A SageMaker model (``AWS::SageMaker::Model``).
 
     The simplest form takes one ``image`` and its ``model_data``; ``containers`` builds serial inference
@@ -156,7 +197,7 @@ class Model(Construct):
         """Whether the containers run without network access."""
 
         vpc_config = None
-        self.connections: ec2.Connections | None = None
+        self._connections: ec2.Connections | None = None
         if vpc is not None:
             vpc_config = self._vpc_config(vpc, vpc_subnets, security_groups)
 
@@ -198,6 +239,24 @@ class Model(Construct):
         """
         return _ImportedModel(scope, construct_id, model_name, role)
 
+    @staticmethod
+    def from_model_arn(
+        scope: Construct, construct_id: str, model_arn: str, *, role: iam.IRole | None = None
+    ) -> IModel:
+        """Import a model created elsewhere by its ARN (``arn:aws:sagemaker:<region>:<account>:model/<name>``).
+
+        The name is read from the ARN; the ARN is used as given, and its account and region become the import's
+        ``env``.
+
+        :param role: its execution role, if data capture or batch output grants should go to it.
+            Default: - unknown; grant access to your data capture bucket yourself.
+        """
+        errors = ValidationErrors(f"imported Model '{scope.node.path}/{construct_id}'")
+        name = name_from_arn(errors, "model_arn", model_arn, "model")
+        errors.check_name("model_arn", name or None, MODEL_NAME_PATTERN, 63)
+        errors.raise_if_any()
+        return _ImportedModel(scope, construct_id, name, role, model_arn)
+
     @property
     def model_name(self) -> str:
         """The model's name."""
@@ -220,8 +279,22 @@ class Model(Construct):
 
     @property
     def grant_principal(self) -> iam.IPrincipal:
-        """The principal that the model runs as."""
+        """The principal that the model runs as (its execution role)."""
         return self._role.grant_principal
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """The network connections of a model in a VPC (its security groups), for ``allow_to``/``allow_from``.
+
+        Raises ``ValueError`` for a model without ``vpc`` (check ``in_vpc``), as aws-cdk-lib's Lambda functions
+        do: such a model has no security group to manage.
+        """
+        if self._connections is None:
+            raise ValueError(
+                f"Model '{self.node.path}' has no 'vpc', so it has no security groups: 'connections' "
+                "needs a model created with vpc=..."
+            )
+        return self._connections
 
     def _create_role(self) -> iam.Role:
         role = iam.Role(
@@ -292,7 +365,7 @@ class Model(Construct):
                     allow_all_outbound=True,
                 )
             ]
-        self.connections = ec2.Connections(security_groups=groups)
+        self._connections = ec2.Connections(security_groups=groups)
         selection = (
             _subnet_selection_kwargs(vpc_subnets)
             if vpc_subnets is not None
@@ -452,13 +525,22 @@ def _validate_environment(errors: ValidationErrors, prop: str, environment: Mapp
             errors.add(f"'{prop}[{key!r}]' must be at most 1024 characters, got {len(value)}")
 
 
-class _ImportedModel(Construct):
-    def __init__(self, scope: Construct, construct_id: str, model_name: str, role: iam.IRole | None) -> None:
-        super().__init__(scope, construct_id)
+@jsii.implements(iam.IGrantable, IModelRef)
+class _ImportedModel(_ModelBase):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        model_name: str,
+        role: iam.IRole | None,
+        model_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id, environment_from_arn=model_arn)
         errors = ValidationErrors(f"imported Model '{self.node.path}'")
         errors.check_name("model_name", model_name, MODEL_NAME_PATTERN, 63)
         errors.raise_if_any()
         self._model_name = model_name
+        self._model_arn = model_arn
         self._role = role
 
     @property
@@ -467,6 +549,8 @@ class _ImportedModel(Construct):
 
     @property
     def model_arn(self) -> str:
+        if self._model_arn is not None:
+            return self._model_arn
         return Stack.of(self).format_arn(
             service="sagemaker", resource="model", resource_name=self._model_name
         )

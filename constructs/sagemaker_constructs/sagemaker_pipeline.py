@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
-from aws_cdk import Duration, Names, Stack, Token
+import jsii
+from aws_cdk import Duration, Names, Resource, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct, Node
+from aws_cdk.interfaces.aws_sagemaker import PipelineReference
+from constructs import Construct
 
+from ._arns import name_from_arn
 from ._validation import ValidationErrors
 
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
@@ -19,24 +22,12 @@ METRIC_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
 """Namespace of pipeline metrics (note the casing), dimension PipelineName."""
 
 
-@runtime_checkable
-class IPipeline(Protocol):
-    """A SageMaker pipeline, created by this library or imported."""
+class IPipeline(sagemaker.IPipeline, Protocol):
+    """A SageMaker pipeline, created by this library or imported.
 
-    @property
-    def node(self) -> Node:
-        """The construct node."""
-        ...
-
-    @property
-    def pipeline_name(self) -> str:
-        """The pipeline's name."""
-        ...
-
-    @property
-    def pipeline_arn(self) -> str:
-        """The pipeline's ARN."""
-        ...
+    It is aws-cdk-lib's ``aws_sagemaker.IPipeline`` (so Scheduler's ``SageMakerStartPipelineExecution`` target
+    takes it) with this library's grants and metrics.
+    """
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to start executions."""
@@ -47,8 +38,9 @@ class IPipeline(Protocol):
         ...
 
 
-class PipelineBase(Construct):
-    """Grants and metrics shared by created and imported pipelines."""
+@jsii.implements(sagemaker.IPipeline)
+class PipelineBase(Resource):
+    """Grants and metrics shared by created and imported pipelines (an aws-cdk-lib ``Resource``)."""
 
     @property
     def pipeline_name(self) -> str:
@@ -64,6 +56,16 @@ class PipelineBase(Construct):
             resource="pipeline",
             resource_name=name if Token.is_unresolved(name) else name.lower(),
         )
+
+    @property
+    def pipeline_ref(self) -> PipelineReference:
+        """A reference to this pipeline for aws-cdk-lib's ``IPipelineRef`` consumers."""
+        return PipelineReference(pipeline_name=self.pipeline_name)
+
+    def grant_start_pipeline_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """``sagemaker:StartPipelineExecution`` on this pipeline only (aws-cdk-lib's ``IPipeline`` name of
+        :meth:`grant_start_execution`)."""
+        return self.grant_start_execution(grantee)
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """``sagemaker:StartPipelineExecution`` on this pipeline only."""
@@ -182,10 +184,26 @@ class SageMakerPipeline(PipelineBase):
 
     @staticmethod
     def from_pipeline_name(scope: Construct, construct_id: str, pipeline_name: str) -> IPipeline:
-        """Import a pipeline created elsewhere."""
+        """Import a pipeline created elsewhere by its name."""
         if not Token.is_unresolved(pipeline_name) and not _PIPELINE_NAME.fullmatch(pipeline_name):
             raise ValueError(f"'pipeline_name' must match {_PIPELINE_NAME.pattern}, got {pipeline_name!r}")
         return _ImportedPipeline(scope, construct_id, pipeline_name)
+
+    @staticmethod
+    def from_pipeline_arn(scope: Construct, construct_id: str, pipeline_arn: str) -> IPipeline:
+        """Import a pipeline created elsewhere by its ARN (``arn:aws:sagemaker:<region>:<account>:pipeline/<name>``).
+
+        The ARN is used as given (grants, Scheduler targets); its account and region become the import's ``env``.
+        The name is read from the ARN, where SageMaker writes it in lower case: metrics and the retraining
+        trigger use that name, so import a pipeline whose name has upper-case letters with
+        :meth:`from_pipeline_name`.
+        """
+        errors = ValidationErrors(f"imported SageMakerPipeline '{scope.node.path}/{construct_id}'")
+        name = name_from_arn(errors, "pipeline_arn", pipeline_arn, "pipeline")
+        if name and not Token.is_unresolved(name) and not _PIPELINE_NAME.fullmatch(name):
+            errors.add(f"'pipeline_arn' must end in a name matching {_PIPELINE_NAME.pattern}, got {name!r}")
+        errors.raise_if_any()
+        return _ImportedPipeline(scope, construct_id, name, pipeline_arn)
 
     @property
     def pipeline_name(self) -> str:
@@ -194,10 +212,17 @@ class SageMakerPipeline(PipelineBase):
 
 
 class _ImportedPipeline(PipelineBase):
-    def __init__(self, scope: Construct, construct_id: str, pipeline_name: str) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(
+        self, scope: Construct, construct_id: str, pipeline_name: str, pipeline_arn: str | None = None
+    ) -> None:
+        super().__init__(scope, construct_id, environment_from_arn=pipeline_arn)
         self._name = pipeline_name
+        self._arn = pipeline_arn
 
     @property
     def pipeline_name(self) -> str:
         return self._name
+
+    @property
+    def pipeline_arn(self) -> str:
+        return self._arn if self._arn is not None else super().pipeline_arn
