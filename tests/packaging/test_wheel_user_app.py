@@ -281,13 +281,24 @@ def _python_app(
     return Synthesized(outdir)
 
 
+def _repo_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    return context
+
+
+def _cross_stack_reference(context: dict[str, Any]) -> str:
+    """The intrinsic a reference to another stack renders as: weak references read the other stack's output
+    without an export (the flag ``cdk init`` sets), strong ones import its export."""
+    weak = context.get("@aws-cdk/core:defaultCrossStackReferences") == "weak"
+    return "Fn::GetStackOutput" if weak else "Fn::ImportValue"
+
+
 @pytest.fixture(scope="module")
 def repo_flags_core(
     user_env: UserEnv, user_project: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Synthesized:
-    context = json.loads((REPO_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
     outdir = tmp_path_factory.mktemp("repo-flags") / "cdk.out"
-    return _python_app(user_env, user_project, outdir, {**context, "composition": False})
+    return _python_app(user_env, user_project, outdir, {**_repo_context(), "composition": False})
 
 
 @pytest.fixture(scope="module")
@@ -396,14 +407,15 @@ def _check_composition(synthesized: Synthesized) -> None:
 
 
 def test_user_app_on_the_repo_flags(repo_flags_core: Synthesized) -> None:
-    _check_core(repo_flags_core, "Fn::ImportValue")
+    _check_core(repo_flags_core, _cross_stack_reference(_repo_context()))
 
 
-def test_user_app_on_cdk_init_flags(cdk_init_flags: Synthesized) -> None:
-    _check_core(cdk_init_flags, "Fn::GetStackOutput")
+def test_user_app_on_cdk_init_flags(cdk_init_flags: Synthesized, user_project: Path) -> None:
+    context = json.loads((user_project / "cdk.json").read_text(encoding="utf-8"))["context"]
+    _check_core(cdk_init_flags, _cross_stack_reference(context))
     _check_composition(cdk_init_flags)
 
 
 def test_user_app_on_a_plain_app(plain_app: Synthesized) -> None:
-    _check_core(plain_app, "Fn::ImportValue")
+    _check_core(plain_app, _cross_stack_reference({}))
     _check_composition(plain_app)
