@@ -65,9 +65,7 @@ class MonitoringStack(Stack):
                 target=scheduler_targets.SageMakerStartPipelineExecution(
                     self.pipeline,
                     pipeline_parameter_list=[
-                        scheduler_targets.SageMakerPipelineParameter(
-                            pipeline_parameter_name="TriggerType", pipeline_parameter_value="schedule"
-                        )
+                        scheduler_targets.SageMakerPipelineParameter(name="TriggerType", value="schedule")
                     ],
                 ),
             )
