@@ -16,6 +16,10 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
+# Wheels of the runtime dependencies: the wheel test installs the built package into a fresh venv from here,
+# without an index (tests/packaging/test_wheel_user_app.py).
+WHEELHOUSE := .wheelhouse
+WHEELHOUSE_STAMP := $(WHEELHOUSE)/.downloaded
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: setup setup-dev synth test lint typecheck unit bench images clean
@@ -40,13 +44,17 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
+$(WHEELHOUSE_STAMP): requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip download --quiet --only-binary=:all: --dest $(WHEELHOUSE) -r requirements.txt
+	touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(RUNTIME_STAMP) $(NODE_STAMP)
 
-setup-dev: setup $(DEV_STAMP) $(CHECKOV_STAMP)
+setup-dev: setup $(DEV_STAMP) $(CHECKOV_STAMP) $(WHEELHOUSE_STAMP)
 
 ## synth: synthesize the reference app into cdk.out/ with cdk-nag (no AWS account needed)
 synth: setup
@@ -78,4 +86,4 @@ images: setup-dev
 	python scripts/generate_image_registry.py
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache $(WHEELHOUSE)

@@ -1,0 +1,1 @@
+"""The churn model's stacks: hosting in one, monitoring and retraining in another."""
