@@ -16,7 +16,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation, Node
 
 from . import _model_output
-from ._validation import ENDPOINT_NAME_PATTERN, ValidationErrors, is_token
+from ._validation import (
+    ENDPOINT_NAME_PATTERN,
+    ValidationErrors,
+    check_argument_types,
+    construct_path,
+    is_token,
+)
 from .async_inference import AsyncInference
 from .autoscaling import INSTANCE_COUNT_DIMENSION, PROVISIONED_CONCURRENCY_DIMENSION, ScalableVariant
 from .data_capture import DataCapture
@@ -462,6 +468,7 @@ class Endpoint(EndpointBase):
             S3. Needs exactly one ``ProductionVariant``, and excludes ``shadow_variant`` and ``data_capture``.
             Default: - a real-time endpoint.
         """
+        check_argument_types(construct_path(scope, construct_id, "Endpoint"), Endpoint.__init__, locals())
         super().__init__(scope, construct_id)
         self._validate(
             variants, shadow_variant, data_capture, deployment, kms_key, endpoint_name, async_inference

@@ -19,6 +19,8 @@ from ._validation import (
     ENV_KEY_PATTERN,
     MODEL_NAME_PATTERN,
     ValidationErrors,
+    check_argument_types,
+    construct_path,
     is_token,
 )
 from .container_image import ContainerImage
@@ -135,6 +137,7 @@ class Model(Construct):
         :param network_isolation: block all network access from the containers. Default: False
         :param model_name: a fixed name (makes replacement on change fail). Default: - generated.
         """
+        check_argument_types(construct_path(scope, construct_id, "Model"), Model.__init__, locals())
         super().__init__(scope, construct_id)
         errors = ValidationErrors(f"Model '{self.node.path}'")
         resolved = _resolve_containers(errors, image, model_data, environment, containers)

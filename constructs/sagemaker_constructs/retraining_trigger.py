@@ -28,7 +28,7 @@ from . import _dead_letter, _nag
 from ._dependencies import depend_on_role_policy_only
 from ._handlers.retraining_trigger import contract
 from ._monitor_base import MonitorBase
-from ._validation import ValidationErrors, is_token
+from ._validation import ValidationErrors, check_argument_types, construct_path, is_token
 from .notification_topic import NotificationTopic
 from .sagemaker_pipeline import IPipeline
 
@@ -128,6 +128,9 @@ class RetrainingTrigger(Construct):
             between ``violation_reconciliation`` and ``idempotency_ttl``. Default: - 1 day, or ``idempotency_ttl``
             if that is shorter
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "RetrainingTrigger"), RetrainingTrigger.__init__, locals()
+        )
         super().__init__(scope, construct_id)
         errors = ValidationErrors(f"RetrainingTrigger '{self.node.path}'")
         static = dict(static_parameters or {})

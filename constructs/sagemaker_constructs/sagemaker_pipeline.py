@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
-from ._validation import ValidationErrors
+from ._validation import ValidationErrors, check_argument_types, construct_path
 
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 METRIC_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
@@ -132,6 +132,9 @@ class SageMakerPipeline(PipelineBase):
         :param description: Default: - none.
         :param max_parallel_steps: steps run at the same time. Default: - SageMaker's default.
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "SageMakerPipeline"), SageMakerPipeline.__init__, locals()
+        )
         super().__init__(scope, construct_id)
         name = (
             pipeline_name
