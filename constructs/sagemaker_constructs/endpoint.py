@@ -352,9 +352,9 @@ class EndpointVariant:
         :param max_capacity: at least 1 and at least ``min_capacity``; for a serverless variant at most its
             ``max_concurrency``.
         """
-        errors = ValidationErrors(
-            f"auto scaling of variant '{self.name}' of Endpoint '{self.endpoint.node.path}'"
-        )
+        description = f"auto scaling of variant '{self.name}' of Endpoint '{self.endpoint.node.path}'"
+        check_argument_types(description, EndpointVariant.auto_scale, locals())
+        errors = ValidationErrors(description)
         if self._scaling is not None:
             errors.add(f"'auto_scale' was already called for variant {self.name!r}")
         if isinstance(self.variant, ServerlessVariant):
