@@ -182,8 +182,8 @@ def _noun(hint: Any) -> str:
         if not args:
             return "a list"
         item_origin = typing.get_origin(args[0])
-        options = typing.get_args(args[0]) if item_origin in (typing.Union, types.UnionType) else (args[0],)
-        return "a list of " + " or ".join(dict.fromkeys(_plural(_noun(o)) for o in options))
+        members = typing.get_args(args[0]) if item_origin in (typing.Union, types.UnionType) else (args[0],)
+        return "a list of " + " or ".join(dict.fromkeys(_plural(_noun(m)) for m in members))
     if origin in (dict, collections.abc.Mapping, typing.Mapping):
         key, val = (_noun(a) for a in args) if len(args) == 2 else ("anything", "anything")
         return f"a mapping of {_plural(key)} to {_plural(val)}"

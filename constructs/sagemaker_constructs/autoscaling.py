@@ -37,7 +37,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from . import _nag
-from ._validation import ValidationErrors, is_token
+from ._validation import ValidationError, ValidationErrors, is_token
 
 if TYPE_CHECKING:
     from .endpoint import Endpoint
@@ -216,7 +216,7 @@ class ScalableVariant(Construct):
         """
         self._require_instances("on_invocations_per_instance")
         if self._endpoint.async_inference is not None:
-            raise ValueError(
+            raise ValidationError(
                 f"'on_invocations_per_instance' cannot scale variant {self.variant_name!r} of an asynchronous "
                 "endpoint: it publishes no InvocationsPerInstance metric; use on_backlog_size_per_instance(...)"
             )
@@ -381,7 +381,7 @@ class ScalableVariant(Construct):
         :param disable_scale_in: never lower the provisioned concurrency. Default: False
         """
         if self.scalable_dimension != PROVISIONED_CONCURRENCY_DIMENSION:
-            raise ValueError(
+            raise ValidationError(
                 f"'on_provisioned_concurrency_utilization' needs a serverless variant with provisioned_concurrency, "
                 f"got the instance variant {self.variant_name!r}"
             )
@@ -401,14 +401,14 @@ class ScalableVariant(Construct):
 
     def _require_instances(self, method: str) -> None:
         if self.scalable_dimension != INSTANCE_COUNT_DIMENSION:
-            raise ValueError(
+            raise ValidationError(
                 f"'{method}' scales instances, but variant {self.variant_name!r} is serverless: use "
                 "on_provisioned_concurrency_utilization(...)"
             )
 
     def _require_async(self, method: str) -> None:
         if self._endpoint.async_inference is None:
-            raise ValueError(
+            raise ValidationError(
                 f"'{method}' needs an asynchronous endpoint (async_inference=AsyncInference(...)), got the "
                 f"real-time variant {self.variant_name!r}"
             )

@@ -27,6 +27,7 @@ from ._dependencies import depend_on_role_policy_only
 from ._transform_workflow import WorkflowSpec, definition
 from ._validation import (
     ENV_KEY_PATTERN,
+    ValidationError,
     ValidationErrors,
     check_argument_types,
     construct_path,
@@ -663,7 +664,7 @@ class BatchTransform(Construct):
         owner = bucket.node.scope
         if isinstance(owner, SecureBucket) and owner.bucket is bucket:
             if not owner.event_bridge_enabled:
-                raise ValueError(
+                raise ValidationError(
                     "'run_on_input_arrival' needs EventBridge notifications on the input bucket: create it with "
                     "SecureBucket(..., event_bridge_enabled=True), got a SecureBucket without them"
                 )

@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _images
+from ._validation import ValidationError
 
 _IMAGE_URI_PATTERN = re.compile(r"^[\S]+$")
 
@@ -39,7 +40,9 @@ class ContainerImage(abc.ABC):
         if not Token.is_unresolved(image_uri) and (
             not _IMAGE_URI_PATTERN.fullmatch(image_uri) or len(image_uri) > 255
         ):
-            raise ValueError(f"'image_uri' must be 1-255 characters without whitespace, got {image_uri!r}")
+            raise ValidationError(
+                f"'image_uri' must be 1-255 characters without whitespace, got {image_uri!r}"
+            )
         return _UriImage(image_uri)
 
     @staticmethod

@@ -18,6 +18,7 @@ from constructs import Construct, IValidation, Node
 from . import _model_output
 from ._validation import (
     ENDPOINT_NAME_PATTERN,
+    ValidationError,
     ValidationErrors,
     check_argument_types,
     construct_path,
@@ -618,7 +619,7 @@ class Endpoint(EndpointBase):
             match = next((v for v in self._all_variants() if v.name == name), None)
             if match is None:
                 known = [v.name for v in self._all_variants()]
-                raise ValueError(f"'name' must be one of the endpoint's variants {known}, got {name!r}")
+                raise ValidationError(f"'name' must be one of the endpoint's variants {known}, got {name!r}")
             self._handles[name] = EndpointVariant(self, match)
         return self._handles[name]
 
@@ -629,12 +630,12 @@ class Endpoint(EndpointBase):
         name, so the alarm can exist before the endpoint. At most 10 rollback alarms in all.
         """
         if self._deployment is None:
-            raise ValueError(
+            raise ValidationError(
                 "'add_rollback_alarm' needs deployment guardrails: pass 'deployment' (e.g. "
                 "DeploymentGuardrails.canary(...)) to the Endpoint, got deployment=None"
             )
         if any(existing is alarm for existing in self._rollback_alarms):
-            raise ValueError(f"alarm {alarm.node.path!r} is already a rollback alarm of this endpoint")
+            raise ValidationError(f"alarm {alarm.node.path!r} is already a rollback alarm of this endpoint")
         self._rollback_alarms.append(alarm)
         if self._describe_alarms is not None:
             self._describe_alarms.add_resources(alarm.alarm_arn)

@@ -18,6 +18,7 @@ from . import _nag
 from ._validation import (
     ENV_KEY_PATTERN,
     MODEL_NAME_PATTERN,
+    ValidationError,
     ValidationErrors,
     check_argument_types,
     construct_path,
@@ -303,7 +304,7 @@ class Model(Construct):
         )
         subnet_ids = vpc.select_subnets(**selection).subnet_ids
         if not 1 <= len(subnet_ids) <= 16:
-            raise ValueError(f"'vpc_subnets' must select 1-16 subnets, got {len(subnet_ids)}")
+            raise ValidationError(f"'vpc_subnets' must select 1-16 subnets, got {len(subnet_ids)}")
         if isinstance(self._role, iam.Role):
             self._role.add_to_principal_policy(
                 iam.PolicyStatement(

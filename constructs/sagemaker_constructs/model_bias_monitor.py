@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._monitor_base import MonitorBase
-from ._validation import ValidationErrors, check_argument_types, construct_path
+from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path
 from .batch_transform import BatchTransform
 from .clarify_config import BiasAnalysisConfig, write_config_file
 from .container_image import ContainerImage
@@ -222,7 +222,7 @@ class ModelBiasMonitor(MonitorBase):
         inconsistent: check your account's metrics and pass ``stage`` if it differs.
         """
         if metric not in POST_TRAINING_METRICS:
-            raise ValueError(f"'metric' must be one of {list(POST_TRAINING_METRICS)}, got {metric!r}")
+            raise ValidationError(f"'metric' must be one of {list(POST_TRAINING_METRICS)}, got {metric!r}")
         dimensions = {
             "MonitoringSchedule": self.monitoring_schedule_name,
             "BiasStage": stage,

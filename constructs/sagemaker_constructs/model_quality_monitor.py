@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._monitor_base import MonitorBase
-from ._validation import ValidationErrors, check_argument_types, construct_path
+from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path
 from .batch_transform import BatchTransform
 from .container_image import ContainerImage
 from .endpoint import IEndpoint
@@ -202,7 +202,7 @@ class ModelQualityMonitor(MonitorBase):
         Average, period 1 hour by default."""
         allowed = METRICS_BY_PROBLEM[self.problem_type]
         if metric_name not in allowed:
-            raise ValueError(
+            raise ValidationError(
                 f"'metric_name' for {self.problem_type.value} must be one of {list(allowed)}, got {metric_name!r}"
             )
         return cloudwatch.Metric(

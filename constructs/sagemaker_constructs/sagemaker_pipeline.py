@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
-from ._validation import ValidationErrors, check_argument_types, construct_path
+from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path
 
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 METRIC_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
@@ -187,7 +187,9 @@ class SageMakerPipeline(PipelineBase):
     def from_pipeline_name(scope: Construct, construct_id: str, pipeline_name: str) -> IPipeline:
         """Import a pipeline created elsewhere."""
         if not Token.is_unresolved(pipeline_name) and not _PIPELINE_NAME.fullmatch(pipeline_name):
-            raise ValueError(f"'pipeline_name' must match {_PIPELINE_NAME.pattern}, got {pipeline_name!r}")
+            raise ValidationError(
+                f"'pipeline_name' must match {_PIPELINE_NAME.pattern}, got {pipeline_name!r}"
+            )
         return _ImportedPipeline(scope, construct_id, pipeline_name)
 
     @property
