@@ -196,7 +196,8 @@ def _noun(hint: Any) -> str:
     if hint is str:
         return "a string"
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return f"a {hint.__name__} (e.g. {hint.__name__}.{next(iter(hint)).name})"
+        article = "an" if hint.__name__[:1] in "AEIOU" else "a"
+        return f"{article} {hint.__name__} (e.g. {hint.__name__}.{next(iter(hint)).name})"
     name = getattr(hint, "__name__", str(hint))
     return f"an {name}" if name[:1] in "AEIOU" else f"a {name}"
 
