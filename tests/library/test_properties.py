@@ -106,6 +106,8 @@ DRAWS: Counter[str] = Counter()
 """Draws run so far, per construct."""
 OUTCOMES: Counter[tuple[str, str]] = Counter()
 """Draws per construct and outcome: ``synthesized`` or ``rejected``."""
+WRONG_TYPES: Counter[str] = Counter()
+"""Rejected draws per construct whose error reported a prop of the wrong type."""
 
 
 def total_draws() -> int:
@@ -286,6 +288,7 @@ def check(case: Case, lint: Lint) -> None:
             )
             named = [fragment for fragment in expected if fragment in message]
             assert named, f"{case.construct}: the error names none of {expected}:\n{message}"
+            WRONG_TYPES[case.construct] += 1
         else:
             missing = [fragment for fragment in expected if fragment not in message]
             assert not missing, f"{case.construct}: the error does not name {missing}:\n{message}"
