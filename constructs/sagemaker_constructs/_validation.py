@@ -13,6 +13,7 @@ import collections.abc
 import dataclasses
 import enum
 import functools
+import inspect
 import json
 import math
 import re
@@ -473,6 +474,24 @@ def check_argument_types(
     errors = ValidationErrors(description)
     errors.check_arguments(function, arguments)
     errors.raise_if_any()
+
+
+P = typing.ParamSpec("P")
+R = typing.TypeVar("R")
+
+
+def checked_arguments(function: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a public method so that its arguments are type-checked (``check_argument_types``) on each call,
+    before it runs: ``'target' must be a number, got str '70'`` instead of a JavaScript error from jsii."""
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        bound = signature.bind(*args, **kwargs)
+        check_argument_types(f"{function.__qualname__}(...)", function, bound.arguments)
+        return function(*args, **kwargs)
+
+    return wrapper
 
 
 def size_in(value: Size, unit: str) -> float:

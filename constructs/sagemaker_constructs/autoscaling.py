@@ -37,7 +37,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from . import _nag
-from ._validation import ValidationError, ValidationErrors, is_token
+from ._validation import ValidationError, ValidationErrors, checked_arguments, is_token
 
 if TYPE_CHECKING:
     from .endpoint import Endpoint
@@ -199,6 +199,7 @@ class ScalableVariant(Construct):
                 "CDK's AwsCustomResource function only writes its own logs with the AWS managed basic execution role.",
             )
 
+    @checked_arguments
     def on_invocations_per_instance(
         self,
         target: float,
@@ -232,6 +233,7 @@ class ScalableVariant(Construct):
             disable_scale_in=disable_scale_in,
         )
 
+    @checked_arguments
     def on_cpu_utilization(
         self,
         target_percent: float,
@@ -259,6 +261,7 @@ class ScalableVariant(Construct):
             disable_scale_in=disable_scale_in,
         )
 
+    @checked_arguments
     def on_backlog_size_per_instance(
         self,
         target: float,
@@ -289,6 +292,7 @@ class ScalableVariant(Construct):
             disable_scale_in=disable_scale_in,
         )
 
+    @checked_arguments
     def scale_out_from_zero(
         self,
         *,
@@ -332,6 +336,7 @@ class ScalableVariant(Construct):
             datapoints_to_alarm=evaluation_periods,
         )
 
+    @checked_arguments
     def on_metric(
         self,
         policy_id: str,
@@ -363,6 +368,7 @@ class ScalableVariant(Construct):
             disable_scale_in=disable_scale_in,
         )
 
+    @checked_arguments
     def on_provisioned_concurrency_utilization(
         self,
         target: float,

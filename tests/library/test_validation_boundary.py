@@ -309,3 +309,19 @@ def test_imported_endpoint_without_capture_gets_advice_for_an_imported_endpoint(
 def test_created_endpoint_without_capture_is_told_to_pass_data_capture(stack: Stack) -> None:
     with pytest.raises(ValueError, match=r"pass data_capture=DataCapture\(\.\.\.\) to the Endpoint"):
         DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack, capture=False))
+
+
+def test_scaling_policy_arguments_are_type_checked(stack: Stack) -> None:
+    served = Endpoint(stack, "E", variants=[ProductionVariant("v", model=model(stack))])
+    scalable = served.variant("v").auto_scale(min_capacity=1, max_capacity=4)
+    with pytest.raises(ValueError, match=r"on_cpu_utilization") as excinfo:
+        scalable.on_cpu_utilization("70", disable_scale_in="no")  # type: ignore[arg-type]
+    message = str(excinfo.value)
+    assert "'target_percent' must be a number, got str '70'" in message
+    assert "'disable_scale_in' must be True or False, got str 'no'" in message
+
+
+def test_auto_scale_capacities_are_type_checked(stack: Stack) -> None:
+    served = Endpoint(stack, "E", variants=[ProductionVariant("v", model=model(stack))])
+    with pytest.raises(ValueError, match=r"'max_capacity' must be a number, got str '4'"):
+        served.variant("v").auto_scale(min_capacity=1, max_capacity="4")  # type: ignore[arg-type]
