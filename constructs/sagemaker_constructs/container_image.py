@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _images
-from ._validation import ValidationError
+from ._validation import ValidationError, checked_arguments
 
 _IMAGE_URI_PATTERN = re.compile(r"^[\S]+$")
 
@@ -25,6 +25,7 @@ class ContainerImage(abc.ABC):
     """
 
     @staticmethod
+    @checked_arguments
     def from_ecr_repository(repository: ecr.IRepository, tag_or_digest: str = "latest") -> ContainerImage:
         """An image in an ECR repository. The model's execution role gets pull access to that repository.
 
@@ -34,6 +35,7 @@ class ContainerImage(abc.ABC):
         return _EcrImage(repository, tag_or_digest)
 
     @staticmethod
+    @checked_arguments
     def from_image_uri(image_uri: str) -> ContainerImage:
         """Any image by URI. No permission is granted: if the image is in a private ECR repository, grant pull
         access to the model's role yourself."""
@@ -46,6 +48,7 @@ class ContainerImage(abc.ABC):
         return _UriImage(image_uri)
 
     @staticmethod
+    @checked_arguments
     def for_algorithm(framework: str, version: str, *, image_scope: str | None = None) -> ContainerImage:
         """One of SageMaker's own images, e.g. ``for_algorithm("xgboost", "3.0-5")``.
 

@@ -21,6 +21,7 @@ from ._validation import (
     ValidationError,
     ValidationErrors,
     check_argument_types,
+    checked_arguments,
     construct_path,
     is_token,
 )
@@ -676,6 +677,7 @@ class Endpoint(EndpointBase):
         # Lazy values are rendered through the L1 mapper: use its camelCase property names.
         return {"alarms": [{"alarmName": a.alarm_name} for a in self._rollback_alarms]}
 
+    @checked_arguments
     def add_operational_alarms(
         self,
         *,

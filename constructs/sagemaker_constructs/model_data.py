@@ -12,13 +12,14 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from . import _nag
-from ._validation import LINE_BREAKS, ValidationError, ValidationErrors
+from ._validation import LINE_BREAKS, ValidationError, ValidationErrors, checked_arguments
 
 
 class ModelData(abc.ABC):
     """Where a container's model artifacts come from. Read access is granted to the model's role."""
 
     @staticmethod
+    @checked_arguments
     def from_asset(path: str) -> ModelData:
         """A local ``.tar.gz`` file, uploaded to the CDK asset bucket at deploy time."""
         if not path.endswith(".tar.gz"):
@@ -32,6 +33,7 @@ class ModelData(abc.ABC):
         return _AssetModelData(path)
 
     @staticmethod
+    @checked_arguments
     def from_bucket(bucket: s3.IBucket, key: str) -> ModelData:
         """An object in S3 (``model.tar.gz``), or a key prefix ending in ``/`` for multi-model endpoints."""
         if not Token.is_unresolved(key) and (

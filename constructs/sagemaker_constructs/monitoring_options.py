@@ -17,7 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from ._validation import LINE_BREAKS, ValidationError, ValidationErrors, is_token
+from ._validation import LINE_BREAKS, ValidationError, ValidationErrors, checked_arguments, is_token
 from .transform_options import JoinSource
 
 if TYPE_CHECKING:
@@ -82,22 +82,26 @@ class MonitoringSchedule:
         return MonitoringSchedule("cron(0 * ? * * *)")
 
     @staticmethod
+    @checked_arguments
     def daily(*, hour: int = 0) -> MonitoringSchedule:
         """Every day at ``hour`` (UTC)."""
         return MonitoringSchedule(f"cron(0 {hour} ? * * *)")
 
     @staticmethod
+    @checked_arguments
     def every_n_hours(hours: int, *, starting_hour: int = 0) -> MonitoringSchedule:
         """Every ``hours`` hours (1-23) from ``starting_hour`` (UTC)."""
         return MonitoringSchedule(f"cron(0 {starting_hour}/{hours} ? * * *)")
 
     @staticmethod
+    @checked_arguments
     def now(*, start: str, end: str) -> MonitoringSchedule:
         """One run, right after deployment, over the window ``start``-``end``: ISO-8601 offsets from the run
         time such as ``-PT5H`` and ``-PT1H`` (at most 24 hours apart)."""
         return MonitoringSchedule("NOW", start, end)
 
     @staticmethod
+    @checked_arguments
     def from_expression(expression: str) -> MonitoringSchedule:
         """An expression in one of the accepted forms (checked when the monitor is created)."""
         return MonitoringSchedule(expression)
@@ -373,11 +377,13 @@ class DatasetFormat:
     lines: bool = True
 
     @staticmethod
+    @checked_arguments
     def csv(*, header: bool = False) -> DatasetFormat:
         """CSV, with or without a header row."""
         return DatasetFormat("csv", header=header)
 
     @staticmethod
+    @checked_arguments
     def json(*, lines: bool = True) -> DatasetFormat:
         """JSON, one object per line by default."""
         return DatasetFormat("json", lines=lines)
