@@ -325,3 +325,14 @@ def test_auto_scale_capacities_are_type_checked(stack: Stack) -> None:
     served = Endpoint(stack, "E", variants=[ProductionVariant("v", model=model(stack))])
     with pytest.raises(ValueError, match=r"'max_capacity' must be a number, got str '4'"):
         served.variant("v").auto_scale(min_capacity=1, max_capacity="4")  # type: ignore[arg-type]
+
+
+def test_named_constructors_check_their_argument_types() -> None:
+    from sagemaker_constructs import CapacitySize, DeploymentGuardrails, MonitoringSchedule, TransformSchedule
+
+    with pytest.raises(ValueError, match=r"'hour' must be a number, got str '3'"):
+        TransformSchedule.daily(hour="3")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"'wait' must be a Duration, got int 600"):
+        DeploymentGuardrails.canary(size=CapacitySize.percent(10), wait=600)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"'hour' must be a number, got str '3'"):
+        MonitoringSchedule.daily(hour="3")  # type: ignore[arg-type]
