@@ -85,5 +85,9 @@ bench: setup-dev
 images: setup-dev
 	python scripts/generate_image_registry.py
 
+## enums: regenerate the SageMaker enums (instance types) from the installed botocore
+enums: setup-dev
+	python scripts/generate_sagemaker_enums.py
+
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache $(WHEELHOUSE)

@@ -363,6 +363,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"{sum(draws.values())} draws: {synthesized} synthesized and linted clean, {rejected} rejected with a "
         f"ValueError naming the bad prop, {sum(draws.values()) - synthesized - rejected} named-constructor calls"
     )
+    wrong_types = getattr(module, "WRONG_TYPES", None)
+    if wrong_types:
+        terminalreporter.write_line(
+            f"  of the rejected draws, {sum(wrong_types.values())} for a prop of the wrong type"
+        )
     for construct, count in sorted(draws.items()):
         split = ", ".join(f"{n} {o}" for (c, o), n in sorted(outcomes.items()) if c == construct)
         terminalreporter.write_line(f"  {construct}: {count}" + (f" ({split})" if split else ""))

@@ -1,5 +1,6 @@
 """sagemaker-constructs: AWS CDK v2 constructs for production Amazon SageMaker deployments."""
 
+from ._validation import ValidationError
 from .async_inference import AsyncInference, IncludeInferenceResponseIn
 from .autoscaling import ScalableVariant
 from .batch_transform import BatchTransform
@@ -52,6 +53,7 @@ from .transform_schedule import TransformSchedule
 from .variants import InstanceType, ProductionVariant, RoutingStrategy, ServerlessVariant, Variant
 
 __all__ = [
+    "ValidationError",
     "INSTANCE_NAMESPACE",
     "INVOCATION_NAMESPACE",
     "AssembleWith",

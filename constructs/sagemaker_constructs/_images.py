@@ -18,6 +18,8 @@ from typing import Any
 from aws_cdk import Aws, CfnMapping, Stack, Token
 from constructs import IConstruct
 
+from ._validation import ValidationError
+
 _MAPPING_ID_PREFIX = "SageMakerImageAccounts"
 
 
@@ -49,17 +51,17 @@ def lookup(framework: str, version: str, image_scope: str | None) -> RegistryIma
     """Find an image in the registry, or raise a ValueError that lists what exists."""
     images = _registry()["images"]
     if framework not in images:
-        raise ValueError(f"'framework' must be one of {sorted(images)}, got {framework!r}")
+        raise ValidationError(f"'framework' must be one of {sorted(images)}, got {framework!r}")
     versions = images[framework]
     if version not in versions:
-        raise ValueError(
+        raise ValidationError(
             f"'version' for framework {framework!r} must be one of {list(versions)}, got {version!r}"
         )
     scopes = versions[version]
     if image_scope is None:
         image_scope = "inference" if "inference" in scopes else next(iter(scopes))
     if image_scope not in scopes:
-        raise ValueError(
+        raise ValidationError(
             f"'image_scope' for {framework} {version} must be one of {sorted(scopes)}, got {image_scope!r}"
         )
     entry = scopes[image_scope]
@@ -90,7 +92,7 @@ def image_uri(scope: IConstruct, image: RegistryImage) -> str:
         account = _mapping(stack, image.registry_id, accounts).find_in_map(Aws.REGION, "account")
     else:
         if region not in accounts:
-            raise ValueError(
+            raise ValidationError(
                 f"SageMaker publishes no {image.framework} {image.version or ''} image in region {region!r} "
                 f"(known regions: {', '.join(sorted(accounts))}); use ContainerImage.from_image_uri() instead"
             )

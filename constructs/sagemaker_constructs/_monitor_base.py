@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, ArnFormat, Duration, Names, Size, Stack
+from aws_cdk import Annotations, ArnFormat, Duration, Names, Resource, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -20,7 +20,7 @@ from aws_cdk.interfaces import aws_events as events_interfaces
 from constructs import Construct
 
 from . import _images, _nag
-from ._validation import ENV_KEY_PATTERN, INSTANCE_TYPE_PATTERN, ValidationErrors, is_token, sagemaker_enum
+from ._validation import ENV_KEY_PATTERN, ValidationErrors, is_token
 from .batch_transform import BatchTransform
 from .container_image import ContainerImage
 from .endpoint import Endpoint, IEndpoint
@@ -394,10 +394,18 @@ class MonitorBase(Construct):
                     "single model"
                 )
             capture = endpoint.data_capture_enabled
-            if capture is False:
+            if capture is False and _defined_in_app(endpoint):
                 errors.add(
                     "'endpoint' has no data capture: Model Monitor reads captured traffic, so pass "
                     "data_capture=DataCapture(...) to the Endpoint"
+                )
+            elif capture is False:
+                # An imported endpoint is configured where it was created: no prop of this app can change it.
+                errors.add(
+                    f"'endpoint' {endpoint.endpoint_name!r} was imported with data_capture_enabled=False: Model "
+                    "Monitor reads captured traffic, so turn on data capture where the endpoint is defined (its "
+                    "endpoint config's DataCaptureConfig, applied with UpdateEndpoint), then import it with "
+                    "data_capture_enabled=True"
                 )
             elif capture is None:
                 Annotations.of(self).add_warning_v2(
@@ -410,16 +418,15 @@ class MonitorBase(Construct):
                 "'batch_transform' has no data capture: pass data_capture=BatchDataCapture(...) to the BatchTransform"
             )
         schedule.validate(errors)
-        allowed = sagemaker_enum("ProcessingInstanceType")
-        if not is_token(instance_type) and not INSTANCE_TYPE_PATTERN.fullmatch(instance_type):
-            errors.add(
-                f"'instance_type' must look like 'ml.<family>.<size>' (e.g. 'ml.m5.xlarge'), got {instance_type!r}"
-            )
-        elif not is_token(instance_type) and allowed and instance_type not in allowed:
-            errors.add(
-                f"'instance_type' must be a processing instance type (botocore lists {len(allowed)}, e.g. "
-                f"ml.m5.xlarge, ml.c5.xlarge, ml.r5.2xlarge), got {instance_type!r}"
-            )
+        # MonitoringClusterConfig.InstanceType: enum ProcessingInstanceType in botocore's SageMaker model
+        # (data/sagemaker_enums.json, package data: the check does not depend on botocore being installed).
+        errors.check_instance_type(
+            "instance_type",
+            instance_type,
+            "ProcessingInstanceType",
+            "a processing",
+            "'ml.m5.xlarge', 'ml.c5.xlarge', 'ml.r5.2xlarge'",
+        )
         errors.check_range("instance_count", instance_count, 1, 100, integer=True)
         errors.check_size("volume_size", volume_size, "GiB", 1, 16384)
         errors.check_seconds("max_runtime", max_runtime, 1, 86400)
@@ -633,6 +640,15 @@ class MonitorBase(Construct):
                 ),
             ),
         )
+
+
+def _defined_in_app(endpoint: IEndpoint) -> bool:
+    """Whether the endpoint is created by this CDK app (it owns a CloudFormation resource), not imported.
+
+    Asked through aws-cdk-lib's ``Resource.is_owned_resource`` (the construct's default child is a
+    ``CfnResource``), so it holds for any ``IEndpoint`` construct, not only this library's ``Endpoint``.
+    """
+    return isinstance(endpoint, Construct) and Resource.is_owned_resource(endpoint)
 
 
 def _snake(camel: dict[str, Any]) -> dict[str, Any]:

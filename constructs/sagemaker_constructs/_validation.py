@@ -1,16 +1,27 @@
 """Synth-time validation helpers shared by every construct.
 
-Constructs collect every problem with their props first and raise one ``ValueError`` at the end, so a user
-fixes all of them in one go. Values that are unresolved CDK tokens are skipped: they are only known at deploy
-time, and CloudFormation validates them then.
+Constructs collect every problem with their props first and raise one ``ValidationError`` (a ``ValueError``) at
+the end, so a user fixes all of them in one go. Types are checked first, against the props' annotations
+(``check_arguments``, ``check_fields``): a construct given a prop of the wrong type reports every such prop and
+stops there, since its value rules cannot be judged on the wrong type. Values that are unresolved CDK tokens are
+skipped: they are only known at deploy time, and CloudFormation validates them then.
 """
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
+import enum
 import functools
+import inspect
+import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+import sys
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib import resources
 from typing import Any
 
 from aws_cdk import Duration, Size, SizeRoundingBehavior, Token
@@ -26,18 +37,39 @@ MAX_BUCKET_NAME = 63
 """S3 bucket names have at most 63 characters."""
 INT32_MAX = 2**31 - 1
 """The largest integer CloudFormation and the SageMaker APIs take (JSON numbers beyond 2**53 also lose digits)."""
+_MAX_SHOWN = 80
+"""Longest repr of a received value quoted in a message."""
+
+
+class ValidationError(ValueError):
+    """Props given to a construct or value class are invalid.
+
+    The message names each prop, what is allowed and what was received; ``problems`` holds them one by one.
+    A subclass of ``ValueError``, so ``except ValueError`` catches it.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[str, ...] = tuple(problems) or (message,)
 
 
 @functools.cache
-def sagemaker_enum(shape: str) -> frozenset[str] | None:
-    """The values botocore's SageMaker model allows for ``shape``, e.g. an instance type (None without botocore)."""
-    try:
-        import botocore.session
-    except ImportError:  # pragma: no cover - botocore ships with boto3, a dependency of the reference app
-        return None
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    values: list[str] = getattr(model.shape_for(shape), "enum", [])
-    return frozenset(values)
+def _enum_data() -> dict[str, Any]:
+    text = resources.files("sagemaker_constructs").joinpath("data/sagemaker_enums.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@functools.cache
+def sagemaker_enum(shape: str) -> frozenset[str]:
+    """The values SageMaker's API allows for the enum ``shape``, e.g. ``ProductionVariantInstanceType``.
+
+    Read from ``data/sagemaker_enums.json``, which ``scripts/generate_sagemaker_enums.py`` generates from
+    botocore's SageMaker service model (``botocore/data/sagemaker/2017-07-24/service-2.json``; the botocore
+    version is recorded in the file). The library does not import botocore: the check is the same in every
+    environment. A KeyError names a shape the generator does not extract.
+    """
+    return frozenset(_enum_data()["enums"][shape])
 
 
 def is_token(value: Any) -> bool:
@@ -55,12 +87,216 @@ def is_token(value: Any) -> bool:
     return False
 
 
+_UNCHECKED = object()
+"""Stands for an annotation that cannot be checked at run time (a Protocol or jsii interface, a callable)."""
+
+
+def _resolve(annotation: Any, namespace: Mapping[str, Any]) -> Any:
+    """An annotation as a type (they are strings under ``from __future__ import annotations``), or _UNCHECKED."""
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        return eval(annotation, dict(namespace))  # the library's own annotations, never user input
+    except Exception:  # a name imported only for type checking
+        return _UNCHECKED
+
+
+@functools.cache
+def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    namespace = vars(sys.modules[cls.__module__])
+    return tuple((f.name, _resolve(f.type, namespace)) for f in dataclasses.fields(cls) if f.init)
+
+
+@functools.cache
+def _argument_hints(function: Callable[..., Any]) -> dict[str, Any]:
+    namespace = getattr(function, "__globals__", {})
+    annotations = getattr(function, "__annotations__", {})
+    return {name: _resolve(a, namespace) for name, a in annotations.items() if name != "return"}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` has the type ``hint`` allows (parts that cannot be checked at run time pass)."""
+    if hint is _UNCHECKED or hint is Any or hint is object or isinstance(hint, typing.TypeVar):
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    if is_token(value):
+        return True
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_conforms(value, arg) for arg in args)
+    if origin is typing.Literal:
+        return value in args
+    if origin is collections.abc.Callable:
+        return callable(value)
+    if origin in (list, tuple, collections.abc.Sequence, typing.Sequence):
+        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+            return False
+        item = args[0] if args and not (origin is tuple and len(args) != 2) else Any
+        return all(_conforms(v, item) for v in value)
+    if origin in (dict, collections.abc.Mapping, typing.Mapping):
+        if not isinstance(value, Mapping):
+            return False
+        key, val = args if len(args) == 2 else (Any, Any)
+        return all(_conforms(k, key) and _conforms(v, val) for k, v in value.items())
+    if origin is not None:
+        hint = origin
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int or hint is float:
+        # Whole-number and range rules are value checks (check_range): 2.0 for a count is a value question.
+        return _is_number(value)
+    if not isinstance(hint, type):
+        return True
+    if getattr(hint, "_is_protocol", False):
+        return True  # a Python Protocol or jsii interface: implemented structurally, not checkable here
+    return isinstance(value, hint)
+
+
+def _sequence_item(hint: Any) -> Any:
+    """The item type of a (possibly optional) sequence annotation, or None."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        items = [_sequence_item(a) for a in args if a is not type(None)]
+        return items[0] if len(items) == 1 else None
+    if origin in (list, collections.abc.Sequence, typing.Sequence) and args:
+        return args[0]
+    return None
+
+
+def _noun(hint: Any) -> str:
+    """What a value of type ``hint`` is called in a message: 'a number', 'a Duration', 'a list of strings'."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        options = [_noun(a) for a in args if a is not type(None)]
+        return " or ".join(dict.fromkeys(options))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (list, tuple, collections.abc.Sequence, typing.Sequence):
+        if not args:
+            return "a list"
+        item_origin = typing.get_origin(args[0])
+        members = typing.get_args(args[0]) if item_origin in (typing.Union, types.UnionType) else (args[0],)
+        return "a list of " + " or ".join(dict.fromkeys(_plural(_noun(m)) for m in members))
+    if origin in (dict, collections.abc.Mapping, typing.Mapping):
+        key, val = (_noun(a) for a in args) if len(args) == 2 else ("anything", "anything")
+        return f"a mapping of {_plural(key)} to {_plural(val)}"
+    if origin is collections.abc.Callable:
+        return "a function"
+    if hint is bool:
+        return "True or False"
+    if hint is int or hint is float:
+        return "a number"
+    if hint is str:
+        return "a string"
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        article = "an" if hint.__name__[:1] in "AEIOU" else "a"
+        return f"{article} {hint.__name__} (e.g. {hint.__name__}.{next(iter(hint)).name})"
+    name = getattr(hint, "__name__", str(hint))
+    return f"an {name}" if name[:1] in "AEIOU" else f"a {name}"
+
+
+def _plural(noun: str) -> str:
+    for article in ("a ", "an "):
+        if noun.startswith(article):
+            word = noun[len(article) :]
+            head, sep, tail = word.partition(" ")
+            return f"{head}s{sep}{tail}" if not head.endswith("s") else word
+    return noun
+
+
+def received(value: Any) -> str:
+    """How a received value is quoted in a message: ``str '80'``, ``int 60``, ``Duration``."""
+    name = type(value).__name__
+    if value is None or isinstance(value, str | int | float | bool | list | tuple | dict):
+        shown = repr(value)
+        if len(shown) > _MAX_SHOWN:
+            shown = shown[: _MAX_SHOWN - 3] + "..."
+        return f"{name} {shown}"
+    return name
+
+
+def _is_own_value_class(value: Any) -> bool:
+    return (
+        dataclasses.is_dataclass(value)
+        and not isinstance(value, type)
+        and (type(value).__module__.split(".")[0] == __name__.split(".")[0])
+    )
+
+
 class ValidationErrors:
     """Collects prop problems of one construct and raises them together."""
 
     def __init__(self, construct_description: str) -> None:
         self._description = construct_description
         self._problems: list[str] = []
+        self._mistyped: set[str] = set()
+
+    @property
+    def mistyped(self) -> frozenset[str]:
+        """The props found to have the wrong type so far."""
+        return frozenset(self._mistyped)
+
+    def check_type(self, prop: str, value: Any, hint: Any) -> bool:
+        """Check that ``value`` has the type ``hint`` (an annotation); record a problem naming ``prop`` if not.
+
+        Values of the library's own option classes (frozen dataclasses) are checked field by field, under
+        ``prop.field``. Returns whether the value (with its fields) has the right type.
+        """
+        if prop in self._mistyped:
+            return False
+        if not _conforms(value, hint):
+            self._mistyped.add(prop)
+            item = _sequence_item(hint)
+            if item is not None and not isinstance(value, str) and _conforms(value, item):
+                self.add(f"'{prop}' must be {_noun(hint)}, got a single {received(value)}; wrap it in [...]")
+            else:
+                self.add(f"'{prop}' must be {_noun(hint)}, got {received(value)}")
+            return False
+        return self._check_nested(prop, value)
+
+    def _check_nested(self, prop: str, value: Any) -> bool:
+        if _is_own_value_class(value):
+            return self.check_fields(value, prop)
+        if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+            results = [self._check_nested(f"{prop}[{i}]", v) for i, v in enumerate(value)]
+            return all(results)
+        return True
+
+    def check_fields(self, value: Any, prop: str) -> bool:
+        """Check every field of one of the library's option classes against its annotation."""
+        cls: type = type(value)
+        results = [
+            self.check_type(f"{prop}.{name}", getattr(value, name), hint) for name, hint in _field_hints(cls)
+        ]
+        return all(results)
+
+    def check_arguments(
+        self, function: Callable[..., Any], arguments: Mapping[str, Any], *, prefix: str = ""
+    ) -> bool:
+        """Check the arguments a public function or constructor received against its annotations.
+
+        ``arguments`` maps parameter names to values (``locals()`` at the top of the function); ``self``,
+        ``scope`` and ``construct_id`` are skipped. Returns whether every argument has the right type.
+        """
+        results = [
+            self.check_type(f"{prefix}{name}", arguments[name], hint)
+            for name, hint in _argument_hints(function).items()
+            if name not in ("self", "scope", "construct_id") and name in arguments
+        ]
+        return all(results)
+
+    def raise_if_mistyped(self) -> None:
+        """Raise now if any prop has the wrong type: the value rules that follow assume the right types."""
+        if self._mistyped:
+            self.raise_if_any()
 
     @property
     def problems(self) -> Sequence[str]:
@@ -86,7 +322,7 @@ class ValidationErrors:
         integer: bool = False,
     ) -> None:
         """Check that a number lies in ``[minimum, maximum]`` (either bound optional)."""
-        if value is None or is_token(value):
+        if value is None or is_token(value) or not self.check_type(prop, value, float):
             return
         suffix = f" {unit}" if unit else ""
         if isinstance(value, float) and not math.isfinite(value):
@@ -113,7 +349,7 @@ class ValidationErrors:
         self, prop: str, value: Duration | None, minimum: int | None = None, maximum: int | None = None
     ) -> None:
         """Check a Duration converted to whole seconds against bounds."""
-        if value is None or is_token(value):
+        if value is None or is_token(value) or not self.check_type(prop, value, Duration):
             return
         try:
             seconds = value.to_seconds()
@@ -126,7 +362,7 @@ class ValidationErrors:
         self, prop: str, value: Duration | None, minimum: int | None = None, maximum: int | None = None
     ) -> None:
         """Check a Duration converted to whole days against bounds (S3 lifecycle rules count in days)."""
-        if value is None or is_token(value):
+        if value is None or is_token(value) or not self.check_type(prop, value, Duration):
             return
         days = value.to_days(integral=False)
         if not float(days).is_integer():
@@ -138,7 +374,7 @@ class ValidationErrors:
         self, prop: str, value: Size | None, unit: str, minimum: int | None = None, maximum: int | None = None
     ) -> None:
         """Check a Size converted to a whole number of ``unit`` (``"MiB"`` or ``"GiB"``) against bounds."""
-        if value is None or is_token(value):
+        if value is None or is_token(value) or not self.check_type(prop, value, Size):
             return
         amount = whole_size(value, unit)
         if amount is None:
@@ -150,9 +386,19 @@ class ValidationErrors:
         self.check_range(prop, amount, minimum, maximum, unit=unit)
 
     def check_s3_key(self, prop: str, value: str | None) -> None:
-        """Check an S3 key or prefix for line breaks: SageMaker's S3 URI patterns (``s3://bucket/(.*)``) exclude
-        them, so a job or endpoint given such a location fails at run time."""
-        if value is None or is_token(value):
+        """Check an S3 key or prefix inside a bucket the construct is given separately.
+
+        An ``s3://`` URI is refused: the construct prepends ``s3://<bucket>/`` itself, so it would render
+        ``s3://bucket/s3://bucket/...``. Line breaks are refused too: SageMaker's S3 URI patterns
+        (``s3://bucket/(.*)``) exclude them, so a job or endpoint given such a location fails at run time."""
+        if value is None or is_token(value) or not self.check_type(prop, value, str):
+            return
+        if value[:5].lower() == "s3://" or value[:6].lower() == "s3a://":
+            bucket, _, key = value.partition("://")[2].partition("/")
+            self.add(
+                f"'{prop}' must be a key prefix inside the bucket, not an S3 URI (the bucket is a separate prop), "
+                f"got {value!r}; pass {key.strip('/')!r} and the bucket {bucket!r} as an s3.IBucket"
+            )
             return
         if any(c in value for c in LINE_BREAKS):
             self.add(
@@ -165,7 +411,7 @@ class ValidationErrors:
         """Check that ``s3://<bucket>/<prefix>`` fits in ``max_uri`` characters with any bucket name (at most
         63 characters), as the SageMaker API requires (``DestinationS3Uri``, ``MonitoringS3Uri``: 512;
         transform locations: 1024), leaving ``reserve`` characters for what is appended at run time."""
-        if prefix is None or is_token(prefix):
+        if prefix is None or is_token(prefix) or not self.check_type(prop, prefix, str):
             return
         longest = max_uri - len("s3://") - MAX_BUCKET_NAME - len("/") - reserve
         if len(prefix) > longest:
@@ -177,7 +423,7 @@ class ValidationErrors:
 
     def check_name(self, prop: str, value: str | None, pattern: re.Pattern[str], max_length: int) -> None:
         """Check a SageMaker resource name against its API pattern and length."""
-        if value is None or is_token(value):
+        if value is None or is_token(value) or not self.check_type(prop, value, str):
             return
         if len(value) > max_length or not pattern.fullmatch(value):
             self.add(
@@ -185,11 +431,67 @@ class ValidationErrors:
                 f"ending with a letter or digit (pattern {pattern.pattern}), got {value!r}"
             )
 
+    def check_instance_type(self, prop: str, value: str | None, shape: str, what: str, examples: str) -> None:
+        """Check an instance type name: the ``ml.<family>.<size>`` form, then the API's enum ``shape``
+        (``ProductionVariantInstanceType``, ``TransformInstanceType``, ``ProcessingInstanceType``)."""
+        if value is None or is_token(value) or not self.check_type(prop, value, str):
+            return
+        if not INSTANCE_TYPE_PATTERN.fullmatch(value):
+            example = examples.split(", ")[0]
+            self.add(f"'{prop}' must look like 'ml.<family>.<size>' (e.g. {example}), got {value!r}")
+            return
+        allowed = sagemaker_enum(shape)
+        if value not in allowed:
+            near = sorted(t for t in allowed if t.split(".")[1] == value.split(".")[1])[:6]
+            hint = f"; the {value.split('.')[1]} family has {', '.join(near)}" if near else ""
+            self.add(
+                f"'{prop}' must be {what} instance type (SageMaker's API lists {len(allowed)} as {shape}, e.g. "
+                f"{examples}{hint}), got {value!r}"
+            )
+
     def raise_if_any(self) -> None:
-        """Raise one ValueError listing every problem, if there are any."""
+        """Raise one ValidationError listing every problem, if there are any."""
         if self._problems:
             lines = "\n".join(f"  - {p}" for p in self._problems)
-            raise ValueError(f"Invalid props for {self._description}:\n{lines}")
+            raise ValidationError(f"Invalid props for {self._description}:\n{lines}", self._problems)
+
+
+def construct_path(scope: Any, construct_id: str, class_name: str) -> str:
+    """How a construct being built is named in messages: ``Endpoint 'Stack/Id'`` (usable before ``super().__init__``)."""
+    parent = scope.node.path if hasattr(scope, "node") else ""
+    return f"{class_name} '{parent}/{construct_id}'" if parent else f"{class_name} '{construct_id}'"
+
+
+def check_argument_types(
+    description: str, function: Callable[..., Any], arguments: Mapping[str, Any]
+) -> None:
+    """Raise one ValidationError naming every argument of ``function`` whose type does not match its annotation
+    (with the fields of the library's option classes), before any value rule runs.
+
+    Call it first thing, with ``locals()``: ``check_argument_types(f"Endpoint '{path}'", Endpoint.__init__,
+    locals())``.
+    """
+    errors = ValidationErrors(description)
+    errors.check_arguments(function, arguments)
+    errors.raise_if_any()
+
+
+P = typing.ParamSpec("P")
+R = typing.TypeVar("R")
+
+
+def checked_arguments(function: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a public method so that its arguments are type-checked (``check_argument_types``) on each call,
+    before it runs: ``'target' must be a number, got str '70'`` instead of a JavaScript error from jsii."""
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        bound = signature.bind(*args, **kwargs)
+        check_argument_types(f"{function.__qualname__}(...)", function, bound.arguments)
+        return function(*args, **kwargs)
+
+    return wrapper
 
 
 def size_in(value: Size, unit: str) -> float:

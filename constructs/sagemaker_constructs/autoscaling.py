@@ -37,7 +37,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from . import _nag
-from ._validation import ValidationErrors, is_token
+from ._validation import ValidationError, ValidationErrors, checked_arguments, is_token
 
 if TYPE_CHECKING:
     from .endpoint import Endpoint
@@ -199,6 +199,7 @@ class ScalableVariant(Construct):
                 "CDK's AwsCustomResource function only writes its own logs with the AWS managed basic execution role.",
             )
 
+    @checked_arguments
     def on_invocations_per_instance(
         self,
         target: float,
@@ -216,7 +217,7 @@ class ScalableVariant(Construct):
         """
         self._require_instances("on_invocations_per_instance")
         if self._endpoint.async_inference is not None:
-            raise ValueError(
+            raise ValidationError(
                 f"'on_invocations_per_instance' cannot scale variant {self.variant_name!r} of an asynchronous "
                 "endpoint: it publishes no InvocationsPerInstance metric; use on_backlog_size_per_instance(...)"
             )
@@ -232,6 +233,7 @@ class ScalableVariant(Construct):
             disable_scale_in=disable_scale_in,
         )
 
+    @checked_arguments
     def on_cpu_utilization(
         self,
         target_percent: float,
@@ -259,6 +261,7 @@ class ScalableVariant(Construct):
             disable_scale_in=disable_scale_in,
         )
 
+    @checked_arguments
     def on_backlog_size_per_instance(
         self,
         target: float,
@@ -289,6 +292,7 @@ class ScalableVariant(Construct):
             disable_scale_in=disable_scale_in,
         )
 
+    @checked_arguments
     def scale_out_from_zero(
         self,
         *,
@@ -332,6 +336,7 @@ class ScalableVariant(Construct):
             datapoints_to_alarm=evaluation_periods,
         )
 
+    @checked_arguments
     def on_metric(
         self,
         policy_id: str,
@@ -363,6 +368,7 @@ class ScalableVariant(Construct):
             disable_scale_in=disable_scale_in,
         )
 
+    @checked_arguments
     def on_provisioned_concurrency_utilization(
         self,
         target: float,
@@ -381,7 +387,7 @@ class ScalableVariant(Construct):
         :param disable_scale_in: never lower the provisioned concurrency. Default: False
         """
         if self.scalable_dimension != PROVISIONED_CONCURRENCY_DIMENSION:
-            raise ValueError(
+            raise ValidationError(
                 f"'on_provisioned_concurrency_utilization' needs a serverless variant with provisioned_concurrency, "
                 f"got the instance variant {self.variant_name!r}"
             )
@@ -401,14 +407,14 @@ class ScalableVariant(Construct):
 
     def _require_instances(self, method: str) -> None:
         if self.scalable_dimension != INSTANCE_COUNT_DIMENSION:
-            raise ValueError(
+            raise ValidationError(
                 f"'{method}' scales instances, but variant {self.variant_name!r} is serverless: use "
                 "on_provisioned_concurrency_utilization(...)"
             )
 
     def _require_async(self, method: str) -> None:
         if self._endpoint.async_inference is None:
-            raise ValueError(
+            raise ValidationError(
                 f"'{method}' needs an asynchronous endpoint (async_inference=AsyncInference(...)), got the "
                 f"real-time variant {self.variant_name!r}"
             )

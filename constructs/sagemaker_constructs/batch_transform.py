@@ -25,7 +25,16 @@ from constructs import Construct
 from . import _dead_letter, _nag
 from ._dependencies import depend_on_role_policy_only
 from ._transform_workflow import WorkflowSpec, definition
-from ._validation import ENV_KEY_PATTERN, ValidationErrors, is_token, size_in, whole_size
+from ._validation import (
+    ENV_KEY_PATTERN,
+    ValidationError,
+    ValidationErrors,
+    check_argument_types,
+    construct_path,
+    is_token,
+    size_in,
+    whole_size,
+)
 from .model import IModel
 from .notification_topic import NotificationTopic
 from .secure_bucket import SecureBucket
@@ -45,17 +54,6 @@ from .variants import InstanceType
 _JOB_PREFIX_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 _JOB_NAME_SUFFIX_LENGTH = 25  # "-<run id: 21 hex characters>-<attempt: 2 digits>"
 MAX_JOB_NAME_PREFIX = 63 - _JOB_NAME_SUFFIX_LENGTH
-
-
-def _transform_instance_types() -> frozenset[str] | None:
-    """Instance types botocore's SageMaker model allows for transform jobs (None if botocore is absent)."""
-    try:
-        import botocore.session
-    except ImportError:  # pragma: no cover - botocore ships with boto3, a dependency of the reference app
-        return None
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    enum: list[str] = getattr(model.shape_for("TransformInstanceType"), "enum", [])
-    return frozenset(enum)
 
 
 class BatchTransform(Construct):
@@ -133,6 +131,9 @@ class BatchTransform(Construct):
             when the stack is deleted or the queue is replaced (a renamed construct ID). Default:
             RemovalPolicy.RETAIN
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "BatchTransform"), BatchTransform.__init__, locals()
+        )
         super().__init__(scope, construct_id)
         prefix = (
             job_name_prefix
@@ -343,16 +344,15 @@ class BatchTransform(Construct):
             errors.add("'model' must not be a multi-model container: batch transform serves one model")
         input.validate(errors)
         output.validate(errors)
-        allowed = _transform_instance_types()
-        if not is_token(instance_type.name):
-            before = len(errors.problems)
-            instance_type.validate(errors, "instance_type")
-            well_formed = len(errors.problems) == before
-            if allowed is not None and well_formed and instance_type.name not in allowed:
-                errors.add(
-                    f"'instance_type' must be a batch transform instance type (botocore lists {len(allowed)}, "
-                    f"e.g. ml.m5.large, ml.c5.xlarge, ml.g4dn.xlarge), got {instance_type.name!r}"
-                )
+        # CreateTransformJob TransformResources.InstanceType: enum TransformInstanceType in botocore's SageMaker
+        # model (data/sagemaker_enums.json, package data: the check does not depend on botocore being installed).
+        errors.check_instance_type(
+            "instance_type",
+            instance_type.name,
+            "TransformInstanceType",
+            "a batch transform",
+            "'ml.m5.large', 'ml.c5.xlarge', 'ml.g4dn.xlarge'",
+        )
         errors.check_range("instance_count", instance_count, 1, None, integer=True)
         megabytes = None
         if max_payload is not None and not is_token(max_payload):
@@ -664,7 +664,7 @@ class BatchTransform(Construct):
         owner = bucket.node.scope
         if isinstance(owner, SecureBucket) and owner.bucket is bucket:
             if not owner.event_bridge_enabled:
-                raise ValueError(
+                raise ValidationError(
                     "'run_on_input_arrival' needs EventBridge notifications on the input bucket: create it with "
                     "SecureBucket(..., event_bridge_enabled=True), got a SecureBucket without them"
                 )

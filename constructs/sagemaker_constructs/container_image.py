@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _images
+from ._validation import ValidationError, checked_arguments
 
 _IMAGE_URI_PATTERN = re.compile(r"^[\S]+$")
 
@@ -24,6 +25,7 @@ class ContainerImage(abc.ABC):
     """
 
     @staticmethod
+    @checked_arguments
     def from_ecr_repository(repository: ecr.IRepository, tag_or_digest: str = "latest") -> ContainerImage:
         """An image in an ECR repository. The model's execution role gets pull access to that repository.
 
@@ -33,16 +35,20 @@ class ContainerImage(abc.ABC):
         return _EcrImage(repository, tag_or_digest)
 
     @staticmethod
+    @checked_arguments
     def from_image_uri(image_uri: str) -> ContainerImage:
         """Any image by URI. No permission is granted: if the image is in a private ECR repository, grant pull
         access to the model's role yourself."""
         if not Token.is_unresolved(image_uri) and (
             not _IMAGE_URI_PATTERN.fullmatch(image_uri) or len(image_uri) > 255
         ):
-            raise ValueError(f"'image_uri' must be 1-255 characters without whitespace, got {image_uri!r}")
+            raise ValidationError(
+                f"'image_uri' must be 1-255 characters without whitespace, got {image_uri!r}"
+            )
         return _UriImage(image_uri)
 
     @staticmethod
+    @checked_arguments
     def for_algorithm(framework: str, version: str, *, image_scope: str | None = None) -> ContainerImage:
         """One of SageMaker's own images, e.g. ``for_algorithm("xgboost", "3.0-5")``.
 

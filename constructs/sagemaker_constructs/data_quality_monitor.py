@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._monitor_base import MonitorBase
-from ._validation import ValidationErrors
+from ._validation import ValidationErrors, check_argument_types, construct_path
 from .batch_transform import BatchTransform
 from .container_image import ContainerImage
 from .endpoint import IEndpoint
@@ -107,6 +107,9 @@ class DataQualityMonitor(MonitorBase):
         :param inter_container_encryption: encrypt traffic between job instances. Default: True
         :param notification_topic: receives failed executions. Default: - none.
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "DataQualityMonitor"), DataQualityMonitor.__init__, locals()
+        )
         self._dq_baseline = baseline
         self._exclude = exclude_features_attribute
         self._preprocessor = record_preprocessor

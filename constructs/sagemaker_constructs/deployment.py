@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from ._validation import INT32_MAX, ValidationErrors, is_token
+from ._validation import INT32_MAX, ValidationErrors, checked_arguments, is_token
 from .endpoint_metrics import DEFAULT_LATENCY_STATISTIC, is_percentile
 
 LATENCY_ALARM_STATISTICS = ("Average", "Maximum", "Minimum")
@@ -32,11 +32,13 @@ class CapacitySize:
     value: int
 
     @staticmethod
+    @checked_arguments
     def percent(value: int) -> CapacitySize:
         """A percentage of the variant's instances."""
         return CapacitySize(CapacityUnit.CAPACITY_PERCENT, value)
 
     @staticmethod
+    @checked_arguments
     def instances(value: int) -> CapacitySize:
         """A number of instances."""
         return CapacitySize(CapacityUnit.INSTANCE_COUNT, value)
@@ -68,6 +70,7 @@ class AutoRollback:
     """Deprecated spelling of ``model_latency`` with ``latency_statistic="p99"``."""
 
     @staticmethod
+    @checked_arguments
     def default(
         *,
         error_rate_percent: float = 1.0,
@@ -186,6 +189,7 @@ class DeploymentGuardrails:
         return self.traffic_shift is None
 
     @staticmethod
+    @checked_arguments
     def all_at_once(
         *,
         wait: Duration = Duration.minutes(5),
@@ -206,6 +210,7 @@ class DeploymentGuardrails:
         )  # fmt: skip
 
     @staticmethod
+    @checked_arguments
     def canary(
         *,
         size: CapacitySize,
@@ -228,6 +233,7 @@ class DeploymentGuardrails:
         )  # fmt: skip
 
     @staticmethod
+    @checked_arguments
     def linear(
         *,
         step: CapacitySize,
@@ -250,6 +256,7 @@ class DeploymentGuardrails:
         )  # fmt: skip
 
     @staticmethod
+    @checked_arguments
     def rolling(
         *,
         batch_size: CapacitySize,

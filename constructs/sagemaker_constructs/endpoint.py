@@ -18,7 +18,15 @@ from constructs import Construct, IValidation
 
 from . import _model_output
 from ._arns import name_from_arn
-from ._validation import ENDPOINT_NAME_PATTERN, ValidationErrors, is_token
+from ._validation import (
+    ENDPOINT_NAME_PATTERN,
+    ValidationError,
+    ValidationErrors,
+    check_argument_types,
+    checked_arguments,
+    construct_path,
+    is_token,
+)
 from .async_inference import AsyncInference
 from .autoscaling import INSTANCE_COUNT_DIMENSION, PROVISIONED_CONCURRENCY_DIMENSION, ScalableVariant
 from .data_capture import DataCapture
@@ -338,9 +346,9 @@ class EndpointVariant:
         :param max_capacity: at least 1 and at least ``min_capacity``; for a serverless variant at most its
             ``max_concurrency``.
         """
-        errors = ValidationErrors(
-            f"auto scaling of variant '{self.name}' of Endpoint '{self.endpoint.node.path}'"
-        )
+        description = f"auto scaling of variant '{self.name}' of Endpoint '{self.endpoint.node.path}'"
+        check_argument_types(description, EndpointVariant.auto_scale, locals())
+        errors = ValidationErrors(description)
         if self._scaling is not None:
             errors.add(f"'auto_scale' was already called for variant {self.name!r}")
         if isinstance(self.variant, ServerlessVariant):
@@ -454,6 +462,7 @@ class Endpoint(EndpointBase):
             S3. Needs exactly one ``ProductionVariant``, and excludes ``shadow_variant`` and ``data_capture``.
             Default: - a real-time endpoint.
         """
+        check_argument_types(construct_path(scope, construct_id, "Endpoint"), Endpoint.__init__, locals())
         super().__init__(scope, construct_id)
         self._validate(
             variants, shadow_variant, data_capture, deployment, kms_key, endpoint_name, async_inference
@@ -626,7 +635,7 @@ class Endpoint(EndpointBase):
             match = next((v for v in self._all_variants() if v.name == name), None)
             if match is None:
                 known = [v.name for v in self._all_variants()]
-                raise ValueError(f"'name' must be one of the endpoint's variants {known}, got {name!r}")
+                raise ValidationError(f"'name' must be one of the endpoint's variants {known}, got {name!r}")
             self._handles[name] = EndpointVariant(self, match)
         return self._handles[name]
 
@@ -637,12 +646,12 @@ class Endpoint(EndpointBase):
         name, so the alarm can exist before the endpoint. At most 10 rollback alarms in all.
         """
         if self._deployment is None:
-            raise ValueError(
+            raise ValidationError(
                 "'add_rollback_alarm' needs deployment guardrails: pass 'deployment' (e.g. "
                 "DeploymentGuardrails.canary(...)) to the Endpoint, got deployment=None"
             )
         if any(existing is alarm for existing in self._rollback_alarms):
-            raise ValueError(f"alarm {alarm.node.path!r} is already a rollback alarm of this endpoint")
+            raise ValidationError(f"alarm {alarm.node.path!r} is already a rollback alarm of this endpoint")
         self._rollback_alarms.append(alarm)
         if self._describe_alarms is not None:
             self._describe_alarms.add_resources(alarm.alarm_arn)
@@ -683,6 +692,7 @@ class Endpoint(EndpointBase):
         # Lazy values are rendered through the L1 mapper: use its camelCase property names.
         return {"alarms": [{"alarmName": a.alarm_name} for a in self._rollback_alarms]}
 
+    @checked_arguments
     def add_operational_alarms(
         self,
         *,

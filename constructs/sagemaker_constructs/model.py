@@ -21,7 +21,10 @@ from ._arns import name_from_arn
 from ._validation import (
     ENV_KEY_PATTERN,
     MODEL_NAME_PATTERN,
+    ValidationError,
     ValidationErrors,
+    check_argument_types,
+    construct_path,
     is_token,
 )
 from .container_image import ContainerImage
@@ -176,6 +179,7 @@ class Model(_ModelBase):
         :param network_isolation: block all network access from the containers. Default: False
         :param model_name: a fixed name (makes replacement on change fail). Default: - generated.
         """
+        check_argument_types(construct_path(scope, construct_id, "Model"), Model.__init__, locals())
         super().__init__(scope, construct_id)
         errors = ValidationErrors(f"Model '{self.node.path}'")
         resolved = _resolve_containers(errors, image, model_data, environment, containers)
@@ -286,11 +290,11 @@ class Model(_ModelBase):
     def connections(self) -> ec2.Connections:
         """The network connections of a model in a VPC (its security groups), for ``allow_to``/``allow_from``.
 
-        Raises ``ValueError`` for a model without ``vpc`` (check ``in_vpc``), as aws-cdk-lib's Lambda functions
+        Raises ``ValidationError`` (a ``ValueError``) for a model without ``vpc`` (check ``in_vpc``), as aws-cdk-lib's Lambda functions
         do: such a model has no security group to manage.
         """
         if self._connections is None:
-            raise ValueError(
+            raise ValidationError(
                 f"Model '{self.node.path}' has no 'vpc', so it has no security groups: 'connections' "
                 "needs a model created with vpc=..."
             )
@@ -373,7 +377,7 @@ class Model(_ModelBase):
         )
         subnet_ids = vpc.select_subnets(**selection).subnet_ids
         if not 1 <= len(subnet_ids) <= 16:
-            raise ValueError(f"'vpc_subnets' must select 1-16 subnets, got {len(subnet_ids)}")
+            raise ValidationError(f"'vpc_subnets' must select 1-16 subnets, got {len(subnet_ids)}")
         if isinstance(self._role, iam.Role):
             self._role.add_to_principal_policy(
                 iam.PolicyStatement(

@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._monitor_base import MonitorBase
-from ._validation import ValidationErrors
+from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path
 from .batch_transform import BatchTransform
 from .clarify_config import BiasAnalysisConfig, write_config_file
 from .container_image import ContainerImage
@@ -118,6 +118,9 @@ class ModelBiasMonitor(MonitorBase):
         :param max_runtime: at most 1800 s for hourly schedules. Default: 30 minutes
         (Other parameters as for ``DataQualityMonitor``.)
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "ModelBiasMonitor"), ModelBiasMonitor.__init__, locals()
+        )
         errors = ValidationErrors(f"ModelBiasMonitor '{scope.node.path}/{construct_id}'")
         if isinstance(analysis_config, BiasAnalysisConfig):
             analysis_config.validate(errors)
@@ -219,7 +222,7 @@ class ModelBiasMonitor(MonitorBase):
         inconsistent: check your account's metrics and pass ``stage`` if it differs.
         """
         if metric not in POST_TRAINING_METRICS:
-            raise ValueError(f"'metric' must be one of {list(POST_TRAINING_METRICS)}, got {metric!r}")
+            raise ValidationError(f"'metric' must be one of {list(POST_TRAINING_METRICS)}, got {metric!r}")
         dimensions = {
             "MonitoringSchedule": self.monitoring_schedule_name,
             "BiasStage": stage,

@@ -12,30 +12,34 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from . import _nag
-from ._validation import LINE_BREAKS, ValidationErrors
+from ._validation import LINE_BREAKS, ValidationError, ValidationErrors, checked_arguments
 
 
 class ModelData(abc.ABC):
     """Where a container's model artifacts come from. Read access is granted to the model's role."""
 
     @staticmethod
+    @checked_arguments
     def from_asset(path: str) -> ModelData:
         """A local ``.tar.gz`` file, uploaded to the CDK asset bucket at deploy time."""
         if not path.endswith(".tar.gz"):
-            raise ValueError(f"'path' must name a .tar.gz file (SageMaker expects one archive), got {path!r}")
+            raise ValidationError(
+                f"'path' must name a .tar.gz file (SageMaker expects one archive), got {path!r}"
+            )
         if not os.path.isfile(path):
-            raise ValueError(
+            raise ValidationError(
                 f"'path' must be an existing file, got {path!r} (resolved to {os.path.abspath(path)})"
             )
         return _AssetModelData(path)
 
     @staticmethod
+    @checked_arguments
     def from_bucket(bucket: s3.IBucket, key: str) -> ModelData:
         """An object in S3 (``model.tar.gz``), or a key prefix ending in ``/`` for multi-model endpoints."""
         if not Token.is_unresolved(key) and (
             not key or key.startswith("/") or any(c in key for c in LINE_BREAKS)
         ):
-            raise ValueError(
+            raise ValidationError(
                 f"'key' must be a non-empty S3 key without a leading '/' or line breaks (SageMaker's S3 URIs "
                 f"exclude them), got {key!r}"
             )

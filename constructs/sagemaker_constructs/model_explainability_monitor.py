@@ -18,7 +18,13 @@ from constructs import Construct
 
 from . import _nag
 from ._monitor_base import MonitorBase
-from ._validation import ENDPOINT_NAME_PATTERN, MODEL_NAME_PATTERN, ValidationErrors
+from ._validation import (
+    ENDPOINT_NAME_PATTERN,
+    MODEL_NAME_PATTERN,
+    ValidationErrors,
+    check_argument_types,
+    construct_path,
+)
 from .batch_transform import BatchTransform
 from .clarify_config import S3_OBJECT_URI, ExplainabilityAnalysisConfig, write_config_file
 from .container_image import ContainerImage
@@ -127,6 +133,11 @@ class ModelExplainabilityMonitor(MonitorBase):
         :param schedule: Default: ``MonitoringSchedule.daily()``
         (Other parameters as for ``DataQualityMonitor``.)
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "ModelExplainabilityMonitor"),
+            ModelExplainabilityMonitor.__init__,
+            locals(),
+        )
         errors = ValidationErrors(f"ModelExplainabilityMonitor '{scope.node.path}/{construct_id}'")
         if isinstance(analysis_config, ExplainabilityAnalysisConfig):
             analysis_config.validate(errors)

@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._monitor_base import MonitorBase
-from ._validation import ValidationErrors
+from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path
 from .batch_transform import BatchTransform
 from .container_image import ContainerImage
 from .endpoint import IEndpoint
@@ -108,6 +108,9 @@ class ModelQualityMonitor(MonitorBase):
         :param max_runtime: at most 1800 s for hourly schedules. Default: 30 minutes
         (Other parameters as for ``DataQualityMonitor``.)
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "ModelQualityMonitor"), ModelQualityMonitor.__init__, locals()
+        )
         errors = ValidationErrors(f"ModelQualityMonitor '{scope.node.path}/{construct_id}'")
         _validate_attributes(
             errors, problem_type, inference_attribute, probability_attribute, probability_threshold_attribute
@@ -199,7 +202,7 @@ class ModelQualityMonitor(MonitorBase):
         Average, period 1 hour by default."""
         allowed = METRICS_BY_PROBLEM[self.problem_type]
         if metric_name not in allowed:
-            raise ValueError(
+            raise ValidationError(
                 f"'metric_name' for {self.problem_type.value} must be one of {list(allowed)}, got {metric_name!r}"
             )
         return cloudwatch.Metric(

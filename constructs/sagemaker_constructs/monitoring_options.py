@@ -17,7 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from ._validation import LINE_BREAKS, ValidationErrors, is_token
+from ._validation import LINE_BREAKS, ValidationError, ValidationErrors, checked_arguments, is_token
 from .transform_options import JoinSource
 
 if TYPE_CHECKING:
@@ -82,22 +82,26 @@ class MonitoringSchedule:
         return MonitoringSchedule("cron(0 * ? * * *)")
 
     @staticmethod
+    @checked_arguments
     def daily(*, hour: int = 0) -> MonitoringSchedule:
         """Every day at ``hour`` (UTC)."""
         return MonitoringSchedule(f"cron(0 {hour} ? * * *)")
 
     @staticmethod
+    @checked_arguments
     def every_n_hours(hours: int, *, starting_hour: int = 0) -> MonitoringSchedule:
         """Every ``hours`` hours (1-23) from ``starting_hour`` (UTC)."""
         return MonitoringSchedule(f"cron(0 {starting_hour}/{hours} ? * * *)")
 
     @staticmethod
+    @checked_arguments
     def now(*, start: str, end: str) -> MonitoringSchedule:
         """One run, right after deployment, over the window ``start``-``end``: ISO-8601 offsets from the run
         time such as ``-PT5H`` and ``-PT1H`` (at most 24 hours apart)."""
         return MonitoringSchedule("NOW", start, end)
 
     @staticmethod
+    @checked_arguments
     def from_expression(expression: str) -> MonitoringSchedule:
         """An expression in one of the accepted forms (checked when the monitor is created)."""
         return MonitoringSchedule(expression)
@@ -179,12 +183,12 @@ def transform_output_column(
     ``probability_attribute=transform_output_column(transform, input_columns=7)``
     """
     if isinstance(input_columns, bool) or not isinstance(input_columns, int) or input_columns < 1:
-        raise ValueError(f"'input_columns' must be a whole number of at least 1, got {input_columns!r}")
+        raise ValidationError(f"'input_columns' must be a whole number of at least 1, got {input_columns!r}")
     if isinstance(output_column, bool) or not isinstance(output_column, int) or output_column < 0:
-        raise ValueError(f"'output_column' must be a whole number of at least 0, got {output_column!r}")
+        raise ValidationError(f"'output_column' must be a whole number of at least 0, got {output_column!r}")
     content_type = batch_transform.input.content_type
     if content_type and not is_token(content_type) and "json" in content_type:
-        raise ValueError(
+        raise ValidationError(
             f"'batch_transform' reads {content_type!r} records: transform_output_column gives CSV column indexes; "
             "in joined JSON output the prediction is under 'SageMakerOutput', pass its path yourself"
         )
@@ -192,7 +196,7 @@ def transform_output_column(
     if processing is None or processing.join_source in (None, JoinSource.NONE):
         return str(output_column)
     if processing.output_filter not in (None, "$"):
-        raise ValueError(
+        raise ValidationError(
             "'batch_transform' filters its joined output (output_filter="
             f"{processing.output_filter!r}): the column cannot be derived, pass the index of the prediction in "
             "the filtered record yourself"
@@ -271,7 +275,7 @@ class S3Source(abc.ABC):
     def from_asset(path: str) -> S3Source:
         """A local file, uploaded to the CDK asset bucket at deploy time."""
         if not os.path.isfile(path):
-            raise ValueError(
+            raise ValidationError(
                 f"'path' must be an existing file, got {path!r} (resolved to {os.path.abspath(path)})"
             )
         return _AssetSource(path)
@@ -281,7 +285,7 @@ class S3Source(abc.ABC):
         """An object in one of your buckets."""
         bad = not key or key.startswith("/") or key.endswith("/") or any(c in key for c in LINE_BREAKS)
         if not Token.is_unresolved(key) and bad:
-            raise ValueError(
+            raise ValidationError(
                 f"'key' must name an object (no leading or trailing '/', no line breaks), got {key!r}"
             )
         return _BucketSource(bucket, key)
@@ -373,11 +377,13 @@ class DatasetFormat:
     lines: bool = True
 
     @staticmethod
+    @checked_arguments
     def csv(*, header: bool = False) -> DatasetFormat:
         """CSV, with or without a header row."""
         return DatasetFormat("csv", header=header)
 
     @staticmethod
+    @checked_arguments
     def json(*, lines: bool = True) -> DatasetFormat:
         """JSON, one object per line by default."""
         return DatasetFormat("json", lines=lines)

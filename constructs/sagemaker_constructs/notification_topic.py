@@ -9,6 +9,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ._validation import check_argument_types, construct_path
+
 
 class NotificationTopic(Construct):
     """An SNS topic encrypted with its own rotating KMS key, TLS-only, whose key lets CloudWatch alarms and
@@ -19,6 +21,9 @@ class NotificationTopic(Construct):
 
         :param description: what the notifications are about (used in the key's description).
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "NotificationTopic"), NotificationTopic.__init__, locals()
+        )
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self, "Key", description=f"Encrypts {description} notifications (sagemaker-constructs)",

@@ -28,7 +28,7 @@ from . import _dead_letter, _nag
 from ._dependencies import depend_on_role_policy_only
 from ._handlers.retraining_trigger import contract
 from ._monitor_base import MonitorBase
-from ._validation import ValidationErrors, is_token
+from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path, is_token
 from .notification_topic import NotificationTopic
 from .sagemaker_pipeline import IPipeline
 
@@ -129,6 +129,9 @@ class RetrainingTrigger(Construct):
             between ``violation_reconciliation`` and ``idempotency_ttl``. Default: - 1 day, or ``idempotency_ttl``
             if that is shorter
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "RetrainingTrigger"), RetrainingTrigger.__init__, locals()
+        )
         super().__init__(scope, construct_id)
         errors = ValidationErrors(f"RetrainingTrigger '{self.node.path}'")
         static = dict(static_parameters or {})
@@ -264,7 +267,7 @@ class RetrainingTrigger(Construct):
         retraining stack deploys on its own, and monitoring stacks plug into it.
         """
         if alarm.alarm_arn in self._alarm_arns:
-            raise ValueError(f"alarm {alarm.node.path!r} already triggers this retraining")
+            raise ValidationError(f"alarm {alarm.node.path!r} already triggers this retraining")
         self._alarm_arns.append(alarm.alarm_arn)
         pattern_resources = [alarm.alarm_arn]
         rule = self._rules_by_scope.get(("alarm", self._rule_scope(alarm).node.path))
@@ -295,18 +298,18 @@ class RetrainingTrigger(Construct):
         A monitor without baseline constraints can never report violations and is refused.
         """
         if not monitor.reports_violations:
-            raise ValueError(
+            raise ValidationError(
                 f"'monitor' must have baseline constraints to report violations (Model Monitor checks executions "
                 f"only against them): pass baseline=Baseline(constraints=...) to it, or trigger retraining from one "
                 f"of its alarms with add_alarm; got monitor {monitor.node.path!r} without constraints"
             )
         arn = monitor.monitoring_schedule_arn
         if arn in self._schedule_arns:
-            raise ValueError(f"monitor {monitor.node.path!r} already triggers this retraining")
+            raise ValidationError(f"monitor {monitor.node.path!r} already triggers this retraining")
         names = [*self._schedule_names, monitor.monitoring_schedule_name]
         size = self._parameters_size + _schedules_env_size(names)
         if size > _PARAMETERS_ENV_BUDGET:
-            raise ValueError(
+            raise ValidationError(
                 f"monitor {monitor.node.path!r} does not fit the function's environment: the pipeline parameters "
                 f"and the wired schedules' names must fit in {_PARAMETERS_ENV_BUDGET} bytes (Lambda allows 4 KB for "
                 f"all variables), got {size} bytes. Use fewer or shorter parameters, or a second trigger"
@@ -343,7 +346,7 @@ class RetrainingTrigger(Construct):
             return
         needed = interval.to_seconds() + runtime.to_seconds() + _MONITOR_START_DELAY.to_seconds()
         if lookback.to_seconds() < needed:
-            raise ValueError(
+            raise ValidationError(
                 f"'violation_lookback' must be at least 'violation_reconciliation' + the monitor's 'max_runtime' + "
                 f"20 minutes of start delay ({int(needed)} seconds for monitor {monitor.node.path!r}), or an "
                 f"execution ending after the sweep that follows its scheduled time would never be listed; got "
@@ -362,7 +365,7 @@ class RetrainingTrigger(Construct):
             and lookback.to_seconds() < interval.to_seconds()
         ):
             # Only reachable with the default lookback (explicit values are checked with the other props).
-            raise ValueError(
+            raise ValidationError(
                 f"'violation_lookback' (by default the shorter of 1 day and 'idempotency_ttl': "
                 f"{lookback.to_human_string()}) must be at least 'violation_reconciliation' "
                 f"({interval.to_human_string()}), or executions between two sweeps would be missed: pass a "
@@ -432,7 +435,7 @@ class RetrainingTrigger(Construct):
         or ``ignored``.
         Statistic Sum, period 5 minutes."""
         if reason not in contract.SKIP_REASONS.values():
-            raise ValueError(
+            raise ValidationError(
                 f"'reason' must be one of {sorted(contract.SKIP_REASONS.values())}, got {reason!r}"
             )
         return cloudwatch.Metric(

@@ -15,7 +15,7 @@ from aws_cdk.interfaces.aws_sagemaker import PipelineReference
 from constructs import Construct
 
 from ._arns import name_from_arn
-from ._validation import ValidationErrors
+from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path
 
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 METRIC_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
@@ -134,6 +134,9 @@ class SageMakerPipeline(PipelineBase):
         :param description: Default: - none.
         :param max_parallel_steps: steps run at the same time. Default: - SageMaker's default.
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "SageMakerPipeline"), SageMakerPipeline.__init__, locals()
+        )
         super().__init__(scope, construct_id)
         name = (
             pipeline_name
@@ -186,7 +189,9 @@ class SageMakerPipeline(PipelineBase):
     def from_pipeline_name(scope: Construct, construct_id: str, pipeline_name: str) -> IPipeline:
         """Import a pipeline created elsewhere by its name."""
         if not Token.is_unresolved(pipeline_name) and not _PIPELINE_NAME.fullmatch(pipeline_name):
-            raise ValueError(f"'pipeline_name' must match {_PIPELINE_NAME.pattern}, got {pipeline_name!r}")
+            raise ValidationError(
+                f"'pipeline_name' must match {_PIPELINE_NAME.pattern}, got {pipeline_name!r}"
+            )
         return _ImportedPipeline(scope, construct_id, pipeline_name)
 
     @staticmethod

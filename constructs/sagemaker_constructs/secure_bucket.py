@@ -11,6 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ._validation import check_argument_types, construct_path
+
 
 class SecureBucket(Construct):
     """A KMS-encrypted, TLS-only, versioned, private bucket with its own access-log bucket and key."""
@@ -33,6 +35,9 @@ class SecureBucket(Construct):
         :param event_bridge_enabled: send object events to EventBridge (e.g. to run a BatchTransform when
             input arrives). Default: False
         """
+        check_argument_types(
+            construct_path(scope, construct_id, "SecureBucket"), SecureBucket.__init__, locals()
+        )
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aws_cdk import Duration, TimeZone
 from aws_cdk import aws_scheduler as scheduler
 
-from ._validation import ValidationErrors, is_token
+from ._validation import ValidationErrors, checked_arguments, is_token
 
 # EventBridge Scheduler cron: minutes hours day-of-month month day-of-week year.
 _CRON_FIELDS = (
@@ -39,6 +39,7 @@ class TransformSchedule:
     flexible_window: Duration | None
 
     @staticmethod
+    @checked_arguments
     def daily(
         *,
         hour: int,
@@ -57,6 +58,7 @@ class TransformSchedule:
         return TransformSchedule(f"cron({minute} {hour} * * ? *)", time_zone, flexible_window)
 
     @staticmethod
+    @checked_arguments
     def cron(
         expression: str, *, time_zone: TimeZone = TimeZone.ETC_UTC, flexible_window: Duration | None = None
     ) -> TransformSchedule:
@@ -65,6 +67,7 @@ class TransformSchedule:
         return TransformSchedule(expression, time_zone, flexible_window)
 
     @staticmethod
+    @checked_arguments
     def rate(interval: Duration, *, flexible_window: Duration | None = None) -> TransformSchedule:
         """Every ``interval`` (whole minutes, at least 1 minute)."""
         errors = ValidationErrors("TransformSchedule.rate")

@@ -14,7 +14,6 @@ from ._validation import (
     INSTANCE_TYPE_PATTERN,
     ValidationErrors,
     is_token,
-    sagemaker_enum,
     size_in,
 )
 from .model import IModel
@@ -126,16 +125,15 @@ class ProductionVariant:
     def validate(self, errors: ValidationErrors, prop: str) -> None:
         """Record every problem of this variant under ``prop``."""
         _validate_name(errors, prop, self.name)
-        before = len(errors.problems)
-        instance_type = self.resolved_instance_type
-        instance_type.validate(errors, f"{prop}.instance_type")
-        allowed = sagemaker_enum("ProductionVariantInstanceType")
-        well_formed = len(errors.problems) == before and not is_token(instance_type.name)
-        if well_formed and allowed and instance_type.name not in allowed:
-            errors.add(
-                f"'{prop}.instance_type' must be a SageMaker hosting instance type (botocore lists "
-                f"{len(allowed)}, e.g. ml.m5.large, ml.c5.xlarge, ml.g5.xlarge), got {instance_type.name!r}"
-            )
+        # CreateEndpointConfig ProductionVariant.InstanceType: enum ProductionVariantInstanceType in botocore's
+        # SageMaker model (data/sagemaker_enums.json).
+        errors.check_instance_type(
+            f"{prop}.instance_type",
+            self.resolved_instance_type.name,
+            "ProductionVariantInstanceType",
+            "a SageMaker hosting",
+            "'ml.m5.large', 'ml.c5.xlarge', 'ml.g5.xlarge'",
+        )
         errors.check_range(f"{prop}.instance_count", self.instance_count, 1, None, integer=True)
         errors.check_range(f"{prop}.weight", self.weight, 0, None)
         errors.check_size(f"{prop}.volume_size", self.volume_size, "GiB", 1, 512)

@@ -493,7 +493,6 @@ def test_invalid_async_settings(stack):
                 include_inference_response_in=[
                     IncludeInferenceResponseIn.SUCCESS_NOTIFICATION_TOPIC,
                     IncludeInferenceResponseIn.SUCCESS_NOTIFICATION_TOPIC,
-                    "ERROR_NOTIFICATION_TOPIC",  # type: ignore[list-item]
                 ],
                 expiration=Duration.days(7),
                 removal_policy=RemovalPolicy.DESTROY,
@@ -505,8 +504,6 @@ def test_invalid_async_settings(stack):
         "'async_inference.output_prefix' must be 1-443 characters without leading or trailing '/', got '/out/'",
         "'async_inference.failure_prefix' must be 1-443 characters without leading or trailing '/', got ''",
         "'async_inference.input_prefix' must not contain line breaks",
-        "'async_inference.include_inference_response_in' entries must be IncludeInferenceResponseIn."
-        "SUCCESS_NOTIFICATION_TOPIC or .ERROR_NOTIFICATION_TOPIC, got 'ERROR_NOTIFICATION_TOPIC'",
         "'async_inference.include_inference_response_in' must not repeat an entry",
         "'async_inference.include_inference_response_in' holds SUCCESS_NOTIFICATION_TOPIC, which needs "
         "'async_inference.success_topic', got success_topic=None",
@@ -514,6 +511,18 @@ def test_invalid_async_settings(stack):
         "'async_inference.removal_policy' applies only to the created bucket",
     ]:
         assert line in message, f"missing {line!r} in:\n{message}"
+
+
+def test_a_string_among_the_response_entries_is_a_type_problem(stack):
+    # Types are checked before values: the wrong entry is reported on its own.
+    with pytest.raises(
+        ValueError,
+        match=r"'async_inference.include_inference_response_in' must be a list of IncludeInferenceResponseIns",
+    ):
+        async_endpoint(
+            stack,
+            AsyncInference(include_inference_response_in=["ERROR_NOTIFICATION_TOPIC"]),  # type: ignore[list-item]
+        )
 
 
 def test_max_concurrency_below_one_is_rejected(stack):

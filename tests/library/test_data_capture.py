@@ -166,7 +166,6 @@ def test_invalid_capture_settings(stack):
                 sampling_percentage=150,
                 capture_input=False,
                 capture_output=False,
-                csv_content_types="text/csv",  # type: ignore[arg-type]
                 json_content_types=[f"application/x{i}" for i in range(11)],
                 prefix="/captures/",
                 bucket=bucket,
@@ -177,12 +176,19 @@ def test_invalid_capture_settings(stack):
     for line in [
         "'data_capture.sampling_percentage' must be between 0 and 100 percent, got 150",
         "'data_capture' must capture input, output or both",
-        "'data_capture.csv_content_types' must be a list of content types, got the string 'text/csv'",
         "'data_capture.json_content_types' must hold at most 10 content types, got 11",
         "'data_capture.prefix' must not start or end with '/', got '/captures/'",
         "'data_capture.expiration' applies only to the created bucket",
     ]:
         assert line in message, f"missing {line!r} in:\n{message}"
+
+
+def test_content_types_given_as_one_string_are_refused(stack):
+    # Types are checked before values: a string where a list is expected is reported on its own.
+    with pytest.raises(
+        ValueError, match=r"'data_capture.csv_content_types' must be a list of strings, got str 'text/csv'"
+    ):
+        endpoint(stack, DataCapture(csv_content_types="text/csv"))  # type: ignore[arg-type]
 
 
 def test_users_kms_bucket_key_is_granted_without_repeating_it(synth):

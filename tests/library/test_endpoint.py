@@ -231,7 +231,10 @@ def test_variant_count_limits(stack):
 
 
 def test_single_variant_not_in_a_list(stack):
-    with pytest.raises(ValueError, match=r"'variants' must be a list of variants, got a single variant"):
+    with pytest.raises(
+        ValueError,
+        match=r"'variants' must be a list of ProductionVariants or ServerlessVariants, got a single ProductionVariant; wrap it in \[\.\.\.\]",
+    ):
         Endpoint(stack, "E", variants=ProductionVariant("v", model=model(stack)))  # type: ignore[arg-type]
 
 

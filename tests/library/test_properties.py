@@ -10,6 +10,10 @@ know which props they drew badly (by AWS's rules, not the library's). The proper
 - or it raises ``ValueError("Invalid props for ...")`` that names every prop drawn badly (the constructs
   collect all problems of one call), and the draw had a bad prop.
 
+Bad props include wrong types (``WrongType``: a string for a number, an int for a Duration or a Size, a bool
+for a count). Types are checked before values: an error that reports a wrong type must come from a draw with
+one, and name at least one prop drawn badly (the value rules of that call do not run).
+
 A draw that makes several calls (an Endpoint, then ``variant(...).auto_scale(...)``, then a scaling policy)
 expects the error of the first call that has a bad prop. Anything else (a jsii/JavaScript error, another
 exception, an invalid template) fails. The BatchTransform request inside the state machine is also checked
@@ -102,6 +106,8 @@ DRAWS: Counter[str] = Counter()
 """Draws run so far, per construct."""
 OUTCOMES: Counter[tuple[str, str]] = Counter()
 """Draws per construct and outcome: ``synthesized`` or ``rejected``."""
+WRONG_TYPES: Counter[str] = Counter()
+"""Rejected draws per construct whose error reported a prop of the wrong type."""
 
 
 def total_draws() -> int:
@@ -237,6 +243,8 @@ class Case:
     drawn: dict[str, Any] = field(default_factory=dict)
     tools: dict[str, Any] = field(default_factory=dict, repr=False)
     """Session fixtures that ``verify`` uses (the ``service_model`` check)."""
+    wrong_typed: bool = False
+    """Whether some prop was drawn with the wrong type (see ``WrongType``)."""
     clean: bool = False
     """A clean draw has no bad prop: each property test runs half its draws clean, so that synthesis gets its
     share whatever Hypothesis makes of the other half."""
@@ -245,6 +253,17 @@ class Case:
         while len(self.phases) <= phase:
             self.phases.append([])
         self.phases[phase].extend(fragments)
+
+
+@dataclass(frozen=True)
+class WrongType:
+    """A bad value of the wrong type for its prop; ``pick`` unwraps it and marks the draw."""
+
+    value: Any
+
+
+TYPE_PROBLEM = re.compile(r"must be [^\n]*, got (?:a single )?(?:str|int|float|bool|list|tuple|dict|bytes)\b")
+"""A line of a ValidationError that reports a wrong type."""
 
 
 def q(prop: str) -> str:
@@ -263,8 +282,16 @@ def check(case: Case, lint: Lint) -> None:
         message = str(error)
         assert expected, f"{case.construct}: a valid draw was rejected:\n{message}"
         assert message.startswith("Invalid props for "), message
-        missing = [fragment for fragment in expected if fragment not in message]
-        assert not missing, f"{case.construct}: the error does not name {missing}:\n{message}"
+        if TYPE_PROBLEM.search(message):
+            assert case.wrong_typed, (
+                f"{case.construct}: a type problem without a wrongly typed prop:\n{message}"
+            )
+            named = [fragment for fragment in expected if fragment in message]
+            assert named, f"{case.construct}: the error names none of {expected}:\n{message}"
+            WRONG_TYPES[case.construct] += 1
+        else:
+            missing = [fragment for fragment in expected if fragment not in message]
+            assert not missing, f"{case.construct}: the error does not name {missing}:\n{message}"
         OUTCOMES[case.construct, "rejected"] += 1
         return
     assert not expected, f"{case.construct}: bad props {expected} were accepted"
@@ -290,7 +317,11 @@ def only(template: Mapping[str, Any], resource_type: str) -> dict[str, Any]:
 def pick(draw: st.DrawFn, case: Case, good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> Any:
     """``(value, is_bad)``: a good value or, in a draw that is not ``clean``, now and then a bad one."""
     if not case.clean and draw(st.sampled_from((False,) * BAD_ODDS + (True,))):
-        return draw(bad), True
+        value = draw(bad)
+        if isinstance(value, WrongType):
+            case.wrong_typed = True
+            return value.value, True
+        return value, True
     return draw(good), False
 
 
@@ -342,6 +373,7 @@ def bad_durations(low: int, high: int | None) -> st.SearchStrategy[Dur]:
     if high is not None:
         options.append(st.integers(high + 1, high * 10 + 10).map(Dur))
         options.append(st.just(Dur(high // 60 + 1, "minutes")))
+    options.append(st.sampled_from([WrongType(low or 60), WrongType("PT1M"), WrongType(1.5)]))
     return st.one_of(options)
 
 
@@ -350,6 +382,7 @@ def bad_counts(low: int, high: int | None = None) -> st.SearchStrategy[Any]:
     values: list[Any] = [low - 1, -(2**31), 2**31, 2**53 + 1, 10**30, low + 0.5, math.nan, math.inf]
     if high is not None:
         values += [high + 1]
+    values += [WrongType(str(low + 1)), WrongType(True), WrongType([low + 1])]
     return st.sampled_from(values)
 
 
@@ -574,7 +607,7 @@ CONTENT_TYPE = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*/[a-zA-Z0-9](-*[a-zA-Z0-9.])*"
 def production_variant(draw: st.DrawFn, prop: str, case: Case, name: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"kind": "production", "name": name}
     spec["instance_type"], bad = pick(
-        draw, case, st.sampled_from(INSTANCE_TYPES), st.sampled_from(BAD_INSTANCE_TYPES)
+        draw, case, st.sampled_from(INSTANCE_TYPES), st.sampled_from([*BAD_INSTANCE_TYPES, WrongType(5)])
     )
     if bad:
         case.add(0, q(f"{prop}.instance_type"))
@@ -586,7 +619,7 @@ def production_variant(draw: st.DrawFn, prop: str, case: Case, name: str) -> dic
         case.add(0, q(f"{prop}.instance_count"))
     weights = st.one_of(st.sampled_from([0.0, 1.0, 1e6]), st.floats(0, 1e6), st.integers(0, 1000))
     spec["weight"], bad = pick(
-        draw, case, weights, st.sampled_from([-1.0, -1e-9, math.nan, math.inf, -math.inf])
+        draw, case, weights, st.sampled_from([-1.0, -1e-9, math.nan, math.inf, -math.inf, WrongType("80")])
     )
     if bad:
         case.add(0, q(f"{prop}.weight"))
@@ -597,7 +630,7 @@ def production_variant(draw: st.DrawFn, prop: str, case: Case, name: str) -> dic
         st.integers(1, 512).map(lambda g: Sz(g * 1024 * 1024, "kibibytes")),
     )
     bad_sizes = st.sampled_from(
-        [Sz(0), Sz(513), Sz(1, "tebibytes"), Sz(1, "kibibytes"), Sz(1536, "mebibytes")]
+        [Sz(0), Sz(513), Sz(1, "tebibytes"), Sz(1, "kibibytes"), Sz(1536, "mebibytes"), WrongType(30)]
     )
     spec["volume_size"], bad = pick(draw, case, sizes, bad_sizes)
     if bad:
@@ -737,7 +770,10 @@ def data_capture(draw: st.DrawFn, case: Case) -> dict[str, Any] | None:
         st.builds(Tok, st.sampled_from(["captured", "a/b"])),
     )
     spec["prefix"], bad = pick(
-        draw, case, prefixes, st.sampled_from(["/lead", "trail/", "/", "a\nb", "a\u2028b", "x" * 444])
+        draw,
+        case,
+        prefixes,
+        st.sampled_from(["/lead", "trail/", "/", "a\nb", "a\u2028b", "x" * 444, "s3://bucket/captures"]),
     )
     if bad:
         case.add(0, q("data_capture.prefix"))
@@ -877,7 +913,7 @@ def scaling(draw: st.DrawFn, case: Case, variants: list[dict[str, Any]]) -> dict
     low, bad_low = pick(draw, case, counts(1, known or INT32_MAX), bad_counts(1))
     high, bad_high = pick(draw, case, counts(max(known or 1, low if not bad_low else 1)), bad_counts(1))
     spec["min_capacity"], spec["max_capacity"] = low, high
-    if variant["instance_type"].startswith("ml.t"):
+    if isinstance(variant["instance_type"], str) and variant["instance_type"].startswith("ml.t"):
         case.add(1, "burstable instance type")
     if bad_low:
         case.add(1, q("min_capacity"))
@@ -1138,7 +1174,11 @@ def batch_cases(draw: st.DrawFn, clean: bool) -> Case:
         and q("output.expiration") not in case.phases[0]
     ):
         case.add(0, q("output.expiration"))
-    prop("instance_type", st.sampled_from(TRANSFORM_TYPES), st.sampled_from(BAD_TRANSFORM_TYPES))
+    prop(
+        "instance_type",
+        st.sampled_from(TRANSFORM_TYPES),
+        st.sampled_from([*BAD_TRANSFORM_TYPES, WrongType(5)]),
+    )
     prop("instance_count", counts(1) | st.builds(Tok, counts(1, 9), st.just("param")), bad_counts(1))
     split = d["input.split_type"] not in (None, SplitType.NONE)
     d["batch_strategy"] = draw(
@@ -1501,7 +1541,11 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
             case.add(0, q(name))
 
     d["schedule"] = draw(schedules(case))
-    prop("instance_type", st.sampled_from(PROCESSING_TYPES), st.sampled_from(BAD_PROCESSING_TYPES))
+    prop(
+        "instance_type",
+        st.sampled_from(PROCESSING_TYPES),
+        st.sampled_from([*BAD_PROCESSING_TYPES, WrongType(["ml.m5.xlarge"])]),
+    )
     prop(
         "instance_count",
         counts(1, 100) | st.builds(Tok, counts(1, 100), st.just("param")),
