@@ -13,10 +13,10 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from support.aws_calls import arn
+from support.cdk_flags import app_context
 from support.cfn_resolve import World
 from support.iam_eval import Decision, Request
 
-from infra.app import cdk_context
 from sagemaker_constructs import (
     Baseline,
     BatchDataCapture,
@@ -720,7 +720,7 @@ def test_imported_endpoint_warns_about_unknown_capture(synth):
 
 def test_region_without_the_image_fails_at_synth():
     stack = Stack(
-        App(context=cdk_context()), "Gov", env=Environment(account="123456789012", region="us-gov-west-1")
+        App(context=app_context()), "Gov", env=Environment(account="123456789012", region="us-gov-west-1")
     )
     with pytest.raises(
         ValueError, match="SageMaker publishes no model-monitor  image in region 'us-gov-west-1'"

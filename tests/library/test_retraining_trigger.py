@@ -13,8 +13,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from support.cdk_flags import app_context
 
-from infra.app import cdk_context
 from sagemaker_constructs import (
     Baseline,
     ContainerImage,
@@ -254,7 +254,7 @@ def test_more_alarms_and_monitors_extend_the_same_rules(synth):
 
 
 def test_alarms_of_another_stack_get_their_rule_and_queue_there():
-    app = App(context=cdk_context())
+    app = App(context=app_context())
     retraining = Stack(app, "Retraining")
     monitoring = Stack(app, "Monitoring")
     t = trigger(retraining)
@@ -504,7 +504,7 @@ def test_no_reconciliation_without_monitors(synth):
 
 
 def test_monitor_of_another_stack_is_reconciled_without_a_stack_dependency():
-    app = App(context=cdk_context())
+    app = App(context=app_context())
     retraining = Stack(app, "Retraining")
     monitoring = Stack(app, "Monitoring")
     t = trigger(retraining)
