@@ -104,7 +104,7 @@ class SecureBucket(Construct):
 
         AWS recommends the bucket policy over the ACL, with ``aws:SourceArn`` and ``aws:SourceAccount`` so only
         this bucket's logs are accepted:
-        https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html#grant-log-delivery-permissions-general
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
         """
         prefix = "access-logs/"
         cfn_bucket = self.bucket.node.default_child
