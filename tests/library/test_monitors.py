@@ -857,19 +857,27 @@ def test_model_quality_constraints_as_a_baseline(synth):
     assert job["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"]["Fn::Sub"].endswith(".json")
 
 
-def test_image_override_for_regions_without_a_registry_image(synth):
+def test_image_override_for_regions_without_a_registry_image():
     from sagemaker_constructs import ContainerImage
 
-    image = ContainerImage.from_image_uri("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/my-analyzer:1")
-    template = synth(
-        lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s), image=image),
-        region="us-gov-west-1",
+    # The SDK's registry has no Model Monitor image in eusc-de-east-1, where CloudFormation has the monitoring
+    # resource types (cfn-lint's region schemas; us-gov-west-1 has neither, and CDK's own template validation,
+    # an error under @aws-cdk/core:validateAgainstDefaultRules, rejects the types there). No cfn-lint here:
+    # cfn-lint 1.58's IAM patterns do not know the aws-eusc partition of the key policy's account ARN.
+    registry = "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu"
+    uri = f"{registry}/my-analyzer:1"
+    stack = Stack(
+        App(context=app_context()), "Eusc", env=Environment(account="123456789012", region="eusc-de-east-1")
     )
+    # The endpoint's own model needs its image named too (no SageMaker XGBoost image there either).
+    image = ContainerImage.from_image_uri(f"{registry}/churn:1")
+    Model(stack, "Model", image=image, model_data=ModelData.from_asset(SAMPLE_MODEL))
+    DataQualityMonitor(
+        stack, "DataQuality", endpoint=endpoint(stack), image=ContainerImage.from_image_uri(uri)
+    )
+    template = Template.from_stack(stack)
     job = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
-    assert (
-        job["DataQualityAppSpecification"]["ImageUri"]
-        == "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/my-analyzer:1"
-    )
+    assert job["DataQualityAppSpecification"]["ImageUri"] == uri
 
 
 def test_shadow_model_gets_clarify_endpoint_permissions(synth):
