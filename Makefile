@@ -73,9 +73,14 @@ typecheck:
 # The suite runs on every CPU, a file per worker. The property tests run on their own afterwards: Hypothesis
 # also draws constants from the modules already imported, so they draw the same cases only when what ran
 # before them is the same every time (docs/benchmarks.md#property-based-tests).
+# The construct tests run twice: on cdk.json's flags (the full set `cdk init` writes) and on a plain App() with no
+# context, as a user's first app and the unit test `cdk init` generates (tests/support/cdk_flags.py). The second
+# pass is the tests that build library constructs on apps of their own flags; the reference app has its cdk.json.
 unit:
 	pytest -n auto --dist loadfile --ignore=tests/library/test_properties.py
 	pytest tests/library/test_properties.py
+	SMC_CDK_FLAGS=none pytest -n auto --dist loadfile tests/library tests/test_readme.py \
+		--ignore=tests/library/test_properties.py --ignore=tests/library/test_feature_flags.py
 
 ## bench: print synth-time numbers (see docs/benchmarks.md)
 bench: setup-dev

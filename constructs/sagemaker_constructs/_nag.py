@@ -6,6 +6,7 @@ wildcard that a user adds to the same policy is still reported.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsii
@@ -52,7 +53,8 @@ def acknowledge_resource(scope: IConstruct, resource_arn: str, reason: str) -> N
     """Acknowledge the IAM5 finding of a wildcard resource ARN, rendered the way cdk-nag prints it.
 
     The rendering is computed again when the tree is validated, after CDK has turned references to other
-    stacks into ``Fn::ImportValue``: cdk-nag prints those by export name.
+    stacks into ``Fn::ImportValue`` (cdk-nag prints those by export name) or, with weak cross-stack references,
+    ``Fn::GetStackOutput`` (printed as JSON).
     """
     acknowledge(scope, f"IAM5[Resource::{nag_rendering(scope, resource_arn)}]", reason)
     scope.node.add_validation(_AcknowledgeWhenResolved(scope, resource_arn, reason))
@@ -76,17 +78,27 @@ def nag_rendering(scope: IConstruct, value: str) -> str:
 
 
 def _render(value: Any) -> str:
+    # cdk-nag 3's flattenCfnReference (lib/utils/flatten-cfn-reference.js), rule for rule: Fn::Join, Fn::Sub,
+    # Fn::GetAtt, Fn::ImportValue and Ref are flattened; anything else is printed as JSON. That includes
+    # Fn::GetStackOutput, which CDK writes for references to other stacks when the app sets
+    # @aws-cdk/core:defaultCrossStackReferences to "weak", as `cdk init` does
+    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getstackoutput.html).
+    if value is None:
+        return ""
     if isinstance(value, str):
-        return value
+        return value.replace("${", "<").replace("}", ">")
     if isinstance(value, dict):
-        if "Fn::Join" in value:
+        if value.get("Fn::Join"):
             separator, parts = value["Fn::Join"]
             return str(separator).join(_render(p) for p in parts)
-        if "Ref" in value:
-            return f"<{value['Ref']}>"
-        if "Fn::ImportValue" in value:
-            return _render(value["Fn::ImportValue"])
-        if "Fn::GetAtt" in value:
+        if value.get("Fn::Sub"):
+            return _render(value["Fn::Sub"])
+        if value.get("Fn::GetAtt"):
             logical, attribute = value["Fn::GetAtt"]
-            return f"<{logical}.{attribute}>"
-    return str(value)
+            return f"<{_render(logical)}.{_render(attribute)}>"
+        if value.get("Fn::ImportValue"):
+            return _render(value["Fn::ImportValue"])
+        if value.get("Ref"):
+            return f"<{_render(value['Ref'])}>"
+    # JSON.stringify: no spaces, non-ASCII characters as they are.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

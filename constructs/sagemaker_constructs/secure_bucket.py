@@ -6,7 +6,8 @@ access logs to a separate bucket, and both retained on stack deletion unless the
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -76,8 +77,6 @@ class SecureBucket(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
             removal_policy=removal_policy,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="access-logs/",
             lifecycle_rules=[
                 *lifecycle,
                 s3.LifecycleRule(
@@ -86,6 +85,7 @@ class SecureBucket(Construct):
                 ),
             ],
         )
+        self._deliver_access_logs()
         self.event_bridge_enabled = event_bridge_enabled
         """Whether the bucket sends object events to EventBridge."""
         if event_bridge_enabled:
@@ -96,3 +96,36 @@ class SecureBucket(Construct):
             cfn_bucket.add_property_override(
                 "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
             )
+
+    def _deliver_access_logs(self) -> None:
+        """Send the bucket's server access logs to ``access_logs`` through a bucket policy, whatever the flags.
+
+        ``s3.Bucket(server_access_logs_bucket=...)`` grants delivery one of two ways, chosen by the feature flag
+        ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy``: a bucket policy when it is set, or else the
+        ``LogDeliveryWrite`` ACL, which a bucket with ``BUCKET_OWNER_ENFORCED`` object ownership (ACLs disabled)
+        rejects at synth ("objectOwnership must be set to ObjectWriter"). A plain ``App()`` (and the unit test
+        that ``cdk init`` writes) has no flags, so the library writes what the flag would: the same template
+        under both settings (aws-cdk-lib ``aws-s3/lib/bucket.ts``, ``allowLogDelivery``).
+
+        AWS recommends the bucket policy over the ACL, with ``aws:SourceArn`` and ``aws:SourceAccount`` so only
+        this bucket's logs are accepted:
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+        """
+        prefix = "access-logs/"
+        cfn_bucket = self.bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=self.access_logs.bucket_name, log_file_prefix=prefix
+        )
+        self.access_logs.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.ALLOW,
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[self.access_logs.arn_for_objects(f"{prefix}*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": self.bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+                },
+            )
+        )

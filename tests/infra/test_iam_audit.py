@@ -126,6 +126,8 @@ def render(value: Any) -> str:
             return render(argument[0] if isinstance(argument, list) else argument)
         if function == "Fn::ImportValue":
             return f"<import {render(argument)}>"
+        if function == "Fn::GetStackOutput":
+            return f"<output {render(argument['StackName'])}.{render(argument['OutputName'])}>"
     return json.dumps(value, sort_keys=True)
 
 

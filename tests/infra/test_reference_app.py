@@ -144,12 +144,15 @@ def test_monitoring_stack_runs_all_four_monitors(templates: dict[str, dict[str, 
         "ModelBias": ["cron(0 4 ? * * *)"],
         "ModelExplainability": ["cron(0 5 ? * * *)"],
     }
-    # The endpoint's monitors import its name from the real-time stack: CloudFormation refuses to delete that
-    # stack (and the endpoint) while the monitoring stack still uses it.
+    # The endpoint's monitors read its name from an output of the real-time stack (a weak reference, as cdk.json
+    # sets @aws-cdk/core:defaultCrossStackReferences to "weak"): the app declares the dependency, so CDK deploys
+    # the real-time stack first and destroys it last.
     endpoint_schedules = [s for s in schedules if "EndpointName" in s["Properties"]]
     assert len(endpoint_schedules) == 4
     for schedule in endpoint_schedules:
-        assert schedule["Properties"]["EndpointName"]["Fn::ImportValue"].startswith("SageMakerRealtime:")
+        assert (
+            schedule["Properties"]["EndpointName"]["Fn::GetStackOutput"]["StackName"] == "SageMakerRealtime"
+        )
     batch_inputs = [
         r["Properties"]
         for r in template["Resources"].values()
@@ -167,6 +170,7 @@ def test_hosting_and_batch_do_not_depend_on_monitoring(templates: dict[str, dict
     for name in ("SageMakerRealtime", "SageMakerBatch", "SageMakerRetraining"):
         text = json.dumps(templates[name])
         assert "Fn::ImportValue" not in text
+        assert "Fn::GetStackOutput" not in text
         assert "MonitoringSchedule" not in text
 
 
@@ -189,7 +193,7 @@ def test_retraining_stack_pipeline_and_trigger(templates: dict[str, dict[str, An
     monitoring = templates["SageMakerMonitoring"]
     trigger_rules = [
         r for r in resources(monitoring, "AWS::Events::Rule")
-        if "Fn::ImportValue" in json.dumps(r["Properties"]["Targets"])
+        if "Fn::GetStackOutput" in json.dumps(r["Properties"]["Targets"])
     ]  # fmt: skip
     assert len(trigger_rules) == 2
     assert all("DeadLetterConfig" in r["Properties"]["Targets"][0] for r in trigger_rules)
@@ -217,7 +221,7 @@ def test_retraining_is_driven_by_violations_and_documented_metrics(
 
     trigger_rules = [
         r["Properties"] for r in resources(monitoring, "AWS::Events::Rule")
-        if "Fn::ImportValue" in json.dumps(r["Properties"]["Targets"])
+        if "Fn::GetStackOutput" in json.dumps(r["Properties"]["Targets"])
     ]  # fmt: skip
     (alarm_rule,) = [r for r in trigger_rules if r["EventPattern"]["source"] == ["aws.cloudwatch"]]
     alarm_ids = {arn["Fn::GetAtt"][0] for arn in alarm_rule["EventPattern"]["resources"]}

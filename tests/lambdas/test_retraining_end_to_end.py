@@ -68,11 +68,11 @@ def wired(
     replacements = {table_id: TABLE_NAME, topic_id: topic_arn, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
                     "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
     env = _resolve(function["Properties"]["Environment"]["Variables"], replacements)
-    # Rules of the monitoring stack that target the trigger function (imported from the retraining stack).
+    # Rules of the monitoring stack that target the trigger function (an output of the retraining stack).
     rules = [
         r["Properties"]
         for r in monitoring["Resources"].values()
-        if r["Type"] == "AWS::Events::Rule" and "Fn::ImportValue" in json.dumps(r["Properties"]["Targets"])
+        if r["Type"] == "AWS::Events::Rule" and "Fn::GetStackOutput" in json.dumps(r["Properties"]["Targets"])
     ]
     alarm_rule = next(r for r in rules if r["EventPattern"]["source"] == ["aws.cloudwatch"])
     monitor_rule = next(r for r in rules if r["EventPattern"]["source"] == ["aws.sagemaker"])

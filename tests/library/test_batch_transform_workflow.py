@@ -16,8 +16,8 @@ import pytest
 from aws_cdk import App, Duration, Stack
 from aws_cdk.assertions import Template
 from moto import mock_aws
+from support.cdk_flags import app_context
 
-from infra.app import cdk_context
 from sagemaker_constructs import (
     BatchDataCapture,
     BatchTransform,
@@ -96,7 +96,7 @@ def arrival_workflow(lint_template: Callable[[dict[str, Any]], list[str]]) -> Wo
 
 
 def _synthesize(lint_template: Callable[[dict[str, Any]], list[str]], **props: Any) -> Workflow:
-    app = App(context=cdk_context())
+    app = App(context=app_context())
     stack = Stack(app, "Test")
     model = Model(
         stack,

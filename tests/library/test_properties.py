@@ -52,8 +52,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.cdk_flags import app_context
 
-from infra.app import cdk_context
 from sagemaker_constructs import (
     AssembleWith,
     AsyncInference,
@@ -273,7 +273,7 @@ def q(prop: str) -> str:
 
 def check(case: Case, lint: Lint) -> None:
     DRAWS[case.construct] += 1
-    stack = Stack(App(context=cdk_context()), "Props")
+    stack = Stack(App(context=app_context()), "Props")
     realize = Realize(stack)
     expected = next((phase for phase in case.phases if phase), [])
     try:
@@ -2134,7 +2134,7 @@ def test_named_constructors(case: tuple[str, Any, bool]) -> None:
     """Named constructors return, or raise ValueError naming their argument; never a jsii error."""
     factory, value, bad = case
     DRAWS[f"factory {factory}"] += 1
-    stack = Stack(App(context=cdk_context()), "Props")
+    stack = Stack(App(context=app_context()), "Props")
     bucket = s3.Bucket.from_bucket_name(stack, "Bucket", "a-bucket")
     calls: dict[str, tuple[Callable[[], Any], str]] = {
         "image_uri": (lambda: ContainerImage.from_image_uri(value), "'image_uri'"),

@@ -18,7 +18,7 @@ from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_s3 as s3
 
 import sagemaker_constructs
-from infra.app import cdk_context
+from support.cdk_flags import app_context
 from sagemaker_constructs import (
     BatchTransform,
     ContainerImage,
@@ -53,7 +53,7 @@ NO_BOTOCORE_SCRIPT = textwrap.dedent(
     )
 
     def stack():
-        return Stack(App(context=cdk_context()), "Test")
+        return Stack(App(context=app_context()), "Test")
 
     def model(scope):
         return Model(scope, "Model", image=ContainerImage.from_image_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"))
@@ -97,7 +97,7 @@ NO_BOTOCORE_SCRIPT = textwrap.dedent(
 
 @pytest.fixture
 def stack() -> Stack:
-    return Stack(App(context=cdk_context()), "Test")
+    return Stack(App(context=app_context()), "Test")
 
 
 def model(scope: Stack) -> Model:
