@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_s3 as s3
+from support.cdk_flags import app_context
 
 import sagemaker_constructs
-from support.cdk_flags import app_context
 from sagemaker_constructs import (
     BatchTransform,
     ContainerImage,
