@@ -116,7 +116,11 @@ def patterns(reference_templates: dict[str, dict[str, Any]]) -> dict[str, dict[s
     rules = [
         r["Properties"]
         for r in reference_templates["SageMakerMonitoring"]["Resources"].values()
-        if r["Type"] == "AWS::Events::Rule" and "Fn::ImportValue" in json.dumps(r["Properties"]["Targets"])
+        if r["Type"] == "AWS::Events::Rule"
+        # A target in the trigger's stack: an export or, under weak cross-stack references, a stack output.
+        and any(
+            ref in json.dumps(r["Properties"]["Targets"]) for ref in ("Fn::ImportValue", "Fn::GetStackOutput")
+        )
     ]
     alarm = json.loads(
         json.dumps(next(r for r in rules if r["EventPattern"]["source"] == ["aws.cloudwatch"]))
