@@ -79,8 +79,12 @@ typecheck:
 unit:
 	pytest -n auto --dist loadfile --ignore=tests/library/test_properties.py
 	pytest tests/library/test_properties.py
+	# The construct tests and README examples again on a plain App(). Left out: the property tests, the tests
+	# that build their own apps under both flag sets (feature flags), and the batch workflow's interpreter
+	# scenarios, whose state machine test_the_workflow_is_the_same_under_both_flag_sets shows is flag-independent.
 	SMC_CDK_FLAGS=none pytest -n auto --dist loadfile tests/library tests/test_readme.py \
-		--ignore=tests/library/test_properties.py --ignore=tests/library/test_feature_flags.py
+		--ignore=tests/library/test_properties.py --ignore=tests/library/test_feature_flags.py \
+		--ignore=tests/library/test_batch_transform_workflow.py
 
 ## bench: print synth-time numbers (see docs/benchmarks.md)
 bench: setup-dev

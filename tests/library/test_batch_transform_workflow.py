@@ -16,7 +16,7 @@ import pytest
 from aws_cdk import App, Duration, Stack
 from aws_cdk.assertions import Template
 from moto import mock_aws
-from support.cdk_flags import app_context
+from support.cdk_flags import app_context, cdk_init_context
 
 from sagemaker_constructs import (
     BatchDataCapture,
@@ -95,8 +95,13 @@ def arrival_workflow(lint_template: Callable[[dict[str, Any]], list[str]]) -> Wo
     return _synthesize(lint_template, run_on_input_arrival=True)
 
 
-def _synthesize(lint_template: Callable[[dict[str, Any]], list[str]], **props: Any) -> Workflow:
-    app = App(context=app_context())
+def _synthesize(
+    lint_template: Callable[[dict[str, Any]], list[str]],
+    *,
+    context: dict[str, Any] | None = None,
+    **props: Any,
+) -> Workflow:
+    app = App(context=app_context() if context is None else context)
     stack = Stack(app, "Test")
     model = Model(
         stack,
@@ -145,6 +150,24 @@ def _synthesize(lint_template: Callable[[dict[str, Any]], list[str]], **props: A
         trigger_input=trigger_input,
         timeout_seconds=2 * 3600,
     )
+
+
+@pytest.mark.parametrize(
+    "props",
+    [{"schedule": TransformSchedule.daily(hour=2)}, {"run_on_input_arrival": True}],
+    ids=["scheduled", "on-arrival"],
+)
+def test_the_workflow_is_the_same_under_both_flag_sets(lint_template, props):
+    """The state machine, its trigger's input and the job names do not depend on feature flags.
+
+    This is why `make test` runs this file's interpreter scenarios once, under cdk.json's flags, and not again on a
+    plain App() (SMC_CDK_FLAGS=none): what they execute is this definition, the same under both sets.
+    """
+    with_flags = _synthesize(lint_template, context=cdk_init_context(), **props)
+    without = _synthesize(lint_template, context={}, **props)
+    assert with_flags.definition == without.definition
+    assert with_flags.trigger_input == without.trigger_input
+    assert with_flags.job_name_prefix == without.job_name_prefix
 
 
 def _token_key(resolved: Any) -> str:
