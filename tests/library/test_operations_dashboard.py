@@ -424,7 +424,7 @@ def test_section_props_are_validated(stack):
     with pytest.raises(ValueError, match=re.escape("'features' must hold at least one name, got none")):
         dashboard.add_data_quality_monitor(dq, features=[])
     with pytest.raises(
-        ValueError, match=re.escape("'features' must be a list of names, got the string 'age'")
+        ValueError, match=re.escape("'features' must be a list of strings, got str 'age'")
     ):
         dashboard.add_data_quality_monitor(dq, features="age")
     with pytest.raises(ValueError, match=re.escape("'features' must not repeat a name, got ['age', 'age']")):
