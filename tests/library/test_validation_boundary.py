@@ -48,7 +48,7 @@ NO_BOTOCORE_SCRIPT = textwrap.dedent(
         sys.modules["botocore"] = None  # any `import botocore...` now raises ImportError
     from aws_cdk import App, Stack
     from aws_cdk import aws_s3 as s3
-    from infra.app import cdk_context
+    from support.cdk_flags import app_context
     from sagemaker_constructs import (
         BatchTransform, ContainerImage, DataCapture, DataQualityMonitor, Endpoint, Model, ProductionVariant,
         TransformInput,
@@ -126,7 +126,10 @@ def run_script(mode: str) -> dict[str, object]:
     valid constructs with botocore importable and reports whether the library imported it."""
     # The checkout of the library under test (constructs/sagemaker_constructs/__init__.py -> the repository).
     repo = Path(sagemaker_constructs.__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo / "constructs"), str(repo)])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(repo / "constructs"), str(repo), str(repo / "tests")]),
+    }
     done = subprocess.run(
         [sys.executable, "-c", NO_BOTOCORE_SCRIPT, mode],
         cwd=repo,
