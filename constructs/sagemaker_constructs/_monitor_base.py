@@ -20,7 +20,7 @@ from aws_cdk.interfaces import aws_events as events_interfaces
 from constructs import Construct
 
 from . import _images, _nag
-from ._validation import ENV_KEY_PATTERN, ValidationErrors, is_token
+from ._validation import ENV_KEY_PATTERN, ValidationErrors, checked_arguments, is_token
 from .batch_transform import BatchTransform
 from .container_image import ContainerImage
 from .endpoint import Endpoint, IEndpoint
@@ -328,6 +328,7 @@ class MonitorBase(Construct):
             )
         return rule
 
+    @checked_arguments
     def create_metric_alarm(
         self,
         construct_id: str,

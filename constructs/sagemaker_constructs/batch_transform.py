@@ -30,6 +30,7 @@ from ._validation import (
     ValidationError,
     ValidationErrors,
     check_argument_types,
+    checked_arguments,
     construct_path,
     is_token,
     size_in,
@@ -266,22 +267,27 @@ class BatchTransform(Construct):
 
     # ----------------------------------------------------------------------------------------------- metrics
 
+    @checked_arguments
     def metric_runs_failed(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Failed runs (``ExecutionsFailed``, AWS/States, StateMachineArn). Statistic Sum, period 5 minutes."""
         return self.state_machine.metric_failed(period=period or Duration.minutes(5), statistic="Sum")
 
+    @checked_arguments
     def metric_runs_timed_out(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Runs that hit the state machine timeout (``ExecutionsTimedOut``). Statistic Sum, period 5 minutes."""
         return self.state_machine.metric_timed_out(period=period or Duration.minutes(5), statistic="Sum")
 
+    @checked_arguments
     def metric_runs_succeeded(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Successful runs (``ExecutionsSucceeded``). Statistic Sum, period 5 minutes."""
         return self.state_machine.metric_succeeded(period=period or Duration.minutes(5), statistic="Sum")
 
+    @checked_arguments
     def metric_runs_started(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Started runs (``ExecutionsStarted``). Statistic Sum, period 5 minutes."""
         return self.state_machine.metric_started(period=period or Duration.minutes(5), statistic="Sum")
 
+    @checked_arguments
     def metric_run_time(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Run duration in milliseconds (``ExecutionTime``). Statistic Average, period 5 minutes."""
         return self.state_machine.metric_time(period=period or Duration.minutes(5), statistic="Average")

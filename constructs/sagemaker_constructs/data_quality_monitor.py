@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._monitor_base import MonitorBase
-from ._validation import ValidationErrors, check_argument_types, construct_path
+from ._validation import ValidationErrors, check_argument_types, checked_arguments, construct_path
 from .batch_transform import BatchTransform
 from .container_image import ContainerImage
 from .endpoint import IEndpoint
@@ -183,6 +183,7 @@ class DataQualityMonitor(MonitorBase):
             dimensions = {"Endpoint": self.endpoint_name, **dimensions}
         return dimensions
 
+    @checked_arguments
     def metric(
         self, metric_name: str, *, statistic: str = "Maximum", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -195,22 +196,26 @@ class DataQualityMonitor(MonitorBase):
             period=period or self._metric_period(),
         )
 
+    @checked_arguments
     def metric_feature_baseline_drift(
         self, feature: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
         """Distance of ``feature``'s distribution from the baseline (``feature_baseline_drift_<feature>``)."""
         return self.metric(f"feature_baseline_drift_{feature}", period=period)
 
+    @checked_arguments
     def metric_feature_non_null(self, feature: str, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Share of records where ``feature`` is present (``feature_non_null_<feature>``). Statistic Minimum."""
         return self.metric(f"feature_non_null_{feature}", statistic="Minimum", period=period)
 
+    @checked_arguments
     def metric_feature_data(
         self, feature: str, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
         """Values of a numeric feature (``feature_data_<feature>``). Statistic Average."""
         return self.metric(f"feature_data_{feature}", statistic=statistic, period=period)
 
+    @checked_arguments
     def alarm_on_drift(
         self,
         feature: str,

@@ -102,6 +102,7 @@ class AutoRollback:
         )
 
     @staticmethod
+    @checked_arguments
     def on_alarms(alarms: Sequence[cloudwatch.IAlarm]) -> AutoRollback:
         """Your alarms (1-10). The endpoint grants ``cloudwatch:DescribeAlarms`` on them to each variant's model
         execution role, which SageMaker reads them with."""

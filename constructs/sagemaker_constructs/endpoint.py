@@ -129,6 +129,7 @@ class EndpointBase(Resource):
             resource_arns=[self.endpoint_arn],
         )
 
+    @checked_arguments
     def metric(
         self,
         metric_name: str,
@@ -153,28 +154,33 @@ class EndpointBase(Resource):
             period=period or Duration.minutes(1),
         )
 
+    @checked_arguments
     def metric_invocations(self, variant_name: str, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Requests sent to the variant. Statistic Sum, period 1 minute by default."""
         return self.metric("Invocations", variant_name, period=period)
 
+    @checked_arguments
     def metric_invocations_per_instance(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
         """Requests per instance (the autoscaling target metric). Statistic Sum, period 1 minute."""
         return self.metric("InvocationsPerInstance", variant_name, period=period)
 
+    @checked_arguments
     def metric_invocation_4xx_errors(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
         """Requests answered with 4XX. Statistic Sum, period 1 minute."""
         return self.metric("Invocation4XXErrors", variant_name, period=period)
 
+    @checked_arguments
     def metric_invocation_5xx_errors(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
         """Requests answered with 5XX. Statistic Sum, period 1 minute."""
         return self.metric("Invocation5XXErrors", variant_name, period=period)
 
+    @checked_arguments
     def metric_invocation_model_errors(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -182,6 +188,7 @@ class EndpointBase(Resource):
         only: not for serverless variants nor asynchronous endpoints (see ``endpoint_metrics``)."""
         return self.metric("InvocationModelErrors", variant_name, period=period)
 
+    @checked_arguments
     def metric_invocation_failures(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -189,6 +196,7 @@ class EndpointBase(Resource):
         period 1 minute."""
         return self.metric("InvocationFailures", variant_name, period=period)
 
+    @checked_arguments
     def metric_5xx_error_rate(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.MathExpression:
@@ -203,6 +211,7 @@ class EndpointBase(Resource):
             period=period or Duration.minutes(1),
         )
 
+    @checked_arguments
     def metric_model_latency(
         self, variant_name: str, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -212,6 +221,7 @@ class EndpointBase(Resource):
         as ``"p99"`` may stay empty."""
         return self.metric("ModelLatency", variant_name, statistic=statistic, period=period)
 
+    @checked_arguments
     def metric_overhead_latency(
         self, variant_name: str, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -219,12 +229,14 @@ class EndpointBase(Resource):
         asynchronous endpoints; AWS documents no percentiles for it."""
         return self.metric("OverheadLatency", variant_name, statistic=statistic, period=period)
 
+    @checked_arguments
     def metric_model_setup_time(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
         """Serverless cold-start time, in microseconds. Statistic Average, period 1 minute."""
         return self.metric("ModelSetupTime", variant_name, statistic="Average", period=period)
 
+    @checked_arguments
     def metric_cpu_utilization(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -233,6 +245,7 @@ class EndpointBase(Resource):
             "CPUUtilization", variant_name, namespace=INSTANCE_NAMESPACE, statistic="Average", period=period
         )
 
+    @checked_arguments
     def metric_memory_utilization(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -245,6 +258,7 @@ class EndpointBase(Resource):
             period=period,
         )
 
+    @checked_arguments
     def metric_disk_utilization(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -253,6 +267,7 @@ class EndpointBase(Resource):
             "DiskUtilization", variant_name, namespace=INSTANCE_NAMESPACE, statistic="Average", period=period
         )
 
+    @checked_arguments
     def metric_gpu_utilization(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -261,6 +276,7 @@ class EndpointBase(Resource):
             "GPUUtilization", variant_name, namespace=INSTANCE_NAMESPACE, statistic="Average", period=period
         )
 
+    @checked_arguments
     def metric_gpu_memory_utilization(
         self, variant_name: str, *, period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -273,6 +289,7 @@ class EndpointBase(Resource):
             period=period,
         )
 
+    @checked_arguments
     def metric_endpoint(
         self, metric_name: str, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -290,6 +307,7 @@ class EndpointBase(Resource):
             period=period or Duration.minutes(1),
         )
 
+    @checked_arguments
     def metric_approximate_backlog_size(
         self, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -297,6 +315,7 @@ class EndpointBase(Resource):
         Statistic Average, period 1 minute."""
         return self.metric_endpoint("ApproximateBacklogSize", statistic=statistic, period=period)
 
+    @checked_arguments
     def metric_approximate_backlog_size_per_instance(
         self, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -304,6 +323,7 @@ class EndpointBase(Resource):
         (``ApproximateBacklogSizePerInstance``). Statistic Average, period 1 minute."""
         return self.metric_endpoint("ApproximateBacklogSizePerInstance", statistic=statistic, period=period)
 
+    @checked_arguments
     def metric_approximate_age_of_oldest_request(
         self, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -311,6 +331,7 @@ class EndpointBase(Resource):
         (``ApproximateAgeOfOldestRequest``). Statistic Average, period 1 minute."""
         return self.metric_endpoint("ApproximateAgeOfOldestRequest", statistic=statistic, period=period)
 
+    @checked_arguments
     def metric_has_backlog_without_capacity(
         self, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -515,11 +536,13 @@ class Endpoint(EndpointBase):
             self._grant_describe_rollback_alarms()
 
     @staticmethod
+    @checked_arguments
     def from_endpoint_name(scope: Construct, construct_id: str, endpoint_name: str) -> IEndpoint:
         """Import an endpoint by name."""
         return Endpoint.from_endpoint_attributes(scope, construct_id, endpoint_name=endpoint_name)
 
     @staticmethod
+    @checked_arguments
     def from_endpoint_attributes(
         scope: Construct,
         construct_id: str,
@@ -536,6 +559,7 @@ class Endpoint(EndpointBase):
         return _ImportedEndpoint(scope, construct_id, endpoint_name, data_capture_enabled)
 
     @staticmethod
+    @checked_arguments
     def from_endpoint_arn(
         scope: Construct,
         construct_id: str,
@@ -629,6 +653,7 @@ class Endpoint(EndpointBase):
     def _metric_endpoint_name(self) -> str:
         return self._fixed_name
 
+    @checked_arguments
     def variant(self, name: str) -> EndpointVariant:
         """The production or shadow variant called ``name``."""
         if name not in self._handles:
@@ -800,6 +825,7 @@ class Endpoint(EndpointBase):
         variants publish the serverless metrics, see ``variant_kind``)."""
         return EndpointKind.ASYNCHRONOUS if self._async_inference is not None else EndpointKind.REAL_TIME
 
+    @checked_arguments
     def variant_kind(self, variant_name: str) -> EndpointKind:
         """Which documented metric set a variant publishes (``endpoint_metrics.DOCUMENTED_METRICS``)."""
         if self._async_inference is not None:

@@ -24,6 +24,7 @@ from ._validation import (
     ValidationError,
     ValidationErrors,
     check_argument_types,
+    checked_arguments,
     construct_path,
     is_token,
 )
@@ -233,6 +234,7 @@ class Model(_ModelBase):
             self.resource.node.add_dependency(default_policy)
 
     @staticmethod
+    @checked_arguments
     def from_model_name(
         scope: Construct, construct_id: str, model_name: str, *, role: iam.IRole | None = None
     ) -> IModel:
@@ -244,6 +246,7 @@ class Model(_ModelBase):
         return _ImportedModel(scope, construct_id, model_name, role)
 
     @staticmethod
+    @checked_arguments
     def from_model_arn(
         scope: Construct, construct_id: str, model_arn: str, *, role: iam.IRole | None = None
     ) -> IModel:

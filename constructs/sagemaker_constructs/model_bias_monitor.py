@@ -16,7 +16,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._monitor_base import MonitorBase
-from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path
+from ._validation import (
+    ValidationError,
+    ValidationErrors,
+    check_argument_types,
+    checked_arguments,
+    construct_path,
+)
 from .batch_transform import BatchTransform
 from .clarify_config import BiasAnalysisConfig, write_config_file
 from .container_image import ContainerImage
@@ -204,6 +210,7 @@ class ModelBiasMonitor(MonitorBase):
         """The namespace the metric methods use."""
         return ENDPOINT_NAMESPACE if self.endpoint is not None else BATCH_NAMESPACE
 
+    @checked_arguments
     def metric_bias(
         self,
         metric: str,

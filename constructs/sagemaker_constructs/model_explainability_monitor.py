@@ -23,6 +23,7 @@ from ._validation import (
     MODEL_NAME_PATTERN,
     ValidationErrors,
     check_argument_types,
+    checked_arguments,
     construct_path,
 )
 from .batch_transform import BatchTransform
@@ -294,6 +295,7 @@ class ModelExplainabilityMonitor(MonitorBase):
         """The namespace the metric methods use."""
         return ENDPOINT_NAMESPACE if self.endpoint is not None else BATCH_NAMESPACE
 
+    @checked_arguments
     def metric_feature_attribution(
         self, feature: str, *, label: str = "label0", period: Duration | None = None
     ) -> cloudwatch.Metric:

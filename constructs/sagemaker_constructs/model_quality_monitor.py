@@ -16,7 +16,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._monitor_base import MonitorBase
-from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path
+from ._validation import (
+    ValidationError,
+    ValidationErrors,
+    check_argument_types,
+    checked_arguments,
+    construct_path,
+)
 from .batch_transform import BatchTransform
 from .container_image import ContainerImage
 from .endpoint import IEndpoint
@@ -195,6 +201,7 @@ class ModelQualityMonitor(MonitorBase):
             dimensions = {"Endpoint": self.endpoint_name, **dimensions}
         return dimensions
 
+    @checked_arguments
     def metric(
         self, metric_name: str, *, statistic: str = "Average", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -213,6 +220,7 @@ class ModelQualityMonitor(MonitorBase):
             period=period or self._metric_period(),
         )
 
+    @checked_arguments
     def alarm_on_metric(
         self, metric_name: str, *, threshold: float, action: cloudwatch.IAlarmAction | None = None
     ) -> cloudwatch.Alarm:

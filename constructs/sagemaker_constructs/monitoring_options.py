@@ -272,6 +272,7 @@ class S3Source(abc.ABC):
     """A file a monitoring job reads: a local file (uploaded as an asset) or an object in S3."""
 
     @staticmethod
+    @checked_arguments
     def from_asset(path: str) -> S3Source:
         """A local file, uploaded to the CDK asset bucket at deploy time."""
         if not os.path.isfile(path):
@@ -281,6 +282,7 @@ class S3Source(abc.ABC):
         return _AssetSource(path)
 
     @staticmethod
+    @checked_arguments
     def from_bucket(bucket: s3.IBucket, key: str) -> S3Source:
         """An object in one of your buckets."""
         bad = not key or key.startswith("/") or key.endswith("/") or any(c in key for c in LINE_BREAKS)
@@ -402,6 +404,7 @@ class DatasetFormat:
         return {"parquet": True}
 
     @staticmethod
+    @checked_arguments
     def for_content_type(content_type: str | None) -> DatasetFormat:
         """The format matching a transform's input content type (CSV unless it is JSON)."""
         if content_type and "json" in content_type:

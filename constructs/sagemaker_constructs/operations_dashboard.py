@@ -11,7 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct, IValidation
 
 from ._handlers.retraining_trigger import contract
-from ._validation import ValidationErrors, check_argument_types, construct_path, is_token
+from ._validation import ValidationErrors, check_argument_types, checked_arguments, construct_path, is_token
 from .batch_transform import BatchTransform
 from .data_quality_monitor import DataQualityMonitor
 from .endpoint import Endpoint, EndpointBase
@@ -113,6 +113,7 @@ class OperationsDashboard(Construct):
 
     # ---------------------------------------------------------------------------------------------- hosting
 
+    @checked_arguments
     def add_endpoint(
         self,
         endpoint: EndpointBase,
@@ -249,6 +250,7 @@ class OperationsDashboard(Construct):
 
     # ----------------------------------------------------------------------------------------------- batch
 
+    @checked_arguments
     def add_batch_transform(self, transform: BatchTransform, *, title: str | None = None) -> None:
         """Runs started, succeeded, failed and timed out, run time, the failure alarm and, when the transform
         has triggers, the alarm on their dead-letter queue.
@@ -275,6 +277,7 @@ class OperationsDashboard(Construct):
 
     # --------------------------------------------------------------------------------------------- monitors
 
+    @checked_arguments
     def add_data_quality_monitor(
         self,
         monitor: DataQualityMonitor,
@@ -301,6 +304,7 @@ class OperationsDashboard(Construct):
             title or f"Data quality {monitor.monitoring_schedule_name}", rows, [*monitor.alarms, *alarms]
         )
 
+    @checked_arguments
     def add_model_quality_monitor(
         self,
         monitor: ModelQualityMonitor,
@@ -327,6 +331,7 @@ class OperationsDashboard(Construct):
             title or f"Model quality {monitor.monitoring_schedule_name}", rows, [*monitor.alarms, *alarms]
         )
 
+    @checked_arguments
     def add_model_bias_monitor(
         self,
         monitor: ModelBiasMonitor,
@@ -370,6 +375,7 @@ class OperationsDashboard(Construct):
             title or f"Model bias {monitor.monitoring_schedule_name}", [graph], [*monitor.alarms, *alarms]
         )
 
+    @checked_arguments
     def add_model_explainability_monitor(
         self,
         monitor: ModelExplainabilityMonitor,
@@ -399,6 +405,7 @@ class OperationsDashboard(Construct):
 
     # ------------------------------------------------------------------------------------------- retraining
 
+    @checked_arguments
     def add_retraining(self, trigger: RetrainingTrigger, *, title: str | None = None) -> None:
         """What the trigger decided (received, started, skipped by reason, failed), the pipeline's
         executions (when the pipeline is a ``PipelineBase``), the dead-letter queue's depth, and the
@@ -445,6 +452,7 @@ class OperationsDashboard(Construct):
 
     # -------------------------------------------------------------------------------------------- any alarms
 
+    @checked_arguments
     def add_alarms(self, title: str, alarms: Sequence[cloudwatch.IAlarm]) -> None:
         """A section with the status of ``alarms`` (one widget per 100 alarms)."""
         errors = ValidationErrors(f"OperationsDashboard '{self.node.path}' add_alarms")
@@ -467,18 +475,17 @@ class OperationsDashboard(Construct):
         self, prop: str, values: Sequence[str], method: str, *, allowed: Sequence[str] | None = None
     ) -> None:
         errors = ValidationErrors(f"OperationsDashboard '{self.node.path}' {method}")
-        if isinstance(values, str):
-            errors.add(f"'{prop}' must be a list of names, got the string {values!r}; wrap it in [...]")
-        elif not values:
+        # Types (a list of strings, not one string) were checked on entry (@checked_arguments).
+        if not values:
             errors.add(f"'{prop}' must hold at least one name, got none")
         else:
             if len(set(values)) != len(values):
                 errors.add(f"'{prop}' must not repeat a name, got {list(values)}")
             for value in values:
-                if not isinstance(value, str) or (not Token.is_unresolved(value) and not value.strip()):
+                if not Token.is_unresolved(value) and not value.strip():
                     errors.add(f"'{prop}' must hold non-empty names, got {value!r}")
             if allowed is not None:
-                unknown = [v for v in values if isinstance(v, str) and v not in allowed]
+                unknown = [v for v in values if v not in allowed]
                 if unknown:
                     errors.add(f"'{prop}' must be among {list(allowed)}, got {unknown}")
         errors.raise_if_any()

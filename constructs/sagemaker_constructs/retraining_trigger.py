@@ -28,7 +28,14 @@ from . import _dead_letter, _nag
 from ._dependencies import depend_on_role_policy_only
 from ._handlers.retraining_trigger import contract
 from ._monitor_base import MonitorBase
-from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path, is_token
+from ._validation import (
+    ValidationError,
+    ValidationErrors,
+    check_argument_types,
+    checked_arguments,
+    construct_path,
+    is_token,
+)
 from .notification_topic import NotificationTopic
 from .sagemaker_pipeline import IPipeline
 
@@ -289,6 +296,7 @@ class RetrainingTrigger(Construct):
         self._rules_by_scope[("alarm", scope.node.path)] = rule
         self._add_rule(rule)
 
+    @checked_arguments
     def add_monitor(self, monitor: MonitorBase) -> None:
         """Start the pipeline when an execution of ``monitor`` completes with violations.
 
@@ -410,6 +418,7 @@ class RetrainingTrigger(Construct):
 
     # ------------------------------------------------------------------------------------------------- metrics
 
+    @checked_arguments
     def metric(
         self, metric_name: str, *, statistic: str = "Sum", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -422,14 +431,17 @@ class RetrainingTrigger(Construct):
             period=period or Duration.minutes(5),
         )
 
+    @checked_arguments
     def metric_pipelines_started(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Pipelines started. Statistic Sum, period 5 minutes."""
         return self.metric(contract.METRIC_PIPELINES_STARTED, period=period)
 
+    @checked_arguments
     def metric_triggers_received(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Events received. Statistic Sum, period 5 minutes."""
         return self.metric(contract.METRIC_TRIGGERS_RECEIVED, period=period)
 
+    @checked_arguments
     def metric_triggers_skipped(self, reason: str, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Triggers skipped for ``reason``: ``duplicate``, ``running``, ``cooldown``, ``unconfirmed``, ``stale``
         or ``ignored``.
@@ -446,6 +458,7 @@ class RetrainingTrigger(Construct):
             period=period or Duration.minutes(5),
         )
 
+    @checked_arguments
     def metric_failures(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Triggers that failed (and will be retried or dead-lettered). Statistic Sum, period 5 minutes."""
         return self.metric(contract.METRIC_FAILURES, period=period)

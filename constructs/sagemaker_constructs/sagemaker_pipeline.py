@@ -15,7 +15,13 @@ from aws_cdk.interfaces.aws_sagemaker import PipelineReference
 from constructs import Construct
 
 from ._arns import name_from_arn
-from ._validation import ValidationError, ValidationErrors, check_argument_types, construct_path
+from ._validation import (
+    ValidationError,
+    ValidationErrors,
+    check_argument_types,
+    checked_arguments,
+    construct_path,
+)
 
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 METRIC_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
@@ -81,6 +87,7 @@ class PipelineBase(Resource):
             resource_arns=[self.pipeline_arn, f"{self.pipeline_arn}/execution/*"],
         )
 
+    @checked_arguments
     def metric(
         self, metric_name: str, *, statistic: str = "Sum", period: Duration | None = None
     ) -> cloudwatch.Metric:
@@ -94,14 +101,17 @@ class PipelineBase(Resource):
             period=period or Duration.minutes(5),
         )
 
+    @checked_arguments
     def metric_execution_failed(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Failed executions. Statistic Sum, period 5 minutes."""
         return self.metric("ExecutionFailed", period=period)
 
+    @checked_arguments
     def metric_execution_started(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Started executions. Statistic Sum, period 5 minutes."""
         return self.metric("ExecutionStarted", period=period)
 
+    @checked_arguments
     def metric_execution_succeeded(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Succeeded executions. Statistic Sum, period 5 minutes."""
         return self.metric("ExecutionSucceeded", period=period)
@@ -186,6 +196,7 @@ class SageMakerPipeline(PipelineBase):
             self.resource.node.add_dependency(default_policy)
 
     @staticmethod
+    @checked_arguments
     def from_pipeline_name(scope: Construct, construct_id: str, pipeline_name: str) -> IPipeline:
         """Import a pipeline created elsewhere by its name."""
         if not Token.is_unresolved(pipeline_name) and not _PIPELINE_NAME.fullmatch(pipeline_name):
@@ -195,6 +206,7 @@ class SageMakerPipeline(PipelineBase):
         return _ImportedPipeline(scope, construct_id, pipeline_name)
 
     @staticmethod
+    @checked_arguments
     def from_pipeline_arn(scope: Construct, construct_id: str, pipeline_arn: str) -> IPipeline:
         """Import a pipeline created elsewhere by its ARN (``arn:aws:sagemaker:<region>:<account>:pipeline/<name>``).
 

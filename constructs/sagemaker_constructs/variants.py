@@ -13,6 +13,7 @@ from ._validation import (
     ENDPOINT_NAME_PATTERN,
     INSTANCE_TYPE_PATTERN,
     ValidationErrors,
+    checked_arguments,
     is_token,
     size_in,
 )
@@ -37,6 +38,7 @@ class InstanceType:
     ML_G5_XLARGE: ClassVar[InstanceType]
 
     @staticmethod
+    @checked_arguments
     def of(name: str) -> InstanceType:
         """An instance type by name (``ml.<family>.<size>``)."""
         return InstanceType(name)

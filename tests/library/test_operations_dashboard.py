@@ -423,9 +423,7 @@ def test_section_props_are_validated(stack):
     dashboard = OperationsDashboard(stack, "Dashboard")
     with pytest.raises(ValueError, match=re.escape("'features' must hold at least one name, got none")):
         dashboard.add_data_quality_monitor(dq, features=[])
-    with pytest.raises(
-        ValueError, match=re.escape("'features' must be a list of names, got the string 'age'")
-    ):
+    with pytest.raises(ValueError, match=re.escape("'features' must be a list of strings, got str 'age'")):
         dashboard.add_data_quality_monitor(dq, features="age")
     with pytest.raises(ValueError, match=re.escape("'features' must not repeat a name, got ['age', 'age']")):
         dashboard.add_data_quality_monitor(dq, features=["age", "age"])

@@ -11,7 +11,9 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk import App, Duration, Stack
@@ -46,7 +48,7 @@ NO_BOTOCORE_SCRIPT = textwrap.dedent(
         sys.modules["botocore"] = None  # any `import botocore...` now raises ImportError
     from aws_cdk import App, Stack
     from aws_cdk import aws_s3 as s3
-    from infra.app import cdk_context
+    from support.cdk_flags import app_context
     from sagemaker_constructs import (
         BatchTransform, ContainerImage, DataCapture, DataQualityMonitor, Endpoint, Model, ProductionVariant,
         TransformInput,
@@ -124,7 +126,10 @@ def run_script(mode: str) -> dict[str, object]:
     valid constructs with botocore importable and reports whether the library imported it."""
     # The checkout of the library under test (constructs/sagemaker_constructs/__init__.py -> the repository).
     repo = Path(sagemaker_constructs.__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo / "constructs"), str(repo)])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(repo / "constructs"), str(repo), str(repo / "tests")]),
+    }
     done = subprocess.run(
         [sys.executable, "-c", NO_BOTOCORE_SCRIPT, mode],
         cwd=repo,
@@ -336,3 +341,383 @@ def test_named_constructors_check_their_argument_types() -> None:
         DeploymentGuardrails.canary(size=CapacitySize.percent(10), wait=600)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"'hour' must be a number, got str '3'"):
         MonitoringSchedule.daily(hour="3")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------- item 5: every public method checks its arguments' types
+
+
+class World:
+    """One of each construct whose public methods take user values, built once for the cases below (a rejected
+    call changes nothing, so the cases can share it)."""
+
+    def __init__(self) -> None:
+        from aws_cdk import aws_iam as iam
+
+        from sagemaker_constructs import (
+            BiasAnalysisConfig,
+            ExplainabilityAnalysisConfig,
+            Facet,
+            ModelBiasMonitor,
+            ModelExplainabilityMonitor,
+            OperationsDashboard,
+            RetrainingTrigger,
+            SageMakerPipeline,
+        )
+
+        self.stack = Stack(App(context=app_context()), "Test")
+        stack = self.stack
+        self.model = model(stack)
+        self.endpoint = endpoint(stack)
+        self.imported = Endpoint.from_endpoint_name(stack, "Imported", "churn-prod")
+        self.batch = BatchTransform(
+            stack,
+            "Batch",
+            model=self.model,
+            input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
+        )
+        labels = GroundTruth(s3.Bucket.from_bucket_name(stack, "Labels", "labels-bucket"), "labels")
+        self.data_quality = DataQualityMonitor(stack, "DataQuality", endpoint=self.endpoint)
+        self.model_quality = ModelQualityMonitor(
+            stack,
+            "Quality",
+            endpoint=self.endpoint,
+            problem_type=ProblemType.REGRESSION,
+            ground_truth=labels,
+            inference_attribute="0",
+        )
+        self.bias = ModelBiasMonitor(
+            stack,
+            "Bias",
+            endpoint=self.endpoint,
+            ground_truth=labels,
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+            analysis_config=BiasAnalysisConfig(
+                headers=["churned", "age"],
+                label="churned",
+                label_values_or_threshold=[1],
+                facets=[Facet(name="age", values_or_threshold=[40])],
+            ),
+        )
+        self.explainability = ModelExplainabilityMonitor(
+            stack,
+            "Shap",
+            endpoint=self.endpoint,
+            probability_attribute="0",
+            shadow_model_name="churn-v1",
+            analysis_config=ExplainabilityAnalysisConfig(headers=["age", "tenure"], shap_baseline=[[40, 24]]),
+        )
+        role = iam.Role(stack, "PipelineRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        self.pipeline = SageMakerPipeline(
+            stack, "Pipeline", definition={"Version": "2020-12-01", "Parameters": [], "Steps": []}, role=role
+        )
+        self.trigger = RetrainingTrigger(stack, "Trigger", pipeline=self.pipeline)
+        self.dashboard = OperationsDashboard(stack, "Dashboard")
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World()
+
+
+ENDPOINT_VARIANT_METRICS = [
+    "metric_invocations",
+    "metric_invocations_per_instance",
+    "metric_invocation_4xx_errors",
+    "metric_invocation_5xx_errors",
+    "metric_invocation_model_errors",
+    "metric_invocation_failures",
+    "metric_5xx_error_rate",
+    "metric_model_latency",
+    "metric_overhead_latency",
+    "metric_model_setup_time",
+    "metric_cpu_utilization",
+    "metric_memory_utilization",
+    "metric_disk_utilization",
+    "metric_gpu_utilization",
+    "metric_gpu_memory_utilization",
+]
+ENDPOINT_QUEUE_METRICS = [
+    "metric_approximate_backlog_size",
+    "metric_approximate_backlog_size_per_instance",
+    "metric_approximate_age_of_oldest_request",
+    "metric_has_backlog_without_capacity",
+]
+BATCH_METRICS = [
+    "metric_runs_failed",
+    "metric_runs_timed_out",
+    "metric_runs_succeeded",
+    "metric_runs_started",
+    "metric_run_time",
+]
+PIPELINE_METRICS = ["metric_execution_failed", "metric_execution_started", "metric_execution_succeeded"]
+TRIGGER_METRICS = ["metric_pipelines_started", "metric_triggers_received", "metric_failures"]
+PERIOD = "'period' must be a Duration, got int 60"
+
+
+def _case(case_id: str, call: Callable[[World], object], fragment: str) -> Any:
+    return pytest.param(call, fragment, id=case_id)
+
+
+def _getter(attribute: str, method: str) -> Callable[[World], Callable[..., object]]:
+    return lambda w: getattr(getattr(w, attribute), method)
+
+
+METHOD_CASES = [
+    # Endpoints, created and imported: every metric method (period must be a Duration, not seconds).
+    *(
+        _case(f"Endpoint.{m}", lambda w, m=m: _getter("endpoint", m)(w)("v", period=60), PERIOD)
+        for m in ENDPOINT_VARIANT_METRICS
+    ),
+    *(
+        _case(f"Endpoint.{m}", lambda w, m=m: _getter("endpoint", m)(w)(period=60), PERIOD)
+        for m in ENDPOINT_QUEUE_METRICS
+    ),
+    _case(
+        "Endpoint.metric",
+        lambda w: w.endpoint.metric("Invocations", 7),
+        "'variant_name' must be a string, got int 7",
+    ),
+    _case(
+        "Endpoint.metric_endpoint",
+        lambda w: w.endpoint.metric_endpoint("CPUUtilization", statistic=99),
+        "'statistic' must be a string, got int 99",
+    ),
+    _case(
+        "imported Endpoint.metric_model_latency",
+        lambda w: w.imported.metric_model_latency("v", statistic=["p99"]),
+        "'statistic' must be a string, got list ['p99']",
+    ),
+    _case("Endpoint.variant", lambda w: w.endpoint.variant(0), "'name' must be a string, got int 0"),
+    _case(
+        "Endpoint.variant_kind",
+        lambda w: w.endpoint.variant_kind(None),
+        "'variant_name' must be a string, got NoneType None",
+    ),
+    # Importers.
+    _case(
+        "Endpoint.from_endpoint_name",
+        lambda w: Endpoint.from_endpoint_name(w.stack, "ByName", 42),
+        "'endpoint_name' must be a string, got int 42",
+    ),
+    _case(
+        "Endpoint.from_endpoint_attributes",
+        lambda w: Endpoint.from_endpoint_attributes(
+            w.stack, "ByAttributes", endpoint_name="churn", data_capture_enabled="yes"
+        ),
+        "'data_capture_enabled' must be True or False, got str 'yes'",
+    ),
+    _case(
+        "Model.from_model_name",
+        lambda w: Model.from_model_name(w.stack, "ModelByName", ["churn"]),
+        "'model_name' must be a string, got list ['churn']",
+    ),
+    _case(
+        "SageMakerPipeline.from_pipeline_name",
+        lambda w: type(w.pipeline).from_pipeline_name(w.stack, "PipelineByName", 3),
+        "'pipeline_name' must be a string, got int 3",
+    ),
+    # Batch transform and pipeline metrics.
+    *(
+        _case(f"BatchTransform.{m}", lambda w, m=m: _getter("batch", m)(w)(period=60), PERIOD)
+        for m in BATCH_METRICS
+    ),
+    *(
+        _case(f"SageMakerPipeline.{m}", lambda w, m=m: _getter("pipeline", m)(w)(period=60), PERIOD)
+        for m in PIPELINE_METRICS
+    ),
+    _case(
+        "SageMakerPipeline.metric",
+        lambda w: w.pipeline.metric("ExecutionFailed", statistic=1),
+        "'statistic' must be a string, got int 1",
+    ),
+    # Monitors: metrics and alarms.
+    _case(
+        "DataQualityMonitor.metric",
+        lambda w: w.data_quality.metric("feature_non_null_age", period=60),
+        PERIOD,
+    ),
+    _case(
+        "DataQualityMonitor.metric_feature_baseline_drift",
+        lambda w: w.data_quality.metric_feature_baseline_drift(["age"]),
+        "'feature' must be a string, got list ['age']",
+    ),
+    _case(
+        "DataQualityMonitor.metric_feature_non_null",
+        lambda w: w.data_quality.metric_feature_non_null("age", period=60),
+        PERIOD,
+    ),
+    _case(
+        "DataQualityMonitor.metric_feature_data",
+        lambda w: w.data_quality.metric_feature_data("age", statistic=50),
+        "'statistic' must be a string, got int 50",
+    ),
+    _case(
+        "DataQualityMonitor.alarm_on_drift",
+        lambda w: w.data_quality.alarm_on_drift("age", threshold="0.2"),
+        "'threshold' must be a number, got str '0.2'",
+    ),
+    _case(
+        "DataQualityMonitor.create_metric_alarm",
+        lambda w: w.data_quality.create_metric_alarm(
+            "Custom", w.data_quality.metric("x"), threshold=1, evaluation_periods="3"
+        ),
+        "'evaluation_periods' must be a number, got str '3'",
+    ),
+    _case(
+        "ModelQualityMonitor.metric",
+        lambda w: w.model_quality.metric("rmse", period=60),
+        PERIOD,
+    ),
+    _case(
+        "ModelQualityMonitor.alarm_on_metric",
+        lambda w: w.model_quality.alarm_on_metric("rmse", threshold="5"),
+        "'threshold' must be a number, got str '5'",
+    ),
+    _case(
+        "ModelBiasMonitor.metric_bias",
+        lambda w: w.bias.metric_bias("DPPL", facet="age", facet_value=40, label="churned", label_value="1"),
+        "'facet_value' must be a string, got int 40",
+    ),
+    _case(
+        "ModelExplainabilityMonitor.metric_feature_attribution",
+        lambda w: w.explainability.metric_feature_attribution("age", label=0),
+        "'label' must be a string, got int 0",
+    ),
+    # Retraining trigger.
+    _case(
+        "RetrainingTrigger.add_monitor",
+        lambda w: w.trigger.add_monitor(w.endpoint),
+        "'monitor' must be a MonitorBase, got Endpoint",
+    ),
+    *(
+        _case(f"RetrainingTrigger.{m}", lambda w, m=m: _getter("trigger", m)(w)(period=60), PERIOD)
+        for m in TRIGGER_METRICS
+    ),
+    _case(
+        "RetrainingTrigger.metric_triggers_skipped",
+        lambda w: w.trigger.metric_triggers_skipped(None),
+        "'reason' must be a string, got NoneType None",
+    ),
+    _case(
+        "RetrainingTrigger.metric",
+        lambda w: w.trigger.metric("PipelinesStarted", period=60),
+        PERIOD,
+    ),
+    # Operations dashboard sections.
+    _case(
+        "OperationsDashboard.add_endpoint",
+        lambda w: w.dashboard.add_endpoint(w.endpoint, title=1),
+        "'title' must be a string, got int 1",
+    ),
+    _case(
+        "OperationsDashboard.add_endpoint latency_statistics",
+        lambda w: w.dashboard.add_endpoint(w.endpoint, latency_statistics=[99]),
+        "'latency_statistics' must be a list of strings, got list [99]",
+    ),
+    _case(
+        "OperationsDashboard.add_batch_transform",
+        lambda w: w.dashboard.add_batch_transform(w.batch, title=2),
+        "'title' must be a string, got int 2",
+    ),
+    _case(
+        "OperationsDashboard.add_data_quality_monitor",
+        lambda w: w.dashboard.add_data_quality_monitor(w.data_quality, features=["age"], title=3),
+        "'title' must be a string, got int 3",
+    ),
+    _case(
+        "OperationsDashboard.add_model_quality_monitor",
+        lambda w: w.dashboard.add_model_quality_monitor(w.data_quality),
+        "'monitor' must be a ModelQualityMonitor, got DataQualityMonitor",
+    ),
+    _case(
+        "OperationsDashboard.add_model_bias_monitor",
+        lambda w: w.dashboard.add_model_bias_monitor(
+            w.bias, metrics=["DPPL"], facet="age", facet_value=40, label="churned", label_value="1"
+        ),
+        "'facet_value' must be a string, got int 40",
+    ),
+    _case(
+        "OperationsDashboard.add_model_explainability_monitor",
+        lambda w: w.dashboard.add_model_explainability_monitor(w.explainability, features=["age"], label=0),
+        "'label' must be a string, got int 0",
+    ),
+    _case(
+        "OperationsDashboard.add_retraining",
+        lambda w: w.dashboard.add_retraining(w.pipeline),
+        "'trigger' must be a RetrainingTrigger, got SageMakerPipeline",
+    ),
+    _case(
+        "OperationsDashboard.add_alarms",
+        lambda w: w.dashboard.add_alarms(5, []),
+        "'title' must be a string, got int 5",
+    ),
+    # Value classes' named constructors.
+    _case(
+        "S3Source.from_asset",
+        lambda w: sagemaker_constructs.S3Source.from_asset(Path("baseline.json")),
+        "'path' must be a string, got PosixPath",
+    ),
+    _case(
+        "S3Source.from_bucket",
+        lambda w: sagemaker_constructs.S3Source.from_bucket(
+            s3.Bucket.from_bucket_name(w.stack, "Baselines", "baselines"), 1
+        ),
+        "'key' must be a string, got int 1",
+    ),
+    _case(
+        "DatasetFormat.for_content_type",
+        lambda w: sagemaker_constructs.DatasetFormat.for_content_type(["text/csv"]),
+        "'content_type' must be a string, got list ['text/csv']",
+    ),
+    _case(
+        "InstanceType.of",
+        lambda w: sagemaker_constructs.InstanceType.of(None),
+        "'name' must be a string, got NoneType None",
+    ),
+    _case(
+        "AutoRollback.on_alarms",
+        lambda w: sagemaker_constructs.AutoRollback.on_alarms("churn-5xx"),
+        "'alarms' must be a list of IAlarms, got str 'churn-5xx'",
+    ),
+    # cdk-nag helpers.
+    _case(
+        "nag.acknowledge_finding",
+        lambda w: sagemaker_constructs.nag.acknowledge_finding(w.stack, "IAM5", None),
+        "'reason' must be a string, got NoneType None",
+    ),
+    _case(
+        "nag.acknowledge_wildcard_resource",
+        lambda w: sagemaker_constructs.nag.acknowledge_wildcard_resource(w.stack, 1, "why"),
+        "'resource_arn' must be a string, got int 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "fragment"), METHOD_CASES)
+def test_public_methods_check_their_argument_types(
+    world: World, call: Callable[[World], object], fragment: str
+) -> None:
+    with pytest.raises(ValueError, match=r"^Invalid props for ") as excinfo:
+        call(world)
+    assert type(excinfo.value).__name__ == "ValidationError"
+    assert fragment in str(excinfo.value)
+
+
+def test_importers_by_arn_check_their_argument_types(stack: Stack) -> None:
+    # Added after b941ee5: these can only fail on the commit before this change.
+    from sagemaker_constructs import SageMakerPipeline
+
+    with pytest.raises(ValueError, match=r"'endpoint_arn' must be a string, got int 1"):
+        Endpoint.from_endpoint_arn(stack, "E", 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"'data_capture_enabled' must be True or False, got int 1"):
+        Endpoint.from_endpoint_arn(
+            stack,
+            "E2",
+            "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn",
+            data_capture_enabled=1,  # type: ignore[arg-type]
+        )
+    with pytest.raises(ValueError, match=r"'model_arn' must be a string, got NoneType None"):
+        Model.from_model_arn(stack, "M", None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"'pipeline_arn' must be a string, got list"):
+        SageMakerPipeline.from_pipeline_arn(stack, "P", ["arn"])  # type: ignore[arg-type]
