@@ -55,7 +55,7 @@ NO_BOTOCORE_SCRIPT = textwrap.dedent(
     )
 
     def stack():
-        return Stack(App(context=cdk_context()), "Test")
+        return Stack(App(context=app_context()), "Test")
 
     def model(scope):
         return Model(scope, "Model", image=ContainerImage.from_image_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"))
