@@ -41,11 +41,8 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import difflib
 import functools
 import importlib.metadata
-import json
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -55,8 +52,10 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import _data_file
 import botocore.loaders
 import botocore.regions
+from _data_file import GenerationError
 from sagemaker.core import common_utils, image_uris  # type: ignore[import-untyped]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -67,14 +66,9 @@ CPU_INSTANCE_TYPE = "ml.m5.xlarge"
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _MODERN_XGBOOST_RE = re.compile(r"^(\d+)\.(\d+)-(\d+)$")
-_MAX_DIFF_LINES = 200
 
 RegionUris = dict[str, str]
 ImageEntry = dict[str, str | None]
-
-
-class GenerationError(RuntimeError):
-    """Raised when the SDK data cannot be represented faithfully in the output format."""
 
 
 def _is_modern_xgboost(version: str) -> bool:
@@ -344,11 +338,6 @@ def generate() -> dict[str, Any]:
     }
 
 
-def render(document: Mapping[str, Any]) -> str:
-    """Serialise deterministically (sorted keys, 2-space indent, trailing newline)."""
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
-
-
 def _summarise_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """Human-readable summary of what differs between two documents."""
     lines: list[str] = []
@@ -372,61 +361,16 @@ def _summarise_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[s
     return lines
 
 
-def _display(path: Path) -> str:
-    """Path relative to the repository root when possible."""
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
-
-
-def check(path: Path, expected: str) -> int:
-    """Compare the committed file with freshly generated content; 0 if identical."""
-    if not path.exists():
-        print(f"{path} does not exist; run {Path(__file__).name} to create it", file=sys.stderr)
-        return 1
-    current = path.read_text(encoding="utf-8")
-    if current == expected:
-        print(f"{_display(path)} is up to date")
-        return 0
-    print(f"{_display(path)} is stale; rerun {Path(__file__).name}. Summary:", file=sys.stderr)
-    try:
-        summary = _summarise_changes(json.loads(current), json.loads(expected))
-    except json.JSONDecodeError as exc:
-        summary = [f"committed file is not valid JSON: {exc}"]
-    for line in summary or ["formatting differs only"]:
-        print(f"  - {line}", file=sys.stderr)
-    diff = list(
-        difflib.unified_diff(
-            current.splitlines(), expected.splitlines(), "committed", "generated", lineterm=""
-        )
-    )
-    for line in diff[:_MAX_DIFF_LINES]:
-        print(line, file=sys.stderr)
-    if len(diff) > _MAX_DIFF_LINES:
-        print(f"... ({len(diff) - _MAX_DIFF_LINES} more diff lines)", file=sys.stderr)
-    return 1
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="do not write; exit 1 and print a diff summary if the committed file is stale",
+    return _data_file.main(
+        argv,
+        generate=generate,
+        summarise=_summarise_changes,
+        output_path=OUTPUT_PATH,
+        script=Path(__file__).name,
+        description=__doc__.splitlines()[0] if __doc__ else None,
     )
-    parser.add_argument("--output", type=Path, default=OUTPUT_PATH, help="data file (default: %(default)s)")
-    args = parser.parse_args(argv)
-    try:
-        content = render(generate())
-    except GenerationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    output: Path = args.output.resolve()
-    if args.check:
-        return check(output, content)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(content, encoding="utf-8")
-    print(f"wrote {output}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -25,16 +25,15 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import difflib
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import _data_file
 import botocore
 import botocore.session
+from _data_file import GenerationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_PATH = REPO_ROOT / "constructs" / "sagemaker_constructs" / "data" / "sagemaker_enums.json"
@@ -45,10 +44,6 @@ SHAPES = (
     "ProcessingInstanceType",  # Create*JobDefinition JobResources.ClusterConfig.InstanceType
 )
 """The enum shapes of botocore's SageMaker model that the library validates against."""
-
-
-class GenerationError(RuntimeError):
-    """Raised when botocore's model does not hold an expected enum."""
 
 
 def generate() -> dict[str, Any]:
@@ -71,11 +66,6 @@ def generate() -> dict[str, Any]:
     }
 
 
-def render(document: Mapping[str, Any]) -> str:
-    """Serialise deterministically (sorted keys, 2-space indent, trailing newline)."""
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
-
-
 def summarise_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """Human-readable summary of what differs between two documents."""
     lines: list[str] = []
@@ -89,45 +79,16 @@ def summarise_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[st
     return lines
 
 
-def check(path: Path, expected: str) -> int:
-    """Compare the committed file with freshly generated content; 0 if identical."""
-    if not path.exists():
-        print(f"{path} does not exist; run {Path(__file__).name} to create it", file=sys.stderr)
-        return 1
-    current = path.read_text(encoding="utf-8")
-    if current == expected:
-        print(f"{path} is up to date")
-        return 0
-    print(f"{path} is stale; rerun {Path(__file__).name}. Summary:", file=sys.stderr)
-    try:
-        summary = summarise_changes(json.loads(current), json.loads(expected))
-    except json.JSONDecodeError as exc:
-        summary = [f"committed file is not valid JSON: {exc}"]
-    for line in summary or ["formatting differs only"]:
-        print(f"  - {line}", file=sys.stderr)
-    for line in list(difflib.unified_diff(current.splitlines(), expected.splitlines(), lineterm=""))[:200]:
-        print(line, file=sys.stderr)
-    return 1
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if the file is stale")
-    parser.add_argument("--output", type=Path, default=OUTPUT_PATH, help="data file (default: %(default)s)")
-    args = parser.parse_args(argv)
-    try:
-        content = render(generate())
-    except GenerationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    output: Path = args.output.resolve()
-    if args.check:
-        return check(output, content)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(content, encoding="utf-8")
-    print(f"wrote {output}")
-    return 0
+    return _data_file.main(
+        argv,
+        generate=generate,
+        summarise=summarise_changes,
+        output_path=OUTPUT_PATH,
+        script=Path(__file__).name,
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
 
 
 if __name__ == "__main__":
