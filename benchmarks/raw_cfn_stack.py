@@ -13,13 +13,14 @@ Logical IDs are the reference's without their 8-character hash suffix (top-level
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Aws, CfnMapping, Names, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnMapping, CfnResource, Names, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -27,13 +28,22 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 MODEL_ARTIFACT = Path(__file__).resolve().parent.parent / "model_artifacts" / "churn" / "model.tar.gz"
 IMAGE_REPOSITORY = "sagemaker-xgboost:3.0-5"
+# The reference names the champion after the artifact's SHA-256 and the container version (infra/realtime_stack.py).
+CHAMPION_MODEL_NAME_PREFIX = "churn-champion-3-0-5-"
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 DATA_CAPTURE_PREFIX = "data-capture"
+INSTANCE_TYPE = "ml.m5.large"
+INSTANCE_TYPE_ID = "mlm5large"
+"""The instance type in a construct ID (the scaling policies are recreated when it changes)."""
+AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"
+"""The construct ID of aws-cdk-lib's singleton ``AwsCustomResource`` function in a stack."""
 # Application Auto Scaling creates this service-linked role on first use.
 SCALING_ROLE_ARN = (
     f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/"
@@ -161,10 +171,20 @@ class RawCfnRealtimeStack(Stack):
         image = f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{IMAGE_REPOSITORY}"
 
         key, data_bucket = self._data_capture_bucket()
+        self._model_policies: list[tuple[iam.CfnPolicy, list[dict[str, Any]]]] = []
 
-        models: dict[str, sagemaker.CfnModel] = {}
-        for prefix in ("Champion", "Challenger"):
-            models[prefix] = self._model(prefix, image, key, data_bucket)
+        artifact = hashlib.sha256(MODEL_ARTIFACT.read_bytes()).hexdigest()[:12]
+        models: dict[str, sagemaker.CfnModel] = {
+            "Champion": self._model(
+                "Champion", image, key, data_bucket, model_name=f"{CHAMPION_MODEL_NAME_PREFIX}{artifact}"
+            ),
+            "Challenger": self._model("Challenger", image, key, data_bucket),
+        }
+        volume_key = self._key(
+            "EndpointVolumeKey",
+            "Encrypts the endpoint instances' ML storage volumes (sagemaker-constructs reference)",
+        )
+        topic = self._alerts_topic()
 
         config = sagemaker.CfnEndpointConfig(
             self,
@@ -195,6 +215,7 @@ class RawCfnRealtimeStack(Stack):
                 ),
                 kms_key_id=key.attr_arn,
             ),
+            kms_key_id=volume_key.attr_arn,
         )
 
         # The alarms watch the endpoint by a name fixed at synth time (the one the library derives from the
@@ -211,6 +232,15 @@ class RawCfnRealtimeStack(Stack):
         endpoint_name = Names.unique_resource_name(endpoint, max_length=63, separator="-")
         endpoint.endpoint_name = endpoint_name
         rollback_alarms = self._rollback_alarms(endpoint_name)
+        # The models' roles may read the rollback alarms' state; the endpoint waits for those permissions.
+        for policy, statements in self._model_policies:
+            describe_alarms = {
+                "Action": "cloudwatch:DescribeAlarms",
+                "Effect": "Allow",
+                "Resource": [a.attr_arn for a in rollback_alarms],
+            }
+            policy.policy_document = _policy_document(*statements, describe_alarms)
+            endpoint.add_resource_dependency(policy)
         endpoint.deployment_config = sagemaker.CfnEndpoint.DeploymentConfigProperty(
             auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
                 alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.ref) for a in rollback_alarms]
@@ -228,14 +258,14 @@ class RawCfnRealtimeStack(Stack):
 
         self._autoscaling(endpoint, endpoint_name)
         for variant in ("champion", "challenger"):
-            self._operational_alarms(endpoint_name, variant)
+            self._operational_alarms(endpoint_name, variant, topic)
 
-    def _data_capture_bucket(self) -> tuple[kms.CfnKey, s3.CfnBucket]:
-        """The KMS key, the access-log bucket, the data capture bucket and both bucket policies."""
+    def _key(self, construct_id: str, description: str, *statements: Mapping[str, Any]) -> kms.CfnKey:
+        """A retained, rotated KMS key administered by the account, with ``statements`` added to its policy."""
         key = kms.CfnKey(
             self,
-            "EndpointDataCaptureBucketKey",
-            description="Encrypts SageMaker endpoint data capture (sagemaker-constructs)",
+            construct_id,
+            description=description,
             enable_key_rotation=True,
             key_policy=_policy_document(
                 {
@@ -243,10 +273,49 @@ class RawCfnRealtimeStack(Stack):
                     "Effect": "Allow",
                     "Principal": {"AWS": f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:root"},
                     "Resource": "*",
-                }
+                },
+                *statements,
             ),
         )
         key.apply_removal_policy(RemovalPolicy.RETAIN)
+        return key
+
+    def _alerts_topic(self) -> sns.CfnTopic:
+        """The operational alarms' topic: its KMS key (usable by CloudWatch and EventBridge), TLS-only policy."""
+        key = self._key(
+            "AlertsKey",
+            "Encrypts real-time endpoint notifications (sagemaker-constructs)",
+            {
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Condition": {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                "Effect": "Allow",
+                "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+                "Resource": "*",
+            },
+        )
+        topic = sns.CfnTopic(self, "Alerts", kms_master_key_id=key.attr_arn)
+        sns.CfnTopicPolicy(
+            self,
+            "AlertsPolicy",
+            topics=[topic.ref],
+            policy_document=_policy_document(
+                {
+                    "Action": "sns:Publish",
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Resource": topic.ref,
+                    "Sid": "AllowPublishThroughSSLOnly",
+                }
+            ),
+        )
+        return topic
+
+    def _data_capture_bucket(self) -> tuple[kms.CfnKey, s3.CfnBucket]:
+        """The KMS key, the access-log bucket, the data capture bucket and both bucket policies."""
+        key = self._key(
+            "EndpointDataCaptureBucketKey", "Encrypts SageMaker endpoint data capture (sagemaker-constructs)"
+        )
 
         access_logs = s3.CfnBucket(
             self,
@@ -338,7 +407,13 @@ class RawCfnRealtimeStack(Stack):
         return key, bucket
 
     def _model(
-        self, prefix: str, image: str, key: kms.CfnKey, data_bucket: s3.CfnBucket
+        self,
+        prefix: str,
+        image: str,
+        key: kms.CfnKey,
+        data_bucket: s3.CfnBucket,
+        *,
+        model_name: str | None = None,
     ) -> sagemaker.CfnModel:
         """A model with its execution role, the role's inline policy and its copy of the model asset."""
         asset = s3_assets.Asset(self, f"{prefix}ModelData", path=str(MODEL_ARTIFACT))
@@ -351,53 +426,57 @@ class RawCfnRealtimeStack(Stack):
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/*"
         # A top-level construct's logical ID is its construct ID: name the policy after it, as CDK's L2 does.
         policy_id = f"{prefix}ModelRoleDefaultPolicy"
+        statements: list[dict[str, Any]] = [
+            {
+                "Action": [
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                ],
+                "Effect": "Allow",
+                "Resource": [log_groups, f"{log_groups}:log-stream:*"],
+                "Sid": "SageMakerLogs",
+            },
+            {
+                "Action": "cloudwatch:PutMetricData",
+                "Condition": {
+                    "StringLike": {"cloudwatch:namespace": [INVOCATION_NAMESPACE, "/aws/sagemaker/*"]}
+                },
+                "Effect": "Allow",
+                "Resource": "*",
+                "Sid": "SageMakerMetrics",
+            },
+            {
+                "Action": "s3:GetObject",
+                "Effect": "Allow",
+                "Resource": f"arn:{Aws.PARTITION}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}",
+            },
+            {
+                "Action": "s3:PutObject",
+                "Effect": "Allow",
+                "Resource": f"{data_bucket.attr_arn}/{DATA_CAPTURE_PREFIX}/*",
+            },
+            {
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                "Effect": "Allow",
+                "Resource": key.attr_arn,
+            },
+        ]
         policy = iam.CfnPolicy(
             self,
             policy_id,
-            policy_document=_policy_document(
-                {
-                    "Action": [
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:DescribeLogStreams",
-                        "logs:PutLogEvents",
-                    ],
-                    "Effect": "Allow",
-                    "Resource": [log_groups, f"{log_groups}:log-stream:*"],
-                    "Sid": "SageMakerLogs",
-                },
-                {
-                    "Action": "cloudwatch:PutMetricData",
-                    "Condition": {
-                        "StringLike": {"cloudwatch:namespace": [INVOCATION_NAMESPACE, "/aws/sagemaker/*"]}
-                    },
-                    "Effect": "Allow",
-                    "Resource": "*",
-                    "Sid": "SageMakerMetrics",
-                },
-                {
-                    "Action": "s3:GetObject",
-                    "Effect": "Allow",
-                    "Resource": f"arn:{Aws.PARTITION}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}",
-                },
-                {
-                    "Action": "s3:PutObject",
-                    "Effect": "Allow",
-                    "Resource": f"{data_bucket.attr_arn}/{DATA_CAPTURE_PREFIX}/*",
-                },
-                {
-                    "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                    "Effect": "Allow",
-                    "Resource": key.attr_arn,
-                },
-            ),
+            policy_document=_policy_document(*statements),
             policy_name=policy_id,
             roles=[role.ref],
         )
+        self._model_policies.append((policy, statements))
         model = sagemaker.CfnModel(
             self,
             f"{prefix}Model",
             execution_role_arn=role.attr_arn,
+            enable_network_isolation=True,
+            model_name=model_name,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=image, model_data_url=asset.s3_object_url
             ),
@@ -429,16 +508,16 @@ class RawCfnRealtimeStack(Stack):
         latency = cloudwatch.CfnAlarm(
             self,
             "EndpointRollbackLatencyAlarm",
-            alarm_description=f"{prefix}: p99 model latency above 500000 microseconds",
+            alarm_description=f"{prefix}: model latency (Average) above 500000 microseconds",
             comparison_operator="GreaterThanThreshold",
             datapoints_to_alarm=2,
             evaluation_periods=2,
             metrics=[
                 _expression(
-                    "MAX([l0, l1])", "highest p99 ModelLatency over production variants (microseconds)"
+                    "MAX([l0, l1])", "highest Average ModelLatency over production variants (microseconds)"
                 ),
-                _metric_query("l0", endpoint_name, "champion", "ModelLatency", "p99"),
-                _metric_query("l1", endpoint_name, "challenger", "ModelLatency", "p99"),
+                _metric_query("l0", endpoint_name, "champion", "ModelLatency", "Average"),
+                _metric_query("l1", endpoint_name, "challenger", "ModelLatency", "Average"),
             ],
             threshold=500000,
             treat_missing_data="notBreaching",
@@ -446,8 +525,10 @@ class RawCfnRealtimeStack(Stack):
         return [error_rate, latency]
 
     def _autoscaling(self, endpoint: sagemaker.CfnEndpoint, endpoint_name: str) -> None:
-        """Scalable targets (with SageMaker's service-linked role) and target-tracking policies."""
+        """Scalable targets (with SageMaker's service-linked role), the calls that deregister each target before an
+        endpoint update and register it again after, and target-tracking policies."""
         targets: dict[str, appscaling.CfnScalableTarget] = {}
+        resumes: dict[str, cr.AwsCustomResource] = {}
         for variant, max_capacity in (("champion", 6), ("challenger", 4)):
             targets[variant] = appscaling.CfnScalableTarget(
                 self,
@@ -459,6 +540,14 @@ class RawCfnRealtimeStack(Stack):
                 max_capacity=max_capacity,
                 role_arn=SCALING_ROLE_ARN,
             )
+            resumes[variant] = self._pause_and_resume(
+                endpoint, endpoint_name, targets[variant], variant, max_capacity
+            )
+        # CDK adds DependsOn the singleton function's role, which its GetAtt of the role already implies.
+        provider = self.node.find_child(AWS_CUSTOM_RESOURCE_PROVIDER_ID)
+        function = provider.node.default_child
+        if isinstance(function, CfnResource):
+            function.add_deletion_override("DependsOn")
 
         invocations = _ScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
             target_value=700,
@@ -469,8 +558,8 @@ class RawCfnRealtimeStack(Stack):
             scale_out_cooldown=120,
             disable_scale_in=False,
         )
-        invocations_id = "EndpointAutoScalingchampionTargetInvocationsPerInstance"
-        appscaling.CfnScalingPolicy(
+        invocations_id = f"EndpointAutoScalingchampionFor{INSTANCE_TYPE_ID}InvocationsPerInstance"
+        invocations_policy = appscaling.CfnScalingPolicy(
             self,
             invocations_id,
             policy_name=f"{self.stack_name}{invocations_id}",
@@ -478,6 +567,7 @@ class RawCfnRealtimeStack(Stack):
             scaling_target_id=targets["champion"].ref,
             target_tracking_scaling_policy_configuration=invocations,
         )
+        invocations_policy.node.add_dependency(resumes["champion"])
         cpu = _ScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
             target_value=70,
             customized_metric_specification=_ScalingPolicy.CustomizedMetricSpecificationProperty(
@@ -491,8 +581,8 @@ class RawCfnRealtimeStack(Stack):
             ),
             disable_scale_in=False,
         )
-        cpu_id = "EndpointAutoScalingchallengerTargetCPUUtilization"
-        appscaling.CfnScalingPolicy(
+        cpu_id = f"EndpointAutoScalingchallengerFor{INSTANCE_TYPE_ID}CPUUtilization"
+        cpu_policy = appscaling.CfnScalingPolicy(
             self,
             cpu_id,
             policy_name=f"{self.stack_name}{cpu_id}",
@@ -500,8 +590,83 @@ class RawCfnRealtimeStack(Stack):
             scaling_target_id=targets["challenger"].ref,
             target_tracking_scaling_policy_configuration=cpu,
         )
+        cpu_policy.node.add_dependency(resumes["challenger"])
 
-    def _operational_alarms(self, endpoint_name: str, variant: str) -> None:
+    def _pause_and_resume(
+        self,
+        endpoint: sagemaker.CfnEndpoint,
+        endpoint_name: str,
+        target: appscaling.CfnScalableTarget,
+        variant: str,
+        max_capacity: int,
+    ) -> cr.AwsCustomResource:
+        """Deregister the variant's scalable target before the endpoint changes its instance type, register it
+        again after (SageMaker rejects such an update while the variant is registered). Returns the resume."""
+        static_id = f"endpoint/{endpoint_name}/variant/{variant}"
+        target_id = {
+            "ServiceNamespace": "sagemaker",
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        }
+        physical_id = cr.PhysicalResourceId.of(f"{static_id}@{INSTANCE_TYPE}")
+        policy = cr.AwsCustomResourcePolicy.from_statements(
+            [
+                iam.PolicyStatement(
+                    actions=[
+                        "application-autoscaling:DeregisterScalableTarget",
+                        "application-autoscaling:RegisterScalableTarget",
+                    ],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"],
+                    resources=[
+                        f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint/"
+                        f"{endpoint_name.lower()}"
+                    ],
+                ),
+                iam.PolicyStatement(
+                    actions=["sagemaker:DescribeEndpointConfig"],
+                    resources=[
+                        f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint-config/*"
+                    ],
+                ),
+            ]
+        )
+        pause = cr.AwsCustomResource(
+            self,
+            f"EndpointAutoScaling{variant}PauseScaling",
+            on_update=cr.AwsSdkCall(
+                service="ApplicationAutoScaling",
+                action="DeregisterScalableTarget",
+                parameters={**target_id, "ResourceId": static_id},
+                physical_resource_id=physical_id,
+                ignore_error_codes_matching="ObjectNotFoundException",
+            ),
+            policy=policy,
+            install_latest_aws_sdk=False,
+        )
+        endpoint.node.add_dependency(pause)
+        resume = cr.AwsCustomResource(
+            self,
+            f"EndpointAutoScaling{variant}ResumeScaling",
+            on_update=cr.AwsSdkCall(
+                service="ApplicationAutoScaling",
+                action="RegisterScalableTarget",
+                parameters={
+                    **target_id,
+                    "ResourceId": f"endpoint/{endpoint.attr_endpoint_name}/variant/{variant}",
+                    "MinCapacity": 2,
+                    "MaxCapacity": max_capacity,
+                },
+                physical_resource_id=physical_id,
+            ),
+            policy=policy,
+            install_latest_aws_sdk=False,
+        )
+        resume.node.add_dependency(target)
+        return resume
+
+    def _operational_alarms(self, endpoint_name: str, variant: str, topic: sns.CfnTopic) -> None:
         """5XX error rate, p99 model latency and disk utilization alarms of one variant."""
         base = f"EndpointOperationalAlarms{variant}"
         prefix = f"SageMaker endpoint {endpoint_name} variant {variant}"
@@ -518,20 +683,24 @@ class RawCfnRealtimeStack(Stack):
             ],
             threshold=1,
             treat_missing_data="notBreaching",
+            alarm_actions=[topic.ref],
+            ok_actions=[topic.ref],
         )
         cloudwatch.CfnAlarm(
             self,
             f"{base}P99Latency",
-            alarm_description=f"{prefix}: p99 model latency above 1e+06 microseconds",
+            alarm_description=f"{prefix}: model latency (Average) above 1e+06 microseconds",
             comparison_operator="GreaterThanThreshold",
             dimensions=_dimensions(endpoint_name, variant),
             evaluation_periods=5,
-            extended_statistic="p99",
+            statistic="Average",
             metric_name="ModelLatency",
             namespace=INVOCATION_NAMESPACE,
             period=60,
             threshold=1000000,
             treat_missing_data="notBreaching",
+            alarm_actions=[topic.ref],
+            ok_actions=[topic.ref],
         )
         cloudwatch.CfnAlarm(
             self,
@@ -548,6 +717,8 @@ class RawCfnRealtimeStack(Stack):
             statistic="Average",
             threshold=75,
             treat_missing_data="notBreaching",
+            alarm_actions=[topic.ref],
+            ok_actions=[topic.ref],
         )
 
 
@@ -558,6 +729,14 @@ def resource_type_counts(template: Mapping[str, Any]) -> dict[str, int]:
 
 
 _HASH_SUFFIX = re.compile(r"[0-9A-F]{8}$")
+
+
+def resource_set(template: Mapping[str, Any]) -> Counter[tuple[str, str]]:
+    """The template's resources as (type, logical ID without CDK's 8-character hash suffix) pairs."""
+    return Counter(
+        (str(resource["Type"]), _HASH_SUFFIX.sub("", logical_id))
+        for logical_id, resource in template.get("Resources", {}).items()
+    )
 
 
 def _renamed(value: Any, names: Mapping[str, str]) -> Any:
@@ -593,9 +772,13 @@ def template_differences(library: Mapping[str, Any], raw: Mapping[str, Any]) -> 
     Every reference to a library logical ID (``Ref``, ``Fn::GetAtt``, ``DependsOn``, a policy name equal to
     its logical ID) is renamed the same way, so only real differences in properties remain.
     """
-    names = {logical_id: _HASH_SUFFIX.sub("", logical_id) for logical_id in library.get("Resources", {})}
-    renamed: dict[str, Any] = _renamed({k: v for k, v in library.items() if k != "Resources"}, names)
-    renamed["Resources"] = {names[k]: _renamed(v, names) for k, v in library.get("Resources", {}).items()}
     out: list[str] = []
-    _diff("", renamed, dict(raw), out)
+    _diff("", _without_hashes(library), _without_hashes(raw), out)
     return out
+
+
+def _without_hashes(template: Mapping[str, Any]) -> dict[str, Any]:
+    names = {logical_id: _HASH_SUFFIX.sub("", logical_id) for logical_id in template.get("Resources", {})}
+    renamed: dict[str, Any] = _renamed({k: v for k, v in template.items() if k != "Resources"}, names)
+    renamed["Resources"] = {names[k]: _renamed(v, names) for k, v in template.get("Resources", {}).items()}
+    return renamed

@@ -47,6 +47,7 @@ from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from benchmarks.raw_cfn_stack import (  # noqa: E402
     RawCfnRealtimeStack,
+    resource_set,
     resource_type_counts,
     template_differences,
 )
@@ -75,7 +76,73 @@ class Variant:
     constructs: int = 0
 
 
-def _build_raw(app: App) -> object:
+class TwinDriftError(RuntimeError):
+    """The raw L1 twin no longer builds the resources of the library's stack: its timing compares unlike stacks."""
+
+
+@dataclass(frozen=True)
+class ResourceComparison:
+    """The resources of the library's template against the raw twin's: per type, and per (type, logical ID).
+
+    Logical IDs are compared without the 8-character hash suffix CDK appends to nested constructs' IDs.
+    """
+
+    library_counts: dict[str, int]
+    raw_counts: dict[str, int]
+    only_in_library: list[tuple[str, str]]
+    """(type, logical ID) pairs the library's template has and the twin's lacks."""
+    only_in_raw: list[tuple[str, str]]
+
+    @property
+    def like_for_like(self) -> bool:
+        """Whether both templates hold the same resources: same types, counts and logical IDs."""
+        return self.library_counts == self.raw_counts and not self.only_in_library and not self.only_in_raw
+
+    def describe(self) -> str:
+        """What differs, one line each (empty when like for like)."""
+        lines = []
+        for t in sorted(set(self.library_counts) | set(self.raw_counts)):
+            left, right = self.library_counts.get(t, 0), self.raw_counts.get(t, 0)
+            if left != right:
+                lines.append(f"{t}: {left} in {LIBRARY}, {right} in {RAW}")
+        lines += [f"only in {LIBRARY}: {t} {i}" for t, i in self.only_in_library]
+        lines += [f"only in {RAW}: {t} {i}" for t, i in self.only_in_raw]
+        return "\n".join(lines)
+
+
+def compare_resources(library: dict[str, Any], raw: dict[str, Any]) -> ResourceComparison:
+    """Compare the resource sets of the library's template and the raw twin's."""
+    library_set, raw_set = resource_set(library), resource_set(raw)
+    return ResourceComparison(
+        library_counts=resource_type_counts(library),
+        raw_counts=resource_type_counts(raw),
+        only_in_library=sorted((library_set - raw_set).elements()),
+        only_in_raw=sorted((raw_set - library_set).elements()),
+    )
+
+
+def check_like_for_like(library: dict[str, Any], raw: dict[str, Any]) -> ResourceComparison:
+    """The comparison of the two templates; raises ``TwinDriftError`` when their resource sets differ."""
+    comparison = compare_resources(library, raw)
+    if not comparison.like_for_like:
+        raise TwinDriftError(
+            f"benchmarks/raw_cfn_stack.py no longer builds the resources of the library's stack "
+            f"({sum(comparison.library_counts.values())} resources in {LIBRARY}, "
+            f"{sum(comparison.raw_counts.values())} in {RAW}); update the twin:\n{comparison.describe()}"
+        )
+    return comparison
+
+
+def synthesize(build: Callable[[App], object], context: dict[str, Any], outdir: str) -> tuple[App, Path]:
+    """Build a fresh ``App`` with ``build`` into ``outdir``, synthesize it; return it and the template's path."""
+    app = App(context=dict(context), outdir=outdir)
+    build(app)
+    app.synth()
+    return app, Path(outdir) / f"{STACK_ID}.template.json"
+
+
+def build_raw(app: App) -> object:
+    """Add the raw L1 twin of the real-time stack to ``app``."""
     return RawCfnRealtimeStack(app, STACK_ID, description=DESCRIPTION)
 
 
@@ -88,11 +155,8 @@ def run_once(variant: Variant, context: dict[str, Any]) -> float:
     try:
         gc.collect()
         start = time.perf_counter()
-        app = App(context=dict(context), outdir=outdir)
-        variant.build(app)
-        app.synth()
+        app, template_path = synthesize(variant.build, context, outdir)
         elapsed = time.perf_counter() - start
-        template_path = Path(outdir) / f"{STACK_ID}.template.json"
         variant.template_bytes = template_path.stat().st_size
         variant.template = json.loads(template_path.read_text())
         variant.constructs = len(app.node.find_all())
@@ -166,10 +230,8 @@ def report(variants: Sequence[Variant], rounds: int, load_before: str) -> None:
     for t in types:
         print(f"{t:<{width}}{library_counts.get(t, 0):>10}{raw_counts.get(t, 0):>10}")
     print(f"{'total':<{width}}{sum(library_counts.values()):>10}{sum(raw_counts.values()):>10}")
-    if library_counts == raw_counts:
-        print("resource counts per type: identical")
-    else:
-        print(f"WARNING: resource counts per type differ between {library.name} and {raw.name}")
+    # run_once's callers have checked the resource sets (check_like_for_like) before any timing is reported.
+    print("resource sets (types, counts, logical IDs without hash suffix): identical")
 
     differences = template_differences(library.template, raw.template)
     print(f"template differences (library logical-ID hashes removed): {len(differences)}")
@@ -179,7 +241,8 @@ def report(variants: Sequence[Variant], rounds: int, load_before: str) -> None:
         print(f"  ... and {len(differences) - 20} more")
 
 
-def _build_library(app: App, *, nag: bool) -> None:
+def build_library(app: App, *, nag: bool = False) -> None:
+    """Add the library's real-time stack (the reference app's) to ``app``, with the cdk-nag checks if ``nag``."""
     # Only the real-time stack: the reference app has more stacks, the raw L1 stack mirrors this one.
     RealtimeInferenceStack(app, STACK_ID, description=DESCRIPTION)
     if nag:
@@ -188,9 +251,9 @@ def _build_library(app: App, *, nag: bool) -> None:
 
 def _variants() -> list[Variant]:
     return [
-        Variant(LIBRARY, "library", lambda app: _build_library(app, nag=False)),
-        Variant(RAW, "raw", _build_raw),
-        Variant(NAG, "nag", lambda app: _build_library(app, nag=True)),
+        Variant(LIBRARY, "library", lambda app: build_library(app, nag=False)),
+        Variant(RAW, "raw", build_raw),
+        Variant(NAG, "nag", lambda app: build_library(app, nag=True)),
     ]
 
 
@@ -268,6 +331,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 variant.warmup = elapsed
             else:
                 variant.seconds.append(elapsed)
+        if round_index == 0:
+            # Like for like or no numbers: a twin that drifted from the library's stack times another stack.
+            by_name = {v.name: v for v in variants}
+            check_like_for_like(by_name[LIBRARY].template, by_name[RAW].template)
     report(variants, args.rounds, load_before)
     if args.cold:
         cold_processes(variants, args.cold)
