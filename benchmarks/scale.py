@@ -1,19 +1,20 @@
 """Scale benchmark: synth time, template size and resource count for N fully monitored endpoints.
 
-A *fully monitored endpoint* is what the reference app builds for its real-time endpoint
-(``infra/realtime_stack.py``) plus what ``infra/monitoring_stack.py`` adds for it:
+A *fully monitored endpoint* is what the reference app builds for its real-time endpoint, built with the
+reference app's own building blocks (nothing is retyped here):
 
-* a ``Model`` (the sample ``model_artifacts/churn/model.tar.gz``, XGBoost 3.0-5) serving both variants
-  (``--models-per-endpoint 2`` gives each variant its own model, as the reference's champion/challenger);
-* an ``Endpoint`` with two weighted variants (90/10), 100% data capture, canary ``DeploymentGuardrails`` with
-  the default rollback alarms, autoscaling on both variants and ``add_operational_alarms()``;
-* the four monitors: ``DataQualityMonitor`` hourly, ``ModelQualityMonitor``, ``ModelBiasMonitor`` and
-  ``ModelExplainabilityMonitor`` daily, with the baselines of ``model_artifacts/churn/baselines/``, failure
-  notifications to a topic and the reference's alarms (drift of each of the 7 features, AUC, DPPL of ``age``
-  and the ``support_calls`` attribution).
+* ``infra.realtime_stack.ChurnEndpoint``: the champion and challenger ``Model`` s (the sample
+  ``model_artifacts/churn/model.tar.gz``, XGBoost 3.0-5, network isolation), the endpoint's volume KMS key, its
+  ``NotificationTopic`` and the ``Endpoint`` with two weighted variants (90/10), 100% data capture, canary
+  ``DeploymentGuardrails`` with the default rollback alarms, autoscaling on both variants and the operational
+  alarms;
+* ``infra.monitoring_stack.EndpointMonitors``: the four monitors (data quality hourly, model quality, bias and
+  explainability daily) with the baselines of ``model_artifacts/churn/baselines/``, failure notifications and
+  the reference's alarms (drift of each feature, AUC, DPPL of ``age``, the ``support_calls`` attribution).
 
-Shared by all endpoints of a stack: the ground-truth ``SecureBucket``, the ``NotificationTopic`` and the Model
-Monitor reports bucket that the monitors create once per stack.
+Shared by all endpoints of a stack, as in ``infra.monitoring_stack.MonitoringStack``: the monitoring
+``NotificationTopic``, the ground-truth ``SecureBucket``, the monitoring jobs' volume KMS key, the model-quality
+baseline and the Model Monitor reports bucket that the monitors create once per stack.
 
 For each N of ``--sizes`` one ``App`` (feature flags of ``cdk.json``, output directory in a temporary folder,
 no cdk-nag) gets one stack with the N endpoints; construction and ``app.synth()`` are timed separately with
@@ -59,42 +60,17 @@ if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", "").split
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
-from aws_cdk import App, Duration, Stack  # noqa: E402
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions  # noqa: E402
+from aws_cdk import App, Stack  # noqa: E402
 from constructs import Construct  # noqa: E402
 
 from infra.app import cdk_context  # noqa: E402
-from sagemaker_constructs import (  # noqa: E402
-    AutoRollback,
-    Baseline,
-    BiasAnalysisConfig,
-    CapacitySize,
-    ContainerImage,
-    DataCapture,
-    DataQualityMonitor,
-    DeploymentGuardrails,
-    Endpoint,
-    ExplainabilityAnalysisConfig,
-    Facet,
-    GroundTruth,
-    Model,
-    ModelBiasMonitor,
-    ModelData,
-    ModelExplainabilityMonitor,
-    ModelQualityMonitor,
-    MonitoringSchedule,
-    NotificationTopic,
-    ProblemType,
-    ProductionVariant,
-    S3Source,
-    SecureBucket,
+from infra.monitoring_stack import (  # noqa: E402
+    EndpointMonitors,
+    SharedMonitoring,
+    baseline_auc_threshold,
+    features_and_label,
 )
-
-CHURN = REPO_ROOT / "model_artifacts" / "churn"
-MODEL_ARTIFACT = CHURN / "model.tar.gz"
-BASELINES = CHURN / "baselines"
-SCHEMA = CHURN / "dataset_schema.json"
-XGBOOST_VERSION = "3.0-5"
+from infra.realtime_stack import ChurnEndpoint, model_name_suffix  # noqa: E402
 
 MAX_RESOURCES = 500
 """CloudFormation: resources per stack (CDK's ``@aws-cdk/core:stackResourceLimit`` default too)."""
@@ -156,180 +132,38 @@ class Measurement:
         return max(self.stack_bytes) > MAX_TEMPLATE_BYTES
 
 
-class _Reference:
-    """Inputs read once from the sample model's files (schema, thresholds, SHAP baseline)."""
-
-    def __init__(self) -> None:
-        schema = json.loads(SCHEMA.read_text())
-        self.features: list[str] = schema["features"]
-        self.label: str = schema["label"]
-        self.auc_threshold: float = json.loads((BASELINES / "model_quality/constraints.json").read_text())[
-            "binary_classification_constraints"
-        ]["auc"]["threshold"]
-        shap = json.loads((BASELINES / "explainability/analysis_config.json").read_text())
-        self.shap_baseline = shap["methods"]["shap"]["baseline"]
-
-
-def _baseline(name: str) -> S3Source:
-    return S3Source.from_asset(str(BASELINES / name))
-
-
 class MonitoredEndpointsStack(Stack):
-    """``count`` fully monitored endpoints, numbered from ``first``, sharing one ground-truth bucket, one
-    notification topic and (created by the monitors) one reports bucket."""
+    """``count`` fully monitored endpoints, numbered from ``first``, each in its own construct (``Ep000``, ...),
+    sharing what the reference's monitoring stack shares."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        first: int,
-        count: int,
-        models_per_endpoint: int,
-        reference: _Reference,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, first: int, count: int, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.alerts = NotificationTopic(self, "Alerts", description="model monitoring")
-        self.ground_truth = SecureBucket(self, "GroundTruth", description="ground truth labels")
-        self.image = ContainerImage.for_algorithm("xgboost", XGBOOST_VERSION)
+        # The shared part of infra/monitoring_stack.py's MonitoringStack.
+        shared = SharedMonitoring(self)
+        features, label = features_and_label()
+        auc_threshold = baseline_auc_threshold()
+        suffix = model_name_suffix()
         for index in range(first, first + count):
-            self._add_endpoint(Construct(self, f"Ep{index:03d}"), index, models_per_endpoint, reference)
-
-    def _add_endpoint(self, scope: Construct, index: int, models: int, ref: _Reference) -> None:
-        # The endpoint part of infra/realtime_stack.py.
-        # A fixed model name, as the reference app's: the explainability monitor's Clarify shadow endpoint is
-        # created from the named model.
-        champion = Model(
-            scope,
-            "Model",
-            image=self.image,
-            model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
-            model_name=f"bench-{index:03d}-champion",
-        )
-        challenger = champion
-        if models == 2:
-            challenger = Model(
-                scope,
-                "ChallengerModel",
-                image=self.image,
-                model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
-                model_name=f"bench-{index:03d}-challenger",
+            scope_i = Construct(self, f"Ep{index:03d}")
+            # Model names are fixed (the Clarify shadow endpoint serves the named model): one per endpoint.
+            built = ChurnEndpoint(scope_i, champion_model_name=f"churn-{index:03d}-{suffix}")
+            EndpointMonitors(
+                scope_i,
+                endpoint=built.endpoint,
+                topic=shared.alerts.topic,
+                ground_truth=shared.ground_truth.bucket,
+                ground_truth_prefix=f"endpoint-{index:03d}",
+                volume_key=shared.volume_key,
+                quality_baseline=shared.quality_baseline,
+                features=features,
+                label=label,
+                auc_threshold=auc_threshold,
             )
-        endpoint = Endpoint(
-            scope,
-            "Endpoint",
-            variants=[
-                ProductionVariant(
-                    "champion", model=champion, instance_type="ml.m5.large", instance_count=2, weight=90
-                ),
-                ProductionVariant(
-                    "challenger", model=challenger, instance_type="ml.m5.large", instance_count=2, weight=10
-                ),
-            ],
-            data_capture=DataCapture(sampling_percentage=100, csv_content_types=["text/csv"]),
-            deployment=DeploymentGuardrails.canary(
-                size=CapacitySize.percent(10),
-                wait=Duration.minutes(10),
-                termination_wait=Duration.minutes(5),
-                max_execution_timeout=Duration.hours(1),
-                auto_rollback=AutoRollback.default(
-                    error_rate_percent=1, p99_model_latency=Duration.millis(500)
-                ),
-            ),
-        )
-        endpoint.variant("champion").auto_scale(min_capacity=2, max_capacity=6).on_invocations_per_instance(
-            700, scale_in_cooldown=Duration.minutes(10), scale_out_cooldown=Duration.minutes(2)
-        )
-        endpoint.variant("challenger").auto_scale(min_capacity=2, max_capacity=4).on_cpu_utilization(70)
-        endpoint.add_operational_alarms()
-
-        # The endpoint part of infra/monitoring_stack.py.
-        topic = self.alerts.topic
-        action = cloudwatch_actions.SnsAction(topic)
-        prefix = f"endpoint-{index:03d}"
-        data_quality = DataQualityMonitor(
-            scope,
-            "DataQuality",
-            endpoint=endpoint,
-            baseline=Baseline(
-                constraints=_baseline("data_quality/constraints.json"),
-                statistics=_baseline("data_quality/statistics.json"),
-            ),
-            schedule=MonitoringSchedule.hourly(),
-            notification_topic=topic,
-        )
-        for feature in ref.features:
-            data_quality.alarm_on_drift(feature, action=action)
-
-        model_quality = ModelQualityMonitor(
-            scope,
-            "ModelQuality",
-            endpoint=endpoint,
-            problem_type=ProblemType.BINARY_CLASSIFICATION,
-            ground_truth=GroundTruth(self.ground_truth.bucket, prefix),
-            probability_attribute="0",
-            probability_threshold_attribute=0.5,
-            start_time_offset="-P1D",
-            end_time_offset="-PT1H",
-            baseline=Baseline(constraints=_baseline("model_quality/constraints.json")),
-            schedule=MonitoringSchedule.daily(hour=3),
-            notification_topic=topic,
-        )
-        model_quality.alarm_on_metric("auc", threshold=ref.auc_threshold, action=action)
-
-        bias = ModelBiasMonitor(
-            scope,
-            "Bias",
-            endpoint=endpoint,
-            analysis_config=BiasAnalysisConfig(
-                headers=[ref.label, *ref.features],
-                label=ref.label,
-                label_values_or_threshold=[1],
-                facets=[Facet(name="age", values_or_threshold=[40])],
-                probability_threshold=0.5,
-            ),
-            ground_truth=GroundTruth(self.ground_truth.bucket, prefix),
-            probability_attribute="0",
-            probability_threshold_attribute=0.5,
-            start_time_offset="-P1D",
-            end_time_offset="-PT1H",
-            schedule=MonitoringSchedule.daily(hour=4),
-            notification_topic=topic,
-        )
-        bias.create_metric_alarm(
-            "DifferenceInPositiveProportions",
-            bias.metric_bias("DPPL", facet="age", facet_value="40", label=ref.label, label_value="1"),
-            threshold=0.2,
-            action=action,
-        )
-
-        explainability = ModelExplainabilityMonitor(
-            scope,
-            "Explainability",
-            endpoint=endpoint,
-            analysis_config=ExplainabilityAnalysisConfig(
-                headers=ref.features,
-                shap_baseline=ref.shap_baseline,
-                label_headers=["churn_probability"],
-            ),
-            probability_attribute="0",
-            schedule=MonitoringSchedule.daily(hour=5),
-            notification_topic=topic,
-        )
-        explainability.create_metric_alarm(
-            "SupportCallsAttribution",
-            explainability.metric_feature_attribution("support_calls", label="churn_probability"),
-            threshold=0.5,
-            action=action,
-        )
 
 
 def measure(
     measurement: Measurement,
     context: dict[str, Any],
-    reference: _Reference,
-    models_per_endpoint: int,
     *,
     lift_resource_limit: bool,
 ) -> None:
@@ -353,8 +187,6 @@ def measure(
                 stack_id,
                 first=first,
                 count=min(per_stack, n - first),
-                models_per_endpoint=models_per_endpoint,
-                reference=reference,
                 description=f"sagemaker-constructs scale benchmark: endpoints {first}-{min(n, first + per_stack) - 1}",
             )
             stack_ids.append(stack_id)
@@ -517,7 +349,8 @@ def report(
     )
     print(f"load average (1/5/15 min) before: {load_before}, after: {_load()} (other work skews timings)")
     print(
-        f"fully monitored endpoint: {args.models_per_endpoint} model(s), 2 variants, data capture, canary "
+        "fully monitored endpoint (infra.realtime_stack.ChurnEndpoint + infra.monitoring_stack.EndpointMonitors): "
+        "2 models, 2 variants, data capture, canary "
         f"guardrails, autoscaling, operational alarms, 4 monitors with alarms; no cdk-nag; "
         f"median of {args.repeat} run(s) per row after one warm-up"
     )
@@ -595,13 +428,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--per-stack", type=int, default=None, metavar="K", help="endpoints per stack of the split layout"
     )
-    parser.add_argument(
-        "--models-per-endpoint",
-        type=int,
-        choices=[1, 2],
-        default=1,
-        help="1: both variants serve one model; 2: one model per variant (default: 1)",
-    )
     args = parser.parse_args(argv)
     try:
         sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -617,14 +443,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"--per-stack must be at least 1, got {args.per_stack}")
 
     context = cdk_context()
-    reference = _Reference()
-    models = args.models_per_endpoint
     load_before = _load()
     # Warm-up, not counted: the first use of every jsii type in the kernel. Its two sizes also give the
     # per-endpoint resource count and template bytes (both grow exactly linearly) that size the split layout.
     warm_up = [Measurement("warm-up", n, n) for n in (1, 2)]
     for m in warm_up:
-        measure(m, context, reference, models, lift_resource_limit=True)
+        measure(m, context, lift_resource_limit=True)
     per_stack = args.per_stack or endpoints_per_stack(warm_up, args.headroom)
 
     # Each round measures every size in one stack and, right after it, the split layout of the same N when
@@ -633,12 +457,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     split_by_size: dict[int, Measurement] = {}
     for _ in range(args.repeat):
         for m in single:
-            measure(m, context, reference, models, lift_resource_limit=True)
+            measure(m, context, lift_resource_limit=True)
             print(f"  measured N={m.endpoints} in one stack: {_last(m):.1f} s", file=sys.stderr, flush=True)
             if (m.over_resources or m.over_bytes) and m.endpoints > per_stack:
                 spread = split_by_size.setdefault(m.endpoints, Measurement("split", m.endpoints, per_stack))
                 # CDK's own 500-resource check stays on: the split layout synthesizes as `cdk synth` would.
-                measure(spread, context, reference, models, lift_resource_limit=False)
+                measure(spread, context, lift_resource_limit=False)
                 print(f"  measured N={m.endpoints} split: {_last(spread):.1f} s", file=sys.stderr, flush=True)
     split = [split_by_size[n] for n in sorted(split_by_size)]
     report(single, split, per_stack, args.headroom, args, load_before)

@@ -10,6 +10,8 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_constructs import (
@@ -41,6 +43,157 @@ def _baseline(name: str) -> S3Source:
     return S3Source.from_asset(str(BASELINES / name))
 
 
+def features_and_label() -> tuple[list[str], str]:
+    """The sample model's feature columns and label column (``dataset_schema.json``)."""
+    schema = json.loads(SCHEMA.read_text())
+    return list(schema["features"]), str(schema["label"])
+
+
+def baseline_auc_threshold() -> float:
+    """The AUC threshold of the model-quality baseline constraints."""
+    constraints = json.loads((BASELINES / "model_quality/constraints.json").read_text())
+    return float(constraints["binary_classification_constraints"]["auc"]["threshold"])
+
+
+def model_quality_baseline() -> Baseline:
+    """The model-quality baseline (constraints only)."""
+    return Baseline(constraints=_baseline("model_quality/constraints.json"))
+
+
+class SharedMonitoring:
+    """What the monitors of one stack share, built in ``scope``: the alerts topic, the ground-truth bucket, the
+    monitoring jobs' volume key and the model-quality baseline."""
+
+    def __init__(self, scope: Construct) -> None:
+        self.alerts = NotificationTopic(scope, "Alerts", description="model monitoring")
+        self.ground_truth = SecureBucket(scope, "GroundTruth", description="ground truth labels")
+        # Encrypts the monitoring jobs' ML storage volumes (the captured data and labels they analyse).
+        self.volume_key = kms.Key(
+            scope,
+            "MonitoringVolumeKey",
+            description="Encrypts the Model Monitor jobs' ML storage volumes (sagemaker-constructs reference)",
+            enable_key_rotation=True,
+        )
+        self.quality_baseline = model_quality_baseline()
+
+
+class EndpointMonitors:
+    """The four monitors of the real-time endpoint, with their alarms, built in ``scope``: data quality hourly,
+    the others daily over the previous day's labels.
+
+    ``MonitoringStack`` builds them for the reference endpoint; ``benchmarks/scale.py`` for each of its endpoints.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        endpoint: Endpoint,
+        topic: sns.ITopic,
+        ground_truth: s3.IBucket,
+        ground_truth_prefix: str,
+        volume_key: kms.IKey,
+        quality_baseline: Baseline,
+        features: list[str],
+        label: str,
+        auc_threshold: float,
+    ) -> None:
+        alarm_action = cloudwatch_actions.SnsAction(topic)
+        data_quality = DataQualityMonitor(
+            scope,
+            "EndpointDataQuality",
+            endpoint=endpoint,
+            baseline=Baseline(
+                constraints=_baseline("data_quality/constraints.json"),
+                statistics=_baseline("data_quality/statistics.json"),
+            ),
+            schedule=MonitoringSchedule.hourly(),
+            notification_topic=topic,
+            volume_kms_key=volume_key,
+        )
+        for feature in features:
+            data_quality.alarm_on_drift(feature, action=alarm_action)
+
+        model_quality = ModelQualityMonitor(
+            scope,
+            "EndpointModelQuality",
+            endpoint=endpoint,
+            problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=GroundTruth(ground_truth, ground_truth_prefix),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+            start_time_offset="-P1D",
+            end_time_offset="-PT1H",
+            baseline=quality_baseline,
+            schedule=MonitoringSchedule.daily(hour=3),
+            notification_topic=topic,
+            volume_kms_key=volume_key,
+        )
+        auc_alarm = model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
+
+        bias_constraints = json.loads((BASELINES / "bias/analysis.json").read_text())
+        (age_group,) = bias_constraints["post_training_bias_metrics"]["facets"]["age"]
+        dppl_threshold = next(m["value"] for m in age_group["metrics"] if m["name"] == "DPPL")
+        bias = ModelBiasMonitor(
+            scope,
+            "EndpointBias",
+            endpoint=endpoint,
+            analysis_config=BiasAnalysisConfig(
+                headers=[label, *features],
+                label=label,
+                label_values_or_threshold=[1],
+                facets=[Facet(name="age", values_or_threshold=[40])],
+                probability_threshold=0.5,
+            ),
+            ground_truth=GroundTruth(ground_truth, ground_truth_prefix),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+            start_time_offset="-P1D",
+            end_time_offset="-PT1H",
+            # Clarify reports bias drift only against baseline constraints (its analysis.json).
+            baseline=Baseline(constraints=_baseline("bias/analysis.json")),
+            schedule=MonitoringSchedule.daily(hour=4),
+            notification_topic=topic,
+            volume_kms_key=volume_key,
+        )
+        bias.create_metric_alarm(
+            "DifferenceInPositiveProportions",
+            bias.metric_bias("DPPL", facet="age", facet_value="40", label=label, label_value="1"),
+            threshold=dppl_threshold,
+            action=alarm_action,
+        )
+
+        shap_config = json.loads((BASELINES / "explainability/analysis_config.json").read_text())
+        explainability = ModelExplainabilityMonitor(
+            scope,
+            "EndpointExplainability",
+            endpoint=endpoint,
+            analysis_config=ExplainabilityAnalysisConfig(
+                headers=features,
+                shap_baseline=shap_config["methods"]["shap"]["baseline"],
+                label_headers=["churn_probability"],
+            ),
+            probability_attribute="0",
+            # Clarify reports attribution drift only against baseline constraints (its analysis.json).
+            baseline=Baseline(constraints=_baseline("explainability/analysis.json")),
+            schedule=MonitoringSchedule.daily(hour=5),
+            notification_topic=topic,
+            volume_kms_key=volume_key,
+        )
+        explainability.create_metric_alarm(
+            "SupportCallsAttribution",
+            explainability.metric_feature_attribution("support_calls", label="churn_probability"),
+            threshold=0.5,
+            action=alarm_action,
+        )
+
+        self.data_quality = data_quality
+        self.model_quality = model_quality
+        self.bias = bias
+        self.explainability = explainability
+        self.auc_alarm = auc_alarm
+
+
 class MonitoringStack(Stack):
     """All four monitors on the real-time endpoint, data and model quality on the nightly batch scoring."""
 
@@ -55,112 +208,33 @@ class MonitoringStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        schema = json.loads(SCHEMA.read_text())
-        features: list[str] = schema["features"]
-        label: str = schema["label"]
-        self.alerts = NotificationTopic(self, "Alerts", description="model monitoring")
+        features, label = features_and_label()
+        shared = SharedMonitoring(self)
+        self.alerts = shared.alerts
         alarm_action = cloudwatch_actions.SnsAction(self.alerts.topic)
-        ground_truth = SecureBucket(self, "GroundTruth", description="ground truth labels")
-        # Encrypts the monitoring jobs' ML storage volumes (the captured data and labels they analyse).
-        volume_key = kms.Key(
-            self,
-            "MonitoringVolumeKey",
-            description="Encrypts the Model Monitor jobs' ML storage volumes (sagemaker-constructs reference)",
-            enable_key_rotation=True,
-        )
-        quality_baseline = Baseline(constraints=_baseline("model_quality/constraints.json"))
-        auc_threshold = json.loads((BASELINES / "model_quality/constraints.json").read_text())[
-            "binary_classification_constraints"
-        ]["auc"]["threshold"]
+        ground_truth = shared.ground_truth
+        volume_key = shared.volume_key
+        quality_baseline = shared.quality_baseline
+        auc_threshold = baseline_auc_threshold()
 
         # Real-time endpoint: data quality hourly, the others daily over the previous day's labels.
-        data_quality = DataQualityMonitor(
+        endpoint_monitors = EndpointMonitors(
             self,
-            "EndpointDataQuality",
             endpoint=endpoint,
-            baseline=Baseline(
-                constraints=_baseline("data_quality/constraints.json"),
-                statistics=_baseline("data_quality/statistics.json"),
-            ),
-            schedule=MonitoringSchedule.hourly(),
-            notification_topic=self.alerts.topic,
-            volume_kms_key=volume_key,
+            topic=self.alerts.topic,
+            ground_truth=ground_truth.bucket,
+            ground_truth_prefix="endpoint",
+            volume_key=volume_key,
+            quality_baseline=quality_baseline,
+            features=features,
+            label=label,
+            auc_threshold=auc_threshold,
         )
-        for feature in features:
-            data_quality.alarm_on_drift(feature, action=alarm_action)
-
-        model_quality = ModelQualityMonitor(
-            self,
-            "EndpointModelQuality",
-            endpoint=endpoint,
-            problem_type=ProblemType.BINARY_CLASSIFICATION,
-            ground_truth=GroundTruth(ground_truth.bucket, "endpoint"),
-            probability_attribute="0",
-            probability_threshold_attribute=0.5,
-            start_time_offset="-P1D",
-            end_time_offset="-PT1H",
-            baseline=quality_baseline,
-            schedule=MonitoringSchedule.daily(hour=3),
-            notification_topic=self.alerts.topic,
-            volume_kms_key=volume_key,
-        )
-        auc_alarm = model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
-
-        bias_constraints = json.loads((BASELINES / "bias/analysis.json").read_text())
-        (age_group,) = bias_constraints["post_training_bias_metrics"]["facets"]["age"]
-        dppl_threshold = next(m["value"] for m in age_group["metrics"] if m["name"] == "DPPL")
-        bias = ModelBiasMonitor(
-            self,
-            "EndpointBias",
-            endpoint=endpoint,
-            analysis_config=BiasAnalysisConfig(
-                headers=[label, *features],
-                label=label,
-                label_values_or_threshold=[1],
-                facets=[Facet(name="age", values_or_threshold=[40])],
-                probability_threshold=0.5,
-            ),
-            ground_truth=GroundTruth(ground_truth.bucket, "endpoint"),
-            probability_attribute="0",
-            probability_threshold_attribute=0.5,
-            start_time_offset="-P1D",
-            end_time_offset="-PT1H",
-            # Clarify reports bias drift only against baseline constraints (its analysis.json).
-            baseline=Baseline(constraints=_baseline("bias/analysis.json")),
-            schedule=MonitoringSchedule.daily(hour=4),
-            notification_topic=self.alerts.topic,
-            volume_kms_key=volume_key,
-        )
-        bias.create_metric_alarm(
-            "DifferenceInPositiveProportions",
-            bias.metric_bias("DPPL", facet="age", facet_value="40", label=label, label_value="1"),
-            threshold=dppl_threshold,
-            action=alarm_action,
-        )
-
-        shap_config = json.loads((BASELINES / "explainability/analysis_config.json").read_text())
-        explainability = ModelExplainabilityMonitor(
-            self,
-            "EndpointExplainability",
-            endpoint=endpoint,
-            analysis_config=ExplainabilityAnalysisConfig(
-                headers=features,
-                shap_baseline=shap_config["methods"]["shap"]["baseline"],
-                label_headers=["churn_probability"],
-            ),
-            probability_attribute="0",
-            # Clarify reports attribution drift only against baseline constraints (its analysis.json).
-            baseline=Baseline(constraints=_baseline("explainability/analysis.json")),
-            schedule=MonitoringSchedule.daily(hour=5),
-            notification_topic=self.alerts.topic,
-            volume_kms_key=volume_key,
-        )
-        explainability.create_metric_alarm(
-            "SupportCallsAttribution",
-            explainability.metric_feature_attribution("support_calls", label="churn_probability"),
-            threshold=0.5,
-            action=alarm_action,
-        )
+        data_quality = endpoint_monitors.data_quality
+        model_quality = endpoint_monitors.model_quality
+        bias = endpoint_monitors.bias
+        explainability = endpoint_monitors.explainability
+        auc_alarm = endpoint_monitors.auc_alarm
 
         # Nightly batch scoring: data quality and model quality of what the transform jobs captured.
         batch_quality = DataQualityMonitor(

@@ -28,44 +28,55 @@ MODEL_ARTIFACT = Path(__file__).resolve().parent.parent / "model_artifacts" / "c
 XGBOOST_VERSION = "3.0-5"
 
 
-class RealtimeInferenceStack(Stack):
-    """The churn model on two weighted variants with 100% data capture, canary deployments and autoscaling."""
+def model_name_suffix() -> str:
+    """The champion's fixed model name after ``churn-champion-``: the container version and the artifact's hash.
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
+    CloudFormation replaces a model on any change and a fixed name would collide, so the name follows the artifact
+    and the container version (change the suffix if you change anything else).
+    """
+    artifact = hashlib.sha256(MODEL_ARTIFACT.read_bytes()).hexdigest()[:12]
+    return f"{XGBOOST_VERSION.replace('.', '-')}-{artifact}"
+
+
+class ChurnEndpoint:
+    """The churn model on two weighted variants with 100% data capture, canary deployments, autoscaling and
+    operational alarms to a topic of its own: the reference's real-time endpoint, built in ``scope``.
+
+    ``RealtimeInferenceStack`` builds one in its stack; ``benchmarks/scale.py`` builds many, one per construct.
+    """
+
+    def __init__(self, scope: Construct, *, champion_model_name: str) -> None:
         image = ContainerImage.for_algorithm("xgboost", XGBOOST_VERSION)
         # The XGBoost container needs no network: SageMaker downloads the model and captures the traffic.
         # A name known at synth, so the explainability monitor's Clarify config can serve this model on its
-        # shadow endpoint. CloudFormation replaces a model on any change and a fixed name would collide, so the
-        # name follows the artifact and the container version (change the suffix if you change anything else).
-        artifact = hashlib.sha256(MODEL_ARTIFACT.read_bytes()).hexdigest()[:12]
+        # shadow endpoint.
         champion = Model(
-            self,
+            scope,
             "ChampionModel",
             image=image,
             model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
             network_isolation=True,
-            model_name=f"churn-champion-{XGBOOST_VERSION.replace('.', '-')}-{artifact}",
+            model_name=champion_model_name,
         )
         # In a real rollout the challenger is the next model version; here it serves the same artifact.
         challenger = Model(
-            self,
+            scope,
             "ChallengerModel",
             image=image,
             model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
             network_isolation=True,
         )
         volume_key = kms.Key(
-            self,
+            scope,
             "EndpointVolumeKey",
             description="Encrypts the endpoint instances' ML storage volumes (sagemaker-constructs reference)",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.alerts = NotificationTopic(self, "Alerts", description="real-time endpoint")
+        self.alerts = NotificationTopic(scope, "Alerts", description="real-time endpoint")
 
         self.endpoint = Endpoint(
-            self,
+            scope,
             "Endpoint",
             variants=[
                 ProductionVariant(
@@ -92,3 +103,13 @@ class RealtimeInferenceStack(Stack):
         )
         self.endpoint.variant("challenger").auto_scale(min_capacity=2, max_capacity=4).on_cpu_utilization(70)
         self.endpoint.add_operational_alarms(action=cloudwatch_actions.SnsAction(self.alerts.topic))
+
+
+class RealtimeInferenceStack(Stack):
+    """The churn model on two weighted variants with 100% data capture, canary deployments and autoscaling."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        built = ChurnEndpoint(self, champion_model_name=f"churn-champion-{model_name_suffix()}")
+        self.alerts = built.alerts
+        self.endpoint = built.endpoint
