@@ -79,6 +79,7 @@ MAX_TEMPLATE_BYTES = 1_000_000
 MAX_DIRECT_TEMPLATE_BYTES = 51_200
 """CloudFormation: template body passed directly in the API call."""
 RESOURCE_LIMIT_CONTEXT = "@aws-cdk/core:stackResourceLimit"
+DEFAULT_RULES_CONTEXT = "@aws-cdk/core:validateAgainstDefaultRules"
 
 
 @dataclass
@@ -173,6 +174,8 @@ def measure(
     context = dict(context)
     if lift_resource_limit:
         context[RESOURCE_LIMIT_CONTEXT] = 0
+        # cdk.json turns on CDK's default template rules, which fail synthesis over 500 resources as well.
+        context[DEFAULT_RULES_CONTEXT] = False
     outdir = tempfile.mkdtemp(prefix="sagemaker-scale-")
     try:
         gc.collect()
