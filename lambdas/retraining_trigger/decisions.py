@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -42,6 +42,8 @@ from .contract import (
 from .incidents import Incident
 
 logger = Logger(child=True)
+
+_Seconds = TypeVar("_Seconds", int, None)
 
 # ListPipelineExecutions statuses that mean a run is still using the pipeline.
 ACTIVE_STATUSES = frozenset({"Executing", "Stopping"})
@@ -105,18 +107,7 @@ class Settings:
         pipeline_name = required(ENV_PIPELINE_NAME)
         table_name = required(ENV_TABLE_NAME)
         topic_arn = required(ENV_TOPIC_ARN)
-        cooldown_text = required(ENV_COOLDOWN_SECONDS)
-        cooldown = 0
-        if cooldown_text:
-            try:
-                cooldown = int(cooldown_text)
-            except ValueError:
-                problems.append(
-                    f"{ENV_COOLDOWN_SECONDS} must be a whole number of seconds, got {cooldown_text!r}"
-                )
-            else:
-                if cooldown < 0:
-                    problems.append(f"{ENV_COOLDOWN_SECONDS} must be 0 or more, got {cooldown}")
+        cooldown = _whole_seconds(required(ENV_COOLDOWN_SECONDS), ENV_COOLDOWN_SECONDS, 0, 0, problems)
 
         static = _json_object(environ, ENV_STATIC_PARAMETERS, problems)
         for name, value in static.items():
@@ -138,39 +129,27 @@ class Settings:
         if len(names) > MAX_PARAMETERS:
             problems.append(f"at most {MAX_PARAMETERS} pipeline parameters are allowed, got {len(names)}")
         schedules = _schedule_names(environ, problems)
-        lookback_text = environ.get(ENV_VIOLATION_LOOKBACK_SECONDS, "").strip()
-        lookback = DEFAULT_VIOLATION_LOOKBACK_SECONDS
-        if lookback_text:
-            try:
-                lookback = int(lookback_text)
-            except ValueError:
-                problems.append(
-                    f"{ENV_VIOLATION_LOOKBACK_SECONDS} must be a whole number of seconds, got {lookback_text!r}"
-                )
-            else:
-                if lookback < 1:
-                    problems.append(f"{ENV_VIOLATION_LOOKBACK_SECONDS} must be 1 or more, got {lookback}")
-        ttl_text = environ.get(ENV_IDEMPOTENCY_TTL_SECONDS, "").strip()
-        ttl = DEFAULT_IDEMPOTENCY_TTL_SECONDS
-        if ttl_text:
-            try:
-                ttl = int(ttl_text)
-            except ValueError:
-                problems.append(
-                    f"{ENV_IDEMPOTENCY_TTL_SECONDS} must be a whole number of seconds, got {ttl_text!r}"
-                )
-        age_text = environ.get(ENV_MAX_TRIGGER_AGE_SECONDS, "").strip()
-        max_age: int | None = None
-        if age_text:
-            try:
-                max_age = int(age_text)
-            except ValueError:
-                problems.append(
-                    f"{ENV_MAX_TRIGGER_AGE_SECONDS} must be a whole number of seconds, got {age_text!r}"
-                )
-            else:
-                if max_age < 1:
-                    problems.append(f"{ENV_MAX_TRIGGER_AGE_SECONDS} must be 1 or more, got {max_age}")
+        lookback = _whole_seconds(
+            environ.get(ENV_VIOLATION_LOOKBACK_SECONDS, "").strip(),
+            ENV_VIOLATION_LOOKBACK_SECONDS,
+            DEFAULT_VIOLATION_LOOKBACK_SECONDS,
+            1,
+            problems,
+        )
+        ttl = _whole_seconds(
+            environ.get(ENV_IDEMPOTENCY_TTL_SECONDS, "").strip(),
+            ENV_IDEMPOTENCY_TTL_SECONDS,
+            DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+            None,
+            problems,
+        )
+        max_age = _whole_seconds(
+            environ.get(ENV_MAX_TRIGGER_AGE_SECONDS, "").strip(),
+            ENV_MAX_TRIGGER_AGE_SECONDS,
+            None,
+            1,
+            problems,
+        )
         if problems:
             raise ValueError("invalid retraining trigger configuration: " + "; ".join(problems))
         return cls(
@@ -185,6 +164,22 @@ class Settings:
             idempotency_ttl_seconds=ttl,
             max_trigger_age_seconds=max_age,
         )
+
+
+def _whole_seconds(
+    text: str, name: str, default: _Seconds, minimum: int | None, problems: list[str]
+) -> int | _Seconds:
+    """A whole number of seconds from an environment variable's text; ``default`` when it is empty or invalid."""
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        problems.append(f"{name} must be a whole number of seconds, got {text!r}")
+        return default
+    if minimum is not None and value < minimum:
+        problems.append(f"{name} must be {minimum} or more, got {value}")
+    return value
 
 
 def _schedule_names(environ: Mapping[str, str], problems: list[str]) -> tuple[str, ...]:
