@@ -77,14 +77,14 @@ typecheck:
 # context, as a user's first app and the unit test `cdk init` generates (tests/support/cdk_flags.py). The second
 # pass is the tests that build library constructs on apps of their own flags; the reference app has its cdk.json.
 unit:
-	pytest -n auto --dist loadfile --ignore=tests/library/test_properties.py
-	pytest tests/library/test_properties.py
+	pytest -n auto --dist loadfile --ignore=tests/unit/test_properties.py
+	pytest tests/unit/test_properties.py
 	# The construct tests and README examples again on a plain App(). Left out: the property tests, the tests
 	# that build their own apps under both flag sets (feature flags), and the batch workflow's interpreter
 	# scenarios, whose state machine test_the_workflow_is_the_same_under_both_flag_sets shows is flag-independent.
-	SMC_CDK_FLAGS=none pytest -n auto --dist loadfile tests/library tests/test_readme.py \
-		--ignore=tests/library/test_properties.py --ignore=tests/library/test_feature_flags.py \
-		--ignore=tests/library/test_batch_transform_workflow.py
+	SMC_CDK_FLAGS=none pytest -n auto --dist loadfile tests/unit tests/test_readme.py \
+		--ignore=tests/unit/test_properties.py --ignore=tests/unit/test_feature_flags.py \
+		--ignore=tests/unit/batch/test_batch_transform_workflow.py
 
 ## bench: print synth-time numbers (see docs/benchmarks.md)
 bench: setup-dev

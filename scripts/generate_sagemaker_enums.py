@@ -6,7 +6,7 @@ the values the SageMaker API accepts. Those values live in botocore's SageMaker 
 (``botocore/data/sagemaker/<api version>/service-2.json``), but botocore is not a dependency of the library:
 importing it at synth time made the check silently disappear in a virtual environment without it. This script
 reads the enums from the installed botocore once and writes them as package data to
-``constructs/sagemaker_constructs/data/sagemaker_enums.json``; ``tests/library/test_sagemaker_enums_data.py``
+``constructs/sagemaker_constructs/data/sagemaker_enums.json``; ``tests/unit/test_sagemaker_enums_data.py``
 fails when the committed file differs from what the installed (pinned) botocore says.
 
 Output format (sorted keys and values, 2-space indent, trailing newline)::

@@ -352,7 +352,7 @@ def reference_templates(reference_app: SynthesizedApp) -> dict[str, dict[str, An
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Report the property tests' draws (tests/library/test_properties.py) when they ran."""
+    """Report the property tests' draws (tests/unit/test_properties.py) when they ran."""
     module = sys.modules.get("test_properties")
     draws = getattr(module, "DRAWS", None)
     if not draws:

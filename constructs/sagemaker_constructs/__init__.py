@@ -1,43 +1,8 @@
 """sagemaker-constructs: AWS CDK v2 constructs for production Amazon SageMaker deployments."""
 
-from ._validation import ValidationError
-from .async_inference import AsyncInference, IncludeInferenceResponseIn
-from .autoscaling import ScalableVariant
-from .batch_transform import BatchTransform
-from .clarify_config import BiasAnalysisConfig, ExplainabilityAnalysisConfig, Facet, ShapAggregation
-from .container_image import ContainerImage
-from .data_capture import DataCapture
-from .data_quality_monitor import DataQualityMonitor
-from .deployment import AutoRollback, CapacitySize, CapacityUnit, DeploymentGuardrails, TrafficShift
-from .endpoint import (
-    INSTANCE_NAMESPACE,
-    INVOCATION_NAMESPACE,
-    Endpoint,
-    EndpointBase,
-    EndpointVariant,
-    IEndpoint,
-)
-from .model import ContainerDefinition, IModel, InferenceExecutionMode, Model
-from .model_bias_monitor import ModelBiasMonitor
-from .model_data import ModelData
-from .model_explainability_monitor import ModelExplainabilityMonitor
-from .model_quality_monitor import ModelQualityMonitor
-from .monitoring_options import (
-    Baseline,
-    DatasetFormat,
-    GroundTruth,
-    ModelQualityConstraints,
-    MonitoringSchedule,
-    ProblemType,
-    S3Source,
-    transform_output_column,
-)
-from .notification_topic import NotificationTopic
-from .operations_dashboard import OperationsDashboard
-from .retraining_trigger import IncidentField, RetrainingTrigger
-from .sagemaker_pipeline import IPipeline, PipelineBase, SageMakerPipeline
-from .secure_bucket import SecureBucket
-from .transform_options import (
+from ._internal.validation import ValidationError
+from .batch.batch_transform import BatchTransform
+from .batch.transform_options import (
     AssembleWith,
     BatchDataCapture,
     BatchStrategy,
@@ -49,8 +14,48 @@ from .transform_options import (
     TransformInput,
     TransformOutput,
 )
-from .transform_schedule import TransformSchedule
-from .variants import InstanceType, ProductionVariant, RoutingStrategy, ServerlessVariant, Variant
+from .batch.transform_schedule import TransformSchedule
+from .common.container_image import ContainerImage
+from .common.notification_topic import NotificationTopic
+from .common.secure_bucket import SecureBucket
+from .hosting.async_inference import AsyncInference, IncludeInferenceResponseIn
+from .hosting.autoscaling import ScalableVariant
+from .hosting.data_capture import DataCapture
+from .hosting.deployment import AutoRollback, CapacitySize, CapacityUnit, DeploymentGuardrails, TrafficShift
+from .hosting.endpoint import (
+    INSTANCE_NAMESPACE,
+    INVOCATION_NAMESPACE,
+    Endpoint,
+    EndpointBase,
+    EndpointVariant,
+    IEndpoint,
+)
+from .hosting.model import ContainerDefinition, IModel, InferenceExecutionMode, Model
+from .hosting.model_data import ModelData
+from .hosting.variants import InstanceType, ProductionVariant, RoutingStrategy, ServerlessVariant, Variant
+from .monitoring.clarify_config import (
+    BiasAnalysisConfig,
+    ExplainabilityAnalysisConfig,
+    Facet,
+    ShapAggregation,
+)
+from .monitoring.data_quality_monitor import DataQualityMonitor
+from .monitoring.model_bias_monitor import ModelBiasMonitor
+from .monitoring.model_explainability_monitor import ModelExplainabilityMonitor
+from .monitoring.model_quality_monitor import ModelQualityMonitor
+from .monitoring.monitoring_options import (
+    Baseline,
+    DatasetFormat,
+    GroundTruth,
+    ModelQualityConstraints,
+    MonitoringSchedule,
+    ProblemType,
+    S3Source,
+    transform_output_column,
+)
+from .observability.operations_dashboard import OperationsDashboard
+from .retraining.retraining_trigger import IncidentField, RetrainingTrigger
+from .retraining.sagemaker_pipeline import IPipeline, PipelineBase, SageMakerPipeline
 
 __all__ = [
     "ValidationError",

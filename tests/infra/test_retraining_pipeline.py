@@ -28,7 +28,7 @@ import pytest
 
 from infra import retraining_pipeline as rp
 from sagemaker_constructs._handlers.retraining_trigger import contract
-from sagemaker_constructs.retraining_trigger import IncidentField
+from sagemaker_constructs.retraining.retraining_trigger import IncidentField
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHURN = REPO_ROOT / "model_artifacts" / "churn"

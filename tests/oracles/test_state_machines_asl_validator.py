@@ -3,7 +3,7 @@
 asl-validator checks a definition against the Amazon States Language JSON schemas, including the JSONata query
 language (``QueryLanguage: JSONata``; each ``{% ... %}`` is parsed with the jsonata package), transition targets,
 terminal states, duplicate state names, Resource ARNs and, for JSONPath states, path syntax. It does not evaluate
-expressions or check that a service integration's Arguments fit the API (tests/library's interpreter does that
+expressions or check that a service integration's Arguments fit the API (tests/support's interpreter does that
 against botocore's models).
 
 Tokens in a synthesized definition (bucket names, topic ARNs) are resolved to literals of the right shape first.
@@ -261,7 +261,7 @@ def test_known_validator_gaps_are_still_gaps():
 
 def test_a_quote_in_the_input_prefix_survives_jsonata(library_definitions):
     """The regression behind the quoted variant: the literal JSONata reads back is the prefix itself."""
-    import jsonata  # jsonata-python, the test suite's JSONata (tests/library's interpreter)
+    import jsonata  # jsonata-python, the test suite's JSONata (tests/support's interpreter)
 
     (definition,) = [d for name, d in library_definitions.items() if name.startswith("no dated prefix")]
     expression = (

@@ -4,7 +4,7 @@ It executes a synthesized state machine definition, one execution at a time, aga
 optimized service integrations are dispatched to handlers that call boto3; every request is first checked
 against botocore's service model, strictly (lengths, patterns, enums: ``service_model_problems`` of
 tests/conftest.py). Nothing sleeps: Wait states and Retry back-offs advance a simulated clock, which also
-drives ``$millis()`` and ``$now()``. The ``run_state_machine`` fixture (tests/library/conftest.py) runs one.
+drives ``$millis()`` and ``$now()``. The ``run_state_machine`` fixture (tests/unit/conftest.py) runs one.
 
 It must not be kinder than Step Functions. It refuses definitions Step Functions refuses at creation: a
 Retry or Catch list where ``States.ALL`` is not alone in its ErrorEquals or not in the last retrier or catcher

@@ -1,0 +1,442 @@
+"""Auto scaling of one endpoint variant's instance count with target-tracking policies, and, for asynchronous
+endpoints, scaling to zero and back.
+
+Changing the instance type of a scaled variant. AWS: "If the update would change the instance type for any model
+that is a target for auto scaling, the update fails ... Before you update the endpoint, delete any scaling policies
+configured for it and deregister the variant as a scalable target ... After you update the endpoint, you can
+register the updated variant as a scalable target and attach a scaling policy"
+(https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html). CloudFormation updates the
+endpoint before the scalable target, which references it, so the library orders that procedure around the update
+with two custom resources whose properties carry the variant's instance type, so that they run only when it
+changes:
+
+1. ``PauseScaling`` (the endpoint depends on it) calls ``DeregisterScalableTarget`` before the endpoint update;
+   Application Auto Scaling deletes the target's policies with it.
+2. The endpoint update (``UpdateEndpoint``) then succeeds.
+3. ``ResumeScaling`` (it depends on the endpoint and the target) calls ``RegisterScalableTarget`` with the
+   target's own capacity, so the ``AWS::ApplicationAutoScaling::ScalableTarget`` resource is true again.
+4. The scaling policies (and step-scaling alarms) live under a construct named after the instance type, so they
+   are new resources with new names, created after ``ResumeScaling``; the old ones, already deleted with the
+   target, are removed at cleanup.
+
+A scalable target cannot simply be given a new logical ID instead: the old and new resources would share one
+Application Auto Scaling identity (resource ID, dimension, namespace), and deleting the old one at cleanup would
+deregister the new one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from aws_cdk import CfnResource, Duration, Stack
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.validation import (
+    ValidationError,
+    ValidationErrors,
+    checked_arguments,
+    is_token,
+)
+
+if TYPE_CHECKING:
+    from .endpoint import Endpoint
+
+AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"
+"""The construct ID of CDK's singleton AwsCustomResource function in a stack (aws-cdk-lib custom-resources)."""
+
+INSTANCE_COUNT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+"""The scalable dimension of an instance variant's instance count."""
+PROVISIONED_CONCURRENCY_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurrency"
+"""The scalable dimension of a serverless variant's provisioned concurrency (Application Auto Scaling API,
+ScalableDimension; https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-autoscale.html)."""
+
+
+class ScalableVariant(Construct):
+    """The scalable instance count of one variant (``endpoint.variant(name).auto_scale(...)``).
+
+    Every variant of an endpoint can scale: construct IDs and policy names include the variant name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint: Endpoint,
+        variant_name: str,
+        min_capacity: int,
+        max_capacity: int,
+        scalable_dimension: str = INSTANCE_COUNT_DIMENSION,
+        instance_type: str | None = None,
+    ) -> None:
+        """Register the variant with Application Auto Scaling (service-linked role).
+
+        :param scalable_dimension: ``INSTANCE_COUNT_DIMENSION``, or ``PROVISIONED_CONCURRENCY_DIMENSION`` for a
+            serverless variant. Default: INSTANCE_COUNT_DIMENSION
+        :param instance_type: the variant's instance type: when it changes, scaling is paused around the
+            endpoint update (see the module docstring). Default: - no pause (serverless variants)
+        """
+        super().__init__(scope, construct_id)
+        self._endpoint = endpoint
+        self.variant_name = variant_name
+        self.scalable_dimension = scalable_dimension
+        self.target = appscaling.ScalableTarget(
+            self,
+            "Target",
+            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+            # endpoint_name is a GetAtt: the target waits for the endpoint.
+            resource_id=f"endpoint/{endpoint.endpoint_name}/variant/{variant_name}",
+            scalable_dimension=scalable_dimension,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+            # Without a role, CDK creates an empty one; SageMaker variants scale with this service-linked role,
+            # which Application Auto Scaling creates on first use.
+            role=iam.Role.from_role_arn(
+                self,
+                "ServiceLinkedRole",
+                Stack.of(self).format_arn(
+                    service="iam",
+                    region="",
+                    resource="role",
+                    resource_name="aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+                ),
+                mutable=False,
+            ),
+        )
+        self._policy_ids: set[str] = set()
+        self._policy_scope: Construct = self
+        self.resume: cr.AwsCustomResource | None = None
+        if instance_type is not None and not is_token(instance_type):
+            self._pause_around_instance_type_changes(instance_type, min_capacity, max_capacity)
+
+    def _pause_around_instance_type_changes(
+        self, instance_type: str, min_capacity: int, max_capacity: int
+    ) -> None:
+        stack = Stack.of(self)
+        # The synth-time name: the endpoint depends on the pause, which therefore cannot reference the endpoint.
+        name = self._endpoint._metric_endpoint_name
+        static_id = f"endpoint/{name}/variant/{self.variant_name}"
+        target_id = {"ServiceNamespace": "sagemaker", "ScalableDimension": self.scalable_dimension}
+        # Application Auto Scaling has no resource-level permissions for these actions (its targets have no ARN
+        # known before registration); registering a SageMaker variant also has the caller describe it.
+        # SageMaker lower-cases endpoint names in ARNs (a token stays as it is: lower-casing would break it).
+        arn_name = name if is_token(name) else name.lower()
+        endpoint_arn = stack.format_arn(service="sagemaker", resource="endpoint", resource_name=arn_name)
+        config_arn = stack.format_arn(service="sagemaker", resource="endpoint-config", resource_name="*")
+        policy = cr.AwsCustomResourcePolicy.from_statements(
+            [
+                iam.PolicyStatement(
+                    actions=[
+                        "application-autoscaling:DeregisterScalableTarget",
+                        "application-autoscaling:RegisterScalableTarget",
+                    ],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"],
+                    resources=[endpoint_arn],
+                ),
+                iam.PolicyStatement(actions=["sagemaker:DescribeEndpointConfig"], resources=[config_arn]),
+            ]
+        )
+        # The physical ID carries the instance type: the call's properties change (and the call runs) only when it
+        # does. Nothing happens on delete: deleting the endpoint deregisters its targets (endpoint-delete-with-scaling).
+        pause_call = cr.AwsSdkCall(
+            service="ApplicationAutoScaling",
+            action="DeregisterScalableTarget",
+            parameters={**target_id, "ResourceId": static_id},
+            physical_resource_id=cr.PhysicalResourceId.of(f"{static_id}@{instance_type}"),
+            # On the first deployment there is no target yet.
+            ignore_error_codes_matching="ObjectNotFoundException",
+        )
+        pause = cr.AwsCustomResource(
+            self, "PauseScaling", on_update=pause_call, policy=policy, install_latest_aws_sdk=False
+        )
+        self._endpoint.resource.node.add_dependency(pause)
+        resume_call = cr.AwsSdkCall(
+            service="ApplicationAutoScaling",
+            action="RegisterScalableTarget",
+            parameters={
+                **target_id,
+                # The endpoint's GetAtt: the resume waits for the endpoint update.
+                "ResourceId": f"endpoint/{self._endpoint.endpoint_name}/variant/{self.variant_name}",
+                "MinCapacity": min_capacity,
+                "MaxCapacity": max_capacity,
+            },
+            physical_resource_id=cr.PhysicalResourceId.of(f"{static_id}@{instance_type}"),
+        )
+        self.resume = cr.AwsCustomResource(
+            self, "ResumeScaling", on_update=resume_call, policy=policy, install_latest_aws_sdk=False
+        )
+        self.resume.node.add_dependency(self.target)
+        # Policies under a scope named after the instance type: new resources (and names) after each change.
+        self._policy_scope = Construct(self, "For-" + re.sub(r"[^A-Za-z0-9-]", "-", instance_type))
+        self._policy_scope.node.add_dependency(self.resume)
+        for custom in (pause, self.resume):
+            _nag.acknowledge_resource(
+                custom,
+                "*",
+                "Application Auto Scaling's Register/DeregisterScalableTarget take no resource ARN known at synth "
+                "(a target's ARN exists only after registration).",
+            )
+            _nag.acknowledge_resource(
+                custom,
+                config_arn,
+                "SageMaker generates each endpoint config's name; registering a variant describes the current one.",
+            )
+        # CDK's one function for every AwsCustomResource of the stack logs with the AWS managed basic role.
+        provider = stack.node.try_find_child(AWS_CUSTOM_RESOURCE_PROVIDER_ID)
+        if provider is not None:
+            # CDK adds DependsOn its role, which the function's GetAtt of the role already enforces (cfn-lint W3005).
+            function = provider.node.default_child
+            if isinstance(function, CfnResource):
+                function.add_deletion_override("DependsOn")
+            _nag.acknowledge(
+                provider,
+                "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "CDK's AwsCustomResource function only writes its own logs with the AWS managed basic execution role.",
+            )
+
+    @checked_arguments
+    def on_invocations_per_instance(
+        self,
+        target: float,
+        *,
+        scale_in_cooldown: Duration | None = None,
+        scale_out_cooldown: Duration | None = None,
+        disable_scale_in: bool = False,
+    ) -> appscaling.TargetTrackingScalingPolicy:
+        """Track ``SageMakerVariantInvocationsPerInstance`` (requests per instance per minute).
+
+        :param target: the requests per instance per minute to hold.
+        :param scale_in_cooldown: Default: - 300 seconds (Application Auto Scaling's default).
+        :param scale_out_cooldown: Default: - 300 seconds.
+        :param disable_scale_in: never remove instances. Default: False
+        """
+        self._require_instances("on_invocations_per_instance")
+        if self._endpoint.async_inference is not None:
+            raise ValidationError(
+                f"'on_invocations_per_instance' cannot scale variant {self.variant_name!r} of an asynchronous "
+                "endpoint: it publishes no InvocationsPerInstance metric; use on_backlog_size_per_instance(...)"
+            )
+        self._validate("target", target, scale_in_cooldown, scale_out_cooldown, "InvocationsPerInstance")
+        return appscaling.TargetTrackingScalingPolicy(
+            self._policy_scope,
+            "InvocationsPerInstance",
+            scaling_target=self.target,
+            target_value=target,
+            predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+            scale_in_cooldown=scale_in_cooldown,
+            scale_out_cooldown=scale_out_cooldown,
+            disable_scale_in=disable_scale_in,
+        )
+
+    @checked_arguments
+    def on_cpu_utilization(
+        self,
+        target_percent: float,
+        *,
+        scale_in_cooldown: Duration | None = None,
+        scale_out_cooldown: Duration | None = None,
+        disable_scale_in: bool = False,
+    ) -> appscaling.TargetTrackingScalingPolicy:
+        """Track the average ``CPUUtilization`` of the variant's instances.
+
+        SageMaker sums CPU over cores (0-100% times the core count): on a 4-vCPU type, 200 means half busy.
+
+        :param target_percent: the CPU utilization to hold.
+        :param scale_in_cooldown: Default: - 300 seconds.
+        :param scale_out_cooldown: Default: - 300 seconds.
+        :param disable_scale_in: never remove instances. Default: False
+        """
+        self._require_instances("on_cpu_utilization")
+        return self.on_metric(
+            "CPUUtilization",
+            self._endpoint.metric_cpu_utilization(self.variant_name),
+            target_percent,
+            scale_in_cooldown=scale_in_cooldown,
+            scale_out_cooldown=scale_out_cooldown,
+            disable_scale_in=disable_scale_in,
+        )
+
+    @checked_arguments
+    def on_backlog_size_per_instance(
+        self,
+        target: float,
+        *,
+        scale_in_cooldown: Duration | None = None,
+        scale_out_cooldown: Duration | None = None,
+        disable_scale_in: bool = False,
+    ) -> appscaling.TargetTrackingScalingPolicy:
+        """Asynchronous endpoints: track ``ApproximateBacklogSizePerInstance`` (queued requests per instance,
+        statistic Average), the policy AWS recommends for asynchronous endpoints.
+
+        With ``min_capacity=0`` it scales the variant in to zero when the queue is empty. It only scales out
+        from zero once the backlog exceeds ``target``: add ``scale_out_from_zero()`` to react to the first
+        request.
+
+        :param target: the queued requests per instance to hold, e.g. 5.
+        :param scale_in_cooldown: Default: - 300 seconds.
+        :param scale_out_cooldown: Default: - 300 seconds.
+        :param disable_scale_in: never remove instances. Default: False
+        """
+        self._require_async("on_backlog_size_per_instance")
+        return self.on_metric(
+            "BacklogSizePerInstance",
+            self._endpoint.metric_approximate_backlog_size_per_instance(),
+            target,
+            scale_in_cooldown=scale_in_cooldown,
+            scale_out_cooldown=scale_out_cooldown,
+            disable_scale_in=disable_scale_in,
+        )
+
+    @checked_arguments
+    def scale_out_from_zero(
+        self,
+        *,
+        cooldown: Duration = Duration.minutes(5),
+        evaluation_periods: int = 2,
+        instances: int = 1,
+    ) -> appscaling.StepScalingPolicy:
+        """Asynchronous endpoints: add ``instances`` when requests wait and the variant has no instance.
+
+        A step-scaling policy on ``HasBacklogWithoutCapacity`` (statistic Average, 1-minute periods) whose
+        alarm fires at 1 or more for ``evaluation_periods`` consecutive minutes, as AWS documents for scaling
+        an asynchronous endpoint up from zero. It never removes instances.
+
+        :param cooldown: wait after a scaling activity before the next, 0-86400 s. Default: 5 minutes
+        :param evaluation_periods: consecutive 1-minute periods with a backlog and no instance. Default: 2
+        :param instances: instances to add, at least 1. Default: 1
+        """
+        self._require_async("scale_out_from_zero")
+        errors = ValidationErrors(f"scaling policy 'ScaleOutFromZero' of variant '{self.variant_name}'")
+        if "ScaleOutFromZero" in self._policy_ids:
+            errors.add(f"'scale_out_from_zero' was already called for variant {self.variant_name!r}")
+        errors.check_seconds("cooldown", cooldown, 0, 86400)
+        errors.check_range("evaluation_periods", evaluation_periods, 1, 1440, integer=True)
+        errors.check_range("instances", instances, 1, None, integer=True)
+        errors.raise_if_any()
+        self._policy_ids.add("ScaleOutFromZero")
+        return appscaling.StepScalingPolicy(
+            self._policy_scope,
+            "ScaleOutFromZero",
+            scaling_target=self.target,
+            metric=self._endpoint.metric_has_backlog_without_capacity(),
+            # Only the upper step acts: a no-op step below 1 keeps CDK from creating a scale-in alarm.
+            scaling_steps=[
+                appscaling.ScalingInterval(upper=1, change=0),
+                appscaling.ScalingInterval(lower=1, change=instances),
+            ],
+            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            metric_aggregation_type=appscaling.MetricAggregationType.AVERAGE,
+            cooldown=cooldown,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=evaluation_periods,
+        )
+
+    @checked_arguments
+    def on_metric(
+        self,
+        policy_id: str,
+        metric: cloudwatch.IMetric,
+        target: float,
+        *,
+        scale_in_cooldown: Duration | None = None,
+        scale_out_cooldown: Duration | None = None,
+        disable_scale_in: bool = False,
+    ) -> appscaling.TargetTrackingScalingPolicy:
+        """Track any utilization metric that falls as instances are added.
+
+        :param policy_id: a construct ID for the policy, unique on this variant.
+        :param metric: the metric, e.g. ``endpoint.metric_memory_utilization("champion")``.
+        :param target: the value to hold.
+        :param scale_in_cooldown: Default: - 300 seconds.
+        :param scale_out_cooldown: Default: - 300 seconds.
+        :param disable_scale_in: never remove instances. Default: False
+        """
+        self._validate("target", target, scale_in_cooldown, scale_out_cooldown, policy_id)
+        return appscaling.TargetTrackingScalingPolicy(
+            self._policy_scope,
+            policy_id,
+            scaling_target=self.target,
+            target_value=target,
+            custom_metric=metric,
+            scale_in_cooldown=scale_in_cooldown,
+            scale_out_cooldown=scale_out_cooldown,
+            disable_scale_in=disable_scale_in,
+        )
+
+    @checked_arguments
+    def on_provisioned_concurrency_utilization(
+        self,
+        target: float,
+        *,
+        scale_in_cooldown: Duration | None = None,
+        scale_out_cooldown: Duration | None = None,
+        disable_scale_in: bool = False,
+    ) -> appscaling.TargetTrackingScalingPolicy:
+        """Serverless variants: track ``SageMakerVariantProvisionedConcurrencyUtilization``, the share of the
+        provisioned concurrency in use (the predefined metric AWS documents for serverless provisioned
+        concurrency, serverless-endpoints-autoscale).
+
+        :param target: the utilization to hold, e.g. 0.5.
+        :param scale_in_cooldown: Default: - 300 seconds.
+        :param scale_out_cooldown: Default: - 300 seconds.
+        :param disable_scale_in: never lower the provisioned concurrency. Default: False
+        """
+        if self.scalable_dimension != PROVISIONED_CONCURRENCY_DIMENSION:
+            raise ValidationError(
+                f"'on_provisioned_concurrency_utilization' needs a serverless variant with provisioned_concurrency, "
+                f"got the instance variant {self.variant_name!r}"
+            )
+        self._validate(
+            "target", target, scale_in_cooldown, scale_out_cooldown, "ProvisionedConcurrencyUtilization"
+        )
+        return appscaling.TargetTrackingScalingPolicy(
+            self._policy_scope,
+            "ProvisionedConcurrencyUtilization",
+            scaling_target=self.target,
+            target_value=target,
+            predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION,
+            scale_in_cooldown=scale_in_cooldown,
+            scale_out_cooldown=scale_out_cooldown,
+            disable_scale_in=disable_scale_in,
+        )
+
+    def _require_instances(self, method: str) -> None:
+        if self.scalable_dimension != INSTANCE_COUNT_DIMENSION:
+            raise ValidationError(
+                f"'{method}' scales instances, but variant {self.variant_name!r} is serverless: use "
+                "on_provisioned_concurrency_utilization(...)"
+            )
+
+    def _require_async(self, method: str) -> None:
+        if self._endpoint.async_inference is None:
+            raise ValidationError(
+                f"'{method}' needs an asynchronous endpoint (async_inference=AsyncInference(...)), got the "
+                f"real-time variant {self.variant_name!r}"
+            )
+
+    def _validate(
+        self,
+        prop: str,
+        target: float,
+        scale_in_cooldown: Duration | None,
+        scale_out_cooldown: Duration | None,
+        policy_id: str,
+    ) -> None:
+        errors = ValidationErrors(f"scaling policy '{policy_id}' of variant '{self.variant_name}'")
+        if policy_id in self._policy_ids:
+            errors.add(f"a policy '{policy_id}' already exists on variant {self.variant_name!r}")
+        errors.check_range(prop, target, 0.0001, None)
+        errors.check_seconds("scale_in_cooldown", scale_in_cooldown, 0, 86400)
+        errors.check_seconds("scale_out_cooldown", scale_out_cooldown, 0, 86400)
+        errors.raise_if_any()
+        self._policy_ids.add(policy_id)

@@ -1,0 +1,575 @@
+"""``Model``: a SageMaker model with one container, a serial inference pipeline, or a multi-model container."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, cast
+
+import jsii
+from aws_cdk import ArnFormat, Resource, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk.interfaces.aws_sagemaker import IModelRef, ModelReference
+from constructs import Construct
+
+from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.arns import name_from_arn
+from sagemaker_constructs._internal.validation import (
+    ENV_KEY_PATTERN,
+    MODEL_NAME_PATTERN,
+    ValidationError,
+    ValidationErrors,
+    check_argument_types,
+    checked_arguments,
+    construct_path,
+    is_token,
+)
+from sagemaker_constructs.common.container_image import ContainerImage
+
+from .model_data import ModelData
+
+# SageMaker's VersionedArnOrName for model packages: <name> or <name>/<version>, of a model package ARN.
+_MODEL_PACKAGE_PATTERN = re.compile(
+    r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:model-package/[a-zA-Z0-9]([a-zA-Z0-9-]){0,62}(?<!-)"
+    r"(/[0-9]{1,9})?$|^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+)
+MAX_CONTAINERS = 15
+_LOG_GROUPS = "/aws/sagemaker/*"
+
+
+class IModel(iam.IGrantable, IModelRef, Protocol):
+    """A SageMaker model, created by this library or imported.
+
+    An ``iam.IGrantable`` whose principal is the model's execution role, so aws-cdk-lib's grants
+    (``bucket.grant_read(model)``, ``key.grant_decrypt(model)``) go to the role the containers run as.
+    """
+
+    @property
+    def model_name(self) -> str:
+        """The model's name."""
+        ...
+
+    @property
+    def model_arn(self) -> str:
+        """The model's ARN."""
+        ...
+
+    @property
+    def role(self) -> iam.IRole | None:
+        """The model's execution role, if known. Data capture and batch output grants go to it."""
+        ...
+
+    @property
+    def is_multi_model(self) -> bool | None:
+        """Whether the model serves many artifacts from one container; None when unknown (imported)."""
+        ...
+
+
+class InferenceExecutionMode(enum.Enum):
+    """How the containers of a multi-container model are invoked."""
+
+    SERIAL = "Serial"
+    """An inference pipeline: each container's output is the next one's input."""
+    DIRECT = "Direct"
+    """Each request names the container to run (``TargetContainerHostname``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerDefinition:
+    """One container of a model.
+
+    Give ``image`` (with optional ``model_data``), or ``model_package_arn`` for a versioned package of the
+    SageMaker Model Registry.
+    """
+
+    image: ContainerImage | None = None
+    """The container image. Default: - none; ``model_package_arn`` is required instead."""
+    model_data: ModelData | None = None
+    """Model artifacts: a ``.tar.gz``, or a prefix for multi-model containers. Default: - no artifacts."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables (at most 100). Default: - none."""
+    hostname: str | None = None
+    """The container's DNS host name; required for ``InferenceExecutionMode.DIRECT``. Default: - none."""
+    multi_model: bool = False
+    """Serve many models from one container (``Mode: MultiModel``); ``model_data`` must be a prefix ending in
+    ``/``. Default: False"""
+    model_cache: bool | None = None
+    """Multi-model only: cache loaded models (``MultiModelConfig.ModelCacheSetting``). Default: - SageMaker's
+    default (enabled)."""
+    model_package_arn: str | None = None
+    """A versioned model package ARN (or name) from the Model Registry. Default: - none; ``image`` is used."""
+
+
+class _ModelBase(Resource):
+    """What created and imported models share: an aws-cdk-lib ``Resource`` that is ``iam.IGrantable``."""
+
+    @property
+    def model_name(self) -> str:
+        """The model's name."""
+        raise NotImplementedError
+
+    @property
+    def model_arn(self) -> str:
+        """The model's ARN."""
+        raise NotImplementedError
+
+    @property
+    def role(self) -> iam.IRole | None:
+        """The execution role, if known."""
+        raise NotImplementedError
+
+    @property
+    def model_ref(self) -> ModelReference:
+        """A reference to this model for aws-cdk-lib's ``IModelRef`` consumers."""
+        return ModelReference(model_arn=self.model_arn)
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The principal the model runs as: its execution role. An imported model without ``role`` has an
+        ``iam.UnknownPrincipal``: grants to it add nothing and warn at synth."""
+        role = self.role
+        if role is not None:
+            return role.grant_principal
+        # A jsii class implementing an interface is not a structural subtype for mypy.
+        return cast(iam.IPrincipal, iam.UnknownPrincipal(resource=self))
+
+
+@jsii.implements(iam.IGrantable, ec2.IConnectable, IModelRef)
+class Model(_ModelBase):
+    """A SageMaker model (``AWS::SageMaker::Model``).
+
+    The simplest form takes one ``image`` and its ``model_data``; ``containers`` builds serial inference
+    pipelines (2-15 containers), direct-invocation models and multi-model containers. A least-privilege
+    execution role is created unless ``role`` is given: CloudWatch Logs for SageMaker's log groups, read access
+    to the model data and pull access to ECR images, and ENI management only when the model runs in a VPC.
+
+    CloudFormation replaces a model on every change, so the name is generated unless you set ``model_name``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        image: ContainerImage | None = None,
+        model_data: ModelData | None = None,
+        environment: Mapping[str, str] | None = None,
+        containers: Sequence[ContainerDefinition] | None = None,
+        inference_execution_mode: InferenceExecutionMode | None = None,
+        role: iam.IRole | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        network_isolation: bool = False,
+        model_name: str | None = None,
+    ) -> None:
+        """Define a model.
+
+        :param image: the image of a single-container model. Default: - ``containers`` is required instead.
+        :param model_data: the artifacts of a single-container model. Default: - none.
+        :param environment: environment of a single-container model. Default: - none.
+        :param containers: the containers (1-15). Default: - one container from ``image``.
+        :param inference_execution_mode: how 2+ containers run. Default: ``InferenceExecutionMode.SERIAL``
+        :param role: the execution role. Default: - a least-privilege role is created.
+        :param vpc: run the containers in this VPC. Default: - no VPC.
+        :param vpc_subnets: subnets in ``vpc``. Default: - the VPC's private subnets.
+        :param security_groups: 1-5 security groups. Default: - one is created, with no inbound rule.
+        :param network_isolation: block all network access from the containers. Default: False
+        :param model_name: a fixed name (makes replacement on change fail). Default: - generated.
+        """
+        check_argument_types(construct_path(scope, construct_id, "Model"), Model.__init__, locals())
+        super().__init__(scope, construct_id)
+        errors = ValidationErrors(f"Model '{self.node.path}'")
+        resolved = _resolve_containers(errors, image, model_data, environment, containers)
+        _validate_containers(errors, resolved, inference_execution_mode)
+        errors.check_name("model_name", model_name, MODEL_NAME_PATTERN, 63)
+        if vpc is None and (vpc_subnets is not None or security_groups is not None):
+            errors.add("'vpc_subnets' and 'security_groups' require 'vpc', got vpc=None")
+        if security_groups is not None and not 1 <= len(security_groups) <= 5:
+            errors.add(f"'security_groups' must hold 1-5 security groups, got {len(security_groups)}")
+        errors.raise_if_any()
+
+        self._role: iam.IRole = role or self._create_role()
+        self._is_multi_model = any(c.multi_model for c in resolved)
+        self.container_count = len(resolved)
+        """The number of containers (2 or more for an inference pipeline)."""
+        self.in_vpc = vpc is not None
+        """Whether the containers run in a VPC."""
+        self.network_isolation = network_isolation
+        """Whether the containers run without network access."""
+
+        vpc_config = None
+        self._connections: ec2.Connections | None = None
+        if vpc is not None:
+            vpc_config = self._vpc_config(vpc, vpc_subnets, security_groups)
+
+        rendered = [self._render_container(i, c, len(resolved)) for i, c in enumerate(resolved)]
+        multi = len(rendered) > 1
+        self.resource = sagemaker.CfnModel(
+            self,
+            "Resource",
+            execution_role_arn=self._role.role_arn,
+            primary_container=None if multi else rendered[0],
+            containers=rendered if multi else None,
+            inference_execution_config=(
+                sagemaker.CfnModel.InferenceExecutionConfigProperty(
+                    mode=(inference_execution_mode or InferenceExecutionMode.SERIAL).value
+                )
+                if multi
+                else None
+            ),
+            vpc_config=vpc_config,
+            enable_network_isolation=network_isolation or None,
+            model_name=model_name,
+        )
+        # SageMaker checks the role's permissions (model data, images) when the model and its endpoint are
+        # created: create the role's policy first (the role itself is already referenced). Grants added later
+        # (data capture, batch output) land in the same policy.
+        # Works for a role the user passes too, when it is a Role construct of this app.
+        default_policy = self._role.node.try_find_child("DefaultPolicy")
+        if default_policy is not None:
+            self.resource.node.add_dependency(default_policy)
+
+    @staticmethod
+    @checked_arguments
+    def from_model_name(
+        scope: Construct, construct_id: str, model_name: str, *, role: iam.IRole | None = None
+    ) -> IModel:
+        """Import a model created elsewhere.
+
+        :param role: its execution role, if data capture or batch output grants should go to it.
+            Default: - unknown; grant access to your data capture bucket yourself.
+        """
+        return _ImportedModel(scope, construct_id, model_name, role)
+
+    @staticmethod
+    @checked_arguments
+    def from_model_arn(
+        scope: Construct, construct_id: str, model_arn: str, *, role: iam.IRole | None = None
+    ) -> IModel:
+        """Import a model created elsewhere by its ARN (``arn:aws:sagemaker:<region>:<account>:model/<name>``).
+
+        The name is read from the ARN; the ARN is used as given, and its account and region become the import's
+        ``env``.
+
+        :param role: its execution role, if data capture or batch output grants should go to it.
+            Default: - unknown; grant access to your data capture bucket yourself.
+        """
+        errors = ValidationErrors(f"imported Model '{scope.node.path}/{construct_id}'")
+        name = name_from_arn(errors, "model_arn", model_arn, "model")
+        errors.check_name("model_arn", name or None, MODEL_NAME_PATTERN, 63)
+        errors.raise_if_any()
+        return _ImportedModel(scope, construct_id, name, role, model_arn)
+
+    @property
+    def model_name(self) -> str:
+        """The model's name."""
+        return self.resource.attr_model_name
+
+    @property
+    def model_arn(self) -> str:
+        """The model's ARN."""
+        return self.resource.attr_model_arn
+
+    @property
+    def role(self) -> iam.IRole:
+        """The execution role."""
+        return self._role
+
+    @property
+    def is_multi_model(self) -> bool:
+        """Whether the model is a multi-model container."""
+        return self._is_multi_model
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The principal that the model runs as (its execution role)."""
+        return self._role.grant_principal
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """The network connections of a model in a VPC (its security groups), for ``allow_to``/``allow_from``.
+
+        Raises ``ValidationError`` (a ``ValueError``) for a model without ``vpc`` (check ``in_vpc``), as aws-cdk-lib's Lambda functions
+        do: such a model has no security group to manage.
+        """
+        if self._connections is None:
+            raise ValidationError(
+                f"Model '{self.node.path}' has no 'vpc', so it has no security groups: 'connections' "
+                "needs a model created with vpc=..."
+            )
+        return self._connections
+
+    def _create_role(self) -> iam.Role:
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Execution role of a SageMaker model (sagemaker-constructs)",
+        )
+        stack = Stack.of(self)
+        log_groups = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=_LOG_GROUPS,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="SageMakerLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[log_groups, f"{log_groups}:log-stream:*"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="SageMakerMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": ["AWS/SageMaker", "/aws/sagemaker/*"]}},
+            )
+        )
+        _nag.acknowledge_resource(
+            role,
+            log_groups,
+            "SageMaker names the log groups of endpoints and jobs at run time, all under /aws/sagemaker/.",
+        )
+        _nag.acknowledge_resource(
+            role,
+            f"{log_groups}:log-stream:*",
+            "SageMaker names the log streams of endpoints and jobs at run time (one per instance).",
+        )
+        _nag.acknowledge(
+            role,
+            "IAM5[Resource::*]",
+            "cloudwatch:PutMetricData and the EC2 network-interface actions support no resource-level "
+            "permissions; metrics are limited to SageMaker namespaces by a condition.",
+        )
+        return role
+
+    def _vpc_config(
+        self,
+        vpc: ec2.IVpc,
+        vpc_subnets: ec2.SubnetSelection | None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None,
+    ) -> sagemaker.CfnModel.VpcConfigProperty:
+        groups = list(security_groups or [])
+        if not groups:
+            groups = [
+                ec2.SecurityGroup(
+                    self,
+                    "SecurityGroup",
+                    vpc=vpc,
+                    description="SageMaker model containers",
+                    allow_all_outbound=True,
+                )
+            ]
+        self._connections = ec2.Connections(security_groups=groups)
+        selection = (
+            _subnet_selection_kwargs(vpc_subnets)
+            if vpc_subnets is not None
+            else {"subnet_type": ec2.SubnetType.PRIVATE_WITH_EGRESS}
+        )
+        subnet_ids = vpc.select_subnets(**selection).subnet_ids
+        if not 1 <= len(subnet_ids) <= 16:
+            raise ValidationError(f"'vpc_subnets' must select 1-16 subnets, got {len(subnet_ids)}")
+        if isinstance(self._role, iam.Role):
+            self._role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="SageMakerVpcNetworkInterfaces",
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:CreateNetworkInterfacePermission",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DeleteNetworkInterfacePermission",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeVpcs",
+                        "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeSecurityGroups",
+                    ],
+                    resources=["*"],
+                )
+            )
+        return sagemaker.CfnModel.VpcConfigProperty(
+            security_group_ids=[g.security_group_id for g in groups], subnets=subnet_ids
+        )
+
+    def _render_container(
+        self, index: int, container: ContainerDefinition, count: int
+    ) -> sagemaker.CfnModel.ContainerDefinitionProperty:
+        suffix = "" if count == 1 else str(index + 1)
+        image_uri = container.image.bind(self, self._role) if container.image else None
+        model_data_url = (
+            container.model_data.bind(self, f"ModelData{suffix}", self._role)
+            if container.model_data
+            else None
+        )
+        return sagemaker.CfnModel.ContainerDefinitionProperty(
+            image=image_uri,
+            model_data_url=model_data_url,
+            environment=dict(container.environment) or None,
+            container_hostname=container.hostname,
+            mode="MultiModel" if container.multi_model else None,
+            multi_model_config=(
+                sagemaker.CfnModel.MultiModelConfigProperty(
+                    model_cache_setting="Enabled" if container.model_cache else "Disabled"
+                )
+                if container.multi_model and container.model_cache is not None
+                else None
+            ),
+            model_package_name=container.model_package_arn,
+        )
+
+
+def _subnet_selection_kwargs(selection: ec2.SubnetSelection) -> dict[str, object]:
+    names = (
+        "availability_zones",
+        "one_per_az",
+        "subnet_filters",
+        "subnet_group_name",
+        "subnets",
+        "subnet_type",
+    )
+    return {n: getattr(selection, n) for n in names if getattr(selection, n, None) is not None}
+
+
+def _resolve_containers(
+    errors: ValidationErrors,
+    image: ContainerImage | None,
+    model_data: ModelData | None,
+    environment: Mapping[str, str] | None,
+    containers: Sequence[ContainerDefinition] | None,
+) -> list[ContainerDefinition]:
+    if containers is not None:
+        if image is not None or model_data is not None or environment is not None:
+            errors.add(
+                "'image', 'model_data' and 'environment' describe a single container and cannot be combined "
+                "with 'containers'; put them in a ContainerDefinition"
+            )
+        return list(containers)
+    if image is None:
+        errors.add("one of 'image' or 'containers' is required, got neither")
+        return []
+    return [ContainerDefinition(image=image, model_data=model_data, environment=dict(environment or {}))]
+
+
+def _validate_containers(
+    errors: ValidationErrors, containers: Sequence[ContainerDefinition], mode: InferenceExecutionMode | None
+) -> None:
+    if not containers:
+        if not errors.problems:
+            errors.add("'containers' must hold 1-15 containers, got 0")
+        return
+    if len(containers) > MAX_CONTAINERS:
+        errors.add(f"'containers' must hold 1-{MAX_CONTAINERS} containers, got {len(containers)}")
+    if len(containers) == 1 and mode is not None:
+        errors.add(
+            f"'inference_execution_mode' applies to 2 or more containers, got {mode.name} for 1 container"
+        )
+    hostnames: list[str] = []
+    for index, c in enumerate(containers):
+        where = f"containers[{index}]"
+        if (c.image is None) == (c.model_package_arn is None):
+            errors.add(f"'{where}' needs exactly one of 'image' or 'model_package_arn'")
+        if c.model_package_arn is not None and c.model_data is not None:
+            errors.add(
+                f"'{where}.model_data' cannot be combined with 'model_package_arn' (the package has it)"
+            )
+        arn = c.model_package_arn
+        if (
+            arn is not None
+            and not is_token(arn)
+            and (len(arn) > 176 or not _MODEL_PACKAGE_PATTERN.fullmatch(arn))
+        ):
+            errors.add(
+                f"'{where}.model_package_arn' must be a model package ARN "
+                f"(arn:aws:sagemaker:<region>:<account>:model-package/<name>/<version>) of at most 176 "
+                f"characters, got {c.model_package_arn!r}"
+            )
+        if c.multi_model:
+            if len(containers) > 1:
+                errors.add(f"'{where}.multi_model' is only allowed on a model with one container")
+            if c.model_data is None or not c.model_data.is_prefix:
+                errors.add(
+                    f"'{where}.model_data' of a multi-model container must be an S3 prefix ending in '/' "
+                    "(ModelData.from_bucket(bucket, 'models/'))"
+                )
+        elif c.model_cache is not None:
+            errors.add(f"'{where}.model_cache' applies only to multi_model containers")
+        elif c.model_data is not None and c.model_data.is_prefix:
+            errors.add(f"'{where}.model_data' is a prefix; a single-model container needs one .tar.gz object")
+        _validate_environment(errors, f"{where}.environment", c.environment)
+        if c.hostname is not None:
+            hostnames.append(c.hostname)
+            errors.check_name(f"{where}.hostname", c.hostname, MODEL_NAME_PATTERN, 63)
+    if len(set(hostnames)) != len(hostnames):
+        errors.add(f"container 'hostname's must be unique, got {hostnames}")
+    if mode is InferenceExecutionMode.DIRECT and len(hostnames) != len(containers):
+        errors.add("every container needs a 'hostname' with InferenceExecutionMode.DIRECT")
+
+
+def _validate_environment(errors: ValidationErrors, prop: str, environment: Mapping[str, object]) -> None:
+    # Typed as object: callers without a type checker pass numbers, which CloudFormation would reject.
+    if len(environment) > 100:
+        errors.add(f"'{prop}' must hold at most 100 variables, got {len(environment)}")
+    for key, value in environment.items():
+        if not is_token(key) and (len(key) > 1024 or not ENV_KEY_PATTERN.fullmatch(key)):
+            errors.add(
+                f"'{prop}' key must match {ENV_KEY_PATTERN.pattern} (at most 1024 characters), got {key!r}"
+            )
+        if not isinstance(value, str):
+            errors.add(f"'{prop}[{key!r}]' must be a string, got {type(value).__name__}")
+        elif not is_token(value) and len(value) > 1024:
+            errors.add(f"'{prop}[{key!r}]' must be at most 1024 characters, got {len(value)}")
+
+
+@jsii.implements(iam.IGrantable, IModelRef)
+class _ImportedModel(_ModelBase):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        model_name: str,
+        role: iam.IRole | None,
+        model_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id, environment_from_arn=model_arn)
+        errors = ValidationErrors(f"imported Model '{self.node.path}'")
+        errors.check_name("model_name", model_name, MODEL_NAME_PATTERN, 63)
+        errors.raise_if_any()
+        self._model_name = model_name
+        self._model_arn = model_arn
+        self._role = role
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    @property
+    def model_arn(self) -> str:
+        if self._model_arn is not None:
+            return self._model_arn
+        return Stack.of(self).format_arn(
+            service="sagemaker", resource="model", resource_name=self._model_name
+        )
+
+    @property
+    def role(self) -> iam.IRole | None:
+        return self._role
+
+    @property
+    def is_multi_model(self) -> bool | None:
+        return None
+
+
+__all__ = ["ContainerDefinition", "IModel", "InferenceExecutionMode", "Model"]

@@ -1,0 +1,683 @@
+"""What the four Model Monitor constructs share: inputs and their guards, the job role, the reports bucket,
+resources, network, the schedule, alarms and EventBridge patterns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jsii
+from aws_cdk import Annotations, ArnFormat, Duration, Names, Resource, Size, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces import aws_events as events_interfaces
+from constructs import Construct
+
+from sagemaker_constructs._internal import image_registry as _images
+from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.validation import (
+    ENV_KEY_PATTERN,
+    ValidationErrors,
+    checked_arguments,
+    is_token,
+)
+from sagemaker_constructs.batch.batch_transform import BatchTransform
+from sagemaker_constructs.common.container_image import ContainerImage
+from sagemaker_constructs.common.secure_bucket import SecureBucket
+from sagemaker_constructs.hosting.endpoint import Endpoint, IEndpoint
+
+from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule
+
+ENDPOINT_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
+BATCH_LOCAL_PATH = "/opt/ml/processing/input/batch"
+OUTPUT_LOCAL_PATH = "/opt/ml/processing/output"
+REPORTS_BUCKET_ID = "ModelMonitorReports"
+MERGING_MONITOR_TYPES = ("ModelQuality", "ModelBias")
+"""Monitoring types whose executions merge captured predictions with ground truth under their own output."""
+
+
+class MonitorBase(Construct):
+    """Base of ``DataQualityMonitor``, ``ModelQualityMonitor``, ``ModelBiasMonitor`` and
+    ``ModelExplainabilityMonitor``. Not used directly."""
+
+    monitoring_type: str = ""
+    _metric_namespace_override: str | None = None
+    image_framework: str = "model-monitor"
+    image_version: str = ""
+    max_hourly_runtime: Duration | None = None
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint: IEndpoint | None,
+        batch_transform: BatchTransform | None,
+        dataset_format: DatasetFormat | None,
+        schedule: MonitoringSchedule,
+        baseline: Baseline | None,
+        image: ContainerImage | None,
+        instance_type: str,
+        instance_count: int,
+        volume_size: Size,
+        volume_kms_key: kms.IKey | None,
+        output_bucket: s3.IBucket | None,
+        output_prefix: str | None,
+        output_kms_key: kms.IKey | None,
+        max_runtime: Duration,
+        environment: Mapping[str, str] | None,
+        publish_cloudwatch_metrics: bool,
+        role: iam.IRole | None,
+        vpc: ec2.IVpc | None,
+        vpc_subnets: ec2.SubnetSelection | None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None,
+        network_isolation: bool,
+        inter_container_encryption: bool,
+        notification_topic: sns.ITopic | None,
+        errors: ValidationErrors | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        errors = errors or ValidationErrors(f"{type(self).__name__} '{self.node.path}'")
+        self._validate_common(
+            errors, endpoint, batch_transform, schedule, instance_type, instance_count, volume_size, max_runtime,
+            environment, vpc, vpc_subnets, security_groups, output_prefix,
+        )  # fmt: skip
+        errors.raise_if_any()
+
+        self.endpoint = endpoint
+        self.batch_transform = batch_transform
+        self.schedule = schedule
+        self.dataset_format = dataset_format or (
+            DatasetFormat.for_content_type(batch_transform.input.content_type) if batch_transform else None
+        )
+        self.monitoring_schedule_name = Names.unique_resource_name(self, max_length=63, separator="-")
+        """The schedule's name (fixed at synth, so metrics and alarms can name it)."""
+        self._image = image
+        self._instance_type = instance_type
+        self._instance_count = instance_count
+        self._volume_size = volume_size
+        self._volume_kms_key = volume_kms_key
+        self._max_runtime = max_runtime
+        self._publish = publish_cloudwatch_metrics
+        self._environment = dict(environment or {})
+
+        self.alarms: list[cloudwatch.Alarm] = []
+        """The alarms made with ``create_metric_alarm`` and the alarm helpers, in order."""
+        self.role: iam.IRole = role or self._create_role()
+        self._grant_inputs()
+        self._vpc_config = self._network(vpc, vpc_subnets, security_groups) if vpc else None
+        self._network_isolation = network_isolation
+        self._inter_container_encryption = inter_container_encryption
+
+        # Reports: <bucket>/<prefix>, by default one shared bucket per stack, one folder per monitor.
+        if output_bucket is None:
+            reports = _reports_bucket(Stack.of(self))
+            output_bucket = reports.bucket
+            output_kms_key = output_kms_key or reports.key
+        self.output_bucket = output_bucket
+        self.output_prefix = (
+            output_prefix or f"model-monitor/{self.monitoring_type}/{self.monitoring_schedule_name}"
+        )
+        self.output_s3_uri = output_bucket.s3_url_for_object(self.output_prefix)
+        """Where each execution writes its reports (``statistics.json``, ``constraint_violations.json`` ...)."""
+        self._output_kms_key = output_kms_key or output_bucket.encryption_key
+        iam.Grant.add_to_principal(
+            grantee=self.role,
+            actions=["s3:PutObject"],
+            resource_arns=[output_bucket.arn_for_objects(f"{self.output_prefix}/*")],
+        )
+        if self._output_kms_key is not None:
+            self._output_kms_key.grant(self.role, "kms:Encrypt", "kms:GenerateDataKey")
+        if self.monitoring_type in MERGING_MONITOR_TYPES:
+            # The ground-truth merge writes under the output (<output>/merge/...) and the analysis reads it back
+            # as an S3Prefix input: list, read and decrypt the monitor's own output.
+            self._grant_read_prefix(output_bucket, f"{self.output_prefix}/", "ground-truth merge it wrote")
+            if self._output_kms_key is not None:
+                self._output_kms_key.grant_decrypt(self.role)
+        _nag.acknowledge_resource(
+            self.role,
+            output_bucket.arn_for_objects(f"{self.output_prefix}/*"),
+            "Each monitoring execution writes reports named after the execution under the monitor's prefix.",
+        )
+        if volume_kms_key is not None:
+            volume_kms_key.grant(self.role, "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey")
+
+        self._baseline_uris = self._bind_baseline(baseline)
+        self.job_definition = self._create_job_definition()
+        self.job_definition_name: str = self.job_definition.get_att("JobDefinitionName").to_string()
+        self.resource = self._create_schedule()
+        self.node.default_child = self.resource
+        if notification_topic is not None:
+            self.notify_on_failure(notification_topic)
+
+    # --------------------------------------------------------------------------------------- for subclasses
+
+    def _create_job_definition(self) -> Any:
+        raise NotImplementedError
+
+    def _app_environment(self) -> dict[str, str]:
+        env = {"publish_cloudwatch_metrics": "Enabled" if self._publish else "Disabled"}
+        env.update(self._environment)
+        return env
+
+    def _image_uri(self) -> str:
+        if self._image is not None:
+            return self._image.bind(self, self.role)
+        return _images.image_uri(self, _images.lookup(self.image_framework, self.image_version, None))
+
+    def _job_resources(self) -> dict[str, Any]:
+        cluster: dict[str, Any] = {
+            "instanceCount": self._instance_count,
+            "instanceType": self._instance_type,
+            "volumeSizeInGb": int(self._volume_size.to_gibibytes()),
+        }
+        if self._volume_kms_key is not None:
+            cluster["volumeKmsKeyId"] = self._volume_kms_key.key_arn
+        return {"clusterConfig": cluster}
+
+    def _network_config(self) -> dict[str, Any] | None:
+        config: dict[str, Any] = {}
+        if self._inter_container_encryption:
+            config["enableInterContainerTrafficEncryption"] = True
+        if self._network_isolation:
+            config["enableNetworkIsolation"] = True
+        if self._vpc_config is not None:
+            config["vpcConfig"] = self._vpc_config
+        return config or None
+
+    def _output_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "monitoringOutputs": [
+                {
+                    "s3Output": {
+                        "s3Uri": self.output_s3_uri,
+                        "localPath": OUTPUT_LOCAL_PATH,
+                        "s3UploadMode": "EndOfJob",
+                    }
+                }
+            ]
+        }
+        if self._output_kms_key is not None:
+            config["kmsKeyId"] = self._output_kms_key.key_arn
+        return config
+
+    def _stopping_condition(self) -> dict[str, Any]:
+        return {"maxRuntimeInSeconds": int(self._max_runtime.to_seconds())}
+
+    def _endpoint_input(self, **extra: Any) -> dict[str, Any]:
+        assert self.endpoint is not None
+        return {
+            "endpointName": self.endpoint.endpoint_name,
+            "localPath": ENDPOINT_LOCAL_PATH,
+            "s3InputMode": "File",
+            "s3DataDistributionType": "FullyReplicated",
+            **{k: v for k, v in extra.items() if v is not None},
+        }
+
+    def _batch_input(self, **extra: Any) -> dict[str, Any]:
+        assert self.batch_transform is not None
+        assert self.batch_transform.data_capture_s3_uri is not None
+        assert self.dataset_format is not None
+        return {
+            "dataCapturedDestinationS3Uri": self.batch_transform.data_capture_s3_uri,
+            "datasetFormat": self.dataset_format.render(),
+            "localPath": BATCH_LOCAL_PATH,
+            "s3InputMode": "File",
+            "s3DataDistributionType": "FullyReplicated",
+            **{k: v for k, v in extra.items() if v is not None},
+        }
+
+    def _baseline_config(self, *, with_statistics: bool) -> dict[str, Any] | None:
+        constraints, statistics = self._baseline_uris
+        config: dict[str, Any] = {}
+        if constraints is not None:
+            config["constraintsResource"] = {"s3Uri": constraints}
+        if with_statistics and statistics is not None:
+            config["statisticsResource"] = {"s3Uri": statistics}
+        return config or None
+
+    # ------------------------------------------------------------------------------------------- public
+
+    @property
+    def monitoring_schedule_arn(self) -> str:
+        """The schedule's ARN."""
+        arn: str = self.resource.attr_monitoring_schedule_arn
+        return arn
+
+    @property
+    def max_runtime(self) -> Duration:
+        """How long one execution may run (the job definition's ``StoppingCondition``)."""
+        return self._max_runtime
+
+    @property
+    def reports_violations(self) -> bool:
+        """Whether this monitor's executions can end ``CompletedWithViolations``: True iff it has baseline
+        constraints, the only thing Model Monitor checks data against (data and model quality:
+        https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-violations.html; bias and
+        feature attribution: .../clarify-model-monitor-bias-drift-violations.html and
+        .../clarify-model-monitor-model-attribution-drift-violations.html)."""
+        constraints, _ = self._baseline_uris
+        return constraints is not None
+
+    @property
+    def endpoint_name(self) -> str | None:
+        """The monitored endpoint's name as known at synth (metric dimensions), if any."""
+        if self.endpoint is None:
+            return None
+        if isinstance(self.endpoint, Endpoint):
+            name: str = self.endpoint._metric_endpoint_name
+            return name
+        return self.endpoint.endpoint_name
+
+    def execution_failed_event_pattern(self) -> events.EventPattern:
+        """EventBridge pattern of this monitor's failed executions (``SageMaker Processing Job State Change``)."""
+        return events.EventPattern(
+            source=["aws.sagemaker"],
+            detail_type=["SageMaker Processing Job State Change"],
+            detail={
+                "ProcessingJobStatus": ["Failed"],
+                "MonitoringScheduleArn": [self.monitoring_schedule_arn],
+            },
+        )
+
+    def violations_event_pattern(self) -> events.EventPattern:
+        """EventBridge pattern of this monitor's executions that completed with violations.
+
+        Unverified: it needs ``ExitMessage`` and ``MonitoringScheduleArn`` in the event, which AWS's one sample of
+        "SageMaker Processing Job State Change" lacks. ``RetrainingTrigger`` uses it only as a fast path and
+        decides on ``ListMonitoringExecutions``; do the same before acting on it.
+        """
+        return events.EventPattern(
+            source=["aws.sagemaker"],
+            detail_type=["SageMaker Processing Job State Change"],
+            detail={
+                "ProcessingJobStatus": ["Completed"],
+                "ExitMessage": [{"prefix": "CompletedWithViolations"}],
+                "MonitoringScheduleArn": [self.monitoring_schedule_arn],
+            },
+        )
+
+    def notify_on_failure(self, topic: sns.ITopic) -> events.Rule:
+        """Publish this monitor's failed executions to ``topic`` (an EventBridge rule)."""
+        rule = events.Rule(
+            self,
+            "ExecutionFailed",
+            description=f"Model Monitor schedule {self.monitoring_schedule_name} failed",
+            event_pattern=self.execution_failed_event_pattern(),
+        )
+        # The topic may live in another stack: a source-account condition, not the rule's ARN, which would make
+        # the topic's stack depend on this one (and events_targets.SnsTopic grants events.amazonaws.com with no
+        # condition at all).
+        rule.add_target(_PublishToTopic(topic))
+        account = {"StringEquals": {"aws:SourceAccount": Stack.of(topic).account}}
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["sns:Publish"],
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                resources=[topic.topic_arn],
+                conditions=account,
+            )
+        )
+        if topic.master_key is not None:
+            topic.master_key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    resources=["*"],
+                    conditions=account,
+                )
+            )
+        return rule
+
+    @checked_arguments
+    def create_metric_alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        comparison_operator: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods: int = 1,
+        action: cloudwatch.IAlarmAction | None = None,
+        description: str | None = None,
+        treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> cloudwatch.Alarm:
+        """An alarm on one of this monitor's metrics. Monitors publish once per run, so one period suffices
+        by default.
+
+        :param treat_missing_data: Default: ``NOT_BREACHING`` (the hours between runs have no data). With a
+            metric whose name, namespace or dimensions are wrong, that keeps the alarm silent for ever: pass
+            ``MISSING`` to see such an alarm stay in INSUFFICIENT_DATA until you have checked the metric exists.
+        """
+        alarm = cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison_operator,
+            evaluation_periods=evaluation_periods,
+            treat_missing_data=treat_missing_data,
+            alarm_description=description or f"Model Monitor {self.monitoring_schedule_name}: {construct_id}",
+        )
+        if action is not None:
+            alarm.add_alarm_action(action)
+        self.alarms.append(alarm)
+        return alarm
+
+    # ------------------------------------------------------------------------------------------ internals
+
+    def _metric_period(self) -> Duration:
+        return Duration.hours(1)
+
+    def _validate_common(
+        self,
+        errors: ValidationErrors,
+        endpoint: IEndpoint | None,
+        batch_transform: BatchTransform | None,
+        schedule: MonitoringSchedule,
+        instance_type: str,
+        instance_count: int,
+        volume_size: Size,
+        max_runtime: Duration,
+        environment: Mapping[str, str] | None,
+        vpc: ec2.IVpc | None,
+        vpc_subnets: ec2.SubnetSelection | None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None,
+        output_prefix: str | None,
+    ) -> None:
+        if (endpoint is None) == (batch_transform is None):
+            errors.add(
+                "exactly one of 'endpoint' or 'batch_transform' is required (a monitor watches one of them)"
+            )
+        if endpoint is not None:
+            if getattr(endpoint, "is_multi_model", False):
+                errors.add(
+                    "'endpoint' hosts a multi-model container: Model Monitor supports only endpoints that host a "
+                    "single model"
+                )
+            capture = endpoint.data_capture_enabled
+            if capture is False and _defined_in_app(endpoint):
+                errors.add(
+                    "'endpoint' has no data capture: Model Monitor reads captured traffic, so pass "
+                    "data_capture=DataCapture(...) to the Endpoint"
+                )
+            elif capture is False:
+                # An imported endpoint is configured where it was created: no prop of this app can change it.
+                errors.add(
+                    f"'endpoint' {endpoint.endpoint_name!r} was imported with data_capture_enabled=False: Model "
+                    "Monitor reads captured traffic, so turn on data capture where the endpoint is defined (its "
+                    "endpoint config's DataCaptureConfig, applied with UpdateEndpoint), then import it with "
+                    "data_capture_enabled=True"
+                )
+            elif capture is None:
+                Annotations.of(self).add_warning_v2(
+                    "sagemaker-constructs:MonitorCaptureUnknown",
+                    "The imported endpoint's data capture is unknown: make sure it captures its traffic, and grant "
+                    "the monitor's role read access to the capture location.",
+                )
+        if batch_transform is not None and not batch_transform.data_capture_enabled:
+            errors.add(
+                "'batch_transform' has no data capture: pass data_capture=BatchDataCapture(...) to the BatchTransform"
+            )
+        schedule.validate(errors)
+        # MonitoringClusterConfig.InstanceType: enum ProcessingInstanceType in botocore's SageMaker model
+        # (data/sagemaker_enums.json, package data: the check does not depend on botocore being installed).
+        errors.check_instance_type(
+            "instance_type",
+            instance_type,
+            "ProcessingInstanceType",
+            "a processing",
+            "'ml.m5.xlarge', 'ml.c5.xlarge', 'ml.r5.2xlarge'",
+        )
+        errors.check_range("instance_count", instance_count, 1, 100, integer=True)
+        errors.check_size("volume_size", volume_size, "GiB", 1, 16384)
+        errors.check_seconds("max_runtime", max_runtime, 1, 86400)
+        limit = self.max_hourly_runtime
+        too_long = (
+            limit is not None
+            and not is_token(max_runtime)
+            and max_runtime.to_seconds(integral=False) > limit.to_seconds()
+        )
+        if limit is not None and schedule.is_hourly and too_long:
+            errors.add(
+                f"'max_runtime' of an hourly {self.monitoring_type} monitor must be at most "
+                f"{int(limit.to_seconds())} seconds (the ground-truth merge and the analysis share the hour), "
+                f"got {max_runtime.to_seconds(integral=False):g}"
+            )
+        env = environment or {}
+        if len(env) > 50:
+            errors.add(f"'environment' must hold at most 50 variables, got {len(env)}")
+        for key, value in env.items():
+            if not is_token(key) and (len(key) > 256 or not ENV_KEY_PATTERN.fullmatch(key)):
+                errors.add(
+                    f"'environment' key must match {ENV_KEY_PATTERN.pattern} (at most 256), got {key!r}"
+                )
+            if not is_token(value) and not 1 <= len(value) <= 256:
+                # CloudFormation's schema of the job definitions rejects empty values (minLength 1).
+                errors.add(f"'environment[{key!r}]' must be 1-256 characters, got {len(value)}")
+        if vpc is None and (vpc_subnets is not None or security_groups is not None):
+            errors.add("'vpc_subnets' and 'security_groups' require 'vpc', got vpc=None")
+        if security_groups is not None and not 1 <= len(security_groups) <= 5:
+            errors.add(f"'security_groups' must hold 1-5 security groups, got {len(security_groups)}")
+        if (
+            output_prefix is not None
+            and not is_token(output_prefix)
+            and output_prefix.strip("/") != output_prefix
+        ):
+            errors.add(f"'output_prefix' must not start or end with '/', got {output_prefix!r}")
+        if output_prefix == "":
+            # Not silently replaced by the default prefix.
+            errors.add("'output_prefix' must not be empty (leave it out for the default prefix), got ''")
+        errors.check_s3_key("output_prefix", output_prefix)
+        errors.check_s3_uri_length("output_prefix", output_prefix, 512)
+
+    def _create_role(self) -> iam.Role:
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"Model Monitor ({self.monitoring_type}) execution role (sagemaker-constructs)",
+        )
+        log_group = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/ProcessingJobs",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ProcessingLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[log_group, f"{log_group}:log-stream:*"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="MonitorMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={
+                    "StringLike": {
+                        "cloudwatch:namespace": [
+                            "aws/sagemaker/Endpoints/*",
+                            "aws/sagemaker/ModelMonitoring/*",
+                            # The documented variants with a leading slash, and an overridden namespace.
+                            "/aws/sagemaker/Endpoints/*",
+                            "/aws/sagemaker/ModelMonitoring/*",
+                            *([self._metric_namespace_override] if self._metric_namespace_override else []),
+                        ]
+                    }
+                },
+            )
+        )
+        _nag.acknowledge_resource(
+            role,
+            f"{log_group}:log-stream:*",
+            "Processing jobs write one log stream per job, named at run time.",
+        )
+        _nag.acknowledge(
+            role,
+            "IAM5[Resource::*]",
+            "cloudwatch:PutMetricData and the EC2 network-interface actions support no resource-level "
+            "permissions; metrics are limited to Model Monitor namespaces by a condition.",
+        )
+        return role
+
+    def _grant_inputs(self) -> None:
+        if isinstance(self.endpoint, Endpoint):
+            bucket = self.endpoint.data_capture_bucket
+            capture = self.endpoint.data_capture
+            if bucket is not None and capture is not None:
+                self._grant_read_prefix(bucket, f"{capture.prefix}/", "captured traffic of the endpoint")
+                if self.endpoint.data_capture_key is not None:
+                    self.endpoint.data_capture_key.grant_decrypt(self.role)
+        elif self.batch_transform is not None and self.batch_transform.data_capture is not None:
+            transform = self.batch_transform
+            assert transform.data_capture is not None
+            bucket = transform.data_capture_bucket or transform.output_bucket
+            self._grant_read_prefix(
+                bucket, f"{transform.data_capture.prefix}/", "captured data of the transform jobs"
+            )
+            # Batch capture writes manifests that point at the transform's input and output objects, and the
+            # monitoring job reads those objects ("Capture data from batch transform job",
+            # https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-batch.html).
+            self._grant_read_prefix(
+                transform.input.bucket,
+                transform.input.prefix,
+                "transform input that the capture manifests list",
+            )
+            self._grant_read_prefix(
+                transform.output_bucket,
+                transform.output_prefix,
+                "transform output that the capture manifests list",
+            )
+            keys = (transform.data_capture_kms_key, transform.input_kms_key, transform.output_kms_key)
+            for key in dict.fromkeys(k for k in keys if k is not None):
+                key.grant_decrypt(self.role)
+
+    def _grant_read_prefix(self, bucket: s3.IBucket, prefix: str, what: str) -> None:
+        objects = bucket.arn_for_objects(f"{prefix}*")
+        iam.Grant.add_to_principal(grantee=self.role, actions=["s3:GetObject"], resource_arns=[objects])
+        iam.Grant.add_to_principal(
+            grantee=self.role,
+            actions=["s3:ListBucket"],
+            resource_arns=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+        )
+        _nag.acknowledge_resource(
+            self.role, objects, f"The monitor reads the {what}, written hourly under the prefix."
+        )
+
+    def _network(
+        self,
+        vpc: ec2.IVpc,
+        vpc_subnets: ec2.SubnetSelection | None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None,
+    ) -> dict[str, Any]:
+        groups = list(security_groups or [])
+        if not groups:
+            groups = [ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, description="Model Monitor jobs")]
+        subnet_ids = vpc.select_subnets(
+            **(
+                {"subnet_type": ec2.SubnetType.PRIVATE_WITH_EGRESS}
+                if vpc_subnets is None
+                else {k: getattr(vpc_subnets, k) for k in ("subnet_type", "subnet_group_name", "subnets")
+                      if getattr(vpc_subnets, k, None) is not None}
+            )
+        ).subnet_ids  # fmt: skip
+        iam.Grant.add_to_principal(
+            grantee=self.role,
+            actions=[
+                "ec2:CreateNetworkInterface",
+                "ec2:CreateNetworkInterfacePermission",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DeleteNetworkInterfacePermission",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+            ],
+            resource_arns=["*"],
+        )
+        return {"securityGroupIds": [g.security_group_id for g in groups], "subnets": subnet_ids}
+
+    def _bind_baseline(self, baseline: Baseline | None) -> tuple[str | None, str | None]:
+        if baseline is None:
+            return None, None
+        constraints = (
+            baseline.constraints.bind(self, "BaselineConstraints", self.role)
+            if baseline.constraints
+            else None
+        )
+        statistics = (
+            baseline.statistics.bind(self, "BaselineStatistics", self.role) if baseline.statistics else None
+        )
+        return constraints, statistics
+
+    def _create_schedule(self) -> sagemaker.CfnMonitoringSchedule:
+        schedule_config: dict[str, Any] = {"scheduleExpression": self.schedule.expression}
+        if self.schedule.data_analysis_start is not None:
+            schedule_config["dataAnalysisStartTime"] = self.schedule.data_analysis_start
+        if self.schedule.data_analysis_end is not None:
+            schedule_config["dataAnalysisEndTime"] = self.schedule.data_analysis_end
+        return sagemaker.CfnMonitoringSchedule(
+            self,
+            "Resource",
+            monitoring_schedule_name=self.monitoring_schedule_name,
+            # A GetAtt on the endpoint: CloudFormation creates the schedule after the endpoint and deletes it
+            # first (SageMaker refuses to delete an endpoint that still has schedules).
+            endpoint_name=self.endpoint.endpoint_name if self.endpoint is not None else None,
+            monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
+                monitoring_job_definition_name=self.job_definition_name,
+                monitoring_type=self.monitoring_type,
+                schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
+                    **_snake(schedule_config)
+                ),
+            ),
+        )
+
+
+def _defined_in_app(endpoint: IEndpoint) -> bool:
+    """Whether the endpoint is created by this CDK app (it owns a CloudFormation resource), not imported.
+
+    Asked through aws-cdk-lib's ``Resource.is_owned_resource`` (the construct's default child is a
+    ``CfnResource``), so it holds for any ``IEndpoint`` construct, not only this library's ``Endpoint``.
+    """
+    return isinstance(endpoint, Construct) and Resource.is_owned_resource(endpoint)
+
+
+def _snake(camel: dict[str, Any]) -> dict[str, Any]:
+    import re
+
+    return {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): v for k, v in camel.items()}
+
+
+def _reports_bucket(stack: Stack) -> SecureBucket:
+    existing = stack.node.try_find_child(REPORTS_BUCKET_ID)
+    if isinstance(existing, SecureBucket):
+        return existing
+    return SecureBucket(stack, REPORTS_BUCKET_ID, description="Model Monitor reports")
+
+
+@jsii.implements(events.IRuleTarget)
+class _PublishToTopic:
+    """An EventBridge target that publishes to an SNS topic and grants nothing (the caller does)."""
+
+    def __init__(self, topic: sns.ITopic) -> None:
+        self._topic = topic
+
+    def bind(self, rule: events_interfaces.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        return events.RuleTargetConfig(arn=self._topic.topic_arn, target_resource=self._topic)

@@ -1,0 +1,250 @@
+"""``ModelBiasMonitor``: post-training bias drift (SageMaker Clarify) of predictions with ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration, Size
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from sagemaker_constructs._internal.validation import (
+    ValidationError,
+    ValidationErrors,
+    check_argument_types,
+    checked_arguments,
+    construct_path,
+)
+from sagemaker_constructs.batch.batch_transform import BatchTransform
+from sagemaker_constructs.common.container_image import ContainerImage
+from sagemaker_constructs.hosting.endpoint import IEndpoint
+
+from ._monitor_base import MonitorBase
+from .clarify_config import BiasAnalysisConfig, write_config_file
+from .monitoring_options import (
+    Baseline,
+    DatasetFormat,
+    GroundTruth,
+    MonitoringSchedule,
+    S3Source,
+    validate_attribute,
+    validate_clarify_constraints,
+    validate_offset,
+    validate_transform_output_attributes,
+)
+
+ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/bias-metrics"
+BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/bias-metrics"
+POST_TRAINING_METRICS = (
+    "DPPL",
+    "DI",
+    "DCA",
+    "DCR",
+    "SD",
+    "RD",
+    "DAR",
+    "DRR",
+    "AD",
+    "TE",
+    "CDDPL",
+    "FT",
+    "GE",
+)
+
+
+class ModelBiasMonitor(MonitorBase):
+    """A bias drift monitor (``AWS::SageMaker::ModelBiasJobDefinition`` + ``MonitoringSchedule``).
+
+    SageMaker Clarify merges captured predictions with ground truth and computes post-training bias metrics
+    (``bias_metric_DPPL``, ``bias_metric_DI``...) per facet, compared with the baseline constraints. Give the
+    Clarify config as a typed ``BiasAnalysisConfig`` (rendered and uploaded for you) or an ``S3Source``.
+    """
+
+    monitoring_type = "ModelBias"
+    image_framework = "clarify"
+    image_version = "1.0"
+    max_hourly_runtime = Duration.seconds(1800)
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        analysis_config: BiasAnalysisConfig | S3Source,
+        ground_truth: GroundTruth,
+        endpoint: IEndpoint | None = None,
+        batch_transform: BatchTransform | None = None,
+        dataset_format: DatasetFormat | None = None,
+        features_attribute: str | None = None,
+        inference_attribute: str | None = None,
+        probability_attribute: str | None = None,
+        probability_threshold_attribute: float | None = None,
+        start_time_offset: str | None = None,
+        end_time_offset: str | None = None,
+        baseline: Baseline | None = None,
+        schedule: MonitoringSchedule | None = None,
+        image: ContainerImage | None = None,
+        instance_type: str = "ml.m5.xlarge",
+        instance_count: int = 1,
+        volume_size: Size = Size.gibibytes(20),
+        volume_kms_key: kms.IKey | None = None,
+        output_bucket: s3.IBucket | None = None,
+        output_prefix: str | None = None,
+        output_kms_key: kms.IKey | None = None,
+        max_runtime: Duration = Duration.minutes(30),
+        environment: Mapping[str, str] | None = None,
+        publish_cloudwatch_metrics: bool = True,
+        role: iam.IRole | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        network_isolation: bool = False,
+        inter_container_encryption: bool = True,
+        notification_topic: sns.ITopic | None = None,
+    ) -> None:
+        """Define a bias drift monitor.
+
+        :param analysis_config: the Clarify config (label, facets, headers...).
+        :param ground_truth: where the labels are uploaded.
+        :param features_attribute: JSON path of the features in JSON records. Default: - CSV columns.
+        :param inference_attribute: where the predicted label is. Default: - none.
+        :param probability_attribute: where the probability is, e.g. "0". Default: - none.
+        :param probability_threshold_attribute: probability above which the prediction is positive.
+            Default: - none.
+        :param start_time_offset: e.g. "-P1D". Default: - none.
+        :param end_time_offset: e.g. "-PT1H". Default: - none.
+        :param baseline: constraints from a Clarify baselining job (``analysis.json``). Default: - none.
+        :param schedule: Default: ``MonitoringSchedule.daily()``
+        :param max_runtime: at most 1800 s for hourly schedules. Default: 30 minutes
+        (Other parameters as for ``DataQualityMonitor``.)
+        """
+        check_argument_types(
+            construct_path(scope, construct_id, "ModelBiasMonitor"), ModelBiasMonitor.__init__, locals()
+        )
+        errors = ValidationErrors(f"ModelBiasMonitor '{scope.node.path}/{construct_id}'")
+        if isinstance(analysis_config, BiasAnalysisConfig):
+            analysis_config.validate(errors)
+        if inference_attribute is None and probability_attribute is None:
+            errors.add(
+                "a bias monitor needs 'inference_attribute' or 'probability_attribute' (where the prediction is)"
+            )
+        if probability_threshold_attribute is not None:
+            errors.check_range("probability_threshold_attribute", probability_threshold_attribute, 0, 1)
+        for prop, value in (
+            ("features_attribute", features_attribute),
+            ("inference_attribute", inference_attribute),
+            ("probability_attribute", probability_attribute),
+        ):
+            validate_attribute(errors, prop, value)
+        validate_transform_output_attributes(
+            errors,
+            batch_transform,
+            {"inference_attribute": inference_attribute, "probability_attribute": probability_attribute},
+        )
+        validate_clarify_constraints(errors, baseline, "post_training_bias_metrics", "bias")
+        validate_offset(errors, "start_time_offset", start_time_offset)
+        validate_offset(errors, "end_time_offset", end_time_offset)
+        ground_truth.validate(errors)
+        self.analysis_config = analysis_config
+        self.ground_truth = ground_truth
+        self._attributes = {
+            "featuresAttribute": features_attribute,
+            "inferenceAttribute": inference_attribute,
+            "probabilityAttribute": probability_attribute,
+            "probabilityThresholdAttribute": (
+                float(probability_threshold_attribute)
+                if probability_threshold_attribute is not None
+                else None
+            ),
+            "startTimeOffset": start_time_offset,
+            "endTimeOffset": end_time_offset,
+        }
+        super().__init__(
+            scope, construct_id, endpoint=endpoint, batch_transform=batch_transform, dataset_format=dataset_format,
+            schedule=schedule or MonitoringSchedule.daily(), baseline=baseline, image=image, instance_type=instance_type,
+            instance_count=instance_count, volume_size=volume_size, volume_kms_key=volume_kms_key,
+            output_bucket=output_bucket, output_prefix=output_prefix, output_kms_key=output_kms_key,
+            max_runtime=max_runtime, environment=environment, publish_cloudwatch_metrics=publish_cloudwatch_metrics,
+            role=role, vpc=vpc, vpc_subnets=vpc_subnets, security_groups=security_groups,
+            network_isolation=network_isolation, inter_container_encryption=inter_container_encryption,
+            notification_topic=notification_topic, errors=errors,
+        )  # fmt: skip
+
+    def _create_job_definition(self) -> Any:
+        source = (
+            S3Source.from_asset(write_config_file(self.analysis_config.to_json()))
+            if isinstance(self.analysis_config, BiasAnalysisConfig)
+            else self.analysis_config
+        )
+        app = {
+            "imageUri": self._image_uri(),
+            "configUri": source.bind(self, "AnalysisConfig", self.role),
+            "environment": self._app_environment(),
+        }
+        job_input: dict[str, Any] = {"groundTruthS3Input": {"s3Uri": self.ground_truth.bind(self.role)}}
+        if self.endpoint is not None:
+            job_input["endpointInput"] = self._endpoint_input(**self._attributes)
+        else:
+            job_input["batchTransformInput"] = self._batch_input(**self._attributes)
+        return sagemaker.CfnModelBiasJobDefinition(
+            self,
+            "JobDefinition",
+            model_bias_app_specification=app,
+            model_bias_job_input=job_input,
+            model_bias_job_output_config=self._output_config(),
+            job_resources=self._job_resources(),
+            role_arn=self.role.role_arn,
+            model_bias_baseline_config=self._baseline_config(with_statistics=False),
+            network_config=self._network_config(),
+            stopping_condition=self._stopping_condition(),
+        )
+
+    @property
+    def metric_namespace(self) -> str:
+        """The namespace the metric methods use."""
+        return ENDPOINT_NAMESPACE if self.endpoint is not None else BATCH_NAMESPACE
+
+    @checked_arguments
+    def metric_bias(
+        self,
+        metric: str,
+        *,
+        facet: str,
+        facet_value: str,
+        label: str,
+        label_value: str,
+        stage: str = "Post-Training",
+        period: Duration | None = None,
+    ) -> cloudwatch.Metric:
+        """A post-training bias metric (``bias_metric_<metric>``, e.g. ``DPPL``) for one facet and label value.
+
+        Dimensions ``Endpoint``, ``MonitoringSchedule``, ``BiasStage``, ``Label``, ``LabelValue``, ``Facet``,
+        ``FacetValue``. Statistic Average, period 1 hour. The documented spelling of ``BiasStage`` is
+        inconsistent: check your account's metrics and pass ``stage`` if it differs.
+        """
+        if metric not in POST_TRAINING_METRICS:
+            raise ValidationError(f"'metric' must be one of {list(POST_TRAINING_METRICS)}, got {metric!r}")
+        dimensions = {
+            "MonitoringSchedule": self.monitoring_schedule_name,
+            "BiasStage": stage,
+            "Label": label,
+            "LabelValue": label_value,
+            "Facet": facet,
+            "FacetValue": facet_value,
+        }
+        if self.endpoint_name is not None:
+            dimensions = {"Endpoint": self.endpoint_name, **dimensions}
+        return cloudwatch.Metric(
+            namespace=self.metric_namespace,
+            metric_name=f"bias_metric_{metric}",
+            dimensions_map=dimensions,
+            statistic="Average",
+            period=period or self._metric_period(),
+        )

@@ -1,0 +1,659 @@
+"""``RetrainingTrigger``: alarms, monitoring violations and a schedule start a SageMaker pipeline through a
+Powertools Lambda function, exactly once per incident, with every decision told to SNS and nothing lost."""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+
+import jsii
+from aws_cdk import Duration, IStableStringProducer, Lazy, Names, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct
+
+from sagemaker_constructs._handlers.retraining_trigger import contract
+from sagemaker_constructs._internal import dead_letter as _dead_letter
+from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.dependencies import depend_on_role_policy_only
+from sagemaker_constructs._internal.validation import (
+    ValidationError,
+    ValidationErrors,
+    check_argument_types,
+    checked_arguments,
+    construct_path,
+    is_token,
+)
+from sagemaker_constructs.common.notification_topic import NotificationTopic
+from sagemaker_constructs.monitoring._monitor_base import MonitorBase
+
+from .sagemaker_pipeline import IPipeline
+
+HANDLER_ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.dirname(__file__)), "_handlers"))
+POWERTOOLS_VERSION = "3.37.0"
+"""The Powertools for AWS Lambda (Python) release whose public layer the function uses (pinned)."""
+_PARAMETER_NAME = re.compile(contract.PARAMETER_NAME_PATTERN)
+
+
+class IncidentField(enum.Enum):
+    """A field of the triggering incident that a pipeline parameter can take."""
+
+    TRIGGER_TYPE = "trigger_type"
+    """``alarm``, ``monitor-violation`` or ``schedule``."""
+    ALARM_NAME = "alarm_name"
+    """The alarm that went into ALARM (empty otherwise)."""
+    ENDPOINT_NAME = "endpoint_name"
+    """The endpoint of the alarm's metric (its ``EndpointName`` or ``Endpoint`` dimension), or of the monitoring
+    execution with violations (its summary's ``EndpointName``)."""
+    MONITORING_SCHEDULE = "monitoring_schedule"
+    """The monitoring schedule whose execution found violations."""
+    REASON = "reason"
+    """The alarm's state reason, the monitoring execution's status and scheduled time, or "scheduled retraining"."""
+    INCIDENT_TIME = "incident_time"
+    """When the incident happened (ISO-8601)."""
+    INCIDENT_ID = "incident_id"
+    """The incident's identity: one execution at most per incident id."""
+
+
+class RetrainingTrigger(Construct):
+    """Starts a SageMaker pipeline when alarms fire, monitors find violations, or on a fallback schedule.
+
+    - **Violations from the API**: a monitor's processing-job event is only a claim, confirmed with
+      ``ListMonitoringExecutions``; a reconciliation rule lists the recent executions of every wired schedule,
+      so a violation the event misses still starts retraining.
+    - **Exactly once per incident**: a Powertools idempotency record per incident (an alarm's transition into
+      ALARM, one monitoring execution, one scheduled time) in an encrypted DynamoDB table, and a deterministic
+      ``ClientRequestToken``, so duplicate deliveries and retries never start a second execution.
+    - **No pile-ups**: no start while an execution of the pipeline is running, and none within ``cooldown`` of
+      the last start (a conditional write makes concurrent incidents race-safe).
+    - **Every decision told**: started, skipped for a running execution or the cooldown (and why) and failed go
+      to an SNS topic; duplicates and ignored events are logged and counted only. A malformed event (parsed
+      into typed models) is told as failed once, counted once, and failed so that it is parked.
+    - **Nothing lost**: rule targets retry for ``max_event_age`` and then park events in an encrypted SQS
+      dead-letter queue, the function's failed async invocations land there too, and its depth raises an alarm.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pipeline: IPipeline,
+        alarms: Sequence[cloudwatch.IAlarm] = (),
+        monitors: Sequence[MonitorBase] = (),
+        schedule: events.Schedule | None = None,
+        static_parameters: Mapping[str, str] | None = None,
+        event_parameters: Mapping[str, IncidentField] | None = None,
+        cooldown: Duration = Duration.hours(6),
+        idempotency_ttl: Duration = Duration.days(1),
+        notification_topic: sns.ITopic | None = None,
+        max_event_age: Duration = Duration.hours(6),
+        max_trigger_age: Duration | None = None,
+        retry_attempts: int = 10,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        table_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        powertools_version: str = POWERTOOLS_VERSION,
+        violation_reconciliation: Duration = Duration.hours(1),
+        violation_lookback: Duration | None = None,
+    ) -> None:
+        """Define the trigger.
+
+        :param pipeline: the pipeline to start (``SageMakerPipeline`` or ``SageMakerPipeline.from_pipeline_name``).
+        :param alarms: CloudWatch alarms whose transitions into ALARM start it. Default: - none yet (``add_alarm``).
+        :param monitors: Model Monitor schedules whose violations start it; each needs baseline constraints
+            (``reports_violations``). Default: - none yet (``add_monitor``).
+        :param schedule: a fallback schedule, e.g. ``events.Schedule.cron(week_day="SUN", hour="2", minute="0")``.
+            Default: - none.
+        :param static_parameters: pipeline parameters with fixed values. Default: - none.
+        :param event_parameters: pipeline parameters taken from the incident. Default: - none.
+        :param cooldown: no second start this long after the last start. Default: 6 hours
+        :param idempotency_ttl: how long an incident is remembered; at least ``max_event_age``. Default: 1 day
+        :param notification_topic: told about every decision. Default: - an encrypted ``NotificationTopic``.
+        :param max_event_age: how long EventBridge and Lambda retry an event before the dead-letter queue,
+            60 s to 6 hours. Default: 6 hours
+        :param max_trigger_age: an event older than this (by its EventBridge ``time``) starts nothing and is
+            reported as ``skipped-stale``; 60 s to ``idempotency_ttl`` (an older event could be an incident already
+            forgotten). Shorter than twice ``max_event_age`` (EventBridge's retries, then Lambda's), a delivery
+            retried that long may be skipped as stale.
+            Default: - ``idempotency_ttl``
+        :param retry_attempts: EventBridge retries per event. Default: 10
+        :param log_retention: Default: one year
+        :param table_removal_policy: Default: RemovalPolicy.RETAIN
+        :param powertools_version: the Powertools layer release. Default: "3.37.0"
+        :param violation_reconciliation: how often the function lists the executions of the wired monitors'
+            schedules (1 minute to 1 day; only once a monitor is wired). Default: 1 hour
+        :param violation_lookback: how far back, by scheduled time, those lists and the event's confirmation look;
+            between ``violation_reconciliation`` and ``idempotency_ttl``. Default: - 1 day, or ``idempotency_ttl``
+            if that is shorter
+        """
+        check_argument_types(
+            construct_path(scope, construct_id, "RetrainingTrigger"), RetrainingTrigger.__init__, locals()
+        )
+        super().__init__(scope, construct_id)
+        errors = ValidationErrors(f"RetrainingTrigger '{self.node.path}'")
+        static = dict(static_parameters or {})
+        dynamic = dict(event_parameters or {})
+        for name in [*static, *dynamic]:
+            if not is_token(name) and not _PARAMETER_NAME.fullmatch(name):
+                errors.add(
+                    f"pipeline parameter names must match {contract.PARAMETER_NAME_PATTERN} (letters, digits, '-' "
+                    f"and '_'), got {name!r}"
+                )
+        overlap = sorted(set(static) & set(dynamic))
+        if overlap:
+            errors.add(f"a parameter is either static or from the event, got both for {overlap}")
+        for name, value in static.items():
+            if not is_token(value) and len(value) > 1024:
+                errors.add(f"'static_parameters[{name!r}]' must be at most 1024 characters, got {len(value)}")
+        parameters_size = _parameters_env_size(static, dynamic)
+        if parameters_size > _PARAMETERS_ENV_BUDGET:
+            errors.add(
+                f"'static_parameters' and 'event_parameters' must fit in {_PARAMETERS_ENV_BUDGET} bytes of the "
+                f"function's environment (Lambda allows 4 KB for all variables; the trigger's own take the "
+                f"rest), got {parameters_size} bytes"
+            )
+        known = getattr(pipeline, "parameter_names", None)
+        if known is not None:
+            missing = sorted((set(static) | set(dynamic)) - set(known))
+            if missing:
+                errors.add(
+                    f"parameters {missing} are not declared by the pipeline (it declares {sorted(known)})"
+                )
+        errors.check_seconds("cooldown", cooldown, 0, 86400 * 30)
+        errors.check_seconds("idempotency_ttl", idempotency_ttl, 60, 86400 * 30)
+        # The same age limits EventBridge's retries and Lambda's asynchronous retries (at most 6 hours).
+        errors.check_seconds("max_event_age", max_event_age, 60, 21600)
+        known_ages = not is_token(idempotency_ttl) and not is_token(max_event_age)
+        # integral=False: durations that are not whole seconds are reported above, and would raise in jsii here.
+        if known_ages and idempotency_ttl.to_seconds(integral=False) < max_event_age.to_seconds(
+            integral=False
+        ):
+            errors.add(
+                "'idempotency_ttl' must be at least 'max_event_age' (a late retry would decide the incident "
+                f"again), got {idempotency_ttl.to_human_string()} < {max_event_age.to_human_string()}"
+            )
+        errors.check_seconds("max_trigger_age", max_trigger_age, 60, 86400 * 30)
+        if (
+            max_trigger_age is not None
+            and not is_token(max_trigger_age)
+            and not is_token(idempotency_ttl)
+            and max_trigger_age.to_seconds(integral=False) > idempotency_ttl.to_seconds(integral=False)
+        ):
+            errors.add(
+                "'max_trigger_age' must be at most 'idempotency_ttl' (an older event could be an incident already "
+                f"forgotten), got {max_trigger_age.to_human_string()} > {idempotency_ttl.to_human_string()}"
+            )
+        errors.check_range("retry_attempts", retry_attempts, 0, 185, integer=True)
+        errors.check_seconds("violation_reconciliation", violation_reconciliation, 60, 86400)
+        errors.check_seconds("violation_lookback", violation_lookback, 60, 86400 * 30)
+        _check_lookback(errors, violation_reconciliation, violation_lookback, idempotency_ttl)
+        if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", powertools_version):
+            errors.add(f"'powertools_version' must be a release like '3.37.0', got {powertools_version!r}")
+        errors.raise_if_any()
+
+        self.pipeline = pipeline
+        self._max_event_age = max_event_age
+        self._max_trigger_age = max_trigger_age or idempotency_ttl
+        self._retry_attempts = retry_attempts
+        self._violation_reconciliation = violation_reconciliation
+        self._violation_lookback = _effective_lookback(violation_lookback, idempotency_ttl)
+        self._schedule_names: list[str] = []
+        self._parameters_size = parameters_size
+        self.reconciliation_rule: events.Rule | None = None
+        """The rule that has the function reconcile the wired monitors' executions (once a monitor is wired)."""
+        self._notifications: NotificationTopic | None = None
+        self.topic: sns.ITopic
+        if notification_topic is None:
+            self._notifications = NotificationTopic(self, "Notifications", description="retraining decision")
+            self.topic = self._notifications.topic
+        else:
+            self.topic = notification_topic
+
+        self.table_key = kms.Key(self, "TableKey", description="Encrypts retraining trigger state", enable_key_rotation=True,
+                                 removal_policy=table_removal_policy)  # fmt: skip
+        self.table = dynamodb.Table(
+            self,
+            "State",
+            partition_key=dynamodb.Attribute(
+                name=contract.TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.table_key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=contract.TABLE_TTL_ATTRIBUTE,
+            removal_policy=table_removal_policy,
+        )
+        self.dead_letter_queue = self._new_dead_letter_queue(self)
+        self.service_name = (
+            f"retraining-{pipeline.pipeline_name}"[:64]
+            if not is_token(pipeline.pipeline_name)
+            else "retraining"
+        )
+        self.metrics_namespace = "SageMakerConstructs/Retraining"
+        self.function = self._function(
+            static, dynamic, cooldown, idempotency_ttl, log_retention, powertools_version
+        )
+        self.dead_letter_alarm = self._dead_letter_alarm(self, self.dead_letter_queue)
+
+        self._rules_by_scope: dict[tuple[str, str], events.Rule] = {}
+        self._alarm_arns: list[str] = []
+        self._schedule_arns: list[str] = []
+        for alarm in alarms:
+            self.add_alarm(alarm)
+        for monitor in monitors:
+            self.add_monitor(monitor)
+        if schedule is not None:
+            self._add_rule(
+                events.Rule(
+                    self,
+                    "ScheduleRule",
+                    schedule=schedule,
+                    description="Fallback schedule of the retraining trigger",
+                )
+            )
+
+    # ------------------------------------------------------------------------------------------------ triggers
+
+    def add_alarm(self, alarm: cloudwatch.IAlarm) -> None:
+        """Start the pipeline when ``alarm`` goes into ALARM.
+
+        An alarm of another stack gets its rule in that stack, so this stack never depends on it: the
+        retraining stack deploys on its own, and monitoring stacks plug into it.
+        """
+        if alarm.alarm_arn in self._alarm_arns:
+            raise ValidationError(f"alarm {alarm.node.path!r} already triggers this retraining")
+        self._alarm_arns.append(alarm.alarm_arn)
+        pattern_resources = [alarm.alarm_arn]
+        rule = self._rules_by_scope.get(("alarm", self._rule_scope(alarm).node.path))
+        if rule is not None:
+            rule.add_event_pattern(resources=pattern_resources)
+            return
+        scope = self._rule_scope(alarm)
+        rule = events.Rule(
+            scope,
+            "RetrainOnAlarm" if scope is not self else "AlarmRule",
+            description=f"Alarms into ALARM start retraining ({self.pipeline.pipeline_name})",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"],
+                detail_type=["CloudWatch Alarm State Change"],
+                resources=pattern_resources,
+                detail={"state": {"value": ["ALARM"]}},
+            ),
+        )
+        self._rules_by_scope[("alarm", scope.node.path)] = rule
+        self._add_rule(rule)
+
+    @checked_arguments
+    def add_monitor(self, monitor: MonitorBase) -> None:
+        """Start the pipeline when an execution of ``monitor`` completes with violations.
+
+        ``ListMonitoringExecutions`` decides (status ``CompletedWithViolations``). The monitor's processing-job
+        event is the fast path (its rule placed like ``add_alarm``'s) and the reconciliation rule, every
+        ``violation_reconciliation``, lists the schedule's recent executions, so that none is missed.
+        A monitor without baseline constraints can never report violations and is refused.
+        """
+        if not monitor.reports_violations:
+            raise ValidationError(
+                f"'monitor' must have baseline constraints to report violations (Model Monitor checks executions "
+                f"only against them): pass baseline=Baseline(constraints=...) to it, or trigger retraining from one "
+                f"of its alarms with add_alarm; got monitor {monitor.node.path!r} without constraints"
+            )
+        arn = monitor.monitoring_schedule_arn
+        if arn in self._schedule_arns:
+            raise ValidationError(f"monitor {monitor.node.path!r} already triggers this retraining")
+        names = [*self._schedule_names, monitor.monitoring_schedule_name]
+        size = self._parameters_size + _schedules_env_size(names)
+        if size > _PARAMETERS_ENV_BUDGET:
+            raise ValidationError(
+                f"monitor {monitor.node.path!r} does not fit the function's environment: the pipeline parameters "
+                f"and the wired schedules' names must fit in {_PARAMETERS_ENV_BUDGET} bytes (Lambda allows 4 KB for "
+                f"all variables), got {size} bytes. Use fewer or shorter parameters, or a second trigger"
+            )
+        self._schedule_arns.append(arn)
+        self._schedule_names.append(monitor.monitoring_schedule_name)
+        self._ensure_reconciliation()
+        self._check_lookback_covers(monitor)
+        scope = self._rule_scope(monitor)
+        rule = self._rules_by_scope.get(("monitor", scope.node.path))
+        if rule is not None:
+            rule.add_event_pattern(detail={"MonitoringScheduleArn": [arn]})
+            return
+        rule = events.Rule(
+            scope,
+            "RetrainOnViolations" if scope is not self else "MonitorRule",
+            description=f"Monitoring executions with violations start retraining ({self.pipeline.pipeline_name})",
+            event_pattern=monitor.violations_event_pattern(),
+        )
+        self._rules_by_scope[("monitor", scope.node.path)] = rule
+        self._add_rule(rule)
+
+    def _check_lookback_covers(self, monitor: MonitorBase) -> None:
+        """An execution becomes ``CompletedWithViolations`` only when it ends: up to 20 minutes after its scheduled
+        time (runs "can start 0-20 minutes after the requested time", model-monitor-schedule-expression) plus its
+        ``max_runtime``. Sweeps filter on the scheduled time, so the lookback must reach back over a whole sweep
+        interval past that, or a violation seen by no event would be missed."""
+        lookback, interval, runtime = (
+            self._violation_lookback,
+            self._violation_reconciliation,
+            monitor.max_runtime,
+        )
+        if any(is_token(v) for v in (lookback, interval, runtime)):
+            return
+        needed = interval.to_seconds() + runtime.to_seconds() + _MONITOR_START_DELAY.to_seconds()
+        if lookback.to_seconds() < needed:
+            raise ValidationError(
+                f"'violation_lookback' must be at least 'violation_reconciliation' + the monitor's 'max_runtime' + "
+                f"20 minutes of start delay ({int(needed)} seconds for monitor {monitor.node.path!r}), or an "
+                f"execution ending after the sweep that follows its scheduled time would never be listed; got "
+                f"{int(lookback.to_seconds())} seconds (raise 'idempotency_ttl' and 'violation_lookback', or shorten "
+                "the monitor's 'max_runtime' or 'violation_reconciliation')"
+            )
+
+    def _ensure_reconciliation(self) -> None:
+        """The reconciliation rule and the function's right to list monitoring executions, once."""
+        if self.reconciliation_rule is not None:
+            return
+        lookback, interval = self._violation_lookback, self._violation_reconciliation
+        if (
+            not is_token(lookback)
+            and not is_token(interval)
+            and lookback.to_seconds() < interval.to_seconds()
+        ):
+            # Only reachable with the default lookback (explicit values are checked with the other props).
+            raise ValidationError(
+                f"'violation_lookback' (by default the shorter of 1 day and 'idempotency_ttl': "
+                f"{lookback.to_human_string()}) must be at least 'violation_reconciliation' "
+                f"({interval.to_human_string()}), or executions between two sweeps would be missed: pass a "
+                "longer 'idempotency_ttl' and 'violation_lookback', or a shorter 'violation_reconciliation'"
+            )
+        self.reconciliation_rule = events.Rule(
+            self,
+            "ReconcileRule",
+            schedule=events.Schedule.rate(self._violation_reconciliation),
+            description=f"Lists monitoring executions with violations for retraining ({self.pipeline.pipeline_name})",
+        )
+        # The function tells this event from the fallback schedule's "Scheduled Event" by source and detail-type.
+        reconcile = events.RuleTargetInput.from_object(
+            {
+                "version": "0",
+                "id": events.EventField.event_id,
+                "detail-type": contract.RECONCILE_DETAIL_TYPE,
+                "source": contract.RECONCILE_SOURCE,
+                "account": events.EventField.account,
+                "time": events.EventField.time,
+                "region": events.EventField.region,
+                "resources": [],
+                "detail": {},
+            }
+        )
+        self._add_rule(self.reconciliation_rule, event=reconcile)
+        # "Except for the ListTags API, resource-level restrictions are not available on List- calls"
+        # (https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html), so no schedule ARN.
+        iam.Grant.add_to_principal(
+            grantee=self.function,
+            actions=["sagemaker:ListMonitoringExecutions"],
+            resource_arns=["*"],
+        )
+
+    def _rule_scope(self, source: IConstruct) -> Construct:
+        source_stack = Stack.of(source)
+        if source_stack is Stack.of(self):
+            return self
+        scope_id = f"RetrainingTrigger-{Names.node_unique_id(self.node)[-8:]}"
+        existing = source_stack.node.try_find_child(scope_id)
+        return existing if isinstance(existing, Construct) else Construct(source_stack, scope_id)
+
+    # ------------------------------------------------------------------------------------------------- metrics
+
+    @checked_arguments
+    def metric(
+        self, metric_name: str, *, statistic: str = "Sum", period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """A metric the handler emits (Powertools EMF, dimension ``service``). Statistic Sum, 5 minutes."""
+        return cloudwatch.Metric(
+            namespace=self.metrics_namespace,
+            metric_name=metric_name,
+            dimensions_map={"service": self.service_name},
+            statistic=statistic,
+            period=period or Duration.minutes(5),
+        )
+
+    @checked_arguments
+    def metric_pipelines_started(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Pipelines started. Statistic Sum, period 5 minutes."""
+        return self.metric(contract.METRIC_PIPELINES_STARTED, period=period)
+
+    @checked_arguments
+    def metric_triggers_received(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Events received. Statistic Sum, period 5 minutes."""
+        return self.metric(contract.METRIC_TRIGGERS_RECEIVED, period=period)
+
+    @checked_arguments
+    def metric_triggers_skipped(self, reason: str, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Triggers skipped for ``reason``: ``duplicate``, ``running``, ``cooldown``, ``unconfirmed``, ``stale``
+        or ``ignored``.
+        Statistic Sum, period 5 minutes."""
+        if reason not in contract.SKIP_REASONS.values():
+            raise ValidationError(
+                f"'reason' must be one of {sorted(contract.SKIP_REASONS.values())}, got {reason!r}"
+            )
+        return cloudwatch.Metric(
+            namespace=self.metrics_namespace,
+            metric_name=contract.METRIC_SKIPPED,
+            dimensions_map={"service": self.service_name, contract.METRIC_SKIPPED_REASON_DIMENSION: reason},
+            statistic="Sum",
+            period=period or Duration.minutes(5),
+        )
+
+    @checked_arguments
+    def metric_failures(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Triggers that failed (and will be retried or dead-lettered). Statistic Sum, period 5 minutes."""
+        return self.metric(contract.METRIC_FAILURES, period=period)
+
+    # ----------------------------------------------------------------------------------------------- internals
+
+    def _function(
+        self,
+        static: Mapping[str, str],
+        dynamic: Mapping[str, IncidentField],
+        cooldown: Duration,
+        idempotency_ttl: Duration,
+        log_retention: logs.RetentionDays,
+        powertools_version: str,
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(self, "FunctionLogs", retention=log_retention)
+        role = iam.Role(self, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="Retraining trigger function (sagemaker-constructs)")  # fmt: skip
+        log_group.grant_write(role)
+        layer_arn = (
+            "{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.13/" + powertools_version + "}}"
+        )
+        function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            handler="retraining_trigger.handler.lambda_handler",
+            code=lambda_.Code.from_asset(HANDLER_ROOT, exclude=["__pycache__", "*.pyc", "README.md"]),
+            layers=[lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)],
+            role=role,
+            timeout=Duration.minutes(1),
+            memory_size=256,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            description=f"Starts SageMaker pipeline {self.pipeline.pipeline_name} once per incident",
+            environment={
+                contract.ENV_PIPELINE_NAME: self.pipeline.pipeline_name,
+                contract.ENV_TABLE_NAME: self.table.table_name,
+                contract.ENV_TOPIC_ARN: self.topic.topic_arn,
+                contract.ENV_COOLDOWN_SECONDS: str(int(cooldown.to_seconds())),
+                contract.ENV_IDEMPOTENCY_TTL_SECONDS: str(int(idempotency_ttl.to_seconds())),
+                contract.ENV_MAX_TRIGGER_AGE_SECONDS: str(int(self._max_trigger_age.to_seconds())),
+                contract.ENV_STATIC_PARAMETERS: Stack.of(self).to_json_string(dict(static)),
+                contract.ENV_EVENT_PARAMETERS: json.dumps(
+                    {k: v.value for k, v in dynamic.items()}, sort_keys=True
+                ),
+                contract.ENV_MONITORING_SCHEDULES: Lazy.string(_SchedulesProducer(self._schedule_names)),
+                contract.ENV_VIOLATION_LOOKBACK_SECONDS: str(int(self._violation_lookback.to_seconds())),
+                contract.POWERTOOLS_SERVICE_NAME: self.service_name,
+                contract.POWERTOOLS_METRICS_NAMESPACE: self.metrics_namespace,
+            },
+            # Async invocations (EventBridge) that still fail after Lambda's retries go to the dead-letter queue.
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            retry_attempts=2,
+            max_event_age=self._max_event_age,
+        )
+        self.pipeline.grant_start_execution(role)
+        # The running check lists executions; nothing else about them is read.
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=["sagemaker:ListPipelineExecutions"],
+            resource_arns=[self.pipeline.pipeline_arn],
+        )
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            resource_arns=[self.table.table_arn],
+        )
+        self.table_key.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+        if self._notifications is not None:
+            self._notifications.grant_publish(role)
+        else:
+            self.topic.grant_publish(role)
+        depend_on_role_policy_only(function, role)
+        _nag.acknowledge(
+            role,
+            "IAM5[Resource::*]",
+            "X-Ray tracing (PutTraceSegments) and sagemaker:ListMonitoringExecutions have no resource-level "
+            "permissions.",
+        )
+        _nag.acknowledge(
+            function,
+            "L1",
+            "Pinned to python3.13, the runtime Powertools publishes its pinned public layer for "
+            "(/aws/service/powertools/python/x86_64/python3.13/<version>).",
+        )
+        return function
+
+    def _add_rule(self, rule: events.Rule, *, event: events.RuleTargetInput | None = None) -> None:
+        # A rule in another stack gets a dead-letter queue of its own there: a queue policy in this stack
+        # naming that rule would make this stack depend on the other one (and the other one depends on this
+        # function), a cycle. CDK already places the Lambda permission in the rule's stack.
+        queue = (
+            self.dead_letter_queue
+            if rule.node.scope is self
+            else self._local_dead_letter_queue(rule.node.scope)
+        )
+        rule.add_target(
+            events_targets.LambdaFunction(
+                self.function,
+                event=event,
+                dead_letter_queue=queue,
+                retry_attempts=self._retry_attempts,
+                max_event_age=self._max_event_age,
+            )
+        )
+
+    def _local_dead_letter_queue(self, scope: IConstruct | None) -> sqs.IQueue:
+        assert isinstance(scope, Construct)
+        queue = self._new_dead_letter_queue(scope)
+        self._dead_letter_alarm(scope, queue)
+        return queue
+
+    @staticmethod
+    def _new_dead_letter_queue(scope: Construct) -> sqs.Queue:
+        return _dead_letter.dead_letter_queue(scope, nag_reason="This queue is itself the dead-letter queue.")
+
+    def _dead_letter_alarm(self, scope: Construct, queue: sqs.IQueue) -> cloudwatch.Alarm:
+        return _dead_letter.dead_letter_alarm(
+            scope,
+            queue,
+            description=f"A retraining trigger for {self.pipeline.pipeline_name} could not be processed",
+            topic=self.topic,
+        )
+
+
+@jsii.implements(IStableStringProducer)
+class _SchedulesProducer:
+    """Renders the wired schedules' names (added after the function) as the function's JSON list."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._names = names
+
+    def produce(self) -> str:
+        return json.dumps(self._names, separators=(",", ":"))
+
+
+def _effective_lookback(lookback: Duration | None, idempotency_ttl: Duration) -> Duration:
+    if lookback is not None:
+        return lookback
+    if is_token(idempotency_ttl):
+        return Duration.days(1)
+    return Duration.seconds(min(86400, int(idempotency_ttl.to_seconds())))
+
+
+def _check_lookback(
+    errors: ValidationErrors, reconciliation: Duration, lookback: Duration | None, idempotency_ttl: Duration
+) -> None:
+    """The lookback must cover the time between two sweeps, and a looked-back execution must still find its
+    idempotency record (else a later sweep would act on it again)."""
+    if is_token(reconciliation):
+        return
+    if reconciliation.to_seconds(integral=False) % 60:
+        errors.add(
+            "'violation_reconciliation' must be a whole number of minutes (an EventBridge rate), got "
+            f"{reconciliation.to_human_string()}"
+        )
+    if lookback is None or is_token(lookback) or is_token(idempotency_ttl):
+        return
+    seconds = lookback.to_seconds(integral=False)
+    if seconds < reconciliation.to_seconds(integral=False):
+        errors.add(
+            "'violation_lookback' must be at least 'violation_reconciliation' (executions between two sweeps "
+            f"would be missed), got {lookback.to_human_string()} < {reconciliation.to_human_string()}"
+        )
+    if seconds > idempotency_ttl.to_seconds(integral=False):
+        errors.add(
+            "'violation_lookback' must be at most 'idempotency_ttl' (a sweep would find an execution whose "
+            f"record expired and act on it again), got {lookback.to_human_string()} > "
+            f"{idempotency_ttl.to_human_string()}"
+        )
+
+
+# Lambda allows 4 KB (4096 bytes) for all environment variables, names and values together. The trigger's own
+# variables take at most 1024: names (about 220 bytes), a pipeline name (256), a table name (255), a topic ARN
+# (about 310), the service name (64), the namespace and two numbers. The pipeline parameters get the rest.
+_MONITOR_START_DELAY = Duration.minutes(20)
+"""How late a scheduled monitoring execution may start (model-monitor-schedule-expression: 0-20 minutes)."""
+_PARAMETERS_ENV_BUDGET = 4096 - 1024
+
+
+def _schedules_env_size(names: Sequence[str]) -> int:
+    """Bytes the wired schedules' names and the lookback take in the function's environment."""
+    schedules_json = json.dumps(list(names), separators=(",", ":"))
+    lookback = len(contract.ENV_VIOLATION_LOOKBACK_SECONDS) + 7  # at most 30 days: 7 digits
+    return len(contract.ENV_MONITORING_SCHEDULES) + len(schedules_json.encode()) + lookback
+
+
+def _parameters_env_size(static: Mapping[str, str], dynamic: Mapping[str, IncidentField]) -> int:
+    """Bytes the two parameter variables take, counting what is known at synth time (tokens count as empty)."""
+    known_static = {k: ("" if is_token(v) else v) for k, v in static.items() if not is_token(k)}
+    static_json = json.dumps(known_static, sort_keys=True, ensure_ascii=False)
+    event_json = json.dumps({k: v.value for k, v in dynamic.items()}, sort_keys=True)
+    names = len(contract.ENV_STATIC_PARAMETERS) + len(contract.ENV_EVENT_PARAMETERS)
+    return names + len(static_json.encode()) + len(event_json.encode())

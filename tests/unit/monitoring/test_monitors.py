@@ -1,0 +1,1221 @@
+"""The four Model Monitor constructs: job definitions, schedules, guards, metrics, events and validation."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Duration, Environment, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+from support.aws_calls import arn
+from support.cdk_flags import app_context
+from support.cfn_resolve import World
+from support.iam_eval import Decision, Request
+
+from sagemaker_constructs import (
+    Baseline,
+    BatchDataCapture,
+    BatchTransform,
+    BiasAnalysisConfig,
+    ContainerDefinition,
+    ContainerImage,
+    DataCapture,
+    DataProcessing,
+    DataQualityMonitor,
+    Endpoint,
+    ExplainabilityAnalysisConfig,
+    Facet,
+    GroundTruth,
+    JoinSource,
+    Model,
+    ModelBiasMonitor,
+    ModelData,
+    ModelExplainabilityMonitor,
+    ModelQualityMonitor,
+    MonitoringSchedule,
+    NotificationTopic,
+    ProblemType,
+    ProductionVariant,
+    S3Source,
+    SecureBucket,
+    TransformInput,
+    transform_output_column,
+)
+from sagemaker_constructs.monitoring.clarify_config import write_config_file
+
+SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
+BASELINES = "model_artifacts/churn/baselines"
+FEATURES = [
+    "age",
+    "tenure_months",
+    "monthly_charges",
+    "support_calls",
+    "contract_monthly",
+    "has_fiber",
+    "num_products",
+]
+
+
+def model(stack: Stack) -> Model:
+    existing = stack.node.try_find_child("Model")
+    if isinstance(existing, Model):
+        return existing
+    return Model(
+        stack,
+        "Model",
+        image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL),
+    )
+
+
+def endpoint(stack: Stack, *, capture: bool = True) -> Endpoint:
+    return Endpoint(
+        stack,
+        "Endpoint",
+        variants=[ProductionVariant("v", model=model(stack))],
+        data_capture=DataCapture() if capture else None,
+        endpoint_name="churn",
+    )
+
+
+def transform(
+    stack: Stack, *, capture: bool = True, data_processing: DataProcessing | None = None
+) -> BatchTransform:
+    return BatchTransform(
+        stack,
+        "Batch",
+        model=model(stack),
+        input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
+        data_capture=BatchDataCapture() if capture else None,
+        data_processing=data_processing,
+    )
+
+
+def ground_truth(stack: Stack) -> GroundTruth:
+    existing = stack.node.try_find_child("Labels")
+    bucket = (
+        existing
+        if isinstance(existing, SecureBucket)
+        else SecureBucket(stack, "Labels", description="labels")
+    )
+    return GroundTruth(bucket.bucket, "labels")
+
+
+def bias_config() -> BiasAnalysisConfig:
+    return BiasAnalysisConfig(
+        headers=[*FEATURES[:2], "churned", *FEATURES[2:]],  # the label need not be first
+        label="churned",
+        label_values_or_threshold=[1],
+        facets=[Facet(name="age", values_or_threshold=[40])],
+    )
+
+
+def shap_config() -> ExplainabilityAnalysisConfig:
+    return ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[40, 24, 46, 1, 1, 0, 2]])
+
+
+def only(template: Template, resource_type: str) -> dict[str, Any]:
+    (resource,) = template.find_resources(resource_type).values()
+    return resource
+
+
+def statements(template: Template, role_fragment: str) -> list[dict[str, Any]]:
+    return [
+        st
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if role_fragment in json.dumps(policy["Properties"]["Roles"])
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- data quality
+
+
+def test_data_quality_on_an_endpoint(synth):
+    def build(stack: Stack) -> None:
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            endpoint=endpoint(stack),
+            baseline=Baseline(
+                constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
+                statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
+            ),
+        )
+
+    template = synth(build)
+    job = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
+    assert job["DataQualityAppSpecification"]["Environment"] == {"publish_cloudwatch_metrics": "Enabled"}
+    image = json.dumps(job["DataQualityAppSpecification"]["ImageUri"])
+    assert "SageMakerImageAccountsModelMonitor" in image
+    assert "sagemaker-model-monitor-analyzer" in image
+    endpoint_ref = job["DataQualityJobInput"]["EndpointInput"]["EndpointName"]["Fn::GetAtt"]
+    assert endpoint_ref[0].startswith("Endpoint")
+    assert endpoint_ref[1] == "EndpointName"
+    assert set(job["DataQualityBaselineConfig"]) == {"ConstraintsResource", "StatisticsResource"}
+    assert job["JobResources"]["ClusterConfig"] == {
+        "InstanceCount": 1,
+        "InstanceType": "ml.m5.xlarge",
+        "VolumeSizeInGB": 20,
+    }
+    assert job["NetworkConfig"] == {"EnableInterContainerTrafficEncryption": True}
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+    assert "JobDefinitionName" not in job  # replaced on every change: names are generated
+    output = job["DataQualityJobOutputConfig"]
+    key_suffix = output["MonitoringOutputs"][0]["S3Output"]["S3Uri"]["Fn::Join"][1][-1]
+    assert re.fullmatch(r"/model-monitor/DataQuality/Test-DataQuality-[A-F0-9]{8}", key_suffix), key_suffix
+    assert "KmsKeyId" in output
+    schedule = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]
+    assert schedule["MonitoringScheduleConfig"]["MonitoringType"] == "DataQuality"
+    assert schedule["MonitoringScheduleConfig"]["ScheduleConfig"] == {
+        "ScheduleExpression": "cron(0 * ? * * *)"
+    }
+    assert schedule["MonitoringScheduleName"].startswith("Test-DataQuality-")
+    assert schedule["EndpointName"]["Fn::GetAtt"][1] == "EndpointName"
+
+
+def test_monitor_role_is_least_privilege(synth):
+    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s)))
+    sts = statements(template, "DataQualityRole")
+    actions = {a for st in sts for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    assert not any(a == "*" or a.endswith(":*") for a in actions), actions
+    assert "iam:PassRole" not in actions
+    listing = next(st for st in sts if st["Action"] == "s3:ListBucket")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["data-capture/*"]}}
+    metrics = next(st for st in sts if st["Action"] == "cloudwatch:PutMetricData")
+    assert metrics["Condition"]["StringLike"]["cloudwatch:namespace"] == [
+        "aws/sagemaker/Endpoints/*",
+        "aws/sagemaker/ModelMonitoring/*",
+        "/aws/sagemaker/Endpoints/*",
+        "/aws/sagemaker/ModelMonitoring/*",
+    ]
+    assert any("kms:Decrypt" in json.dumps(st["Action"]) for st in sts)  # the capture bucket's key
+
+
+def test_schedule_is_deleted_before_its_endpoint(synth):
+    """CloudFormation deletes dependants first: prove the schedule depends on the endpoint, directly or not."""
+    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s))).to_json()
+    resources = template["Resources"]
+
+    def references(value: Any) -> set[str]:
+        found: set[str] = set()
+        if isinstance(value, dict):
+            if "Ref" in value and value["Ref"] in resources:
+                found.add(value["Ref"])
+            if "Fn::GetAtt" in value:
+                found.add(value["Fn::GetAtt"][0])
+            for item in value.values():
+                found |= references(item)
+        elif isinstance(value, list):
+            for item in value:
+                found |= references(item)
+        return found
+
+    graph = {
+        logical: references(body.get("Properties", {})) | set(body.get("DependsOn", []))
+        for logical, body in resources.items()
+    }
+    (schedule,) = [k for k, v in resources.items() if v["Type"] == "AWS::SageMaker::MonitoringSchedule"]
+    (endpoint_id,) = [k for k, v in resources.items() if v["Type"] == "AWS::SageMaker::Endpoint"]
+    assert endpoint_id in graph[schedule]  # a direct edge
+    # ... and the endpoint never depends on the schedule (no cycle that would block deletion).
+    seen, stack = set(), [endpoint_id]
+    while stack:
+        node = stack.pop()
+        for dependency in graph[node]:
+            if dependency not in seen:
+                seen.add(dependency)
+                stack.append(dependency)
+    assert schedule not in seen
+
+
+def test_data_quality_on_a_batch_transform(synth):
+    def build(stack: Stack) -> None:
+        monitor = DataQualityMonitor(stack, "DataQuality", batch_transform=transform(stack))
+        assert monitor.metric_namespace == "aws/sagemaker/ModelMonitoring/data-metrics"
+        assert monitor.metric_dimensions == {"MonitoringSchedule": monitor.monitoring_schedule_name}
+
+    template = synth(build)
+    job_input = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"][
+        "DataQualityJobInput"
+    ]
+    batch = job_input["BatchTransformInput"]
+    assert batch["DatasetFormat"] == {"Csv": {"Header": False}}
+    assert batch["DataCapturedDestinationS3Uri"]["Fn::Join"][1][-1] == "/data-capture"
+    schedule = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]
+    assert "EndpointName" not in schedule
+
+
+def test_data_quality_metrics_and_override(stack):
+    monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack))
+    drift = monitor.metric_feature_baseline_drift("age")
+    assert drift.namespace == "aws/sagemaker/Endpoints/data-metrics"
+    assert drift.metric_name == "feature_baseline_drift_age"
+    assert drift.dimensions == {"Endpoint": "churn", "MonitoringSchedule": monitor.monitoring_schedule_name}
+    assert monitor.metric_feature_non_null("age").statistic == "Minimum"
+    other = DataQualityMonitor(
+        stack,
+        "Overridden",
+        endpoint=endpoint(Stack(stack.node.root, "Second")),
+        metric_namespace="/aws/sagemaker/Endpoints/data-metric",
+        metric_dimensions={"EndpointName": "churn", "ScheduleName": "s"},
+    )
+    metric = other.metric_feature_baseline_drift("age")
+    assert metric.namespace == "/aws/sagemaker/Endpoints/data-metric"
+    assert metric.dimensions == {"EndpointName": "churn", "ScheduleName": "s"}
+
+
+def test_data_quality_drift_alarm_follows_the_override_and_can_show_missing_data(synth):
+    """The namespace and dimensions are unverified (AWS pages disagree), so the drift alarm takes the overrides,
+    and ``treat_missing_data`` lets a metric that never arrives show as INSUFFICIENT_DATA instead of OK."""
+
+    def build(stack: Stack) -> None:
+        monitor = DataQualityMonitor(
+            stack,
+            "Overridden",
+            endpoint=endpoint(stack),
+            metric_namespace="/aws/sagemaker/Endpoints/data-metric",
+            metric_dimensions={"EndpointName": "churn", "ScheduleName": "s"},
+        )
+        monitor.alarm_on_drift("age", treat_missing_data=cloudwatch.TreatMissingData.MISSING)
+        monitor.create_metric_alarm(
+            "Completeness",
+            monitor.metric_feature_non_null("age"),
+            threshold=0.9,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "feature_baseline_drift_age",
+            "Namespace": "/aws/sagemaker/Endpoints/data-metric",
+            "Dimensions": [
+                {"Name": "EndpointName", "Value": "churn"},
+                {"Name": "ScheduleName", "Value": "s"},
+            ],
+            "TreatMissingData": "missing",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "feature_non_null_age", "TreatMissingData": "breaching"}
+    )
+
+
+# ---------------------------------------------------------------------------------------------- model quality
+
+
+def test_model_quality_with_ground_truth_and_offsets(synth):
+    def build(stack: Stack) -> None:
+        monitor = ModelQualityMonitor(
+            stack,
+            "Quality",
+            endpoint=endpoint(stack),
+            problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+            start_time_offset="-P1D",
+            end_time_offset="-PT1H",
+            baseline=Baseline(constraints=S3Source.from_asset(f"{BASELINES}/model_quality/constraints.json")),
+        )
+        monitor.alarm_on_metric("auc", threshold=0.75)
+        monitor.alarm_on_metric("false_positive_rate", threshold=0.3)
+
+    template = synth(build)
+    job = only(template, "AWS::SageMaker::ModelQualityJobDefinition")["Properties"]
+    assert job["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
+    endpoint_input = job["ModelQualityJobInput"]["EndpointInput"]
+    assert endpoint_input["ProbabilityAttribute"] == "0"
+    assert endpoint_input["ProbabilityThresholdAttribute"] == 0.5
+    assert endpoint_input["StartTimeOffset"] == "-P1D"
+    assert endpoint_input["EndTimeOffset"] == "-PT1H"
+    assert job["ModelQualityJobInput"]["GroundTruthS3Input"]["S3Uri"]["Fn::Join"][1][-1] == "/labels"
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
+    assert only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["MonitoringScheduleConfig"][
+        "ScheduleConfig"
+    ] == {"ScheduleExpression": "cron(0 0 ? * * *)"}
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "auc", "Namespace": "aws/sagemaker/Endpoints/model-metrics", "ComparisonOperator": "LessThanThreshold",
+         "TreatMissingData": "notBreaching"},
+    )  # fmt: skip
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "false_positive_rate", "ComparisonOperator": "GreaterThanThreshold"},
+    )
+    sts = statements(template, "QualityRole")
+    gt_list = [st for st in sts if st["Action"] == "s3:ListBucket" and "labels/*" in json.dumps(st)]
+    assert gt_list, "the role may list the ground truth prefix"
+
+
+def test_hourly_model_quality_runtime_is_capped(stack):
+    with pytest.raises(
+        ValueError, match=r"'max_runtime' of an hourly ModelQuality monitor must be at most 1800 seconds"
+    ):
+        ModelQualityMonitor(
+            stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.REGRESSION,
+            ground_truth=ground_truth(stack), inference_attribute="0", schedule=MonitoringSchedule.hourly(),
+            max_runtime=Duration.hours(1),
+        )  # fmt: skip
+
+
+def test_model_quality_attribute_rules(stack):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        ModelQualityMonitor(
+            stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.REGRESSION,
+            ground_truth=GroundTruth(ground_truth(stack).bucket, "/labels/"), probability_attribute="0",
+            start_time_offset="yesterday",
+        )  # fmt: skip
+    message = str(excinfo.value)
+    assert "'inference_attribute' is required for Regression" in message
+    assert (
+        "'probability_attribute' and 'probability_threshold_attribute' do not apply to Regression" in message
+    )
+    assert (
+        "'start_time_offset' must be an ISO-8601 offset such as -PT1H, -PT24H or -P1D, got 'yesterday'"
+        in message
+    )
+    assert (
+        "'ground_truth.prefix' must be a non-empty prefix without leading or trailing '/', got '/labels/'"
+        in message
+    )
+
+
+def test_model_quality_metric_names_follow_the_problem_type(stack):
+    monitor = ModelQualityMonitor(
+        stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.REGRESSION,
+        ground_truth=ground_truth(stack), inference_attribute="0",
+    )  # fmt: skip
+    assert monitor.metric("rmse").dimensions == {
+        "Endpoint": "churn",
+        "MonitoringSchedule": monitor.monitoring_schedule_name,
+    }
+    with pytest.raises(
+        ValueError,
+        match=r"'metric_name' for Regression must be one of \['mse', 'rmse', 'r2', 'mae'\], got 'auc'",
+    ):
+        monitor.metric("auc")
+
+
+# --------------------------------------------------------------------------------------------- bias, SHAP
+
+
+def test_bias_monitor_renders_and_uploads_its_clarify_config(synth):
+    def build(stack: Stack) -> None:
+        monitor = ModelBiasMonitor(
+            stack, "Bias", endpoint=endpoint(stack), analysis_config=bias_config(), ground_truth=ground_truth(stack),
+            probability_attribute="0", probability_threshold_attribute=0.5,
+        )  # fmt: skip
+        metric = monitor.metric_bias("DPPL", facet="age", facet_value="40", label="churned", label_value="1")
+        assert metric.metric_name == "bias_metric_DPPL"
+        assert metric.namespace == "aws/sagemaker/Endpoints/bias-metrics"
+        assert metric.dimensions["Facet"] == "age"
+
+    template = synth(build)
+    job = only(template, "AWS::SageMaker::ModelBiasJobDefinition")["Properties"]
+    app = job["ModelBiasAppSpecification"]
+    assert "sagemaker-clarify-processing:1.0" in json.dumps(app["ImageUri"])
+    assert app["ConfigUri"]["Fn::Sub"].endswith(".json")
+    config = bias_config().to_json()
+    assert config["label"] == "churned"
+    assert config["headers"][2] == "churned"
+    assert config["facet"] == [{"name_or_index": "age", "value_or_threshold": [40]}]
+    # Deterministic rendering: the same config gives the same file (and asset hash).
+    assert write_config_file(config) == write_config_file(bias_config().to_json())
+
+
+def rendered_config(stack: Stack, template: Template, resource_type: str, app_key: str) -> dict[str, Any]:
+    """The analysis_config.json a Clarify job definition points at, read from the synthesized asset."""
+    config_uri = json.dumps(only(template, resource_type)["Properties"][app_key]["ConfigUri"])
+    (asset_hash,) = re.findall(r"([0-9a-f]{64})\.json", config_uri)
+    outdir = Path(stack.node.root.outdir)  # type: ignore[attr-defined]
+    loaded: dict[str, Any] = json.loads((outdir / f"asset.{asset_hash}.json").read_text())
+    return loaded
+
+
+def named_endpoint(stack: Stack) -> Endpoint:
+    champion = Model(
+        stack, "Champion", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL), model_name="churn-champion",
+    )  # fmt: skip
+    challenger = Model(
+        stack, "Challenger", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL), model_name="churn-challenger",
+    )  # fmt: skip
+    return Endpoint(
+        stack, "Endpoint", endpoint_name="churn", data_capture=DataCapture(sampling_percentage=100),
+        variants=[
+            ProductionVariant("challenger", model=challenger, weight=10),
+            ProductionVariant("champion", model=champion, weight=90),
+        ],
+    )  # fmt: skip
+
+
+def test_explainability_serves_the_endpoints_model_on_a_shadow_endpoint(synth):
+    # The production endpoint captures its traffic: SHAP's synthetic requests must not go there (AWS advises
+    # against endpoint_name as the predictor). Clarify serves the champion's model on a shadow endpoint instead.
+    built: dict[str, Stack] = {}
+
+    def build(stack: Stack) -> None:
+        built["stack"] = stack
+        monitor = ModelExplainabilityMonitor(
+            stack,
+            "Shap",
+            endpoint=named_endpoint(stack),
+            analysis_config=shap_config(),
+            probability_attribute="0",
+        )
+        attribution = monitor.metric_feature_attribution("age")
+        assert attribution.metric_name == "feature_age"
+        assert attribution.dimensions["ExplainabilityMethod"] == "KernelShap"
+        assert attribution.dimensions["ValueType"] == "GlobalShapValues"
+
+    template = synth(build)
+    config = rendered_config(
+        built["stack"], template, "AWS::SageMaker::ModelExplainabilityJobDefinition",
+        "ModelExplainabilityAppSpecification",
+    )  # fmt: skip
+    predictor = config["predictor"]
+    assert "endpoint_name" not in predictor
+    assert predictor["model_name"] == "churn-champion"  # the variant with the highest weight
+    assert predictor["instance_type"] == "ml.m5.xlarge"
+    assert predictor["initial_instance_count"] == 1
+    prefix = predictor["endpoint_name_prefix"]
+    assert re.fullmatch(r"sm-clarify-[0-9a-f]{8}", prefix)
+    sts = statements(template, "ShapRole")
+    # The role may not invoke the production endpoint, only this monitor's Clarify shadow endpoints.
+    assert not any("EndpointArn" in json.dumps(st) for st in sts)
+    invoke = next(st for st in sts if "sagemaker:InvokeEndpoint" in st["Action"])
+    assert all(f"{prefix}*" in json.dumps(r) for r in invoke["Resource"])
+    assert any(":model/churn-champion" in json.dumps(st["Resource"]) for st in sts)
+
+
+SHADOW_ACTIONS = (
+    "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DeleteEndpointConfig",
+    "sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint", "sagemaker:DeleteEndpoint",
+)  # fmt: skip
+
+
+def test_two_explainability_monitors_cannot_touch_each_others_shadow_endpoints(synth):
+    # Each monitor's role may manage only the shadow endpoints named with the prefix its own rendered config
+    # gives Clarify, judged by the IAM evaluator on the resolved template (not by string search).
+    built: dict[str, Stack] = {}
+
+    def build(stack: Stack) -> None:
+        built["stack"] = stack
+        served = named_endpoint(stack)
+        for name in ("ShapA", "ShapB"):
+            ModelExplainabilityMonitor(
+                stack, name, endpoint=served, analysis_config=shap_config(), probability_attribute="0"
+            )
+
+    template = synth(build)
+    stack = built["stack"]
+    outdir = Path(stack.node.root.outdir)  # type: ignore[attr-defined]
+    world = World.from_templates({stack.stack_name: template.to_json()})
+    monitors = []
+    for _stack, _logical, job in world.resources("AWS::SageMaker::ModelExplainabilityJobDefinition"):
+        (asset_hash,) = re.findall(
+            r"([0-9a-f]{64})\.json", job["ModelExplainabilityAppSpecification"]["ConfigUri"]
+        )
+        predictor = json.loads((outdir / f"asset.{asset_hash}.json").read_text())["predictor"]
+        monitors.append((job["RoleArn"], predictor["endpoint_name_prefix"]))
+    assert len(monitors) == 2
+    (role_a, prefix_a), (role_b, prefix_b) = monitors
+    assert prefix_a != prefix_b
+
+    def decision(role: str, action: str, prefix: str) -> Decision:
+        # Clarify appends a suffix of its own to the prefix (a run timestamp here).
+        kind = "endpoint-config" if "EndpointConfig" in action else "endpoint"
+        resource = arn("sagemaker", f"{kind}/{prefix}-1764615600")
+        return world.evaluate(Request(role, action, resource)).decision
+
+    for action in SHADOW_ACTIONS:
+        for own, other in (((role_a, prefix_a), prefix_b), ((role_b, prefix_b), prefix_a)):
+            assert decision(own[0], action, own[1]) is Decision.ALLOW, (action, own)
+            assert decision(own[0], action, other) is Decision.IMPLICIT_DENY, (action, own, other)
+        # Nor another team's Clarify endpoints with Clarify's default prefix.
+        assert decision(role_a, action, "sm-clarify") is Decision.IMPLICIT_DENY
+
+
+def test_shadow_endpoint_name_prefix_is_chosen_and_checked(synth, stack):
+    built: dict[str, Stack] = {}
+
+    def build(stack: Stack) -> None:
+        built["stack"] = stack
+        ModelExplainabilityMonitor(
+            stack, "Shap", endpoint=named_endpoint(stack), analysis_config=shap_config(),
+            shadow_endpoint_name_prefix="Churn-Shap",
+        )  # fmt: skip
+
+    template = synth(build)
+    config = rendered_config(
+        built["stack"], template, "AWS::SageMaker::ModelExplainabilityJobDefinition",
+        "ModelExplainabilityAppSpecification",
+    )  # fmt: skip
+    assert config["predictor"]["endpoint_name_prefix"] == "Churn-Shap"
+    invoke = next(st for st in statements(template, "ShapRole") if "sagemaker:InvokeEndpoint" in st["Action"])
+    # SageMaker ARNs carry resource names in lower case.
+    assert all("churn-shap*" in json.dumps(r) for r in invoke["Resource"])
+    with pytest.raises(
+        ValueError,
+        match=r"'shadow_endpoint_name_prefix' must be 1-23 characters of letters, digits and hyphens, .*"
+        r"got 'a-prefix-longer-than-twenty-three'",
+    ):
+        ModelExplainabilityMonitor(
+            stack, "Long", endpoint=named_endpoint(stack), analysis_config=shap_config(),
+            shadow_endpoint_name_prefix="a-prefix-longer-than-twenty-three",
+        )  # fmt: skip
+    with pytest.raises(ValueError, match=r"'shadow_endpoint_name_prefix' .* got 'sm_clarify'"):
+        ModelExplainabilityMonitor(
+            stack, "Underscore", endpoint=named_endpoint(Stack(stack.node.root, "U")),
+            analysis_config=shap_config(), shadow_endpoint_name_prefix="sm_clarify",
+        )  # fmt: skip
+
+
+def test_s3_analysis_config_may_not_invoke_the_production_endpoint_unless_asked(synth, stack):
+    config = S3Source.from_asset(
+        write_config_file({"version": "1.0", "predictor": {"endpoint_name": "churn"}})
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"an S3Source 'analysis_config' on an endpoint needs 'shadow_model_name' .* or "
+        r"'invoke_monitored_endpoint=True' .* got neither",
+    ):
+        ModelExplainabilityMonitor(stack, "Shap", endpoint=named_endpoint(stack), analysis_config=config)
+    with pytest.raises(ValueError, match=r"'invoke_monitored_endpoint' applies only to an S3Source"):
+        ModelExplainabilityMonitor(
+            stack, "Typed", endpoint=named_endpoint(Stack(stack.node.root, "T")), analysis_config=shap_config(),
+            invoke_monitored_endpoint=True,
+        )  # fmt: skip
+
+    def opted_in(stack: Stack) -> None:
+        ModelExplainabilityMonitor(
+            stack,
+            "Shap",
+            endpoint=named_endpoint(stack),
+            analysis_config=config,
+            invoke_monitored_endpoint=True,
+        )
+
+    sts = statements(synth(opted_in), "ShapRole")
+    invoke = next(st for st in sts if "sagemaker:InvokeEndpoint" in st["Action"])
+    assert "EndpointArn" in json.dumps(invoke["Resource"]) or ":endpoint/churn" in json.dumps(
+        invoke["Resource"]
+    )
+    assert not any("sm-clarify" in json.dumps(st) for st in sts)
+
+
+def test_explainability_needs_a_model_name_known_at_synth(stack):
+    with pytest.raises(ValueError, match="'shadow_model_name' is required for an imported endpoint"):
+        ModelExplainabilityMonitor(
+            stack, "Imported", analysis_config=shap_config(),
+            endpoint=Endpoint.from_endpoint_name(stack, "Churn", "churn"),
+        )  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match="the model name of the endpoint's variant 'v' is generated at deploy time: create the Model with "
+        "model_name=",
+    ):
+        ModelExplainabilityMonitor(
+            stack, "Generated", analysis_config=shap_config(), endpoint=endpoint(stack)
+        )
+    # An explicit literal name serves, for imported endpoints and generated model names alike.
+    ModelExplainabilityMonitor(
+        stack, "Explicit", analysis_config=shap_config(), shadow_model_name="churn-v1",
+        endpoint=Endpoint.from_endpoint_name(stack, "Churn2", "churn"),
+    )  # fmt: skip
+
+
+def test_explaining_a_batch_transform_needs_a_fixed_shadow_model(stack):
+    with pytest.raises(ValueError, match="the batch transform's model name is generated at deploy time"):
+        ModelExplainabilityMonitor(
+            stack, "Shap", batch_transform=transform(stack), analysis_config=shap_config()
+        )
+    with pytest.raises(ValueError, match="'shadow_model_name' must be known at synth time"):
+        ModelExplainabilityMonitor(
+            stack, "Shap2", batch_transform=transform(Stack(stack.node.root, "B")), analysis_config=shap_config(),
+            shadow_model_name=model(stack).model_name,
+        )  # fmt: skip
+
+
+def test_clarify_config_rules(stack):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        ModelBiasMonitor(
+            stack, "Bias", endpoint=endpoint(stack), ground_truth=ground_truth(stack), probability_attribute="0",
+            analysis_config=BiasAnalysisConfig(
+                headers=["Age", "churned", "churned"], label="label", label_values_or_threshold=[],
+                facets=[Facet(name="gender")],
+            ),
+        )  # fmt: skip
+    message = str(excinfo.value)
+    assert (
+        "'analysis_config.headers' must be Spark-compliant (lowercase letters, digits and '_', starting with a letter), got ['Age']"
+        in message
+    )
+    assert "'analysis_config.headers' must be unique, got duplicates ['churned']" in message
+    assert "'analysis_config.label' must be one of the headers, got 'label'" in message
+    assert "'analysis_config.label_values_or_threshold' must hold at least one value" in message
+    assert "'analysis_config.facets' name must be one of the headers, got 'gender'" in message
+    with pytest.raises(
+        ValueError, match=r"'analysis_config.shap_baseline\[0\]' must hold one value per header \(7\), got 2"
+    ):
+        ModelExplainabilityMonitor(
+            stack, "Shap", endpoint=endpoint(Stack(stack.node.root, "Other")), shadow_model_name="churn-v1",
+            analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[1, 2]]),
+        )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------- guards
+
+
+def test_endpoint_without_data_capture_is_rejected(stack):
+    with pytest.raises(
+        ValueError, match="'endpoint' has no data capture: Model Monitor reads captured traffic"
+    ):
+        DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack, capture=False))
+
+
+def test_batch_transform_without_data_capture_is_rejected(stack):
+    with pytest.raises(ValueError, match="'batch_transform' has no data capture"):
+        DataQualityMonitor(stack, "DataQuality", batch_transform=transform(stack, capture=False))
+
+
+def test_multi_model_endpoint_is_rejected(stack):
+    bucket = s3.Bucket.from_bucket_name(stack, "Models", "models")
+    mme = Model(
+        stack, "Mme",
+        containers=[ContainerDefinition(image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+                                        model_data=ModelData.from_bucket(bucket, "m/"), multi_model=True)],
+    )  # fmt: skip
+    e = Endpoint(stack, "E", variants=[ProductionVariant("v", model=mme)], data_capture=DataCapture())
+    with pytest.raises(
+        ValueError, match="'endpoint' hosts a multi-model container: Model Monitor supports only"
+    ):
+        DataQualityMonitor(stack, "DataQuality", endpoint=e)
+
+
+def test_exactly_one_input(stack):
+    with pytest.raises(ValueError, match="exactly one of 'endpoint' or 'batch_transform' is required"):
+        DataQualityMonitor(stack, "DataQuality")
+
+
+def test_imported_endpoint_warns_about_unknown_capture(synth):
+    def build(stack: Stack) -> None:
+        DataQualityMonitor(
+            stack, "DataQuality", endpoint=Endpoint.from_endpoint_name(stack, "Imported", "legacy")
+        )
+
+    template = synth(build)
+    assert only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["EndpointName"] == "legacy"
+
+
+def test_region_without_the_image_fails_at_synth():
+    stack = Stack(
+        App(context=app_context()), "Gov", env=Environment(account="123456789012", region="us-gov-west-1")
+    )
+    with pytest.raises(
+        ValueError, match="SageMaker publishes no model-monitor  image in region 'us-gov-west-1'"
+    ):
+        DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack))
+
+
+# ---------------------------------------------------------------------------------------------- schedules
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expression"),
+    [
+        (MonitoringSchedule.hourly(), "cron(0 * ? * * *)"),
+        (MonitoringSchedule.daily(hour=3), "cron(0 3 ? * * *)"),
+        (MonitoringSchedule.every_n_hours(6, starting_hour=1), "cron(0 1/6 ? * * *)"),
+    ],
+)
+def test_accepted_schedules(synth, schedule, expression):
+    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s), schedule=schedule))
+    config = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["MonitoringScheduleConfig"]
+    assert config["ScheduleConfig"]["ScheduleExpression"] == expression
+
+
+def test_one_time_schedule_with_window(synth):
+    schedule = MonitoringSchedule.now(start="-PT5H", end="-PT1H")
+    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s), schedule=schedule))
+    config = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["MonitoringScheduleConfig"]
+    assert config["ScheduleConfig"] == {
+        "ScheduleExpression": "NOW",
+        "DataAnalysisStartTime": "-PT5H",
+        "DataAnalysisEndTime": "-PT1H",
+    }
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        (MonitoringSchedule.from_expression("cron(30 * ? * * *)"), "'schedule' must be one of MonitoringSchedule.hourly()"),
+        (MonitoringSchedule.from_expression("rate(1 hour)"), "cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *) or NOW, got 'rate(1 hour)'"),
+        (MonitoringSchedule.daily(hour=24), "'schedule hour' must be between 0 and 23, got 24"),
+        (MonitoringSchedule.every_n_hours(24), "'schedule every_n_hours' must be between 1 and 23, got 24"),
+        (MonitoringSchedule.from_expression("NOW"), "'schedule' NOW needs a data analysis window"),
+        (MonitoringSchedule.now(start="-P2D", end="-PT1H"), "'schedule' analysis window must span at most 24 hours"),
+        (MonitoringSchedule.now(start="-PT1H", end="-PT5H"), "'schedule.start' must not be later than 'schedule.end'"),
+        (MonitoringSchedule.now(start="5 hours ago", end="-PT1H"), "'schedule.start' must be an ISO-8601 offset"),
+    ],
+)  # fmt: skip
+def test_rejected_schedules(stack, schedule, message):
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack), schedule=schedule)
+    assert message in str(excinfo.value)
+
+
+# ----------------------------------------------------------------------------------------------- events
+
+
+def test_failed_executions_are_notified_and_patterns_route(synth, routes, sample_event):
+    holder: dict[str, DataQualityMonitor] = {}
+
+    def build(stack: Stack) -> None:
+        topic = NotificationTopic(stack, "Alerts", description="monitoring")
+        holder["monitor"] = DataQualityMonitor(
+            stack, "DataQuality", endpoint=endpoint(stack), notification_topic=topic.topic
+        )
+
+    template = synth(build)
+    rule = only(template, "AWS::Events::Rule")["Properties"]
+    assert rule["Targets"][0]["Arn"]["Ref"].startswith("Alerts")
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/monitor-under-test"
+    failed_pattern = json.loads(json.dumps(rule["EventPattern"]).replace(
+        json.dumps(rule["EventPattern"]["detail"]["MonitoringScheduleArn"][0]), json.dumps(arn)
+    ))  # fmt: skip
+    failed, violations = (
+        sample_event("processing_job_monitoring_failed"),
+        sample_event("processing_job_monitoring_violations"),
+    )
+    assert routes(failed_pattern, failed)
+    assert not routes(failed_pattern, violations)
+    other_schedule = json.loads(json.dumps(failed))
+    other_schedule["detail"]["MonitoringScheduleArn"] = arn.replace("monitor-under-test", "someone-else")
+    assert not routes(failed_pattern, other_schedule)
+
+    monitor = holder["monitor"]
+    stack = Stack.of(monitor)
+    violation_pattern = json.loads(
+        json.dumps(stack.resolve(monitor.violations_event_pattern()._values)).replace(
+            json.dumps(stack.resolve(monitor.monitoring_schedule_arn)), json.dumps(arn)
+        )
+    )
+    violation_pattern = {k.replace("detail_type", "detail-type"): v for k, v in violation_pattern.items()}
+    assert routes(violation_pattern, violations)
+    assert not routes(violation_pattern, failed)
+
+
+def test_model_quality_constraints_builder_matches_the_documented_schema():
+    from sagemaker_constructs import ModelQualityConstraints
+
+    sample = json.loads(Path(f"{BASELINES}/model_quality/constraints.json").read_text())
+    thresholds = {k: v["threshold"] for k, v in sample["binary_classification_constraints"].items()}
+    built = ModelQualityConstraints(problem_type=ProblemType.BINARY_CLASSIFICATION, thresholds=thresholds)
+    assert built.to_json() == sample
+    regression = ModelQualityConstraints(
+        problem_type=ProblemType.REGRESSION, thresholds={"rmse": 3.5, "r2": 0.6}
+    )
+    assert regression.to_json() == {
+        "version": 0.0,
+        "regression_constraints": {
+            "r2": {"threshold": 0.6, "comparison_operator": "LessThanThreshold"},
+            "rmse": {"threshold": 3.5, "comparison_operator": "GreaterThanThreshold"},
+        },
+    }
+    with pytest.raises(
+        ValueError, match=r"'constraints.thresholds' for Regression must use \[.*\], got \['auc'\]"
+    ):
+        ModelQualityConstraints(problem_type=ProblemType.REGRESSION, thresholds={"auc": 0.7}).to_source()
+
+
+def test_model_quality_constraints_as_a_baseline(synth):
+    from sagemaker_constructs import ModelQualityConstraints
+
+    constraints = ModelQualityConstraints(
+        problem_type=ProblemType.BINARY_CLASSIFICATION, thresholds={"auc": 0.75}
+    )
+
+    def build(stack: Stack) -> None:
+        ModelQualityMonitor(
+            stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack), probability_attribute="0", probability_threshold_attribute=0.5,
+            baseline=Baseline(constraints=constraints.to_source()),
+        )  # fmt: skip
+
+    job = only(synth(build), "AWS::SageMaker::ModelQualityJobDefinition")["Properties"]
+    assert job["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"]["Fn::Sub"].endswith(".json")
+
+
+def test_image_override_for_regions_without_a_registry_image():
+    from sagemaker_constructs import ContainerImage
+
+    # The SDK's registry has no Model Monitor image in eusc-de-east-1, where CloudFormation has the monitoring
+    # resource types (cfn-lint's region schemas; us-gov-west-1 has neither, and CDK's own template validation,
+    # an error under @aws-cdk/core:validateAgainstDefaultRules, rejects the types there). No cfn-lint here:
+    # cfn-lint 1.58's IAM patterns do not know the aws-eusc partition of the key policy's account ARN.
+    registry = "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu"
+    uri = f"{registry}/my-analyzer:1"
+    stack = Stack(
+        App(context=app_context()), "Eusc", env=Environment(account="123456789012", region="eusc-de-east-1")
+    )
+    # The endpoint's own model needs its image named too (no SageMaker XGBoost image there either).
+    image = ContainerImage.from_image_uri(f"{registry}/churn:1")
+    Model(stack, "Model", image=image, model_data=ModelData.from_asset(SAMPLE_MODEL))
+    DataQualityMonitor(
+        stack, "DataQuality", endpoint=endpoint(stack), image=ContainerImage.from_image_uri(uri)
+    )
+    template = Template.from_stack(stack)
+    job = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
+    assert job["DataQualityAppSpecification"]["ImageUri"] == uri
+
+
+def test_shadow_model_gets_clarify_endpoint_permissions(synth):
+    def build(stack: Stack) -> None:
+        ModelExplainabilityMonitor(
+            stack,
+            "Shap",
+            batch_transform=transform(stack),
+            analysis_config=shap_config(),
+            shadow_model_name="churn-v1",
+        )
+
+    sts = statements(synth(build), "ShapRole")
+    create = next(st for st in sts if "sagemaker:CreateEndpoint" in st["Action"])
+    ends = sorted(r["Fn::Join"][1][-1] for r in create["Resource"])
+    assert len(ends) == 2
+    assert re.fullmatch(r":endpoint-config/sm-clarify-[0-9a-f]{8}\*", ends[0])
+    assert ends[1] == ends[0].replace("endpoint-config", "endpoint")
+    assert any(":model/churn-v1" in json.dumps(st["Resource"]) for st in sts)
+
+
+# Regressions found by the property tests (tests/unit/test_properties.py).
+
+
+@pytest.mark.parametrize(
+    ("schedule", "problem"),
+    [
+        (MonitoringSchedule.from_expression("cron(0 \u0663 ? * * *)"), "'schedule' must be one of"),
+        (MonitoringSchedule.from_expression("cron(0 3 ? * * *)\n"), "'schedule' must be one of"),
+        (
+            MonitoringSchedule.now(start="-PT\u0665H", end="-PT1H"),
+            "'schedule.start' must be an ISO-8601 offset",
+        ),
+    ],
+)
+def test_schedules_with_non_ascii_digits_or_a_newline_are_rejected(stack, schedule, problem):
+    # '\d' matched Arabic-Indic digits and re.match accepted a trailing newline.
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), schedule=schedule)
+
+
+def test_volume_size_in_odd_units_is_reported_not_raised_by_jsii(stack):
+    # Size.kibibytes(1).to_gibibytes() raised a jsii error.
+    from aws_cdk import Size
+
+    with pytest.raises(ValueError, match="'volume_size' must be a whole number of GiB"):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), volume_size=Size.kibibytes(1))
+
+
+def test_instance_type_must_be_a_processing_instance_type(stack):
+    # 'ml.zz9.large' matched ml.<family>.<size> and was accepted; monitoring jobs run on processing instances.
+    with pytest.raises(ValueError, match="'instance_type' must be a processing instance type"):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), instance_type="ml.zz9.large")
+
+
+def test_empty_environment_values_are_rejected(stack):
+    # CloudFormation's schema of the job definitions gives environment values minLength 1 (cfn-lint E3033).
+    with pytest.raises(ValueError, match=re.escape("'environment['MODE']' must be 1-256 characters, got 0")):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), environment={"MODE": ""})
+
+
+def test_attributes_longer_than_cloudformation_allows_are_rejected(stack):
+    # They were not checked (cfn-lint E3033: ExcludeFeaturesAttribute at most 100, the others at most 256).
+    with pytest.raises(ValueError, match="'exclude_features_attribute' must be 0-100 characters, got 101"):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), exclude_features_attribute="x" * 101)
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        ModelBiasMonitor(
+            stack,
+            "Bias",
+            analysis_config=bias_config(),
+            ground_truth=ground_truth(stack),
+            endpoint=endpoint(Stack(stack.node.root, "Other")),
+            features_attribute="f" * 257,
+            inference_attribute="i" * 257,
+        )
+    assert "'features_attribute' must be 1-256 characters, got 257" in str(excinfo.value)
+    assert "'inference_attribute' must be 1-256 characters, got 257" in str(excinfo.value)
+
+
+def test_clarify_configs_hold_only_finite_numbers():
+    # json.dumps wrote NaN and Infinity, which are not JSON: Clarify could not read the uploaded config.
+    from sagemaker_constructs._internal.validation import ValidationErrors
+
+    errors = ValidationErrors("config")
+    BiasAnalysisConfig(
+        headers=["age", "churned"],
+        label="churned",
+        label_values_or_threshold=[float("nan")],
+        facets=[Facet(name="age", values_or_threshold=[float("inf")])],
+    ).validate(errors)
+    ExplainabilityAnalysisConfig(headers=["age"], shap_baseline=[[float("-inf")]]).validate(errors)
+    assert errors.problems == (
+        "'analysis_config.label_values_or_threshold' must hold finite numbers (the config is JSON), got [nan]",
+        "'analysis_config.facets' must hold finite numbers (the config is JSON), got [inf]",
+        "'analysis_config.shap_baseline[0]' must hold finite numbers (the config is JSON), got [-inf]",
+    )
+
+
+def test_shadow_model_name_is_checked(stack):
+    # Any string was accepted, and ended up in the Clarify config and the role's model ARN.
+    with pytest.raises(ValueError, match="'shadow_model_name' must be 1-63 characters"):
+        ModelExplainabilityMonitor(
+            stack, "Monitor", analysis_config=shap_config(), batch_transform=transform(stack),
+            shadow_model_name="churn_model",
+        )  # fmt: skip
+
+
+def test_empty_output_prefix_is_rejected_not_replaced(stack):
+    # "" was silently replaced by the default prefix model-monitor/<type>/<schedule name>.
+    with pytest.raises(ValueError, match="'output_prefix' must not be empty"):
+        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), output_prefix="")
+
+
+def test_max_runtime_that_is_not_whole_seconds_is_reported(stack):
+    # The hourly-runtime check called to_seconds() on it, and jsii raised.
+    with pytest.raises(ValueError, match="'max_runtime' must be a whole number of seconds"):
+        ModelQualityMonitor(
+            stack, "Monitor", problem_type=ProblemType.REGRESSION, ground_truth=ground_truth(stack),
+            endpoint=endpoint(stack), inference_attribute="0", max_runtime=Duration.millis(1500),
+        )  # fmt: skip
+
+
+def test_ground_truth_prefix_with_a_line_break_is_rejected(stack):
+    with pytest.raises(ValueError, match=r"'ground_truth\.prefix' must not contain line breaks"):
+        ModelQualityMonitor(
+            stack, "Monitor", problem_type=ProblemType.REGRESSION, endpoint=endpoint(stack),
+            ground_truth=GroundTruth(SecureBucket(stack, "L", description="labels").bucket, "labels\nhourly"),
+            inference_attribute="0",
+        )  # fmt: skip
+
+
+def test_output_and_ground_truth_prefixes_fit_in_512_character_uris(stack):
+    # MonitoringS3Uri holds at most 512 characters (botocore's model): longer prefixes reached the template.
+    labels = s3.Bucket.from_bucket_name(stack, "LongLabels", "labels")
+    with pytest.raises(ValueError, match="Invalid props for") as excinfo:
+        ModelQualityMonitor(
+            stack, "Monitor", problem_type=ProblemType.REGRESSION, endpoint=endpoint(stack),
+            inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 444), output_prefix="o" * 444,
+        )  # fmt: skip
+    message = str(excinfo.value)
+    assert "'output_prefix' must be at most 443 characters" in message
+    assert "'ground_truth.prefix' must be at most 443 characters" in message
+    ModelQualityMonitor(
+        stack, "Fits", problem_type=ProblemType.REGRESSION, endpoint=stack.node.find_child("Endpoint"),
+        inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 443), output_prefix="o" * 443,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- joined batch transform output
+
+
+def test_transform_output_column_follows_the_join(stack):
+    joined = transform(stack, data_processing=DataProcessing(join_source=JoinSource.INPUT))
+    assert transform_output_column(joined, input_columns=7) == "7"
+    assert transform_output_column(joined, input_columns=7, output_column=1) == "8"
+    plain = transform(Stack(stack.node.root, "Plain"))
+    assert transform_output_column(plain, input_columns=7) == "0"
+    unjoined = transform(
+        Stack(stack.node.root, "NoJoin"), data_processing=DataProcessing(join_source=JoinSource.NONE)
+    )
+    assert transform_output_column(unjoined, input_columns=7) == "0"
+    filtered = transform(
+        Stack(stack.node.root, "Filtered"),
+        data_processing=DataProcessing(join_source=JoinSource.INPUT, output_filter="$[0,-1]"),
+    )
+    with pytest.raises(ValueError, match=re.escape("filters its joined output (output_filter='$[0,-1]')")):
+        transform_output_column(filtered, input_columns=7)
+    with pytest.raises(ValueError, match="'input_columns' must be a whole number of at least 1, got 0"):
+        transform_output_column(joined, input_columns=0)
+    json_stack = Stack(stack.node.root, "Json")
+    json_transform = BatchTransform(
+        json_stack, "Batch", model=model(json_stack), data_capture=BatchDataCapture(),
+        input=TransformInput(
+            bucket=s3.Bucket.from_bucket_name(json_stack, "In", "input-bucket"), content_type="application/jsonlines"
+        ),
+        data_processing=DataProcessing(join_source=JoinSource.INPUT),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="the prediction is under 'SageMakerOutput'"):
+        transform_output_column(json_transform, input_columns=7)
+
+
+def test_an_index_into_the_input_part_of_a_joined_output_is_rejected(stack):
+    # The reference app read the batch AUC from column 0 of records that start with the features.
+    joined = transform(stack, data_processing=DataProcessing(join_source=JoinSource.INPUT))
+    with pytest.raises(
+        ValueError, match="'probability_attribute' is column 0 of the batch transform's output"
+    ):
+        ModelQualityMonitor(
+            stack, "Quality", batch_transform=joined, problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack), probability_attribute="0", probability_threshold_attribute=0.5,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="'inference_attribute' is column 0 of the batch transform's output"):
+        ModelBiasMonitor(
+            stack, "Bias", batch_transform=joined, analysis_config=bias_config(),
+            ground_truth=ground_truth(stack), inference_attribute="0",
+        )  # fmt: skip
+    # The derived column is accepted, and so is column 0 of an output that is not joined.
+    ModelQualityMonitor(
+        stack, "Derived", batch_transform=joined, problem_type=ProblemType.BINARY_CLASSIFICATION,
+        ground_truth=ground_truth(stack), probability_threshold_attribute=0.5,
+        probability_attribute=transform_output_column(joined, input_columns=len(FEATURES)),
+    )  # fmt: skip
+    other = Stack(stack.node.root, "Other")
+    ModelQualityMonitor(
+        other, "Quality", batch_transform=transform(other), problem_type=ProblemType.BINARY_CLASSIFICATION,
+        ground_truth=ground_truth(other), probability_attribute="0", probability_threshold_attribute=0.5,
+    )  # fmt: skip
+
+
+def test_clarify_monitors_need_clarify_constraints(stack):
+    # A Model Monitor constraints.json holds no Clarify metrics: the monitor would never report a violation.
+    mq = S3Source.from_asset(f"{BASELINES}/model_quality/constraints.json")
+    with pytest.raises(
+        ValueError,
+        match=r"'baseline.constraints' must be the analysis.json of a Clarify bias baselining job \(with "
+        r"'post_training_bias_metrics'\), got '.*model_quality/constraints.json' with keys "
+        r"\['binary_classification_constraints', 'version'\]",
+    ):
+        ModelBiasMonitor(
+            stack, "Bias", endpoint=endpoint(stack), analysis_config=bias_config(), ground_truth=ground_truth(stack),
+            probability_attribute="0", probability_threshold_attribute=0.5, baseline=Baseline(constraints=mq),
+        )  # fmt: skip
+    bias_constraints = S3Source.from_asset(f"{BASELINES}/bias/analysis.json")
+    shap_stack = Stack(stack.node.root, "Shap")
+    with pytest.raises(ValueError, match="Clarify explainability baselining job \\(with 'explanations'\\)"):
+        ModelExplainabilityMonitor(
+            shap_stack, "Shap", endpoint=named_endpoint(shap_stack), analysis_config=shap_config(),
+            baseline=Baseline(constraints=bias_constraints),
+        )  # fmt: skip
+    other = Stack(stack.node.root, "Other")
+    ModelBiasMonitor(
+        other, "Bias", endpoint=endpoint(other), analysis_config=bias_config(), ground_truth=ground_truth(other),
+        probability_attribute="0", probability_threshold_attribute=0.5, baseline=Baseline(constraints=bias_constraints),
+    )  # fmt: skip
+    accepted = Stack(stack.node.root, "Accepted")
+    ModelExplainabilityMonitor(
+        accepted, "Shap", endpoint=named_endpoint(accepted), analysis_config=shap_config(),
+        baseline=Baseline(constraints=S3Source.from_asset(f"{BASELINES}/explainability/analysis.json")),
+    )  # fmt: skip
+
+
+def test_explaining_a_batch_transform_serves_its_named_model(synth):
+    built: dict[str, Stack] = {}
+
+    def build(stack: Stack) -> None:
+        built["stack"] = stack
+        named = Model(
+            stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+            model_data=ModelData.from_asset(SAMPLE_MODEL), model_name="churn-batch",
+        )  # fmt: skip
+        scoring = BatchTransform(
+            stack, "Batch", model=named, data_capture=BatchDataCapture(),
+            input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
+        )  # fmt: skip
+        ModelExplainabilityMonitor(stack, "Shap", batch_transform=scoring, analysis_config=shap_config())
+
+    template = synth(build)
+    config = rendered_config(
+        built["stack"], template, "AWS::SageMaker::ModelExplainabilityJobDefinition",
+        "ModelExplainabilityAppSpecification",
+    )  # fmt: skip
+    assert config["predictor"]["model_name"] == "churn-batch"
+    assert any(":model/churn-batch" in json.dumps(st["Resource"]) for st in statements(template, "ShapRole"))
+
+
+# Runtime truth (issue 10, defects 2-4): what a monitoring execution reads at run time, asserted on the role
+# policies a user's stack gets. The actor rehearsal (tests/rehearsal) evaluates the same calls on the reference app.
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+
+
+def test_monitor_roles_can_list_their_baselines(synth):
+    """Baselines and the Clarify config are ``S3Prefix`` processing inputs: SageMaker lists them, so the role needs
+    ``s3:ListBucket`` for exactly the object's key (sagemaker-roles.html, CreateProcessingJob permissions)."""
+
+    def build(stack: Stack) -> None:
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            endpoint=endpoint(stack),
+            baseline=Baseline(
+                constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
+                statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
+            ),
+        )
+
+    sts = statements(synth(build), "DataQualityRole")
+    prefixes = sorted(
+        key
+        for st in sts
+        if _actions(st) == ["s3:ListBucket"] and "StringEquals" in st.get("Condition", {})
+        for key in st["Condition"]["StringEquals"]["s3:prefix"]
+    )
+    assert len(prefixes) == 2, sts  # the constraints and the statistics, each by its exact key
+    assert all(p.endswith(".json") for p in prefixes), prefixes
+
+
+def test_ground_truth_monitors_can_read_back_their_merge(synth):
+    """The ground-truth merge writes under the monitor's output and the analysis reads it back: read, list and
+    decrypt on its own output prefix, not only write."""
+
+    def build(stack: Stack) -> None:
+        ModelQualityMonitor(
+            stack,
+            "Quality",
+            endpoint=endpoint(stack),
+            problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+        )
+
+    template = synth(build)
+    sts = statements(template, "QualityRole")
+    prefix = "model-monitor/ModelQuality/"
+    reads = [st for st in sts if "s3:GetObject" in _actions(st) and prefix in json.dumps(st["Resource"])]
+    assert reads, "the monitor cannot read its own output (the merge)"
+    listing = [
+        st
+        for st in sts
+        if _actions(st) == ["s3:ListBucket"] and prefix in json.dumps(st.get("Condition", {}))
+    ]
+    assert listing, "the monitor cannot list its own output (the merge)"
+    assert any("kms:Decrypt" in _actions(st) for st in sts)
+
+
+def test_batch_monitors_can_read_the_transform_input_and_output(synth):
+    """Batch capture writes manifests pointing at the transform's input and output objects, which the monitoring
+    job then reads (model-monitor-data-capture-batch)."""
+
+    def build(stack: Stack) -> None:
+        DataQualityMonitor(stack, "DataQuality", batch_transform=transform(stack))
+
+    sts = statements(synth(build), "DataQualityRole")
+    reads = json.dumps([st["Resource"] for st in sts if "s3:GetObject" in _actions(st)])
+    assert "input-bucket" in reads, "the monitor cannot read the transform's input"
+    listed = json.dumps([st.get("Condition") for st in sts if _actions(st) == ["s3:ListBucket"]])
+    # The default transform output prefix of BatchTransform.
+    assert "predictions/" in listed or "output" in listed, listed
