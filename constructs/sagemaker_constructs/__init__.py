@@ -20,7 +20,7 @@ from .common.notification_topic import NotificationTopic
 from .common.secure_bucket import SecureBucket
 from .hosting.async_inference import AsyncInference, IncludeInferenceResponseIn
 from .hosting.autoscaling import ScalableVariant
-from .hosting.data_capture import DataCapture
+from .hosting.data_capture import CaptureDestination, DataCapture
 from .hosting.deployment import AutoRollback, CapacitySize, CapacityUnit, DeploymentGuardrails, TrafficShift
 from .hosting.endpoint import (
     INSTANCE_NAMESPACE,
@@ -69,6 +69,7 @@ __all__ = [
     "BatchStrategy",
     "BatchTransform",
     "BiasAnalysisConfig",
+    "CaptureDestination",
     "CapacitySize",
     "CapacityUnit",
     "CompressionType",

@@ -121,7 +121,7 @@ class ScalableVariant(Construct):
     ) -> None:
         stack = Stack.of(self)
         # The synth-time name: the endpoint depends on the pause, which therefore cannot reference the endpoint.
-        name = self._endpoint._metric_endpoint_name
+        name = self._endpoint.endpoint_name_for_metrics
         static_id = f"endpoint/{name}/variant/{self.variant_name}"
         target_id = {"ServiceNamespace": "sagemaker", "ScalableDimension": self.scalable_dimension}
         # Application Auto Scaling has no resource-level permissions for these actions (its targets have no ARN

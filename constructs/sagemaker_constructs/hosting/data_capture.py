@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
+from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import ValidationErrors, is_token
 
 # CaptureContentTypeHeader entries (CreateEndpointConfig).
@@ -89,3 +91,33 @@ class DataCapture:
     def capture_modes(self) -> list[str]:
         """The SageMaker capture modes this configuration records."""
         return [m for m, on in (("Input", self.capture_input), ("Output", self.capture_output)) if on]
+
+
+@dataclass(frozen=True)
+class CaptureDestination:
+    """Where an endpoint's captured data lands: what a reader of it (a monitor, a dashboard, your own job)
+    needs, whether the endpoint was created in this app or imported.
+
+    Captured files are written under ``s3://<bucket>/<prefix>/<endpoint-name>/<variant-name>/yyyy/mm/dd/hh/``.
+    """
+
+    bucket: s3.IBucket
+    """The capture bucket."""
+    prefix: str
+    """Key prefix in the bucket, without leading or trailing '/'."""
+    kms_key: kms.IKey | None = None
+    """The key that encrypts the captured files, if any."""
+
+    @property
+    def s3_uri(self) -> str:
+        """``s3://bucket/prefix``."""
+        return self.bucket.s3_url_for_object(self.prefix)
+
+    def grant_read(
+        self, grantee: iam.IGrantable, *, what: str = "captured traffic of the endpoint"
+    ) -> iam.Grant:
+        """Allow ``grantee`` to list and read the captured files, and to decrypt them with ``kms_key``."""
+        grant = grant_read_prefix(grantee, self.bucket, f"{self.prefix}/", what)
+        if self.kms_key is not None:
+            grant = grant.combine(self.kms_key.grant_decrypt(grantee))
+        return grant

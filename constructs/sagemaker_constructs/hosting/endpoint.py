@@ -39,7 +39,7 @@ from sagemaker_constructs.observability.endpoint_metrics import INVOCATION_NAMES
 from . import _model_output
 from .async_inference import AsyncInference
 from .autoscaling import INSTANCE_COUNT_DIMENSION, PROVISIONED_CONCURRENCY_DIMENSION, ScalableVariant
-from .data_capture import DataCapture
+from .data_capture import CaptureDestination, DataCapture
 from .deployment import CapacitySize, DeploymentGuardrails, validate_latency_statistic
 from .variants import ProductionVariant, ServerlessVariant, Variant
 
@@ -56,6 +56,21 @@ class IEndpoint(sagemaker.IEndpoint, Protocol):
     @property
     def data_capture_enabled(self) -> bool | None:
         """Whether the endpoint captures its traffic; None when unknown."""
+        ...
+
+    @property
+    def capture_destination(self) -> CaptureDestination | None:
+        """Where the captured traffic lands; None when the endpoint captures nothing or the location is unknown."""
+        ...
+
+    @property
+    def endpoint_name_for_metrics(self) -> str:
+        """The name CloudWatch dimensions carry, known at synth time: alarms and dashboards that use it do not
+        wait for the endpoint to be created."""
+        ...
+
+    def grant_read_captured_data(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to list, read and decrypt the captured traffic."""
         ...
 
     def metric(
@@ -120,9 +135,29 @@ class EndpointBase(Resource):
         return EndpointReference(endpoint_arn=self.endpoint_arn)
 
     @property
-    def _metric_endpoint_name(self) -> str:
-        # Metrics and alarms may use a name known before the endpoint exists (see Endpoint).
+    def capture_destination(self) -> CaptureDestination | None:
+        """Where the captured traffic lands; None when the endpoint captures nothing or the location is unknown."""
+        return None
+
+    @property
+    def endpoint_name_for_metrics(self) -> str:
+        """The name CloudWatch dimensions carry, known at synth time (an imported endpoint's name)."""
         return self.endpoint_name
+
+    def grant_read_captured_data(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to list, read and decrypt the captured traffic.
+
+        :raises ValidationError: when the capture location is unknown (no data capture, or an imported endpoint
+            without ``capture_destination``).
+        """
+        destination = self.capture_destination
+        if destination is None:
+            raise ValidationError(
+                f"Endpoint '{self.node.path}': 'grant_read_captured_data' needs the capture location, got none: "
+                "create the endpoint with data_capture=DataCapture(...), or import it with "
+                "capture_destination=CaptureDestination(...)"
+            )
+        return destination.grant_read(grantee)
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to invoke the endpoint (real-time, async and streaming), scoped to its ARN."""
@@ -156,7 +191,7 @@ class EndpointBase(Resource):
         return cloudwatch.Metric(
             namespace=namespace,
             metric_name=metric_name,
-            dimensions_map={"EndpointName": self._metric_endpoint_name, "VariantName": variant_name},
+            dimensions_map={"EndpointName": self.endpoint_name_for_metrics, "VariantName": variant_name},
             statistic=statistic,
             period=period or Duration.minutes(1),
         )
@@ -309,7 +344,7 @@ class EndpointBase(Resource):
         return cloudwatch.Metric(
             namespace=INVOCATION_NAMESPACE,
             metric_name=metric_name,
-            dimensions_map={"EndpointName": self._metric_endpoint_name},
+            dimensions_map={"EndpointName": self.endpoint_name_for_metrics},
             statistic=statistic,
             period=period or Duration.minutes(1),
         )
@@ -556,14 +591,19 @@ class Endpoint(EndpointBase):
         *,
         endpoint_name: str,
         data_capture_enabled: bool | None = None,
+        capture_destination: CaptureDestination | None = None,
     ) -> IEndpoint:
         """Import an endpoint created elsewhere.
 
         :param endpoint_name: its name.
         :param data_capture_enabled: whether it captures its traffic (monitors check it).
-            Default: - unknown.
+            Default: - True with a ``capture_destination``, else unknown.
+        :param capture_destination: where it captures its traffic, so that monitors and
+            ``grant_read_captured_data`` can read it as they read a created endpoint's. Default: - unknown.
         """
-        return _ImportedEndpoint(scope, construct_id, endpoint_name, data_capture_enabled)
+        return _ImportedEndpoint(
+            scope, construct_id, endpoint_name, data_capture_enabled, capture_destination=capture_destination
+        )
 
     @staticmethod
     @checked_arguments
@@ -657,8 +697,17 @@ class Endpoint(EndpointBase):
         return any(v.model.is_multi_model for v in self._all_variants())
 
     @property
-    def _metric_endpoint_name(self) -> str:
+    def endpoint_name_for_metrics(self) -> str:
+        """The endpoint's name as fixed at synth time, which CloudWatch dimensions carry: alarms and dashboards
+        that use it do not wait for the endpoint."""
         return self._fixed_name
+
+    @property
+    def capture_destination(self) -> CaptureDestination | None:
+        """Where the captured traffic lands, when data capture is configured."""
+        if self._data_capture is None or self.data_capture_bucket is None:
+            return None
+        return CaptureDestination(self.data_capture_bucket, self._data_capture.prefix, self.data_capture_key)
 
     @checked_arguments
     def variant(self, name: str) -> EndpointVariant:
@@ -1341,14 +1390,22 @@ class _ImportedEndpoint(EndpointBase):
         endpoint_name: str,
         data_capture_enabled: bool | None,
         endpoint_arn: str | None = None,
+        *,
+        capture_destination: CaptureDestination | None = None,
     ) -> None:
         super().__init__(scope, construct_id, environment_from_arn=endpoint_arn)
         errors = ValidationErrors(f"imported Endpoint '{self.node.path}'")
         errors.check_name("endpoint_name", endpoint_name, ENDPOINT_NAME_PATTERN, 63)
+        if capture_destination is not None and data_capture_enabled is False:
+            errors.add(
+                "'capture_destination' says where the endpoint captures its traffic, but "
+                "'data_capture_enabled' is False: give one or the other"
+            )
         errors.raise_if_any()
         self._name = endpoint_name
         self._arn = endpoint_arn
-        self._data_capture_enabled = data_capture_enabled
+        self._capture_destination = capture_destination
+        self._data_capture_enabled = True if capture_destination is not None else data_capture_enabled
 
     @property
     def endpoint_name(self) -> str:
@@ -1366,3 +1423,7 @@ class _ImportedEndpoint(EndpointBase):
     @property
     def data_capture_enabled(self) -> bool | None:
         return self._data_capture_enabled
+
+    @property
+    def capture_destination(self) -> CaptureDestination | None:
+        return self._capture_destination

@@ -21,6 +21,7 @@ from constructs import Construct
 
 from sagemaker_constructs._internal import image_registry as _images
 from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
     ENV_KEY_PATTERN,
     ValidationErrors,
@@ -30,7 +31,7 @@ from sagemaker_constructs._internal.validation import (
 from sagemaker_constructs.batch.batch_transform import BatchTransform
 from sagemaker_constructs.common.container_image import ContainerImage
 from sagemaker_constructs.common.secure_bucket import SecureBucket
-from sagemaker_constructs.hosting.endpoint import Endpoint, IEndpoint
+from sagemaker_constructs.hosting.endpoint import IEndpoint
 
 from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule
 
@@ -270,10 +271,7 @@ class MonitorBase(Construct):
         """The monitored endpoint's name as known at synth (metric dimensions), if any."""
         if self.endpoint is None:
             return None
-        if isinstance(self.endpoint, Endpoint):
-            name: str = self.endpoint._metric_endpoint_name
-            return name
-        return self.endpoint.endpoint_name
+        return self.endpoint.endpoint_name_for_metrics
 
     def execution_failed_event_pattern(self) -> events.EventPattern:
         """EventBridge pattern of this monitor's failed executions (``SageMaker Processing Job State Change``)."""
@@ -536,13 +534,9 @@ class MonitorBase(Construct):
         return role
 
     def _grant_inputs(self) -> None:
-        if isinstance(self.endpoint, Endpoint):
-            bucket = self.endpoint.data_capture_bucket
-            capture = self.endpoint.data_capture
-            if bucket is not None and capture is not None:
-                self._grant_read_prefix(bucket, f"{capture.prefix}/", "captured traffic of the endpoint")
-                if self.endpoint.data_capture_key is not None:
-                    self.endpoint.data_capture_key.grant_decrypt(self.role)
+        destination = self.endpoint.capture_destination if self.endpoint is not None else None
+        if destination is not None:
+            destination.grant_read(self.role)
         elif self.batch_transform is not None and self.batch_transform.data_capture is not None:
             transform = self.batch_transform
             assert transform.data_capture is not None
@@ -568,17 +562,7 @@ class MonitorBase(Construct):
                 key.grant_decrypt(self.role)
 
     def _grant_read_prefix(self, bucket: s3.IBucket, prefix: str, what: str) -> None:
-        objects = bucket.arn_for_objects(f"{prefix}*")
-        iam.Grant.add_to_principal(grantee=self.role, actions=["s3:GetObject"], resource_arns=[objects])
-        iam.Grant.add_to_principal(
-            grantee=self.role,
-            actions=["s3:ListBucket"],
-            resource_arns=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
-        )
-        _nag.acknowledge_resource(
-            self.role, objects, f"The monitor reads the {what}, written hourly under the prefix."
-        )
+        grant_read_prefix(self.role, bucket, prefix, what)
 
     def _network(
         self,

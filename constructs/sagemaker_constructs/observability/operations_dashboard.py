@@ -253,7 +253,7 @@ class OperationsDashboard(Construct):
             )
         # The name the metrics use: known at synth time, so the title needs no reference to the endpoint.
         alarms = endpoint.alarms if isinstance(endpoint, Endpoint) else []
-        self._section(title or f"Endpoint {endpoint._metric_endpoint_name}", rows, alarms)
+        self._section(title or f"Endpoint {endpoint.endpoint_name_for_metrics}", rows, alarms)
 
     # ----------------------------------------------------------------------------------------------- batch
 
