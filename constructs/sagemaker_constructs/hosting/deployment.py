@@ -11,7 +11,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 from sagemaker_constructs._internal.validation import INT32_MAX, ValidationErrors, checked_arguments, is_token
-from sagemaker_constructs.observability.endpoint_metrics import DEFAULT_LATENCY_STATISTIC, is_percentile
+
+from .endpoint_metrics import DEFAULT_LATENCY_STATISTIC, is_percentile
 
 LATENCY_ALARM_STATISTICS = ("Average", "Maximum", "Minimum")
 """Statistics of ModelLatency that AWS documents and that a latency threshold makes sense for."""

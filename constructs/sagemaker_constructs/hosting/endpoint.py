@@ -26,21 +26,21 @@ from sagemaker_constructs._internal.validation import (
     construct_path,
     is_token,
 )
-from sagemaker_constructs.observability.endpoint_metrics import (
-    DEFAULT_LATENCY_STATISTIC,
-    EndpointKind,
-    is_percentile,
-)
-from sagemaker_constructs.observability.endpoint_metrics import (
-    INSTANCE_NAMESPACE as INSTANCE_NAMESPACE,  # re-exported: public since 0.1
-)
-from sagemaker_constructs.observability.endpoint_metrics import INVOCATION_NAMESPACE as INVOCATION_NAMESPACE
 
 from . import _model_output
 from .async_inference import AsyncInference
 from .autoscaling import INSTANCE_COUNT_DIMENSION, PROVISIONED_CONCURRENCY_DIMENSION, ScalableVariant
 from .data_capture import CaptureDestination, DataCapture
 from .deployment import CapacitySize, DeploymentGuardrails, validate_latency_statistic
+from .endpoint_metrics import (
+    DEFAULT_LATENCY_STATISTIC,
+    EndpointKind,
+    is_percentile,
+)
+from .endpoint_metrics import (
+    INSTANCE_NAMESPACE as INSTANCE_NAMESPACE,  # re-exported: public since 0.1
+)
+from .endpoint_metrics import INVOCATION_NAMESPACE as INVOCATION_NAMESPACE
 from .variants import ProductionVariant, ServerlessVariant, Variant
 
 MAX_VARIANTS = 10

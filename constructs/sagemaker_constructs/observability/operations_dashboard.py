@@ -20,6 +20,11 @@ from sagemaker_constructs._internal.validation import (
 )
 from sagemaker_constructs.batch.batch_transform import BatchTransform
 from sagemaker_constructs.hosting.endpoint import Endpoint, EndpointBase
+from sagemaker_constructs.hosting.endpoint_metrics import (
+    DEFAULT_LATENCY_GRAPH_STATISTICS,
+    EndpointKind,
+    is_documented,
+)
 from sagemaker_constructs.hosting.variants import ProductionVariant, ServerlessVariant, Variant
 from sagemaker_constructs.monitoring.data_quality_monitor import DataQualityMonitor
 from sagemaker_constructs.monitoring.model_bias_monitor import POST_TRAINING_METRICS, ModelBiasMonitor
@@ -28,8 +33,6 @@ from sagemaker_constructs.monitoring.model_quality_monitor import ModelQualityMo
 from sagemaker_constructs.monitoring.monitoring_options import METRICS_BY_PROBLEM, ProblemType
 from sagemaker_constructs.retraining.retraining_trigger import RetrainingTrigger
 from sagemaker_constructs.retraining.sagemaker_pipeline import PipelineBase
-
-from .endpoint_metrics import DEFAULT_LATENCY_GRAPH_STATISTICS, EndpointKind, is_documented
 
 _DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _WIDTH = 24  # CloudWatch dashboards are 24 grid units wide

@@ -41,7 +41,7 @@ from sagemaker_constructs import (
     TransformInput,
     TransformSchedule,
 )
-from sagemaker_constructs.observability.endpoint_metrics import EndpointKind, is_documented
+from sagemaker_constructs.hosting.endpoint_metrics import EndpointKind, is_documented
 
 SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
 FEATURES = ["age", "tenure_months"]
