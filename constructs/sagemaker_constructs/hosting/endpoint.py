@@ -381,6 +381,32 @@ class EndpointBase(Resource):
         (``HasBacklogWithoutCapacity``, the scale-out-from-zero signal). Statistic Average, period 1 minute."""
         return self.metric_endpoint("HasBacklogWithoutCapacity", statistic=statistic, period=period)
 
+    # What dashboards read instead of ``isinstance(endpoint, Endpoint)``. The defaults describe an imported
+    # endpoint: variants unknown, metrics as for a real-time endpoint, no alarms. ``Endpoint`` overrides them.
+
+    alarms: Sequence[cloudwatch.IAlarm] = ()
+    """Alarms created by this endpoint (rollback and operational); none for an imported endpoint."""
+
+    @property
+    def variants(self) -> Sequence[Variant]:
+        """The production variants; empty when unknown (an imported endpoint)."""
+        return ()
+
+    @property
+    def shadow_variant(self) -> Variant | None:
+        """The shadow variant; None when there is none or it is unknown (an imported endpoint)."""
+        return None
+
+    @property
+    def kind(self) -> EndpointKind:
+        """The endpoint's kind as far as CloudWatch metrics go. Default: real-time (an imported endpoint)."""
+        return EndpointKind.REAL_TIME
+
+    def variant_kind(self, variant_name: str) -> EndpointKind:
+        """Which documented metric set a variant publishes. Default: the endpoint's ``kind`` (an imported
+        endpoint's variants are taken as real-time)."""
+        return self.kind
+
 
 class EndpointVariant:
     """One variant of an ``Endpoint``: returned by ``endpoint.variant(name)``."""

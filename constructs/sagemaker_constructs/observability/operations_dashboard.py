@@ -6,11 +6,10 @@ import re
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import Duration, Token
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct, IValidation
 
-from sagemaker_constructs._handlers.retraining_trigger import contract
 from sagemaker_constructs._internal.validation import (
     ValidationErrors,
     check_argument_types,
@@ -19,36 +18,28 @@ from sagemaker_constructs._internal.validation import (
     is_token,
 )
 from sagemaker_constructs.batch.batch_transform import BatchTransform
-from sagemaker_constructs.hosting.endpoint import Endpoint, EndpointBase
-from sagemaker_constructs.hosting.endpoint_metrics import (
-    DEFAULT_LATENCY_GRAPH_STATISTICS,
-    EndpointKind,
-    is_documented,
+from sagemaker_constructs.batch.dashboard import batch_transform_section
+from sagemaker_constructs.common.dashboard_section import DashboardSection
+from sagemaker_constructs.hosting.dashboard import endpoint_section
+from sagemaker_constructs.hosting.endpoint import EndpointBase
+from sagemaker_constructs.hosting.endpoint_metrics import DEFAULT_LATENCY_GRAPH_STATISTICS
+from sagemaker_constructs.monitoring.dashboard import (
+    DEFAULT_QUALITY_METRICS as DEFAULT_QUALITY_METRICS,  # re-exported: public since 0.1
 )
-from sagemaker_constructs.hosting.variants import ProductionVariant, ServerlessVariant, Variant
+from sagemaker_constructs.monitoring.dashboard import (
+    data_quality_section,
+    model_bias_section,
+    model_explainability_section,
+    model_quality_section,
+)
 from sagemaker_constructs.monitoring.data_quality_monitor import DataQualityMonitor
-from sagemaker_constructs.monitoring.model_bias_monitor import POST_TRAINING_METRICS, ModelBiasMonitor
+from sagemaker_constructs.monitoring.model_bias_monitor import ModelBiasMonitor
 from sagemaker_constructs.monitoring.model_explainability_monitor import ModelExplainabilityMonitor
 from sagemaker_constructs.monitoring.model_quality_monitor import ModelQualityMonitor
-from sagemaker_constructs.monitoring.monitoring_options import METRICS_BY_PROBLEM, ProblemType
+from sagemaker_constructs.retraining.dashboard import retraining_section
 from sagemaker_constructs.retraining.retraining_trigger import RetrainingTrigger
-from sagemaker_constructs.retraining.sagemaker_pipeline import PipelineBase
 
 _DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-_WIDTH = 24  # CloudWatch dashboards are 24 grid units wide
-_HEIGHT = 6
-
-DEFAULT_QUALITY_METRICS: dict[ProblemType, tuple[str, ...]] = {
-    ProblemType.BINARY_CLASSIFICATION: ("auc", "f1", "accuracy", "precision", "recall"),
-    ProblemType.MULTICLASS_CLASSIFICATION: (
-        "accuracy",
-        "weighted_f1",
-        "weighted_precision",
-        "weighted_recall",
-    ),
-    ProblemType.REGRESSION: ("rmse", "mae", "r2"),
-}
-"""The model-quality metrics ``add_model_quality_monitor`` graphs when none are given."""
 
 
 class OperationsDashboard(Construct):
@@ -134,7 +125,7 @@ class OperationsDashboard(Construct):
     ) -> None:
         """Invocations, errors, latency and instance use per variant (the shadow variant included), the queue
         of an asynchronous endpoint, and the endpoint's alarms (``endpoint.alarms``: rollback and operational
-        alarms).
+        alarms). The section is ``hosting.dashboard.endpoint_section``.
 
         Each graph shows only metrics AWS documents for the variant's kind (``endpoint_metrics``): model errors
         for real-time instance variants, ``InvocationFailures`` for an asynchronous endpoint, overhead latency
@@ -151,139 +142,21 @@ class OperationsDashboard(Construct):
             draw nothing. Default: ("Average", "Maximum")
         :param title: Default: - "Endpoint <endpoint name>"
         """
-        self._check_list("latency_statistics", latency_statistics, "add_endpoint")
-        variants: list[Variant] = []
-        if isinstance(endpoint, Endpoint):
-            variants = [*endpoint.variants, *([endpoint.shadow_variant] if endpoint.shadow_variant else [])]
-        if variant_names is not None or not isinstance(endpoint, Endpoint):
-            self._check_list("variant_names", variant_names or [], "add_endpoint")
-        if variant_names is not None and variants:
-            unknown = sorted(set(variant_names) - {v.name for v in variants})
-            if unknown:
-                errors = ValidationErrors(f"OperationsDashboard '{self.node.path}' add_endpoint")
-                errors.add(
-                    f"'variant_names' must be variants of the endpoint ({[v.name for v in variants]}), "
-                    f"got {unknown}"
-                )
-                errors.raise_if_any()
-            variants = [v for v in variants if v.name in variant_names]
-        self._claim(endpoint, "add_endpoint")
-        names = [v.name for v in variants] if variants else list(variant_names or [])
-        is_async = isinstance(endpoint, Endpoint) and endpoint.async_inference is not None
-        rows: list[cloudwatch.IWidget] = []
-        if is_async:
-            # Asynchronous endpoints publish no Invocations or OverheadLatency; their queue is what matters.
-            rows += [
-                self._graph(
-                    "Queue (requests)",
-                    [
-                        _label(endpoint.metric_approximate_backlog_size(), "backlog"),
-                        _label(
-                            endpoint.metric_approximate_backlog_size_per_instance(), "backlog per instance"
-                        ),
-                        _label(endpoint.metric_has_backlog_without_capacity(), "backlog without capacity"),
-                    ],
-                ),
-                self._graph(
-                    "Oldest queued request (seconds)",
-                    [_label(endpoint.metric_approximate_age_of_oldest_request(statistic="Maximum"), "age")],
-                ),
-            ]
-        else:
-            rows.append(
-                self._graph("Invocations", [_label(endpoint.metric_invocations(n), n) for n in names])
-            )
-        kinds = {n: endpoint.variant_kind(n) if isinstance(endpoint, Endpoint) else EndpointKind.REAL_TIME
-                 for n in names}  # fmt: skip
-        rows += [
-            self._graph(
-                "Errors",
-                _documented(
-                    kinds,
-                    [
-                        (n, _label(metric, f"{n} {kind}"))
-                        for n in names
-                        for kind, metric in (
-                            ("4XX", endpoint.metric_invocation_4xx_errors(n)),
-                            ("5XX", endpoint.metric_invocation_5xx_errors(n)),
-                            ("model", endpoint.metric_invocation_model_errors(n)),
-                            ("failed", endpoint.metric_invocation_failures(n)),
-                        )
-                    ],
-                ),
-            ),
-            self._graph(
-                "Model latency (microseconds)",
-                [
-                    _label(endpoint.metric_model_latency(n, statistic=statistic), f"{n} {statistic}")
-                    for n in names
-                    for statistic in latency_statistics
-                ],
-            ),
-        ]
-        overhead = _documented(
-            kinds,
-            [
-                (n, _label(endpoint.metric_overhead_latency(n, statistic=statistic), f"{n} {statistic}"))
-                for n in names
-                for statistic in latency_statistics
-            ],
+        section = endpoint_section(
+            endpoint, variant_names=variant_names, latency_statistics=latency_statistics, title=title
         )
-        if overhead:
-            rows.append(self._graph("Overhead latency (microseconds)", overhead))
-        instance = [v.name for v in variants if isinstance(v, ProductionVariant)]
-        if instance:
-            rows += [
-                self._graph(
-                    "CPU utilization (%, summed over cores)",
-                    [_label(endpoint.metric_cpu_utilization(n), n) for n in instance],
-                ),
-                self._graph(
-                    "Memory utilization (%)",
-                    [_label(endpoint.metric_memory_utilization(n), n) for n in instance],
-                ),
-                self._graph(
-                    "Disk utilization (%)", [_label(endpoint.metric_disk_utilization(n), n) for n in instance]
-                ),
-            ]
-        serverless = [v.name for v in variants if isinstance(v, ServerlessVariant)]
-        if serverless:
-            rows.append(
-                self._graph(
-                    "Serverless cold starts (model setup, microseconds)",
-                    [_label(endpoint.metric_model_setup_time(n), n) for n in serverless],
-                )
-            )
-        # The name the metrics use: known at synth time, so the title needs no reference to the endpoint.
-        alarms = endpoint.alarms if isinstance(endpoint, Endpoint) else []
-        self._section(title or f"Endpoint {endpoint.endpoint_name_for_metrics}", rows, alarms)
+        self._add(endpoint, "add_endpoint", section)
 
     # ----------------------------------------------------------------------------------------------- batch
 
     @checked_arguments
     def add_batch_transform(self, transform: BatchTransform, *, title: str | None = None) -> None:
         """Runs started, succeeded, failed and timed out, run time, the failure alarm and, when the transform
-        has triggers, the alarm on their dead-letter queue.
+        has triggers, the alarm on their dead-letter queue (``batch.dashboard.batch_transform_section``).
 
         :param title: Default: - "Batch transform <job name prefix>"
         """
-        self._claim(transform, "add_batch_transform")
-        rows: list[cloudwatch.IWidget] = [
-            self._graph(
-                "Runs",
-                [
-                    _label(transform.metric_runs_started(), "started"),
-                    _label(transform.metric_runs_succeeded(), "succeeded"),
-                    _label(transform.metric_runs_failed(), "failed"),
-                    _label(transform.metric_runs_timed_out(), "timed out"),
-                ],
-            ),
-            self._graph("Run time (ms)", [transform.metric_run_time()]),
-        ]
-        alarms = [transform.failure_alarm]
-        if transform.dead_letter_alarm is not None:
-            alarms.append(transform.dead_letter_alarm)
-        self._section(title or f"Batch transform {transform.job_name_prefix}", rows, alarms)
+        self._add(transform, "add_batch_transform", batch_transform_section(transform, title=title))
 
     # --------------------------------------------------------------------------------------------- monitors
 
@@ -296,23 +169,15 @@ class OperationsDashboard(Construct):
         alarms: Sequence[cloudwatch.IAlarm] = (),
         title: str | None = None,
     ) -> None:
-        """Baseline drift and completeness of ``features``, and the monitor's alarms (``monitor.alarms``).
+        """Baseline drift and completeness of ``features``, and the monitor's alarms (``monitor.alarms``;
+        ``monitoring.dashboard.data_quality_section``).
 
         :param features: the feature names, as in the baseline's statistics.
         :param alarms: more alarms for the section, after ``monitor.alarms``. Default: - none
         :param title: Default: - "Data quality <schedule name>"
         """
-        self._check_list("features", features, "add_data_quality_monitor")
-        self._claim(monitor, "add_data_quality_monitor")
-        rows: list[cloudwatch.IWidget] = [
-            self._graph(
-                "Baseline drift", [_label(monitor.metric_feature_baseline_drift(f), f) for f in features]
-            ),
-            self._graph("Non-null share", [_label(monitor.metric_feature_non_null(f), f) for f in features]),
-        ]
-        self._section(
-            title or f"Data quality {monitor.monitoring_schedule_name}", rows, [*monitor.alarms, *alarms]
-        )
+        section = data_quality_section(monitor, features=features, alarms=alarms, title=title)
+        self._add(monitor, "add_data_quality_monitor", section)
 
     @checked_arguments
     def add_model_quality_monitor(
@@ -323,7 +188,8 @@ class OperationsDashboard(Construct):
         alarms: Sequence[cloudwatch.IAlarm] = (),
         title: str | None = None,
     ) -> None:
-        """Model quality metrics, one graph each, and the monitor's alarms.
+        """Model quality metrics, one graph each, and the monitor's alarms
+        (``monitoring.dashboard.model_quality_section``).
 
         :param metrics: metric names allowed for the monitor's problem type.
             Default: - auc, f1, accuracy, precision, recall (binary); accuracy and weighted f1, precision,
@@ -331,15 +197,8 @@ class OperationsDashboard(Construct):
         :param alarms: more alarms for the section, after ``monitor.alarms``. Default: - none
         :param title: Default: - "Model quality <schedule name>"
         """
-        chosen = list(metrics) if metrics is not None else list(DEFAULT_QUALITY_METRICS[monitor.problem_type])
-        self._check_list(
-            "metrics", chosen, "add_model_quality_monitor", allowed=METRICS_BY_PROBLEM[monitor.problem_type]
-        )
-        self._claim(monitor, "add_model_quality_monitor")
-        rows: list[cloudwatch.IWidget] = [self._graph(m, [monitor.metric(m)]) for m in chosen]
-        self._section(
-            title or f"Model quality {monitor.monitoring_schedule_name}", rows, [*monitor.alarms, *alarms]
-        )
+        section = model_quality_section(monitor, metrics=metrics, alarms=alarms, title=title)
+        self._add(monitor, "add_model_quality_monitor", section)
 
     @checked_arguments
     def add_model_bias_monitor(
@@ -356,34 +215,24 @@ class OperationsDashboard(Construct):
         title: str | None = None,
     ) -> None:
         """Post-training bias metrics (``DPPL``, ``DI``...) for one facet value and label value, and the
-        monitor's alarms.
+        monitor's alarms (``monitoring.dashboard.model_bias_section``).
 
         :param stage: the ``BiasStage`` dimension (see ``ModelBiasMonitor.metric_bias``). Default: "Post-Training"
         :param alarms: more alarms for the section, after ``monitor.alarms``. Default: - none
         :param title: Default: - "Model bias <schedule name>"
         """
-        self._check_list("metrics", metrics, "add_model_bias_monitor", allowed=POST_TRAINING_METRICS)
-        self._claim(monitor, "add_model_bias_monitor")
-        graph = self._graph(
-            f"Bias of {facet}={facet_value} for {label}={label_value}",
-            [
-                _label(
-                    monitor.metric_bias(
-                        m,
-                        facet=facet,
-                        facet_value=facet_value,
-                        label=label,
-                        label_value=label_value,
-                        stage=stage,
-                    ),
-                    m,
-                )
-                for m in metrics
-            ],
+        section = model_bias_section(
+            monitor,
+            metrics=metrics,
+            facet=facet,
+            facet_value=facet_value,
+            label=label,
+            label_value=label_value,
+            stage=stage,
+            alarms=alarms,
+            title=title,
         )
-        self._section(
-            title or f"Model bias {monitor.monitoring_schedule_name}", [graph], [*monitor.alarms, *alarms]
-        )
+        self._add(monitor, "add_model_bias_monitor", section)
 
     @checked_arguments
     def add_model_explainability_monitor(
@@ -395,23 +244,17 @@ class OperationsDashboard(Construct):
         alarms: Sequence[cloudwatch.IAlarm] = (),
         title: str | None = None,
     ) -> None:
-        """Global SHAP values of ``features`` for output ``label``, and the monitor's alarms.
+        """Global SHAP values of ``features`` for output ``label``, and the monitor's alarms
+        (``monitoring.dashboard.model_explainability_section``).
 
         :param label: Default: "label0"
         :param alarms: more alarms for the section, after ``monitor.alarms``. Default: - none
         :param title: Default: - "Feature attribution <schedule name>"
         """
-        self._check_list("features", features, "add_model_explainability_monitor")
-        self._claim(monitor, "add_model_explainability_monitor")
-        graph = self._graph(
-            f"Global SHAP values ({label})",
-            [_label(monitor.metric_feature_attribution(f, label=label), f) for f in features],
+        section = model_explainability_section(
+            monitor, features=features, label=label, alarms=alarms, title=title
         )
-        self._section(
-            title or f"Feature attribution {monitor.monitoring_schedule_name}",
-            [graph],
-            [*monitor.alarms, *alarms],
-        )
+        self._add(monitor, "add_model_explainability_monitor", section)
 
     # ------------------------------------------------------------------------------------------- retraining
 
@@ -419,46 +262,11 @@ class OperationsDashboard(Construct):
     def add_retraining(self, trigger: RetrainingTrigger, *, title: str | None = None) -> None:
         """What the trigger decided (received, started, skipped by reason, failed), the pipeline's
         executions (when the pipeline is a ``PipelineBase``), the dead-letter queue's depth, and the
-        dead-letter alarm.
+        dead-letter alarm (``retraining.dashboard.retraining_section``).
 
         :param title: Default: - "Retraining <pipeline name>"
         """
-        self._claim(trigger, "add_retraining")
-        pipeline = trigger.pipeline
-        rows: list[cloudwatch.IWidget] = [
-            self._graph(
-                "Trigger decisions",
-                [
-                    _label(trigger.metric_triggers_received(), "received"),
-                    _label(trigger.metric_pipelines_started(), "pipeline started"),
-                    _label(trigger.metric_failures(), "failed"),
-                ],
-            ),
-            self._graph(
-                "Triggers skipped",
-                [
-                    _label(trigger.metric_triggers_skipped(reason), reason)
-                    for reason in dict.fromkeys(contract.SKIP_REASONS.values())
-                ],
-            ),
-            self._graph(
-                "Dead-letter queue (messages)",
-                [trigger.dead_letter_queue.metric_approximate_number_of_messages_visible()],
-            ),
-        ]
-        if isinstance(pipeline, PipelineBase):  # created or imported with this library: it has metrics
-            rows.insert(
-                2,
-                self._graph(
-                    "Pipeline executions",
-                    [
-                        _label(pipeline.metric_execution_started(), "started"),
-                        _label(pipeline.metric_execution_succeeded(), "succeeded"),
-                        _label(pipeline.metric_execution_failed(), "failed"),
-                    ],
-                ),
-            )
-        self._section(title or f"Retraining {pipeline.pipeline_name}", rows, [trigger.dead_letter_alarm])
+        self._add(trigger, "add_retraining", retraining_section(trigger, title=title))
 
     # -------------------------------------------------------------------------------------------- any alarms
 
@@ -469,55 +277,24 @@ class OperationsDashboard(Construct):
         if not alarms:
             errors.add("'alarms' must hold at least one alarm, got none")
         errors.raise_if_any()
-        self._section(title, [], alarms)
+        self._lay_out(DashboardSection(title=title, graphs=(), alarms=alarms))
 
     # ----------------------------------------------------------------------------------------------- internals
 
-    def _claim(self, construct: Construct, method: str) -> None:
+    def _add(self, construct: Construct, method: str, section: DashboardSection) -> None:
+        """Lay out ``construct``'s section, once per construct."""
         path = construct.node.path
         errors = ValidationErrors(f"OperationsDashboard '{self.node.path}' {method}")
         if path in self._sections:
             errors.add(f"{path!r} already has a section on this dashboard; add each construct once")
         errors.raise_if_any()
         self._sections.append(path)
+        self._lay_out(section)
 
-    def _check_list(
-        self, prop: str, values: Sequence[str], method: str, *, allowed: Sequence[str] | None = None
-    ) -> None:
-        errors = ValidationErrors(f"OperationsDashboard '{self.node.path}' {method}")
-        # Types (a list of strings, not one string) were checked on entry (@checked_arguments).
-        if not values:
-            errors.add(f"'{prop}' must hold at least one name, got none")
-        else:
-            if len(set(values)) != len(values):
-                errors.add(f"'{prop}' must not repeat a name, got {list(values)}")
-            for value in values:
-                if not Token.is_unresolved(value) and not value.strip():
-                    errors.add(f"'{prop}' must hold non-empty names, got {value!r}")
-            if allowed is not None:
-                unknown = [v for v in values if v not in allowed]
-                if unknown:
-                    errors.add(f"'{prop}' must be among {list(allowed)}, got {unknown}")
-        errors.raise_if_any()
-
-    def _graph(self, title: str, metrics: Sequence[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
-        return cloudwatch.GraphWidget(title=title, left=list(metrics), width=_WIDTH // 4, height=_HEIGHT)
-
-    def _section(
-        self, title: str, widgets: Sequence[cloudwatch.IWidget], alarms: Sequence[cloudwatch.IAlarm]
-    ) -> None:
-        self.dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"## {title}", width=_WIDTH, height=1))
-        for start in range(0, len(widgets), 4):
-            self.dashboard.add_widgets(*widgets[start : start + 4])
-        self._widgets += 1 + len(widgets) + -(-len(alarms) // 100)
-        # One alarm status widget shows at most 100 alarms.
-        for start in range(0, len(alarms), 100):
-            chunk = list(alarms[start : start + 100])
-            self.dashboard.add_widgets(
-                cloudwatch.AlarmStatusWidget(
-                    alarms=chunk, title=f"{title}: alarms", width=_WIDTH, height=_alarm_rows(len(chunk))
-                )
-            )
+    def _lay_out(self, section: DashboardSection) -> None:
+        for row in section.rows():
+            self.dashboard.add_widgets(*row)
+        self._widgets += section.widget_count
 
 
 MAX_WIDGETS = 500
@@ -537,20 +314,3 @@ class _WidgetLimit:
                 "several OperationsDashboards"
             ]
         return []
-
-
-def _alarm_rows(count: int) -> int:
-    # The alarm status widget lays alarms out in rows of four; two grid rows hold about one row of alarms.
-    return min(2 + 2 * ((count - 1) // 4), 12)
-
-
-def _documented(
-    kinds: dict[str, EndpointKind], metrics: Sequence[tuple[str, cloudwatch.Metric]]
-) -> list[cloudwatch.Metric]:
-    """The metrics AWS documents for their variant's kind: the others would draw an empty line."""
-    return [m for variant, m in metrics if is_documented(kinds[variant], m.namespace, m.metric_name)]
-
-
-def _label(metric: cloudwatch.Metric, label: str) -> cloudwatch.Metric:
-    # Without a label CloudWatch names every line after the metric, which repeats across variants and features.
-    return metric.with_(label=label)
