@@ -10,7 +10,7 @@ from aws_cdk import Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct, IValidation
 
-from sagemaker_constructs._handlers.retraining_trigger import contract
+from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
 from sagemaker_constructs._internal.validation import (
     ValidationErrors,
     check_argument_types,
