@@ -17,9 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _setuptools() -> dict[str, Any]:
-    config: dict[str, Any] = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
-        "setuptools"
-    ]
+    config: dict[str, Any] = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"
+    ]["setuptools"]
     return config
 
 
