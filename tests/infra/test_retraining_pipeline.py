@@ -795,7 +795,9 @@ def test_the_sdk_renders_the_same_pipeline(definition: dict[str, Any], tmp_path:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "SAGEMAKER_VALIDATE_ROLE": "false",
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "constructs")]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(REPO_ROOT), str(REPO_ROOT / "constructs"), os.environ.get("PYTHONPATH", "")]
+        ),
     }
     output = tmp_path / "sdk-definition.json"
     result = subprocess.run(

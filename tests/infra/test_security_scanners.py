@@ -147,10 +147,10 @@ class NotApplicable:
 
 
 NOT_APPLICABLE = [
-    # --- server access log buckets (SecureBucket.access_logs)
+    # --- server access log buckets (SecureBucket.access_logs, one per stack)
     NotApplicable(
         "CKV_AWS_18", access_log_bucket,
-        "The bucket receives its sibling's server access logs; logging it as well would loop (cdk-nag "
+        "The bucket receives the server access logs of its stack's SecureBuckets; logging it as well would loop (cdk-nag "
         "AwsSolutions-S1 is acknowledged in the library for the same reason).",
     ),
     NotApplicable(

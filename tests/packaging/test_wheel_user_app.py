@@ -98,7 +98,7 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
         if (REPO_ROOT / name).exists():  # a missing one is reported by the archive tests, not here
             shutil.copy2(REPO_ROOT / name, source / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    # The package maps its handlers onto lambdas/ (a symlink today): copy both as they are.
+    # pyproject.toml maps the package's handlers (sagemaker_constructs._handlers) onto lambdas/: copy both.
     shutil.copytree(REPO_ROOT / "constructs", source / "constructs", symlinks=True, ignore=ignore)
     shutil.copytree(HANDLERS, source / "lambdas", ignore=ignore)
     out = tmp_path_factory.mktemp("dist")
@@ -158,7 +158,8 @@ def test_sdist_carries_license_changelog_types_data_and_handlers(dists: Dists) -
     package = f"{root}/constructs/sagemaker_constructs"
     expected = {f"{root}/CHANGELOG.md", f"{package}/py.typed"}
     expected |= {f"{package}/data/{path.name}" for path in PACKAGE_DATA.glob("*.json")}
-    expected |= {f"{package}/_handlers/{path}" for path in _handler_files()}
+    # The sdist keeps the source layout: the handlers sit in lambdas/, which the wheel maps into the package.
+    expected |= {f"{root}/lambdas/{path}" for path in _handler_files()}
     assert expected - set(members) == set(), "missing from the sdist"
     # Regular files, so that the wheel built from the sdist on another machine carries them too.
     assert all(members[name].isfile() for name in expected)

@@ -4,6 +4,7 @@ that ``cdk init`` writes (weak cross-stack references included), with cfn-lint a
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +104,12 @@ def test_everything_with_a_secure_bucket_synthesizes_on_a_plain_app(tmp_path: Pa
 
     buckets = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::S3::Bucket"}
     logged = {k: r for k, r in buckets.items() if "LoggingConfiguration" in r["Properties"]}
-    # The data bucket, the capture bucket, the monitor's reports and the batch output: each logs its access.
+    # The data bucket, the capture bucket, the monitor's reports and the batch output: each logs its access, all
+    # to the stack's one access-log bucket, each under a prefix of its own.
     assert len(logged) == 4, sorted(logged)
+    assert len({destination_of(resource) for resource in logged.values()}) == 1
+    assert len({prefix_of(resource) for resource in logged.values()}) == 4
+    assert len(buckets) == 5, sorted(buckets)
     for resource in buckets.values():
         properties = resource["Properties"]
         assert "AccessControl" not in properties  # no LogDeliveryWrite ACL: ACLs stay disabled
@@ -117,7 +122,7 @@ def test_everything_with_a_secure_bucket_synthesizes_on_a_plain_app(tmp_path: Pa
             "Resource": {
                 "Fn::Join": [
                     "",
-                    [{"Fn::GetAtt": [destination_of(resource), "Arn"]}, "/access-logs/*"],
+                    [{"Fn::GetAtt": [destination_of(resource), "Arn"]}, f"/{prefix_of(resource)}*"],
                 ]
             },
             "Condition": {
@@ -130,20 +135,32 @@ def test_everything_with_a_secure_bucket_synthesizes_on_a_plain_app(tmp_path: Pa
 def destination_of(bucket: dict[str, Any]) -> str:
     """The logical ID of the bucket that receives ``bucket``'s server access logs."""
     logging = bucket["Properties"]["LoggingConfiguration"]
-    assert logging["LogFilePrefix"] == "access-logs/"
     destination: str = logging["DestinationBucketName"]["Ref"]
     return destination
 
 
+def prefix_of(bucket: dict[str, Any]) -> str:
+    """The prefix of ``bucket``'s server access logs: ``access-logs/<the SecureBucket's unique ID>/``."""
+    prefix: str = bucket["Properties"]["LoggingConfiguration"]["LogFilePrefix"]
+    assert re.fullmatch(r"access-logs/[A-Za-z0-9]+/", prefix), prefix
+    return prefix
+
+
 def log_delivery_statement(template: dict[str, Any], source: str) -> dict[str, Any]:
-    """The one statement of the destination bucket's policy that lets S3 deliver ``source``'s access logs."""
+    """The one statement of the destination bucket's policy that lets S3 deliver ``source``'s access logs (the
+    policy holds one such statement per bucket that logs there)."""
     destination = destination_of(template["Resources"][source])
     (policy,) = (
         r["Properties"]["PolicyDocument"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": destination}
     )
-    (statement,) = (s for s in policy["Statement"] if s.get("Principal") == {"Service": LOG_DELIVERY})
+    (statement,) = (
+        s
+        for s in policy["Statement"]
+        if s.get("Principal") == {"Service": LOG_DELIVERY}
+        and s["Condition"]["ArnLike"]["aws:SourceArn"] == {"Fn::GetAtt": [source, "Arn"]}
+    )
     return dict(statement)
 
 
@@ -163,14 +180,14 @@ def test_log_delivery_is_what_aws_cdk_lib_writes_under_the_flag() -> None:
     logs = s3.Bucket(
         stack, "Logs", enforce_ssl=True, object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
     )
-    s3.Bucket(stack, "Data", server_access_logs_bucket=logs, server_access_logs_prefix="access-logs/")
+    ours = secure_bucket_template({})
+    (source,) = (k for k, r in ours["Resources"].items() if "LoggingConfiguration" in r.get("Properties", {}))
+    prefix = prefix_of(ours["Resources"][source])
+    s3.Bucket(stack, "Data", server_access_logs_bucket=logs, server_access_logs_prefix=prefix)
     oracle = Template.from_stack(stack).to_json()
     (oracle_source,) = (
         k for k, r in oracle["Resources"].items() if "LoggingConfiguration" in r.get("Properties", {})
     )
-
-    ours = secure_bucket_template({})
-    (source,) = (k for k, r in ours["Resources"].items() if "LoggingConfiguration" in r.get("Properties", {}))
 
     def normalized(template: dict[str, Any], source: str) -> str:
         text = json.dumps(log_delivery_statement(template, source))

@@ -128,7 +128,10 @@ def run_script(mode: str) -> dict[str, object]:
     repo = Path(sagemaker_constructs.__file__).resolve().parents[2]
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(repo / "constructs"), str(repo), str(repo / "tests")]),
+        # The inherited path stays last: an environment whose dependencies come from PYTHONPATH keeps them.
+        "PYTHONPATH": os.pathsep.join(
+            [str(repo / "constructs"), str(repo), str(repo / "tests"), os.environ.get("PYTHONPATH", "")]
+        ),
     }
     done = subprocess.run(
         [sys.executable, "-c", NO_BOTOCORE_SCRIPT, mode],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from sagemaker_constructs._handlers.retraining_trigger import contract
+from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
 from sagemaker_constructs._internal.validation import checked_arguments
 from sagemaker_constructs.common.dashboard_section import DashboardSection, graph, label
 

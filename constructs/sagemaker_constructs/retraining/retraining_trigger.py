@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import enum
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 
@@ -24,10 +23,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from sagemaker_constructs._handlers.retraining_trigger import contract
 from sagemaker_constructs._internal import dead_letter as _dead_letter
 from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.dependencies import depend_on_role_policy_only
+from sagemaker_constructs._internal.handlers import handler_root
+from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
 from sagemaker_constructs._internal.validation import (
     ValidationError,
     ValidationErrors,
@@ -41,7 +41,8 @@ from sagemaker_constructs.monitoring._monitor_base import MonitorBase
 
 from .sagemaker_pipeline import IPipeline
 
-HANDLER_ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.dirname(__file__)), "_handlers"))
+HANDLER_ROOT = handler_root()
+"""The Lambda asset root: the folder of ``sagemaker_constructs._handlers`` (``lambdas/`` in the repository)."""
 POWERTOOLS_VERSION = "3.37.0"
 """The Powertools for AWS Lambda (Python) release whose public layer the function uses (pinned)."""
 _PARAMETER_NAME = re.compile(contract.PARAMETER_NAME_PATTERN)
