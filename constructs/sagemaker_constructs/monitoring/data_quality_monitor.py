@@ -69,7 +69,8 @@ class DataQualityMonitor(MonitorBase):
         :param post_analytics_processor: a Python script run on the reports. Default: - none.
         :param metric_namespace: override the CloudWatch namespace the metrics methods use. Default: - see above.
         :param metric_dimensions: override the metric dimensions. Default: - see above.
-        :param job: the processing job of each run (see ``MonitoringJob``; its ``max_runtime`` defaults to 1 hour).
+        :param job: the processing job of each run (see ``MonitoringJob``): instances, runtime, role, image,
+            network. Its ``max_runtime`` defaults to 1 hour.
             Default: ``MonitoringJob()``
         :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
             stack's shared reports bucket, metrics published.

@@ -100,7 +100,8 @@ class ModelBiasMonitor(MonitorBase):
         :param end_time_offset: e.g. "-PT1H". Default: - none.
         :param baseline: constraints from a Clarify baselining job (``analysis.json``). Default: - none.
         :param schedule: Default: ``MonitoringSchedule.daily()``
-        :param job: the processing job of each run (see ``MonitoringJob``; its ``max_runtime`` defaults to 30 minutes; at most 1800 s for hourly schedules).
+        :param job: the processing job of each run (see ``MonitoringJob``): instances, runtime, role, image,
+            network. Its ``max_runtime`` defaults to 30 minutes (at most 1800 s for hourly schedules).
             Default: ``MonitoringJob()``
         :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
             stack's shared reports bucket, metrics published.

@@ -113,7 +113,8 @@ class ModelExplainabilityMonitor(MonitorBase):
         :param probability_attribute: where the probability is, e.g. "0". Default: - none.
         :param baseline: constraints from a Clarify baselining job (``analysis.json``). Default: - none.
         :param schedule: Default: ``MonitoringSchedule.daily()``
-        :param job: the processing job of each run (see ``MonitoringJob``; its ``max_runtime`` defaults to 1 hour).
+        :param job: the processing job of each run (see ``MonitoringJob``): instances, runtime, role, image,
+            network. Its ``max_runtime`` defaults to 1 hour.
             Default: ``MonitoringJob()``
         :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
             stack's shared reports bucket, metrics published.
