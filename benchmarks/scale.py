@@ -13,8 +13,8 @@ reference app's own building blocks (nothing is retyped here):
   the reference's alarms (drift of each feature, AUC, DPPL of ``age``, the ``support_calls`` attribution).
 
 Shared by all endpoints of a stack, as in ``infra.monitoring_stack.MonitoringStack``: the monitoring
-``NotificationTopic``, the ground-truth ``SecureBucket``, the monitoring jobs' volume KMS key, the model-quality
-baseline and the Model Monitor reports bucket that the monitors create once per stack.
+``NotificationTopic``, the ground-truth ``SecureBucket``, one ``MonitoringJob`` (with the jobs' volume KMS key),
+the model-quality baseline and the Model Monitor reports bucket that the monitors create once per stack.
 
 For each N of ``--sizes`` one ``App`` (feature flags of ``cdk.json``, output directory in a temporary folder,
 no cdk-nag) gets one stack with the N endpoints; construction and ``app.synth()`` are timed separately with
@@ -154,7 +154,7 @@ class MonitoredEndpointsStack(Stack):
                 topic=shared.alerts.topic,
                 ground_truth=shared.ground_truth.bucket,
                 ground_truth_prefix=f"endpoint-{index:03d}",
-                volume_key=shared.volume_key,
+                job=shared.job,
                 quality_baseline=shared.quality_baseline,
                 features=features,
                 label=label,

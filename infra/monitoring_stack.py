@@ -26,7 +26,9 @@ from sagemaker_constructs import (
     ModelBiasMonitor,
     ModelExplainabilityMonitor,
     ModelQualityMonitor,
+    MonitoringJob,
     MonitoringSchedule,
+    MonitorSource,
     NotificationTopic,
     ProblemType,
     RetrainingTrigger,
@@ -62,7 +64,7 @@ def model_quality_baseline() -> Baseline:
 
 class SharedMonitoring:
     """What the monitors of one stack share, built in ``scope``: the alerts topic, the ground-truth bucket, the
-    monitoring jobs' volume key and the model-quality baseline."""
+    monitoring job (its volume key) and the model-quality baseline."""
 
     def __init__(self, scope: Construct) -> None:
         self.alerts = NotificationTopic(scope, "Alerts", description="model monitoring")
@@ -74,6 +76,8 @@ class SharedMonitoring:
             description="Encrypts the Model Monitor jobs' ML storage volumes (sagemaker-constructs reference)",
             enable_key_rotation=True,
         )
+        # One job for every monitor: they run alike, on volumes encrypted with that key.
+        self.job = MonitoringJob(volume_kms_key=self.volume_key)
         self.quality_baseline = model_quality_baseline()
 
 
@@ -92,24 +96,25 @@ class EndpointMonitors:
         topic: sns.ITopic,
         ground_truth: s3.IBucket,
         ground_truth_prefix: str,
-        volume_key: kms.IKey,
+        job: MonitoringJob,
         quality_baseline: Baseline,
         features: list[str],
         label: str,
         auc_threshold: float,
     ) -> None:
         alarm_action = cloudwatch_actions.SnsAction(topic)
+        source = MonitorSource.endpoint(endpoint)
         data_quality = DataQualityMonitor(
             scope,
             "EndpointDataQuality",
-            endpoint=endpoint,
+            source=source,
             baseline=Baseline(
                 constraints=_baseline("data_quality/constraints.json"),
                 statistics=_baseline("data_quality/statistics.json"),
             ),
             schedule=MonitoringSchedule.hourly(),
             notification_topic=topic,
-            volume_kms_key=volume_key,
+            job=job,
         )
         for feature in features:
             data_quality.alarm_on_drift(feature, action=alarm_action)
@@ -117,7 +122,7 @@ class EndpointMonitors:
         model_quality = ModelQualityMonitor(
             scope,
             "EndpointModelQuality",
-            endpoint=endpoint,
+            source=source,
             problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=GroundTruth(ground_truth, ground_truth_prefix),
             probability_attribute="0",
@@ -127,7 +132,7 @@ class EndpointMonitors:
             baseline=quality_baseline,
             schedule=MonitoringSchedule.daily(hour=3),
             notification_topic=topic,
-            volume_kms_key=volume_key,
+            job=job,
         )
         auc_alarm = model_quality.alarm_on_metric("auc", threshold=auc_threshold, action=alarm_action)
 
@@ -137,7 +142,7 @@ class EndpointMonitors:
         bias = ModelBiasMonitor(
             scope,
             "EndpointBias",
-            endpoint=endpoint,
+            source=source,
             analysis_config=BiasAnalysisConfig(
                 headers=[label, *features],
                 label=label,
@@ -154,7 +159,7 @@ class EndpointMonitors:
             baseline=Baseline(constraints=_baseline("bias/analysis.json")),
             schedule=MonitoringSchedule.daily(hour=4),
             notification_topic=topic,
-            volume_kms_key=volume_key,
+            job=job,
         )
         bias.create_metric_alarm(
             "DifferenceInPositiveProportions",
@@ -167,7 +172,7 @@ class EndpointMonitors:
         explainability = ModelExplainabilityMonitor(
             scope,
             "EndpointExplainability",
-            endpoint=endpoint,
+            source=source,
             analysis_config=ExplainabilityAnalysisConfig(
                 headers=features,
                 shap_baseline=shap_config["methods"]["shap"]["baseline"],
@@ -178,7 +183,7 @@ class EndpointMonitors:
             baseline=Baseline(constraints=_baseline("explainability/analysis.json")),
             schedule=MonitoringSchedule.daily(hour=5),
             notification_topic=topic,
-            volume_kms_key=volume_key,
+            job=job,
         )
         explainability.create_metric_alarm(
             "SupportCallsAttribution",
@@ -213,7 +218,6 @@ class MonitoringStack(Stack):
         self.alerts = shared.alerts
         alarm_action = cloudwatch_actions.SnsAction(self.alerts.topic)
         ground_truth = shared.ground_truth
-        volume_key = shared.volume_key
         quality_baseline = shared.quality_baseline
         auc_threshold = baseline_auc_threshold()
 
@@ -224,7 +228,7 @@ class MonitoringStack(Stack):
             topic=self.alerts.topic,
             ground_truth=ground_truth.bucket,
             ground_truth_prefix="endpoint",
-            volume_key=volume_key,
+            job=shared.job,
             quality_baseline=quality_baseline,
             features=features,
             label=label,
@@ -237,23 +241,24 @@ class MonitoringStack(Stack):
         auc_alarm = endpoint_monitors.auc_alarm
 
         # Nightly batch scoring: data quality and model quality of what the transform jobs captured.
+        batch_source = MonitorSource.batch_transform(batch_transform)
         batch_quality = DataQualityMonitor(
             self,
             "BatchDataQuality",
-            batch_transform=batch_transform,
+            source=batch_source,
             baseline=Baseline(
                 constraints=_baseline("data_quality/constraints.json"),
                 statistics=_baseline("data_quality/statistics.json"),
             ),
             schedule=MonitoringSchedule.daily(hour=6),
             notification_topic=self.alerts.topic,
-            volume_kms_key=volume_key,
+            job=shared.job,
         )
         batch_quality.alarm_on_drift("age", action=alarm_action)
         batch_model_quality = ModelQualityMonitor(
             self,
             "BatchModelQuality",
-            batch_transform=batch_transform,
+            source=batch_source,
             problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=GroundTruth(ground_truth.bucket, "batch"),
             # The transform joins each input record with its prediction (JoinSource.INPUT): the probability
@@ -265,7 +270,7 @@ class MonitoringStack(Stack):
             baseline=quality_baseline,
             schedule=MonitoringSchedule.daily(hour=7),
             notification_topic=self.alerts.topic,
-            volume_kms_key=volume_key,
+            job=shared.job,
         )
         batch_auc_alarm = batch_model_quality.alarm_on_metric(
             "auc", threshold=auc_threshold, action=alarm_action

@@ -45,6 +45,7 @@ from sagemaker_constructs import (
     ModelData,
     ModelExplainabilityMonitor,
     ModelQualityMonitor,
+    MonitorSource,
     ProblemType,
     ProductionVariant,
     S3Source,
@@ -109,13 +110,13 @@ def _model(stack: Stack) -> Model:
     )
 
 
-def _monitors(stack: Stack, **target: Any) -> None:
+def _monitors(stack: Stack, source: MonitorSource) -> None:
     labels = SecureBucket(stack, "Labels", description="labels")
     ground_truth = GroundTruth(labels.bucket, "labels")
     DataQualityMonitor(
         stack,
         "DataQuality",
-        **target,
+        source=source,
         baseline=Baseline(
             constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
             statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
@@ -124,7 +125,7 @@ def _monitors(stack: Stack, **target: Any) -> None:
     ModelQualityMonitor(
         stack,
         "ModelQuality",
-        **target,
+        source=source,
         problem_type=ProblemType.BINARY_CLASSIFICATION,
         ground_truth=ground_truth,
         probability_attribute="0",
@@ -134,7 +135,7 @@ def _monitors(stack: Stack, **target: Any) -> None:
     ModelBiasMonitor(
         stack,
         "ModelBias",
-        **target,
+        source=source,
         analysis_config=BiasAnalysisConfig(
             headers=["churned", *FEATURES],
             label="churned",
@@ -148,7 +149,7 @@ def _monitors(stack: Stack, **target: Any) -> None:
     ModelExplainabilityMonitor(
         stack,
         "ModelExplainability",
-        **target,
+        source=source,
         analysis_config=ExplainabilityAnalysisConfig(
             headers=FEATURES, shap_baseline=[[40, 24, 46, 1, 1, 0, 2]]
         ),
@@ -166,7 +167,7 @@ def _on_endpoint(stack: Stack) -> None:
         data_capture=DataCapture(),
         endpoint_name="churn",
     )
-    _monitors(stack, endpoint=endpoint)
+    _monitors(stack, MonitorSource.endpoint(endpoint))
 
 
 def _on_batch_transform(stack: Stack) -> None:
@@ -177,7 +178,7 @@ def _on_batch_transform(stack: Stack) -> None:
         input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
         data_capture=BatchDataCapture(),
     )
-    _monitors(stack, batch_transform=batch)
+    _monitors(stack, MonitorSource.batch_transform(batch))
 
 
 @pytest.fixture(scope="module")

@@ -159,6 +159,8 @@ def _monitored_batch_stack(sample_model: str) -> dict[str, Any]:
         Model,
         ModelBiasMonitor,
         ModelData,
+        MonitoringOutput,
+        MonitorSource,
         S3Source,
         SecureBucket,
         TransformInput,
@@ -186,7 +188,8 @@ def _monitored_batch_stack(sample_model: str) -> dict[str, Any]:
     ModelBiasMonitor(
         stack,
         "Bias",
-        batch_transform=transform,
+        source=MonitorSource.batch_transform(transform),
+        output=MonitoringOutput(bucket=reports.bucket, kms_key=reports_key),
         analysis_config=BiasAnalysisConfig(
             headers=["churned", "age", "calls"],
             label="churned",
@@ -196,13 +199,11 @@ def _monitored_batch_stack(sample_model: str) -> dict[str, Any]:
         ground_truth=GroundTruth(labels.bucket, "labels"),
         probability_attribute="0",
         probability_threshold_attribute=0.5,
-        output_bucket=reports.bucket,
-        output_kms_key=reports_key,
     )
     DataQualityMonitor(
         stack,
         "Quality",
-        batch_transform=transform,
+        source=MonitorSource.batch_transform(transform),
         baseline=Baseline(
             constraints=S3Source.from_bucket(baselines.bucket, "churn/constraints.json"),
             statistics=S3Source.from_bucket(baselines.bucket, "churn/statistics.json"),

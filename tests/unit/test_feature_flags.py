@@ -25,6 +25,7 @@ from sagemaker_constructs import (
     Endpoint,
     Model,
     ModelData,
+    MonitorSource,
     ProductionVariant,
     SecureBucket,
     TransformInput,
@@ -91,7 +92,7 @@ def test_everything_with_a_secure_bucket_synthesizes_on_a_plain_app(tmp_path: Pa
     stack = Stack(app, "Plain")
     SecureBucket(stack, "Data", description="data")
     served = model(stack)
-    DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack, served))
+    DataQualityMonitor(stack, "DataQuality", source=MonitorSource.endpoint(endpoint(stack, served)))
     BatchTransform(
         stack,
         "Batch",
@@ -209,7 +210,7 @@ def test_a_monitor_in_another_stack_than_its_endpoint_passes_cdk_nag_on_cdk_init
     hosting = Stack(app, "Hosting")
     monitored = endpoint(hosting, model(hosting))
     monitoring = Stack(app, "Monitoring")
-    DataQualityMonitor(monitoring, "DataQuality", endpoint=monitored)
+    DataQualityMonitor(monitoring, "DataQuality", source=MonitorSource.endpoint(monitored))
 
     templates = synthesize(app, tmp_path)
 

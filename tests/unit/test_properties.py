@@ -85,7 +85,10 @@ from sagemaker_constructs import (
     ModelData,
     ModelExplainabilityMonitor,
     ModelQualityMonitor,
+    MonitoringJob,
+    MonitoringOutput,
     MonitoringSchedule,
+    MonitorSource,
     NotificationTopic,
     OperationsDashboard,
     ProblemType,
@@ -1542,37 +1545,41 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
 
     d["schedule"] = draw(schedules(case))
     prop(
-        "instance_type",
+        "job.instance_type",
         st.sampled_from(PROCESSING_TYPES),
         st.sampled_from([*BAD_PROCESSING_TYPES, WrongType(["ml.m5.xlarge"])]),
     )
     prop(
-        "instance_count",
+        "job.instance_count",
         counts(1, 100) | st.builds(Tok, counts(1, 100), st.just("param")),
         bad_counts(1, 100),
     )
     volumes = st.one_of(st.integers(1, 16384).map(Sz), st.sampled_from([Sz(1, "tebibytes"), Sz(16, "tebibytes")]),
                         st.integers(1, 100).map(lambda g: Sz(g * 1024, "mebibytes")))  # fmt: skip
     prop(
-        "volume_size", volumes, st.sampled_from([Sz(0), Sz(16385), Sz(1, "kibibytes"), Sz(1536, "mebibytes")])
+        "job.volume_size",
+        volumes,
+        st.sampled_from([Sz(0), Sz(16385), Sz(1, "kibibytes"), Sz(1536, "mebibytes")]),
     )
     limited = kind in ("ModelQuality", "ModelBias") and is_hourly(d["schedule"])
     prop(
-        "max_runtime", whole_durations(1, 1800 if limited and case.clean else 86400), bad_durations(1, 86400)
+        "job.max_runtime",
+        whole_durations(1, 1800 if limited and case.clean else 86400),
+        bad_durations(1, 86400),
     )
-    runtime = d["max_runtime"]
-    if limited and q("max_runtime") not in case.phases[0] and runtime.seconds > 1800:
-        case.add(0, q("max_runtime"))
-    prop("environment", *environments(max_vars=50, key_max=256, value_max=256, value_min=1))
-    d["output_bucket"] = draw(st.booleans())
+    runtime = d["job.max_runtime"]
+    if limited and q("job.max_runtime") not in case.phases[0] and runtime.seconds > 1800:
+        case.add(0, q("job.max_runtime"))
+    prop("job.environment", *environments(max_vars=50, key_max=256, value_max=256, value_min=1))
+    d["output.bucket"] = draw(st.booleans())
     prop(
-        "output_prefix",
+        "output.prefix",
         st.none() | s3_prefixes(trailing_slash=False) | st.just("o" * 443),
         st.sampled_from(["", "/x", "x/", "/", "x\ny", "o" * 444]),
     )
-    d["publish_cloudwatch_metrics"] = draw(st.booleans())
-    d["network_isolation"] = draw(st.booleans())
-    d["inter_container_encryption"] = draw(st.booleans())
+    d["output.publish_cloudwatch_metrics"] = draw(st.booleans())
+    d["job.network_isolation"] = draw(st.booleans())
+    d["job.inter_container_encryption"] = draw(st.booleans())
     if kind == "DataQuality":
         prop("exclude_features_attribute", st.none() | st.sampled_from(["a,b", "x" * 100]) | texts(10),
              st.just("x" * 101))  # fmt: skip
@@ -1635,31 +1642,33 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
 
     def build(stack: Stack, r: Realize) -> Any:
         model = Model(stack, "Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
-        target: dict[str, Any]
         if d["target"] == "endpoint":
             endpoint = Endpoint(stack, "Endpoint", variants=[ProductionVariant("v", model=model)],
                                 data_capture=DataCapture(), endpoint_name="churn")  # fmt: skip
-            target = {"endpoint": endpoint}
+            source = MonitorSource.endpoint(endpoint)
         else:
             bucket = s3.Bucket.from_bucket_name(stack, "In", "input-bucket")
             transform = BatchTransform(stack, "Batch", model=model, input=TransformInput(bucket=bucket),
                                        data_capture=BatchDataCapture())  # fmt: skip
-            target = {"batch_transform": transform}
+            source = MonitorSource.batch_transform(transform)
         files = s3.Bucket.from_bucket_name(stack, "Files", "monitoring-files")
-        common = {
-            **target,
-            "schedule": render_schedule(d["schedule"]),
-            "instance_type": d["instance_type"],
-            "instance_count": r(d["instance_count"]),
-            "volume_size": d["volume_size"].make(),
-            "max_runtime": d["max_runtime"].make(),
-            "environment": r(d["environment"]),
-            "output_bucket": s3.Bucket.from_bucket_name(stack, "Reports", "reports-bucket") if d["output_bucket"] else None,
-            "output_prefix": d["output_prefix"],
-            "publish_cloudwatch_metrics": d["publish_cloudwatch_metrics"],
-            "network_isolation": d["network_isolation"],
-            "inter_container_encryption": d["inter_container_encryption"],
-        }  # fmt: skip
+        job = MonitoringJob(
+            instance_type=d["job.instance_type"],
+            instance_count=r(d["job.instance_count"]),
+            volume_size=d["job.volume_size"].make(),
+            max_runtime=d["job.max_runtime"].make(),
+            environment=r(d["job.environment"]),
+            network_isolation=d["job.network_isolation"],
+            inter_container_encryption=d["job.inter_container_encryption"],
+        )
+        output = MonitoringOutput(
+            bucket=s3.Bucket.from_bucket_name(stack, "Reports", "reports-bucket")
+            if d["output.bucket"]
+            else None,
+            prefix=d["output.prefix"],
+            publish_cloudwatch_metrics=d["output.publish_cloudwatch_metrics"],
+        )
+        common = {"source": source, "schedule": render_schedule(d["schedule"]), "job": job, "output": output}
         ground_truth = (
             GroundTruth(
                 s3.Bucket.from_bucket_name(stack, "Labels", "labels-bucket"), d["ground_truth.prefix"]
@@ -1697,13 +1706,13 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
         definition_type = f"AWS::SageMaker::{kind}JobDefinition"
         job = only(template, definition_type)
         cluster = job["JobResources"]["ClusterConfig"]
-        assert cluster["InstanceType"] == d["instance_type"]
-        assert cluster["InstanceCount"] == r.rendered(d["instance_count"])
-        assert cluster["VolumeSizeInGB"] == d["volume_size"].kib // 1024**2
-        assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == int(d["max_runtime"].seconds)
+        assert cluster["InstanceType"] == d["job.instance_type"]
+        assert cluster["InstanceCount"] == r.rendered(d["job.instance_count"])
+        assert cluster["VolumeSizeInGB"] == d["job.volume_size"].kib // 1024**2
+        assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == int(d["job.max_runtime"].seconds)
         app = job[f"{kind}AppSpecification"]
-        environment = {k: r.rendered(v) for k, v in d["environment"].items()}
-        publish = "Enabled" if d["publish_cloudwatch_metrics"] else "Disabled"
+        environment = {k: r.rendered(v) for k, v in d["job.environment"].items()}
+        publish = "Enabled" if d["output.publish_cloudwatch_metrics"] else "Disabled"
         assert app["Environment"] == {"publish_cloudwatch_metrics": publish, **environment}
         job_input = job[f"{kind}JobInput"]
         source = job_input["EndpointInput" if d["target"] == "endpoint" else "BatchTransformInput"]
@@ -1718,9 +1727,9 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
                 job_input["GroundTruthS3Input"]["S3Uri"] == f"s3://labels-bucket/{d['ground_truth.prefix']}"
             )
         output = job[f"{kind}JobOutputConfig"]["MonitoringOutputs"][0]["S3Output"]["S3Uri"]
-        if d["output_prefix"] is not None:
+        if d["output.prefix"] is not None:
             uri = output if isinstance(output, str) else output["Fn::Join"][1][-1]
-            assert uri.endswith("/" + d["output_prefix"])
+            assert uri.endswith("/" + d["output.prefix"])
         schedule = only(template, "AWS::SageMaker::MonitoringSchedule")["MonitoringScheduleConfig"]
         assert schedule["ScheduleConfig"]["ScheduleExpression"] == render_schedule(d["schedule"]).expression
         if kind in ("ModelBias", "ModelExplainability"):
@@ -2060,9 +2069,9 @@ def dashboard_cases(draw: st.DrawFn, clean: bool) -> Case:
                       model_data=ModelData.from_asset(SAMPLE_MODEL))  # fmt: skip
         endpoint = Endpoint(stack, "Endpoint", variants=[ProductionVariant("v", model=model)],
                             data_capture=DataCapture())  # fmt: skip
-        data_quality = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint)
+        data_quality = DataQualityMonitor(stack, "DataQuality", source=MonitorSource.endpoint(endpoint))
         labels = s3.Bucket.from_bucket_name(stack, "Labels", "labels")
-        quality = ModelQualityMonitor(stack, "Quality", endpoint=endpoint, probability_attribute="0",
+        quality = ModelQualityMonitor(stack, "Quality", source=MonitorSource.endpoint(endpoint), probability_attribute="0",
                                       problem_type=ProblemType.BINARY_CLASSIFICATION,
                                       probability_threshold_attribute=0.5,
                                       ground_truth=GroundTruth(labels, "labels"))  # fmt: skip

@@ -30,6 +30,9 @@ from sagemaker_constructs import (
     GroundTruth,
     Model,
     ModelQualityMonitor,
+    MonitoringJob,
+    MonitoringOutput,
+    MonitorSource,
     ProblemType,
     ProductionVariant,
     ServerlessVariant,
@@ -50,8 +53,8 @@ NO_BOTOCORE_SCRIPT = textwrap.dedent(
     from aws_cdk import aws_s3 as s3
     from support.cdk_flags import app_context
     from sagemaker_constructs import (
-        BatchTransform, ContainerImage, DataCapture, DataQualityMonitor, Endpoint, Model, ProductionVariant,
-        TransformInput,
+        BatchTransform, ContainerImage, DataCapture, DataQualityMonitor, Endpoint, Model, MonitoringJob,
+        MonitorSource, ProductionVariant, TransformInput,
     )
 
     def stack():
@@ -72,13 +75,15 @@ NO_BOTOCORE_SCRIPT = textwrap.dedent(
     def monitor():
         scope = stack()
         endpoint = Endpoint(scope, "E", variants=[ProductionVariant("v", model=model(scope))], data_capture=DataCapture())
-        DataQualityMonitor(scope, "Monitor", endpoint=endpoint, instance_type="ml.m5.xlarg")
+        DataQualityMonitor(
+            scope, "Monitor", source=MonitorSource.endpoint(endpoint), job=MonitoringJob(instance_type="ml.m5.xlarg")
+        )
 
     def valid():
         scope = stack()
         served = model(scope)
         endpoint = Endpoint(scope, "E", variants=[ProductionVariant("v", model=served)], data_capture=DataCapture())
-        DataQualityMonitor(scope, "Monitor", endpoint=endpoint)
+        DataQualityMonitor(scope, "Monitor", source=MonitorSource.endpoint(endpoint))
         bucket = s3.Bucket.from_bucket_name(scope, "In", "input-bucket")
         BatchTransform(scope, "Batch", model=served, input=TransformInput(bucket=bucket))
 
@@ -157,7 +162,7 @@ def without_botocore() -> dict[str, object]:
     [
         ("batch", "'instance_type' must be a batch transform instance type"),
         ("variant", "'variants[0].instance_type' must be a SageMaker hosting instance type"),
-        ("monitor", "'instance_type' must be a processing instance type"),
+        ("monitor", "'job.instance_type' must be a processing instance type"),
     ],
 )
 def test_instance_type_typos_are_refused_without_botocore(
@@ -241,13 +246,13 @@ def test_monitor_durations_and_flags_are_type_checked(stack: Stack) -> None:
         DataQualityMonitor(
             stack,
             "Monitor",
-            endpoint=endpoint(stack),
-            max_runtime=1800,  # type: ignore[arg-type]
-            publish_cloudwatch_metrics="true",  # type: ignore[arg-type]
+            source=MonitorSource.endpoint(endpoint(stack)),
+            job=MonitoringJob(max_runtime=1800),  # type: ignore[arg-type]
+            output=MonitoringOutput(publish_cloudwatch_metrics="true"),  # type: ignore[arg-type]
         )
     message = str(excinfo.value)
-    assert "'max_runtime' must be a Duration, got int 1800" in message
-    assert "'publish_cloudwatch_metrics' must be True or False, got str 'true'" in message
+    assert "'job.max_runtime' must be a Duration, got int 1800" in message
+    assert "'output.publish_cloudwatch_metrics' must be True or False, got str 'true'" in message
 
 
 # ---------------------------------------------------------------- item 5: s3:// URIs where a key prefix goes
@@ -271,7 +276,7 @@ def test_ground_truth_prefix_refuses_an_s3_uri(stack: Stack) -> None:
         ModelQualityMonitor(
             stack,
             "Quality",
-            endpoint=endpoint(stack),
+            source=MonitorSource.endpoint(endpoint(stack)),
             problem_type=ProblemType.REGRESSION,
             ground_truth=GroundTruth(labels, "s3://labels-bucket/ground-truth"),
             inference_attribute="0",
@@ -281,9 +286,14 @@ def test_ground_truth_prefix_refuses_an_s3_uri(stack: Stack) -> None:
 
 def test_monitor_output_prefix_refuses_an_s3_uri(stack: Stack) -> None:
     with pytest.raises(
-        ValueError, match="'output_prefix' must be a key prefix inside the bucket, not an S3 URI"
+        ValueError, match=r"'output\.prefix' must be a key prefix inside the bucket, not an S3 URI"
     ):
-        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), output_prefix="S3://reports/monitor")
+        DataQualityMonitor(
+            stack,
+            "Monitor",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            output=MonitoringOutput(prefix="S3://reports/monitor"),
+        )
 
 
 def test_transform_input_prefix_refuses_an_s3_uri(stack: Stack) -> None:
@@ -307,16 +317,21 @@ def test_imported_endpoint_without_capture_gets_advice_for_an_imported_endpoint(
         stack, "Imported", endpoint_name="churn-prod", data_capture_enabled=False
     )
     with pytest.raises(ValueError, match="Invalid props for DataQualityMonitor") as excinfo:
-        DataQualityMonitor(stack, "Monitor", endpoint=imported, max_runtime=Duration.minutes(30))
+        DataQualityMonitor(
+            stack,
+            "Monitor",
+            source=MonitorSource.endpoint(imported),
+            job=MonitoringJob(max_runtime=Duration.minutes(30)),
+        )
     message = str(excinfo.value)
     assert "pass data_capture=DataCapture(...) to the Endpoint" not in message
-    assert "'endpoint' 'churn-prod' was imported with data_capture_enabled=False" in message
+    assert "'source' endpoint 'churn-prod' was imported with data_capture_enabled=False" in message
     assert "import it with data_capture_enabled=True" in message
 
 
 def test_created_endpoint_without_capture_is_told_to_pass_data_capture(stack: Stack) -> None:
     with pytest.raises(ValueError, match=r"pass data_capture=DataCapture\(\.\.\.\) to the Endpoint"):
-        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack, capture=False))
+        DataQualityMonitor(stack, "Monitor", source=MonitorSource.endpoint(endpoint(stack, capture=False)))
 
 
 def test_scaling_policy_arguments_are_type_checked(stack: Stack) -> None:
@@ -379,11 +394,13 @@ class World:
             input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
         )
         labels = GroundTruth(s3.Bucket.from_bucket_name(stack, "Labels", "labels-bucket"), "labels")
-        self.data_quality = DataQualityMonitor(stack, "DataQuality", endpoint=self.endpoint)
+        self.data_quality = DataQualityMonitor(
+            stack, "DataQuality", source=MonitorSource.endpoint(self.endpoint)
+        )
         self.model_quality = ModelQualityMonitor(
             stack,
             "Quality",
-            endpoint=self.endpoint,
+            source=MonitorSource.endpoint(self.endpoint),
             problem_type=ProblemType.REGRESSION,
             ground_truth=labels,
             inference_attribute="0",
@@ -391,7 +408,7 @@ class World:
         self.bias = ModelBiasMonitor(
             stack,
             "Bias",
-            endpoint=self.endpoint,
+            source=MonitorSource.endpoint(self.endpoint),
             ground_truth=labels,
             probability_attribute="0",
             probability_threshold_attribute=0.5,
@@ -405,7 +422,7 @@ class World:
         self.explainability = ModelExplainabilityMonitor(
             stack,
             "Shap",
-            endpoint=self.endpoint,
+            source=MonitorSource.endpoint(self.endpoint),
             probability_attribute="0",
             shadow_model_name="churn-v1",
             analysis_config=ExplainabilityAnalysisConfig(headers=["age", "tenure"], shap_baseline=[[40, 24]]),

@@ -3,16 +3,15 @@ resources, network, the schedule, alarms and EventBridge patterns."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, ArnFormat, Duration, Names, Resource, Size, Stack
+from aws_cdk import Annotations, ArnFormat, Duration, Names, Resource, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
@@ -23,17 +22,15 @@ from sagemaker_constructs._internal import image_registry as _images
 from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
-    ENV_KEY_PATTERN,
     ValidationErrors,
     checked_arguments,
     is_token,
 )
-from sagemaker_constructs.batch.batch_transform import BatchTransform
-from sagemaker_constructs.common.container_image import ContainerImage
 from sagemaker_constructs.common.secure_bucket import SecureBucket
 from sagemaker_constructs.hosting.endpoint import IEndpoint
 
-from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule
+from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
+from .monitoring_options import Baseline, MonitoringSchedule
 
 ENDPOINT_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
 BATCH_LOCAL_PATH = "/opt/ml/processing/input/batch"
@@ -52,78 +49,64 @@ class MonitorBase(Construct):
     image_framework: str = "model-monitor"
     image_version: str = ""
     max_hourly_runtime: Duration | None = None
+    default_max_runtime: Duration = Duration.hours(1)
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        endpoint: IEndpoint | None,
-        batch_transform: BatchTransform | None,
-        dataset_format: DatasetFormat | None,
+        source: MonitorSource,
+        job: MonitoringJob,
+        output: MonitoringOutput,
         schedule: MonitoringSchedule,
         baseline: Baseline | None,
-        image: ContainerImage | None,
-        instance_type: str,
-        instance_count: int,
-        volume_size: Size,
-        volume_kms_key: kms.IKey | None,
-        output_bucket: s3.IBucket | None,
-        output_prefix: str | None,
-        output_kms_key: kms.IKey | None,
-        max_runtime: Duration,
-        environment: Mapping[str, str] | None,
-        publish_cloudwatch_metrics: bool,
-        role: iam.IRole | None,
-        vpc: ec2.IVpc | None,
-        vpc_subnets: ec2.SubnetSelection | None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None,
-        network_isolation: bool,
-        inter_container_encryption: bool,
         notification_topic: sns.ITopic | None,
         errors: ValidationErrors | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         errors = errors or ValidationErrors(f"{type(self).__name__} '{self.node.path}'")
-        self._validate_common(
-            errors, endpoint, batch_transform, schedule, instance_type, instance_count, volume_size, max_runtime,
-            environment, vpc, vpc_subnets, security_groups, output_prefix,
-        )  # fmt: skip
+        max_runtime = job.max_runtime or self.default_max_runtime
+        self._validate_common(errors, source, job, output, schedule, max_runtime)
         errors.raise_if_any()
 
-        self.endpoint = endpoint
-        self.batch_transform = batch_transform
+        self.source = source
+        """What the monitor watches."""
+        self.job = job
+        """The processing job options."""
+        self.endpoint = source.monitored_endpoint
+        self.batch_transform = source.monitored_batch_transform
         self.schedule = schedule
-        self.dataset_format = dataset_format or (
-            DatasetFormat.for_content_type(batch_transform.input.content_type) if batch_transform else None
-        )
+        self.dataset_format = source.resolved_dataset_format
         self.monitoring_schedule_name = Names.unique_resource_name(self, max_length=63, separator="-")
         """The schedule's name (fixed at synth, so metrics and alarms can name it)."""
-        self._image = image
-        self._instance_type = instance_type
-        self._instance_count = instance_count
-        self._volume_size = volume_size
-        self._volume_kms_key = volume_kms_key
+        self._image = job.image
+        self._instance_type = job.instance_type
+        self._instance_count = job.instance_count
+        self._volume_size = job.volume_size
+        self._volume_kms_key = job.volume_kms_key
         self._max_runtime = max_runtime
-        self._publish = publish_cloudwatch_metrics
-        self._environment = dict(environment or {})
+        self._publish = output.publish_cloudwatch_metrics
+        self._environment = dict(job.environment or {})
 
         self.alarms: list[cloudwatch.Alarm] = []
         """The alarms made with ``create_metric_alarm`` and the alarm helpers, in order."""
-        self.role: iam.IRole = role or self._create_role()
+        self.role: iam.IRole = job.role or self._create_role()
         self._grant_inputs()
-        self._vpc_config = self._network(vpc, vpc_subnets, security_groups) if vpc else None
-        self._network_isolation = network_isolation
-        self._inter_container_encryption = inter_container_encryption
+        self._vpc_config = self._network(job.vpc, job.vpc_subnets, job.security_groups) if job.vpc else None
+        self._network_isolation = job.network_isolation
+        self._inter_container_encryption = job.inter_container_encryption
 
         # Reports: <bucket>/<prefix>, by default one shared bucket per stack, one folder per monitor.
+        output_bucket = output.bucket
+        output_kms_key = output.kms_key
         if output_bucket is None:
             reports = _reports_bucket(Stack.of(self))
             output_bucket = reports.bucket
             output_kms_key = output_kms_key or reports.key
         self.output_bucket = output_bucket
         self.output_prefix = (
-            output_prefix or f"model-monitor/{self.monitoring_type}/{self.monitoring_schedule_name}"
+            output.prefix or f"model-monitor/{self.monitoring_type}/{self.monitoring_schedule_name}"
         )
         self.output_s3_uri = output_bucket.s3_url_for_object(self.output_prefix)
         """Where each execution writes its reports (``statistics.json``, ``constraint_violations.json`` ...)."""
@@ -146,8 +129,8 @@ class MonitorBase(Construct):
             output_bucket.arn_for_objects(f"{self.output_prefix}/*"),
             "Each monitoring execution writes reports named after the execution under the monitor's prefix.",
         )
-        if volume_kms_key is not None:
-            volume_kms_key.grant(self.role, "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey")
+        if job.volume_kms_key is not None:
+            job.volume_kms_key.grant(self.role, "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey")
 
         self._baseline_uris = self._bind_baseline(baseline)
         self.job_definition = self._create_job_definition()
@@ -376,41 +359,32 @@ class MonitorBase(Construct):
     def _validate_common(
         self,
         errors: ValidationErrors,
-        endpoint: IEndpoint | None,
-        batch_transform: BatchTransform | None,
+        source: MonitorSource,
+        job: MonitoringJob,
+        output: MonitoringOutput,
         schedule: MonitoringSchedule,
-        instance_type: str,
-        instance_count: int,
-        volume_size: Size,
         max_runtime: Duration,
-        environment: Mapping[str, str] | None,
-        vpc: ec2.IVpc | None,
-        vpc_subnets: ec2.SubnetSelection | None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None,
-        output_prefix: str | None,
     ) -> None:
-        if (endpoint is None) == (batch_transform is None):
-            errors.add(
-                "exactly one of 'endpoint' or 'batch_transform' is required (a monitor watches one of them)"
-            )
+        endpoint = source.monitored_endpoint
+        batch_transform = source.monitored_batch_transform
         if endpoint is not None:
             if getattr(endpoint, "is_multi_model", False):
                 errors.add(
-                    "'endpoint' hosts a multi-model container: Model Monitor supports only endpoints that host a "
-                    "single model"
+                    "'source' endpoint hosts a multi-model container: Model Monitor supports only endpoints that "
+                    "host a single model"
                 )
             capture = endpoint.data_capture_enabled
             if capture is False and _defined_in_app(endpoint):
                 errors.add(
-                    "'endpoint' has no data capture: Model Monitor reads captured traffic, so pass "
+                    "'source' endpoint has no data capture: Model Monitor reads captured traffic, so pass "
                     "data_capture=DataCapture(...) to the Endpoint"
                 )
             elif capture is False:
                 # An imported endpoint is configured where it was created: no prop of this app can change it.
                 errors.add(
-                    f"'endpoint' {endpoint.endpoint_name!r} was imported with data_capture_enabled=False: Model "
-                    "Monitor reads captured traffic, so turn on data capture where the endpoint is defined (its "
-                    "endpoint config's DataCaptureConfig, applied with UpdateEndpoint), then import it with "
+                    f"'source' endpoint {endpoint.endpoint_name!r} was imported with data_capture_enabled=False: "
+                    "Model Monitor reads captured traffic, so turn on data capture where the endpoint is defined "
+                    "(its endpoint config's DataCaptureConfig, applied with UpdateEndpoint), then import it with "
                     "data_capture_enabled=True"
                 )
             elif capture is None:
@@ -421,21 +395,11 @@ class MonitorBase(Construct):
                 )
         if batch_transform is not None and not batch_transform.data_capture_enabled:
             errors.add(
-                "'batch_transform' has no data capture: pass data_capture=BatchDataCapture(...) to the BatchTransform"
+                "'source' batch transform has no data capture: pass data_capture=BatchDataCapture(...) to the "
+                "BatchTransform"
             )
         schedule.validate(errors)
-        # MonitoringClusterConfig.InstanceType: enum ProcessingInstanceType in botocore's SageMaker model
-        # (data/sagemaker_enums.json, package data: the check does not depend on botocore being installed).
-        errors.check_instance_type(
-            "instance_type",
-            instance_type,
-            "ProcessingInstanceType",
-            "a processing",
-            "'ml.m5.xlarge', 'ml.c5.xlarge', 'ml.r5.2xlarge'",
-        )
-        errors.check_range("instance_count", instance_count, 1, 100, integer=True)
-        errors.check_size("volume_size", volume_size, "GiB", 1, 16384)
-        errors.check_seconds("max_runtime", max_runtime, 1, 86400)
+        job.validate(errors)
         limit = self.max_hourly_runtime
         too_long = (
             limit is not None
@@ -444,36 +408,11 @@ class MonitorBase(Construct):
         )
         if limit is not None and schedule.is_hourly and too_long:
             errors.add(
-                f"'max_runtime' of an hourly {self.monitoring_type} monitor must be at most "
+                f"'job.max_runtime' of an hourly {self.monitoring_type} monitor must be at most "
                 f"{int(limit.to_seconds())} seconds (the ground-truth merge and the analysis share the hour), "
                 f"got {max_runtime.to_seconds(integral=False):g}"
             )
-        env = environment or {}
-        if len(env) > 50:
-            errors.add(f"'environment' must hold at most 50 variables, got {len(env)}")
-        for key, value in env.items():
-            if not is_token(key) and (len(key) > 256 or not ENV_KEY_PATTERN.fullmatch(key)):
-                errors.add(
-                    f"'environment' key must match {ENV_KEY_PATTERN.pattern} (at most 256), got {key!r}"
-                )
-            if not is_token(value) and not 1 <= len(value) <= 256:
-                # CloudFormation's schema of the job definitions rejects empty values (minLength 1).
-                errors.add(f"'environment[{key!r}]' must be 1-256 characters, got {len(value)}")
-        if vpc is None and (vpc_subnets is not None or security_groups is not None):
-            errors.add("'vpc_subnets' and 'security_groups' require 'vpc', got vpc=None")
-        if security_groups is not None and not 1 <= len(security_groups) <= 5:
-            errors.add(f"'security_groups' must hold 1-5 security groups, got {len(security_groups)}")
-        if (
-            output_prefix is not None
-            and not is_token(output_prefix)
-            and output_prefix.strip("/") != output_prefix
-        ):
-            errors.add(f"'output_prefix' must not start or end with '/', got {output_prefix!r}")
-        if output_prefix == "":
-            # Not silently replaced by the default prefix.
-            errors.add("'output_prefix' must not be empty (leave it out for the default prefix), got ''")
-        errors.check_s3_key("output_prefix", output_prefix)
-        errors.check_s3_uri_length("output_prefix", output_prefix, 512)
+        output.validate(errors)
 
     def _create_role(self) -> iam.Role:
         stack = Stack.of(self)

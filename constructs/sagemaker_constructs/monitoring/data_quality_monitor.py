@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration, Size
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -21,12 +17,10 @@ from sagemaker_constructs._internal.validation import (
     checked_arguments,
     construct_path,
 )
-from sagemaker_constructs.batch.batch_transform import BatchTransform
-from sagemaker_constructs.common.container_image import ContainerImage
-from sagemaker_constructs.hosting.endpoint import IEndpoint
 
 from ._monitor_base import MonitorBase
-from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule, S3Source, validate_attribute
+from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
+from .monitoring_options import Baseline, MonitoringSchedule, S3Source, validate_attribute
 
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/data-metrics"
@@ -52,40 +46,22 @@ class DataQualityMonitor(MonitorBase):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint: IEndpoint | None = None,
-        batch_transform: BatchTransform | None = None,
-        dataset_format: DatasetFormat | None = None,
-        baseline: Baseline | None = None,
-        schedule: MonitoringSchedule | None = None,
+        source: MonitorSource,
         exclude_features_attribute: str | None = None,
         record_preprocessor: S3Source | None = None,
         post_analytics_processor: S3Source | None = None,
         metric_namespace: str | None = None,
         metric_dimensions: Mapping[str, str] | None = None,
-        image: ContainerImage | None = None,
-        instance_type: str = "ml.m5.xlarge",
-        instance_count: int = 1,
-        volume_size: Size = Size.gibibytes(20),
-        volume_kms_key: kms.IKey | None = None,
-        output_bucket: s3.IBucket | None = None,
-        output_prefix: str | None = None,
-        output_kms_key: kms.IKey | None = None,
-        max_runtime: Duration = Duration.hours(1),
-        environment: Mapping[str, str] | None = None,
-        publish_cloudwatch_metrics: bool = True,
-        role: iam.IRole | None = None,
-        vpc: ec2.IVpc | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
-        network_isolation: bool = False,
-        inter_container_encryption: bool = True,
+        baseline: Baseline | None = None,
+        schedule: MonitoringSchedule | None = None,
+        job: MonitoringJob = MonitoringJob(),
+        output: MonitoringOutput = MonitoringOutput(),
         notification_topic: sns.ITopic | None = None,
     ) -> None:
         """Define a data quality monitor.
 
-        :param endpoint: the endpoint to watch (with data capture). Give this or ``batch_transform``.
-        :param batch_transform: the batch transform to watch (with data capture).
-        :param dataset_format: format of the transform's captured data. Default: - from its content type.
+        :param source: what to watch: ``MonitorSource.endpoint(endpoint)`` or
+            ``MonitorSource.batch_transform(transform)``, with data capture.
         :param baseline: statistics and constraints. Default: - none (statistics only, no violations).
         :param schedule: Default: ``MonitoringSchedule.hourly()``
         :param exclude_features_attribute: features to leave out. Default: - none.
@@ -93,24 +69,11 @@ class DataQualityMonitor(MonitorBase):
         :param post_analytics_processor: a Python script run on the reports. Default: - none.
         :param metric_namespace: override the CloudWatch namespace the metrics methods use. Default: - see above.
         :param metric_dimensions: override the metric dimensions. Default: - see above.
-        :param image: the analyzer image. Default: - SageMaker's image for the stack's region (from the
-            registry; regions without one fail at synth, so pass ``ContainerImage.from_image_uri`` there).
-        :param instance_type: Default: "ml.m5.xlarge"
-        :param instance_count: Default: 1
-        :param volume_size: Default: 20 GiB
-        :param volume_kms_key: Default: - an AWS managed key.
-        :param output_bucket: Default: - the stack's shared, secure ``ModelMonitorReports`` bucket.
-        :param output_prefix: Default: - ``model-monitor/DataQuality/<schedule name>``
-        :param output_kms_key: Default: - the output bucket's key.
-        :param max_runtime: Default: 1 hour
-        :param environment: extra container environment. Default: - none.
-        :param publish_cloudwatch_metrics: Default: True
-        :param role: Default: - a least-privilege role.
-        :param vpc: run the jobs in this VPC. Default: - no VPC.
-        :param vpc_subnets: Default: - private subnets.
-        :param security_groups: Default: - one is created.
-        :param network_isolation: Default: False
-        :param inter_container_encryption: encrypt traffic between job instances. Default: True
+        :param job: the processing job of each run (see ``MonitoringJob``): instances, runtime, role, image,
+            network. Its ``max_runtime`` defaults to 1 hour.
+            Default: ``MonitoringJob()``
+        :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
+            stack's shared reports bucket, metrics published.
         :param notification_topic: receives failed executions. Default: - none.
         """
         check_argument_types(
@@ -132,15 +95,16 @@ class DataQualityMonitor(MonitorBase):
         self._metric_namespace_override = metric_namespace
         self._metric_dimensions = dict(metric_dimensions) if metric_dimensions is not None else None
         super().__init__(
-            scope, construct_id, endpoint=endpoint, batch_transform=batch_transform, dataset_format=dataset_format,
-            schedule=schedule or MonitoringSchedule.hourly(), baseline=baseline, image=image, instance_type=instance_type,
-            instance_count=instance_count, volume_size=volume_size, volume_kms_key=volume_kms_key,
-            output_bucket=output_bucket, output_prefix=output_prefix, output_kms_key=output_kms_key,
-            max_runtime=max_runtime, environment=environment, publish_cloudwatch_metrics=publish_cloudwatch_metrics,
-            role=role, vpc=vpc, vpc_subnets=vpc_subnets, security_groups=security_groups,
-            network_isolation=network_isolation, inter_container_encryption=inter_container_encryption,
-            notification_topic=notification_topic, errors=errors,
-        )  # fmt: skip
+            scope,
+            construct_id,
+            source=source,
+            job=job,
+            output=output,
+            schedule=schedule or MonitoringSchedule.hourly(),
+            baseline=baseline,
+            notification_topic=notification_topic,
+            errors=errors,
+        )
 
     def _create_job_definition(self) -> Any:
         app: dict[str, Any] = {"imageUri": self._image_uri(), "environment": self._app_environment()}

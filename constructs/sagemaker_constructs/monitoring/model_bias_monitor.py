@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, Size
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -22,15 +17,12 @@ from sagemaker_constructs._internal.validation import (
     checked_arguments,
     construct_path,
 )
-from sagemaker_constructs.batch.batch_transform import BatchTransform
-from sagemaker_constructs.common.container_image import ContainerImage
-from sagemaker_constructs.hosting.endpoint import IEndpoint
 
 from ._monitor_base import MonitorBase
 from .clarify_config import BiasAnalysisConfig, write_config_file
+from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import (
     Baseline,
-    DatasetFormat,
     GroundTruth,
     MonitoringSchedule,
     S3Source,
@@ -71,17 +63,16 @@ class ModelBiasMonitor(MonitorBase):
     image_framework = "clarify"
     image_version = "1.0"
     max_hourly_runtime = Duration.seconds(1800)
+    default_max_runtime = Duration.minutes(30)
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
+        source: MonitorSource,
         analysis_config: BiasAnalysisConfig | S3Source,
         ground_truth: GroundTruth,
-        endpoint: IEndpoint | None = None,
-        batch_transform: BatchTransform | None = None,
-        dataset_format: DatasetFormat | None = None,
         features_attribute: str | None = None,
         inference_attribute: str | None = None,
         probability_attribute: str | None = None,
@@ -90,27 +81,14 @@ class ModelBiasMonitor(MonitorBase):
         end_time_offset: str | None = None,
         baseline: Baseline | None = None,
         schedule: MonitoringSchedule | None = None,
-        image: ContainerImage | None = None,
-        instance_type: str = "ml.m5.xlarge",
-        instance_count: int = 1,
-        volume_size: Size = Size.gibibytes(20),
-        volume_kms_key: kms.IKey | None = None,
-        output_bucket: s3.IBucket | None = None,
-        output_prefix: str | None = None,
-        output_kms_key: kms.IKey | None = None,
-        max_runtime: Duration = Duration.minutes(30),
-        environment: Mapping[str, str] | None = None,
-        publish_cloudwatch_metrics: bool = True,
-        role: iam.IRole | None = None,
-        vpc: ec2.IVpc | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
-        network_isolation: bool = False,
-        inter_container_encryption: bool = True,
+        job: MonitoringJob = MonitoringJob(),
+        output: MonitoringOutput = MonitoringOutput(),
         notification_topic: sns.ITopic | None = None,
     ) -> None:
         """Define a bias drift monitor.
 
+        :param source: what to watch: ``MonitorSource.endpoint(endpoint)`` or
+            ``MonitorSource.batch_transform(transform)``, with data capture.
         :param analysis_config: the Clarify config (label, facets, headers...).
         :param ground_truth: where the labels are uploaded.
         :param features_attribute: JSON path of the features in JSON records. Default: - CSV columns.
@@ -122,12 +100,17 @@ class ModelBiasMonitor(MonitorBase):
         :param end_time_offset: e.g. "-PT1H". Default: - none.
         :param baseline: constraints from a Clarify baselining job (``analysis.json``). Default: - none.
         :param schedule: Default: ``MonitoringSchedule.daily()``
-        :param max_runtime: at most 1800 s for hourly schedules. Default: 30 minutes
-        (Other parameters as for ``DataQualityMonitor``.)
+        :param job: the processing job of each run (see ``MonitoringJob``): instances, runtime, role, image,
+            network. Its ``max_runtime`` defaults to 30 minutes (at most 1800 s for hourly schedules).
+            Default: ``MonitoringJob()``
+        :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
+            stack's shared reports bucket, metrics published.
+        :param notification_topic: receives failed executions. Default: - none.
         """
         check_argument_types(
             construct_path(scope, construct_id, "ModelBiasMonitor"), ModelBiasMonitor.__init__, locals()
         )
+        endpoint, batch_transform = source.monitored_endpoint, source.monitored_batch_transform
         errors = ValidationErrors(f"ModelBiasMonitor '{scope.node.path}/{construct_id}'")
         if isinstance(analysis_config, BiasAnalysisConfig):
             analysis_config.validate(errors)
@@ -167,15 +150,16 @@ class ModelBiasMonitor(MonitorBase):
             "endTimeOffset": end_time_offset,
         }
         super().__init__(
-            scope, construct_id, endpoint=endpoint, batch_transform=batch_transform, dataset_format=dataset_format,
-            schedule=schedule or MonitoringSchedule.daily(), baseline=baseline, image=image, instance_type=instance_type,
-            instance_count=instance_count, volume_size=volume_size, volume_kms_key=volume_kms_key,
-            output_bucket=output_bucket, output_prefix=output_prefix, output_kms_key=output_kms_key,
-            max_runtime=max_runtime, environment=environment, publish_cloudwatch_metrics=publish_cloudwatch_metrics,
-            role=role, vpc=vpc, vpc_subnets=vpc_subnets, security_groups=security_groups,
-            network_isolation=network_isolation, inter_container_encryption=inter_container_encryption,
-            notification_topic=notification_topic, errors=errors,
-        )  # fmt: skip
+            scope,
+            construct_id,
+            source=source,
+            job=job,
+            output=output,
+            schedule=schedule or MonitoringSchedule.daily(),
+            baseline=baseline,
+            notification_topic=notification_topic,
+            errors=errors,
+        )
 
     def _create_job_definition(self) -> Any:
         source = (

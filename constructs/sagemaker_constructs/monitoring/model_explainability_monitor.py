@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Aws, Duration, Size, Stack, Token
+from aws_cdk import Aws, Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -26,14 +22,13 @@ from sagemaker_constructs._internal.validation import (
     construct_path,
 )
 from sagemaker_constructs.batch.batch_transform import BatchTransform
-from sagemaker_constructs.common.container_image import ContainerImage
 from sagemaker_constructs.hosting.endpoint import IEndpoint
 
 from ._monitor_base import MonitorBase
 from .clarify_config import S3_OBJECT_URI, ExplainabilityAnalysisConfig, write_config_file
+from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import (
     Baseline,
-    DatasetFormat,
     MonitoringSchedule,
     S3Source,
     validate_attribute,
@@ -77,10 +72,8 @@ class ModelExplainabilityMonitor(MonitorBase):
         scope: Construct,
         construct_id: str,
         *,
+        source: MonitorSource,
         analysis_config: ExplainabilityAnalysisConfig | S3Source,
-        endpoint: IEndpoint | None = None,
-        batch_transform: BatchTransform | None = None,
-        dataset_format: DatasetFormat | None = None,
         shadow_model_name: str | None = None,
         shadow_instance_type: str = "ml.m5.xlarge",
         shadow_instance_count: int = 1,
@@ -91,27 +84,14 @@ class ModelExplainabilityMonitor(MonitorBase):
         probability_attribute: str | None = None,
         baseline: Baseline | None = None,
         schedule: MonitoringSchedule | None = None,
-        image: ContainerImage | None = None,
-        instance_type: str = "ml.m5.xlarge",
-        instance_count: int = 1,
-        volume_size: Size = Size.gibibytes(20),
-        volume_kms_key: kms.IKey | None = None,
-        output_bucket: s3.IBucket | None = None,
-        output_prefix: str | None = None,
-        output_kms_key: kms.IKey | None = None,
-        max_runtime: Duration = Duration.hours(1),
-        environment: Mapping[str, str] | None = None,
-        publish_cloudwatch_metrics: bool = True,
-        role: iam.IRole | None = None,
-        vpc: ec2.IVpc | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
-        network_isolation: bool = False,
-        inter_container_encryption: bool = True,
+        job: MonitoringJob = MonitoringJob(),
+        output: MonitoringOutput = MonitoringOutput(),
         notification_topic: sns.ITopic | None = None,
     ) -> None:
         """Define a feature attribution drift monitor.
 
+        :param source: what to watch: ``MonitorSource.endpoint(endpoint)`` or
+            ``MonitorSource.batch_transform(transform)``, with data capture.
         :param analysis_config: the Clarify config (headers, SHAP baseline...). A typed config gets its
             predictor filled in; an ``S3Source`` must name one itself.
         :param shadow_model_name: the model Clarify serves on its temporary shadow endpoint; required for an
@@ -133,13 +113,19 @@ class ModelExplainabilityMonitor(MonitorBase):
         :param probability_attribute: where the probability is, e.g. "0". Default: - none.
         :param baseline: constraints from a Clarify baselining job (``analysis.json``). Default: - none.
         :param schedule: Default: ``MonitoringSchedule.daily()``
-        (Other parameters as for ``DataQualityMonitor``.)
+        :param job: the processing job of each run (see ``MonitoringJob``): instances, runtime, role, image,
+            network. Its ``max_runtime`` defaults to 1 hour.
+            Default: ``MonitoringJob()``
+        :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
+            stack's shared reports bucket, metrics published.
+        :param notification_topic: receives failed executions. Default: - none.
         """
         check_argument_types(
             construct_path(scope, construct_id, "ModelExplainabilityMonitor"),
             ModelExplainabilityMonitor.__init__,
             locals(),
         )
+        endpoint, batch_transform = source.monitored_endpoint, source.monitored_batch_transform
         errors = ValidationErrors(f"ModelExplainabilityMonitor '{scope.node.path}/{construct_id}'")
         if isinstance(analysis_config, ExplainabilityAnalysisConfig):
             analysis_config.validate(errors)
@@ -192,15 +178,16 @@ class ModelExplainabilityMonitor(MonitorBase):
             "probabilityAttribute": probability_attribute,
         }
         super().__init__(
-            scope, construct_id, endpoint=endpoint, batch_transform=batch_transform, dataset_format=dataset_format,
-            schedule=schedule or MonitoringSchedule.daily(), baseline=baseline, image=image, instance_type=instance_type,
-            instance_count=instance_count, volume_size=volume_size, volume_kms_key=volume_kms_key,
-            output_bucket=output_bucket, output_prefix=output_prefix, output_kms_key=output_kms_key,
-            max_runtime=max_runtime, environment=environment, publish_cloudwatch_metrics=publish_cloudwatch_metrics,
-            role=role, vpc=vpc, vpc_subnets=vpc_subnets, security_groups=security_groups,
-            network_isolation=network_isolation, inter_container_encryption=inter_container_encryption,
-            notification_topic=notification_topic, errors=errors,
-        )  # fmt: skip
+            scope,
+            construct_id,
+            source=source,
+            job=job,
+            output=output,
+            schedule=schedule or MonitoringSchedule.daily(),
+            baseline=baseline,
+            notification_topic=notification_topic,
+            errors=errors,
+        )
 
     def _predictor(self) -> dict[str, Any]:
         # What the SDK's ModelConfig(model_name=..., instance_type=..., instance_count=...,

@@ -30,6 +30,7 @@ from sagemaker_constructs import (
     Model,
     ModelData,
     ModelExplainabilityMonitor,
+    MonitorSource,
     ProductionVariant,
     ShapAggregation,
 )
@@ -206,7 +207,7 @@ def test_the_monitor_renders_the_sdks_shadow_model_predictor(sdk: Any, synth: An
             stack, "Endpoint", variants=[ProductionVariant("v", model=model)], data_capture=DataCapture()
         )
         ModelExplainabilityMonitor(
-            stack, "Shap", endpoint=endpoint, shadow_instance_type="ml.c5.xlarge", shadow_instance_count=2,
+            stack, "Shap", source=MonitorSource.endpoint(endpoint), shadow_instance_type="ml.c5.xlarge", shadow_instance_count=2,
             analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[40, 24, 46.5, 1, 1, 0]]),
         )  # fmt: skip
 

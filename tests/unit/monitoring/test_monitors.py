@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Duration, Environment, Stack
+from aws_cdk import App, Duration, Environment, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from support.aws_calls import arn
@@ -27,6 +28,7 @@ from sagemaker_constructs import (
     DataCapture,
     DataProcessing,
     DataQualityMonitor,
+    DatasetFormat,
     Endpoint,
     ExplainabilityAnalysisConfig,
     Facet,
@@ -37,7 +39,10 @@ from sagemaker_constructs import (
     ModelData,
     ModelExplainabilityMonitor,
     ModelQualityMonitor,
+    MonitoringJob,
+    MonitoringOutput,
     MonitoringSchedule,
+    MonitorSource,
     NotificationTopic,
     ProblemType,
     ProductionVariant,
@@ -141,7 +146,7 @@ def test_data_quality_on_an_endpoint(synth):
         DataQualityMonitor(
             stack,
             "DataQuality",
-            endpoint=endpoint(stack),
+            source=MonitorSource.endpoint(endpoint(stack)),
             baseline=Baseline(
                 constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
                 statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
@@ -180,7 +185,9 @@ def test_data_quality_on_an_endpoint(synth):
 
 
 def test_monitor_role_is_least_privilege(synth):
-    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s)))
+    template = synth(
+        lambda s: DataQualityMonitor(s, "DataQuality", source=MonitorSource.endpoint(endpoint(s)))
+    )
     sts = statements(template, "DataQualityRole")
     actions = {a for st in sts for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
     assert not any(a == "*" or a.endswith(":*") for a in actions), actions
@@ -199,7 +206,9 @@ def test_monitor_role_is_least_privilege(synth):
 
 def test_schedule_is_deleted_before_its_endpoint(synth):
     """CloudFormation deletes dependants first: prove the schedule depends on the endpoint, directly or not."""
-    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s))).to_json()
+    template = synth(
+        lambda s: DataQualityMonitor(s, "DataQuality", source=MonitorSource.endpoint(endpoint(s)))
+    ).to_json()
     resources = template["Resources"]
 
     def references(value: Any) -> set[str]:
@@ -236,7 +245,9 @@ def test_schedule_is_deleted_before_its_endpoint(synth):
 
 def test_data_quality_on_a_batch_transform(synth):
     def build(stack: Stack) -> None:
-        monitor = DataQualityMonitor(stack, "DataQuality", batch_transform=transform(stack))
+        monitor = DataQualityMonitor(
+            stack, "DataQuality", source=MonitorSource.batch_transform(transform(stack))
+        )
         assert monitor.metric_namespace == "aws/sagemaker/ModelMonitoring/data-metrics"
         assert monitor.metric_dimensions == {"MonitoringSchedule": monitor.monitoring_schedule_name}
 
@@ -252,7 +263,7 @@ def test_data_quality_on_a_batch_transform(synth):
 
 
 def test_data_quality_metrics_and_override(stack):
-    monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack))
+    monitor = DataQualityMonitor(stack, "DataQuality", source=MonitorSource.endpoint(endpoint(stack)))
     drift = monitor.metric_feature_baseline_drift("age")
     assert drift.namespace == "aws/sagemaker/Endpoints/data-metrics"
     assert drift.metric_name == "feature_baseline_drift_age"
@@ -261,7 +272,7 @@ def test_data_quality_metrics_and_override(stack):
     other = DataQualityMonitor(
         stack,
         "Overridden",
-        endpoint=endpoint(Stack(stack.node.root, "Second")),
+        source=MonitorSource.endpoint(endpoint(Stack(stack.node.root, "Second"))),
         metric_namespace="/aws/sagemaker/Endpoints/data-metric",
         metric_dimensions={"EndpointName": "churn", "ScheduleName": "s"},
     )
@@ -278,7 +289,7 @@ def test_data_quality_drift_alarm_follows_the_override_and_can_show_missing_data
         monitor = DataQualityMonitor(
             stack,
             "Overridden",
-            endpoint=endpoint(stack),
+            source=MonitorSource.endpoint(endpoint(stack)),
             metric_namespace="/aws/sagemaker/Endpoints/data-metric",
             metric_dimensions={"EndpointName": "churn", "ScheduleName": "s"},
         )
@@ -317,7 +328,7 @@ def test_model_quality_with_ground_truth_and_offsets(synth):
         monitor = ModelQualityMonitor(
             stack,
             "Quality",
-            endpoint=endpoint(stack),
+            source=MonitorSource.endpoint(endpoint(stack)),
             problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=ground_truth(stack),
             probability_attribute="0",
@@ -358,19 +369,18 @@ def test_model_quality_with_ground_truth_and_offsets(synth):
 
 def test_hourly_model_quality_runtime_is_capped(stack):
     with pytest.raises(
-        ValueError, match=r"'max_runtime' of an hourly ModelQuality monitor must be at most 1800 seconds"
+        ValueError, match=r"'job.max_runtime' of an hourly ModelQuality monitor must be at most 1800 seconds"
     ):
         ModelQualityMonitor(
-            stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.REGRESSION,
+            stack, "Quality", source=MonitorSource.endpoint(endpoint(stack)), job=MonitoringJob(max_runtime=Duration.hours(1)), problem_type=ProblemType.REGRESSION,
             ground_truth=ground_truth(stack), inference_attribute="0", schedule=MonitoringSchedule.hourly(),
-            max_runtime=Duration.hours(1),
         )  # fmt: skip
 
 
 def test_model_quality_attribute_rules(stack):
     with pytest.raises(ValueError, match="Invalid props for") as excinfo:
         ModelQualityMonitor(
-            stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.REGRESSION,
+            stack, "Quality", source=MonitorSource.endpoint(endpoint(stack)), problem_type=ProblemType.REGRESSION,
             ground_truth=GroundTruth(ground_truth(stack).bucket, "/labels/"), probability_attribute="0",
             start_time_offset="yesterday",
         )  # fmt: skip
@@ -391,7 +401,7 @@ def test_model_quality_attribute_rules(stack):
 
 def test_model_quality_metric_names_follow_the_problem_type(stack):
     monitor = ModelQualityMonitor(
-        stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.REGRESSION,
+        stack, "Quality", source=MonitorSource.endpoint(endpoint(stack)), problem_type=ProblemType.REGRESSION,
         ground_truth=ground_truth(stack), inference_attribute="0",
     )  # fmt: skip
     assert monitor.metric("rmse").dimensions == {
@@ -411,7 +421,7 @@ def test_model_quality_metric_names_follow_the_problem_type(stack):
 def test_bias_monitor_renders_and_uploads_its_clarify_config(synth):
     def build(stack: Stack) -> None:
         monitor = ModelBiasMonitor(
-            stack, "Bias", endpoint=endpoint(stack), analysis_config=bias_config(), ground_truth=ground_truth(stack),
+            stack, "Bias", source=MonitorSource.endpoint(endpoint(stack)), analysis_config=bias_config(), ground_truth=ground_truth(stack),
             probability_attribute="0", probability_threshold_attribute=0.5,
         )  # fmt: skip
         metric = monitor.metric_bias("DPPL", facet="age", facet_value="40", label="churned", label_value="1")
@@ -469,7 +479,7 @@ def test_explainability_serves_the_endpoints_model_on_a_shadow_endpoint(synth):
         monitor = ModelExplainabilityMonitor(
             stack,
             "Shap",
-            endpoint=named_endpoint(stack),
+            source=MonitorSource.endpoint(named_endpoint(stack)),
             analysis_config=shap_config(),
             probability_attribute="0",
         )
@@ -514,7 +524,11 @@ def test_two_explainability_monitors_cannot_touch_each_others_shadow_endpoints(s
         served = named_endpoint(stack)
         for name in ("ShapA", "ShapB"):
             ModelExplainabilityMonitor(
-                stack, name, endpoint=served, analysis_config=shap_config(), probability_attribute="0"
+                stack,
+                name,
+                source=MonitorSource.endpoint(served),
+                analysis_config=shap_config(),
+                probability_attribute="0",
             )
 
     template = synth(build)
@@ -552,7 +566,7 @@ def test_shadow_endpoint_name_prefix_is_chosen_and_checked(synth, stack):
     def build(stack: Stack) -> None:
         built["stack"] = stack
         ModelExplainabilityMonitor(
-            stack, "Shap", endpoint=named_endpoint(stack), analysis_config=shap_config(),
+            stack, "Shap", source=MonitorSource.endpoint(named_endpoint(stack)), analysis_config=shap_config(),
             shadow_endpoint_name_prefix="Churn-Shap",
         )  # fmt: skip
 
@@ -571,12 +585,12 @@ def test_shadow_endpoint_name_prefix_is_chosen_and_checked(synth, stack):
         r"got 'a-prefix-longer-than-twenty-three'",
     ):
         ModelExplainabilityMonitor(
-            stack, "Long", endpoint=named_endpoint(stack), analysis_config=shap_config(),
+            stack, "Long", source=MonitorSource.endpoint(named_endpoint(stack)), analysis_config=shap_config(),
             shadow_endpoint_name_prefix="a-prefix-longer-than-twenty-three",
         )  # fmt: skip
     with pytest.raises(ValueError, match=r"'shadow_endpoint_name_prefix' .* got 'sm_clarify'"):
         ModelExplainabilityMonitor(
-            stack, "Underscore", endpoint=named_endpoint(Stack(stack.node.root, "U")),
+            stack, "Underscore", source=MonitorSource.endpoint(named_endpoint(Stack(stack.node.root, "U"))),
             analysis_config=shap_config(), shadow_endpoint_name_prefix="sm_clarify",
         )  # fmt: skip
 
@@ -590,10 +604,12 @@ def test_s3_analysis_config_may_not_invoke_the_production_endpoint_unless_asked(
         match=r"an S3Source 'analysis_config' on an endpoint needs 'shadow_model_name' .* or "
         r"'invoke_monitored_endpoint=True' .* got neither",
     ):
-        ModelExplainabilityMonitor(stack, "Shap", endpoint=named_endpoint(stack), analysis_config=config)
+        ModelExplainabilityMonitor(
+            stack, "Shap", source=MonitorSource.endpoint(named_endpoint(stack)), analysis_config=config
+        )
     with pytest.raises(ValueError, match=r"'invoke_monitored_endpoint' applies only to an S3Source"):
         ModelExplainabilityMonitor(
-            stack, "Typed", endpoint=named_endpoint(Stack(stack.node.root, "T")), analysis_config=shap_config(),
+            stack, "Typed", source=MonitorSource.endpoint(named_endpoint(Stack(stack.node.root, "T"))), analysis_config=shap_config(),
             invoke_monitored_endpoint=True,
         )  # fmt: skip
 
@@ -601,7 +617,7 @@ def test_s3_analysis_config_may_not_invoke_the_production_endpoint_unless_asked(
         ModelExplainabilityMonitor(
             stack,
             "Shap",
-            endpoint=named_endpoint(stack),
+            source=MonitorSource.endpoint(named_endpoint(stack)),
             analysis_config=config,
             invoke_monitored_endpoint=True,
         )
@@ -618,7 +634,7 @@ def test_explainability_needs_a_model_name_known_at_synth(stack):
     with pytest.raises(ValueError, match="'shadow_model_name' is required for an imported endpoint"):
         ModelExplainabilityMonitor(
             stack, "Imported", analysis_config=shap_config(),
-            endpoint=Endpoint.from_endpoint_name(stack, "Churn", "churn"),
+            source=MonitorSource.endpoint(Endpoint.from_endpoint_name(stack, "Churn", "churn")),
         )  # fmt: skip
     with pytest.raises(
         ValueError,
@@ -626,23 +642,26 @@ def test_explainability_needs_a_model_name_known_at_synth(stack):
         "model_name=",
     ):
         ModelExplainabilityMonitor(
-            stack, "Generated", analysis_config=shap_config(), endpoint=endpoint(stack)
+            stack, "Generated", analysis_config=shap_config(), source=MonitorSource.endpoint(endpoint(stack))
         )
     # An explicit literal name serves, for imported endpoints and generated model names alike.
     ModelExplainabilityMonitor(
         stack, "Explicit", analysis_config=shap_config(), shadow_model_name="churn-v1",
-        endpoint=Endpoint.from_endpoint_name(stack, "Churn2", "churn"),
+        source=MonitorSource.endpoint(Endpoint.from_endpoint_name(stack, "Churn2", "churn")),
     )  # fmt: skip
 
 
 def test_explaining_a_batch_transform_needs_a_fixed_shadow_model(stack):
     with pytest.raises(ValueError, match="the batch transform's model name is generated at deploy time"):
         ModelExplainabilityMonitor(
-            stack, "Shap", batch_transform=transform(stack), analysis_config=shap_config()
+            stack,
+            "Shap",
+            source=MonitorSource.batch_transform(transform(stack)),
+            analysis_config=shap_config(),
         )
     with pytest.raises(ValueError, match="'shadow_model_name' must be known at synth time"):
         ModelExplainabilityMonitor(
-            stack, "Shap2", batch_transform=transform(Stack(stack.node.root, "B")), analysis_config=shap_config(),
+            stack, "Shap2", source=MonitorSource.batch_transform(transform(Stack(stack.node.root, "B"))), analysis_config=shap_config(),
             shadow_model_name=model(stack).model_name,
         )  # fmt: skip
 
@@ -650,7 +669,7 @@ def test_explaining_a_batch_transform_needs_a_fixed_shadow_model(stack):
 def test_clarify_config_rules(stack):
     with pytest.raises(ValueError, match="Invalid props for") as excinfo:
         ModelBiasMonitor(
-            stack, "Bias", endpoint=endpoint(stack), ground_truth=ground_truth(stack), probability_attribute="0",
+            stack, "Bias", source=MonitorSource.endpoint(endpoint(stack)), ground_truth=ground_truth(stack), probability_attribute="0",
             analysis_config=BiasAnalysisConfig(
                 headers=["Age", "churned", "churned"], label="label", label_values_or_threshold=[],
                 facets=[Facet(name="gender")],
@@ -669,7 +688,7 @@ def test_clarify_config_rules(stack):
         ValueError, match=r"'analysis_config.shap_baseline\[0\]' must hold one value per header \(7\), got 2"
     ):
         ModelExplainabilityMonitor(
-            stack, "Shap", endpoint=endpoint(Stack(stack.node.root, "Other")), shadow_model_name="churn-v1",
+            stack, "Shap", source=MonitorSource.endpoint(endpoint(Stack(stack.node.root, "Other"))), shadow_model_name="churn-v1",
             analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[1, 2]]),
         )  # fmt: skip
 
@@ -679,14 +698,18 @@ def test_clarify_config_rules(stack):
 
 def test_endpoint_without_data_capture_is_rejected(stack):
     with pytest.raises(
-        ValueError, match="'endpoint' has no data capture: Model Monitor reads captured traffic"
+        ValueError, match="'source' endpoint has no data capture: Model Monitor reads captured traffic"
     ):
-        DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack, capture=False))
+        DataQualityMonitor(
+            stack, "DataQuality", source=MonitorSource.endpoint(endpoint(stack, capture=False))
+        )
 
 
 def test_batch_transform_without_data_capture_is_rejected(stack):
-    with pytest.raises(ValueError, match="'batch_transform' has no data capture"):
-        DataQualityMonitor(stack, "DataQuality", batch_transform=transform(stack, capture=False))
+    with pytest.raises(ValueError, match="'source' batch transform has no data capture"):
+        DataQualityMonitor(
+            stack, "DataQuality", source=MonitorSource.batch_transform(transform(stack, capture=False))
+        )
 
 
 def test_multi_model_endpoint_is_rejected(stack):
@@ -698,20 +721,124 @@ def test_multi_model_endpoint_is_rejected(stack):
     )  # fmt: skip
     e = Endpoint(stack, "E", variants=[ProductionVariant("v", model=mme)], data_capture=DataCapture())
     with pytest.raises(
-        ValueError, match="'endpoint' hosts a multi-model container: Model Monitor supports only"
+        ValueError, match="'source' endpoint hosts a multi-model container: Model Monitor supports only"
     ):
-        DataQualityMonitor(stack, "DataQuality", endpoint=e)
+        DataQualityMonitor(stack, "DataQuality", source=MonitorSource.endpoint(e))
 
 
-def test_exactly_one_input(stack):
-    with pytest.raises(ValueError, match="exactly one of 'endpoint' or 'batch_transform' is required"):
-        DataQualityMonitor(stack, "DataQuality")
+def test_a_source_watches_exactly_one_endpoint_or_batch_transform(stack):
+    served = endpoint(stack)
+    # The named constructors cannot build these; a direct construction can, and is refused at once.
+    with pytest.raises(
+        ValueError, match=r"'source' must watch exactly one endpoint or batch transform.*got both"
+    ):
+        MonitorSource(monitored_endpoint=served, monitored_batch_transform=transform(stack))
+    with pytest.raises(
+        ValueError, match=r"'source' must watch exactly one endpoint or batch transform.*got neither"
+    ):
+        MonitorSource()
+    with pytest.raises(ValueError, match=r"'source.dataset_format' applies only to a batch transform"):
+        MonitorSource(monitored_endpoint=served, dataset_format=DatasetFormat.csv())
+
+
+def test_source_is_required_and_type_checked(stack):
+    with pytest.raises(TypeError, match="source"):
+        DataQualityMonitor(stack, "DataQuality")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match=r"'source' must be a MonitorSource, got Endpoint"):
+        DataQualityMonitor(stack, "Other", source=endpoint(stack))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"'transform' must be a BatchTransform, got str 'churn'"):
+        MonitorSource.batch_transform("churn")  # type: ignore[arg-type]
+
+
+def test_option_groups_are_type_checked_field_by_field(stack):
+    with pytest.raises(ValueError, match="Invalid props for DataQualityMonitor") as excinfo:
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            job=MonitoringJob(instance_count="2", network_isolation="yes"),  # type: ignore[arg-type]
+            output=MonitoringOutput(prefix=5),  # type: ignore[arg-type]
+        )
+    message = str(excinfo.value)
+    assert "'job.instance_count' must be" in message
+    assert "'job.network_isolation' must be True or False" in message
+    assert "'output.prefix' must be" in message
+
+
+def test_job_problems_are_collected_under_job(stack):
+    with pytest.raises(ValueError, match="Invalid props for DataQualityMonitor") as excinfo:
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            job=MonitoringJob(
+                instance_count=0,
+                volume_size=Size.gibibytes(16385),
+                max_runtime=Duration.hours(25),
+                environment={"1BAD": "x"},
+                security_groups=[],
+            ),
+        )
+    message = str(excinfo.value)
+    assert "'job.instance_count' must be between 1 and 100, got 0" in message
+    assert "'job.volume_size' must be" in message
+    assert "'job.max_runtime' must be" in message
+    assert "'job.environment' key must match" in message
+    assert "'job.vpc_subnets' and 'job.security_groups' require 'job.vpc', got vpc=None" in message
+
+
+def test_one_job_and_one_source_serve_several_monitors(synth):
+    def build(stack: Stack) -> None:
+        key = kms.Key(stack, "VolumeKey", enable_key_rotation=True)
+        source = MonitorSource.endpoint(endpoint(stack))
+        job = MonitoringJob(instance_type="ml.c5.xlarge", volume_kms_key=key, environment={"MODE": "strict"})
+        DataQualityMonitor(stack, "DataQuality", source=source, job=job)
+        ModelQualityMonitor(
+            stack,
+            "Quality",
+            source=source,
+            job=job,
+            problem_type=ProblemType.REGRESSION,
+            ground_truth=ground_truth(stack),
+            inference_attribute="0",
+        )
+
+    template = synth(build)
+    jobs = [
+        *template.find_resources("AWS::SageMaker::DataQualityJobDefinition").values(),
+        *template.find_resources("AWS::SageMaker::ModelQualityJobDefinition").values(),
+    ]
+    assert len(jobs) == 2
+    for job in jobs:
+        props = job["Properties"]
+        cluster = props["JobResources"]["ClusterConfig"]
+        assert cluster["InstanceType"] == "ml.c5.xlarge"
+        assert "VolumeKmsKeyId" in cluster
+        app = next(v for k, v in props.items() if k.endswith("AppSpecification"))
+        assert app["Environment"]["MODE"] == "strict"
+    # Each monitor keeps its own default runtime: 1 hour for data quality, 30 minutes for model quality.
+    runtimes = sorted(job["Properties"]["StoppingCondition"]["MaxRuntimeInSeconds"] for job in jobs)
+    assert runtimes == [1800, 3600]
+
+
+def test_batch_source_dataset_format(synth):
+    def build(stack: Stack) -> None:
+        source = MonitorSource.batch_transform(
+            transform(stack), dataset_format=DatasetFormat.csv(header=True)
+        )
+        DataQualityMonitor(stack, "DataQuality", source=source)
+
+    template = synth(build)
+    job = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
+    assert job["DataQualityJobInput"]["BatchTransformInput"]["DatasetFormat"] == {"Csv": {"Header": True}}
 
 
 def test_imported_endpoint_warns_about_unknown_capture(synth):
     def build(stack: Stack) -> None:
         DataQualityMonitor(
-            stack, "DataQuality", endpoint=Endpoint.from_endpoint_name(stack, "Imported", "legacy")
+            stack,
+            "DataQuality",
+            source=MonitorSource.endpoint(Endpoint.from_endpoint_name(stack, "Imported", "legacy")),
         )
 
     template = synth(build)
@@ -725,7 +852,7 @@ def test_region_without_the_image_fails_at_synth():
     with pytest.raises(
         ValueError, match="SageMaker publishes no model-monitor  image in region 'us-gov-west-1'"
     ):
-        DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack))
+        DataQualityMonitor(stack, "DataQuality", source=MonitorSource.endpoint(endpoint(stack)))
 
 
 # ---------------------------------------------------------------------------------------------- schedules
@@ -740,14 +867,22 @@ def test_region_without_the_image_fails_at_synth():
     ],
 )
 def test_accepted_schedules(synth, schedule, expression):
-    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s), schedule=schedule))
+    template = synth(
+        lambda s: DataQualityMonitor(
+            s, "DataQuality", source=MonitorSource.endpoint(endpoint(s)), schedule=schedule
+        )
+    )
     config = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["MonitoringScheduleConfig"]
     assert config["ScheduleConfig"]["ScheduleExpression"] == expression
 
 
 def test_one_time_schedule_with_window(synth):
     schedule = MonitoringSchedule.now(start="-PT5H", end="-PT1H")
-    template = synth(lambda s: DataQualityMonitor(s, "DataQuality", endpoint=endpoint(s), schedule=schedule))
+    template = synth(
+        lambda s: DataQualityMonitor(
+            s, "DataQuality", source=MonitorSource.endpoint(endpoint(s)), schedule=schedule
+        )
+    )
     config = only(template, "AWS::SageMaker::MonitoringSchedule")["Properties"]["MonitoringScheduleConfig"]
     assert config["ScheduleConfig"] == {
         "ScheduleExpression": "NOW",
@@ -771,7 +906,9 @@ def test_one_time_schedule_with_window(synth):
 )  # fmt: skip
 def test_rejected_schedules(stack, schedule, message):
     with pytest.raises(ValueError, match="Invalid props for") as excinfo:
-        DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack), schedule=schedule)
+        DataQualityMonitor(
+            stack, "DataQuality", source=MonitorSource.endpoint(endpoint(stack)), schedule=schedule
+        )
     assert message in str(excinfo.value)
 
 
@@ -784,7 +921,10 @@ def test_failed_executions_are_notified_and_patterns_route(synth, routes, sample
     def build(stack: Stack) -> None:
         topic = NotificationTopic(stack, "Alerts", description="monitoring")
         holder["monitor"] = DataQualityMonitor(
-            stack, "DataQuality", endpoint=endpoint(stack), notification_topic=topic.topic
+            stack,
+            "DataQuality",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            notification_topic=topic.topic,
         )
 
     template = synth(build)
@@ -848,7 +988,7 @@ def test_model_quality_constraints_as_a_baseline(synth):
 
     def build(stack: Stack) -> None:
         ModelQualityMonitor(
-            stack, "Quality", endpoint=endpoint(stack), problem_type=ProblemType.BINARY_CLASSIFICATION,
+            stack, "Quality", source=MonitorSource.endpoint(endpoint(stack)), problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=ground_truth(stack), probability_attribute="0", probability_threshold_attribute=0.5,
             baseline=Baseline(constraints=constraints.to_source()),
         )  # fmt: skip
@@ -873,7 +1013,10 @@ def test_image_override_for_regions_without_a_registry_image():
     image = ContainerImage.from_image_uri(f"{registry}/churn:1")
     Model(stack, "Model", image=image, model_data=ModelData.from_asset(SAMPLE_MODEL))
     DataQualityMonitor(
-        stack, "DataQuality", endpoint=endpoint(stack), image=ContainerImage.from_image_uri(uri)
+        stack,
+        "DataQuality",
+        source=MonitorSource.endpoint(endpoint(stack)),
+        job=MonitoringJob(image=ContainerImage.from_image_uri(uri)),
     )
     template = Template.from_stack(stack)
     job = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
@@ -885,7 +1028,7 @@ def test_shadow_model_gets_clarify_endpoint_permissions(synth):
         ModelExplainabilityMonitor(
             stack,
             "Shap",
-            batch_transform=transform(stack),
+            source=MonitorSource.batch_transform(transform(stack)),
             analysis_config=shap_config(),
             shadow_model_name="churn-v1",
         )
@@ -916,40 +1059,64 @@ def test_shadow_model_gets_clarify_endpoint_permissions(synth):
 def test_schedules_with_non_ascii_digits_or_a_newline_are_rejected(stack, schedule, problem):
     # '\d' matched Arabic-Indic digits and re.match accepted a trailing newline.
     with pytest.raises(ValueError, match=re.escape(problem)):
-        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), schedule=schedule)
+        DataQualityMonitor(
+            stack, "Monitor", source=MonitorSource.endpoint(endpoint(stack)), schedule=schedule
+        )
 
 
 def test_volume_size_in_odd_units_is_reported_not_raised_by_jsii(stack):
     # Size.kibibytes(1).to_gibibytes() raised a jsii error.
     from aws_cdk import Size
 
-    with pytest.raises(ValueError, match="'volume_size' must be a whole number of GiB"):
-        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), volume_size=Size.kibibytes(1))
+    with pytest.raises(ValueError, match=r"'job\.volume_size' must be a whole number of GiB"):
+        DataQualityMonitor(
+            stack,
+            "Monitor",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            job=MonitoringJob(volume_size=Size.kibibytes(1)),
+        )
 
 
 def test_instance_type_must_be_a_processing_instance_type(stack):
     # 'ml.zz9.large' matched ml.<family>.<size> and was accepted; monitoring jobs run on processing instances.
-    with pytest.raises(ValueError, match="'instance_type' must be a processing instance type"):
-        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), instance_type="ml.zz9.large")
+    with pytest.raises(ValueError, match=r"'job\.instance_type' must be a processing instance type"):
+        DataQualityMonitor(
+            stack,
+            "Monitor",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            job=MonitoringJob(instance_type="ml.zz9.large"),
+        )
 
 
 def test_empty_environment_values_are_rejected(stack):
     # CloudFormation's schema of the job definitions gives environment values minLength 1 (cfn-lint E3033).
-    with pytest.raises(ValueError, match=re.escape("'environment['MODE']' must be 1-256 characters, got 0")):
-        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), environment={"MODE": ""})
+    with pytest.raises(
+        ValueError, match=re.escape("'job.environment['MODE']' must be 1-256 characters, got 0")
+    ):
+        DataQualityMonitor(
+            stack,
+            "Monitor",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            job=MonitoringJob(environment={"MODE": ""}),
+        )
 
 
 def test_attributes_longer_than_cloudformation_allows_are_rejected(stack):
     # They were not checked (cfn-lint E3033: ExcludeFeaturesAttribute at most 100, the others at most 256).
     with pytest.raises(ValueError, match="'exclude_features_attribute' must be 0-100 characters, got 101"):
-        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), exclude_features_attribute="x" * 101)
+        DataQualityMonitor(
+            stack,
+            "Monitor",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            exclude_features_attribute="x" * 101,
+        )
     with pytest.raises(ValueError, match="Invalid props for") as excinfo:
         ModelBiasMonitor(
             stack,
             "Bias",
             analysis_config=bias_config(),
             ground_truth=ground_truth(stack),
-            endpoint=endpoint(Stack(stack.node.root, "Other")),
+            source=MonitorSource.endpoint(endpoint(Stack(stack.node.root, "Other"))),
             features_attribute="f" * 257,
             inference_attribute="i" * 257,
         )
@@ -980,30 +1147,35 @@ def test_shadow_model_name_is_checked(stack):
     # Any string was accepted, and ended up in the Clarify config and the role's model ARN.
     with pytest.raises(ValueError, match="'shadow_model_name' must be 1-63 characters"):
         ModelExplainabilityMonitor(
-            stack, "Monitor", analysis_config=shap_config(), batch_transform=transform(stack),
+            stack, "Monitor", analysis_config=shap_config(), source=MonitorSource.batch_transform(transform(stack)),
             shadow_model_name="churn_model",
         )  # fmt: skip
 
 
 def test_empty_output_prefix_is_rejected_not_replaced(stack):
     # "" was silently replaced by the default prefix model-monitor/<type>/<schedule name>.
-    with pytest.raises(ValueError, match="'output_prefix' must not be empty"):
-        DataQualityMonitor(stack, "Monitor", endpoint=endpoint(stack), output_prefix="")
+    with pytest.raises(ValueError, match=r"'output\.prefix' must not be empty"):
+        DataQualityMonitor(
+            stack,
+            "Monitor",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            output=MonitoringOutput(prefix=""),
+        )
 
 
 def test_max_runtime_that_is_not_whole_seconds_is_reported(stack):
     # The hourly-runtime check called to_seconds() on it, and jsii raised.
-    with pytest.raises(ValueError, match="'max_runtime' must be a whole number of seconds"):
+    with pytest.raises(ValueError, match=r"'job\.max_runtime' must be a whole number of seconds"):
         ModelQualityMonitor(
             stack, "Monitor", problem_type=ProblemType.REGRESSION, ground_truth=ground_truth(stack),
-            endpoint=endpoint(stack), inference_attribute="0", max_runtime=Duration.millis(1500),
+            source=MonitorSource.endpoint(endpoint(stack)), job=MonitoringJob(max_runtime=Duration.millis(1500)), inference_attribute="0",
         )  # fmt: skip
 
 
 def test_ground_truth_prefix_with_a_line_break_is_rejected(stack):
     with pytest.raises(ValueError, match=r"'ground_truth\.prefix' must not contain line breaks"):
         ModelQualityMonitor(
-            stack, "Monitor", problem_type=ProblemType.REGRESSION, endpoint=endpoint(stack),
+            stack, "Monitor", problem_type=ProblemType.REGRESSION, source=MonitorSource.endpoint(endpoint(stack)),
             ground_truth=GroundTruth(SecureBucket(stack, "L", description="labels").bucket, "labels\nhourly"),
             inference_attribute="0",
         )  # fmt: skip
@@ -1014,15 +1186,15 @@ def test_output_and_ground_truth_prefixes_fit_in_512_character_uris(stack):
     labels = s3.Bucket.from_bucket_name(stack, "LongLabels", "labels")
     with pytest.raises(ValueError, match="Invalid props for") as excinfo:
         ModelQualityMonitor(
-            stack, "Monitor", problem_type=ProblemType.REGRESSION, endpoint=endpoint(stack),
-            inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 444), output_prefix="o" * 444,
+            stack, "Monitor", problem_type=ProblemType.REGRESSION, source=MonitorSource.endpoint(endpoint(stack)), output=MonitoringOutput(prefix="o" * 444),
+            inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 444),
         )  # fmt: skip
     message = str(excinfo.value)
-    assert "'output_prefix' must be at most 443 characters" in message
+    assert "'output.prefix' must be at most 443 characters" in message
     assert "'ground_truth.prefix' must be at most 443 characters" in message
     ModelQualityMonitor(
-        stack, "Fits", problem_type=ProblemType.REGRESSION, endpoint=stack.node.find_child("Endpoint"),
-        inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 443), output_prefix="o" * 443,
+        stack, "Fits", problem_type=ProblemType.REGRESSION, source=MonitorSource.endpoint(stack.node.find_child("Endpoint")), output=MonitoringOutput(prefix="o" * 443),
+        inference_attribute="0", ground_truth=GroundTruth(labels, "g" * 443),
     )  # fmt: skip
 
 
@@ -1066,23 +1238,23 @@ def test_an_index_into_the_input_part_of_a_joined_output_is_rejected(stack):
         ValueError, match="'probability_attribute' is column 0 of the batch transform's output"
     ):
         ModelQualityMonitor(
-            stack, "Quality", batch_transform=joined, problem_type=ProblemType.BINARY_CLASSIFICATION,
+            stack, "Quality", source=MonitorSource.batch_transform(joined), problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=ground_truth(stack), probability_attribute="0", probability_threshold_attribute=0.5,
         )  # fmt: skip
     with pytest.raises(ValueError, match="'inference_attribute' is column 0 of the batch transform's output"):
         ModelBiasMonitor(
-            stack, "Bias", batch_transform=joined, analysis_config=bias_config(),
+            stack, "Bias", source=MonitorSource.batch_transform(joined), analysis_config=bias_config(),
             ground_truth=ground_truth(stack), inference_attribute="0",
         )  # fmt: skip
     # The derived column is accepted, and so is column 0 of an output that is not joined.
     ModelQualityMonitor(
-        stack, "Derived", batch_transform=joined, problem_type=ProblemType.BINARY_CLASSIFICATION,
+        stack, "Derived", source=MonitorSource.batch_transform(joined), problem_type=ProblemType.BINARY_CLASSIFICATION,
         ground_truth=ground_truth(stack), probability_threshold_attribute=0.5,
         probability_attribute=transform_output_column(joined, input_columns=len(FEATURES)),
     )  # fmt: skip
     other = Stack(stack.node.root, "Other")
     ModelQualityMonitor(
-        other, "Quality", batch_transform=transform(other), problem_type=ProblemType.BINARY_CLASSIFICATION,
+        other, "Quality", source=MonitorSource.batch_transform(transform(other)), problem_type=ProblemType.BINARY_CLASSIFICATION,
         ground_truth=ground_truth(other), probability_attribute="0", probability_threshold_attribute=0.5,
     )  # fmt: skip
 
@@ -1097,24 +1269,24 @@ def test_clarify_monitors_need_clarify_constraints(stack):
         r"\['binary_classification_constraints', 'version'\]",
     ):
         ModelBiasMonitor(
-            stack, "Bias", endpoint=endpoint(stack), analysis_config=bias_config(), ground_truth=ground_truth(stack),
+            stack, "Bias", source=MonitorSource.endpoint(endpoint(stack)), analysis_config=bias_config(), ground_truth=ground_truth(stack),
             probability_attribute="0", probability_threshold_attribute=0.5, baseline=Baseline(constraints=mq),
         )  # fmt: skip
     bias_constraints = S3Source.from_asset(f"{BASELINES}/bias/analysis.json")
     shap_stack = Stack(stack.node.root, "Shap")
     with pytest.raises(ValueError, match="Clarify explainability baselining job \\(with 'explanations'\\)"):
         ModelExplainabilityMonitor(
-            shap_stack, "Shap", endpoint=named_endpoint(shap_stack), analysis_config=shap_config(),
+            shap_stack, "Shap", source=MonitorSource.endpoint(named_endpoint(shap_stack)), analysis_config=shap_config(),
             baseline=Baseline(constraints=bias_constraints),
         )  # fmt: skip
     other = Stack(stack.node.root, "Other")
     ModelBiasMonitor(
-        other, "Bias", endpoint=endpoint(other), analysis_config=bias_config(), ground_truth=ground_truth(other),
+        other, "Bias", source=MonitorSource.endpoint(endpoint(other)), analysis_config=bias_config(), ground_truth=ground_truth(other),
         probability_attribute="0", probability_threshold_attribute=0.5, baseline=Baseline(constraints=bias_constraints),
     )  # fmt: skip
     accepted = Stack(stack.node.root, "Accepted")
     ModelExplainabilityMonitor(
-        accepted, "Shap", endpoint=named_endpoint(accepted), analysis_config=shap_config(),
+        accepted, "Shap", source=MonitorSource.endpoint(named_endpoint(accepted)), analysis_config=shap_config(),
         baseline=Baseline(constraints=S3Source.from_asset(f"{BASELINES}/explainability/analysis.json")),
     )  # fmt: skip
 
@@ -1132,7 +1304,9 @@ def test_explaining_a_batch_transform_serves_its_named_model(synth):
             stack, "Batch", model=named, data_capture=BatchDataCapture(),
             input=TransformInput(bucket=s3.Bucket.from_bucket_name(stack, "In", "input-bucket")),
         )  # fmt: skip
-        ModelExplainabilityMonitor(stack, "Shap", batch_transform=scoring, analysis_config=shap_config())
+        ModelExplainabilityMonitor(
+            stack, "Shap", source=MonitorSource.batch_transform(scoring), analysis_config=shap_config()
+        )
 
     template = synth(build)
     config = rendered_config(
@@ -1159,7 +1333,7 @@ def test_monitor_roles_can_list_their_baselines(synth):
         DataQualityMonitor(
             stack,
             "DataQuality",
-            endpoint=endpoint(stack),
+            source=MonitorSource.endpoint(endpoint(stack)),
             baseline=Baseline(
                 constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
                 statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
@@ -1185,7 +1359,7 @@ def test_ground_truth_monitors_can_read_back_their_merge(synth):
         ModelQualityMonitor(
             stack,
             "Quality",
-            endpoint=endpoint(stack),
+            source=MonitorSource.endpoint(endpoint(stack)),
             problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=ground_truth(stack),
             probability_attribute="0",
@@ -1211,7 +1385,7 @@ def test_batch_monitors_can_read_the_transform_input_and_output(synth):
     job then reads (model-monitor-data-capture-batch)."""
 
     def build(stack: Stack) -> None:
-        DataQualityMonitor(stack, "DataQuality", batch_transform=transform(stack))
+        DataQualityMonitor(stack, "DataQuality", source=MonitorSource.batch_transform(transform(stack)))
 
     sts = statements(synth(build), "DataQualityRole")
     reads = json.dumps([st["Resource"] for st in sts if "s3:GetObject" in _actions(st)])

@@ -31,6 +31,7 @@ from sagemaker_constructs import (
     ModelData,
     ModelExplainabilityMonitor,
     ModelQualityMonitor,
+    MonitorSource,
     OperationsDashboard,
     ProblemType,
     ProductionVariant,
@@ -330,16 +331,16 @@ def test_monitor_sections_use_the_monitors_metrics_and_alarms(synth):
         e = endpoint(stack, m)
         labels = SecureBucket(stack, "Labels", description="labels")
         ground_truth = GroundTruth(labels.bucket, "labels")
-        dq = DataQualityMonitor(stack, "DataQuality", endpoint=e)
+        dq = DataQualityMonitor(stack, "DataQuality", source=MonitorSource.endpoint(e))
         for feature in FEATURES:
             dq.alarm_on_drift(feature)
         mq = ModelQualityMonitor(
-            stack, "Quality", endpoint=e, problem_type=ProblemType.BINARY_CLASSIFICATION,
+            stack, "Quality", source=MonitorSource.endpoint(e), problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=ground_truth, probability_attribute="0", probability_threshold_attribute=0.5,
         )  # fmt: skip
         mq.alarm_on_metric("auc", threshold=0.7)
         bias = ModelBiasMonitor(
-            stack, "Bias", endpoint=e, ground_truth=ground_truth, probability_attribute="0",
+            stack, "Bias", source=MonitorSource.endpoint(e), ground_truth=ground_truth, probability_attribute="0",
             probability_threshold_attribute=0.5,
             analysis_config=BiasAnalysisConfig(
                 headers=["churned", *FEATURES], label="churned", label_values_or_threshold=[1],
@@ -347,7 +348,7 @@ def test_monitor_sections_use_the_monitors_metrics_and_alarms(synth):
             ),
         )  # fmt: skip
         shap = ModelExplainabilityMonitor(
-            stack, "Shap", endpoint=e, probability_attribute="0", shadow_model_name="churn-v1",
+            stack, "Shap", source=MonitorSource.endpoint(e), probability_attribute="0", shadow_model_name="churn-v1",
             analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[40, 24]]),
         )  # fmt: skip
         extra = cloudwatch.Alarm(
@@ -415,9 +416,9 @@ def test_dashboard_props_are_validated(stack):
 def test_section_props_are_validated(stack):
     m = model(stack)
     e = endpoint(stack, m)
-    dq = DataQualityMonitor(stack, "DataQuality", endpoint=e)
+    dq = DataQualityMonitor(stack, "DataQuality", source=MonitorSource.endpoint(e))
     mq = ModelQualityMonitor(
-        stack, "Quality", endpoint=e, problem_type=ProblemType.REGRESSION, inference_attribute="0",
+        stack, "Quality", source=MonitorSource.endpoint(e), problem_type=ProblemType.REGRESSION, inference_attribute="0",
         ground_truth=GroundTruth(s3.Bucket.from_bucket_name(stack, "L", "labels"), "labels"),
     )  # fmt: skip
     dashboard = OperationsDashboard(stack, "Dashboard")
@@ -446,7 +447,7 @@ def test_bias_metrics_must_be_post_training_metrics(stack):
     m = model(stack)
     e = endpoint(stack, m)
     bias = ModelBiasMonitor(
-        stack, "Bias", endpoint=e, probability_attribute="0", probability_threshold_attribute=0.5,
+        stack, "Bias", source=MonitorSource.endpoint(e), probability_attribute="0", probability_threshold_attribute=0.5,
         ground_truth=GroundTruth(s3.Bucket.from_bucket_name(stack, "L", "labels"), "labels"),
         analysis_config=BiasAnalysisConfig(
             headers=["churned", "age"], label="churned", label_values_or_threshold=[1],

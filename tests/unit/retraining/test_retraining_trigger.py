@@ -22,6 +22,8 @@ from sagemaker_constructs import (
     Endpoint,
     IncidentField,
     Model,
+    MonitoringJob,
+    MonitorSource,
     ProductionVariant,
     RetrainingTrigger,
     S3Source,
@@ -79,7 +81,11 @@ def data_quality(
         data_capture=DataCapture(),
     )
     return DataQualityMonitor(
-        stack, construct_id, endpoint=endpoint, baseline=baseline, max_runtime=max_runtime
+        stack,
+        construct_id,
+        source=MonitorSource.endpoint(endpoint),
+        job=MonitoringJob(max_runtime=max_runtime),
+        baseline=baseline,
     )
 
 
@@ -245,8 +251,12 @@ def test_more_alarms_and_monitors_extend_the_same_rules(synth):
         )
         t = trigger(stack, alarms=[alarm(stack, "A1")])
         t.add_alarm(alarm(stack, "A2"))
-        t.add_monitor(DataQualityMonitor(stack, "M1", endpoint=endpoint, baseline=constraints()))
-        t.add_monitor(DataQualityMonitor(stack, "M2", endpoint=endpoint, baseline=constraints()))
+        t.add_monitor(
+            DataQualityMonitor(stack, "M1", source=MonitorSource.endpoint(endpoint), baseline=constraints())
+        )
+        t.add_monitor(
+            DataQualityMonitor(stack, "M2", source=MonitorSource.endpoint(endpoint), baseline=constraints())
+        )
 
     template = synth(build)
     rules = [

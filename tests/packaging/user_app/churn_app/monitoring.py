@@ -15,6 +15,7 @@ from sagemaker_constructs import (
     IEndpoint,
     IncidentField,
     MonitoringSchedule,
+    MonitorSource,
     RetrainingTrigger,
     S3Source,
     SageMakerPipeline,
@@ -31,7 +32,7 @@ class MonitoringStack(Stack):
         self.monitor = DataQualityMonitor(
             self,
             "DataQuality",
-            endpoint=endpoint,
+            source=MonitorSource.endpoint(endpoint),
             baseline=Baseline(
                 statistics=S3Source.from_asset("baselines/data_quality/statistics.json"),
                 constraints=S3Source.from_asset("baselines/data_quality/constraints.json"),
