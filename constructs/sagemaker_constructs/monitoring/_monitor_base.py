@@ -21,6 +21,7 @@ from constructs import Construct
 
 from sagemaker_constructs._internal import image_registry as _images
 from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.execution_role import shared_role
 from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
     ENV_KEY_PATTERN,
@@ -476,12 +477,28 @@ class MonitorBase(Construct):
         errors.check_s3_uri_length("output_prefix", output_prefix, 512)
 
     def _create_role(self) -> iam.Role:
+        # One role per monitored source (endpoint or batch transform) and stack: each monitor adds its own grants,
+        # so the role's policy is the union of theirs (IAM limits a role's inline policies to 10,240 characters:
+        # tests/infra/test_reference_app.py measures the reference app's).
+        source = self.endpoint if self.endpoint is not None else self.batch_transform
+        role = shared_role(self, source, self.monitoring_type, self._new_role)
+        if self._metric_namespace_override:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringLike": {"cloudwatch:namespace": [self._metric_namespace_override]}},
+                )
+            )
+        return role
+
+    def _new_role(self, scope: Construct, construct_id: str) -> iam.Role:
         stack = Stack.of(self)
         role = iam.Role(
-            self,
-            "Role",
+            scope,
+            construct_id,
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Model Monitor ({self.monitoring_type}) execution role (sagemaker-constructs)",
+            description="Model Monitor execution role (sagemaker-constructs)",
         )
         log_group = stack.format_arn(
             service="logs",
@@ -511,10 +528,9 @@ class MonitorBase(Construct):
                         "cloudwatch:namespace": [
                             "aws/sagemaker/Endpoints/*",
                             "aws/sagemaker/ModelMonitoring/*",
-                            # The documented variants with a leading slash, and an overridden namespace.
+                            # The documented variants with a leading slash (an overridden namespace: _create_role).
                             "/aws/sagemaker/Endpoints/*",
                             "/aws/sagemaker/ModelMonitoring/*",
-                            *([self._metric_namespace_override] if self._metric_namespace_override else []),
                         ]
                     }
                 },

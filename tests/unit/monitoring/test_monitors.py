@@ -125,12 +125,84 @@ def only(template: Template, resource_type: str) -> dict[str, Any]:
 
 
 def statements(template: Template, role_fragment: str) -> list[dict[str, Any]]:
+    """The statements of the role that the monitor ``<id>`` (``role_fragment`` is ``"<id>Role"``) runs as, found
+    through its job definition's ``RoleArn``: monitors of one source share a role."""
+    monitor_id = role_fragment.removesuffix("Role")
+    (role_arn,) = {
+        json.dumps(props["RoleArn"])
+        for logical, resource in template.to_json()["Resources"].items()
+        if logical.startswith(f"{monitor_id}JobDefinition")
+        for props in [resource["Properties"]]
+    }
+    (role,) = json.loads(role_arn)["Fn::GetAtt"][:1]
     return [
         st
         for policy in template.find_resources("AWS::IAM::Policy").values()
-        if role_fragment in json.dumps(policy["Properties"]["Roles"])
+        if {"Ref": role} in policy["Properties"]["Roles"]
         for st in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
+
+
+# ------------------------------------------------------------------------------------------------- roles
+
+
+def test_monitors_of_one_source_share_one_role_with_the_union_of_their_grants(synth):
+    """Without ``role``, the monitors of one endpoint in one stack run as one created role (issue 13); each adds
+    its own grants (its output prefix), and a monitor of another source gets its own role."""
+
+    def build(stack: Stack) -> None:
+        served = endpoint(stack)
+        DataQualityMonitor(stack, "DataQuality", endpoint=served, metric_namespace="Custom/Quality")
+        ModelQualityMonitor(
+            stack,
+            "Quality",
+            endpoint=served,
+            problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+        )
+        DataQualityMonitor(stack, "BatchQuality", batch_transform=transform(stack))
+
+    template = synth(build)
+    monitor_roles = template.find_resources(
+        "AWS::IAM::Role",
+        {"Properties": {"Description": "Model Monitor execution role (sagemaker-constructs)"}},
+    )
+    assert len(monitor_roles) == 2, list(monitor_roles)
+    shared = statements(template, "DataQualityRole")
+    assert shared == statements(template, "QualityRole")
+    assert shared != statements(template, "BatchQualityRole")
+    writes = json.dumps([st["Resource"] for st in shared if _actions(st) == ["s3:PutObject"]])
+    assert "model-monitor/DataQuality/" in writes, writes
+    assert "model-monitor/ModelQuality/" in writes, writes
+    # The overridden namespace of one monitor is added, the defaults stay.
+    namespaces = [
+        ns
+        for st in shared
+        if _actions(st) == ["cloudwatch:PutMetricData"]
+        for ns in st["Condition"]["StringLike"]["cloudwatch:namespace"]
+    ]
+    assert "Custom/Quality" in namespaces, namespaces
+    assert "aws/sagemaker/Endpoints/*" in namespaces, namespaces
+
+
+def test_a_given_role_is_used_as_is(synth):
+    from aws_cdk import aws_iam as iam
+
+    def build(stack: Stack) -> None:
+        role = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        served = endpoint(stack)
+        DataQualityMonitor(stack, "DataQuality", endpoint=served, role=role)
+        DataQualityMonitor(stack, "Second", endpoint=served, role=role)
+
+    template = synth(build)
+    assert not template.find_resources(
+        "AWS::IAM::Role",
+        {"Properties": {"Description": "Model Monitor execution role (sagemaker-constructs)"}},
+    )
+    for job in template.find_resources("AWS::SageMaker::DataQualityJobDefinition").values():
+        assert job["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith("Mine")
 
 
 # ----------------------------------------------------------------------------------------------- data quality
