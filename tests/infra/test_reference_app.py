@@ -163,8 +163,11 @@ def test_monitoring_stack_runs_all_four_monitors(templates: dict[str, dict[str, 
     alarms = resources(template, "AWS::CloudWatch::Alarm")
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
     rules = resources(template, "AWS::Events::Rule")
-    # Failed executions of each monitor (6), violations and quality alarms that start retraining (2).
-    assert len(rules) == 8
+    # Failed executions of the six monitors (one rule: they notify one topic), violations and quality alarms that
+    # start retraining (2).
+    assert len(rules) == 3
+    failures = [r for r in rules if "Failed" in json.dumps(r["Properties"]["EventPattern"])]
+    assert len(failures[0]["Properties"]["EventPattern"]["detail"]["MonitoringScheduleArn"]) == 6
 
 
 IAM_ROLE_INLINE_POLICIES_MAX = 10_240

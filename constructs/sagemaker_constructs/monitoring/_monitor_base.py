@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jsii
 from aws_cdk import Annotations, ArnFormat, Duration, Names, Resource, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -16,7 +15,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
-from aws_cdk.interfaces import aws_events as events_interfaces
 from constructs import Construct
 
 from sagemaker_constructs._internal import image_registry as _images
@@ -34,6 +32,7 @@ from sagemaker_constructs.common.container_image import ContainerImage
 from sagemaker_constructs.common.secure_bucket import SecureBucket
 from sagemaker_constructs.hosting.endpoint import IEndpoint
 
+from ._failure_rules import failure_rule
 from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule
 
 ENDPOINT_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
@@ -303,36 +302,13 @@ class MonitorBase(Construct):
         )
 
     def notify_on_failure(self, topic: sns.ITopic) -> events.Rule:
-        """Publish this monitor's failed executions to ``topic`` (an EventBridge rule)."""
-        rule = events.Rule(
-            self,
-            "ExecutionFailed",
-            description=f"Model Monitor schedule {self.monitoring_schedule_name} failed",
-            event_pattern=self.execution_failed_event_pattern(),
-        )
-        # The topic may live in another stack: a source-account condition, not the rule's ARN, which would make
-        # the topic's stack depend on this one (and events_targets.SnsTopic grants events.amazonaws.com with no
-        # condition at all).
-        rule.add_target(_PublishToTopic(topic))
-        account = {"StringEquals": {"aws:SourceAccount": Stack.of(topic).account}}
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["sns:Publish"],
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                resources=[topic.topic_arn],
-                conditions=account,
-            )
-        )
-        if topic.master_key is not None:
-            topic.master_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                    resources=["*"],
-                    conditions=account,
-                )
-            )
-        return rule
+        """Publish this monitor's failed executions to ``topic``.
+
+        The monitors of one stack that notify one topic share an EventBridge rule, whose pattern matches the failed
+        executions of each of them (``execution_failed_event_pattern()``); a rule holds as many schedules as fit
+        in EventBridge's 2,048-character event pattern quota, then another rule starts. Returns that rule.
+        """
+        return failure_rule(self, topic)
 
     @checked_arguments
     def create_metric_alarm(
@@ -670,14 +646,3 @@ def _reports_bucket(stack: Stack) -> SecureBucket:
     if isinstance(existing, SecureBucket):
         return existing
     return SecureBucket(stack, REPORTS_BUCKET_ID, description="Model Monitor reports")
-
-
-@jsii.implements(events.IRuleTarget)
-class _PublishToTopic:
-    """An EventBridge target that publishes to an SNS topic and grants nothing (the caller does)."""
-
-    def __init__(self, topic: sns.ITopic) -> None:
-        self._topic = topic
-
-    def bind(self, rule: events_interfaces.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
-        return events.RuleTargetConfig(arn=self._topic.topic_arn, target_resource=self._topic)

@@ -888,6 +888,98 @@ def test_failed_executions_are_notified_and_patterns_route(synth, routes, sample
     assert not routes(violation_pattern, failed)
 
 
+def test_monitors_notifying_one_topic_share_one_failure_rule(synth, routes, sample_event):
+    """One rule per stack and topic (issue 13): each notifying monitor's failed execution is delivered by it, the
+    failures of a monitor that notifies another topic are not."""
+    built: dict[str, Any] = {}
+
+    def build(stack: Stack) -> None:
+        alerts = NotificationTopic(stack, "Alerts", description="monitoring")
+        others = NotificationTopic(stack, "Others", description="someone else")
+        served = endpoint(stack)
+        built["notifying"] = [
+            DataQualityMonitor(stack, "DataQuality", endpoint=served, notification_topic=alerts.topic),
+            ModelQualityMonitor(
+                stack,
+                "Quality",
+                endpoint=served,
+                problem_type=ProblemType.BINARY_CLASSIFICATION,
+                ground_truth=ground_truth(stack),
+                probability_attribute="0",
+                probability_threshold_attribute=0.5,
+                notification_topic=alerts.topic,
+            ),
+            DataQualityMonitor(stack, "BatchQuality", batch_transform=transform(stack)),
+        ]
+        built["notifying"][2].notify_on_failure(alerts.topic)
+        built["other"] = DataQualityMonitor(
+            stack, "Elsewhere", endpoint=served, notification_topic=others.topic
+        )
+        built["stack"] = stack
+
+    template = synth(build)
+    rules = template.find_resources("AWS::Events::Rule")
+    assert len(rules) == 2  # one per topic
+    (rule,) = [
+        r["Properties"]
+        for r in rules.values()
+        if r["Properties"]["Targets"][0]["Arn"]["Ref"].startswith("Alerts")
+    ]
+    stack: Stack = built["stack"]
+
+    def concrete(monitor: DataQualityMonitor) -> tuple[str, str]:
+        token = json.dumps(stack.resolve(monitor.monitoring_schedule_arn))
+        return token, arn("sagemaker", f"monitoring-schedule/{monitor.monitoring_schedule_name.lower()}")
+
+    text = json.dumps(rule["EventPattern"])
+    for monitor in [*built["notifying"], built["other"]]:
+        token, value = concrete(monitor)
+        text = text.replace(token, json.dumps(value))
+    pattern = json.loads(text)
+    assert len(pattern["detail"]["MonitoringScheduleArn"]) == 3
+    for monitor in [*built["notifying"], built["other"]]:
+        event = sample_event("processing_job_monitoring_failed")
+        event["detail"]["MonitoringScheduleArn"] = concrete(monitor)[1]
+        assert routes(pattern, event) is (monitor is not built["other"]), monitor.node.path
+    # The topic's policy lets EventBridge publish once, whatever the number of monitors.
+    policies = json.dumps(template.find_resources("AWS::SNS::TopicPolicy"))
+    assert policies.count("events.amazonaws.com") == 2
+
+
+def test_failure_rules_split_before_the_event_pattern_quota():
+    """EventBridge limits an event pattern to 2,048 characters: the monitors of one topic fill a rule up to that,
+    counted with the longest partition, region and account when the stack's are unknown, then start another."""
+    from sagemaker_constructs.monitoring._failure_rules import (
+        MAX_EVENT_PATTERN_CHARS,
+        base_pattern_chars,
+        schedule_arn_chars,
+    )
+
+    app = App(context=app_context())
+    stack = Stack(app, "Test")
+    topic = NotificationTopic(stack, "Alerts", description="monitoring")
+    served = endpoint(stack)
+    name = "x" * 62  # the longest schedule name Names.unique_resource_name gives (at most 63)
+    per_schedule = schedule_arn_chars(stack, name)
+    worst = "arn:aws-iso-f:sagemaker:" + "r" * 20 + ":" + "1" * 12 + ":monitoring-schedule/" + name
+    assert per_schedule == len(json.dumps(worst)) + len(", ")
+    fit = (MAX_EVENT_PATTERN_CHARS - base_pattern_chars()) // per_schedule
+    monitors = [
+        DataQualityMonitor(stack, f"{'M' * 60}{i:03d}", endpoint=served, notification_topic=topic.topic)
+        for i in range(fit + 1)
+    ]
+    assert {len(m.monitoring_schedule_name) for m in monitors} == {len(name)}
+    rules = {id(m.notify_on_failure(topic.topic)) for m in monitors}
+    assert len(rules) == 2
+    template = Template.from_stack(stack)
+    for rule in template.find_resources("AWS::Events::Rule").values():
+        arns = rule["Properties"]["EventPattern"]["detail"]["MonitoringScheduleArn"]
+        longest = {**rule["Properties"]["EventPattern"], "detail": {
+            **rule["Properties"]["EventPattern"]["detail"], "MonitoringScheduleArn": [worst] * len(arns),
+        }}  # fmt: skip
+        assert len(json.dumps(longest)) <= MAX_EVENT_PATTERN_CHARS
+
+
 def test_model_quality_constraints_builder_matches_the_documented_schema():
     from sagemaker_constructs import ModelQualityConstraints
 
