@@ -381,6 +381,52 @@ def test_data_quality_drift_alarm_follows_the_override_and_can_show_missing_data
     )
 
 
+def test_one_drift_alarm_for_several_features(synth, stack):
+    """``alarm_on_features_drift``: one alarm on MAX of up to 10 features' drift metrics (CloudWatch's limit per
+    alarm), more alarms beyond; same threshold as ``alarm_on_drift``, which keeps making one alarm per feature."""
+    features = [f"f{i:02d}" for i in range(12)]
+    built: dict[str, Any] = {}
+
+    def build(stack: Stack) -> None:
+        monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack))
+        built["alarms"] = monitor.alarm_on_features_drift(features, threshold=0.2)
+        built["single"] = monitor.alarm_on_drift("age")
+
+    template = synth(build)
+    assert len(built["alarms"]) == 2
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    math = [a["Properties"] for a in alarms.values() if "Metrics" in a["Properties"]]
+    assert len(math) == 2
+    groups = []
+    for alarm in sorted(math, key=lambda a: -len(a["Metrics"])):
+        assert alarm["Threshold"] == 0.2
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+        inputs = {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+        assert expression["Expression"] == f"MAX([{', '.join(sorted(inputs, key=lambda i: int(i[1:])))}])"
+        assert expression["ReturnData"] is True
+        assert all(stat["Period"] == 3600 and stat["Stat"] == "Maximum" for stat in inputs.values())
+        assert all(
+            stat["Metric"]["Namespace"] == "aws/sagemaker/Endpoints/data-metrics" for stat in inputs.values()
+        )
+        groups.append([inputs[i]["Metric"]["MetricName"] for i in sorted(inputs, key=lambda i: int(i[1:]))])
+    assert [len(g) for g in groups] == [10, 2]
+    assert [n for g in groups for n in g] == [f"feature_baseline_drift_{f}" for f in features]
+    # The single-feature form is unchanged: one plain metric alarm.
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "feature_baseline_drift_age", "Threshold": 0.1}
+    )
+
+    monitor = DataQualityMonitor(stack, "Other", endpoint=endpoint(stack))
+    with pytest.raises(ValueError, match=r"'features' must name at least one feature, got \[\]"):
+        monitor.alarm_on_features_drift([])
+    with pytest.raises(ValueError, match=r"'features' must not repeat a feature, got \['age'\]"):
+        monitor.alarm_on_features_drift(["age", "tenure", "age"])
+    with pytest.raises(ValueError, match="'features' must be a list of strings, got str 'age'"):
+        monitor.alarm_on_features_drift("age")
+
+
 # ---------------------------------------------------------------------------------------------- model quality
 
 
