@@ -18,6 +18,7 @@ from constructs import Construct
 
 from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.arns import name_from_arn
+from sagemaker_constructs._internal.network import place_in_vpc
 from sagemaker_constructs._internal.validation import (
     ENV_KEY_PATTERN,
     MODEL_NAME_PATTERN,
@@ -362,46 +363,18 @@ class Model(_ModelBase):
         vpc_subnets: ec2.SubnetSelection | None,
         security_groups: Sequence[ec2.ISecurityGroup] | None,
     ) -> sagemaker.CfnModel.VpcConfigProperty:
-        groups = list(security_groups or [])
-        if not groups:
-            groups = [
-                ec2.SecurityGroup(
-                    self,
-                    "SecurityGroup",
-                    vpc=vpc,
-                    description="SageMaker model containers",
-                    allow_all_outbound=True,
-                )
-            ]
-        self._connections = ec2.Connections(security_groups=groups)
-        selection = (
-            _subnet_selection_kwargs(vpc_subnets)
-            if vpc_subnets is not None
-            else {"subnet_type": ec2.SubnetType.PRIVATE_WITH_EGRESS}
+        placement = place_in_vpc(
+            self,
+            self._role,
+            vpc,
+            vpc_subnets,
+            security_groups,
+            security_group_description="SageMaker model containers",
         )
-        subnet_ids = vpc.select_subnets(**selection).subnet_ids
-        if not 1 <= len(subnet_ids) <= 16:
-            raise ValidationError(f"'vpc_subnets' must select 1-16 subnets, got {len(subnet_ids)}")
-        if isinstance(self._role, iam.Role):
-            self._role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="SageMakerVpcNetworkInterfaces",
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeVpcs",
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeSecurityGroups",
-                    ],
-                    resources=["*"],
-                )
-            )
+        self._connections = ec2.Connections(security_groups=placement.security_groups)
         return sagemaker.CfnModel.VpcConfigProperty(
-            security_group_ids=[g.security_group_id for g in groups], subnets=subnet_ids
+            security_group_ids=[g.security_group_id for g in placement.security_groups],
+            subnets=placement.subnet_ids,
         )
 
     def _render_container(
@@ -429,18 +402,6 @@ class Model(_ModelBase):
             ),
             model_package_name=container.model_package_arn,
         )
-
-
-def _subnet_selection_kwargs(selection: ec2.SubnetSelection) -> dict[str, object]:
-    names = (
-        "availability_zones",
-        "one_per_az",
-        "subnet_filters",
-        "subnet_group_name",
-        "subnets",
-        "subnet_type",
-    )
-    return {n: getattr(selection, n) for n in names if getattr(selection, n, None) is not None}
 
 
 def _resolve_containers(

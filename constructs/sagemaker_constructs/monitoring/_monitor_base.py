@@ -20,6 +20,7 @@ from constructs import Construct
 from sagemaker_constructs._internal import image_registry as _images
 from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.execution_role import shared_role
+from sagemaker_constructs._internal.network import place_in_vpc
 from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
     ENV_KEY_PATTERN,
@@ -562,33 +563,18 @@ class MonitorBase(Construct):
         vpc_subnets: ec2.SubnetSelection | None,
         security_groups: Sequence[ec2.ISecurityGroup] | None,
     ) -> dict[str, Any]:
-        groups = list(security_groups or [])
-        if not groups:
-            groups = [ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, description="Model Monitor jobs")]
-        subnet_ids = vpc.select_subnets(
-            **(
-                {"subnet_type": ec2.SubnetType.PRIVATE_WITH_EGRESS}
-                if vpc_subnets is None
-                else {k: getattr(vpc_subnets, k) for k in ("subnet_type", "subnet_group_name", "subnets")
-                      if getattr(vpc_subnets, k, None) is not None}
-            )
-        ).subnet_ids  # fmt: skip
-        iam.Grant.add_to_principal(
-            grantee=self.role,
-            actions=[
-                "ec2:CreateNetworkInterface",
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-            ],
-            resource_arns=["*"],
+        placement = place_in_vpc(
+            self,
+            self.role,
+            vpc,
+            vpc_subnets,
+            security_groups,
+            security_group_description="Model Monitor jobs",
         )
-        return {"securityGroupIds": [g.security_group_id for g in groups], "subnets": subnet_ids}
+        return {
+            "securityGroupIds": [g.security_group_id for g in placement.security_groups],
+            "subnets": placement.subnet_ids,
+        }
 
     def _bind_baseline(self, baseline: Baseline | None) -> tuple[str | None, str | None]:
         if baseline is None:

@@ -1429,3 +1429,60 @@ def test_batch_monitors_can_read_the_transform_input_and_output(synth):
     listed = json.dumps([st.get("Condition") for st in sts if _actions(st) == ["s3:ListBucket"]])
     # The default transform output prefix of BatchTransform.
     assert "predictions/" in listed or "output" in listed, listed
+
+
+# ------------------------------------------------------------------------------------------------ network
+
+
+def _vpc_with_subnets(stack: Stack, azs: int, per_az: int) -> Any:
+    from aws_cdk import aws_ec2 as ec2
+
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        ip_addresses=ec2.IpAddresses.cidr("10.0.0.0/16"),
+        # An environment-agnostic stack has 2 zones; more need named zones (cfn-lint warns on those).
+        **({"max_azs": 2} if azs == 2 else {"availability_zones": [f"us-east-1{c}" for c in "abcdef"[:azs]]}),
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(
+                name=f"jobs{i}", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+            )
+            for i in range(per_az)
+        ],
+    )
+    vpc.add_flow_log("FlowLog")
+    return vpc
+
+
+def test_monitor_network_follows_the_whole_subnet_selection(synth):
+    """The monitor places its jobs as a model does (one helper): every field of ``vpc_subnets`` counts
+    (``one_per_az`` here), not only the type, group and subnets."""
+    from aws_cdk import aws_ec2 as ec2
+
+    def build(stack: Stack) -> None:
+        vpc = _vpc_with_subnets(stack, azs=2, per_az=2)
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            endpoint=endpoint(stack),
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, one_per_az=True),
+        )
+
+    job = only(synth(build), "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
+    assert len(job["NetworkConfig"]["VpcConfig"]["Subnets"]) == 2  # one of the two per zone
+
+
+def test_monitor_rejects_more_than_16_subnets(stack):
+    from aws_cdk import aws_ec2 as ec2
+
+    vpc = _vpc_with_subnets(stack, azs=6, per_az=3)  # 18 isolated subnets
+    with pytest.raises(ValueError, match="'vpc_subnets' must select 1-16 subnets, got 18"):
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            endpoint=endpoint(stack),
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        )
