@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Annotations, ArnFormat, Duration, Names, Resource, Size, Stack
+from aws_cdk import Annotations, Duration, Names, Resource, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -19,7 +19,7 @@ from constructs import Construct
 
 from sagemaker_constructs._internal import image_registry as _images
 from sagemaker_constructs._internal import nag as _nag
-from sagemaker_constructs._internal.execution_role import shared_role
+from sagemaker_constructs._internal.execution_role import create_execution_role, shared_role
 from sagemaker_constructs._internal.network import place_in_vpc
 from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
@@ -470,61 +470,27 @@ class MonitorBase(Construct):
         return role
 
     def _new_role(self, scope: Construct, construct_id: str) -> iam.Role:
-        stack = Stack.of(self)
-        role = iam.Role(
+        return create_execution_role(
             scope,
             construct_id,
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Model Monitor execution role (sagemaker-constructs)",
+            log_groups="/aws/sagemaker/ProcessingJobs",
+            logs_sid="ProcessingLogs",
+            metrics_sid="MonitorMetrics",
+            metric_namespaces=[
+                "aws/sagemaker/Endpoints/*",
+                "aws/sagemaker/ModelMonitoring/*",
+                # The documented variants with a leading slash (an overridden namespace: _create_role).
+                "/aws/sagemaker/Endpoints/*",
+                "/aws/sagemaker/ModelMonitoring/*",
+            ],
+            log_groups_reason=None,
+            log_streams_reason="Processing jobs write one log stream per job, named at run time.",
+            metrics_reason=(
+                "cloudwatch:PutMetricData and the EC2 network-interface actions support no resource-level "
+                "permissions; metrics are limited to Model Monitor namespaces by a condition."
+            ),
         )
-        log_group = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/ProcessingJobs",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ProcessingLogs",
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                resources=[log_group, f"{log_group}:log-stream:*"],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="MonitorMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={
-                    "StringLike": {
-                        "cloudwatch:namespace": [
-                            "aws/sagemaker/Endpoints/*",
-                            "aws/sagemaker/ModelMonitoring/*",
-                            # The documented variants with a leading slash (an overridden namespace: _create_role).
-                            "/aws/sagemaker/Endpoints/*",
-                            "/aws/sagemaker/ModelMonitoring/*",
-                        ]
-                    }
-                },
-            )
-        )
-        _nag.acknowledge_resource(
-            role,
-            f"{log_group}:log-stream:*",
-            "Processing jobs write one log stream per job, named at run time.",
-        )
-        _nag.acknowledge(
-            role,
-            "IAM5[Resource::*]",
-            "cloudwatch:PutMetricData and the EC2 network-interface actions support no resource-level "
-            "permissions; metrics are limited to Model Monitor namespaces by a condition.",
-        )
-        return role
 
     def _grant_inputs(self) -> None:
         destination = self.endpoint.capture_destination if self.endpoint is not None else None
