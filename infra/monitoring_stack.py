@@ -116,8 +116,8 @@ class EndpointMonitors:
             notification_topic=topic,
             job=job,
         )
-        for feature in features:
-            data_quality.alarm_on_drift(feature, action=alarm_action)
+        # One alarm on the largest drift of the features (metric math MAX), not one per feature.
+        data_quality.alarm_on_features_drift(features, action=alarm_action)
 
         model_quality = ModelQualityMonitor(
             scope,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import App
+from support.cfn_resolve import World
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from infra.app import MODEL_MONITOR_CONTEXT, build_app, cdk_context
@@ -162,8 +163,40 @@ def test_monitoring_stack_runs_all_four_monitors(templates: dict[str, dict[str, 
     alarms = resources(template, "AWS::CloudWatch::Alarm")
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
     rules = resources(template, "AWS::Events::Rule")
-    # Failed executions of each monitor (6), violations and quality alarms that start retraining (2).
-    assert len(rules) == 8
+    # Failed executions of the six monitors (one rule: they notify one topic), violations and quality alarms that
+    # start retraining (2).
+    assert len(rules) == 3
+    failures = [r for r in rules if "Failed" in json.dumps(r["Properties"]["EventPattern"])]
+    assert len(failures[0]["Properties"]["EventPattern"]["detail"]["MonitoringScheduleArn"]) == 6
+
+
+IAM_ROLE_INLINE_POLICIES_MAX = 10_240
+"""IAM quota: the inline policies of one role together, in characters without whitespace (IAM and AWS STS
+quotas, "Role policy size")."""
+
+
+def test_monitors_of_one_source_share_a_role_within_the_inline_policy_limit(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    # The four monitors of the endpoint share one role, the two of the batch transform another.
+    template = templates["SageMakerMonitoring"]
+    job_roles: dict[str, list[str]] = {}
+    for resource in template["Resources"].values():
+        if resource["Type"].startswith("AWS::SageMaker::") and resource["Type"].endswith("JobDefinition"):
+            (role,) = resource["Properties"]["RoleArn"]["Fn::GetAtt"][:1]
+            job_roles.setdefault(role, []).append(resource["Type"])
+    assert sorted(len(types) for types in job_roles.values()) == [2, 4], job_roles
+    # Every inline policy of each shared role, resolved as IAM stores it, leaves a quarter of the quota free.
+    world = World.from_templates(templates)
+    for role in job_roles:
+        documents = [
+            world.resolve("SageMakerMonitoring", r["Properties"]["PolicyDocument"])
+            for r in resources(template, "AWS::IAM::Policy")
+            if {"Ref": role} in r["Properties"]["Roles"]
+        ]
+        size = sum(len(json.dumps(d, separators=(",", ":"))) for d in documents)
+        print(f"{role}: {size} characters")
+        assert 0 < size <= 0.75 * IAM_ROLE_INLINE_POLICIES_MAX, (role, size)
 
 
 def test_hosting_and_batch_do_not_depend_on_monitoring(templates: dict[str, dict[str, Any]]) -> None:

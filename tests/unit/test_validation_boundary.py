@@ -578,6 +578,11 @@ METHOD_CASES = [
         "'threshold' must be a number, got str '0.2'",
     ),
     _case(
+        "DataQualityMonitor.alarm_on_features_drift",
+        lambda w: w.data_quality.alarm_on_features_drift(["age"], threshold="0.2"),
+        "'threshold' must be a number, got str '0.2'",
+    ),
+    _case(
         "DataQualityMonitor.create_metric_alarm",
         lambda w: w.data_quality.create_metric_alarm(
             "Custom", w.data_quality.metric("x"), threshold=1, evaluation_periods="3"

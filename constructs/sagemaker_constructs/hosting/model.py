@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 from typing import Protocol, cast
 
 import jsii
-from aws_cdk import ArnFormat, Resource, Stack
+from aws_cdk import Resource, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.interfaces.aws_sagemaker import IModelRef, ModelReference
 from constructs import Construct
 
-from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.arns import name_from_arn
+from sagemaker_constructs._internal.execution_role import create_execution_role
+from sagemaker_constructs._internal.network import place_in_vpc
 from sagemaker_constructs._internal.validation import (
     ENV_KEY_PATTERN,
     MODEL_NAME_PATTERN,
@@ -305,56 +306,23 @@ class Model(_ModelBase):
         return self._connections
 
     def _create_role(self) -> iam.Role:
-        role = iam.Role(
+        return create_execution_role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Execution role of a SageMaker model (sagemaker-constructs)",
+            log_groups=_LOG_GROUPS,
+            logs_sid="SageMakerLogs",
+            metrics_sid="SageMakerMetrics",
+            metric_namespaces=["AWS/SageMaker", "/aws/sagemaker/*"],
+            log_groups_reason=(
+                "SageMaker names the log groups of endpoints and jobs at run time, all under /aws/sagemaker/."
+            ),
+            log_streams_reason="SageMaker names the log streams of endpoints and jobs at run time (one per instance).",
+            metrics_reason=(
+                "cloudwatch:PutMetricData and the EC2 network-interface actions support no resource-level "
+                "permissions; metrics are limited to SageMaker namespaces by a condition."
+            ),
         )
-        stack = Stack.of(self)
-        log_groups = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=_LOG_GROUPS,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="SageMakerLogs",
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                resources=[log_groups, f"{log_groups}:log-stream:*"],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="SageMakerMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringLike": {"cloudwatch:namespace": ["AWS/SageMaker", "/aws/sagemaker/*"]}},
-            )
-        )
-        _nag.acknowledge_resource(
-            role,
-            log_groups,
-            "SageMaker names the log groups of endpoints and jobs at run time, all under /aws/sagemaker/.",
-        )
-        _nag.acknowledge_resource(
-            role,
-            f"{log_groups}:log-stream:*",
-            "SageMaker names the log streams of endpoints and jobs at run time (one per instance).",
-        )
-        _nag.acknowledge(
-            role,
-            "IAM5[Resource::*]",
-            "cloudwatch:PutMetricData and the EC2 network-interface actions support no resource-level "
-            "permissions; metrics are limited to SageMaker namespaces by a condition.",
-        )
-        return role
 
     def _vpc_config(
         self,
@@ -362,46 +330,18 @@ class Model(_ModelBase):
         vpc_subnets: ec2.SubnetSelection | None,
         security_groups: Sequence[ec2.ISecurityGroup] | None,
     ) -> sagemaker.CfnModel.VpcConfigProperty:
-        groups = list(security_groups or [])
-        if not groups:
-            groups = [
-                ec2.SecurityGroup(
-                    self,
-                    "SecurityGroup",
-                    vpc=vpc,
-                    description="SageMaker model containers",
-                    allow_all_outbound=True,
-                )
-            ]
-        self._connections = ec2.Connections(security_groups=groups)
-        selection = (
-            _subnet_selection_kwargs(vpc_subnets)
-            if vpc_subnets is not None
-            else {"subnet_type": ec2.SubnetType.PRIVATE_WITH_EGRESS}
+        placement = place_in_vpc(
+            self,
+            self._role,
+            vpc,
+            vpc_subnets,
+            security_groups,
+            security_group_description="SageMaker model containers",
         )
-        subnet_ids = vpc.select_subnets(**selection).subnet_ids
-        if not 1 <= len(subnet_ids) <= 16:
-            raise ValidationError(f"'vpc_subnets' must select 1-16 subnets, got {len(subnet_ids)}")
-        if isinstance(self._role, iam.Role):
-            self._role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="SageMakerVpcNetworkInterfaces",
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeVpcs",
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeSecurityGroups",
-                    ],
-                    resources=["*"],
-                )
-            )
+        self._connections = ec2.Connections(security_groups=placement.security_groups)
         return sagemaker.CfnModel.VpcConfigProperty(
-            security_group_ids=[g.security_group_id for g in groups], subnets=subnet_ids
+            security_group_ids=[g.security_group_id for g in placement.security_groups],
+            subnets=placement.subnet_ids,
         )
 
     def _render_container(
@@ -429,18 +369,6 @@ class Model(_ModelBase):
             ),
             model_package_name=container.model_package_arn,
         )
-
-
-def _subnet_selection_kwargs(selection: ec2.SubnetSelection) -> dict[str, object]:
-    names = (
-        "availability_zones",
-        "one_per_az",
-        "subnet_filters",
-        "subnet_group_name",
-        "subnets",
-        "subnet_type",
-    )
-    return {n: getattr(selection, n) for n in names if getattr(selection, n, None) is not None}
 
 
 def _resolve_containers(

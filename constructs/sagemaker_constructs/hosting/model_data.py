@@ -5,13 +5,13 @@ from __future__ import annotations
 import abc
 import os
 
-from aws_cdk import Stack, Token
+from aws_cdk import Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.s3_assets import upload_with_tight_grant
 from sagemaker_constructs._internal.validation import (
     LINE_BREAKS,
     ValidationError,
@@ -72,23 +72,8 @@ class _AssetModelData(ModelData):
         return False
 
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable | None) -> str:
-        asset = s3_assets.Asset(scope, construct_id, path=self._path)
-        if grantee is not None:
-            # Only this object: Asset.grant_read would open the whole asset bucket to the model.
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["s3:GetObject"],
-                resource_arns=[
-                    Stack.of(scope).format_arn(
-                        service="s3",
-                        region="",
-                        account="",
-                        resource=asset.s3_bucket_name,
-                        resource_name=asset.s3_object_key,
-                    )
-                ],
-            )
-        return asset.s3_object_url
+        # Only this object: Asset.grant_read would open the whole asset bucket to the model.
+        return upload_with_tight_grant(scope, construct_id, self._path, grantee)
 
 
 class _BucketModelData(ModelData):

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import jsii
-from aws_cdk import Annotations, ArnFormat, Duration, Names, Resource, Stack
+from aws_cdk import Annotations, Duration, Names, Resource, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -15,11 +14,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
-from aws_cdk.interfaces import aws_events as events_interfaces
 from constructs import Construct
 
 from sagemaker_constructs._internal import image_registry as _images
 from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.execution_role import create_execution_role, shared_role
+from sagemaker_constructs._internal.network import place_in_vpc
 from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
     ValidationErrors,
@@ -29,6 +29,7 @@ from sagemaker_constructs._internal.validation import (
 from sagemaker_constructs.common.secure_bucket import SecureBucket
 from sagemaker_constructs.hosting.endpoint import IEndpoint
 
+from ._failure_rules import failure_rule
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import Baseline, MonitoringSchedule
 
@@ -285,36 +286,13 @@ class MonitorBase(Construct):
         )
 
     def notify_on_failure(self, topic: sns.ITopic) -> events.Rule:
-        """Publish this monitor's failed executions to ``topic`` (an EventBridge rule)."""
-        rule = events.Rule(
-            self,
-            "ExecutionFailed",
-            description=f"Model Monitor schedule {self.monitoring_schedule_name} failed",
-            event_pattern=self.execution_failed_event_pattern(),
-        )
-        # The topic may live in another stack: a source-account condition, not the rule's ARN, which would make
-        # the topic's stack depend on this one (and events_targets.SnsTopic grants events.amazonaws.com with no
-        # condition at all).
-        rule.add_target(_PublishToTopic(topic))
-        account = {"StringEquals": {"aws:SourceAccount": Stack.of(topic).account}}
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["sns:Publish"],
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                resources=[topic.topic_arn],
-                conditions=account,
-            )
-        )
-        if topic.master_key is not None:
-            topic.master_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                    resources=["*"],
-                    conditions=account,
-                )
-            )
-        return rule
+        """Publish this monitor's failed executions to ``topic``.
+
+        The monitors of one stack that notify one topic share an EventBridge rule, whose pattern matches the failed
+        executions of each of them (``execution_failed_event_pattern()``); a rule holds as many schedules as fit
+        in EventBridge's 2,048-character event pattern quota, then another rule starts. Returns that rule.
+        """
+        return failure_rule(self, topic)
 
     @checked_arguments
     def create_metric_alarm(
@@ -415,62 +393,43 @@ class MonitorBase(Construct):
         output.validate(errors)
 
     def _create_role(self) -> iam.Role:
-        stack = Stack.of(self)
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Model Monitor ({self.monitoring_type}) execution role (sagemaker-constructs)",
-        )
-        log_group = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/ProcessingJobs",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ProcessingLogs",
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                resources=[log_group, f"{log_group}:log-stream:*"],
+        # One role per monitored source (endpoint or batch transform) and stack: each monitor adds its own grants,
+        # so the role's policy is the union of theirs (IAM limits a role's inline policies to 10,240 characters:
+        # tests/infra/test_reference_app.py measures the reference app's).
+        source = self.endpoint if self.endpoint is not None else self.batch_transform
+        role = shared_role(self, source, self.monitoring_type, self._new_role)
+        if self._metric_namespace_override:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringLike": {"cloudwatch:namespace": [self._metric_namespace_override]}},
+                )
             )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="MonitorMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={
-                    "StringLike": {
-                        "cloudwatch:namespace": [
-                            "aws/sagemaker/Endpoints/*",
-                            "aws/sagemaker/ModelMonitoring/*",
-                            # The documented variants with a leading slash, and an overridden namespace.
-                            "/aws/sagemaker/Endpoints/*",
-                            "/aws/sagemaker/ModelMonitoring/*",
-                            *([self._metric_namespace_override] if self._metric_namespace_override else []),
-                        ]
-                    }
-                },
-            )
-        )
-        _nag.acknowledge_resource(
-            role,
-            f"{log_group}:log-stream:*",
-            "Processing jobs write one log stream per job, named at run time.",
-        )
-        _nag.acknowledge(
-            role,
-            "IAM5[Resource::*]",
-            "cloudwatch:PutMetricData and the EC2 network-interface actions support no resource-level "
-            "permissions; metrics are limited to Model Monitor namespaces by a condition.",
-        )
         return role
+
+    def _new_role(self, scope: Construct, construct_id: str) -> iam.Role:
+        return create_execution_role(
+            scope,
+            construct_id,
+            description="Model Monitor execution role (sagemaker-constructs)",
+            log_groups="/aws/sagemaker/ProcessingJobs",
+            logs_sid="ProcessingLogs",
+            metrics_sid="MonitorMetrics",
+            metric_namespaces=[
+                "aws/sagemaker/Endpoints/*",
+                "aws/sagemaker/ModelMonitoring/*",
+                # The documented variants with a leading slash (an overridden namespace: _create_role).
+                "/aws/sagemaker/Endpoints/*",
+                "/aws/sagemaker/ModelMonitoring/*",
+            ],
+            log_groups_reason=None,
+            log_streams_reason="Processing jobs write one log stream per job, named at run time.",
+            metrics_reason=(
+                "cloudwatch:PutMetricData and the EC2 network-interface actions support no resource-level "
+                "permissions; metrics are limited to Model Monitor namespaces by a condition."
+            ),
+        )
 
     def _grant_inputs(self) -> None:
         destination = self.endpoint.capture_destination if self.endpoint is not None else None
@@ -509,33 +468,18 @@ class MonitorBase(Construct):
         vpc_subnets: ec2.SubnetSelection | None,
         security_groups: Sequence[ec2.ISecurityGroup] | None,
     ) -> dict[str, Any]:
-        groups = list(security_groups or [])
-        if not groups:
-            groups = [ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, description="Model Monitor jobs")]
-        subnet_ids = vpc.select_subnets(
-            **(
-                {"subnet_type": ec2.SubnetType.PRIVATE_WITH_EGRESS}
-                if vpc_subnets is None
-                else {k: getattr(vpc_subnets, k) for k in ("subnet_type", "subnet_group_name", "subnets")
-                      if getattr(vpc_subnets, k, None) is not None}
-            )
-        ).subnet_ids  # fmt: skip
-        iam.Grant.add_to_principal(
-            grantee=self.role,
-            actions=[
-                "ec2:CreateNetworkInterface",
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-            ],
-            resource_arns=["*"],
+        placement = place_in_vpc(
+            self,
+            self.role,
+            vpc,
+            vpc_subnets,
+            security_groups,
+            security_group_description="Model Monitor jobs",
         )
-        return {"securityGroupIds": [g.security_group_id for g in groups], "subnets": subnet_ids}
+        return {
+            "securityGroupIds": [g.security_group_id for g in placement.security_groups],
+            "subnets": placement.subnet_ids,
+        }
 
     def _bind_baseline(self, baseline: Baseline | None) -> tuple[str | None, str | None]:
         if baseline is None:
@@ -593,14 +537,3 @@ def _reports_bucket(stack: Stack) -> SecureBucket:
     if isinstance(existing, SecureBucket):
         return existing
     return SecureBucket(stack, REPORTS_BUCKET_ID, description="Model Monitor reports")
-
-
-@jsii.implements(events.IRuleTarget)
-class _PublishToTopic:
-    """An EventBridge target that publishes to an SNS topic and grants nothing (the caller does)."""
-
-    def __init__(self, topic: sns.ITopic) -> None:
-        self._topic = topic
-
-    def bind(self, rule: events_interfaces.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
-        return events.RuleTargetConfig(arn=self._topic.topic_arn, target_resource=self._topic)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Duration
@@ -24,6 +24,8 @@ from .monitoring_options import Baseline, MonitoringSchedule, S3Source, validate
 
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/data-metrics"
+MAX_ALARM_METRICS = 10
+"""CloudWatch: the metrics one alarm may combine with metric math."""
 
 
 class DataQualityMonitor(MonitorBase):
@@ -210,3 +212,59 @@ class DataQualityMonitor(MonitorBase):
             description=f"Feature {feature} drifted from its baseline ({self.monitoring_schedule_name})",
             treat_missing_data=treat_missing_data,
         )
+
+    @checked_arguments
+    def alarm_on_features_drift(
+        self,
+        features: Sequence[str],
+        *,
+        threshold: float = 0.1,
+        action: cloudwatch.IAlarmAction | None = None,
+        treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> list[cloudwatch.Alarm]:
+        """Alarm when any of ``features`` drifts past ``threshold``: one alarm per group of up to 10 features,
+        on the metric math ``MAX`` of their ``feature_baseline_drift_<feature>`` metrics, instead of one alarm
+        per feature (``alarm_on_drift``). CloudWatch allows at most 10 metrics in an alarm, so 11-20 features
+        make two alarms, and so on; the alarms are returned in the order of the features.
+
+        The threshold means what it means for ``alarm_on_drift``: the alarm fires when one feature's drift is
+        above it (the maximum is). The same caveats apply: the metric's namespace and dimensions are unverified,
+        so these alarms are for people, not for retraining.
+
+        :param features: the features, 1 or more, without repeats.
+        :param threshold: Default: 0.1 (the baseline's default comparison threshold).
+        :param action: Default: - none.
+        :param treat_missing_data: Default: ``NOT_BREACHING`` (the hours between runs have no data).
+        """
+        errors = ValidationErrors(f"DataQualityMonitor '{self.node.path}' alarm_on_features_drift")
+        names = list(features)
+        if not names:
+            errors.add("'features' must name at least one feature, got []")
+        repeated = sorted({f for f in names if names.count(f) > 1})
+        if repeated:
+            errors.add(f"'features' must not repeat a feature, got {repeated} more than once")
+        errors.raise_if_any()
+        alarms: list[cloudwatch.Alarm] = []
+        for start in range(0, len(names), MAX_ALARM_METRICS):
+            group = names[start : start + MAX_ALARM_METRICS]
+            drift = cloudwatch.MathExpression(
+                expression=f"MAX([{', '.join(f'm{i}' for i in range(len(group)))}])",
+                using_metrics={f"m{i}": self.metric_feature_baseline_drift(f) for i, f in enumerate(group)},
+                label="Largest feature baseline drift",
+                # A math expression's period replaces its metrics' periods (default 5 minutes).
+                period=self._metric_period(),
+            )
+            alarms.append(
+                self.create_metric_alarm(
+                    f"Drift-{'-'.join(group)}",
+                    drift,
+                    threshold=threshold,
+                    action=action,
+                    description=(
+                        f"One of the features {', '.join(group)} drifted from its baseline "
+                        f"({self.monitoring_schedule_name})"
+                    ),
+                    treat_missing_data=treat_missing_data,
+                )
+            )
+        return alarms

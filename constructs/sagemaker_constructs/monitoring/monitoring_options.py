@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import Duration, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from sagemaker_constructs._internal.s3_assets import upload_with_tight_grant
 from sagemaker_constructs._internal.validation import (
     LINE_BREAKS,
     ValidationError,
@@ -333,18 +333,7 @@ class _AssetSource(S3Source):
         return self._path
 
     def bind(self, scope: Construct, construct_id: str, grantee: iam.IGrantable) -> str:
-        asset = s3_assets.Asset(scope, construct_id, path=self._path)
-        stack = Stack.of(scope)
-        bucket_arn = stack.format_arn(service="s3", region="", account="", resource=asset.s3_bucket_name)
-        object_arn = stack.format_arn(
-            service="s3",
-            region="",
-            account="",
-            resource=asset.s3_bucket_name,
-            resource_name=asset.s3_object_key,
-        )
-        _grant_read_object(grantee, bucket_arn, object_arn, asset.s3_object_key)
-        return asset.s3_object_url
+        return upload_with_tight_grant(scope, construct_id, self._path, grantee, listable=True)
 
 
 class _BucketSource(S3Source):

@@ -130,12 +130,84 @@ def only(template: Template, resource_type: str) -> dict[str, Any]:
 
 
 def statements(template: Template, role_fragment: str) -> list[dict[str, Any]]:
+    """The statements of the role that the monitor ``<id>`` (``role_fragment`` is ``"<id>Role"``) runs as, found
+    through its job definition's ``RoleArn``: monitors of one source share a role."""
+    monitor_id = role_fragment.removesuffix("Role")
+    (role_arn,) = {
+        json.dumps(props["RoleArn"])
+        for logical, resource in template.to_json()["Resources"].items()
+        if logical.startswith(f"{monitor_id}JobDefinition")
+        for props in [resource["Properties"]]
+    }
+    (role,) = json.loads(role_arn)["Fn::GetAtt"][:1]
     return [
         st
         for policy in template.find_resources("AWS::IAM::Policy").values()
-        if role_fragment in json.dumps(policy["Properties"]["Roles"])
+        if {"Ref": role} in policy["Properties"]["Roles"]
         for st in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
+
+
+# ------------------------------------------------------------------------------------------------- roles
+
+
+def test_monitors_of_one_source_share_one_role_with_the_union_of_their_grants(synth):
+    """Without ``role``, the monitors of one endpoint in one stack run as one created role (issue 13); each adds
+    its own grants (its output prefix), and a monitor of another source gets its own role."""
+
+    def build(stack: Stack) -> None:
+        served = endpoint(stack)
+        DataQualityMonitor(stack, "DataQuality", endpoint=served, metric_namespace="Custom/Quality")
+        ModelQualityMonitor(
+            stack,
+            "Quality",
+            endpoint=served,
+            problem_type=ProblemType.BINARY_CLASSIFICATION,
+            ground_truth=ground_truth(stack),
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+        )
+        DataQualityMonitor(stack, "BatchQuality", batch_transform=transform(stack))
+
+    template = synth(build)
+    monitor_roles = template.find_resources(
+        "AWS::IAM::Role",
+        {"Properties": {"Description": "Model Monitor execution role (sagemaker-constructs)"}},
+    )
+    assert len(monitor_roles) == 2, list(monitor_roles)
+    shared = statements(template, "DataQualityRole")
+    assert shared == statements(template, "QualityRole")
+    assert shared != statements(template, "BatchQualityRole")
+    writes = json.dumps([st["Resource"] for st in shared if _actions(st) == ["s3:PutObject"]])
+    assert "model-monitor/DataQuality/" in writes, writes
+    assert "model-monitor/ModelQuality/" in writes, writes
+    # The overridden namespace of one monitor is added, the defaults stay.
+    namespaces = [
+        ns
+        for st in shared
+        if _actions(st) == ["cloudwatch:PutMetricData"]
+        for ns in st["Condition"]["StringLike"]["cloudwatch:namespace"]
+    ]
+    assert "Custom/Quality" in namespaces, namespaces
+    assert "aws/sagemaker/Endpoints/*" in namespaces, namespaces
+
+
+def test_a_given_role_is_used_as_is(synth):
+    from aws_cdk import aws_iam as iam
+
+    def build(stack: Stack) -> None:
+        role = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        served = endpoint(stack)
+        DataQualityMonitor(stack, "DataQuality", endpoint=served, role=role)
+        DataQualityMonitor(stack, "Second", endpoint=served, role=role)
+
+    template = synth(build)
+    assert not template.find_resources(
+        "AWS::IAM::Role",
+        {"Properties": {"Description": "Model Monitor execution role (sagemaker-constructs)"}},
+    )
+    for job in template.find_resources("AWS::SageMaker::DataQualityJobDefinition").values():
+        assert job["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith("Mine")
 
 
 # ----------------------------------------------------------------------------------------------- data quality
@@ -318,6 +390,52 @@ def test_data_quality_drift_alarm_follows_the_override_and_can_show_missing_data
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm", {"MetricName": "feature_non_null_age", "TreatMissingData": "breaching"}
     )
+
+
+def test_one_drift_alarm_for_several_features(synth, stack):
+    """``alarm_on_features_drift``: one alarm on MAX of up to 10 features' drift metrics (CloudWatch's limit per
+    alarm), more alarms beyond; same threshold as ``alarm_on_drift``, which keeps making one alarm per feature."""
+    features = [f"f{i:02d}" for i in range(12)]
+    built: dict[str, Any] = {}
+
+    def build(stack: Stack) -> None:
+        monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack))
+        built["alarms"] = monitor.alarm_on_features_drift(features, threshold=0.2)
+        built["single"] = monitor.alarm_on_drift("age")
+
+    template = synth(build)
+    assert len(built["alarms"]) == 2
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    math = [a["Properties"] for a in alarms.values() if "Metrics" in a["Properties"]]
+    assert len(math) == 2
+    groups = []
+    for alarm in sorted(math, key=lambda a: -len(a["Metrics"])):
+        assert alarm["Threshold"] == 0.2
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+        inputs = {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+        assert expression["Expression"] == f"MAX([{', '.join(sorted(inputs, key=lambda i: int(i[1:])))}])"
+        assert expression["ReturnData"] is True
+        assert all(stat["Period"] == 3600 and stat["Stat"] == "Maximum" for stat in inputs.values())
+        assert all(
+            stat["Metric"]["Namespace"] == "aws/sagemaker/Endpoints/data-metrics" for stat in inputs.values()
+        )
+        groups.append([inputs[i]["Metric"]["MetricName"] for i in sorted(inputs, key=lambda i: int(i[1:]))])
+    assert [len(g) for g in groups] == [10, 2]
+    assert [n for g in groups for n in g] == [f"feature_baseline_drift_{f}" for f in features]
+    # The single-feature form is unchanged: one plain metric alarm.
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "feature_baseline_drift_age", "Threshold": 0.1}
+    )
+
+    monitor = DataQualityMonitor(stack, "Other", endpoint=endpoint(stack))
+    with pytest.raises(ValueError, match=r"'features' must name at least one feature, got \[\]"):
+        monitor.alarm_on_features_drift([])
+    with pytest.raises(ValueError, match=r"'features' must not repeat a feature, got \['age'\]"):
+        monitor.alarm_on_features_drift(["age", "tenure", "age"])
+    with pytest.raises(ValueError, match="'features' must be a list of strings, got str 'age'"):
+        monitor.alarm_on_features_drift("age")
 
 
 # ---------------------------------------------------------------------------------------------- model quality
@@ -956,6 +1074,98 @@ def test_failed_executions_are_notified_and_patterns_route(synth, routes, sample
     assert not routes(violation_pattern, failed)
 
 
+def test_monitors_notifying_one_topic_share_one_failure_rule(synth, routes, sample_event):
+    """One rule per stack and topic (issue 13): each notifying monitor's failed execution is delivered by it, the
+    failures of a monitor that notifies another topic are not."""
+    built: dict[str, Any] = {}
+
+    def build(stack: Stack) -> None:
+        alerts = NotificationTopic(stack, "Alerts", description="monitoring")
+        others = NotificationTopic(stack, "Others", description="someone else")
+        served = endpoint(stack)
+        built["notifying"] = [
+            DataQualityMonitor(stack, "DataQuality", endpoint=served, notification_topic=alerts.topic),
+            ModelQualityMonitor(
+                stack,
+                "Quality",
+                endpoint=served,
+                problem_type=ProblemType.BINARY_CLASSIFICATION,
+                ground_truth=ground_truth(stack),
+                probability_attribute="0",
+                probability_threshold_attribute=0.5,
+                notification_topic=alerts.topic,
+            ),
+            DataQualityMonitor(stack, "BatchQuality", batch_transform=transform(stack)),
+        ]
+        built["notifying"][2].notify_on_failure(alerts.topic)
+        built["other"] = DataQualityMonitor(
+            stack, "Elsewhere", endpoint=served, notification_topic=others.topic
+        )
+        built["stack"] = stack
+
+    template = synth(build)
+    rules = template.find_resources("AWS::Events::Rule")
+    assert len(rules) == 2  # one per topic
+    (rule,) = [
+        r["Properties"]
+        for r in rules.values()
+        if r["Properties"]["Targets"][0]["Arn"]["Ref"].startswith("Alerts")
+    ]
+    stack: Stack = built["stack"]
+
+    def concrete(monitor: DataQualityMonitor) -> tuple[str, str]:
+        token = json.dumps(stack.resolve(monitor.monitoring_schedule_arn))
+        return token, arn("sagemaker", f"monitoring-schedule/{monitor.monitoring_schedule_name.lower()}")
+
+    text = json.dumps(rule["EventPattern"])
+    for monitor in [*built["notifying"], built["other"]]:
+        token, value = concrete(monitor)
+        text = text.replace(token, json.dumps(value))
+    pattern = json.loads(text)
+    assert len(pattern["detail"]["MonitoringScheduleArn"]) == 3
+    for monitor in [*built["notifying"], built["other"]]:
+        event = sample_event("processing_job_monitoring_failed")
+        event["detail"]["MonitoringScheduleArn"] = concrete(monitor)[1]
+        assert routes(pattern, event) is (monitor is not built["other"]), monitor.node.path
+    # The topic's policy lets EventBridge publish once, whatever the number of monitors.
+    policies = json.dumps(template.find_resources("AWS::SNS::TopicPolicy"))
+    assert policies.count("events.amazonaws.com") == 2
+
+
+def test_failure_rules_split_before_the_event_pattern_quota():
+    """EventBridge limits an event pattern to 2,048 characters: the monitors of one topic fill a rule up to that,
+    counted with the longest partition, region and account when the stack's are unknown, then start another."""
+    from sagemaker_constructs.monitoring._failure_rules import (
+        MAX_EVENT_PATTERN_CHARS,
+        base_pattern_chars,
+        schedule_arn_chars,
+    )
+
+    app = App(context=app_context())
+    stack = Stack(app, "Test")
+    topic = NotificationTopic(stack, "Alerts", description="monitoring")
+    served = endpoint(stack)
+    name = "x" * 62  # the longest schedule name Names.unique_resource_name gives (at most 63)
+    per_schedule = schedule_arn_chars(stack, name)
+    worst = "arn:aws-iso-f:sagemaker:" + "r" * 20 + ":" + "1" * 12 + ":monitoring-schedule/" + name
+    assert per_schedule == len(json.dumps(worst)) + len(", ")
+    fit = (MAX_EVENT_PATTERN_CHARS - base_pattern_chars()) // per_schedule
+    monitors = [
+        DataQualityMonitor(stack, f"{'M' * 60}{i:03d}", endpoint=served, notification_topic=topic.topic)
+        for i in range(fit + 1)
+    ]
+    assert {len(m.monitoring_schedule_name) for m in monitors} == {len(name)}
+    rules = {id(m.notify_on_failure(topic.topic)) for m in monitors}
+    assert len(rules) == 2
+    template = Template.from_stack(stack)
+    for rule in template.find_resources("AWS::Events::Rule").values():
+        arns = rule["Properties"]["EventPattern"]["detail"]["MonitoringScheduleArn"]
+        longest = {**rule["Properties"]["EventPattern"], "detail": {
+            **rule["Properties"]["EventPattern"]["detail"], "MonitoringScheduleArn": [worst] * len(arns),
+        }}  # fmt: skip
+        assert len(json.dumps(longest)) <= MAX_EVENT_PATTERN_CHARS
+
+
 def test_model_quality_constraints_builder_matches_the_documented_schema():
     from sagemaker_constructs import ModelQualityConstraints
 
@@ -1393,3 +1603,60 @@ def test_batch_monitors_can_read_the_transform_input_and_output(synth):
     listed = json.dumps([st.get("Condition") for st in sts if _actions(st) == ["s3:ListBucket"]])
     # The default transform output prefix of BatchTransform.
     assert "predictions/" in listed or "output" in listed, listed
+
+
+# ------------------------------------------------------------------------------------------------ network
+
+
+def _vpc_with_subnets(stack: Stack, azs: int, per_az: int) -> Any:
+    from aws_cdk import aws_ec2 as ec2
+
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        ip_addresses=ec2.IpAddresses.cidr("10.0.0.0/16"),
+        # An environment-agnostic stack has 2 zones; more need named zones (cfn-lint warns on those).
+        **({"max_azs": 2} if azs == 2 else {"availability_zones": [f"us-east-1{c}" for c in "abcdef"[:azs]]}),
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(
+                name=f"jobs{i}", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+            )
+            for i in range(per_az)
+        ],
+    )
+    vpc.add_flow_log("FlowLog")
+    return vpc
+
+
+def test_monitor_network_follows_the_whole_subnet_selection(synth):
+    """The monitor places its jobs as a model does (one helper): every field of ``vpc_subnets`` counts
+    (``one_per_az`` here), not only the type, group and subnets."""
+    from aws_cdk import aws_ec2 as ec2
+
+    def build(stack: Stack) -> None:
+        vpc = _vpc_with_subnets(stack, azs=2, per_az=2)
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            endpoint=endpoint(stack),
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, one_per_az=True),
+        )
+
+    job = only(synth(build), "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
+    assert len(job["NetworkConfig"]["VpcConfig"]["Subnets"]) == 2  # one of the two per zone
+
+
+def test_monitor_rejects_more_than_16_subnets(stack):
+    from aws_cdk import aws_ec2 as ec2
+
+    vpc = _vpc_with_subnets(stack, azs=6, per_az=3)  # 18 isolated subnets
+    with pytest.raises(ValueError, match="'vpc_subnets' must select 1-16 subnets, got 18"):
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            endpoint=endpoint(stack),
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        )
