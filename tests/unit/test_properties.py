@@ -158,6 +158,11 @@ class Dur:
         return self.millis / 1000
 
 
+def made(value: Any) -> Any:
+    """A drawn ``Dur``/``Sz`` made into its CDK value; a wrong-typed value unwrapped by ``pick`` as it is."""
+    return value.make() if isinstance(value, Dur | Sz) else value
+
+
 @dataclass(frozen=True)
 class Sz:
     """A Size by unit and amount."""
@@ -688,7 +693,7 @@ def render_variant(
 ) -> ProductionVariant | ServerlessVariant:
     if spec["kind"] == "serverless":
         return ServerlessVariant(
-            spec["name"], model=model, memory_size=spec["memory_size"].make(),
+            spec["name"], model=model, memory_size=made(spec["memory_size"]),
             max_concurrency=spec["max_concurrency"], provisioned_concurrency=spec["provisioned_concurrency"],
             weight=spec["weight"],
         )  # fmt: skip
@@ -822,9 +827,10 @@ def deployment(
         case.add(0, q("deployment.max_execution_timeout"))
     elif spec["max_execution_timeout"] is not None:
         waits = [d for d in (spec["wait"], spec["termination_wait"]) if d is not None]
-        if all(d.whole_seconds for d in waits) and spec["max_execution_timeout"].seconds <= sum(
-            d.seconds for d in waits
-        ):
+        # A wrong-typed wait is reported on its own prop; the sum is only checked on durations.
+        if all(isinstance(d, Dur) and d.whole_seconds for d in waits) and spec[
+            "max_execution_timeout"
+        ].seconds <= sum(d.seconds for d in waits):
             case.add(0, q("deployment.max_execution_timeout"))
     known = [c for c in instance_counts if isinstance(c, int) and c >= 1]
     low_percent, high_percent, prop = {
@@ -878,16 +884,16 @@ def render_deployment(spec: Mapping[str, Any]) -> DeploymentGuardrails:
         "default": lambda: AutoRollback.default(),
         "none": lambda: AutoRollback.none(),
         "custom": lambda: AutoRollback.default(
-            error_rate_percent=spec["rollback"][1], p99_model_latency=spec["rollback"][2].make()
+            error_rate_percent=spec["rollback"][1], p99_model_latency=made(spec["rollback"][2])
         ),
     }[spec["rollback"][0]]()
-    timeout = spec["max_execution_timeout"].make() if spec["max_execution_timeout"] else None
-    termination = spec["termination_wait"].make() if spec["termination_wait"] else None
+    timeout = made(spec["max_execution_timeout"]) if spec["max_execution_timeout"] is not None else None
+    termination = made(spec["termination_wait"]) if spec["termination_wait"] is not None else None
 
     def size(value: tuple[str, int]) -> CapacitySize:
         return CapacitySize.percent(value[1]) if value[0] == "percent" else CapacitySize.instances(value[1])
 
-    kind, wait = spec["kind"], spec["wait"].make()
+    kind, wait = spec["kind"], made(spec["wait"])
     if kind == "all_at_once":
         return DeploymentGuardrails.all_at_once(wait=wait, termination_wait=termination, max_execution_timeout=timeout,
                                                 auto_rollback=rollback)  # fmt: skip
@@ -1655,8 +1661,8 @@ def monitor_cases(draw: st.DrawFn, kind: str, clean: bool) -> Case:
         job = MonitoringJob(
             instance_type=d["job.instance_type"],
             instance_count=r(d["job.instance_count"]),
-            volume_size=d["job.volume_size"].make(),
-            max_runtime=d["job.max_runtime"].make(),
+            volume_size=made(d["job.volume_size"]),
+            max_runtime=made(d["job.max_runtime"]),
             environment=r(d["job.environment"]),
             network_isolation=d["job.network_isolation"],
             inter_container_encryption=d["job.inter_container_encryption"],
