@@ -25,13 +25,10 @@ TYPING_CYCLES = [[f"{PACKAGE}.hosting.autoscaling", f"{PACKAGE}.hosting.endpoint
 
 MAX_LINES = 500
 OVERSIZED: dict[str, int] = {
-    "_internal/validation.py": 510,
-    "batch/batch_transform.py": 708,
     "hosting/endpoint.py": 1455,
     "hosting/model.py": 575,
     "monitoring/_monitor_base.py": 667,
     "monitoring/monitoring_options.py": 525,
-    "retraining/retraining_trigger.py": 660,
 }
 """Modules over ``MAX_LINES`` today, with their line counts: none may grow, and each leaves the list (delete its
 line) once it is split below the limit."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +10,6 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -23,40 +21,30 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from sagemaker_constructs._internal import dead_letter as _dead_letter
-from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.dependencies import depend_on_role_policy_only
 from sagemaker_constructs._internal.validation import (
-    ENV_KEY_PATTERN,
     ValidationError,
-    ValidationErrors,
     check_argument_types,
     checked_arguments,
     construct_path,
-    is_token,
-    size_in,
-    whole_size,
 )
 from sagemaker_constructs.common.notification_topic import NotificationTopic
 from sagemaker_constructs.common.secure_bucket import SecureBucket
 from sagemaker_constructs.hosting.model import IModel
 from sagemaker_constructs.hosting.variants import InstanceType
 
+from ._transform_grants import grant_manifests, grant_model_role, grant_state_machine
+from ._transform_request import MAX_JOB_NAME_PREFIX, render_request, validate_props
 from ._transform_workflow import WorkflowSpec, definition
 from .transform_options import (
     BatchDataCapture,
     BatchStrategy,
     DataProcessing,
     ModelClientOptions,
-    SplitType,
     TransformInput,
     TransformOutput,
-    payload_megabytes,
 )
 from .transform_schedule import TransformSchedule
-
-_JOB_PREFIX_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
-_JOB_NAME_SUFFIX_LENGTH = 25  # "-<run id: 21 hex characters>-<attempt: 2 digits>"
-MAX_JOB_NAME_PREFIX = 63 - _JOB_NAME_SUFFIX_LENGTH
 
 
 class BatchTransform(Construct):
@@ -145,10 +133,10 @@ class BatchTransform(Construct):
         )
         output = output or TransformOutput()
         itype = instance_type if isinstance(instance_type, InstanceType) else InstanceType(instance_type)
-        self._validate(
-            model, input, output, itype, instance_count, batch_strategy, max_payload, max_concurrent_transforms,
-            data_processing, environment, model_client, data_capture, prefix, schedule, job_timeout,
-            capacity_retries, capacity_retry_wait, run_on_input_arrival,
+        validate_props(
+            f"BatchTransform '{self.node.path}'", model, input, output, itype, instance_count, batch_strategy,
+            max_payload, max_concurrent_transforms, data_processing, environment, model_client, data_capture, prefix,
+            schedule, job_timeout, capacity_retries, capacity_retry_wait, run_on_input_arrival,
         )  # fmt: skip
         self.model = model
         self.input = input
@@ -191,7 +179,17 @@ class BatchTransform(Construct):
         self._data_capture_bucket = capture_bucket
         self._data_capture_kms_key = capture_key
 
-        self._grant_model_role(model, input, output, output_key, data_capture, capture_bucket, capture_key)
+        grant_model_role(
+            self,
+            model,
+            input,
+            output,
+            self.output_bucket,
+            output_key,
+            data_capture,
+            capture_bucket,
+            capture_key,
+        )
         # Runs of one arrived object read it through a manifest the state machine writes here.
         manifest_prefix = f"{output.prefix}manifests/"
 
@@ -204,10 +202,10 @@ class BatchTransform(Construct):
         else:
             self.topic = notification_topic
 
-        request = self._request(
+        request = render_request(
             model, input, output, output_key, itype, instance_count, batch_strategy, max_payload,
             max_concurrent_transforms, data_processing, environment, model_client, volume_kms_key,
-            data_capture, capture_key,
+            data_capture, capture_key, self.data_capture_s3_uri,
         )  # fmt: skip
         spec = WorkflowSpec(
             input_bucket_name=input.bucket.bucket_name,
@@ -238,8 +236,10 @@ class BatchTransform(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
-        self._grant_state_machine(input, volume_kms_key)
-        self._grant_manifests(model, output_key, manifest_prefix)
+        grant_state_machine(
+            self.state_machine, prefix, input, volume_kms_key, self._notifications, self.topic
+        )
+        grant_manifests(self.state_machine, self.output_bucket, model, output_key, manifest_prefix)
         depend_on_role_policy_only(self.state_machine, self.state_machine.role)
 
         self.failure_alarm = self._failure_alarm()
@@ -325,314 +325,6 @@ class BatchTransform(Construct):
         return self.data_capture is not None
 
     # ------------------------------------------------------------------------------------------- internals
-
-    def _validate(
-        self,
-        model: IModel,
-        input: TransformInput,
-        output: TransformOutput,
-        instance_type: InstanceType,
-        instance_count: int,
-        batch_strategy: BatchStrategy | None,
-        max_payload: Size | None,
-        max_concurrent_transforms: int | None,
-        data_processing: DataProcessing | None,
-        environment: Mapping[str, str] | None,
-        model_client: ModelClientOptions | None,
-        data_capture: BatchDataCapture | None,
-        prefix: str,
-        schedule: TransformSchedule | None,
-        job_timeout: Duration,
-        capacity_retries: int,
-        capacity_retry_wait: Duration,
-        run_on_input_arrival: bool,
-    ) -> None:
-        errors = ValidationErrors(f"BatchTransform '{self.node.path}'")
-        if model.is_multi_model:
-            errors.add("'model' must not be a multi-model container: batch transform serves one model")
-        input.validate(errors)
-        output.validate(errors)
-        # CreateTransformJob TransformResources.InstanceType: enum TransformInstanceType in botocore's SageMaker
-        # model (data/sagemaker_enums.json, package data: the check does not depend on botocore being installed).
-        errors.check_instance_type(
-            "instance_type",
-            instance_type.name,
-            "TransformInstanceType",
-            "a batch transform",
-            "'ml.m5.large', 'ml.c5.xlarge', 'ml.g4dn.xlarge'",
-        )
-        errors.check_range("instance_count", instance_count, 1, None, integer=True)
-        megabytes = None
-        if max_payload is not None and not is_token(max_payload):
-            megabytes = whole_size(max_payload, "MiB")
-            if megabytes is None:
-                errors.add(f"'max_payload' must be whole MB, got {size_in(max_payload, 'MiB'):g} MB")
-            errors.check_range("max_payload", megabytes, 0, 100, unit="MB")
-        errors.check_range("max_concurrent_transforms", max_concurrent_transforms, 0, None, integer=True)
-        if (
-            megabytes is not None
-            and max_concurrent_transforms is not None
-            and not is_token(max_concurrent_transforms)
-            and megabytes * max_concurrent_transforms > 100
-        ):
-            errors.add(
-                "'max_concurrent_transforms' x 'max_payload' must not exceed 100 MB, got "
-                f"{max_concurrent_transforms} x {megabytes} MB = {max_concurrent_transforms * megabytes} MB"
-            )
-        if batch_strategy is not None and input.split_type in (None, SplitType.NONE):
-            errors.add(
-                f"'batch_strategy' {batch_strategy.value} needs 'input.split_type' Line, RecordIO or TFRecord, "
-                f"got {input.split_type.value if input.split_type else None}"
-            )
-        if data_processing is not None:
-            data_processing.validate(errors)
-        env = environment or {}
-        if len(env) > 16:
-            errors.add(f"'environment' must hold at most 16 variables, got {len(env)}")
-        for key, value in env.items():
-            if not is_token(key) and (len(key) > 1024 or not ENV_KEY_PATTERN.fullmatch(key)):
-                errors.add(f"'environment' key must match {ENV_KEY_PATTERN.pattern}, got {key!r}")
-            if not is_token(value) and len(value) > 10240:
-                errors.add(f"'environment[{key!r}]' must be at most 10240 characters, got {len(value)}")
-        if model_client is not None:
-            model_client.validate(errors)
-        if data_capture is not None:
-            data_capture.validate(errors)
-        bad_prefix = len(prefix) > MAX_JOB_NAME_PREFIX or not _JOB_PREFIX_PATTERN.fullmatch(prefix)
-        if not is_token(prefix) and bad_prefix:
-            errors.add(
-                f"'job_name_prefix' must be 1-{MAX_JOB_NAME_PREFIX} lowercase letters, digits and hyphens "
-                "(job names add 25 characters and must fit in 63; SageMaker lower-cases names in ARNs), "
-                f"got {prefix!r}"
-            )
-        if schedule is not None:
-            schedule.validate(errors)
-            if run_on_input_arrival:
-                errors.add(
-                    "'run_on_input_arrival' and 'schedule' must not both be set: each arrived object is scored "
-                    "on arrival, and the scheduled run would score it again; use two BatchTransforms on "
-                    "separate input prefixes, got both"
-                )
-        errors.check_seconds("job_timeout", job_timeout, 60, 86400 * 4)
-        errors.check_range("capacity_retries", capacity_retries, 0, 10, integer=True)
-        errors.check_seconds("capacity_retry_wait", capacity_retry_wait, 1, 86400)
-        errors.raise_if_any()
-
-    def _request(
-        self,
-        model: IModel,
-        input: TransformInput,
-        output: TransformOutput,
-        output_key: kms.IKey | None,
-        instance_type: InstanceType,
-        instance_count: int,
-        batch_strategy: BatchStrategy | None,
-        max_payload: Size | None,
-        max_concurrent_transforms: int | None,
-        data_processing: DataProcessing | None,
-        environment: Mapping[str, str] | None,
-        model_client: ModelClientOptions | None,
-        volume_kms_key: kms.IKey | None,
-        data_capture: BatchDataCapture | None,
-        capture_key: kms.IKey | None,
-    ) -> dict[str, Any]:
-        """The CreateTransformJob request, except the per-run name, input URI and output path."""
-        transform_input: dict[str, Any] = {}
-        if input.content_type:
-            transform_input["ContentType"] = input.content_type
-        if input.split_type is not None:
-            transform_input["SplitType"] = input.split_type.value
-        if input.compression is not None:
-            transform_input["CompressionType"] = input.compression.value
-        transform_output: dict[str, Any] = {}
-        if output.accept:
-            transform_output["Accept"] = output.accept
-        if output.assemble_with is not None:
-            transform_output["AssembleWith"] = output.assemble_with.value
-        if output_key is not None:
-            transform_output["KmsKeyId"] = output_key.key_arn
-        resources: dict[str, Any] = {"InstanceType": instance_type.name, "InstanceCount": instance_count}
-        if volume_kms_key is not None:
-            resources["VolumeKmsKeyId"] = volume_kms_key.key_arn
-        request: dict[str, Any] = {
-            "ModelName": model.model_name,
-            "TransformInput": transform_input,
-            "TransformOutput": transform_output,
-            "TransformResources": resources,
-        }
-        if batch_strategy is not None:
-            request["BatchStrategy"] = batch_strategy.value
-        megabytes = payload_megabytes(max_payload)
-        if megabytes is not None:
-            request["MaxPayloadInMB"] = megabytes
-        if max_concurrent_transforms is not None:
-            request["MaxConcurrentTransforms"] = max_concurrent_transforms
-        if environment:
-            request["Environment"] = dict(environment)
-        if model_client is not None:
-            client: dict[str, Any] = {}
-            if model_client.invocations_timeout is not None:
-                client["InvocationsTimeoutInSeconds"] = int(model_client.invocations_timeout.to_seconds())
-            if model_client.invocations_max_retries is not None:
-                client["InvocationsMaxRetries"] = model_client.invocations_max_retries
-            if client:
-                request["ModelClientConfig"] = client
-        if data_processing is not None:
-            processing: dict[str, Any] = {}
-            if data_processing.input_filter:
-                processing["InputFilter"] = data_processing.input_filter
-            if data_processing.output_filter:
-                processing["OutputFilter"] = data_processing.output_filter
-            if data_processing.join_source is not None:
-                processing["JoinSource"] = data_processing.join_source.value
-            request["DataProcessing"] = processing
-        if data_capture is not None:
-            assert self.data_capture_s3_uri is not None
-            capture: dict[str, Any] = {
-                "DestinationS3Uri": self.data_capture_s3_uri,
-                "GenerateInferenceId": data_capture.generate_inference_id,
-            }
-            if capture_key is not None:
-                capture["KmsKeyId"] = capture_key.key_arn
-            request["DataCaptureConfig"] = capture
-        return request
-
-    def _grant_model_role(
-        self,
-        model: IModel,
-        input: TransformInput,
-        output: TransformOutput,
-        output_key: kms.IKey | None,
-        data_capture: BatchDataCapture | None,
-        capture_bucket: s3.IBucket | None,
-        capture_key: kms.IKey | None,
-    ) -> None:
-        # Transform jobs read input and write output with the model's execution role.
-        role = model.role
-        if role is None:
-            Annotations.of(self).add_warning_v2(
-                "sagemaker-constructs:TransformRoleUnknown",
-                "The model is imported without a role: grant its execution role read access to the input prefix "
-                "and write access to the output (and data capture) prefix yourself.",
-            )
-            return
-        input_objects = input.bucket.arn_for_objects(f"{input.prefix}*")
-        iam.Grant.add_to_principal(grantee=role, actions=["s3:GetObject"], resource_arns=[input_objects])
-        iam.Grant.add_to_principal(
-            grantee=role,
-            actions=["s3:ListBucket"],
-            resource_arns=[input.bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{input.prefix}*"]}},
-        )
-        input_key = input.kms_key or input.bucket.encryption_key
-        if input_key is not None:
-            input_key.grant_decrypt(role)
-        output_objects = self.output_bucket.arn_for_objects(f"{output.prefix}*")
-        iam.Grant.add_to_principal(grantee=role, actions=["s3:PutObject"], resource_arns=[output_objects])
-        if output_key is not None:
-            output_key.grant(role, "kms:Encrypt", "kms:GenerateDataKey")
-        self._acknowledge_prefix(role, input.bucket, input.prefix, "reads every input file under the prefix")
-        self._acknowledge_prefix(role, self.output_bucket, output.prefix, "writes one folder per run")
-        if data_capture is not None and capture_bucket is not None:
-            capture_objects = capture_bucket.arn_for_objects(f"{data_capture.prefix}/*")
-            iam.Grant.add_to_principal(
-                grantee=role, actions=["s3:PutObject"], resource_arns=[capture_objects]
-            )
-            if capture_key is not None:
-                capture_key.grant(role, "kms:Encrypt", "kms:GenerateDataKey")
-            self._acknowledge_prefix(
-                role, capture_bucket, f"{data_capture.prefix}/", "writes one file per batch"
-            )
-
-    @staticmethod
-    def _acknowledge_prefix(role: iam.IRole, bucket: s3.IBucket, prefix: str, why: str) -> None:
-        _nag.acknowledge_resource(
-            role, bucket.arn_for_objects(f"{prefix}*"), f"A transform job {why}, named at run time."
-        )
-
-    def _grant_state_machine(self, input: TransformInput, volume_kms_key: kms.IKey | None) -> None:
-        stack = Stack.of(self)
-        jobs = stack.format_arn(
-            service="sagemaker", resource="transform-job", resource_name=f"{self.job_name_prefix}-*"
-        )
-        sm = self.state_machine
-        sm.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="TransformJobs",
-                actions=[
-                    "sagemaker:CreateTransformJob",
-                    "sagemaker:DescribeTransformJob",
-                    "sagemaker:StopTransformJob",
-                    # Step Functions tags the jobs of .sync integrations (MANAGED_BY_AWS): without AddTags the
-                    # first run fails with "not authorized to perform: sagemaker:AddTags" (aws/aws-cdk#26012;
-                    # aws-cdk-lib's own SageMakerCreateTransformJob grants both).
-                    "sagemaker:AddTags",
-                    "sagemaker:ListTags",
-                ],
-                resources=[jobs],
-            )
-        )
-        # The .sync integration waits on a managed EventBridge rule of Step Functions.
-        sm.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="SyncIntegrationRule",
-                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-                resources=[
-                    stack.format_arn(
-                        service="events",
-                        resource="rule",
-                        resource_name="StepFunctionsGetEventsForSageMakerTransformJobsRule",
-                    )
-                ],
-            )
-        )
-        sm.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="CheckInput",
-                actions=["s3:ListBucket"],
-                resources=[input.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{input.prefix}*"]}},
-            )
-        )
-        if self._notifications is None:
-            self.topic.grant_publish(sm)
-        else:
-            self._notifications.grant_publish(sm)
-        if volume_kms_key is not None:
-            volume_kms_key.grant(sm, "kms:CreateGrant", "kms:DescribeKey")
-        _nag.acknowledge_resource(
-            sm,
-            jobs,
-            "Each run creates a transform job with a new name; the prefix limits the state machine to its own jobs.",
-        )
-        _nag.acknowledge(
-            sm,
-            "IAM5[Resource::*]",
-            "X-Ray tracing and CloudWatch Logs delivery (added by CDK for tracing and logging) support no "
-            "resource-level permissions.",
-        )
-
-    def _grant_manifests(self, model: IModel, output_key: kms.IKey | None, manifest_prefix: str) -> None:
-        manifests = self.output_bucket.arn_for_objects(f"{manifest_prefix}*")
-        iam.Grant.add_to_principal(
-            grantee=self.state_machine, actions=["s3:PutObject"], resource_arns=[manifests]
-        )
-        if output_key is not None:
-            output_key.grant(self.state_machine, "kms:Encrypt", "kms:GenerateDataKey")
-        _nag.acknowledge_resource(
-            self.state_machine,
-            manifests,
-            "A run of one arrived object writes its manifest, named at run time.",
-        )
-        if model.role is not None:
-            iam.Grant.add_to_principal(
-                grantee=model.role, actions=["s3:GetObject"], resource_arns=[manifests]
-            )
-            if output_key is not None:
-                output_key.grant_decrypt(model.role)
-            _nag.acknowledge_resource(
-                model.role, manifests, "A transform job reads the manifest of its run, named at run time."
-            )
 
     def _failure_alarm(self) -> cloudwatch.Alarm:
         failures = cloudwatch.MathExpression(

@@ -4,33 +4,24 @@ Powertools Lambda function, exactly once per incident, with every decision told 
 from __future__ import annotations
 
 import enum
-import json
-import re
 from collections.abc import Mapping, Sequence
 
-import jsii
-from aws_cdk import Duration, IStableStringProducer, Lazy, Names, RemovalPolicy, Stack
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from sagemaker_constructs._internal import dead_letter as _dead_letter
-from sagemaker_constructs._internal import nag as _nag
-from sagemaker_constructs._internal.dependencies import depend_on_role_policy_only
-from sagemaker_constructs._internal.handlers import handler_root
 from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
 from sagemaker_constructs._internal.validation import (
     ValidationError,
-    ValidationErrors,
     check_argument_types,
     checked_arguments,
     construct_path,
@@ -39,13 +30,19 @@ from sagemaker_constructs._internal.validation import (
 from sagemaker_constructs.common.notification_topic import NotificationTopic
 from sagemaker_constructs.monitoring._monitor_base import MonitorBase
 
+from ._trigger_function import HANDLER_ROOT as HANDLER_ROOT
+from ._trigger_function import trigger_function
+from ._trigger_props import (
+    PARAMETERS_ENV_BUDGET,
+    check_lookback_covers,
+    check_props,
+    effective_lookback,
+    schedules_env_size,
+)
 from .sagemaker_pipeline import IPipeline
 
-HANDLER_ROOT = handler_root()
-"""The Lambda asset root: the folder of ``sagemaker_constructs._handlers`` (``lambdas/`` in the repository)."""
 POWERTOOLS_VERSION = "3.37.0"
 """The Powertools for AWS Lambda (Python) release whose public layer the function uses (pinned)."""
-_PARAMETER_NAME = re.compile(contract.PARAMETER_NAME_PATTERN)
 
 
 class IncidentField(enum.Enum):
@@ -143,73 +140,20 @@ class RetrainingTrigger(Construct):
             construct_path(scope, construct_id, "RetrainingTrigger"), RetrainingTrigger.__init__, locals()
         )
         super().__init__(scope, construct_id)
-        errors = ValidationErrors(f"RetrainingTrigger '{self.node.path}'")
         static = dict(static_parameters or {})
         dynamic = dict(event_parameters or {})
-        for name in [*static, *dynamic]:
-            if not is_token(name) and not _PARAMETER_NAME.fullmatch(name):
-                errors.add(
-                    f"pipeline parameter names must match {contract.PARAMETER_NAME_PATTERN} (letters, digits, '-' "
-                    f"and '_'), got {name!r}"
-                )
-        overlap = sorted(set(static) & set(dynamic))
-        if overlap:
-            errors.add(f"a parameter is either static or from the event, got both for {overlap}")
-        for name, value in static.items():
-            if not is_token(value) and len(value) > 1024:
-                errors.add(f"'static_parameters[{name!r}]' must be at most 1024 characters, got {len(value)}")
-        parameters_size = _parameters_env_size(static, dynamic)
-        if parameters_size > _PARAMETERS_ENV_BUDGET:
-            errors.add(
-                f"'static_parameters' and 'event_parameters' must fit in {_PARAMETERS_ENV_BUDGET} bytes of the "
-                f"function's environment (Lambda allows 4 KB for all variables; the trigger's own take the "
-                f"rest), got {parameters_size} bytes"
-            )
-        known = getattr(pipeline, "parameter_names", None)
-        if known is not None:
-            missing = sorted((set(static) | set(dynamic)) - set(known))
-            if missing:
-                errors.add(
-                    f"parameters {missing} are not declared by the pipeline (it declares {sorted(known)})"
-                )
-        errors.check_seconds("cooldown", cooldown, 0, 86400 * 30)
-        errors.check_seconds("idempotency_ttl", idempotency_ttl, 60, 86400 * 30)
-        # The same age limits EventBridge's retries and Lambda's asynchronous retries (at most 6 hours).
-        errors.check_seconds("max_event_age", max_event_age, 60, 21600)
-        known_ages = not is_token(idempotency_ttl) and not is_token(max_event_age)
-        # integral=False: durations that are not whole seconds are reported above, and would raise in jsii here.
-        if known_ages and idempotency_ttl.to_seconds(integral=False) < max_event_age.to_seconds(
-            integral=False
-        ):
-            errors.add(
-                "'idempotency_ttl' must be at least 'max_event_age' (a late retry would decide the incident "
-                f"again), got {idempotency_ttl.to_human_string()} < {max_event_age.to_human_string()}"
-            )
-        errors.check_seconds("max_trigger_age", max_trigger_age, 60, 86400 * 30)
-        if (
-            max_trigger_age is not None
-            and not is_token(max_trigger_age)
-            and not is_token(idempotency_ttl)
-            and max_trigger_age.to_seconds(integral=False) > idempotency_ttl.to_seconds(integral=False)
-        ):
-            errors.add(
-                "'max_trigger_age' must be at most 'idempotency_ttl' (an older event could be an incident already "
-                f"forgotten), got {max_trigger_age.to_human_string()} > {idempotency_ttl.to_human_string()}"
-            )
-        errors.check_range("retry_attempts", retry_attempts, 0, 185, integer=True)
-        errors.check_seconds("violation_reconciliation", violation_reconciliation, 60, 86400)
-        errors.check_seconds("violation_lookback", violation_lookback, 60, 86400 * 30)
-        _check_lookback(errors, violation_reconciliation, violation_lookback, idempotency_ttl)
-        if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", powertools_version):
-            errors.add(f"'powertools_version' must be a release like '3.37.0', got {powertools_version!r}")
-        errors.raise_if_any()
+        parameters_size = check_props(
+            f"RetrainingTrigger '{self.node.path}'", pipeline, static, dynamic, cooldown, idempotency_ttl,
+            max_event_age, max_trigger_age, retry_attempts, violation_reconciliation, violation_lookback,
+            powertools_version,
+        )  # fmt: skip
 
         self.pipeline = pipeline
         self._max_event_age = max_event_age
         self._max_trigger_age = max_trigger_age or idempotency_ttl
         self._retry_attempts = retry_attempts
         self._violation_reconciliation = violation_reconciliation
-        self._violation_lookback = _effective_lookback(violation_lookback, idempotency_ttl)
+        self._violation_lookback = effective_lookback(violation_lookback, idempotency_ttl)
         self._schedule_names: list[str] = []
         self._parameters_size = parameters_size
         self.reconciliation_rule: events.Rule | None = None
@@ -246,9 +190,15 @@ class RetrainingTrigger(Construct):
             else "retraining"
         )
         self.metrics_namespace = "SageMakerConstructs/Retraining"
-        self.function = self._function(
-            static, dynamic, cooldown, idempotency_ttl, log_retention, powertools_version
-        )
+        self.function = trigger_function(
+            self, pipeline=pipeline, table=self.table, table_key=self.table_key, topic=self.topic,
+            notifications=self._notifications, dead_letter_queue=self.dead_letter_queue, static=static,
+            dynamic=dynamic, cooldown=cooldown, idempotency_ttl=idempotency_ttl,
+            max_trigger_age=self._max_trigger_age, max_event_age=self._max_event_age,
+            schedule_names=self._schedule_names, violation_lookback=self._violation_lookback,
+            service_name=self.service_name, metrics_namespace=self.metrics_namespace,
+            log_retention=log_retention, powertools_version=powertools_version,
+        )  # fmt: skip
         self.dead_letter_alarm = self._dead_letter_alarm(self, self.dead_letter_queue)
 
         self._rules_by_scope: dict[tuple[str, str], events.Rule] = {}
@@ -318,17 +268,17 @@ class RetrainingTrigger(Construct):
         if arn in self._schedule_arns:
             raise ValidationError(f"monitor {monitor.node.path!r} already triggers this retraining")
         names = [*self._schedule_names, monitor.monitoring_schedule_name]
-        size = self._parameters_size + _schedules_env_size(names)
-        if size > _PARAMETERS_ENV_BUDGET:
+        size = self._parameters_size + schedules_env_size(names)
+        if size > PARAMETERS_ENV_BUDGET:
             raise ValidationError(
                 f"monitor {monitor.node.path!r} does not fit the function's environment: the pipeline parameters "
-                f"and the wired schedules' names must fit in {_PARAMETERS_ENV_BUDGET} bytes (Lambda allows 4 KB for "
+                f"and the wired schedules' names must fit in {PARAMETERS_ENV_BUDGET} bytes (Lambda allows 4 KB for "
                 f"all variables), got {size} bytes. Use fewer or shorter parameters, or a second trigger"
             )
         self._schedule_arns.append(arn)
         self._schedule_names.append(monitor.monitoring_schedule_name)
         self._ensure_reconciliation()
-        self._check_lookback_covers(monitor)
+        check_lookback_covers(self._violation_lookback, self._violation_reconciliation, monitor)
         scope = self._rule_scope(monitor)
         rule = self._rules_by_scope.get(("monitor", scope.node.path))
         if rule is not None:
@@ -342,28 +292,6 @@ class RetrainingTrigger(Construct):
         )
         self._rules_by_scope[("monitor", scope.node.path)] = rule
         self._add_rule(rule)
-
-    def _check_lookback_covers(self, monitor: MonitorBase) -> None:
-        """An execution becomes ``CompletedWithViolations`` only when it ends: up to 20 minutes after its scheduled
-        time (runs "can start 0-20 minutes after the requested time", model-monitor-schedule-expression) plus its
-        ``max_runtime``. Sweeps filter on the scheduled time, so the lookback must reach back over a whole sweep
-        interval past that, or a violation seen by no event would be missed."""
-        lookback, interval, runtime = (
-            self._violation_lookback,
-            self._violation_reconciliation,
-            monitor.max_runtime,
-        )
-        if any(is_token(v) for v in (lookback, interval, runtime)):
-            return
-        needed = interval.to_seconds() + runtime.to_seconds() + _MONITOR_START_DELAY.to_seconds()
-        if lookback.to_seconds() < needed:
-            raise ValidationError(
-                f"'violation_lookback' must be at least 'violation_reconciliation' + the monitor's 'max_runtime' + "
-                f"20 minutes of start delay ({int(needed)} seconds for monitor {monitor.node.path!r}), or an "
-                f"execution ending after the sweep that follows its scheduled time would never be listed; got "
-                f"{int(lookback.to_seconds())} seconds (raise 'idempotency_ttl' and 'violation_lookback', or shorten "
-                "the monitor's 'max_runtime' or 'violation_reconciliation')"
-            )
 
     def _ensure_reconciliation(self) -> None:
         """The reconciliation rule and the function's right to list monitoring executions, once."""
@@ -468,89 +396,6 @@ class RetrainingTrigger(Construct):
 
     # ----------------------------------------------------------------------------------------------- internals
 
-    def _function(
-        self,
-        static: Mapping[str, str],
-        dynamic: Mapping[str, IncidentField],
-        cooldown: Duration,
-        idempotency_ttl: Duration,
-        log_retention: logs.RetentionDays,
-        powertools_version: str,
-    ) -> lambda_.Function:
-        log_group = logs.LogGroup(self, "FunctionLogs", retention=log_retention)
-        role = iam.Role(self, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description="Retraining trigger function (sagemaker-constructs)")  # fmt: skip
-        log_group.grant_write(role)
-        layer_arn = (
-            "{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.13/" + powertools_version + "}}"
-        )
-        function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=lambda_.Architecture.X86_64,
-            handler="retraining_trigger.handler.lambda_handler",
-            code=lambda_.Code.from_asset(HANDLER_ROOT, exclude=["__pycache__", "*.pyc", "README.md"]),
-            layers=[lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)],
-            role=role,
-            timeout=Duration.minutes(1),
-            memory_size=256,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=log_group,
-            description=f"Starts SageMaker pipeline {self.pipeline.pipeline_name} once per incident",
-            environment={
-                contract.ENV_PIPELINE_NAME: self.pipeline.pipeline_name,
-                contract.ENV_TABLE_NAME: self.table.table_name,
-                contract.ENV_TOPIC_ARN: self.topic.topic_arn,
-                contract.ENV_COOLDOWN_SECONDS: str(int(cooldown.to_seconds())),
-                contract.ENV_IDEMPOTENCY_TTL_SECONDS: str(int(idempotency_ttl.to_seconds())),
-                contract.ENV_MAX_TRIGGER_AGE_SECONDS: str(int(self._max_trigger_age.to_seconds())),
-                contract.ENV_STATIC_PARAMETERS: Stack.of(self).to_json_string(dict(static)),
-                contract.ENV_EVENT_PARAMETERS: json.dumps(
-                    {k: v.value for k, v in dynamic.items()}, sort_keys=True
-                ),
-                contract.ENV_MONITORING_SCHEDULES: Lazy.string(_SchedulesProducer(self._schedule_names)),
-                contract.ENV_VIOLATION_LOOKBACK_SECONDS: str(int(self._violation_lookback.to_seconds())),
-                contract.POWERTOOLS_SERVICE_NAME: self.service_name,
-                contract.POWERTOOLS_METRICS_NAMESPACE: self.metrics_namespace,
-            },
-            # Async invocations (EventBridge) that still fail after Lambda's retries go to the dead-letter queue.
-            on_failure=destinations.SqsDestination(self.dead_letter_queue),
-            retry_attempts=2,
-            max_event_age=self._max_event_age,
-        )
-        self.pipeline.grant_start_execution(role)
-        # The running check lists executions; nothing else about them is read.
-        iam.Grant.add_to_principal(
-            grantee=role,
-            actions=["sagemaker:ListPipelineExecutions"],
-            resource_arns=[self.pipeline.pipeline_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=role,
-            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-            resource_arns=[self.table.table_arn],
-        )
-        self.table_key.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
-        if self._notifications is not None:
-            self._notifications.grant_publish(role)
-        else:
-            self.topic.grant_publish(role)
-        depend_on_role_policy_only(function, role)
-        _nag.acknowledge(
-            role,
-            "IAM5[Resource::*]",
-            "X-Ray tracing (PutTraceSegments) and sagemaker:ListMonitoringExecutions have no resource-level "
-            "permissions.",
-        )
-        _nag.acknowledge(
-            function,
-            "L1",
-            "Pinned to python3.13, the runtime Powertools publishes its pinned public layer for "
-            "(/aws/service/powertools/python/x86_64/python3.13/<version>).",
-        )
-        return function
-
     def _add_rule(self, rule: events.Rule, *, event: events.RuleTargetInput | None = None) -> None:
         # A rule in another stack gets a dead-letter queue of its own there: a queue policy in this stack
         # naming that rule would make this stack depend on the other one (and the other one depends on this
@@ -587,74 +432,3 @@ class RetrainingTrigger(Construct):
             description=f"A retraining trigger for {self.pipeline.pipeline_name} could not be processed",
             topic=self.topic,
         )
-
-
-@jsii.implements(IStableStringProducer)
-class _SchedulesProducer:
-    """Renders the wired schedules' names (added after the function) as the function's JSON list."""
-
-    def __init__(self, names: list[str]) -> None:
-        self._names = names
-
-    def produce(self) -> str:
-        return json.dumps(self._names, separators=(",", ":"))
-
-
-def _effective_lookback(lookback: Duration | None, idempotency_ttl: Duration) -> Duration:
-    if lookback is not None:
-        return lookback
-    if is_token(idempotency_ttl):
-        return Duration.days(1)
-    return Duration.seconds(min(86400, int(idempotency_ttl.to_seconds())))
-
-
-def _check_lookback(
-    errors: ValidationErrors, reconciliation: Duration, lookback: Duration | None, idempotency_ttl: Duration
-) -> None:
-    """The lookback must cover the time between two sweeps, and a looked-back execution must still find its
-    idempotency record (else a later sweep would act on it again)."""
-    if is_token(reconciliation):
-        return
-    if reconciliation.to_seconds(integral=False) % 60:
-        errors.add(
-            "'violation_reconciliation' must be a whole number of minutes (an EventBridge rate), got "
-            f"{reconciliation.to_human_string()}"
-        )
-    if lookback is None or is_token(lookback) or is_token(idempotency_ttl):
-        return
-    seconds = lookback.to_seconds(integral=False)
-    if seconds < reconciliation.to_seconds(integral=False):
-        errors.add(
-            "'violation_lookback' must be at least 'violation_reconciliation' (executions between two sweeps "
-            f"would be missed), got {lookback.to_human_string()} < {reconciliation.to_human_string()}"
-        )
-    if seconds > idempotency_ttl.to_seconds(integral=False):
-        errors.add(
-            "'violation_lookback' must be at most 'idempotency_ttl' (a sweep would find an execution whose "
-            f"record expired and act on it again), got {lookback.to_human_string()} > "
-            f"{idempotency_ttl.to_human_string()}"
-        )
-
-
-# Lambda allows 4 KB (4096 bytes) for all environment variables, names and values together. The trigger's own
-# variables take at most 1024: names (about 220 bytes), a pipeline name (256), a table name (255), a topic ARN
-# (about 310), the service name (64), the namespace and two numbers. The pipeline parameters get the rest.
-_MONITOR_START_DELAY = Duration.minutes(20)
-"""How late a scheduled monitoring execution may start (model-monitor-schedule-expression: 0-20 minutes)."""
-_PARAMETERS_ENV_BUDGET = 4096 - 1024
-
-
-def _schedules_env_size(names: Sequence[str]) -> int:
-    """Bytes the wired schedules' names and the lookback take in the function's environment."""
-    schedules_json = json.dumps(list(names), separators=(",", ":"))
-    lookback = len(contract.ENV_VIOLATION_LOOKBACK_SECONDS) + 7  # at most 30 days: 7 digits
-    return len(contract.ENV_MONITORING_SCHEDULES) + len(schedules_json.encode()) + lookback
-
-
-def _parameters_env_size(static: Mapping[str, str], dynamic: Mapping[str, IncidentField]) -> int:
-    """Bytes the two parameter variables take, counting what is known at synth time (tokens count as empty)."""
-    known_static = {k: ("" if is_token(v) else v) for k, v in static.items() if not is_token(k)}
-    static_json = json.dumps(known_static, sort_keys=True, ensure_ascii=False)
-    event_json = json.dumps({k: v.value for k, v in dynamic.items()}, sort_keys=True)
-    names = len(contract.ENV_STATIC_PARAMETERS) + len(contract.ENV_EVENT_PARAMETERS)
-    return names + len(static_json.encode()) + len(event_json.encode())
