@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import jsii
 from aws_cdk import Names, Stack, Token
@@ -21,9 +20,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk.interfaces import aws_events as events_interfaces
 from constructs import Construct
-
-if TYPE_CHECKING:
-    from ._monitor_base import MonitorBase
 
 FAILURE_RULES_ID = "ModelMonitorFailureRules"
 """The per-stack construct that holds the shared failure rules, one (or more) per notification topic."""
@@ -71,18 +67,20 @@ class _FailureRules(Construct):
         self.rules: dict[str, list[_Slot]] = {}
 
 
-def failure_rule(monitor: MonitorBase, topic: sns.ITopic) -> events.Rule:
+def failure_rule(
+    monitor: Construct, schedule_name: str, pattern: events.EventPattern, topic: sns.ITopic
+) -> events.Rule:
     """The rule of ``monitor``'s stack that publishes the failed executions of the monitors that notify ``topic``,
-    with ``monitor``'s pattern added to it (a new rule when the last one is full)."""
+    with ``pattern`` (the failed executions of the schedule ``schedule_name``) added to it (a new rule when the
+    last one is full)."""
     stack = Stack.of(monitor)
     holder = stack.node.try_find_child(FAILURE_RULES_ID)
     if not isinstance(holder, _FailureRules):
         holder = _FailureRules(stack, FAILURE_RULES_ID)
-    size = schedule_arn_chars(stack, monitor.monitoring_schedule_name)
+    size = schedule_arn_chars(stack, schedule_name)
     entries = holder.rules.setdefault(topic.node.addr, [])
     for slot in entries:
         if slot.chars + size <= MAX_EVENT_PATTERN_CHARS:
-            pattern = monitor.execution_failed_event_pattern()
             slot.rule.add_event_pattern(
                 source=pattern.source, detail_type=pattern.detail_type, detail=pattern.detail
             )
@@ -93,7 +91,7 @@ def failure_rule(monitor: MonitorBase, topic: sns.ITopic) -> events.Rule:
         holder,
         base if not entries else f"{base}{len(entries) + 1}",
         description="Failed executions of the Model Monitor schedules that notify one topic (sagemaker-constructs)",
-        event_pattern=monitor.execution_failed_event_pattern(),
+        event_pattern=pattern,
     )
     entries.append(_Slot(rule, base_pattern_chars() + size))
     # The topic may live in another stack: a source-account condition, not the rule's ARN, which would make the

@@ -292,7 +292,7 @@ class MonitorBase(Construct):
         executions of each of them (``execution_failed_event_pattern()``); a rule holds as many schedules as fit
         in EventBridge's 2,048-character event pattern quota, then another rule starts. Returns that rule.
         """
-        return failure_rule(self, topic)
+        return failure_rule(self, self.monitoring_schedule_name, self.execution_failed_event_pattern(), topic)
 
     @checked_arguments
     def create_metric_alarm(
