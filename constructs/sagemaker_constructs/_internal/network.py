@@ -60,13 +60,15 @@ def place_in_vpc(
     security_groups: Sequence[ec2.ISecurityGroup] | None,
     *,
     security_group_description: str,
+    prop: str = "vpc_subnets",
 ) -> VpcPlacement:
     """Choose the subnets (private with egress by default; every field of ``vpc_subnets`` is honoured) and the
     security groups (one is created in ``scope`` as ``SecurityGroup``, with no inbound rule, when none is given),
     and let ``role`` manage the containers' network interfaces (a statement ``SageMakerVpcNetworkInterfaces``
     added to a role of this app or a mutable imported one; an immutable imported role is left as it is).
 
-    Raises ``ValidationError`` when the selection holds no subnet or more than 16 (SageMaker's limit).
+    Raises ``ValidationError`` naming ``prop`` when the selection holds no subnet or more than 16 (SageMaker's
+    limit).
     """
     groups = list(security_groups or [])
     if not groups:
@@ -86,7 +88,7 @@ def place_in_vpc(
     )
     subnet_ids = vpc.select_subnets(**selection).subnet_ids
     if not 1 <= len(subnet_ids) <= MAX_SUBNETS:
-        raise ValidationError(f"'vpc_subnets' must select 1-{MAX_SUBNETS} subnets, got {len(subnet_ids)}")
+        raise ValidationError(f"'{prop}' must select 1-{MAX_SUBNETS} subnets, got {len(subnet_ids)}")
     role.add_to_principal_policy(
         iam.PolicyStatement(sid="SageMakerVpcNetworkInterfaces", actions=ENI_ACTIONS, resources=["*"])
     )

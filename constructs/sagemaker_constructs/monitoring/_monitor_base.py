@@ -475,6 +475,7 @@ class MonitorBase(Construct):
             vpc_subnets,
             security_groups,
             security_group_description="Model Monitor jobs",
+            prop="job.vpc_subnets",
         )
         return {
             "securityGroupIds": [g.security_group_id for g in placement.security_groups],

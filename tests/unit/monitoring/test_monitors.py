@@ -157,17 +157,19 @@ def test_monitors_of_one_source_share_one_role_with_the_union_of_their_grants(sy
 
     def build(stack: Stack) -> None:
         served = endpoint(stack)
-        DataQualityMonitor(stack, "DataQuality", endpoint=served, metric_namespace="Custom/Quality")
+        DataQualityMonitor(
+            stack, "DataQuality", source=MonitorSource.endpoint(served), metric_namespace="Custom/Quality"
+        )
         ModelQualityMonitor(
             stack,
             "Quality",
-            endpoint=served,
+            source=MonitorSource.endpoint(served),
             problem_type=ProblemType.BINARY_CLASSIFICATION,
             ground_truth=ground_truth(stack),
             probability_attribute="0",
             probability_threshold_attribute=0.5,
         )
-        DataQualityMonitor(stack, "BatchQuality", batch_transform=transform(stack))
+        DataQualityMonitor(stack, "BatchQuality", source=MonitorSource.batch_transform(transform(stack)))
 
     template = synth(build)
     monitor_roles = template.find_resources(
@@ -198,8 +200,12 @@ def test_a_given_role_is_used_as_is(synth):
     def build(stack: Stack) -> None:
         role = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
         served = endpoint(stack)
-        DataQualityMonitor(stack, "DataQuality", endpoint=served, role=role)
-        DataQualityMonitor(stack, "Second", endpoint=served, role=role)
+        DataQualityMonitor(
+            stack, "DataQuality", source=MonitorSource.endpoint(served), job=MonitoringJob(role=role)
+        )
+        DataQualityMonitor(
+            stack, "Second", source=MonitorSource.endpoint(served), job=MonitoringJob(role=role)
+        )
 
     template = synth(build)
     assert not template.find_resources(
@@ -399,7 +405,7 @@ def test_one_drift_alarm_for_several_features(synth, stack):
     built: dict[str, Any] = {}
 
     def build(stack: Stack) -> None:
-        monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint(stack))
+        monitor = DataQualityMonitor(stack, "DataQuality", source=MonitorSource.endpoint(endpoint(stack)))
         built["alarms"] = monitor.alarm_on_features_drift(features, threshold=0.2)
         built["single"] = monitor.alarm_on_drift("age")
 
@@ -429,7 +435,7 @@ def test_one_drift_alarm_for_several_features(synth, stack):
         "AWS::CloudWatch::Alarm", {"MetricName": "feature_baseline_drift_age", "Threshold": 0.1}
     )
 
-    monitor = DataQualityMonitor(stack, "Other", endpoint=endpoint(stack))
+    monitor = DataQualityMonitor(stack, "Other", source=MonitorSource.endpoint(endpoint(stack)))
     with pytest.raises(ValueError, match=r"'features' must name at least one feature, got \[\]"):
         monitor.alarm_on_features_drift([])
     with pytest.raises(ValueError, match=r"'features' must not repeat a feature, got \['age'\]"):
@@ -1084,22 +1090,24 @@ def test_monitors_notifying_one_topic_share_one_failure_rule(synth, routes, samp
         others = NotificationTopic(stack, "Others", description="someone else")
         served = endpoint(stack)
         built["notifying"] = [
-            DataQualityMonitor(stack, "DataQuality", endpoint=served, notification_topic=alerts.topic),
+            DataQualityMonitor(
+                stack, "DataQuality", source=MonitorSource.endpoint(served), notification_topic=alerts.topic
+            ),
             ModelQualityMonitor(
                 stack,
                 "Quality",
-                endpoint=served,
+                source=MonitorSource.endpoint(served),
                 problem_type=ProblemType.BINARY_CLASSIFICATION,
                 ground_truth=ground_truth(stack),
                 probability_attribute="0",
                 probability_threshold_attribute=0.5,
                 notification_topic=alerts.topic,
             ),
-            DataQualityMonitor(stack, "BatchQuality", batch_transform=transform(stack)),
+            DataQualityMonitor(stack, "BatchQuality", source=MonitorSource.batch_transform(transform(stack))),
         ]
         built["notifying"][2].notify_on_failure(alerts.topic)
         built["other"] = DataQualityMonitor(
-            stack, "Elsewhere", endpoint=served, notification_topic=others.topic
+            stack, "Elsewhere", source=MonitorSource.endpoint(served), notification_topic=others.topic
         )
         built["stack"] = stack
 
@@ -1151,7 +1159,9 @@ def test_failure_rules_split_before_the_event_pattern_quota():
     assert per_schedule == len(json.dumps(worst)) + len(", ")
     fit = (MAX_EVENT_PATTERN_CHARS - base_pattern_chars()) // per_schedule
     monitors = [
-        DataQualityMonitor(stack, f"{'M' * 60}{i:03d}", endpoint=served, notification_topic=topic.topic)
+        DataQualityMonitor(
+            stack, f"{'M' * 60}{i:03d}", source=MonitorSource.endpoint(served), notification_topic=topic.topic
+        )
         for i in range(fit + 1)
     ]
     assert {len(m.monitoring_schedule_name) for m in monitors} == {len(name)}
@@ -1639,9 +1649,11 @@ def test_monitor_network_follows_the_whole_subnet_selection(synth):
         DataQualityMonitor(
             stack,
             "DataQuality",
-            endpoint=endpoint(stack),
-            vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, one_per_az=True),
+            source=MonitorSource.endpoint(endpoint(stack)),
+            job=MonitoringJob(
+                vpc=vpc,
+                vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, one_per_az=True),
+            ),
         )
 
     job = only(synth(build), "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
@@ -1652,11 +1664,12 @@ def test_monitor_rejects_more_than_16_subnets(stack):
     from aws_cdk import aws_ec2 as ec2
 
     vpc = _vpc_with_subnets(stack, azs=6, per_az=3)  # 18 isolated subnets
-    with pytest.raises(ValueError, match="'vpc_subnets' must select 1-16 subnets, got 18"):
+    with pytest.raises(ValueError, match=r"'job\.vpc_subnets' must select 1-16 subnets, got 18"):
         DataQualityMonitor(
             stack,
             "DataQuality",
-            endpoint=endpoint(stack),
-            vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            source=MonitorSource.endpoint(endpoint(stack)),
+            job=MonitoringJob(
+                vpc=vpc, vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+            ),
         )
