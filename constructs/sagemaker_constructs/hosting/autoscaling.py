@@ -27,7 +27,7 @@ deregister the new one.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from aws_cdk import CfnResource, Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -44,9 +44,6 @@ from sagemaker_constructs._internal.validation import (
     is_token,
 )
 
-if TYPE_CHECKING:
-    from .endpoint import Endpoint
-
 AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"
 """The construct ID of CDK's singleton AwsCustomResource function in a stack (aws-cdk-lib custom-resources)."""
 
@@ -57,10 +54,30 @@ PROVISIONED_CONCURRENCY_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurr
 ScalableDimension; https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-autoscale.html)."""
 
 
-class ScalableVariant(Construct):
-    """The scalable instance count of one variant (``endpoint.variant(name).auto_scale(...)``).
+@dataclass(frozen=True, kw_only=True)
+class ScalingMetrics:
+    """The metrics a ``ScalableVariant``'s target-tracking and step-scaling helpers scale on, handed over by
+    whoever owns the variant (``Endpoint`` fills it from its ``metric_*`` methods).
 
-    Every variant of an endpoint can scale: construct IDs and policy names include the variant name.
+    A helper whose metric is missing raises a ``ValidationError``.
+    """
+
+    cpu_utilization: cloudwatch.IMetric | None = None
+    """The variant's ``CPUUtilization`` (``on_cpu_utilization``). Default: - none"""
+    backlog_size_per_instance: cloudwatch.IMetric | None = None
+    """Asynchronous endpoints: ``ApproximateBacklogSizePerInstance`` (``on_backlog_size_per_instance``).
+    Default: - none"""
+    has_backlog_without_capacity: cloudwatch.IMetric | None = None
+    """Asynchronous endpoints: ``HasBacklogWithoutCapacity`` (``scale_out_from_zero``). Default: - none"""
+
+
+class ScalableVariant(Construct):
+    """The scalable instance count (or provisioned concurrency) of one endpoint variant, usually made by
+    ``endpoint.variant(name).auto_scale(...)``.
+
+    It knows the variant only by its Application Auto Scaling resource ID and the metrics it is handed, as
+    aws-cdk's ``ScalableInstanceCount`` knows only its resource ID. Every variant of an endpoint can scale:
+    construct IDs and policy names include the variant name.
     """
 
     def __init__(
@@ -68,30 +85,49 @@ class ScalableVariant(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint: Endpoint,
+        resource_id: str,
         variant_name: str,
         min_capacity: int,
         max_capacity: int,
         scalable_dimension: str = INSTANCE_COUNT_DIMENSION,
+        is_async: bool = False,
+        metrics: ScalingMetrics | None = None,
         instance_type: str | None = None,
+        synth_time_resource_id: str | None = None,
     ) -> None:
         """Register the variant with Application Auto Scaling (service-linked role).
 
+        :param resource_id: the scalable target's resource ID, ``endpoint/<endpoint name>/variant/<variant name>``.
+            Built from the endpoint's ``endpoint_name`` attribute, the target waits for the endpoint.
+        :param variant_name: the variant's name (messages and policy names).
+        :param min_capacity: the lowest capacity.
+        :param max_capacity: the highest capacity.
         :param scalable_dimension: ``INSTANCE_COUNT_DIMENSION``, or ``PROVISIONED_CONCURRENCY_DIMENSION`` for a
             serverless variant. Default: INSTANCE_COUNT_DIMENSION
+        :param is_async: whether the variant belongs to an asynchronous endpoint (scale to zero, backlog
+            policies). Default: False
+        :param metrics: the metrics the helpers scale on. Default: - none: ``on_cpu_utilization``,
+            ``on_backlog_size_per_instance`` and ``scale_out_from_zero`` are refused.
         :param instance_type: the variant's instance type: when it changes, scaling is paused around the
-            endpoint update (see the module docstring). Default: - no pause (serverless variants)
+            endpoint update (see the module docstring), and the endpoint must depend on ``pause``.
+            Default: - no pause (serverless variants)
+        :param synth_time_resource_id: ``resource_id`` with the endpoint name known at synth time, which the
+            pause uses (the endpoint depends on the pause, so the pause cannot reference it).
+            Default: - ``resource_id``
         """
         super().__init__(scope, construct_id)
-        self._endpoint = endpoint
+        self.resource_id = resource_id
+        """The scalable target's resource ID."""
         self.variant_name = variant_name
         self.scalable_dimension = scalable_dimension
+        self.is_async = is_async
+        """Whether the variant belongs to an asynchronous endpoint."""
+        self._metrics = metrics or ScalingMetrics()
         self.target = appscaling.ScalableTarget(
             self,
             "Target",
             service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-            # endpoint_name is a GetAtt: the target waits for the endpoint.
-            resource_id=f"endpoint/{endpoint.endpoint_name}/variant/{variant_name}",
+            resource_id=resource_id,
             scalable_dimension=scalable_dimension,
             min_capacity=min_capacity,
             max_capacity=max_capacity,
@@ -112,17 +148,21 @@ class ScalableVariant(Construct):
         )
         self._policy_ids: set[str] = set()
         self._policy_scope: Construct = self
+        self.pause: cr.AwsCustomResource | None = None
+        """Deregisters the target before an instance type change: the endpoint must depend on it."""
         self.resume: cr.AwsCustomResource | None = None
+        """Registers the target again after the endpoint update."""
         if instance_type is not None and not is_token(instance_type):
-            self._pause_around_instance_type_changes(instance_type, min_capacity, max_capacity)
+            self._pause_around_instance_type_changes(
+                instance_type, synth_time_resource_id or resource_id, min_capacity, max_capacity
+            )
 
     def _pause_around_instance_type_changes(
-        self, instance_type: str, min_capacity: int, max_capacity: int
+        self, instance_type: str, static_id: str, min_capacity: int, max_capacity: int
     ) -> None:
         stack = Stack.of(self)
-        # The synth-time name: the endpoint depends on the pause, which therefore cannot reference the endpoint.
-        name = self._endpoint.endpoint_name_for_metrics
-        static_id = f"endpoint/{name}/variant/{self.variant_name}"
+        # endpoint/<name>/variant/<variant>: a token name is one "${Token[...]}" part, without "/".
+        name = static_id.split("/")[1]
         target_id = {"ServiceNamespace": "sagemaker", "ScalableDimension": self.scalable_dimension}
         # Application Auto Scaling has no resource-level permissions for these actions (its targets have no ARN
         # known before registration); registering a SageMaker variant also has the caller describe it.
@@ -159,14 +199,14 @@ class ScalableVariant(Construct):
         pause = cr.AwsCustomResource(
             self, "PauseScaling", on_update=pause_call, policy=policy, install_latest_aws_sdk=False
         )
-        self._endpoint.resource.node.add_dependency(pause)
+        self.pause = pause
         resume_call = cr.AwsSdkCall(
             service="ApplicationAutoScaling",
             action="RegisterScalableTarget",
             parameters={
                 **target_id,
                 # The endpoint's GetAtt: the resume waits for the endpoint update.
-                "ResourceId": f"endpoint/{self._endpoint.endpoint_name}/variant/{self.variant_name}",
+                "ResourceId": self.resource_id,
                 "MinCapacity": min_capacity,
                 "MaxCapacity": max_capacity,
             },
@@ -221,7 +261,7 @@ class ScalableVariant(Construct):
         :param disable_scale_in: never remove instances. Default: False
         """
         self._require_instances("on_invocations_per_instance")
-        if self._endpoint.async_inference is not None:
+        if self.is_async:
             raise ValidationError(
                 f"'on_invocations_per_instance' cannot scale variant {self.variant_name!r} of an asynchronous "
                 "endpoint: it publishes no InvocationsPerInstance metric; use on_backlog_size_per_instance(...)"
@@ -259,7 +299,7 @@ class ScalableVariant(Construct):
         self._require_instances("on_cpu_utilization")
         return self.on_metric(
             "CPUUtilization",
-            self._endpoint.metric_cpu_utilization(self.variant_name),
+            self._metric("on_cpu_utilization", self._metrics.cpu_utilization, "cpu_utilization"),
             target_percent,
             scale_in_cooldown=scale_in_cooldown,
             scale_out_cooldown=scale_out_cooldown,
@@ -290,7 +330,11 @@ class ScalableVariant(Construct):
         self._require_async("on_backlog_size_per_instance")
         return self.on_metric(
             "BacklogSizePerInstance",
-            self._endpoint.metric_approximate_backlog_size_per_instance(),
+            self._metric(
+                "on_backlog_size_per_instance",
+                self._metrics.backlog_size_per_instance,
+                "backlog_size_per_instance",
+            ),
             target,
             scale_in_cooldown=scale_in_cooldown,
             scale_out_cooldown=scale_out_cooldown,
@@ -316,6 +360,9 @@ class ScalableVariant(Construct):
         :param instances: instances to add, at least 1. Default: 1
         """
         self._require_async("scale_out_from_zero")
+        metric = self._metric(
+            "scale_out_from_zero", self._metrics.has_backlog_without_capacity, "has_backlog_without_capacity"
+        )
         errors = ValidationErrors(f"scaling policy 'ScaleOutFromZero' of variant '{self.variant_name}'")
         if "ScaleOutFromZero" in self._policy_ids:
             errors.add(f"'scale_out_from_zero' was already called for variant {self.variant_name!r}")
@@ -328,7 +375,7 @@ class ScalableVariant(Construct):
             self._policy_scope,
             "ScaleOutFromZero",
             scaling_target=self.target,
-            metric=self._endpoint.metric_has_backlog_without_capacity(),
+            metric=metric,
             # Only the upper step acts: a no-op step below 1 keeps CDK from creating a scale-in alarm.
             scaling_steps=[
                 appscaling.ScalingInterval(upper=1, change=0),
@@ -418,11 +465,19 @@ class ScalableVariant(Construct):
             )
 
     def _require_async(self, method: str) -> None:
-        if self._endpoint.async_inference is None:
+        if not self.is_async:
             raise ValidationError(
                 f"'{method}' needs an asynchronous endpoint (async_inference=AsyncInference(...)), got the "
                 f"real-time variant {self.variant_name!r}"
             )
+
+    def _metric(self, method: str, metric: cloudwatch.IMetric | None, field: str) -> cloudwatch.IMetric:
+        if metric is None:
+            raise ValidationError(
+                f"'{method}' needs ScalingMetrics({field}=...) in 'metrics' of the ScalableVariant of variant "
+                f"{self.variant_name!r}, got none"
+            )
+        return metric
 
     def _validate(
         self,

@@ -30,7 +30,7 @@ from sagemaker_constructs._internal.validation import (
 from . import _endpoint_config, _guardrails, _operational_alarms
 from ._endpoint_config import MAX_VARIANTS as MAX_VARIANTS
 from .async_inference import AsyncInference
-from .autoscaling import INSTANCE_COUNT_DIMENSION, ScalableVariant
+from .autoscaling import INSTANCE_COUNT_DIMENSION, ScalableVariant, ScalingMetrics
 from .data_capture import CaptureDestination, DataCapture
 from .deployment import DeploymentGuardrails
 from .endpoint_base import EndpointBase as EndpointBase
@@ -422,18 +422,31 @@ class Endpoint(EndpointBase):
         dimension: str = INSTANCE_COUNT_DIMENSION,
     ) -> ScalableVariant:
         variant = self.variant(variant_name).variant
+        is_async = self._async_inference is not None
         scaling = ScalableVariant(
             self,
             f"AutoScaling-{variant_name}",
-            endpoint=self,
+            # endpoint_name is a GetAtt: the target waits for the endpoint.
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{variant_name}",
+            synth_time_resource_id=f"endpoint/{self._fixed_name}/variant/{variant_name}",
             variant_name=variant_name,
             min_capacity=min_capacity,
             max_capacity=max_capacity,
             scalable_dimension=dimension,
+            is_async=is_async,
+            metrics=ScalingMetrics(
+                cpu_utilization=self.metric_cpu_utilization(variant_name),
+                backlog_size_per_instance=self.metric_approximate_backlog_size_per_instance()
+                if is_async
+                else None,
+                has_backlog_without_capacity=self.metric_has_backlog_without_capacity() if is_async else None,
+            ),
             instance_type=(
                 variant.resolved_instance_type.name if isinstance(variant, ProductionVariant) else None
             ),
         )
+        if scaling.pause is not None:
+            self.resource.node.add_dependency(scaling.pause)
         self._scaled[variant_name] = scaling
         # A CloudFormation update would otherwise reset scaled instance counts to InitialInstanceCount; keep
         # them, but still apply the weights of the new config.

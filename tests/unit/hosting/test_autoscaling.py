@@ -405,3 +405,102 @@ def test_a_scaled_variant_of_an_endpoint_named_by_a_parameter(synth):
 
     policies = json.dumps(synth(build).find_resources("AWS::IAM::Policy"))
     assert '"Ref": "EndpointName"' in policies
+
+
+# ------------------------------------------------------------------ scaling knows nothing of the endpoint
+
+
+def test_autoscaling_imports_no_endpoint_module():
+    import ast
+    from pathlib import Path
+
+    import sagemaker_constructs.hosting.autoscaling as autoscaling
+
+    tree = ast.parse(Path(autoscaling.__file__).read_text())
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    assert not [m for m in imported if "endpoint" in m]
+
+
+def test_a_scalable_variant_is_given_a_resource_id_and_metrics(synth):
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
+    from sagemaker_constructs import ScalableVariant, ScalingMetrics
+
+    cpu = cloudwatch.Metric(
+        namespace="/aws/sagemaker/Endpoints",
+        metric_name="CPUUtilization",
+        dimensions_map={"EndpointName": "elsewhere", "VariantName": "v"},
+        statistic="Average",
+    )
+
+    def build(stack: Stack) -> None:
+        scaling = ScalableVariant(
+            stack,
+            "Scaling",
+            resource_id="endpoint/elsewhere/variant/v",
+            variant_name="v",
+            min_capacity=1,
+            max_capacity=3,
+            metrics=ScalingMetrics(cpu_utilization=cpu),
+        )
+        scaling.on_cpu_utilization(60)
+        assert scaling.pause is None
+        assert scaling.resume is None
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"ResourceId": "endpoint/elsewhere/variant/v", "MinCapacity": 1, "MaxCapacity": 3},
+    )
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "TargetTrackingScalingPolicyConfiguration": Match.object_like(
+                {
+                    "TargetValue": 60,
+                    "CustomizedMetricSpecification": Match.object_like(
+                        {
+                            "MetricName": "CPUUtilization",
+                            "Dimensions": Match.array_with([{"Name": "EndpointName", "Value": "elsewhere"}]),
+                        }
+                    ),
+                }
+            )
+        },
+    )
+
+
+def test_a_scalable_variant_without_the_metric_refuses_its_helper(stack):
+    from sagemaker_constructs import ScalableVariant
+
+    scaling = ScalableVariant(
+        stack, "Scaling", resource_id="endpoint/e/variant/v", variant_name="v", min_capacity=0, max_capacity=2,
+        is_async=True,
+    )  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"'on_cpu_utilization' needs ScalingMetrics\(cpu_utilization=\.\.\.\)"
+    ):
+        scaling.on_cpu_utilization(60)
+    with pytest.raises(
+        ValueError, match=r"'scale_out_from_zero' needs ScalingMetrics\(has_backlog_without_cap"
+    ):
+        scaling.scale_out_from_zero()
+
+
+def test_a_paused_variant_names_the_endpoint_by_its_synth_time_id(synth):
+    from sagemaker_constructs import ScalableVariant
+
+    def build(stack: Stack) -> None:
+        scaling = ScalableVariant(
+            stack, "Scaling", resource_id="endpoint/Later/variant/v", synth_time_resource_id="endpoint/Later/variant/v",
+            variant_name="v", min_capacity=1, max_capacity=2, instance_type="ml.m5.large",
+        )  # fmt: skip
+        assert scaling.pause is not None
+        assert scaling.resume is not None
+
+    template = synth(build)
+    assert "endpoint/Later/variant/v@ml.m5.large" in json.dumps(template.find_resources("Custom::AWS"))
+    # SageMaker lower-cases endpoint names in ARNs: the pause may describe exactly this endpoint.
+    assert ":endpoint/later" in json.dumps(template.to_json())
