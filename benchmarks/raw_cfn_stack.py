@@ -608,30 +608,7 @@ class RawCfnRealtimeStack(Stack):
             "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
         }
         physical_id = cr.PhysicalResourceId.of(f"{static_id}@{INSTANCE_TYPE}")
-        policy = cr.AwsCustomResourcePolicy.from_statements(
-            [
-                iam.PolicyStatement(
-                    actions=[
-                        "application-autoscaling:DeregisterScalableTarget",
-                        "application-autoscaling:RegisterScalableTarget",
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"],
-                    resources=[
-                        f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint/"
-                        f"{endpoint_name.lower()}"
-                    ],
-                ),
-                iam.PolicyStatement(
-                    actions=["sagemaker:DescribeEndpointConfig"],
-                    resources=[
-                        f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint-config/*"
-                    ],
-                ),
-            ]
-        )
+        role = self._pause_role(endpoint_name)
         pause = cr.AwsCustomResource(
             self,
             f"EndpointAutoScaling{variant}PauseScaling",
@@ -642,7 +619,7 @@ class RawCfnRealtimeStack(Stack):
                 physical_resource_id=physical_id,
                 ignore_error_codes_matching="ObjectNotFoundException",
             ),
-            policy=policy,
+            role=role,
             install_latest_aws_sdk=False,
         )
         endpoint.node.add_dependency(pause)
@@ -660,11 +637,55 @@ class RawCfnRealtimeStack(Stack):
                 },
                 physical_resource_id=physical_id,
             ),
-            policy=policy,
+            role=role,
             install_latest_aws_sdk=False,
         )
         resume.node.add_dependency(target)
         return resume
+
+    def _pause_role(self, endpoint_name: str) -> iam.IRole:
+        """One role for every pause and resume call of the stack (the singleton function's role), with the
+        statements each call needs inline: no AWS::IAM::Policy per call."""
+        existing = self.node.try_find_child("SageMakerScalingPauseRole")
+        if isinstance(existing, iam.Role):
+            return existing
+        return iam.Role(
+            self,
+            "SageMakerScalingPauseRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaBasicExecutionRole")
+            ],
+            inline_policies={
+                "PauseScaling": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=[
+                                "application-autoscaling:DeregisterScalableTarget",
+                                "application-autoscaling:RegisterScalableTarget",
+                            ],
+                            resources=["*"],
+                        ),
+                        iam.PolicyStatement(
+                            actions=[
+                                "sagemaker:DescribeEndpoint",
+                                "sagemaker:UpdateEndpointWeightsAndCapacities",
+                            ],
+                            resources=[
+                                f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint/"
+                                f"{endpoint_name.lower()}"
+                            ],
+                        ),
+                        iam.PolicyStatement(
+                            actions=["sagemaker:DescribeEndpointConfig"],
+                            resources=[
+                                f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint-config/*"
+                            ],
+                        ),
+                    ]
+                )
+            },
+        )
 
     def _operational_alarms(self, endpoint_name: str, variant: str, topic: sns.CfnTopic) -> None:
         """5XX error rate, p99 model latency and disk utilization alarms of one variant."""

@@ -18,8 +18,9 @@ from benchmarks.scale import MonitoredEndpointsStack
 from infra.app import cdk_context
 
 _HASH = re.compile(r"[0-9A-F]{8}$")
-# CDK's one AwsCustomResource function (with its role and log group) per stack: shared, not the endpoint's.
-_PROVIDER = "AWS679f53fac002430cb0da5b7982bd2287"
+# CDK's one AwsCustomResource function (with its log group) and the library's one role for it (pausing scaling)
+# per stack: shared, not the endpoint's.
+_PROVIDER = ("AWS679f53fac002430cb0da5b7982bd2287", "SageMakerScalingPauseRole")
 _ENDPOINT_MONITORS = ("EndpointDataQuality", "EndpointModelQuality", "EndpointBias", "EndpointExplainability")
 
 

@@ -29,14 +29,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from aws_cdk import CfnResource, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.validation import (
     ValidationError,
     ValidationErrors,
@@ -44,8 +43,8 @@ from sagemaker_constructs._internal.validation import (
     is_token,
 )
 
-AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"
-"""The construct ID of CDK's singleton AwsCustomResource function in a stack (aws-cdk-lib custom-resources)."""
+from . import _scaling_pause
+from ._scaling_pause import AWS_CUSTOM_RESOURCE_PROVIDER_ID as AWS_CUSTOM_RESOURCE_PROVIDER_ID
 
 INSTANCE_COUNT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 """The scalable dimension of an instance variant's instance count."""
@@ -160,89 +159,19 @@ class ScalableVariant(Construct):
     def _pause_around_instance_type_changes(
         self, instance_type: str, static_id: str, min_capacity: int, max_capacity: int
     ) -> None:
-        stack = Stack.of(self)
-        # endpoint/<name>/variant/<variant>: a token name is one "${Token[...]}" part, without "/".
-        name = static_id.split("/")[1]
-        target_id = {"ServiceNamespace": "sagemaker", "ScalableDimension": self.scalable_dimension}
-        # Application Auto Scaling has no resource-level permissions for these actions (its targets have no ARN
-        # known before registration); registering a SageMaker variant also has the caller describe it.
-        # SageMaker lower-cases endpoint names in ARNs (a token stays as it is: lower-casing would break it).
-        arn_name = name if is_token(name) else name.lower()
-        endpoint_arn = stack.format_arn(service="sagemaker", resource="endpoint", resource_name=arn_name)
-        config_arn = stack.format_arn(service="sagemaker", resource="endpoint-config", resource_name="*")
-        policy = cr.AwsCustomResourcePolicy.from_statements(
-            [
-                iam.PolicyStatement(
-                    actions=[
-                        "application-autoscaling:DeregisterScalableTarget",
-                        "application-autoscaling:RegisterScalableTarget",
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"],
-                    resources=[endpoint_arn],
-                ),
-                iam.PolicyStatement(actions=["sagemaker:DescribeEndpointConfig"], resources=[config_arn]),
-            ]
-        )
-        # The physical ID carries the instance type: the call's properties change (and the call runs) only when it
-        # does. Nothing happens on delete: deleting the endpoint deregisters its targets (endpoint-delete-with-scaling).
-        pause_call = cr.AwsSdkCall(
-            service="ApplicationAutoScaling",
-            action="DeregisterScalableTarget",
-            parameters={**target_id, "ResourceId": static_id},
-            physical_resource_id=cr.PhysicalResourceId.of(f"{static_id}@{instance_type}"),
-            # On the first deployment there is no target yet.
-            ignore_error_codes_matching="ObjectNotFoundException",
-        )
-        pause = cr.AwsCustomResource(
-            self, "PauseScaling", on_update=pause_call, policy=policy, install_latest_aws_sdk=False
-        )
-        self.pause = pause
-        resume_call = cr.AwsSdkCall(
-            service="ApplicationAutoScaling",
-            action="RegisterScalableTarget",
-            parameters={
-                **target_id,
-                # The endpoint's GetAtt: the resume waits for the endpoint update.
-                "ResourceId": self.resource_id,
-                "MinCapacity": min_capacity,
-                "MaxCapacity": max_capacity,
-            },
-            physical_resource_id=cr.PhysicalResourceId.of(f"{static_id}@{instance_type}"),
-        )
-        self.resume = cr.AwsCustomResource(
-            self, "ResumeScaling", on_update=resume_call, policy=policy, install_latest_aws_sdk=False
+        self.pause, self.resume = _scaling_pause.pause_around_instance_type_changes(
+            self,
+            resource_id=self.resource_id,
+            static_id=static_id,
+            scalable_dimension=self.scalable_dimension,
+            instance_type=instance_type,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
         )
         self.resume.node.add_dependency(self.target)
         # Policies under a scope named after the instance type: new resources (and names) after each change.
         self._policy_scope = Construct(self, "For-" + re.sub(r"[^A-Za-z0-9-]", "-", instance_type))
         self._policy_scope.node.add_dependency(self.resume)
-        for custom in (pause, self.resume):
-            _nag.acknowledge_resource(
-                custom,
-                "*",
-                "Application Auto Scaling's Register/DeregisterScalableTarget take no resource ARN known at synth "
-                "(a target's ARN exists only after registration).",
-            )
-            _nag.acknowledge_resource(
-                custom,
-                config_arn,
-                "SageMaker generates each endpoint config's name; registering a variant describes the current one.",
-            )
-        # CDK's one function for every AwsCustomResource of the stack logs with the AWS managed basic role.
-        provider = stack.node.try_find_child(AWS_CUSTOM_RESOURCE_PROVIDER_ID)
-        if provider is not None:
-            # CDK adds DependsOn its role, which the function's GetAtt of the role already enforces (cfn-lint W3005).
-            function = provider.node.default_child
-            if isinstance(function, CfnResource):
-                function.add_deletion_override("DependsOn")
-            _nag.acknowledge(
-                provider,
-                "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-                "CDK's AwsCustomResource function only writes its own logs with the AWS managed basic execution role.",
-            )
 
     @checked_arguments
     def on_invocations_per_instance(
