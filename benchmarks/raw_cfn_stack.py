@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,12 @@ def _dimensions(endpoint_name: str, variant: str) -> list[cloudwatch.CfnAlarm.Di
 
 
 def _metric_query(
-    query_id: str, endpoint_name: str, variant: str, metric_name: str, stat: str
+    query_id: str,
+    endpoint_name: str,
+    variant: str,
+    metric_name: str,
+    stat: str,
+    namespace: str = INVOCATION_NAMESPACE,
 ) -> cloudwatch.CfnAlarm.MetricDataQueryProperty:
     return cloudwatch.CfnAlarm.MetricDataQueryProperty(
         id=query_id,
@@ -138,7 +143,7 @@ def _metric_query(
             metric=cloudwatch.CfnAlarm.MetricProperty(
                 dimensions=_dimensions(endpoint_name, variant),
                 metric_name=metric_name,
-                namespace=INVOCATION_NAMESPACE,
+                namespace=namespace,
             ),
             period=60,
             stat=stat,
@@ -257,8 +262,7 @@ class RawCfnRealtimeStack(Stack):
         )
 
         self._autoscaling(endpoint, endpoint_name)
-        for variant in ("champion", "challenger"):
-            self._operational_alarms(endpoint_name, variant, topic)
+        self._operational_alarms(endpoint_name, ("champion", "challenger"), topic)
 
     def _key(self, construct_id: str, description: str, *statements: Mapping[str, Any]) -> kms.CfnKey:
         """A retained, rotated KMS key administered by the account, with ``statements`` added to its policy."""
@@ -687,60 +691,48 @@ class RawCfnRealtimeStack(Stack):
             },
         )
 
-    def _operational_alarms(self, endpoint_name: str, variant: str, topic: sns.CfnTopic) -> None:
-        """5XX error rate, p99 model latency and disk utilization alarms of one variant."""
-        base = f"EndpointOperationalAlarms{variant}"
-        prefix = f"SageMaker endpoint {endpoint_name} variant {variant}"
-        cloudwatch.CfnAlarm(
-            self,
-            f"{base}ErrorRate",
-            alarm_description=f"{prefix}: 5XX error rate above 1%",
-            comparison_operator="GreaterThanThreshold",
-            evaluation_periods=5,
-            metrics=[
-                _expression("100 * errors / invocations", f"{variant} 5XX error rate (%)"),
-                _metric_query("errors", endpoint_name, variant, "Invocation5XXErrors", "Sum"),
-                _metric_query("invocations", endpoint_name, variant, "Invocations", "Sum"),
-            ],
-            threshold=1,
-            treat_missing_data="notBreaching",
-            alarm_actions=[topic.ref],
-            ok_actions=[topic.ref],
-        )
-        cloudwatch.CfnAlarm(
-            self,
-            f"{base}P99Latency",
-            alarm_description=f"{prefix}: model latency (Average) above 1e+06 microseconds",
-            comparison_operator="GreaterThanThreshold",
-            dimensions=_dimensions(endpoint_name, variant),
-            evaluation_periods=5,
-            statistic="Average",
-            metric_name="ModelLatency",
-            namespace=INVOCATION_NAMESPACE,
-            period=60,
-            threshold=1000000,
-            treat_missing_data="notBreaching",
-            alarm_actions=[topic.ref],
-            ok_actions=[topic.ref],
-        )
-        cloudwatch.CfnAlarm(
-            self,
-            f"{base}DiskUtilization",
-            alarm_description=(
-                f"{prefix}: disk utilization above 75% (data capture stops when the disk fills up)"
+    def _operational_alarms(self, endpoint_name: str, variants: Sequence[str], topic: sns.CfnTopic) -> None:
+        """5XX error rate, model latency and disk utilization alarms, each on the highest of the variants."""
+        base = "EndpointOperationalAlarms"
+        prefix = f"SageMaker endpoint {endpoint_name} variants {', '.join(variants)} (the highest)"
+        names = ", ".join(variants)
+        top = "MAX([" + ", ".join(f"v{i}" for i in range(len(variants))) + "])"
+        rates: list[cloudwatch.CfnAlarm.MetricDataQueryProperty] = []
+        for i, variant in enumerate(variants):
+            rates += [
+                cloudwatch.CfnAlarm.MetricDataQueryProperty(
+                    id=f"v{i}", expression=f"100 * e{i} / i{i}", label=f"{variant} 5XX error rate (%)",
+                    return_data=False,
+                ),
+                _metric_query(f"e{i}", endpoint_name, variant, "Invocation5XXErrors", "Sum"),
+                _metric_query(f"i{i}", endpoint_name, variant, "Invocations", "Sum"),
+            ]  # fmt: skip
+        for construct_id, text, threshold, label, queries in (
+            ("ErrorRate", "5XX error rate above 1%", 1, "5XX error rate (%)", rates),
+            (
+                "P99Latency", "model latency (Average) above 1e+06 microseconds", 1000000,
+                "Average ModelLatency (microseconds)",
+                [_metric_query(f"v{i}", endpoint_name, v, "ModelLatency", "Average") for i, v in enumerate(variants)],
             ),
-            comparison_operator="GreaterThanThreshold",
-            dimensions=_dimensions(endpoint_name, variant),
-            evaluation_periods=5,
-            metric_name="DiskUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            period=60,
-            statistic="Average",
-            threshold=75,
-            treat_missing_data="notBreaching",
-            alarm_actions=[topic.ref],
-            ok_actions=[topic.ref],
-        )
+            (
+                "DiskUtilization", "disk utilization above 75% (data capture stops when the disk fills up)", 75,
+                "DiskUtilization (%)",
+                [_metric_query(f"v{i}", endpoint_name, v, "DiskUtilization", "Average", INSTANCE_NAMESPACE)
+                 for i, v in enumerate(variants)],
+            ),
+        ):  # fmt: skip
+            cloudwatch.CfnAlarm(
+                self,
+                f"{base}{construct_id}",
+                alarm_description=f"{prefix}: {text}",
+                comparison_operator="GreaterThanThreshold",
+                evaluation_periods=5,
+                metrics=[_expression(top, f"highest {label} of variants {names}"), *queries],
+                threshold=threshold,
+                treat_missing_data="notBreaching",
+                alarm_actions=[topic.ref],
+                ok_actions=[topic.ref],
+            )
 
 
 def resource_type_counts(template: Mapping[str, Any]) -> dict[str, int]:

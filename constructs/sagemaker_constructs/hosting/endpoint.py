@@ -343,8 +343,16 @@ class Endpoint(EndpointBase):
         evaluation_periods: int = 5,
         action: cloudwatch.IAlarmAction | None = None,
     ) -> list[cloudwatch.Alarm]:
-        """Alarms per production and shadow variant: 5XX error rate, model latency and, for instance variants,
-        disk utilization (data capture stops silently when the disk fills up).
+        """One alarm per kind over the production and shadow variants: 5XX error rate, model latency and, over
+        the instance variants, disk utilization (data capture stops silently when the disk fills up).
+
+        Each alarm's metric is the highest of the variants' values (metric math ``MAX([v0, v1, ...])``), so it
+        fires when any variant breaches for ``evaluation_periods`` consecutive minutes (not necessarily the same
+        variant each minute); its description names the variants. An endpoint with one variant gets that
+        variant's own metric. CloudWatch allows at most 10 metrics per alarm: the error rate takes two per
+        variant (errors and invocations), so an endpoint with more than 5 variants gets one error-rate alarm per
+        group of 5 (construct IDs ``ErrorRate-1``, ``ErrorRate-2``, ...); latency and disk take one per variant
+        and are split the same way past 10 variants (10 production variants and a shadow).
 
         An asynchronous endpoint publishes no ``Invocations`` metric, so it gets no error-rate alarm: alarm on
         ``metric_approximate_age_of_oldest_request()`` or ``metric_invocation_failures(variant)`` instead.
