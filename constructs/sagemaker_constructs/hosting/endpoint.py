@@ -201,6 +201,7 @@ class Endpoint(EndpointBase):
         endpoint_arn: str,
         *,
         data_capture_enabled: bool | None = None,
+        capture_destination: CaptureDestination | None = None,
     ) -> IEndpoint:
         """Import an endpoint created elsewhere by its ARN (``arn:aws:sagemaker:<region>:<account>:endpoint/<name>``).
 
@@ -209,13 +210,23 @@ class Endpoint(EndpointBase):
         dimensions keep the name's case: import an endpoint whose name has upper-case letters with
         :meth:`from_endpoint_attributes` so that its metrics and monitors find it.
 
-        :param data_capture_enabled: whether it captures its traffic (monitors check it). Default: - unknown.
+        :param data_capture_enabled: whether it captures its traffic (monitors check it).
+            Default: - True with a ``capture_destination``, else unknown.
+        :param capture_destination: where it captures its traffic, so that monitors and
+            ``grant_read_captured_data`` can read it as they read a created endpoint's. Default: - unknown.
         """
         errors = ValidationErrors(f"imported Endpoint '{scope.node.path}/{construct_id}'")
         name = name_from_arn(errors, "endpoint_arn", endpoint_arn, "endpoint")
         errors.check_name("endpoint_arn", name or None, ENDPOINT_NAME_PATTERN, 63)
         errors.raise_if_any()
-        return _ImportedEndpoint(scope, construct_id, name, data_capture_enabled, endpoint_arn)
+        return _ImportedEndpoint(
+            scope,
+            construct_id,
+            name,
+            data_capture_enabled,
+            endpoint_arn,
+            capture_destination=capture_destination,
+        )
 
     @property
     def endpoint_name(self) -> str:
