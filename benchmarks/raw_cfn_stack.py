@@ -183,8 +183,8 @@ class RawCfnRealtimeStack(Stack):
             "Champion": self._model(
                 "Champion", image, key, data_bucket, model_name=f"{CHAMPION_MODEL_NAME_PREFIX}{artifact}"
             ),
-            "Challenger": self._model("Challenger", image, key, data_bucket),
         }
+        models["Challenger"] = self._model("Challenger", image, key, data_bucket, role_of=models["Champion"])
         volume_key = self._key(
             "EndpointVolumeKey",
             "Encrypts the endpoint instances' ML storage volumes (sagemaker-constructs reference)",
@@ -418,9 +418,26 @@ class RawCfnRealtimeStack(Stack):
         data_bucket: s3.CfnBucket,
         *,
         model_name: str | None = None,
+        role_of: sagemaker.CfnModel | None = None,
     ) -> sagemaker.CfnModel:
-        """A model with its execution role, the role's inline policy and its copy of the model asset."""
+        """A model with its execution role, the role's policy and its copy of the model asset; with ``role_of``,
+        that model's role and policy instead (the reference's challenger shares the champion's role)."""
         asset = s3_assets.Asset(self, f"{prefix}ModelData", path=str(MODEL_ARTIFACT))
+        if role_of is not None:
+            model = sagemaker.CfnModel(
+                self,
+                f"{prefix}Model",
+                execution_role_arn=role_of.execution_role_arn,
+                enable_network_isolation=True,
+                model_name=model_name,
+                primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                    image=image, model_data_url=asset.s3_object_url
+                ),
+            )
+            # The same artifact: its read statement is already in the shared policy, created first.
+            shared_policy, _ = self._model_policies[-1]
+            model.add_resource_dependency(shared_policy)
+            return model
         role = iam.CfnRole(
             self,
             f"{prefix}ModelRole",
