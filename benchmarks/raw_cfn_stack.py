@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,12 @@ def _dimensions(endpoint_name: str, variant: str) -> list[cloudwatch.CfnAlarm.Di
 
 
 def _metric_query(
-    query_id: str, endpoint_name: str, variant: str, metric_name: str, stat: str
+    query_id: str,
+    endpoint_name: str,
+    variant: str,
+    metric_name: str,
+    stat: str,
+    namespace: str = INVOCATION_NAMESPACE,
 ) -> cloudwatch.CfnAlarm.MetricDataQueryProperty:
     return cloudwatch.CfnAlarm.MetricDataQueryProperty(
         id=query_id,
@@ -138,7 +143,7 @@ def _metric_query(
             metric=cloudwatch.CfnAlarm.MetricProperty(
                 dimensions=_dimensions(endpoint_name, variant),
                 metric_name=metric_name,
-                namespace=INVOCATION_NAMESPACE,
+                namespace=namespace,
             ),
             period=60,
             stat=stat,
@@ -178,8 +183,8 @@ class RawCfnRealtimeStack(Stack):
             "Champion": self._model(
                 "Champion", image, key, data_bucket, model_name=f"{CHAMPION_MODEL_NAME_PREFIX}{artifact}"
             ),
-            "Challenger": self._model("Challenger", image, key, data_bucket),
         }
+        models["Challenger"] = self._model("Challenger", image, key, data_bucket, role_of=models["Champion"])
         volume_key = self._key(
             "EndpointVolumeKey",
             "Encrypts the endpoint instances' ML storage volumes (sagemaker-constructs reference)",
@@ -257,8 +262,7 @@ class RawCfnRealtimeStack(Stack):
         )
 
         self._autoscaling(endpoint, endpoint_name)
-        for variant in ("champion", "challenger"):
-            self._operational_alarms(endpoint_name, variant, topic)
+        self._operational_alarms(endpoint_name, ("champion", "challenger"), topic)
 
     def _key(self, construct_id: str, description: str, *statements: Mapping[str, Any]) -> kms.CfnKey:
         """A retained, rotated KMS key administered by the account, with ``statements`` added to its policy."""
@@ -414,9 +418,26 @@ class RawCfnRealtimeStack(Stack):
         data_bucket: s3.CfnBucket,
         *,
         model_name: str | None = None,
+        role_of: sagemaker.CfnModel | None = None,
     ) -> sagemaker.CfnModel:
-        """A model with its execution role, the role's inline policy and its copy of the model asset."""
+        """A model with its execution role, the role's policy and its copy of the model asset; with ``role_of``,
+        that model's role and policy instead (the reference's challenger shares the champion's role)."""
         asset = s3_assets.Asset(self, f"{prefix}ModelData", path=str(MODEL_ARTIFACT))
+        if role_of is not None:
+            model = sagemaker.CfnModel(
+                self,
+                f"{prefix}Model",
+                execution_role_arn=role_of.execution_role_arn,
+                enable_network_isolation=True,
+                model_name=model_name,
+                primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                    image=image, model_data_url=asset.s3_object_url
+                ),
+            )
+            # The same artifact: its read statement is already in the shared policy, created first.
+            shared_policy, _ = self._model_policies[-1]
+            model.add_resource_dependency(shared_policy)
+            return model
         role = iam.CfnRole(
             self,
             f"{prefix}ModelRole",
@@ -608,30 +629,7 @@ class RawCfnRealtimeStack(Stack):
             "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
         }
         physical_id = cr.PhysicalResourceId.of(f"{static_id}@{INSTANCE_TYPE}")
-        policy = cr.AwsCustomResourcePolicy.from_statements(
-            [
-                iam.PolicyStatement(
-                    actions=[
-                        "application-autoscaling:DeregisterScalableTarget",
-                        "application-autoscaling:RegisterScalableTarget",
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"],
-                    resources=[
-                        f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint/"
-                        f"{endpoint_name.lower()}"
-                    ],
-                ),
-                iam.PolicyStatement(
-                    actions=["sagemaker:DescribeEndpointConfig"],
-                    resources=[
-                        f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint-config/*"
-                    ],
-                ),
-            ]
-        )
+        role = self._pause_role(endpoint_name)
         pause = cr.AwsCustomResource(
             self,
             f"EndpointAutoScaling{variant}PauseScaling",
@@ -642,7 +640,7 @@ class RawCfnRealtimeStack(Stack):
                 physical_resource_id=physical_id,
                 ignore_error_codes_matching="ObjectNotFoundException",
             ),
-            policy=policy,
+            role=role,
             install_latest_aws_sdk=False,
         )
         endpoint.node.add_dependency(pause)
@@ -660,66 +658,98 @@ class RawCfnRealtimeStack(Stack):
                 },
                 physical_resource_id=physical_id,
             ),
-            policy=policy,
+            role=role,
             install_latest_aws_sdk=False,
         )
         resume.node.add_dependency(target)
         return resume
 
-    def _operational_alarms(self, endpoint_name: str, variant: str, topic: sns.CfnTopic) -> None:
-        """5XX error rate, p99 model latency and disk utilization alarms of one variant."""
-        base = f"EndpointOperationalAlarms{variant}"
-        prefix = f"SageMaker endpoint {endpoint_name} variant {variant}"
-        cloudwatch.CfnAlarm(
+    def _pause_role(self, endpoint_name: str) -> iam.IRole:
+        """One role for every pause and resume call of the stack (the singleton function's role), with the
+        statements each call needs inline: no AWS::IAM::Policy per call."""
+        existing = self.node.try_find_child("SageMakerScalingPauseRole")
+        if isinstance(existing, iam.Role):
+            return existing
+        return iam.Role(
             self,
-            f"{base}ErrorRate",
-            alarm_description=f"{prefix}: 5XX error rate above 1%",
-            comparison_operator="GreaterThanThreshold",
-            evaluation_periods=5,
-            metrics=[
-                _expression("100 * errors / invocations", f"{variant} 5XX error rate (%)"),
-                _metric_query("errors", endpoint_name, variant, "Invocation5XXErrors", "Sum"),
-                _metric_query("invocations", endpoint_name, variant, "Invocations", "Sum"),
+            "SageMakerScalingPauseRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaBasicExecutionRole")
             ],
-            threshold=1,
-            treat_missing_data="notBreaching",
-            alarm_actions=[topic.ref],
-            ok_actions=[topic.ref],
+            inline_policies={
+                "PauseScaling": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=[
+                                "application-autoscaling:DeregisterScalableTarget",
+                                "application-autoscaling:RegisterScalableTarget",
+                            ],
+                            resources=["*"],
+                        ),
+                        iam.PolicyStatement(
+                            actions=[
+                                "sagemaker:DescribeEndpoint",
+                                "sagemaker:UpdateEndpointWeightsAndCapacities",
+                            ],
+                            resources=[
+                                f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint/"
+                                f"{endpoint_name.lower()}"
+                            ],
+                        ),
+                        iam.PolicyStatement(
+                            actions=["sagemaker:DescribeEndpointConfig"],
+                            resources=[
+                                f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint-config/*"
+                            ],
+                        ),
+                    ]
+                )
+            },
         )
-        cloudwatch.CfnAlarm(
-            self,
-            f"{base}P99Latency",
-            alarm_description=f"{prefix}: model latency (Average) above 1e+06 microseconds",
-            comparison_operator="GreaterThanThreshold",
-            dimensions=_dimensions(endpoint_name, variant),
-            evaluation_periods=5,
-            statistic="Average",
-            metric_name="ModelLatency",
-            namespace=INVOCATION_NAMESPACE,
-            period=60,
-            threshold=1000000,
-            treat_missing_data="notBreaching",
-            alarm_actions=[topic.ref],
-            ok_actions=[topic.ref],
-        )
-        cloudwatch.CfnAlarm(
-            self,
-            f"{base}DiskUtilization",
-            alarm_description=(
-                f"{prefix}: disk utilization above 75% (data capture stops when the disk fills up)"
+
+    def _operational_alarms(self, endpoint_name: str, variants: Sequence[str], topic: sns.CfnTopic) -> None:
+        """5XX error rate, model latency and disk utilization alarms, each on the highest of the variants."""
+        base = "EndpointOperationalAlarms"
+        prefix = f"SageMaker endpoint {endpoint_name} variants {', '.join(variants)} (the highest)"
+        names = ", ".join(variants)
+        top = "MAX([" + ", ".join(f"v{i}" for i in range(len(variants))) + "])"
+        rates: list[cloudwatch.CfnAlarm.MetricDataQueryProperty] = []
+        for i, variant in enumerate(variants):
+            rates += [
+                cloudwatch.CfnAlarm.MetricDataQueryProperty(
+                    id=f"v{i}", expression=f"100 * e{i} / i{i}", label=f"{variant} 5XX error rate (%)",
+                    return_data=False,
+                ),
+                _metric_query(f"e{i}", endpoint_name, variant, "Invocation5XXErrors", "Sum"),
+                _metric_query(f"i{i}", endpoint_name, variant, "Invocations", "Sum"),
+            ]  # fmt: skip
+        for construct_id, text, threshold, label, queries in (
+            ("ErrorRate", "5XX error rate above 1%", 1, "5XX error rate (%)", rates),
+            (
+                "P99Latency", "model latency (Average) above 1e+06 microseconds", 1000000,
+                "Average ModelLatency (microseconds)",
+                [_metric_query(f"v{i}", endpoint_name, v, "ModelLatency", "Average") for i, v in enumerate(variants)],
             ),
-            comparison_operator="GreaterThanThreshold",
-            dimensions=_dimensions(endpoint_name, variant),
-            evaluation_periods=5,
-            metric_name="DiskUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            period=60,
-            statistic="Average",
-            threshold=75,
-            treat_missing_data="notBreaching",
-            alarm_actions=[topic.ref],
-            ok_actions=[topic.ref],
-        )
+            (
+                "DiskUtilization", "disk utilization above 75% (data capture stops when the disk fills up)", 75,
+                "DiskUtilization (%)",
+                [_metric_query(f"v{i}", endpoint_name, v, "DiskUtilization", "Average", INSTANCE_NAMESPACE)
+                 for i, v in enumerate(variants)],
+            ),
+        ):  # fmt: skip
+            cloudwatch.CfnAlarm(
+                self,
+                f"{base}{construct_id}",
+                alarm_description=f"{prefix}: {text}",
+                comparison_operator="GreaterThanThreshold",
+                evaluation_periods=5,
+                metrics=[_expression(top, f"highest {label} of variants {names}"), *queries],
+                threshold=threshold,
+                treat_missing_data="notBreaching",
+                alarm_actions=[topic.ref],
+                ok_actions=[topic.ref],
+            )
 
 
 def resource_type_counts(template: Mapping[str, Any]) -> dict[str, int]:

@@ -4,8 +4,8 @@ A *fully monitored endpoint* is what the reference app builds for its real-time 
 reference app's own building blocks (nothing is retyped here):
 
 * ``infra.realtime_stack.ChurnEndpoint``: the champion and challenger ``Model`` s (the sample
-  ``model_artifacts/churn/model.tar.gz``, XGBoost 3.0-5, network isolation), the endpoint's volume KMS key, its
-  ``NotificationTopic`` and the ``Endpoint`` with two weighted variants (90/10), 100% data capture, canary
+  ``model_artifacts/churn/model.tar.gz``, XGBoost 3.0-5, network isolation, one execution role for both) and
+  the ``Endpoint`` with two weighted variants (90/10), 100% data capture, canary
   ``DeploymentGuardrails`` with the default rollback alarms, autoscaling on both variants and the operational
   alarms;
 * ``infra.monitoring_stack.EndpointMonitors``: the four monitors (data quality hourly, model quality, bias and
@@ -14,7 +14,9 @@ reference app's own building blocks (nothing is retyped here):
 
 Shared by all endpoints of a stack, as in ``infra.monitoring_stack.MonitoringStack``: the monitoring
 ``NotificationTopic``, the ground-truth ``SecureBucket``, one ``MonitoringJob`` (with the jobs' volume KMS key),
-the model-quality baseline and the Model Monitor reports bucket that the monitors create once per stack.
+the model-quality baseline and the Model Monitor reports bucket that the monitors create once per stack. The topic
+and the key also serve each ``ChurnEndpoint`` (its operational alarms and its instances' volumes) instead of a
+topic and a key of its own.
 
 For each N of ``--sizes`` one ``App`` (feature flags of ``cdk.json``, output directory in a temporary folder,
 no cdk-nag) gets one stack with the N endpoints; construction and ``app.synth()`` are timed separately with
@@ -147,7 +149,13 @@ class MonitoredEndpointsStack(Stack):
         for index in range(first, first + count):
             scope_i = Construct(self, f"Ep{index:03d}")
             # Model names are fixed (the Clarify shadow endpoint serves the named model): one per endpoint.
-            built = ChurnEndpoint(scope_i, champion_model_name=f"churn-{index:03d}-{suffix}")
+            # The stack's alerts topic and volume key serve every endpoint too.
+            built = ChurnEndpoint(
+                scope_i,
+                champion_model_name=f"churn-{index:03d}-{suffix}",
+                alerts=shared.alerts,
+                volume_key=shared.volume_key,
+            )
             EndpointMonitors(
                 scope_i,
                 endpoint=built.endpoint,

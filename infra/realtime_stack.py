@@ -42,10 +42,25 @@ class ChurnEndpoint:
     """The churn model on two weighted variants with 100% data capture, canary deployments, autoscaling and
     operational alarms to a topic of its own: the reference's real-time endpoint, built in ``scope``.
 
-    ``RealtimeInferenceStack`` builds one in its stack; ``benchmarks/scale.py`` builds many, one per construct.
+    ``RealtimeInferenceStack`` builds one in its stack; ``benchmarks/scale.py`` builds many, one per construct,
+    passing each the stack's shared alerts topic and volume key.
     """
 
-    def __init__(self, scope: Construct, *, champion_model_name: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        champion_model_name: str,
+        alerts: NotificationTopic | None = None,
+        volume_key: kms.IKey | None = None,
+    ) -> None:
+        """Build the endpoint in ``scope``.
+
+        :param champion_model_name: the champion model's fixed name.
+        :param alerts: where the operational alarms go. Default: - a topic of its own (``Alerts``).
+        :param volume_key: encrypts the instances' ML storage volumes. Default: - a key of its own
+            (``EndpointVolumeKey``).
+        """
         image = ContainerImage.for_algorithm("xgboost", XGBOOST_VERSION)
         # The XGBoost container needs no network: SageMaker downloads the model and captures the traffic.
         # A name known at synth, so the explainability monitor's Clarify config can serve this model on its
@@ -58,22 +73,27 @@ class ChurnEndpoint:
             network_isolation=True,
             model_name=champion_model_name,
         )
-        # In a real rollout the challenger is the next model version; here it serves the same artifact.
+        # In a real rollout the challenger is the next model version; here it serves the same artifact. Both
+        # models need the same permissions (the same artifact and image), so they share one execution role.
         challenger = Model(
             scope,
             "ChallengerModel",
             image=image,
             model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
             network_isolation=True,
+            role=champion.role,
         )
-        volume_key = kms.Key(
-            scope,
-            "EndpointVolumeKey",
-            description="Encrypts the endpoint instances' ML storage volumes (sagemaker-constructs reference)",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.alerts = NotificationTopic(scope, "Alerts", description="real-time endpoint")
+        if volume_key is None:
+            volume_key = kms.Key(
+                scope,
+                "EndpointVolumeKey",
+                description="Encrypts the endpoint instances' ML storage volumes (sagemaker-constructs reference)",
+                enable_key_rotation=True,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+        if alerts is None:
+            alerts = NotificationTopic(scope, "Alerts", description="real-time endpoint")
+        self.alerts = alerts
 
         self.endpoint = Endpoint(
             scope,

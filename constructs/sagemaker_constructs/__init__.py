@@ -19,7 +19,7 @@ from .common.container_image import ContainerImage
 from .common.notification_topic import NotificationTopic
 from .common.secure_bucket import SecureBucket
 from .hosting.async_inference import AsyncInference, IncludeInferenceResponseIn
-from .hosting.autoscaling import ScalableVariant
+from .hosting.autoscaling import ScalableVariant, ScalingMetrics
 from .hosting.data_capture import CaptureDestination, DataCapture
 from .hosting.deployment import AutoRollback, CapacitySize, CapacityUnit, DeploymentGuardrails, TrafficShift
 from .hosting.endpoint import (
@@ -116,6 +116,7 @@ __all__ = [
     "S3Source",
     "SageMakerPipeline",
     "ScalableVariant",
+    "ScalingMetrics",
     "SecureBucket",
     "ServerlessVariant",
     "ShapAggregation",

@@ -86,7 +86,10 @@ def rollback_alarm(template: Template, logical_id: str) -> bool:
 
 
 def policy_of_one_role(template: Template, logical_id: str) -> bool:
+    """A policy attached to exactly one role: an AWS::IAM::Policy, or the inline policies of a role."""
     properties = template["Resources"][logical_id]["Properties"]
+    if _type(template, logical_id) == "AWS::IAM::Role":
+        return bool(properties.get("Policies"))
     return (
         _type(template, logical_id) == "AWS::IAM::Policy"
         and len(properties.get("Roles", [])) == 1
@@ -126,10 +129,15 @@ _SCALING_PAUSE_ACTIONS = {
 
 
 def scaling_pause_policy(template: Template, logical_id: str) -> bool:
-    """A policy whose only unconstrained writes are registering and deregistering scalable targets."""
-    if _type(template, logical_id) != "AWS::IAM::Policy":
+    """A policy (or a role's inline policies) whose only unconstrained writes are registering and deregistering
+    scalable targets."""
+    properties = template["Resources"][logical_id]["Properties"]
+    if _type(template, logical_id) == "AWS::IAM::Policy":
+        statements = properties["PolicyDocument"]["Statement"]
+    elif _type(template, logical_id) == "AWS::IAM::Role" and properties.get("Policies"):
+        statements = [st for inline in properties["Policies"] for st in inline["PolicyDocument"]["Statement"]]
+    else:
         return False
-    statements = template["Resources"][logical_id]["Properties"]["PolicyDocument"]["Statement"]
     star = [st for st in statements if st.get("Resource") == "*"]
     actions = {a for st in star for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
     return bool(star) and actions <= _SCALING_PAUSE_ACTIONS
@@ -183,8 +191,9 @@ NOT_APPLICABLE = [
     # --- IAM
     NotApplicable(
         "NIST.800.53.R5-IAMNoInlinePolicy", policy_of_one_role,
-        "CDK grants write an AWS::IAM::Policy per role, scoped to that role's resources; a managed policy "
-        "would not be narrower. test_iam_audit checks every statement instead.",
+        "CDK grants write an AWS::IAM::Policy per role, scoped to that role's resources (the scaling pause role "
+        "holds its statements inline, one role per stack); a managed policy would not be narrower. "
+        "test_iam_audit checks every statement instead.",
     ),
     # --- alarms
     NotApplicable(

@@ -20,15 +20,15 @@ ALIASES = {"_handlers": "_internal"}
 FREE = {PACKAGE, f"{PACKAGE}.nag"}
 """The top-level modules, which re-export the public API: they may import anything."""
 
-TYPING_CYCLES = [[f"{PACKAGE}.hosting.autoscaling", f"{PACKAGE}.hosting.endpoint"]]
-"""Cycles closed by an import under ``if TYPE_CHECKING:`` only (``autoscaling`` annotates with ``Endpoint``)."""
+TYPING_CYCLES: list[list[str]] = []
+"""Cycles closed by an import under ``if TYPE_CHECKING:`` only: none (the variant handle and the scaling take
+protocols of what they need, not the endpoint)."""
 
 MAX_LINES = 500
 OVERSIZED: dict[str, int] = {
-    "hosting/endpoint.py": 1455,
-    "hosting/model.py": 575,
-    "monitoring/_monitor_base.py": 667,
-    "monitoring/monitoring_options.py": 525,
+    "hosting/model.py": 503,
+    "monitoring/_monitor_base.py": 540,
+    "monitoring/monitoring_options.py": 514,
 }
 """Modules over ``MAX_LINES`` today, with their line counts: none may grow, and each leaves the list (delete its
 line) once it is split below the limit."""
@@ -201,14 +201,15 @@ def test_the_package_is_read() -> None:
     # A reader that found nothing would pass every check: pin a few edges known to be there.
     assert f"{PACKAGE}.hosting.endpoint" in graph[f"{PACKAGE}.hosting.dashboard"]
     assert (
-        f"{PACKAGE}.hosting._model_output" in graph[f"{PACKAGE}.hosting.endpoint"]
+        f"{PACKAGE}.hosting._model_output" in graph[f"{PACKAGE}.hosting._endpoint_config"]
     )  # from . import _model_output
     assert f"{PACKAGE}._internal.handlers" in graph[f"{PACKAGE}.retraining.dashboard"]
     assert f"{PACKAGE}._internal.validation" in graph[f"{PACKAGE}.common.dashboard_section"]
     assert len(lines) == len(graph) > 40
     # An import under ``if TYPE_CHECKING:`` is in the whole graph only.
-    assert f"{PACKAGE}.hosting.endpoint" in graph[f"{PACKAGE}.hosting.autoscaling"]
-    assert f"{PACKAGE}.hosting.endpoint" not in runtime[f"{PACKAGE}.hosting.autoscaling"]
+    typed = f"{PACKAGE}.batch.batch_transform"
+    assert typed in graph[f"{PACKAGE}.monitoring.monitoring_options"]
+    assert typed not in runtime[f"{PACKAGE}.monitoring.monitoring_options"]
 
 
 def test_no_import_cycles() -> None:

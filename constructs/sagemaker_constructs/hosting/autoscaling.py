@@ -27,16 +27,15 @@ deregister the new one.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from aws_cdk import CfnResource, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.validation import (
     ValidationError,
     ValidationErrors,
@@ -44,11 +43,8 @@ from sagemaker_constructs._internal.validation import (
     is_token,
 )
 
-if TYPE_CHECKING:
-    from .endpoint import Endpoint
-
-AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"
-"""The construct ID of CDK's singleton AwsCustomResource function in a stack (aws-cdk-lib custom-resources)."""
+from . import _scaling_pause
+from ._scaling_pause import AWS_CUSTOM_RESOURCE_PROVIDER_ID as AWS_CUSTOM_RESOURCE_PROVIDER_ID
 
 INSTANCE_COUNT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 """The scalable dimension of an instance variant's instance count."""
@@ -57,10 +53,30 @@ PROVISIONED_CONCURRENCY_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurr
 ScalableDimension; https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-autoscale.html)."""
 
 
-class ScalableVariant(Construct):
-    """The scalable instance count of one variant (``endpoint.variant(name).auto_scale(...)``).
+@dataclass(frozen=True, kw_only=True)
+class ScalingMetrics:
+    """The metrics a ``ScalableVariant``'s target-tracking and step-scaling helpers scale on, handed over by
+    whoever owns the variant (``Endpoint`` fills it from its ``metric_*`` methods).
 
-    Every variant of an endpoint can scale: construct IDs and policy names include the variant name.
+    A helper whose metric is missing raises a ``ValidationError``.
+    """
+
+    cpu_utilization: cloudwatch.IMetric | None = None
+    """The variant's ``CPUUtilization`` (``on_cpu_utilization``). Default: - none"""
+    backlog_size_per_instance: cloudwatch.IMetric | None = None
+    """Asynchronous endpoints: ``ApproximateBacklogSizePerInstance`` (``on_backlog_size_per_instance``).
+    Default: - none"""
+    has_backlog_without_capacity: cloudwatch.IMetric | None = None
+    """Asynchronous endpoints: ``HasBacklogWithoutCapacity`` (``scale_out_from_zero``). Default: - none"""
+
+
+class ScalableVariant(Construct):
+    """The scalable instance count (or provisioned concurrency) of one endpoint variant, usually made by
+    ``endpoint.variant(name).auto_scale(...)``.
+
+    It knows the variant only by its Application Auto Scaling resource ID and the metrics it is handed, as
+    aws-cdk's ``ScalableInstanceCount`` knows only its resource ID. Every variant of an endpoint can scale:
+    construct IDs and policy names include the variant name.
     """
 
     def __init__(
@@ -68,30 +84,49 @@ class ScalableVariant(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint: Endpoint,
+        resource_id: str,
         variant_name: str,
         min_capacity: int,
         max_capacity: int,
         scalable_dimension: str = INSTANCE_COUNT_DIMENSION,
+        is_async: bool = False,
+        metrics: ScalingMetrics | None = None,
         instance_type: str | None = None,
+        synth_time_resource_id: str | None = None,
     ) -> None:
         """Register the variant with Application Auto Scaling (service-linked role).
 
+        :param resource_id: the scalable target's resource ID, ``endpoint/<endpoint name>/variant/<variant name>``.
+            Built from the endpoint's ``endpoint_name`` attribute, the target waits for the endpoint.
+        :param variant_name: the variant's name (messages and policy names).
+        :param min_capacity: the lowest capacity.
+        :param max_capacity: the highest capacity.
         :param scalable_dimension: ``INSTANCE_COUNT_DIMENSION``, or ``PROVISIONED_CONCURRENCY_DIMENSION`` for a
             serverless variant. Default: INSTANCE_COUNT_DIMENSION
+        :param is_async: whether the variant belongs to an asynchronous endpoint (scale to zero, backlog
+            policies). Default: False
+        :param metrics: the metrics the helpers scale on. Default: - none: ``on_cpu_utilization``,
+            ``on_backlog_size_per_instance`` and ``scale_out_from_zero`` are refused.
         :param instance_type: the variant's instance type: when it changes, scaling is paused around the
-            endpoint update (see the module docstring). Default: - no pause (serverless variants)
+            endpoint update (see the module docstring), and the endpoint must depend on ``pause``.
+            Default: - no pause (serverless variants)
+        :param synth_time_resource_id: ``resource_id`` with the endpoint name known at synth time, which the
+            pause uses (the endpoint depends on the pause, so the pause cannot reference it).
+            Default: - ``resource_id``
         """
         super().__init__(scope, construct_id)
-        self._endpoint = endpoint
+        self.resource_id = resource_id
+        """The scalable target's resource ID."""
         self.variant_name = variant_name
         self.scalable_dimension = scalable_dimension
+        self.is_async = is_async
+        """Whether the variant belongs to an asynchronous endpoint."""
+        self._metrics = metrics or ScalingMetrics()
         self.target = appscaling.ScalableTarget(
             self,
             "Target",
             service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-            # endpoint_name is a GetAtt: the target waits for the endpoint.
-            resource_id=f"endpoint/{endpoint.endpoint_name}/variant/{variant_name}",
+            resource_id=resource_id,
             scalable_dimension=scalable_dimension,
             min_capacity=min_capacity,
             max_capacity=max_capacity,
@@ -112,97 +147,31 @@ class ScalableVariant(Construct):
         )
         self._policy_ids: set[str] = set()
         self._policy_scope: Construct = self
+        self.pause: cr.AwsCustomResource | None = None
+        """Deregisters the target before an instance type change: the endpoint must depend on it."""
         self.resume: cr.AwsCustomResource | None = None
+        """Registers the target again after the endpoint update."""
         if instance_type is not None and not is_token(instance_type):
-            self._pause_around_instance_type_changes(instance_type, min_capacity, max_capacity)
+            self._pause_around_instance_type_changes(
+                instance_type, synth_time_resource_id or resource_id, min_capacity, max_capacity
+            )
 
     def _pause_around_instance_type_changes(
-        self, instance_type: str, min_capacity: int, max_capacity: int
+        self, instance_type: str, static_id: str, min_capacity: int, max_capacity: int
     ) -> None:
-        stack = Stack.of(self)
-        # The synth-time name: the endpoint depends on the pause, which therefore cannot reference the endpoint.
-        name = self._endpoint.endpoint_name_for_metrics
-        static_id = f"endpoint/{name}/variant/{self.variant_name}"
-        target_id = {"ServiceNamespace": "sagemaker", "ScalableDimension": self.scalable_dimension}
-        # Application Auto Scaling has no resource-level permissions for these actions (its targets have no ARN
-        # known before registration); registering a SageMaker variant also has the caller describe it.
-        # SageMaker lower-cases endpoint names in ARNs (a token stays as it is: lower-casing would break it).
-        arn_name = name if is_token(name) else name.lower()
-        endpoint_arn = stack.format_arn(service="sagemaker", resource="endpoint", resource_name=arn_name)
-        config_arn = stack.format_arn(service="sagemaker", resource="endpoint-config", resource_name="*")
-        policy = cr.AwsCustomResourcePolicy.from_statements(
-            [
-                iam.PolicyStatement(
-                    actions=[
-                        "application-autoscaling:DeregisterScalableTarget",
-                        "application-autoscaling:RegisterScalableTarget",
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"],
-                    resources=[endpoint_arn],
-                ),
-                iam.PolicyStatement(actions=["sagemaker:DescribeEndpointConfig"], resources=[config_arn]),
-            ]
-        )
-        # The physical ID carries the instance type: the call's properties change (and the call runs) only when it
-        # does. Nothing happens on delete: deleting the endpoint deregisters its targets (endpoint-delete-with-scaling).
-        pause_call = cr.AwsSdkCall(
-            service="ApplicationAutoScaling",
-            action="DeregisterScalableTarget",
-            parameters={**target_id, "ResourceId": static_id},
-            physical_resource_id=cr.PhysicalResourceId.of(f"{static_id}@{instance_type}"),
-            # On the first deployment there is no target yet.
-            ignore_error_codes_matching="ObjectNotFoundException",
-        )
-        pause = cr.AwsCustomResource(
-            self, "PauseScaling", on_update=pause_call, policy=policy, install_latest_aws_sdk=False
-        )
-        self._endpoint.resource.node.add_dependency(pause)
-        resume_call = cr.AwsSdkCall(
-            service="ApplicationAutoScaling",
-            action="RegisterScalableTarget",
-            parameters={
-                **target_id,
-                # The endpoint's GetAtt: the resume waits for the endpoint update.
-                "ResourceId": f"endpoint/{self._endpoint.endpoint_name}/variant/{self.variant_name}",
-                "MinCapacity": min_capacity,
-                "MaxCapacity": max_capacity,
-            },
-            physical_resource_id=cr.PhysicalResourceId.of(f"{static_id}@{instance_type}"),
-        )
-        self.resume = cr.AwsCustomResource(
-            self, "ResumeScaling", on_update=resume_call, policy=policy, install_latest_aws_sdk=False
+        self.pause, self.resume = _scaling_pause.pause_around_instance_type_changes(
+            self,
+            resource_id=self.resource_id,
+            static_id=static_id,
+            scalable_dimension=self.scalable_dimension,
+            instance_type=instance_type,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
         )
         self.resume.node.add_dependency(self.target)
         # Policies under a scope named after the instance type: new resources (and names) after each change.
         self._policy_scope = Construct(self, "For-" + re.sub(r"[^A-Za-z0-9-]", "-", instance_type))
         self._policy_scope.node.add_dependency(self.resume)
-        for custom in (pause, self.resume):
-            _nag.acknowledge_resource(
-                custom,
-                "*",
-                "Application Auto Scaling's Register/DeregisterScalableTarget take no resource ARN known at synth "
-                "(a target's ARN exists only after registration).",
-            )
-            _nag.acknowledge_resource(
-                custom,
-                config_arn,
-                "SageMaker generates each endpoint config's name; registering a variant describes the current one.",
-            )
-        # CDK's one function for every AwsCustomResource of the stack logs with the AWS managed basic role.
-        provider = stack.node.try_find_child(AWS_CUSTOM_RESOURCE_PROVIDER_ID)
-        if provider is not None:
-            # CDK adds DependsOn its role, which the function's GetAtt of the role already enforces (cfn-lint W3005).
-            function = provider.node.default_child
-            if isinstance(function, CfnResource):
-                function.add_deletion_override("DependsOn")
-            _nag.acknowledge(
-                provider,
-                "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-                "CDK's AwsCustomResource function only writes its own logs with the AWS managed basic execution role.",
-            )
 
     @checked_arguments
     def on_invocations_per_instance(
@@ -221,7 +190,7 @@ class ScalableVariant(Construct):
         :param disable_scale_in: never remove instances. Default: False
         """
         self._require_instances("on_invocations_per_instance")
-        if self._endpoint.async_inference is not None:
+        if self.is_async:
             raise ValidationError(
                 f"'on_invocations_per_instance' cannot scale variant {self.variant_name!r} of an asynchronous "
                 "endpoint: it publishes no InvocationsPerInstance metric; use on_backlog_size_per_instance(...)"
@@ -259,7 +228,7 @@ class ScalableVariant(Construct):
         self._require_instances("on_cpu_utilization")
         return self.on_metric(
             "CPUUtilization",
-            self._endpoint.metric_cpu_utilization(self.variant_name),
+            self._metric("on_cpu_utilization", self._metrics.cpu_utilization, "cpu_utilization"),
             target_percent,
             scale_in_cooldown=scale_in_cooldown,
             scale_out_cooldown=scale_out_cooldown,
@@ -290,7 +259,11 @@ class ScalableVariant(Construct):
         self._require_async("on_backlog_size_per_instance")
         return self.on_metric(
             "BacklogSizePerInstance",
-            self._endpoint.metric_approximate_backlog_size_per_instance(),
+            self._metric(
+                "on_backlog_size_per_instance",
+                self._metrics.backlog_size_per_instance,
+                "backlog_size_per_instance",
+            ),
             target,
             scale_in_cooldown=scale_in_cooldown,
             scale_out_cooldown=scale_out_cooldown,
@@ -316,6 +289,9 @@ class ScalableVariant(Construct):
         :param instances: instances to add, at least 1. Default: 1
         """
         self._require_async("scale_out_from_zero")
+        metric = self._metric(
+            "scale_out_from_zero", self._metrics.has_backlog_without_capacity, "has_backlog_without_capacity"
+        )
         errors = ValidationErrors(f"scaling policy 'ScaleOutFromZero' of variant '{self.variant_name}'")
         if "ScaleOutFromZero" in self._policy_ids:
             errors.add(f"'scale_out_from_zero' was already called for variant {self.variant_name!r}")
@@ -328,7 +304,7 @@ class ScalableVariant(Construct):
             self._policy_scope,
             "ScaleOutFromZero",
             scaling_target=self.target,
-            metric=self._endpoint.metric_has_backlog_without_capacity(),
+            metric=metric,
             # Only the upper step acts: a no-op step below 1 keeps CDK from creating a scale-in alarm.
             scaling_steps=[
                 appscaling.ScalingInterval(upper=1, change=0),
@@ -418,11 +394,19 @@ class ScalableVariant(Construct):
             )
 
     def _require_async(self, method: str) -> None:
-        if self._endpoint.async_inference is None:
+        if not self.is_async:
             raise ValidationError(
                 f"'{method}' needs an asynchronous endpoint (async_inference=AsyncInference(...)), got the "
                 f"real-time variant {self.variant_name!r}"
             )
+
+    def _metric(self, method: str, metric: cloudwatch.IMetric | None, field: str) -> cloudwatch.IMetric:
+        if metric is None:
+            raise ValidationError(
+                f"'{method}' needs ScalingMetrics({field}=...) in 'metrics' of the ScalableVariant of variant "
+                f"{self.variant_name!r}, got none"
+            )
+        return metric
 
     def _validate(
         self,

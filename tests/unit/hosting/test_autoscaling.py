@@ -403,5 +403,201 @@ def test_a_scaled_variant_of_an_endpoint_named_by_a_parameter(synth):
         endpoint = Endpoint(stack, "E", variants=[ProductionVariant("v", model=model)], endpoint_name=name)
         endpoint.variant("v").auto_scale(min_capacity=1, max_capacity=2).on_cpu_utilization(60)
 
-    policies = json.dumps(synth(build).find_resources("AWS::IAM::Policy"))
-    assert '"Ref": "EndpointName"' in policies
+    roles = json.dumps(synth(build).find_resources("AWS::IAM::Role"))
+    assert '"Ref": "EndpointName"' in roles
+
+
+# ------------------------------------------------------------------ one role for pausing scaling, per stack
+
+
+def _two_scaled_variants(stack: Stack, endpoint_id: str, name: str) -> None:
+    model = Model(stack, f"{endpoint_id}Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
+    endpoint = Endpoint(
+        stack,
+        endpoint_id,
+        variants=[
+            ProductionVariant("a", model=model, instance_type="ml.c5.xlarge", weight=1),
+            ProductionVariant("b", model=model, instance_type="ml.c5.xlarge", weight=1),
+        ],
+        endpoint_name=name,
+    )
+    for variant in ("a", "b"):
+        endpoint.variant(variant).auto_scale(min_capacity=1, max_capacity=2).on_invocations_per_instance(100)
+
+
+def _pause_role(template: Any) -> dict[str, Any]:
+    (function,) = [
+        f for f in template.find_resources("AWS::Lambda::Function").values()
+        if "AWS679f53fac002430cb0da5b7982bd2287" in json.dumps(f) or f["Properties"].get("Handler") == "index.handler"
+    ]  # fmt: skip
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    role: dict[str, Any] = template.to_json()["Resources"][role_id]
+    return role
+
+
+def test_the_pause_and_resume_calls_of_a_stack_share_one_role_without_policy_resources(synth):
+    """Two endpoints with two scaled variants each: 8 custom resources, one role, no AWS::IAM::Policy for them
+    (before: one per custom resource); the role holds exactly the statements each call had."""
+
+    def build(stack: Stack) -> None:
+        _two_scaled_variants(stack, "First", "first")
+        _two_scaled_variants(stack, "Second", "Second")
+
+    template = synth(build)
+    template.resource_count_is("Custom::AWS", 8)
+    policies = template.find_resources("AWS::IAM::Policy")
+    assert not [p for p in policies.values() if "ScalableTarget" in json.dumps(p)]
+    role = _pause_role(template)
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "lambda.amazonaws.com"
+    }
+    assert "AWSLambdaBasicExecutionRole" in json.dumps(role["Properties"]["ManagedPolicyArns"])
+    (inline,) = role["Properties"]["Policies"]
+    statements = inline["PolicyDocument"]["Statement"]
+
+    def arn(resource: Any) -> str:
+        return "".join(p if isinstance(p, str) else "~" for p in resource["Fn::Join"][1])
+
+    assert [(st["Action"], st["Resource"] if st["Resource"] == "*" else None) for st in statements] == [
+        (
+            [
+                "application-autoscaling:DeregisterScalableTarget",
+                "application-autoscaling:RegisterScalableTarget",
+            ],
+            "*",
+        ),
+        (["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"], None),
+        ("sagemaker:DescribeEndpointConfig", None),
+    ]
+    # Each endpoint once, lower-cased as SageMaker writes endpoint ARNs; configs of this stack's account only.
+    assert sorted(arn(r) for r in statements[1]["Resource"]) == [
+        "arn:~:sagemaker:~:~:endpoint/first",
+        "arn:~:sagemaker:~:~:endpoint/second",
+    ]
+    assert arn(statements[2]["Resource"]) == "arn:~:sagemaker:~:~:endpoint-config/*"
+    assert all(st["Effect"] == "Allow" and "Condition" not in st for st in statements)
+
+
+def test_a_stack_whose_custom_resource_function_exists_keeps_a_policy_per_call(synth):
+    """CDK's provider function is a singleton: when another AwsCustomResource made it first, a role given later
+    would be ignored, so the calls keep their own policies, attached to that function's role."""
+    from aws_cdk import custom_resources as cr
+
+    def build(stack: Stack) -> None:
+        cr.AwsCustomResource(
+            stack,
+            "Other",
+            on_create=cr.AwsSdkCall(
+                service="SSM", action="GetParameter", parameters={"Name": "p"},
+                physical_resource_id=cr.PhysicalResourceId.of("p"),
+            ),
+            policy=cr.AwsCustomResourcePolicy.from_sdk_calls(
+                resources=[stack.format_arn(service="ssm", resource="parameter", resource_name="p")]
+            ),
+            install_latest_aws_sdk=False,
+        )  # fmt: skip
+        _two_scaled_variants(stack, "First", "first")
+
+    template = synth(build, nag=False)
+    policies = template.find_resources("AWS::IAM::Policy")
+    assert len([p for p in policies.values() if "RegisterScalableTarget" in json.dumps(p)]) == 4
+    assert "SageMakerScalingPauseRole" not in json.dumps(template.to_json())
+
+
+# ------------------------------------------------------------------ scaling knows nothing of the endpoint
+
+
+def test_autoscaling_imports_no_endpoint_module():
+    import ast
+    from pathlib import Path
+
+    import sagemaker_constructs.hosting.autoscaling as autoscaling
+
+    tree = ast.parse(Path(autoscaling.__file__).read_text())
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    assert not [m for m in imported if "endpoint" in m]
+
+
+def test_a_scalable_variant_is_given_a_resource_id_and_metrics(synth):
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
+    from sagemaker_constructs import ScalableVariant, ScalingMetrics
+
+    cpu = cloudwatch.Metric(
+        namespace="/aws/sagemaker/Endpoints",
+        metric_name="CPUUtilization",
+        dimensions_map={"EndpointName": "elsewhere", "VariantName": "v"},
+        statistic="Average",
+    )
+
+    def build(stack: Stack) -> None:
+        scaling = ScalableVariant(
+            stack,
+            "Scaling",
+            resource_id="endpoint/elsewhere/variant/v",
+            variant_name="v",
+            min_capacity=1,
+            max_capacity=3,
+            metrics=ScalingMetrics(cpu_utilization=cpu),
+        )
+        scaling.on_cpu_utilization(60)
+        assert scaling.pause is None
+        assert scaling.resume is None
+
+    template = synth(build)
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"ResourceId": "endpoint/elsewhere/variant/v", "MinCapacity": 1, "MaxCapacity": 3},
+    )
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "TargetTrackingScalingPolicyConfiguration": Match.object_like(
+                {
+                    "TargetValue": 60,
+                    "CustomizedMetricSpecification": Match.object_like(
+                        {
+                            "MetricName": "CPUUtilization",
+                            "Dimensions": Match.array_with([{"Name": "EndpointName", "Value": "elsewhere"}]),
+                        }
+                    ),
+                }
+            )
+        },
+    )
+
+
+def test_a_scalable_variant_without_the_metric_refuses_its_helper(stack):
+    from sagemaker_constructs import ScalableVariant
+
+    scaling = ScalableVariant(
+        stack, "Scaling", resource_id="endpoint/e/variant/v", variant_name="v", min_capacity=0, max_capacity=2,
+        is_async=True,
+    )  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"'on_cpu_utilization' needs ScalingMetrics\(cpu_utilization=\.\.\.\)"
+    ):
+        scaling.on_cpu_utilization(60)
+    with pytest.raises(
+        ValueError, match=r"'scale_out_from_zero' needs ScalingMetrics\(has_backlog_without_cap"
+    ):
+        scaling.scale_out_from_zero()
+
+
+def test_a_paused_variant_names_the_endpoint_by_its_synth_time_id(synth):
+    from sagemaker_constructs import ScalableVariant
+
+    def build(stack: Stack) -> None:
+        scaling = ScalableVariant(
+            stack, "Scaling", resource_id="endpoint/Later/variant/v", synth_time_resource_id="endpoint/Later/variant/v",
+            variant_name="v", min_capacity=1, max_capacity=2, instance_type="ml.m5.large",
+        )  # fmt: skip
+        assert scaling.pause is not None
+        assert scaling.resume is not None
+
+    template = synth(build)
+    assert "endpoint/Later/variant/v@ml.m5.large" in json.dumps(template.find_resources("Custom::AWS"))
+    # SageMaker lower-cases endpoint names in ARNs: the pause may describe exactly this endpoint.
+    assert ":endpoint/later" in json.dumps(template.to_json())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
@@ -254,3 +256,137 @@ def test_prefix_must_leave_room_for_any_bucket_name_in_the_512_character_uri(sta
     template = synth(lambda s: endpoint(s, DataCapture(prefix="p" * 443)))
     (config,) = template.find_resources("AWS::SageMaker::EndpointConfig").values()
     assert config["Properties"]["DataCaptureConfig"]["DestinationS3Uri"]["Fn::Join"][1][-1] == "/" + "p" * 443
+
+
+# ------------------------------------------------------------------ the capture interface (CaptureDestination)
+
+
+def _statements(template: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        found += policy["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def _text(value: Any) -> str:
+    """An intrinsic string as text, references as ``<Logical>``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        return "".join(_text(part) for part in value["Fn::Join"][1])
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{value['Fn::GetAtt'][0]}>"
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    return json.dumps(value)
+
+
+def _grant_of(template: Any, role_id: str) -> list[dict[str, Any]]:
+    return [
+        st
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"].get("Roles", [])
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _role_id(template: Any, description: str) -> str:
+    (role_id,) = [
+        k for k, r in template.find_resources("AWS::IAM::Role").items()
+        if r["Properties"].get("Description") == description
+    ]  # fmt: skip
+    return role_id
+
+
+def test_a_created_endpoints_capture_destination_and_read_grant(synth):
+    def build(stack: Stack) -> None:
+        e = endpoint(stack, DataCapture(prefix="captured/churn"))
+        destination = e.capture_destination
+        assert destination is not None
+        assert destination.bucket is e.data_capture_bucket
+        assert destination.prefix == "captured/churn"
+        assert destination.kms_key is e.data_capture_key
+        assert destination.kms_key is not None
+        assert stack.resolve(destination.s3_uri) == stack.resolve(e.data_capture_s3_uri)
+        reader = iam.Role(
+            stack, "Reader", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"), description="reader"
+        )
+        grant = e.grant_read_captured_data(reader)
+        assert grant.success
+
+    template = synth(build)
+    statements = _grant_of(template, _role_id(template, "reader"))
+    (bucket_id,) = template.find_resources(
+        "AWS::S3::Bucket", {"Properties": {"LoggingConfiguration": Match.any_value()}}
+    )
+    get = [st for st in statements if st["Action"] == "s3:GetObject"]
+    assert [_text(st["Resource"]) for st in get] == [f"<{bucket_id}>/captured/churn/*"]
+    (listing,) = [st for st in statements if st["Action"] == "s3:ListBucket"]
+    assert _text(listing["Resource"]) == f"<{bucket_id}>"
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["captured/churn/*"]}}
+    (decrypt,) = [st for st in statements if "kms:Decrypt" in json.dumps(st["Action"])]
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert _text(decrypt["Resource"]).startswith("<")  # the capture key's ARN, no wildcard
+    assert not [st for st in statements if st["Resource"] == "*"]
+
+
+@pytest.mark.parametrize("importer", ["attributes", "arn"])
+def test_an_imported_endpoint_with_a_capture_destination_is_read_like_a_created_one(synth, importer):
+    from sagemaker_constructs import CaptureDestination, DataQualityMonitor
+
+    def build(stack: Stack) -> None:
+        bucket = s3.Bucket.from_bucket_name(stack, "Capture", "their-capture-bucket")
+        key = kms.Key.from_key_arn(stack, "Key", "arn:aws:kms:eu-west-1:111111111111:key/abcd")
+        destination = CaptureDestination(bucket, "capture", key)
+        if importer == "arn":
+            imported = Endpoint.from_endpoint_arn(
+                stack, "Imported", "arn:aws:sagemaker:eu-west-1:111111111111:endpoint/churn",
+                capture_destination=destination,
+            )  # fmt: skip
+        else:
+            imported = Endpoint.from_endpoint_attributes(
+                stack, "Imported", endpoint_name="churn", capture_destination=destination
+            )
+        assert imported.data_capture_enabled is True
+        assert imported.capture_destination is destination
+        DataQualityMonitor(stack, "DataQuality", endpoint=imported)
+
+    template = synth(build)
+    statements = _statements(template)
+    assert [_text(st["Resource"]) for st in statements if st["Action"] == "s3:GetObject"] == [
+        "arn:<AWS::Partition>:s3:::their-capture-bucket/capture/*"
+    ]
+    (listing,) = [st for st in statements if st["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["capture/*"]}}
+    assert [st["Resource"] for st in statements if st["Action"] == "kms:Decrypt"] == [
+        "arn:aws:kms:eu-west-1:111111111111:key/abcd"
+    ]
+
+
+def test_reading_captured_data_without_a_destination_is_a_clear_error(stack):
+    reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    message = r"'grant_read_captured_data' needs the capture location, got none: create the endpoint with"
+    with pytest.raises(ValueError, match=message):
+        endpoint(stack, None).grant_read_captured_data(reader)
+    imported = Endpoint.from_endpoint_name(stack, "Imported", "churn")
+    assert imported.capture_destination is None
+    with pytest.raises(ValueError, match=r"import it with capture_destination=CaptureDestination\(\.\.\.\)"):
+        imported.grant_read_captured_data(reader)
+    arn_imported = Endpoint.from_endpoint_arn(
+        stack, "ByArn", "arn:aws:sagemaker:eu-west-1:111111111111:endpoint/churn"
+    )
+    with pytest.raises(ValueError, match="needs the capture location"):
+        arn_imported.grant_read_captured_data(reader)
+
+
+def test_an_import_cannot_both_capture_somewhere_and_not_capture(stack):
+    from sagemaker_constructs import CaptureDestination
+
+    bucket = s3.Bucket.from_bucket_name(stack, "Capture", "their-capture-bucket")
+    with pytest.raises(
+        ValueError, match="'capture_destination' says where the endpoint captures its traffic"
+    ):
+        Endpoint.from_endpoint_arn(
+            stack, "ByArn", "arn:aws:sagemaker:eu-west-1:111111111111:endpoint/churn",
+            data_capture_enabled=False, capture_destination=CaptureDestination(bucket, "capture"),
+        )  # fmt: skip

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 import pytest
 from aws_cdk import Duration, Size, Stack
@@ -368,7 +370,7 @@ def test_metrics(stack, method, namespace, metric_name, statistic):
     assert metric.period.to_seconds() == 60
 
 
-def test_operational_alarms_per_variant(synth):
+def test_operational_alarms_one_per_kind_over_all_variants(synth):
     def build(stack: Stack) -> None:
         m = model(stack)
         endpoint = Endpoint(
@@ -381,33 +383,139 @@ def test_operational_alarms_per_variant(synth):
         alarms = endpoint.add_operational_alarms(
             disk_utilization_percent=70, p99_model_latency=Duration.millis(250)
         )
-        assert len(alarms) == 6
+        assert len(alarms) == 3  # error rate, latency, disk: each over both variants
         serverless = Endpoint(stack, "Serverless", variants=[ServerlessVariant("s", model=m)])
         assert len(serverless.add_operational_alarms()) == 2  # no disk metric for serverless
 
     template = synth(build)
-    template.resource_count_is("AWS::CloudWatch::Alarm", 8)
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "MetricName": "DiskUtilization",
-            "Namespace": "/aws/sagemaker/Endpoints",
-            "Threshold": 70,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "TreatMissingData": "notBreaching",
-        },
-    )
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {"MetricName": "ModelLatency", "ExtendedStatistic": "p99", "Threshold": 250000},
-    )
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "Metrics": Match.array_with([Match.object_like({"Expression": "100 * errors / invocations"})]),
-            "Threshold": 1,
-        },
-    )
+    template.resource_count_is("AWS::CloudWatch::Alarm", 5)
+    alarms = _alarms_by_description(template)
+    disk = alarms["SageMaker endpoint churn variants a, b (the highest): disk utilization above 70% (data capture "
+                  "stops when the disk fills up)"]  # fmt: skip
+    assert disk["Threshold"] == 70
+    assert disk["ComparisonOperator"] == "GreaterThanThreshold"
+    assert disk["TreatMissingData"] == "notBreaching"
+    assert _expression(disk) == "MAX([v0, v1])"
+    assert _metric_stats(disk) == {
+        "v0": ("/aws/sagemaker/Endpoints", "DiskUtilization", "a", "Average"),
+        "v1": ("/aws/sagemaker/Endpoints", "DiskUtilization", "b", "Average"),
+    }
+    latency = alarms["SageMaker endpoint churn variants a, b (the highest): model latency (p99) above 250000 "
+                     "microseconds"]  # fmt: skip
+    assert latency["Threshold"] == 250000
+    assert _metric_stats(latency) == {
+        "v0": ("AWS/SageMaker", "ModelLatency", "a", "p99"),
+        "v1": ("AWS/SageMaker", "ModelLatency", "b", "p99"),
+    }
+    error = alarms["SageMaker endpoint churn variants a, b (the highest): 5XX error rate above 1%"]
+    assert error["Threshold"] == 1
+    assert error["EvaluationPeriods"] == 5
+    expressions = {q["Id"]: q["Expression"] for q in error["Metrics"] if "Expression" in q}
+    assert sorted(expressions.values()) == ["100 * e0 / i0", "100 * e1 / i1", "MAX([v0, v1])"]
+    assert expressions["v0"] == "100 * e0 / i0"
+    assert {k: v[1:3] for k, v in _metric_stats(error).items()} == {
+        "e0": ("Invocation5XXErrors", "a"),
+        "i0": ("Invocations", "a"),
+        "e1": ("Invocation5XXErrors", "b"),
+        "i1": ("Invocations", "b"),
+    }
+    # Only the top expression returns data: CloudWatch alarms on exactly one.
+    assert [q["Id"] for q in error["Metrics"] if q["ReturnData"]] == [
+        q["Id"] for q in error["Metrics"] if q.get("Expression", "").startswith("MAX")
+    ]
+    # Any variant breaching fires; none breaching stays OK.
+    fine = {("Invocation5XXErrors", "a"): 0, ("Invocations", "a"): 900, ("Invocation5XXErrors", "b"): 1,
+            ("Invocations", "b"): 200}  # fmt: skip
+    assert _evaluate(error, fine) == pytest.approx(0.5)
+    assert _evaluate(error, fine) <= error["Threshold"]
+    breaching = {**fine, ("Invocation5XXErrors", "b"): 10}  # 5% of the shadow's requests
+    assert _evaluate(error, breaching) == pytest.approx(5)
+    assert _evaluate(error, breaching) > error["Threshold"]
+    # A single variant keeps its own metric, as before.
+    single = alarms[f"SageMaker endpoint {_serverless_name(template)} variant s: 5XX error rate above 1%"]
+    assert _expression(single) == "100 * errors / invocations"
+
+
+def test_operational_alarms_split_variants_that_need_more_than_ten_metrics(synth):
+    """CloudWatch takes at most 10 metrics per alarm: the error rate needs two per variant, so six variants
+    take two alarms (five and one); latency and disk take one metric per variant and fit in one."""
+
+    def build(stack: Stack) -> None:
+        m = model(stack)
+        endpoint = Endpoint(
+            stack,
+            "Endpoint",
+            variants=[ProductionVariant(f"v{i}", model=m) for i in range(6)],
+            endpoint_name="six",
+        )
+        assert len(endpoint.add_operational_alarms()) == 4
+
+    template = synth(build)
+    alarms = _alarms_by_description(template)
+    first = alarms[
+        "SageMaker endpoint six variants v0, v1, v2, v3, v4 (the highest): 5XX error rate above 1%"
+    ]
+    assert len([q for q in first["Metrics"] if "MetricStat" in q]) == 10
+    assert _expression(first) == "MAX([v0, v1, v2, v3, v4])"
+    second = alarms["SageMaker endpoint six variant v5: 5XX error rate above 1%"]
+    assert _expression(second) == "100 * errors / invocations"
+    latency = alarms["SageMaker endpoint six variants v0, v1, v2, v3, v4, v5 (the highest): model latency (Average) "
+                     "above 1e+06 microseconds"]  # fmt: skip
+    assert len([q for q in latency["Metrics"] if "MetricStat" in q]) == 6
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert len([q for q in alarm["Properties"].get("Metrics", []) if "MetricStat" in q]) <= 10
+
+
+def _alarms_by_description(template: Template) -> dict[str, dict[str, Any]]:
+    return {
+        a["Properties"]["AlarmDescription"]: a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+
+
+def _serverless_name(template: Template) -> str:
+    (endpoint,) = [
+        e["Properties"]["EndpointName"]
+        for e in template.find_resources("AWS::SageMaker::Endpoint").values()
+        if "erverless" in e["Properties"]["EndpointName"]
+    ]
+    return str(endpoint)
+
+
+def _expression(alarm: dict[str, Any]) -> str:
+    (top,) = [q["Expression"] for q in alarm["Metrics"] if q.get("ReturnData", True) and "Expression" in q]
+    return str(top)
+
+
+def _metric_stats(alarm: dict[str, Any]) -> dict[str, tuple[str, str, str, str]]:
+    found = {}
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            stat = query["MetricStat"]
+            dims = {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}
+            found[query["Id"]] = (
+                stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], dims["VariantName"], stat["Stat"]
+            )  # fmt: skip
+    return found
+
+
+def _evaluate(alarm: dict[str, Any], values: dict[tuple[str, str], float]) -> float:
+    """The alarm's metric math on one datapoint per metric: ``+ - * /`` and ``MAX([...])`` only."""
+    queries = {q["Id"]: q for q in alarm["Metrics"]}
+
+    def value(query_id: str) -> float:
+        query = queries[query_id]
+        if "MetricStat" in query:
+            stat = query["MetricStat"]
+            dims = {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}
+            return values[(stat["Metric"]["MetricName"], dims["VariantName"])]
+        expression = query["Expression"].replace("MAX([", "max([")
+        names = {q: value(q) for q in queries if re.search(rf"\b{q}\b", expression)}
+        result: float = eval(expression, {"__builtins__": {}, "max": max}, names)
+        return result
+
+    (top,) = [q["Id"] for q in alarm["Metrics"] if q.get("ReturnData", True)]
+    return value(top)
 
 
 def test_operational_alarms_only_once(stack):

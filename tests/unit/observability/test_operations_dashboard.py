@@ -157,8 +157,8 @@ def test_endpoint_section_graphs_every_variant_and_shows_its_alarms(synth):
     for title in ("CPU utilization (%, summed over cores)", "Memory utilization (%)", "Disk utilization (%)"):
         assert {m[0] for m in charts[title]} == {"/aws/sagemaker/Endpoints"}, title
     (alarms,) = alarm_widgets(dashboard).values()
-    # Every operational alarm (error rate, p99 latency, disk per variant) appears, by its ARN.
-    assert len(alarms) == len(built["alarms"]) == 6
+    # Every operational alarm (error rate, latency, disk, each over both variants) appears, by its ARN.
+    assert len(alarms) == len(built["alarms"]) == 3
     assert all(a.startswith("<Att:") for a in alarms)
 
 
