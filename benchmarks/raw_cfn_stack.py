@@ -315,15 +315,22 @@ class RawCfnRealtimeStack(Stack):
         )
         return topic
 
+    def _capture_log_prefix(self) -> str:
+        # The library's SecureBucket logs under its unique ID (Names.unique_id: the path's ids joined, then the
+        # first 8 hex digits of the MD5 of the path) in the stack's one access-log bucket.
+        path = [self.stack_name, "Endpoint", "DataCaptureBucket"]
+        digest = hashlib.md5("/".join(path).encode(), usedforsecurity=False).hexdigest()[:8].upper()
+        return "".join(path) + digest
+
     def _data_capture_bucket(self) -> tuple[kms.CfnKey, s3.CfnBucket]:
-        """The KMS key, the access-log bucket, the data capture bucket and both bucket policies."""
+        """The KMS key, the stack's access-log bucket, the data capture bucket and both bucket policies."""
         key = self._key(
             "EndpointDataCaptureBucketKey", "Encrypts SageMaker endpoint data capture (sagemaker-constructs)"
         )
 
         access_logs = s3.CfnBucket(
             self,
-            "EndpointDataCaptureBucketAccessLogs",
+            "SecureBucketAccessLogs",
             bucket_encryption=s3.CfnBucket.BucketEncryptionProperty(
                 server_side_encryption_configuration=[
                     s3.CfnBucket.ServerSideEncryptionRuleProperty(
@@ -376,7 +383,8 @@ class RawCfnRealtimeStack(Stack):
                 ]
             ),
             logging_configuration=s3.CfnBucket.LoggingConfigurationProperty(
-                destination_bucket_name=access_logs.ref, log_file_prefix="access-logs/"
+                destination_bucket_name=access_logs.ref,
+                log_file_prefix=f"access-logs/{self._capture_log_prefix()}/",
             ),
             ownership_controls=_OWNER_ENFORCED,
             public_access_block_configuration=_BLOCK_ALL,
@@ -386,7 +394,7 @@ class RawCfnRealtimeStack(Stack):
 
         s3.CfnBucketPolicy(
             self,
-            "EndpointDataCaptureBucketAccessLogsPolicy",
+            "SecureBucketAccessLogsPolicy",
             bucket=access_logs.ref,
             policy_document=_policy_document(
                 _tls_only_statement(access_logs),
@@ -398,7 +406,7 @@ class RawCfnRealtimeStack(Stack):
                     },
                     "Effect": "Allow",
                     "Principal": {"Service": "logging.s3.amazonaws.com"},
-                    "Resource": f"{access_logs.attr_arn}/access-logs/*",
+                    "Resource": f"{access_logs.attr_arn}/access-logs/{self._capture_log_prefix()}/*",
                 },
             ),
         )

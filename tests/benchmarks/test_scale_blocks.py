@@ -24,6 +24,8 @@ _PROVIDER = ("AWS679f53fac002430cb0da5b7982bd2287", "SageMakerScalingPauseRole")
 _ENDPOINT_MONITORS = ("EndpointDataQuality", "EndpointModelQuality", "EndpointBias", "EndpointExplainability")
 # The reference endpoint's own alerts topic and volume key: the benchmark passes the stack's shared ones.
 _SHARED_IN_BENCHMARK = ("Alerts", "EndpointVolumeKey")
+# The stack's one server access-log bucket (and its policy), which every SecureBucket of a stack logs to.
+_STACK_ACCESS_LOGS = "SecureBucketAccessLogs"
 
 
 def _resources(template: dict[str, Any], keep: Any, prefix: str = "") -> Counter[tuple[str, str]]:
@@ -50,7 +52,7 @@ def test_a_benchmark_endpoint_is_the_reference_endpoint_with_its_monitors(
     endpoint = _resources(scale_template, lambda i: i.startswith("Ep000"), prefix="Ep000")
     reference = _resources(
         reference_templates["SageMakerRealtime"],
-        lambda i: not i.startswith((*_PROVIDER, *_SHARED_IN_BENCHMARK)),
+        lambda i: not i.startswith((*_PROVIDER, *_SHARED_IN_BENCHMARK, _STACK_ACCESS_LOGS)),
     ) + _resources(reference_templates["SageMakerMonitoring"], lambda i: i.startswith(_ENDPOINT_MONITORS))
     assert sum(endpoint.values()) > 0
     assert endpoint == reference, (

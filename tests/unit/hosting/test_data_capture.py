@@ -332,7 +332,7 @@ def test_a_created_endpoints_capture_destination_and_read_grant(synth):
 
 @pytest.mark.parametrize("importer", ["attributes", "arn"])
 def test_an_imported_endpoint_with_a_capture_destination_is_read_like_a_created_one(synth, importer):
-    from sagemaker_constructs import CaptureDestination, DataQualityMonitor
+    from sagemaker_constructs import CaptureDestination, DataQualityMonitor, MonitorSource
 
     def build(stack: Stack) -> None:
         bucket = s3.Bucket.from_bucket_name(stack, "Capture", "their-capture-bucket")
@@ -349,7 +349,7 @@ def test_an_imported_endpoint_with_a_capture_destination_is_read_like_a_created_
             )
         assert imported.data_capture_enabled is True
         assert imported.capture_destination is destination
-        DataQualityMonitor(stack, "DataQuality", endpoint=imported)
+        DataQualityMonitor(stack, "DataQuality", source=MonitorSource.endpoint(imported))
 
     template = synth(build)
     statements = _statements(template)
