@@ -294,7 +294,14 @@ def check(case: Case, lint: Lint) -> None:
             assert case.wrong_typed, (
                 f"{case.construct}: a type problem without a wrongly typed prop:\n{message}"
             )
-            named = [fragment for fragment in expected if fragment in message]
+            # A named constructor (DeploymentGuardrails.canary(wait=60)) refuses its own wrongly typed argument
+            # before the construct sees it: its error names the argument as the user passed it ('wait', not
+            # 'deployment.wait').
+            named = [
+                fragment
+                for fragment in expected
+                if fragment in message or f"'{fragment.rsplit('.', 1)[-1]}'" in message
+            ]
             assert named, f"{case.construct}: the error names none of {expected}:\n{message}"
             WRONG_TYPES[case.construct] += 1
         else:
