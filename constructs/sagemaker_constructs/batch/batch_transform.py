@@ -10,6 +10,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -22,6 +23,7 @@ from constructs import Construct
 
 from sagemaker_constructs._internal import dead_letter as _dead_letter
 from sagemaker_constructs._internal.dependencies import depend_on_role_policy_only
+from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
     ValidationError,
     check_argument_types,
@@ -325,6 +327,36 @@ class BatchTransform(Construct):
         return self.data_capture is not None
 
     # ------------------------------------------------------------------------------------------- internals
+
+    @checked_arguments
+    def grant_read_captured_data(self, grantee: iam.IGrantable) -> None:
+        """Allow ``grantee`` to list and read what the transform jobs capture, and the input and output objects
+        that the capture manifests list (a monitor reads those: "Capture data from batch transform job",
+        https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-batch.html), decrypting them
+        with their keys.
+
+        :raises ValidationError: when the transform has no data capture.
+        """
+        capture = self.data_capture
+        if capture is None:
+            raise ValidationError(
+                f"BatchTransform '{self.node.path}': 'grant_read_captured_data' needs data capture, got none: "
+                "pass data_capture=BatchDataCapture(...)"
+            )
+        bucket = self.data_capture_bucket or self.output_bucket
+        grant_read_prefix(grantee, bucket, f"{capture.prefix}/", "captured data of the transform jobs")
+        grant_read_prefix(
+            grantee, self.input.bucket, self.input.prefix, "transform input that the capture manifests list"
+        )
+        grant_read_prefix(
+            grantee,
+            self.output_bucket,
+            self.output_prefix,
+            "transform output that the capture manifests list",
+        )
+        keys = (self.data_capture_kms_key, self.input_kms_key, self.output_kms_key)
+        for key in dict.fromkeys(k for k in keys if k is not None):
+            key.grant_decrypt(grantee)
 
     def _failure_alarm(self) -> cloudwatch.Alarm:
         failures = cloudwatch.MathExpression(

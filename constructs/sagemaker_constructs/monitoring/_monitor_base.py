@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Duration, Names, Resource, Stack
+from aws_cdk import Duration, Names, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -27,7 +27,6 @@ from sagemaker_constructs._internal.validation import (
     is_token,
 )
 from sagemaker_constructs.common.secure_bucket import SecureBucket
-from sagemaker_constructs.hosting.endpoint import IEndpoint
 
 from ._failure_rules import failure_rule
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
@@ -46,6 +45,10 @@ class MonitorBase(Construct):
     ``ModelExplainabilityMonitor``. Not used directly."""
 
     monitoring_type: str = ""
+    endpoint_metric_namespace: str = ""
+    """Where the monitor type's metrics go for an endpoint (``aws/sagemaker/Endpoints/...``)."""
+    batch_metric_namespace: str = ""
+    """Where the monitor type's metrics go for a batch transform (``aws/sagemaker/ModelMonitoring/...``)."""
     _metric_namespace_override: str | None = None
     image_framework: str = "model-monitor"
     image_version: str = ""
@@ -93,7 +96,7 @@ class MonitorBase(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
         """The alarms made with ``create_metric_alarm`` and the alarm helpers, in order."""
         self.role: iam.IRole = job.role or self._create_role()
-        self._grant_inputs()
+        source.grant_read_captured_data(self.role)
         self._vpc_config = self._network(job.vpc, job.vpc_subnets, job.security_groups) if job.vpc else None
         self._network_isolation = job.network_isolation
         self._inter_container_encryption = job.inter_container_encryption
@@ -194,6 +197,22 @@ class MonitorBase(Construct):
 
     def _stopping_condition(self) -> dict[str, Any]:
         return {"maxRuntimeInSeconds": int(self._max_runtime.to_seconds())}
+
+    def _data_input(self, **attributes: Any) -> dict[str, Any]:
+        """The job input of the monitored data: ``endpointInput`` or ``batchTransformInput``."""
+        if self.endpoint is not None:
+            return {"endpointInput": self._endpoint_input(**attributes)}
+        return {"batchTransformInput": self._batch_input(**attributes)}
+
+    @property
+    def metric_namespace(self) -> str:
+        """The namespace the metric methods use (the endpoint's or the batch transform's)."""
+        return self.endpoint_metric_namespace if self.endpoint is not None else self.batch_metric_namespace
+
+    def _schedule_dimensions(self, **extra: str) -> dict[str, str]:
+        """``Endpoint`` (not for a batch transform), ``MonitoringSchedule`` and ``extra``, in that order."""
+        endpoint = {"Endpoint": self.endpoint_name} if self.endpoint_name is not None else {}
+        return {**endpoint, "MonitoringSchedule": self.monitoring_schedule_name, **extra}
 
     def _endpoint_input(self, **extra: Any) -> dict[str, Any]:
         assert self.endpoint is not None
@@ -343,39 +362,7 @@ class MonitorBase(Construct):
         schedule: MonitoringSchedule,
         max_runtime: Duration,
     ) -> None:
-        endpoint = source.monitored_endpoint
-        batch_transform = source.monitored_batch_transform
-        if endpoint is not None:
-            if getattr(endpoint, "is_multi_model", False):
-                errors.add(
-                    "'source' endpoint hosts a multi-model container: Model Monitor supports only endpoints that "
-                    "host a single model"
-                )
-            capture = endpoint.data_capture_enabled
-            if capture is False and _defined_in_app(endpoint):
-                errors.add(
-                    "'source' endpoint has no data capture: Model Monitor reads captured traffic, so pass "
-                    "data_capture=DataCapture(...) to the Endpoint"
-                )
-            elif capture is False:
-                # An imported endpoint is configured where it was created: no prop of this app can change it.
-                errors.add(
-                    f"'source' endpoint {endpoint.endpoint_name!r} was imported with data_capture_enabled=False: "
-                    "Model Monitor reads captured traffic, so turn on data capture where the endpoint is defined "
-                    "(its endpoint config's DataCaptureConfig, applied with UpdateEndpoint), then import it with "
-                    "data_capture_enabled=True"
-                )
-            elif capture is None:
-                Annotations.of(self).add_warning_v2(
-                    "sagemaker-constructs:MonitorCaptureUnknown",
-                    "The imported endpoint's data capture is unknown: make sure it captures its traffic, and grant "
-                    "the monitor's role read access to the capture location.",
-                )
-        if batch_transform is not None and not batch_transform.data_capture_enabled:
-            errors.add(
-                "'source' batch transform has no data capture: pass data_capture=BatchDataCapture(...) to the "
-                "BatchTransform"
-            )
+        source.validate_capture(self, errors)
         schedule.validate(errors)
         job.validate(errors)
         limit = self.max_hourly_runtime
@@ -430,34 +417,6 @@ class MonitorBase(Construct):
                 "permissions; metrics are limited to Model Monitor namespaces by a condition."
             ),
         )
-
-    def _grant_inputs(self) -> None:
-        destination = self.endpoint.capture_destination if self.endpoint is not None else None
-        if destination is not None:
-            destination.grant_read(self.role)
-        elif self.batch_transform is not None and self.batch_transform.data_capture is not None:
-            transform = self.batch_transform
-            assert transform.data_capture is not None
-            bucket = transform.data_capture_bucket or transform.output_bucket
-            self._grant_read_prefix(
-                bucket, f"{transform.data_capture.prefix}/", "captured data of the transform jobs"
-            )
-            # Batch capture writes manifests that point at the transform's input and output objects, and the
-            # monitoring job reads those objects ("Capture data from batch transform job",
-            # https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-batch.html).
-            self._grant_read_prefix(
-                transform.input.bucket,
-                transform.input.prefix,
-                "transform input that the capture manifests list",
-            )
-            self._grant_read_prefix(
-                transform.output_bucket,
-                transform.output_prefix,
-                "transform output that the capture manifests list",
-            )
-            keys = (transform.data_capture_kms_key, transform.input_kms_key, transform.output_kms_key)
-            for key in dict.fromkeys(k for k in keys if k is not None):
-                key.grant_decrypt(self.role)
 
     def _grant_read_prefix(self, bucket: s3.IBucket, prefix: str, what: str) -> None:
         grant_read_prefix(self.role, bucket, prefix, what)
@@ -516,15 +475,6 @@ class MonitorBase(Construct):
                 ),
             ),
         )
-
-
-def _defined_in_app(endpoint: IEndpoint) -> bool:
-    """Whether the endpoint is created by this CDK app (it owns a CloudFormation resource), not imported.
-
-    Asked through aws-cdk-lib's ``Resource.is_owned_resource`` (the construct's default child is a
-    ``CfnResource``), so it holds for any ``IEndpoint`` construct, not only this library's ``Endpoint``.
-    """
-    return isinstance(endpoint, Construct) and Resource.is_owned_resource(endpoint)
 
 
 def _snake(camel: dict[str, Any]) -> dict[str, Any]:

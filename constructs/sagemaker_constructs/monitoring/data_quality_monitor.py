@@ -42,6 +42,8 @@ class DataQualityMonitor(MonitorBase):
     """
 
     monitoring_type = "DataQuality"
+    endpoint_metric_namespace = ENDPOINT_NAMESPACE
+    batch_metric_namespace = BATCH_NAMESPACE
 
     def __init__(
         self,
@@ -118,11 +120,7 @@ class DataQualityMonitor(MonitorBase):
             app["postAnalyticsProcessorSourceUri"] = self._postprocessor.bind(
                 self, "PostAnalyticsProcessor", self.role
             )
-        job_input = (
-            {"endpointInput": self._endpoint_input(excludeFeaturesAttribute=self._exclude)}
-            if self.endpoint is not None
-            else {"batchTransformInput": self._batch_input(excludeFeaturesAttribute=self._exclude)}
-        )
+        job_input = self._data_input(excludeFeaturesAttribute=self._exclude)
         return sagemaker.CfnDataQualityJobDefinition(
             self,
             "JobDefinition",
@@ -143,17 +141,14 @@ class DataQualityMonitor(MonitorBase):
         """The namespace the metric methods use."""
         if self._metric_namespace is not None:
             return self._metric_namespace
-        return ENDPOINT_NAMESPACE if self.endpoint is not None else BATCH_NAMESPACE
+        return super().metric_namespace
 
     @property
     def metric_dimensions(self) -> dict[str, str]:
         """The dimensions the metric methods use."""
         if self._metric_dimensions is not None:
             return dict(self._metric_dimensions)
-        dimensions = {"MonitoringSchedule": self.monitoring_schedule_name}
-        if self.endpoint_name is not None:
-            dimensions = {"Endpoint": self.endpoint_name, **dimensions}
-        return dimensions
+        return self._schedule_dimensions()
 
     @checked_arguments
     def metric(

@@ -60,6 +60,8 @@ class ModelBiasMonitor(MonitorBase):
     """
 
     monitoring_type = "ModelBias"
+    endpoint_metric_namespace = ENDPOINT_NAMESPACE
+    batch_metric_namespace = BATCH_NAMESPACE
     image_framework = "clarify"
     image_version = "1.0"
     max_hourly_runtime = Duration.seconds(1800)
@@ -172,11 +174,10 @@ class ModelBiasMonitor(MonitorBase):
             "configUri": source.bind(self, "AnalysisConfig", self.role),
             "environment": self._app_environment(),
         }
-        job_input: dict[str, Any] = {"groundTruthS3Input": {"s3Uri": self.ground_truth.bind(self.role)}}
-        if self.endpoint is not None:
-            job_input["endpointInput"] = self._endpoint_input(**self._attributes)
-        else:
-            job_input["batchTransformInput"] = self._batch_input(**self._attributes)
+        job_input = {
+            "groundTruthS3Input": {"s3Uri": self.ground_truth.bind(self.role)},
+            **self._data_input(**self._attributes),
+        }
         return sagemaker.CfnModelBiasJobDefinition(
             self,
             "JobDefinition",
@@ -189,11 +190,6 @@ class ModelBiasMonitor(MonitorBase):
             network_config=self._network_config(),
             stopping_condition=self._stopping_condition(),
         )
-
-    @property
-    def metric_namespace(self) -> str:
-        """The namespace the metric methods use."""
-        return ENDPOINT_NAMESPACE if self.endpoint is not None else BATCH_NAMESPACE
 
     @checked_arguments
     def metric_bias(
@@ -215,16 +211,9 @@ class ModelBiasMonitor(MonitorBase):
         """
         if metric not in POST_TRAINING_METRICS:
             raise ValidationError(f"'metric' must be one of {list(POST_TRAINING_METRICS)}, got {metric!r}")
-        dimensions = {
-            "MonitoringSchedule": self.monitoring_schedule_name,
-            "BiasStage": stage,
-            "Label": label,
-            "LabelValue": label_value,
-            "Facet": facet,
-            "FacetValue": facet_value,
-        }
-        if self.endpoint_name is not None:
-            dimensions = {"Endpoint": self.endpoint_name, **dimensions}
+        dimensions = self._schedule_dimensions(
+            BiasStage=stage, Label=label, LabelValue=label_value, Facet=facet, FacetValue=facet_value
+        )
         return cloudwatch.Metric(
             namespace=self.metric_namespace,
             metric_name=f"bias_metric_{metric}",

@@ -64,6 +64,8 @@ class ModelExplainabilityMonitor(MonitorBase):
     """
 
     monitoring_type = "ModelExplainability"
+    endpoint_metric_namespace = ENDPOINT_NAMESPACE
+    batch_metric_namespace = BATCH_NAMESPACE
     image_framework = "clarify"
     image_version = "1.0"
 
@@ -260,11 +262,7 @@ class ModelExplainabilityMonitor(MonitorBase):
             "configUri": source.bind(self, "AnalysisConfig", self.role),
             "environment": self._app_environment(),
         }
-        job_input = (
-            {"endpointInput": self._endpoint_input(**self._attributes)}
-            if self.endpoint is not None
-            else {"batchTransformInput": self._batch_input(**self._attributes)}
-        )
+        job_input = self._data_input(**self._attributes)
         return sagemaker.CfnModelExplainabilityJobDefinition(
             self,
             "JobDefinition",
@@ -278,11 +276,6 @@ class ModelExplainabilityMonitor(MonitorBase):
             stopping_condition=self._stopping_condition(),
         )
 
-    @property
-    def metric_namespace(self) -> str:
-        """The namespace the metric methods use."""
-        return ENDPOINT_NAMESPACE if self.endpoint is not None else BATCH_NAMESPACE
-
     @checked_arguments
     def metric_feature_attribution(
         self, feature: str, *, label: str = "label0", period: Duration | None = None
@@ -292,14 +285,9 @@ class ModelExplainabilityMonitor(MonitorBase):
         Dimensions ``Endpoint``, ``MonitoringSchedule``, ``ExplainabilityMethod`` (KernelShap), ``Label``,
         ``ValueType`` (GlobalShapValues). Statistic Average, period 1 hour.
         """
-        dimensions = {
-            "MonitoringSchedule": self.monitoring_schedule_name,
-            "ExplainabilityMethod": "KernelShap",
-            "Label": label,
-            "ValueType": "GlobalShapValues",
-        }
-        if self.endpoint_name is not None:
-            dimensions = {"Endpoint": self.endpoint_name, **dimensions}
+        dimensions = self._schedule_dimensions(
+            ExplainabilityMethod="KernelShap", Label=label, ValueType="GlobalShapValues"
+        )
         return cloudwatch.Metric(
             namespace=self.metric_namespace,
             metric_name=f"feature_{feature}",

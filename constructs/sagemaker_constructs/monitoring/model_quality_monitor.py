@@ -46,6 +46,8 @@ class ModelQualityMonitor(MonitorBase):
     """
 
     monitoring_type = "ModelQuality"
+    endpoint_metric_namespace = ENDPOINT_NAMESPACE
+    batch_metric_namespace = BATCH_NAMESPACE
     max_hourly_runtime = Duration.seconds(1800)
     default_max_runtime = Duration.minutes(30)
 
@@ -150,11 +152,10 @@ class ModelQualityMonitor(MonitorBase):
         attributes = {**self._attributes}
         if attributes["probabilityThresholdAttribute"] is not None:
             attributes["probabilityThresholdAttribute"] = float(attributes["probabilityThresholdAttribute"])
-        job_input: dict[str, Any] = {"groundTruthS3Input": {"s3Uri": self.ground_truth.bind(self.role)}}
-        if self.endpoint is not None:
-            job_input["endpointInput"] = self._endpoint_input(**attributes)
-        else:
-            job_input["batchTransformInput"] = self._batch_input(**attributes)
+        job_input = {
+            "groundTruthS3Input": {"s3Uri": self.ground_truth.bind(self.role)},
+            **self._data_input(**attributes),
+        }
         return sagemaker.CfnModelQualityJobDefinition(
             self,
             "JobDefinition",
@@ -171,17 +172,9 @@ class ModelQualityMonitor(MonitorBase):
     # ----------------------------------------------------------------------------------------------- metrics
 
     @property
-    def metric_namespace(self) -> str:
-        """The namespace the metric methods use."""
-        return ENDPOINT_NAMESPACE if self.endpoint is not None else BATCH_NAMESPACE
-
-    @property
     def metric_dimensions(self) -> dict[str, str]:
         """``Endpoint`` and ``MonitoringSchedule`` (batch: ``MonitoringSchedule`` only)."""
-        dimensions = {"MonitoringSchedule": self.monitoring_schedule_name}
-        if self.endpoint_name is not None:
-            dimensions = {"Endpoint": self.endpoint_name, **dimensions}
-        return dimensions
+        return self._schedule_dimensions()
 
     @checked_arguments
     def metric(

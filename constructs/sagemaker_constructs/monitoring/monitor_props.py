@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Size
+from aws_cdk import Annotations, Duration, Resource, Size
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from constructs import Construct, IConstruct
 
 from sagemaker_constructs._internal.validation import (
     ENV_KEY_PATTERN,
@@ -75,6 +76,53 @@ class MonitorSource:
             type (JSON lines for JSON, CSV without a header otherwise).
         """
         return MonitorSource(monitored_batch_transform=transform, dataset_format=dataset_format)
+
+    def grant_read_captured_data(self, grantee: iam.IGrantable) -> None:
+        """Allow ``grantee`` to read the source's captured data (an endpoint's capture destination, when known;
+        a batch transform's capture and the objects its manifests list)."""
+        endpoint, transform = self.monitored_endpoint, self.monitored_batch_transform
+        destination = endpoint.capture_destination if endpoint is not None else None
+        if destination is not None:
+            destination.grant_read(grantee)
+        elif transform is not None and transform.data_capture is not None:
+            transform.grant_read_captured_data(grantee)
+
+    def validate_capture(self, scope: IConstruct, errors: ValidationErrors) -> None:
+        """Record under 'source' what stops Model Monitor from reading the source's captured data: no data
+        capture, or a multi-model endpoint; warn on ``scope`` when an imported endpoint's capture is unknown."""
+        endpoint = self.monitored_endpoint
+        batch_transform = self.monitored_batch_transform
+        if endpoint is not None:
+            if getattr(endpoint, "is_multi_model", False):
+                errors.add(
+                    "'source' endpoint hosts a multi-model container: Model Monitor supports only endpoints that "
+                    "host a single model"
+                )
+            capture = endpoint.data_capture_enabled
+            if capture is False and _defined_in_app(endpoint):
+                errors.add(
+                    "'source' endpoint has no data capture: Model Monitor reads captured traffic, so pass "
+                    "data_capture=DataCapture(...) to the Endpoint"
+                )
+            elif capture is False:
+                # An imported endpoint is configured where it was created: no prop of this app can change it.
+                errors.add(
+                    f"'source' endpoint {endpoint.endpoint_name!r} was imported with data_capture_enabled=False: "
+                    "Model Monitor reads captured traffic, so turn on data capture where the endpoint is defined "
+                    "(its endpoint config's DataCaptureConfig, applied with UpdateEndpoint), then import it with "
+                    "data_capture_enabled=True"
+                )
+            elif capture is None:
+                Annotations.of(scope).add_warning_v2(
+                    "sagemaker-constructs:MonitorCaptureUnknown",
+                    "The imported endpoint's data capture is unknown: make sure it captures its traffic, and grant "
+                    "the monitor's role read access to the capture location.",
+                )
+        if batch_transform is not None and not batch_transform.data_capture_enabled:
+            errors.add(
+                "'source' batch transform has no data capture: pass data_capture=BatchDataCapture(...) to the "
+                "BatchTransform"
+            )
 
     @property
     def resolved_dataset_format(self) -> DatasetFormat | None:
@@ -188,3 +236,12 @@ class MonitoringOutput:
             errors.add(f"'{key}' must not be empty (leave it out for the default prefix), got ''")
         errors.check_s3_key(key, self.prefix)
         errors.check_s3_uri_length(key, self.prefix, 512)
+
+
+def _defined_in_app(endpoint: IEndpoint) -> bool:
+    """Whether the endpoint is created by this CDK app (it owns a CloudFormation resource), not imported.
+
+    Asked through aws-cdk-lib's ``Resource.is_owned_resource`` (the construct's default child is a
+    ``CfnResource``), so it holds for any ``IEndpoint`` construct, not only this library's ``Endpoint``.
+    """
+    return isinstance(endpoint, Construct) and Resource.is_owned_resource(endpoint)

@@ -610,3 +610,43 @@ def test_dead_letter_queue_removal_policy_can_be_opted_out_of(synth):
         lambda s: build(s, schedule=TransformSchedule.daily(hour=2), removal_policy=RemovalPolicy.DESTROY)
     )
     template.has_resource("AWS::SQS::Queue", {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"})
+
+
+def test_grant_read_captured_data_covers_the_capture_and_the_objects_its_manifests_list(synth):
+    """Batch capture writes manifests that point at the transform's input and output objects: a reader of the
+    capture (a monitor, or a job of yours) gets the capture prefix and both, listed and read, and their keys."""
+    from aws_cdk import aws_iam as iam
+
+    def build_and_grant(stack: Stack) -> None:
+        transform = build(stack, data_capture=BatchDataCapture())
+        reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        transform.grant_read_captured_data(reader)
+
+    template = synth(build_and_grant)
+    policy = next(
+        p
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if "Reader" in json.dumps(p["Properties"]["Roles"])
+    )
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    listed = sorted(
+        prefix
+        for st in statements
+        if st["Action"] == "s3:ListBucket"
+        for prefix in st["Condition"]["StringLike"]["s3:prefix"]
+    )
+    assert listed == ["data-capture/*", "input/*", "predictions/*"], listed
+    reads = json.dumps([st["Resource"] for st in statements if st["Action"] == "s3:GetObject"])
+    for prefix in ("/data-capture/*", "input-bucket/input/*", "/predictions/*"):
+        assert prefix in reads, (prefix, reads)
+    assert any(st["Action"] == "kms:Decrypt" for st in statements)  # the created output bucket's key
+    assert not [st for st in statements if st["Resource"] == "*"]
+
+
+def test_grant_read_captured_data_needs_data_capture(stack):
+    from aws_cdk import aws_iam as iam
+
+    transform = build(stack)
+    reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    with pytest.raises(ValueError, match=r"'grant_read_captured_data' needs data capture, got none"):
+        transform.grant_read_captured_data(reader)
