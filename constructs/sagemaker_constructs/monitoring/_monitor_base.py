@@ -198,6 +198,16 @@ class MonitorBase(Construct):
     def _stopping_condition(self) -> dict[str, Any]:
         return {"maxRuntimeInSeconds": int(self._max_runtime.to_seconds())}
 
+    def _job_props(self) -> dict[str, Any]:
+        """What every job definition type takes alike: the cluster, the role, the network and the stopping
+        condition (the ``*_app_specification``, ``*_job_input`` and ``*_output_config`` props carry the type's name)."""
+        return {
+            "job_resources": self._job_resources(),
+            "role_arn": self.role.role_arn,
+            "network_config": self._network_config(),
+            "stopping_condition": self._stopping_condition(),
+        }
+
     def _data_input(self, **attributes: Any) -> dict[str, Any]:
         """The job input of the monitored data: ``endpointInput`` or ``batchTransformInput``."""
         if self.endpoint is not None:

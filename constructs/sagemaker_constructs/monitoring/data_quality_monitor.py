@@ -127,11 +127,8 @@ class DataQualityMonitor(MonitorBase):
             data_quality_app_specification=app,
             data_quality_job_input=job_input,
             data_quality_job_output_config=self._output_config(),
-            job_resources=self._job_resources(),
-            role_arn=self.role.role_arn,
             data_quality_baseline_config=self._baseline_config(with_statistics=True),
-            network_config=self._network_config(),
-            stopping_condition=self._stopping_condition(),
+            **self._job_props(),
         )
 
     # ----------------------------------------------------------------------------------------------- metrics

@@ -184,11 +184,8 @@ class ModelBiasMonitor(MonitorBase):
             model_bias_app_specification=app,
             model_bias_job_input=job_input,
             model_bias_job_output_config=self._output_config(),
-            job_resources=self._job_resources(),
-            role_arn=self.role.role_arn,
             model_bias_baseline_config=self._baseline_config(with_statistics=False),
-            network_config=self._network_config(),
-            stopping_condition=self._stopping_condition(),
+            **self._job_props(),
         )
 
     @checked_arguments

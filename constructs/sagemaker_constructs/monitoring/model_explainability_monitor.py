@@ -269,11 +269,8 @@ class ModelExplainabilityMonitor(MonitorBase):
             model_explainability_app_specification=app,
             model_explainability_job_input=job_input,
             model_explainability_job_output_config=self._output_config(),
-            job_resources=self._job_resources(),
-            role_arn=self.role.role_arn,
             model_explainability_baseline_config=self._baseline_config(with_statistics=False),
-            network_config=self._network_config(),
-            stopping_condition=self._stopping_condition(),
+            **self._job_props(),
         )
 
     @checked_arguments
