@@ -43,6 +43,7 @@ from .monitoring.data_quality_monitor import DataQualityMonitor
 from .monitoring.model_bias_monitor import ModelBiasMonitor
 from .monitoring.model_explainability_monitor import ModelExplainabilityMonitor
 from .monitoring.model_quality_monitor import ModelQualityMonitor
+from .monitoring.monitor_backend import MonitorBackend
 from .monitoring.monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring.monitoring_options import (
     Baseline,
@@ -102,6 +103,7 @@ __all__ = [
     "ModelExplainabilityMonitor",
     "ModelQualityConstraints",
     "ModelQualityMonitor",
+    "MonitorBackend",
     "MonitoringJob",
     "MonitoringOutput",
     "MonitoringSchedule",

@@ -11,6 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
@@ -22,20 +23,21 @@ from sagemaker_constructs._internal.execution_role import create_execution_role,
 from sagemaker_constructs._internal.network import place_in_vpc
 from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
+    ValidationError,
     ValidationErrors,
     checked_arguments,
     is_token,
 )
-from sagemaker_constructs.common.secure_bucket import SecureBucket
 
 from ._failure_rules import failure_rule
+from ._model_monitor_schedule import create_monitoring_schedule, reports_bucket
+from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import Baseline, MonitoringSchedule
 
 ENDPOINT_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
 BATCH_LOCAL_PATH = "/opt/ml/processing/input/batch"
 OUTPUT_LOCAL_PATH = "/opt/ml/processing/output"
-REPORTS_BUCKET_ID = "ModelMonitorReports"
 MERGING_MONITOR_TYPES = ("ModelQuality", "ModelBias")
 """Monitoring types whose executions merge captured predictions with ground truth under their own output."""
 
@@ -66,11 +68,15 @@ class MonitorBase(Construct):
         schedule: MonitoringSchedule,
         baseline: Baseline | None,
         notification_topic: sns.ITopic | None,
+        backend: MonitorBackend | None = None,
         errors: ValidationErrors | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         errors = errors or ValidationErrors(f"{type(self).__name__} '{self.node.path}'")
         max_runtime = job.max_runtime or self.default_max_runtime
+        self.backend = backend or MonitorBackend.model_monitor()
+        """Where the executions run (``MonitorBackend``)."""
+        self.backend.validate(errors)
         self._validate_common(errors, source, job, output, schedule, max_runtime)
         errors.raise_if_any()
 
@@ -105,7 +111,7 @@ class MonitorBase(Construct):
         output_bucket = output.bucket
         output_kms_key = output.kms_key
         if output_bucket is None:
-            reports = _reports_bucket(Stack.of(self))
+            reports = reports_bucket(Stack.of(self))
             output_bucket = reports.bucket
             output_kms_key = output_kms_key or reports.key
         self.output_bucket = output_bucket
@@ -137,10 +143,13 @@ class MonitorBase(Construct):
             job.volume_kms_key.grant(self.role, "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey")
 
         self._baseline_uris = self._bind_baseline(baseline)
-        self.job_definition = self._create_job_definition()
-        self.job_definition_name: str = self.job_definition.get_att("JobDefinitionName").to_string()
-        self.resource = self._create_schedule()
-        self.node.default_child = self.resource
+        if self.backend.is_processing:
+            self._create_open_backend()
+        else:
+            self.job_definition = self._create_job_definition()
+            self.job_definition_name: str = self.job_definition.get_att("JobDefinitionName").to_string()
+            self.resource = self._create_schedule()
+            self.node.default_child = self.resource
         if notification_topic is not None:
             self.notify_on_failure(notification_topic)
 
@@ -148,6 +157,11 @@ class MonitorBase(Construct):
 
     def _create_job_definition(self) -> Any:
         raise NotImplementedError
+
+    def _create_open_backend(self) -> None:
+        raise ValidationError(
+            f"{type(self).__name__} '{self.node.path}': 'backend' MonitorBackend.processing() is not available yet"
+        )
 
     def _app_environment(self) -> dict[str, str]:
         env = {"publish_cloudwatch_metrics": "Enabled" if self._publish else "Disabled"}
@@ -263,6 +277,11 @@ class MonitorBase(Construct):
         """The schedule's ARN."""
         arn: str = self.resource.attr_monitoring_schedule_arn
         return arn
+
+    @property
+    def output_kms_key(self) -> kms.IKey | None:
+        """The key the reports are encrypted with, if any."""
+        return self._output_kms_key
 
     @property
     def max_runtime(self) -> Duration:
@@ -465,36 +484,11 @@ class MonitorBase(Construct):
         return constraints, statistics
 
     def _create_schedule(self) -> sagemaker.CfnMonitoringSchedule:
-        schedule_config: dict[str, Any] = {"scheduleExpression": self.schedule.expression}
-        if self.schedule.data_analysis_start is not None:
-            schedule_config["dataAnalysisStartTime"] = self.schedule.data_analysis_start
-        if self.schedule.data_analysis_end is not None:
-            schedule_config["dataAnalysisEndTime"] = self.schedule.data_analysis_end
-        return sagemaker.CfnMonitoringSchedule(
+        return create_monitoring_schedule(
             self,
-            "Resource",
-            monitoring_schedule_name=self.monitoring_schedule_name,
-            # A GetAtt on the endpoint: CloudFormation creates the schedule after the endpoint and deletes it
-            # first (SageMaker refuses to delete an endpoint that still has schedules).
+            name=self.monitoring_schedule_name,
             endpoint_name=self.endpoint.endpoint_name if self.endpoint is not None else None,
-            monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
-                monitoring_job_definition_name=self.job_definition_name,
-                monitoring_type=self.monitoring_type,
-                schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
-                    **_snake(schedule_config)
-                ),
-            ),
+            job_definition_name=self.job_definition_name,
+            monitoring_type=self.monitoring_type,
+            schedule=self.schedule,
         )
-
-
-def _snake(camel: dict[str, Any]) -> dict[str, Any]:
-    import re
-
-    return {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): v for k, v in camel.items()}
-
-
-def _reports_bucket(stack: Stack) -> SecureBucket:
-    existing = stack.node.try_find_child(REPORTS_BUCKET_ID)
-    if isinstance(existing, SecureBucket):
-        return existing
-    return SecureBucket(stack, REPORTS_BUCKET_ID, description="Model Monitor reports")

@@ -19,6 +19,7 @@ from sagemaker_constructs._internal.validation import (
 )
 
 from ._monitor_base import MonitorBase
+from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import Baseline, MonitoringSchedule, S3Source, validate_attribute
 
@@ -61,6 +62,7 @@ class DataQualityMonitor(MonitorBase):
         job: MonitoringJob = MonitoringJob(),
         output: MonitoringOutput = MonitoringOutput(),
         notification_topic: sns.ITopic | None = None,
+        backend: MonitorBackend | None = None,
     ) -> None:
         """Define a data quality monitor.
 
@@ -79,6 +81,8 @@ class DataQualityMonitor(MonitorBase):
         :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
             stack's shared reports bucket, metrics published.
         :param notification_topic: receives failed executions. Default: - none.
+        :param backend: where the executions run: Model Monitor or the open backend on SageMaker Processing
+            (``MonitorBackend.processing()``). Default: ``MonitorBackend.model_monitor()``
         """
         check_argument_types(
             construct_path(scope, construct_id, "DataQualityMonitor"), DataQualityMonitor.__init__, locals()
@@ -107,6 +111,7 @@ class DataQualityMonitor(MonitorBase):
             schedule=schedule or MonitoringSchedule.hourly(),
             baseline=baseline,
             notification_topic=notification_topic,
+            backend=backend,
             errors=errors,
         )
 

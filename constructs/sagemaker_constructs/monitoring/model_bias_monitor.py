@@ -20,6 +20,7 @@ from sagemaker_constructs._internal.validation import (
 
 from ._monitor_base import MonitorBase
 from .clarify_config import BiasAnalysisConfig, write_config_file
+from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import (
     Baseline,
@@ -86,6 +87,7 @@ class ModelBiasMonitor(MonitorBase):
         job: MonitoringJob = MonitoringJob(),
         output: MonitoringOutput = MonitoringOutput(),
         notification_topic: sns.ITopic | None = None,
+        backend: MonitorBackend | None = None,
     ) -> None:
         """Define a bias drift monitor.
 
@@ -108,6 +110,8 @@ class ModelBiasMonitor(MonitorBase):
         :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
             stack's shared reports bucket, metrics published.
         :param notification_topic: receives failed executions. Default: - none.
+        :param backend: where the executions run: Model Monitor or the open backend on SageMaker Processing
+            (``MonitorBackend.processing()``). Default: ``MonitorBackend.model_monitor()``
         """
         check_argument_types(
             construct_path(scope, construct_id, "ModelBiasMonitor"), ModelBiasMonitor.__init__, locals()
@@ -160,6 +164,7 @@ class ModelBiasMonitor(MonitorBase):
             schedule=schedule or MonitoringSchedule.daily(),
             baseline=baseline,
             notification_topic=notification_topic,
+            backend=backend,
             errors=errors,
         )
 

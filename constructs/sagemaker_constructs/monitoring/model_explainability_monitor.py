@@ -26,6 +26,7 @@ from sagemaker_constructs.hosting.endpoint import IEndpoint
 
 from ._monitor_base import MonitorBase
 from .clarify_config import S3_OBJECT_URI, ExplainabilityAnalysisConfig, write_config_file
+from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import (
     Baseline,
@@ -89,6 +90,7 @@ class ModelExplainabilityMonitor(MonitorBase):
         job: MonitoringJob = MonitoringJob(),
         output: MonitoringOutput = MonitoringOutput(),
         notification_topic: sns.ITopic | None = None,
+        backend: MonitorBackend | None = None,
     ) -> None:
         """Define a feature attribution drift monitor.
 
@@ -121,6 +123,8 @@ class ModelExplainabilityMonitor(MonitorBase):
         :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
             stack's shared reports bucket, metrics published.
         :param notification_topic: receives failed executions. Default: - none.
+        :param backend: where the executions run: Model Monitor or the open backend on SageMaker Processing
+            (``MonitorBackend.processing()``). Default: ``MonitorBackend.model_monitor()``
         """
         check_argument_types(
             construct_path(scope, construct_id, "ModelExplainabilityMonitor"),
@@ -188,6 +192,7 @@ class ModelExplainabilityMonitor(MonitorBase):
             schedule=schedule or MonitoringSchedule.daily(),
             baseline=baseline,
             notification_topic=notification_topic,
+            backend=backend,
             errors=errors,
         )
 

@@ -19,6 +19,7 @@ from sagemaker_constructs._internal.validation import (
 )
 
 from ._monitor_base import MonitorBase
+from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import (
     LOWER_IS_BETTER,
@@ -71,6 +72,7 @@ class ModelQualityMonitor(MonitorBase):
         job: MonitoringJob = MonitoringJob(),
         output: MonitoringOutput = MonitoringOutput(),
         notification_topic: sns.ITopic | None = None,
+        backend: MonitorBackend | None = None,
     ) -> None:
         """Define a model quality monitor.
 
@@ -95,6 +97,8 @@ class ModelQualityMonitor(MonitorBase):
         :param output: where the reports go (see ``MonitoringOutput``). Default: ``MonitoringOutput()`` - the
             stack's shared reports bucket, metrics published.
         :param notification_topic: receives failed executions. Default: - none.
+        :param backend: where the executions run: Model Monitor or the open backend on SageMaker Processing
+            (``MonitorBackend.processing()``). Default: ``MonitorBackend.model_monitor()``
         """
         check_argument_types(
             construct_path(scope, construct_id, "ModelQualityMonitor"), ModelQualityMonitor.__init__, locals()
@@ -132,6 +136,7 @@ class ModelQualityMonitor(MonitorBase):
             schedule=schedule or MonitoringSchedule.daily(),
             baseline=baseline,
             notification_topic=notification_topic,
+            backend=backend,
             errors=errors,
         )
 
