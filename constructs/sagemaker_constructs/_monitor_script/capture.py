@@ -38,6 +38,8 @@ class Record:
     """
 
     __slots__ = (
+        "_output",
+        "_prediction",
         "event_id",
         "features",
         "inference_id",
@@ -45,7 +47,6 @@ class Record:
         "input_content_type",
         "names",
         "output_content_type",
-        "prediction",
     )
 
     def __init__(
@@ -61,12 +62,22 @@ class Record:
     ) -> None:
         self.features = features
         self.names = names
-        self.prediction = prediction
+        self._prediction = prediction
+        self._output: tuple[_Output, int] | None = None
         self.event_id = event_id
         self.inference_id = inference_id
         self.inference_time = inference_time
         self.input_content_type = input_content_type
         self.output_content_type = output_content_type
+
+    @property
+    def prediction(self) -> list[Any] | None:
+        """The parsed output row (parsed on first use: data quality never needs it)."""
+        if self._output is not None:
+            output, index = self._output
+            self._prediction = output.rows()[index]
+            self._output = None
+        return self._prediction
 
     def ordered(self, feature_names: list[str]) -> tuple[list[Any], int, int]:
         """The values in ``feature_names`` order, with the number of missing and of extra columns.
@@ -85,6 +96,30 @@ class Record:
         missing = sum(1 for name in feature_names if name not in by_name)
         extra = len(by_name) - (width - missing)
         return [by_name.get(name) for name in feature_names], missing, extra
+
+
+class _Output:
+    """A captured response, parsed into rows aligned with the request's rows on first use."""
+
+    __slots__ = ("_rows", "content_type", "data", "encoding", "expected")
+
+    def __init__(self, data: Any, encoding: str | None, content_type: str | None, expected: int) -> None:
+        self.data = data
+        self.encoding = encoding
+        self.content_type = content_type
+        self.expected = expected
+        self._rows: list[list[Any] | None] | None = None
+
+    def rows(self) -> list[list[Any] | None]:
+        if self._rows is None:
+            try:
+                text = formats.decode(self.data, self.encoding)
+                self._rows = formats.output_rows(
+                    text, formats.kind_of(self.content_type, text), self.expected
+                )
+            except formats.PayloadError:
+                self._rows = [None] * self.expected  # the input rows stay usable
+        return self._rows
 
 
 class ReadCounts:
@@ -183,23 +218,22 @@ def _capture_line(line: str, counts: ReadCounts) -> list[Record]:
         counts.bad("empty_payload")
         return []
     out = capture.get("endpointOutput") if isinstance(capture, dict) else None
+    output = None
     out_type = None
-    predictions: list[list[Any] | None] = [None] * len(rows)
     if isinstance(out, dict):
         out_type = out.get("observedContentType")
-        try:
-            out_text = formats.decode(out.get("data"), out.get("encoding"))
-            predictions = formats.output_rows(out_text, formats.kind_of(out_type, out_text), len(rows))
-        except formats.PayloadError:
-            pass  # the input rows stay usable; monitor types that need a prediction skip them
+        output = _Output(out.get("data"), out.get("encoding"), out_type, len(rows))
     meta = event.get("eventMetadata")
     meta = meta if isinstance(meta, dict) else {}
     event_id, inference_id, time = meta.get("eventId"), meta.get("inferenceId"), meta.get("inferenceTime")
     counts.records += len(rows)
-    return [
-        Record(values, names, prediction, event_id, inference_id, time, in_type, out_type)
-        for (values, names), prediction in zip(rows, predictions)
-    ]
+    records = []
+    for index, (values, names) in enumerate(rows):
+        record = Record(values, names, None, event_id, inference_id, time, in_type, out_type)
+        if output is not None:
+            record._output = (output, index)
+        records.append(record)
+    return records
 
 
 def dataset_kind(dataset_format: dict[str, Any] | None) -> tuple[str, bool]:
