@@ -12,6 +12,10 @@ Modules:
 - :mod:`.paths`: the container paths;
 - :mod:`.capture`: streaming readers of endpoint capture files and batch transform data files;
 - :mod:`.formats`: payload parsing (CSV, JSON, JSON Lines) shared by the readers;
-- :mod:`.data_quality`: the DataQuality monitor type (statistics, constraint checks, drift);
-- :mod:`.partials`: exact, mergeable accumulators used by the monitor types.
+- :mod:`.data_quality` (with :mod:`.dq_checks`): the DataQuality monitor type (statistics, constraint checks,
+  drift);
+- :mod:`.partials`: exact, mergeable accumulators used by the monitor types;
+- :mod:`.report`: a monitor type's :class:`~.report.Result` and the output files (``summary.json`` and the rest).
+
+The other monitor types plug into :data:`.run.REGISTRY` (see :mod:`.run` for the interface).
 """

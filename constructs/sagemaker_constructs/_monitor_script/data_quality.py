@@ -15,7 +15,8 @@ https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-constraints.h
 (the schema leaves that object open; this is our reading of it):
 
 - ``data_type_check``: the share of present values that do not fit the baseline's ``inferred_type`` (Integral takes
-  integers; Fractional takes any number; String anything) is above ``datatype_check_threshold``;
+  whole numbers, ``25.0`` included, as JSON encoders often write them; Fractional takes any number; String
+  anything) is above ``datatype_check_threshold``;
 - ``completeness_check``: the share of records with the feature present is below the feature's ``completeness``;
 - ``baseline_drift_check``: see below;
 - ``missing_column_check``: a baseline feature absent from every record; ``extra_column_check``: a column beyond
@@ -41,7 +42,13 @@ type shares over a handful of records are noise too), so the run is ``Completed`
 window a feature drifts only if its distance is above the threshold **and** the two-sample Kolmogorov-Smirnov test
 rejects "same distribution" at ``significance``: ``D > c(a) * sqrt((n + m) / (n m))`` with ``c(a) = sqrt(-ln(a / 2)
 / 2)`` (the asymptotic critical value; https://en.wikipedia.org/wiki/Kolmogorov%E2%80%93Smirnov_test). The same
-test, with the frequencies' distance, gates categorical drift. ``benchmarks/false_alarms.py`` measures the rule.
+test, with the frequencies' distance, gates categorical drift. ``n`` is the baseline feature's ``num_present``
+(else the baseline's ``item_count``), ``m`` the window's count of numbers (or of values). Config defaults:
+``minSamples`` 100, ``significance`` 0.01. ``benchmarks/false_alarms.py`` measures the rule on undrifted windows.
+
+Features are ``config["features"]`` (in order), else the baseline statistics' features, else named after the first
+record (``_c0``, ``_c1``... for a positional row, as Spark names header-less CSV columns; its keys for a JSON
+object). Without a baseline, statistics are written and no check runs.
 """
 
 from __future__ import annotations
@@ -254,8 +261,14 @@ class Partial:
         other._flush()
         if other.names is None:
             return
-        if self.names is None:
-            self._start(other.names)
+        if self.names is None:  # this one saw nothing: take the other's layout and grids as they are
+            self.names = list(other.names)
+            self._index = set(self.names)
+            self.features = [_Feature.from_json(f.to_json()) for f in other.features]
+            self.records = other.records
+            self.widths = dict(other.widths)
+            self.seen = dict(other.seen)
+            return
         if self.names != other.names:
             raise ValueError(f"cannot merge partials of different features: {self.names} and {other.names}")
         self.records += other.records

@@ -167,3 +167,13 @@ def test_category_counts_are_exact_up_to_the_cap() -> None:
     assert a.to_json() == whole.to_json() == {"counts": {"x": 3, "y": 1, "z": 1}, "other": 0}
     a.add(["w", "w"])
     assert a.to_json() == {"counts": {"w": 2, "x": 3, "y": 1}, "other": 1}
+
+
+def test_an_empty_shard_merges_without_a_baseline(tmp_path: Path) -> None:
+    rows = [["1", "a"], ["2", "b"], ["3.5", "a"]] * 50
+    data = write_lines(tmp_path / "one.jsonl", [capture_line(",".join(r)) for r in rows])
+    single = run.analyze(config(), [str(data)])
+    empty = run.analyze_partial(config(), [], host="algo-1")
+    full = run.analyze_partial(config(), [str(data)], host="algo-2")
+    assert run.merge(config(), [full, empty]) == single
+    assert single["verdict"] == "no-violations"
