@@ -49,6 +49,8 @@ def decode(data: Any, encoding: str | None) -> str:
 
 def kind_of(content_type: str | None, text: str) -> str:
     """``csv``, ``json`` or ``jsonlines`` from a MIME type (parameters ignored), else sniffed from the text."""
+    if content_type == "text/csv":
+        return CSV
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime in ("text/csv", "text/x-csv", "application/csv"):
         return CSV
@@ -68,9 +70,14 @@ def kind_of(content_type: str | None, text: str) -> str:
 def csv_rows(text: str) -> list[Row]:
     """One row per non-blank CSV line (quoted fields allowed)."""
     if '"' not in text and "\n" not in text and "\r" not in text:  # the common single unquoted row, fast
-        if not text.strip():
-            return []
-        return [([cell.strip() or None for cell in text.split(",")], None)]
+        cells: list[Any] = text.split(",")
+        if " " in text or "\t" in text:
+            cells = [cell.strip() for cell in cells]
+        if "" in cells:
+            if not any(cells):
+                return []
+            cells = [cell or None for cell in cells]
+        return [(cells, None)]
     rows: list[Row] = []
     for fields in csv.reader(line for line in text.splitlines() if line.strip()):
         rows.append(([_cell(f) for f in fields], None))
