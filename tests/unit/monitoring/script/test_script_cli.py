@@ -31,10 +31,16 @@ def window(tmp_path: Path, factor: float = 1.5) -> Path:
     return tmp_path
 
 
-def cli(args: list[str], *, module: str, pythonpath: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+PYTHON38 = os.environ.get("OPEN_MONITOR_PYTHON38")
+"""A Python 3.8 interpreter with numpy (the container's), to run the script as the container does; unset: skipped."""
+
+
+def cli(
+    args: list[str], *, module: str, pythonpath: str, cwd: Path, python: str = sys.executable
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": pythonpath}
     return subprocess.run(
-        [sys.executable, "-m", module, *args],
+        [python, "-m", module, *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -75,7 +81,20 @@ def test_analyze_with_the_library_module(tmp_path: Path) -> None:
     assert stats["dataset"] == {"item_count": 450}
 
 
-def test_partial_and_merge_as_the_container_runs_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "python",
+    [
+        pytest.param(sys.executable, id="this-python"),
+        pytest.param(
+            PYTHON38,
+            id="python3.8",
+            marks=pytest.mark.skipif(
+                not PYTHON38, reason="set OPEN_MONITOR_PYTHON38 to a Python 3.8 with numpy"
+            ),
+        ),
+    ],
+)
+def test_partial_and_merge_as_the_container_runs_them(tmp_path: Path, python: str) -> None:
     window(tmp_path)
     code = tmp_path / "code"
     shutil.copytree(PACKAGE, code / "open_monitor", ignore=shutil.ignore_patterns("__pycache__"))
@@ -94,6 +113,7 @@ def test_partial_and_merge_as_the_container_runs_them(tmp_path: Path) -> None:
             module="open_monitor",
             pythonpath=str(code),
             cwd=tmp_path,
+            python=python,
         )
         assert done.returncode == 0, done.stderr
     done = cli(
@@ -101,6 +121,7 @@ def test_partial_and_merge_as_the_container_runs_them(tmp_path: Path) -> None:
         module="open_monitor",
         pythonpath=str(code),
         cwd=tmp_path,
+        python=python,
     )
     assert done.returncode == 0, done.stderr
     one = cli(
@@ -108,6 +129,7 @@ def test_partial_and_merge_as_the_container_runs_them(tmp_path: Path) -> None:
         module="open_monitor",
         pythonpath=str(code),
         cwd=tmp_path,
+        python=python,
     )
     assert one.returncode == 0, one.stderr
     for name in ("statistics.json", "constraint_violations.json", "summary.json"):
