@@ -71,7 +71,12 @@ def batches(items: list[dict[str, Any]], size: int = METRICS_PER_BATCH) -> list[
 
 
 def summary(config: dict[str, Any], result: Result, counts: dict[str, Any]) -> dict[str, Any]:
-    """The ``summary.json`` document (design14 §1)."""
+    """The ``summary.json`` document (design14 §1).
+
+    ``records``: ``read`` is every record the readers produced plus every malformed unit (line, payload, file) they
+    skipped; ``used`` is what the monitor type used; ``malformed`` counts the malformed units, and ``skipped`` holds
+    them by reason together with the records the monitor type left out (``Result.skipped``).
+    """
     checks = sorted({str(v.get("constraint_check_type", "")) for v in result.violations})[
         :MAX_VIOLATED_CHECKS
     ]
@@ -115,13 +120,23 @@ DEFAULT_SIGNIFICANCE = 0.01
 
 
 def min_samples(config: dict[str, Any]) -> int:
+    """``config["minSamples"]`` (default 100): windows with fewer usable records are ``insufficient-data``."""
     value = config.get("minSamples")
-    return DEFAULT_MIN_SAMPLES if value is None else int(value)
+    if value is None:
+        return DEFAULT_MIN_SAMPLES
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"'minSamples' must be a whole number of records, 0 or more, got {value!r}")
+    return value
 
 
 def significance(config: dict[str, Any]) -> float:
+    """``config["significance"]`` (default 0.01): the level of the drift rule's two-sample test."""
     value = config.get("significance")
-    return DEFAULT_SIGNIFICANCE if value is None else float(value)
+    if value is None:
+        return DEFAULT_SIGNIFICANCE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ValueError(f"'significance' must be a number between 0 and 1 (exclusive), got {value!r}")
+    return float(value)
 
 
 def load_json(path: str) -> Any | None:

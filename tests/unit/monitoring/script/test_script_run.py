@@ -177,3 +177,21 @@ def test_an_empty_shard_merges_without_a_baseline(tmp_path: Path) -> None:
     full = run.analyze_partial(config(), [str(data)], host="algo-2")
     assert run.merge(config(), [full, empty]) == single
     assert single["verdict"] == "no-violations"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"minSamples": -1}, r"'minSamples' must be a whole number of records, 0 or more, got -1"),
+        ({"minSamples": 2.5}, r"'minSamples' must be a whole number of records, 0 or more, got 2.5"),
+        ({"significance": 0}, r"'significance' must be a number between 0 and 1 \(exclusive\), got 0"),
+        (
+            {"significance": "0.05"},
+            r"'significance' must be a number between 0 and 1 \(exclusive\), got '0.05'",
+        ),
+    ],
+)
+def test_bad_rule_settings_name_the_key(tmp_path: Path, extra: dict[str, object], message: str) -> None:
+    data = write_lines(tmp_path / "one.jsonl", csv_capture_lines(churn_rows()[:5]))
+    with pytest.raises(ValueError, match=message):
+        run.analyze(config(**extra), [str(data)], baseline_dir=str(DQ_BASELINE))
