@@ -36,8 +36,9 @@ DEFAULT_DISTRIBUTION: dict[str, Any] = {
 
 
 def sketch_items(feature: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted items and weights of a baseline feature's distribution: the KLL sketch (level ``i`` weighs ``2**i``),
-    else the bucket upper bounds weighted by the bucket counts; empty arrays if there is neither."""
+    """Sorted items and weights of a baseline feature's distribution: the KLL sketch's compactors (an item of
+    compactor ``i`` weighs ``2**i``, as in awslabs/deequ ``analyzers/QuantileNonSample.scala``), else the bucket
+    upper bounds weighted by the bucket counts; empty arrays if there is neither."""
     distribution = dict(dict(feature.get("numerical_statistics") or {}).get("distribution") or {})
     kll = dict(distribution.get("kll") or {})
     levels = dict(kll.get("sketch") or {}).get("data") or []

@@ -325,3 +325,24 @@ def test_metrics_use_model_monitors_names_and_the_configs_dimensions() -> None:
 def test_no_records_is_no_data() -> None:
     result = analyze([])
     assert (result.verdict, result.used, result.violations, result.metric_data) == ("no-data", 0, [], [])
+
+
+def test_sketch_levels_weigh_powers_of_two_and_buckets_stand_in_for_a_missing_sketch() -> None:
+    kll = {
+        "buckets": [
+            {"lower_bound": 0, "upper_bound": 5, "count": 3},
+            {"lower_bound": 5, "upper_bound": 9, "count": 1},
+        ]
+    }
+    feature = {
+        "numerical_statistics": {
+            "distribution": {"kll": {**kll, "sketch": {"data": [[4, 1, 3, 2], [20, 10]]}}}
+        }
+    }
+    items, weights = dq_checks.sketch_items(feature)
+    assert items.tolist() == [1, 2, 3, 4, 10, 20]
+    assert weights.tolist() == [1, 1, 1, 1, 2, 2]
+    cdf = dq_checks.baseline_cdf(items, weights, np.array([0.5, 4, 10, 25]))
+    assert cdf.tolist() == [0.0, 0.5, 0.75, 1.0]
+    items, weights = dq_checks.sketch_items({"numerical_statistics": {"distribution": {"kll": kll}}})
+    assert (items.tolist(), weights.tolist()) == ([5, 9], [3, 1])
