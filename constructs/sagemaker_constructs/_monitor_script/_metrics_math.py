@@ -368,6 +368,9 @@ DISTINCT_LIMIT = 10000
 UNIQUENESS_THRESHOLD = 0.05
 """Clarify's ``UNIQUENESS_THRESHOLD`` (``constants.py``): integer data with this share of distinct values is
 continuous."""
+CONTINUOUS_DISTINCT = 20
+"""Integer data with more distinct values than this is continuous in any window (our addition to Clarify's rule,
+so that a facet's reading does not change with the window's size)."""
 
 
 class ColumnEvidence:
@@ -396,6 +399,8 @@ class ColumnEvidence:
         if len(values) > 1 or self.text:
             return False
         if self.fraction or self.overflow:
+            return True
+        if len(self.distinct) > CONTINUOUS_DISTINCT:
             return True
         return bool(self.count) and len(self.distinct) / self.count >= UNIQUENESS_THRESHOLD
 
