@@ -243,9 +243,11 @@ def merge_counts(into: dict[str, int], other: dict[str, int]) -> None:
 class Result:
     """What a monitor type's ``finish`` returns (the per-type interface of ``run.py``): ``statistics`` (the
     statistics document), ``violations`` (constraint_violations.json entries), ``metric_data`` (flat list of
-    MetricDatum dicts), ``verdict`` and ``used`` (records used). Duck-typed: ``run.py`` reads the attributes."""
+    MetricDatum dicts), ``verdict``, ``used`` (records used), ``files`` (extra output files by name: text or a JSON
+    document) and ``skipped`` (records left out, by reason). It has the attributes of ``report.Result``, which
+    ``run.py`` reads."""
 
-    __slots__ = ("metric_data", "statistics", "used", "verdict", "violations")
+    __slots__ = ("files", "metric_data", "skipped", "statistics", "used", "verdict", "violations")
 
     def __init__(
         self,
@@ -254,12 +256,16 @@ class Result:
         metric_data: list[dict[str, Any]],
         verdict: str,
         used: int,
+        files: dict[str, Any] | None = None,
+        skipped: dict[str, int] | None = None,
     ) -> None:
         self.statistics = statistics
         self.violations = violations
         self.metric_data = metric_data
         self.verdict = verdict
         self.used = used
+        self.files = dict(files or {})
+        self.skipped = dict(skipped or {})
 
 
 # ------------------------------------------------------------------------------------ model quality: AUC counts

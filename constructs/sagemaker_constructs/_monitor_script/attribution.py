@@ -2,8 +2,11 @@
 values with the baseline's (feature attribution drift).
 
 The open backend's explainability run has three steps: this module's extract step writes the window's features as
-a headerless CSV (:func:`extract_dataset`, called by the CLI's analyze mode), a Clarify processing job computes
-global SHAP values on it (its ``analysis.json``), and :func:`compare` checks them against the baseline.
+a headerless CSV, a Clarify processing job computes global SHAP values on it (its ``analysis.json``), and
+:func:`compare` checks them against the baseline. Through ``run.py``'s monitor-type interface (:func:`new_partial`,
+:class:`Partial`, :func:`finish`) the analyze mode is the extract step (the CSV is the extra output file
+:data:`DATASET_FILE`), and the same mode with ``--clarify <analysis.json>`` is the compare step;
+:func:`extract_dataset` does the extract step alone.
 
 Sampling: KernelSHAP's cost grows with the records explained, so the dataset is a sample of at most ``maxRecords``
 (default :data:`DEFAULT_MAX_RECORDS`) records. Each record gets a priority from a seeded hash of its id (or of its
@@ -33,6 +36,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import heapq
+import io
 import json
 import math
 import os
@@ -112,16 +116,20 @@ class Sample:
         for negated, row in other._heap:
             self._offer(-negated, row)
 
+    def csv_text(self) -> str:
+        """The sampled rows as headerless CSV text."""
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(self.rows())
+        return buffer.getvalue()
+
     def write(self, out_path: str) -> int:
         """Write the sampled rows as a headerless CSV; returns the number of rows."""
-        rows = self.rows()
         folder = os.path.dirname(out_path)
         if folder:
             os.makedirs(folder, exist_ok=True)
         with open(out_path, "w", encoding="utf-8", newline="") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerows(rows)
-        return len(rows)
+            stream.write(self.csv_text())
+        return len(self._heap)
 
 
 def extract_dataset(
@@ -227,3 +235,64 @@ def compare(
         "open_backend": {"ndcg": scores, "threshold": threshold, "records": records},
     }
     return Result(statistics, violations, metric_data, outcome, used)
+
+
+# ------------------------------------------------------------------------- the run.py monitor-type interface
+
+DATASET_FILE = "clarify_dataset.csv"
+"""The extract step's output file (in the output folder): the dataset of the Clarify job."""
+
+
+class Partial:
+    """The ModelExplainability partial: the window's sample (``maxRecords``, ``sampleSeed`` in monitor.json)."""
+
+    def __init__(self, sample: Sample) -> None:
+        self.sample = sample
+
+    def add(self, record: Any) -> None:
+        """Offer one record to the sample."""
+        self.sample.add(record)
+
+    def to_json(self) -> dict[str, Any]:
+        """The sample as JSON."""
+        return self.sample.to_json()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Partial:
+        """A partial from :meth:`to_json`."""
+        return cls(Sample.from_json(data))
+
+    def merge(self, other: Partial) -> None:
+        """Merge another shard's sample."""
+        self.sample.merge(other.sample)
+
+
+def new_partial(config: dict[str, Any], baseline_dir: str | None = None) -> Partial:
+    """An empty sample of at most ``maxRecords`` records (default 1000), seeded by ``sampleSeed`` (default 0)."""
+    del baseline_dir
+    return Partial(
+        Sample(int(config.get("maxRecords") or DEFAULT_MAX_RECORDS), int(config.get("sampleSeed") or 0))
+    )
+
+
+def finish(config: dict[str, Any], partial: Partial, baseline_dir: str | None = None) -> Result:
+    """The extract step, or the compare step when ``config["_paths"]["clarify"]`` names the Clarify job's
+    ``analysis.json`` (``run.py`` sets it from ``--clarify``).
+
+    Extract: the sample goes to :data:`DATASET_FILE`; the verdict is ``no-data`` without records,
+    ``insufficient-data`` under ``minSamples`` (the workflow need not run Clarify then), else ``no-violations``.
+    Compare: see :func:`compare`; the records read by the compare job (give it the extracted dataset as its data)
+    count for the ``minSamples`` rule.
+    """
+    clarify = (config.get("_paths") or {}).get("clarify")
+    seen = partial.sample.seen
+    if clarify:
+        return compare(config, str(clarify), baseline_dir, seen or None)
+    statistics = {
+        "version": "1.0",
+        "dataset": {"item_count": len(partial.sample.rows()), "records": seen},
+        "open_backend": {"maxRecords": partial.sample.max_records, "sampleSeed": partial.sample.seed},
+    }
+    outcome = verdict(seen, int(config.get("minSamples") or 0), 0)
+    files = {DATASET_FILE: partial.sample.csv_text()} if seen else {}
+    return Result(statistics, [], [], outcome, seen, files=files)

@@ -149,6 +149,12 @@ class Partial:
         self.label_column = ColumnEvidence()
         self.prediction_column = ColumnEvidence()
 
+    def add_ground_truth(self, paths: list[str], counts: Any = None) -> None:
+        """Load the window's labels (``run.py`` calls this before the first :meth:`add`); ``counts`` (the data
+        channel's read counts) is left alone: the label counts are reported under ``open_backend.ground_truth``."""
+        del counts
+        self.joiner = gt.Joiner(gt.load(paths))
+
     def _skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
@@ -382,7 +388,8 @@ def worse(value: float, baseline: float, metric: str) -> bool:
 def new_partial(
     config: dict[str, Any], baseline_dir: str | None = None, ground_truth_files: Any = ()
 ) -> Partial:
-    """An empty partial with the window's labels loaded from ``ground_truth_files`` (files or folders)."""
+    """An empty partial with the window's labels loaded from ``ground_truth_files`` (files or folders); ``run.py``
+    passes none and calls :meth:`Partial.add_ground_truth` instead."""
     del baseline_dir
     return Partial(config, gt.load(ground_truth_files))
 
@@ -464,4 +471,4 @@ def finish(config: dict[str, Any], partial: Partial, baseline_dir: str | None = 
             "label_type": "continuous" if label_bit else "categorical",
         },
     }
-    return Result(statistics, violations, metric_data, outcome, used)
+    return Result(statistics, violations, metric_data, outcome, used, skipped=partial.skipped)

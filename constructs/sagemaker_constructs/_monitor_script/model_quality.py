@@ -108,6 +108,12 @@ class Partial:
         self.classes: dict[int, dict[str, dict[str, int]]] = {}
         self.sums: dict[int, list[Any]] = {}  # regression: mask -> [abs err, sq err, y, y^2, n]
 
+    def add_ground_truth(self, paths: list[str], counts: Any = None) -> None:
+        """Load the window's labels (``run.py`` calls this before the first :meth:`add`); ``counts`` (the data
+        channel's read counts) is left alone: the label counts are reported under ``open_backend.ground_truth``."""
+        del counts
+        self.joiner = gt.Joiner(gt.load(paths))
+
     def _skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
@@ -347,7 +353,8 @@ class Partial:
 def new_partial(
     config: dict[str, Any], baseline_dir: str | None = None, ground_truth_files: Any = ()
 ) -> Partial:
-    """An empty partial with the window's labels loaded from ``ground_truth_files`` (files or folders)."""
+    """An empty partial with the window's labels loaded from ``ground_truth_files`` (files or folders); ``run.py``
+    passes none and calls :meth:`Partial.add_ground_truth` instead."""
     del baseline_dir  # the baseline is only read by finish
     return Partial(config, gt.load(ground_truth_files))
 
@@ -437,4 +444,4 @@ def finish(config: dict[str, Any], partial: Partial, baseline_dir: str | None = 
     if outcome in ("violations", "no-violations"):
         dimensions = config_dimensions(config)
         metric_data = [metric_datum(name, value, dimensions) for name, value in values.items()]
-    return Result(statistics, violations, metric_data, outcome, used)
+    return Result(statistics, violations, metric_data, outcome, used, skipped=partial.skipped)
