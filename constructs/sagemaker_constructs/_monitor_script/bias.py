@@ -109,6 +109,8 @@ class Partial:
         self.label_values = list(analysis.get("label_values_or_threshold") or [])
         if not self.label_values:
             raise ValueError("analysisConfig: 'label_values_or_threshold' must be a non-empty list, got none")
+        self._label_keys = {canonical(v) for v in self.label_values}
+        self._label_threshold = _threshold(self.label_values)
         facets = analysis.get("facet") or []
         if not facets:
             raise ValueError("analysisConfig: 'facet' must list at least one facet, got none")
@@ -192,10 +194,8 @@ class Partial:
                 self._skip("no_facet_value")
                 return
             values.append((key, to_float(value)))
-        label_keys = {canonical(v) for v in self.label_values}
-        label_threshold = _threshold(self.label_values)
-        label_member, label_above = _bits(label, label_keys, label_threshold)
-        predicted_member, predicted_above = _bits(predicted, label_keys, label_threshold)
+        label_member, label_above = _bits(label, self._label_keys, self._label_threshold)
+        predicted_member, predicted_above = _bits(predicted, self._label_keys, self._label_threshold)
         combo = label_member | label_above << 1 | predicted_member << 2 | predicted_above << 3
         self.label_column.add(label_key, to_float(label))
         self.prediction_column.add(predicted_key, to_float(predicted))
