@@ -187,8 +187,11 @@ class Partial:
         for name, index, _ in self.facets:
             if row is not None:
                 value = row.get(name)
+            elif index is None:
+                self._skip("facet_not_in_features")  # name it in monitor.json "features"
+                return
             else:
-                value = record.features[index] if index is not None and index < len(record.features) else None
+                value = record.features[index] if index < len(record.features) else None
             key = canonical(value)
             if key is None:
                 self._skip("no_facet_value")

@@ -236,3 +236,16 @@ def column(values: list[Any]) -> _metrics_math.ColumnEvidence:
 )
 def test_clarify_column_type_rule(values: list[Any], config_values: list[Any], continuous: bool) -> None:
     assert column(values).continuous(config_values) is continuous
+
+
+def test_records_without_a_locatable_facet_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    config = churn_config()
+    config["features"] = [f for f in FEATURES if f != "age"]
+    config["analysisConfig"] = {**config["analysisConfig"], "headers": []}
+    truth = write_ground_truth(tmp_path / "labels.jsonl", [1, 0])
+    partial = bias.new_partial(config, None, ground_truth_files=[str(truth)])
+    for record in records([0.9, 0.2], [["50"] * 6, ["30"] * 6]):
+        partial.add(record)
+    result = bias.finish(config, partial, None)
+    assert result.skipped == {"facet_not_in_features": 2}
+    assert result.verdict == "no-data"
