@@ -148,7 +148,7 @@ def ndcg(baseline: dict[str, float], current: dict[str, float]) -> float:
     names = sorted(baseline)
     ideal_gains = sorted((baseline[n] for n in names), reverse=True)
     discounts = [1.0 / math.log2(i + 2) for i in range(len(names))]
-    ideal = math.fsum(g * d for g, d in zip(ideal_gains, discounts))  # noqa: B905 - Python 3.8 has no zip(strict=)
+    ideal = math.fsum(g * d for g, d in zip(ideal_gains, discounts))
     if ideal == 0:
         return 1.0
     scores = {n: current.get(n, -math.inf) for n in names}

@@ -182,7 +182,7 @@ class Partial:
             self._skip("invalid_label" if label_key is None else "invalid_prediction")
             return
         names = getattr(record, "names", None)
-        row = dict(zip(names, record.features)) if names else None  # noqa: B905 - Python 3.8 has no zip(strict=)
+        row = dict(zip(names, record.features)) if names else None
         values = []
         for name, index, _ in self.facets:
             if row is not None:
@@ -409,7 +409,7 @@ def finish(config: dict[str, Any], partial: Partial, baseline_dir: str | None = 
         cells = partial.cells[position]
         everyone = [0, 0, 0, 0]
         for counts in cells.values():
-            everyone = [x + y for x, y in zip(everyone, confusion(counts, label_bit))]  # noqa: B905 - Python 3.8 has no zip(strict=)
+            everyone = [x + y for x, y in zip(everyone, confusion(counts, label_bit))]
         for value_text, keys, threshold in _groups(partial, position):
             a, d = [0, 0, 0, 0], [0, 0, 0, 0]
             for key, counts in cells.items():

@@ -33,6 +33,9 @@ from .capture import ReadCounts, list_files, read_records
 
 REGISTRY: dict[str, str] = {
     "DataQuality": "data_quality",
+    "ModelQuality": "model_quality",
+    "ModelBias": "bias",
+    "ModelExplainability": "attribution",
 }
 """``monitoringType`` -> module of this package implementing the monitor-type interface (see the module docstring)."""
 
