@@ -112,7 +112,10 @@ def test_confirmed_event_starts_exactly_one_run(open_trigger, s3, sample_event):
     [execution] = open_trigger.executions()
     assert execution["parameters"]["TriggerType"] == TRIGGER_MONITOR_VIOLATION
     assert execution["parameters"]["MonitoringSchedule"] == SCHEDULE
-    assert "2 violation(s) (baseline_drift_check, completeness_check)" in execution["parameters"]["TriggerReason"]
+    assert (
+        "2 violation(s) (baseline_drift_check, completeness_check)"
+        in execution["parameters"]["TriggerReason"]
+    )
     assert [n.message["decision"] for n in open_trigger.notifications()] == [DECISION_STARTED]
 
 
@@ -212,7 +215,9 @@ def test_reconciliation_passes_over_a_summary_that_is_not_json(open_trigger, s3,
         ("Failed", ""),
     ],
 )
-def test_event_without_violations_is_ignored_with_its_verdict(open_trigger, s3, sample_event, status, verdict):
+def test_event_without_violations_is_ignored_with_its_verdict(
+    open_trigger, s3, sample_event, status, verdict
+):
     detail: dict[str, Any] = {"monitoringExecutionStatus": status, "verdict": verdict, "violations": 0}
     if status == "Failed":
         detail["failureReason"] = "ClientError: no baseline"
