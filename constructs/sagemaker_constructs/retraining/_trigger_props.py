@@ -164,6 +164,36 @@ def schedules_env_size(names: Sequence[str]) -> int:
     return len(contract.ENV_MONITORING_SCHEDULES) + len(schedules_json.encode()) + lookback
 
 
+_BUCKET_NAME_MAX = 63
+"""S3 bucket names are at most 63 characters: an unresolved name counts as that many bytes."""
+_PREFIX_UNRESOLVED = 1024
+"""An unresolved report prefix counts as the longest key prefix a monitor accepts."""
+
+
+def open_monitors_env_size(entries: Sequence[Mapping[str, str]]) -> int:
+    """Bytes the wired open monitors (``{"name", "bucket", "prefix"}`` each) take in the function's environment,
+    an unresolved bucket name or prefix counting as its longest."""
+    if not entries:
+        return 0
+    known = [
+        {
+            contract.OPEN_MONITOR_NAME_KEY: entry[contract.OPEN_MONITOR_NAME_KEY],
+            contract.OPEN_MONITOR_BUCKET_KEY: (
+                "b" * _BUCKET_NAME_MAX
+                if is_token(entry[contract.OPEN_MONITOR_BUCKET_KEY])
+                else entry[contract.OPEN_MONITOR_BUCKET_KEY]
+            ),
+            contract.OPEN_MONITOR_PREFIX_KEY: (
+                "p" * _PREFIX_UNRESOLVED
+                if is_token(entry[contract.OPEN_MONITOR_PREFIX_KEY])
+                else entry[contract.OPEN_MONITOR_PREFIX_KEY]
+            ),
+        }
+        for entry in entries
+    ]
+    return len(contract.ENV_OPEN_MONITORS) + len(json.dumps(known, separators=(",", ":")).encode())
+
+
 def _parameters_env_size(static: Mapping[str, str], dynamic: Mapping[str, enum.Enum]) -> int:
     """Bytes the two parameter variables take, counting what is known at synth time (tokens count as empty)."""
     known_static = {k: ("" if is_token(v) else v) for k, v in static.items() if not is_token(k)}
