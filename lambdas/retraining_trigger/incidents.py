@@ -248,9 +248,9 @@ class OpenMonitorExecution(BaseModel):
         alias="monitoringExecutionStatus"
     )
     scheduled_time: str = Field(alias="scheduledTime", min_length=1)
-    verdict: str = ""
+    verdict: str | None = None
     summary_uri: str | None = Field(default=None, alias="summaryUri", pattern=r"^s3://[^/]+/.+$")
-    failure_reason: str = Field(default="", alias="failureReason")
+    failure_reason: str | None = Field(default=None, alias="failureReason")
 
     _scheduled_time_parses = field_validator("scheduled_time")(_iso_8601)
 

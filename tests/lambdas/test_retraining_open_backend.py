@@ -220,7 +220,7 @@ def test_event_without_violations_is_ignored_with_its_verdict(
 ):
     detail: dict[str, Any] = {"monitoringExecutionStatus": status, "verdict": verdict, "violations": 0}
     if status == "Failed":
-        detail["failureReason"] = "ClientError: no baseline"
+        detail.update(failureReason="ClientError: no baseline", verdict=None)
     event = event_for(sample_event, **detail)
     if status == "Failed":
         del event["detail"]["summaryUri"]

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 
 from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
 from sagemaker_constructs._internal.validation import ValidationError, ValidationErrors, is_token
@@ -162,6 +162,29 @@ def schedules_env_size(names: Sequence[str]) -> int:
     schedules_json = json.dumps(list(names), separators=(",", ":"))
     lookback = len(contract.ENV_VIOLATION_LOOKBACK_SECONDS) + 7  # at most 30 days: 7 digits
     return len(contract.ENV_MONITORING_SCHEDULES) + len(schedules_json.encode()) + lookback
+
+
+def check_reports_in_reach(trigger_stack: Stack, monitor: MonitorBase) -> None:
+    """Refuse an open-backend monitor whose reports bucket (or key) was created in another stack than the
+    trigger's: the function would read it by a reference to that stack, whose event rule already refers to the
+    function's, and the two stacks would depend on each other."""
+    bucket, key = monitor.output_bucket, monitor.output_kms_key
+    foreign = [
+        what
+        for what, construct, value in (
+            ("reports bucket", bucket, bucket.bucket_name),
+            ("reports key", key, key.key_arn if key is not None else ""),
+        )
+        if construct is not None and is_token(value) and Stack.of(construct) is not trigger_stack
+    ]
+    if foreign:
+        raise ValidationError(
+            f"monitor {monitor.node.path!r} (processing backend) keeps its reports in stack "
+            f"{Stack.of(monitor).node.path!r} with a {' and a '.join(foreign)} created there, and the trigger in "
+            f"{trigger_stack.node.path!r} would read them: the stacks would depend on each other. Pass the monitor "
+            "an output bucket (and key) of the trigger's stack or an imported one, or wire it to a "
+            "RetrainingTrigger in its own stack"
+        )
 
 
 _BUCKET_NAME_MAX = 63

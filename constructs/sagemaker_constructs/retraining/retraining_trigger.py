@@ -37,6 +37,7 @@ from ._trigger_props import (
     PARAMETERS_ENV_BUDGET,
     check_lookback_covers,
     check_props,
+    check_reports_in_reach,
     effective_lookback,
     open_monitors_env_size,
     schedules_env_size,
@@ -373,23 +374,7 @@ class RetrainingTrigger(Construct):
         if any(entry[contract.OPEN_MONITOR_NAME_KEY] == name for entry in self._open_monitors):
             raise ValidationError(f"monitor {monitor.node.path!r} already triggers this retraining")
         bucket, prefix, key = monitor.output_bucket, monitor.output_prefix.strip("/"), monitor.output_kms_key
-        own_stack = Stack.of(self)
-        foreign = [
-            what
-            for what, construct, value in (
-                ("reports bucket", bucket, bucket.bucket_name),
-                ("reports key", key, key.key_arn if key is not None else ""),
-            )
-            if construct is not None and is_token(value) and Stack.of(construct) is not own_stack
-        ]
-        if foreign:
-            raise ValidationError(
-                f"monitor {monitor.node.path!r} (processing backend) keeps its reports in stack "
-                f"{Stack.of(monitor).node.path!r} with a {' and a '.join(foreign)} created there, and this trigger "
-                f"in {own_stack.node.path!r} would read them: the stacks would depend on each other. Pass the "
-                "monitor an output bucket (and key) of this stack or an imported one, or wire it to a "
-                "RetrainingTrigger in its own stack"
-            )
+        check_reports_in_reach(Stack.of(self), monitor)
         entry = {
             contract.OPEN_MONITOR_NAME_KEY: name,
             contract.OPEN_MONITOR_BUCKET_KEY: bucket.bucket_name,
@@ -404,7 +389,9 @@ class RetrainingTrigger(Construct):
             )
         self._open_monitors.append(entry)
         # summary.json of each run (GetObject) and the day folders of the reconciliation (ListBucket).
-        grant_read_prefix(self.function, bucket, f"{prefix}/" if prefix else "", "open monitor's run summaries")
+        grant_read_prefix(
+            self.function, bucket, f"{prefix}/" if prefix else "", "open monitor's run summaries"
+        )
         if key is not None:
             key.grant_decrypt(self.function)
         scope = self._rule_scope(monitor)
