@@ -7,17 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from .contract import RUN_INPUT_FOLDER
 from .listing import S3Object
 from .payload import Location
-
-CONFIG_PATH = "/opt/ml/processing/input/config"
-DATA_PATH = "/opt/ml/processing/input/data"
-GROUND_TRUTH_PATH = "/opt/ml/processing/input/ground_truth"
-"""Where the monitoring script reads its inputs in the container (the script package's paths.py)."""
-CONFIG_FILE = "monitor.json"
-CHANNEL_CONFIG = "config"
-CHANNEL_DATA = "data"
-CHANNEL_GROUND_TRUTH = "ground_truth"
 
 
 class Writer:
@@ -26,7 +18,7 @@ class Writer:
     def __init__(self, s3: Any, output: Location, run_prefix: str, kms_key_arn: str | None) -> None:
         self._s3 = s3
         self._bucket = output.bucket
-        self._input_prefix = f"{run_prefix}/input"
+        self._input_prefix = f"{run_prefix}/{RUN_INPUT_FOLDER}"
         self._kms_key_arn = kms_key_arn
 
     def put_json(self, name: str, value: Any) -> str:

@@ -7,29 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .window import MAX_DATA_WINDOW, MAX_GROUND_TRUTH_WINDOW, Window, parse_instant
-
-SOURCE_ENDPOINT = "endpoint"
-SOURCE_BATCH_TRANSFORM = "batch_transform"
-BATCH_MANIFESTS = ("output", "input")
-"""Which capture manifests of a batch transform name the data: ``output`` (the default) or ``input``."""
-DEFAULT_START_OFFSET = "-PT1H"
-DEFAULT_END_OFFSET = "-PT0H"
-PLANNER_KEYS = frozenset(
-    {
-        "capture",
-        "variants",
-        "batchCapture",
-        "groundTruth",
-        "windowStartOffset",
-        "windowEndOffset",
-        "groundTruthStartOffset",
-        "groundTruthEndOffset",
-        "output",
-        "instanceCount",
-    }
+from .contract import (
+    BATCH_MANIFESTS,
+    DEFAULT_END_OFFSET,
+    DEFAULT_START_OFFSET,
+    PAYLOAD_EXECUTION_NAME,
+    PAYLOAD_MONITOR,
+    PAYLOAD_SCHEDULED_TIME,
+    SOURCE_BATCH_TRANSFORM,
+    SOURCE_ENDPOINT,
 )
-"""Keys of the payload's ``monitor`` that only the planner reads; the others go to monitor.json as they are."""
+from .window import MAX_DATA_WINDOW, MAX_GROUND_TRUTH_WINDOW, Window, parse_instant
 
 
 class PayloadError(ValueError):
@@ -74,14 +62,16 @@ def read_payload(payload: Any) -> Plan:
     problems: list[str] = []
     if not isinstance(payload, Mapping):
         raise PayloadError(f"the payload must be a JSON object, got {type(payload).__name__}")
-    scheduled = _instant(payload.get("scheduledTime"), "scheduledTime", problems)
-    execution_name = payload.get("executionName", "")
+    scheduled = _instant(payload.get(PAYLOAD_SCHEDULED_TIME), PAYLOAD_SCHEDULED_TIME, problems)
+    execution_name = payload.get(PAYLOAD_EXECUTION_NAME, "")
     if not isinstance(execution_name, str):
-        problems.append(f"executionName must be a string, got {execution_name!r}")
+        problems.append(f"{PAYLOAD_EXECUTION_NAME} must be a string, got {execution_name!r}")
         execution_name = ""
-    monitor = payload.get("monitor")
+    monitor = payload.get(PAYLOAD_MONITOR)
     if not isinstance(monitor, Mapping):
-        raise PayloadError("; ".join([*problems, f"monitor must be a JSON object, got {monitor!r}"]))
+        raise PayloadError(
+            "; ".join([*problems, f"{PAYLOAD_MONITOR} must be a JSON object, got {monitor!r}"])
+        )
     name = monitor.get("monitoringScheduleName")
     if not isinstance(name, str) or not name:
         problems.append(f"monitor.monitoringScheduleName must be a non-empty string, got {name!r}")

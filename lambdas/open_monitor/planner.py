@@ -20,8 +20,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from .listing import S3Object, batch_capture, endpoint_capture, hourly_objects
-from .manifests import (
+from .contract import (
     CHANNEL_CONFIG,
     CHANNEL_DATA,
     CHANNEL_GROUND_TRUTH,
@@ -29,10 +28,13 @@ from .manifests import (
     CONFIG_PATH,
     DATA_PATH,
     GROUND_TRUTH_PATH,
-    Writer,
-    processing_input,
+    PLANNER_KEYS,
+    SOURCE_ENDPOINT,
+    SUMMARY_FILE,
 )
-from .payload import PLANNER_KEYS, SOURCE_ENDPOINT, Plan, read_payload
+from .listing import S3Object, batch_capture, endpoint_capture, hourly_objects
+from .manifests import Writer, processing_input
+from .payload import Plan, read_payload
 from .window import hour_folder, iso
 
 logger = Logger()
@@ -76,7 +78,7 @@ def build(client: Any, plan: Plan) -> dict[str, Any]:
     return {
         "runPrefix": run_prefix,
         "reportUri": f"s3://{plan.output.bucket}/{run_prefix}/",
-        "summaryKey": f"{run_prefix}/summary.json",
+        "summaryKey": f"{run_prefix}/{SUMMARY_FILE}",
         "empty": not data,
         "files": {"data": len(set(data)), "groundTruth": len(set(ground_truth))},
         "processingInputs": inputs,

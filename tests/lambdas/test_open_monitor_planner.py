@@ -521,3 +521,12 @@ def test_offsets(text, hours):
 def test_offsets_refused(text):
     with pytest.raises(ValueError, match="must be an ISO-8601 offset"):
         parse_offset(text)
+
+
+def test_the_contract_names_the_handler():
+    import importlib
+
+    from sagemaker_constructs._internal.handlers import HANDLERS_PACKAGE, open_monitor_contract
+
+    module, _, function = open_monitor_contract.HANDLER.rpartition(".")
+    assert getattr(importlib.import_module(f"{HANDLERS_PACKAGE}.{module}"), function).__name__ == "handler"
