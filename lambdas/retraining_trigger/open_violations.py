@@ -125,7 +125,7 @@ def confirm_open(s3: Any, claim: OpenMonitorClaim, monitors: Sequence[OpenMonito
             f"the event's summaryUri {claim.summary_uri} is not where {monitor.name} writes the summary of the "
             f"execution scheduled at {claim.scheduled_time} ({expected_uri})"
         )
-    found = read_summary(s3, monitor.bucket, key)
+    found = read_summary(s3, monitor.bucket, key) if _exists(s3, monitor.bucket, key) else None
     if found is None:
         return Unconfirmed(
             f"{expected_uri} does not exist (yet); the reconciliation acts on it if it appears"
@@ -202,6 +202,15 @@ def _summary_keys(
                 if start <= when <= end:
                     yield entry["Key"], when
         day += timedelta(days=1)
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    """Whether ``key`` exists, by listing it: S3 answers GetObject of a missing key with 403 AccessDenied rather
+    than 404 unless the caller may list the bucket (Amazon S3 API Reference, GetObject, "Permissions":
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and the function may list only under
+    the report prefix, which a listing request's ``s3:prefix`` shows."""
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+    return bool(listed) and listed[0]["Key"] == key
 
 
 def read_summary(s3: Any, bucket: str, key: str) -> tuple[Any, datetime] | None:

@@ -363,7 +363,9 @@ def test_throttled_summary_read_is_retried(open_trigger, s3, sample_event, monke
     assert result["decision"] == DECISION_STARTED
 
 
-def test_access_denied_summary_read_fails_and_is_told(open_trigger, sample_event, monkeypatch):
+def test_access_denied_summary_read_fails_and_is_told(open_trigger, s3, sample_event, monkeypatch):
+    put_summary(s3, "2026/11/22/03", summary())
+
     def denied(request: Any, **kwargs: Any) -> AWSResponse:
         body = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
         return AWSResponse(request.url, 403, {}, _Raw(body))
