@@ -10,13 +10,14 @@ makes no ListMonitoringExecutions call (the Stubber fails the test if it did).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
-from trigger_support import REGION
+from trigger_support import MONITORING_SCHEDULE, REGION, execution_summary, job_arn
 
 from lambdas.retraining_trigger.contract import (
     DECISION_FAILED,
@@ -419,3 +420,39 @@ def test_open_monitors_variable_is_read(trigger_env):
 
     assert settings.open_monitors == (OpenMonitor(name=SCHEDULE, bucket=BUCKET, prefix=PREFIX),)
     assert Settings.from_env(trigger_env).open_monitors == ()
+
+
+def test_reconciliation_orders_model_monitor_and_open_executions_together(
+    open_trigger, s3, sample_event, monkeypatch
+):
+    monkeypatch.setenv(ENV_MONITORING_SCHEDULES, json.dumps([MONITORING_SCHEDULE]))
+    put_summary(s3, "2026/11/22/00", summary())
+    classic = execution_summary(
+        MONITORING_SCHEDULE,
+        scheduled="2026-11-22T01:00:00Z",
+        status="CompletedWithViolations",
+        job_arn=job_arn("model-monitoring-202611220100-0123456789abcdef01234567"),
+    )
+    open_trigger.monitoring.add_response(
+        "list_monitoring_executions",
+        {"MonitoringExecutionSummaries": [classic]},
+        {
+            "MonitoringScheduleName": MONITORING_SCHEDULE,
+            "ScheduledTimeAfter": datetime.fromtimestamp(open_trigger.now - 86400, UTC),
+            "SortBy": "ScheduledTime",
+            "SortOrder": "Ascending",
+            "MaxResults": 100,
+            "StatusEquals": "CompletedWithViolations",
+        },
+    )
+
+    result = open_trigger.invoke(sample_event(RECONCILE))
+
+    assert result["schedules"] == [MONITORING_SCHEDULE, SCHEDULE, OTHER]
+    assert result["outcomes"] == [
+        {"incident_id": f"monitor#{SCHEDULE}#2026-11-22T00:00:00Z", "decision": DECISION_STARTED},
+        {
+            "incident_id": f"monitor#{MONITORING_SCHEDULE}#2026-11-22T01:00:00Z",
+            "decision": DECISION_SKIPPED_COOLDOWN,
+        },
+    ]
