@@ -73,7 +73,8 @@ class RetrainingTrigger(Construct):
 
     - **Violations from the API**: a monitor's processing-job event is only a claim, confirmed with
       ``ListMonitoringExecutions``; a reconciliation rule lists the recent executions of every wired schedule,
-      so a violation the event misses still starts retraining.
+      so a violation the event misses still starts retraining. A monitor on the open backend
+      (``MonitorBackend.processing()``) is confirmed and reconciled from its runs' ``summary.json`` instead.
     - **Exactly once per incident**: a Powertools idempotency record per incident (an alarm's transition into
       ALARM, one monitoring execution, one scheduled time) in an encrypted DynamoDB table, and a deterministic
       ``ClientRequestToken``, so duplicate deliveries and retries never start a second execution.
@@ -113,7 +114,7 @@ class RetrainingTrigger(Construct):
 
         :param pipeline: the pipeline to start (``SageMakerPipeline`` or ``SageMakerPipeline.from_pipeline_name``).
         :param alarms: CloudWatch alarms whose transitions into ALARM start it. Default: - none yet (``add_alarm``).
-        :param monitors: Model Monitor schedules whose violations start it; each needs baseline constraints
+        :param monitors: monitors (either backend) whose violations start it; each needs baseline constraints
             (``reports_violations``). Default: - none yet (``add_monitor``).
         :param schedule: a fallback schedule, e.g. ``events.Schedule.cron(week_day="SUN", hour="2", minute="0")``.
             Default: - none.
