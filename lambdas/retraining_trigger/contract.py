@@ -27,7 +27,10 @@ ENV_MAX_TRIGGER_AGE_SECONDS = "MAX_TRIGGER_AGE_SECONDS"
 ENV_OPEN_MONITORS = "OPEN_MONITORS"
 """JSON list of the open-backend monitors whose violations start the pipeline (add_monitor), each
 ``{"name": <monitoring schedule name>, "bucket": <report bucket>, "prefix": <report prefix>}``: the reports of the
-execution scheduled at hour ``yyyy/mm/dd/hh`` are under ``<prefix>/yyyy/mm/dd/hh/`` (OPEN_MONITOR_* keys below)."""
+execution scheduled at hour ``yyyy/mm/dd/hh`` are under ``<prefix>/yyyy/mm/dd/hh/`` (OPEN_MONITOR_* keys below).
+A monitor whose reports bucket belongs to another stack has no ``"bucket"``: its bucket is taken from the event's
+``summaryUri`` and from its stack's reconcile event (RECONCILE_OPEN_MONITORS_KEY), and that bucket's policy, not
+the function's role, is what lets the function read it."""
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 
@@ -48,6 +51,10 @@ RECONCILE_SOURCE = "sagemaker-constructs.retraining"
 RECONCILE_DETAIL_TYPE = "Reconcile Monitoring Executions"
 """source and detail-type of the event the construct's reconciliation rule sends (its target input): the
 function then lists the recent executions of every wired monitoring schedule."""
+RECONCILE_OPEN_MONITORS_KEY = "openMonitors"
+"""Key of the reconcile event's detail that a rule in another stack fills with that stack's open monitors
+(``[{"name", "bucket", "prefix"}, ...]``, OPEN_MONITOR_* keys): the function reconciles them beside its own,
+each only if its name is wired in ENV_OPEN_MONITORS with the same prefix."""
 
 # --- The open monitoring backend's event and reports ----------------------------------------------------
 OPEN_MONITOR_SOURCE = "sagemaker-constructs.monitoring"

@@ -81,7 +81,7 @@ from .incidents import (
     ViolationClaim,
     to_incident,
 )
-from .open_violations import confirm_open, reconcile_open
+from .open_violations import accept_reported, confirm_open, reconcile_open
 from .violations import Unconfirmed, confirm, reconcile_timed
 
 REPLAYED = "replayed"
@@ -185,7 +185,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         _count_skipped(DECISION_IGNORED)
         return {"decision": DECISION_IGNORED, "reason": found.why}
     if isinstance(found, ReconcileRequest):
-        return _reconcile(context.aws_request_id, _lease_seconds(context))
+        return _reconcile(found, context.aws_request_id, _lease_seconds(context))
     stale_decision = _stale(event, found)
     if stale_decision is not None:
         return stale_decision
@@ -253,9 +253,10 @@ def _confirm(claim: ViolationClaim | OpenMonitorClaim) -> Incident | dict[str, A
     return _report_skip(settings.topic_arn, decision, "Violations not confirmed: nothing started")
 
 
-def _reconcile(request_id: str, lease_seconds: int) -> dict[str, Any]:
+def _reconcile(request: ReconcileRequest, request_id: str, lease_seconds: int) -> dict[str, Any]:
     """Decide every violating execution of the wired schedules and open monitors in the lookback window (each
-    once, ever), oldest first."""
+    once, ever), oldest first; with the open monitors of another stack that the request lists and that are
+    wired here (a listed monitor that is not is refused, logged and returned)."""
     try:
         settings = Settings.from_env(os.environ)
         now = _now()
@@ -265,8 +266,14 @@ def _reconcile(request_id: str, lease_seconds: int) -> dict[str, Any]:
             lookback_seconds=settings.violation_lookback_seconds,
             now=now,
         )
+        reported, refused = accept_reported(settings.open_monitors, request.open_monitors)
+        for why in refused:
+            logger.warning("Listed open monitor refused", extra={"reason": why})
         found += reconcile_open(
-            s3, settings.open_monitors, lookback_seconds=settings.violation_lookback_seconds, now=now
+            s3,
+            [*settings.open_monitors, *reported],
+            lookback_seconds=settings.violation_lookback_seconds,
+            now=now,
         )
         found.sort(key=lambda pair: pair[0])  # stable: a tie keeps Model Monitor's executions first
         incidents = [incident for _, incident in found]
@@ -282,6 +289,7 @@ def _reconcile(request_id: str, lease_seconds: int) -> dict[str, Any]:
     return {
         "decision": DECISION_RECONCILED,
         "schedules": schedules,
+        **({"refused": refused} if refused else {}),
         "outcomes": [
             {"incident_id": outcome["incident"]["incident_id"], "decision": outcome["decision"]}
             for outcome in outcomes

@@ -27,6 +27,7 @@ from .contract import (
     OPEN_MONITOR_DETAIL_TYPE,
     OPEN_MONITOR_SOURCE,
     RECONCILE_DETAIL_TYPE,
+    RECONCILE_OPEN_MONITORS_KEY,
     RECONCILE_SOURCE,
     TRIGGER_ALARM,
     TRIGGER_MONITOR_VIOLATION,
@@ -111,10 +112,22 @@ class OpenMonitorClaim:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReportedMonitor:
+    """An open monitor that a reconcile event of another stack lists: where that stack keeps its reports. Only
+    believed for a name wired in the function's environment with the same prefix (open_violations.py)."""
+
+    name: str
+    bucket: str
+    prefix: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReconcileRequest:
-    """The reconciliation rule's event: list the recent executions of every wired schedule."""
+    """The reconciliation rule's event: list the recent executions of every wired schedule, and of the open
+    monitors a rule of another stack lists in its detail."""
 
     event_time: str
+    open_monitors: tuple[ReportedMonitor, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -259,6 +272,26 @@ class OpenMonitorExecutionEvent(_TriggerEnvelope):
     detail: OpenMonitorExecution
 
 
+class _ReportedMonitorModel(BaseModel):
+    name: str = Field(pattern=_SCHEDULE_NAME)
+    # S3 bucket naming rules: 3-63 characters, lower-case letters, digits, dots and hyphens.
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    prefix: str = Field(max_length=1024)
+
+
+class _ReconcileDetail(BaseModel):
+    """``detail`` of the reconcile event: empty from the trigger's own rule; a rule in another stack lists that
+    stack's open monitors under RECONCILE_OPEN_MONITORS_KEY."""
+
+    open_monitors: list[_ReportedMonitorModel] = Field(
+        default_factory=list, alias=RECONCILE_OPEN_MONITORS_KEY, max_length=100
+    )
+
+
+class ReconcileEvent(_TriggerEnvelope):
+    detail: _ReconcileDetail
+
+
 def to_incident(
     event: Any,
 ) -> Incident | ViolationClaim | OpenMonitorClaim | ReconcileRequest | Ignored | Malformed:
@@ -295,7 +328,19 @@ def to_incident(
             )
         return _from_open_monitor(execution, raw=event)
     if kind == (RECONCILE_SOURCE, RECONCILE_DETAIL_TYPE):
-        return ReconcileRequest(event_time=event["time"])
+        try:
+            reconcile = parse(event=event, model=ReconcileEvent)
+        except ValidationError as error:
+            return _malformed(
+                event, f"{RECONCILE_DETAIL_TYPE}: {_problems(error)}", TRIGGER_MONITOR_VIOLATION
+            )
+        return ReconcileRequest(
+            event_time=event["time"],
+            open_monitors=tuple(
+                ReportedMonitor(name=m.name, bucket=m.bucket, prefix=m.prefix.strip("/"))
+                for m in reconcile.detail.open_monitors
+            ),
+        )
     if kind == (SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE):
         return Incident(
             trigger_type=TRIGGER_SCHEDULE,

@@ -6,6 +6,18 @@ is only a claim: the summary object, read from the place the wired monitor write
 event points), decides, with ``status == "CompletedWithViolations"``. A lost event is made good by the
 reconciliation, which lists the summaries of every hour of the lookback window.
 
+A monitor whose reports bucket belongs to another stack than the trigger's is wired without a bucket (naming it
+would make the trigger's stack depend on that one, which already depends on the trigger's through its event rule).
+Its event's ``summaryUri`` names the bucket, believed only for the exact key the monitor writes under its wired
+prefix; its stack's reconciliation rule lists ``{"name", "bucket", "prefix"}`` in the event's detail, believed
+only for a wired name with the same prefix. Which bucket can then be read is IAM's to say: the function's role has
+no S3 permission of its own on such a bucket, so only a bucket (and key) of this account whose policy names the
+role can be read, and in one account a resource policy that allows the request is enough ("Policy evaluation for
+requests within a single account",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html;
+a key policy alone controls access for a principal of the key's account, "KMS key access and permissions",
+https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html).
+
 Both paths turn one execution into the same Incident: its id is ``monitor#<schedule name>#<scheduled hour>``
 (UTC, whole seconds, ``Z``; the Model Monitor path's form, violations.py) and every other field comes from the
 summary object, so the idempotency record makes either path act once per execution and the pipeline gets the
@@ -33,7 +45,7 @@ from .contract import (
     OPEN_MONITOR_SUMMARY,
     TRIGGER_MONITOR_VIOLATION,
 )
-from .incidents import Incident, OpenMonitorClaim, utc_text
+from .incidents import Incident, OpenMonitorClaim, ReportedMonitor, utc_text
 from .violations import VIOLATIONS_STATUS, Unconfirmed
 
 logger = Logger(child=True)
@@ -51,9 +63,15 @@ class OpenMonitor:
     """One wired open-backend monitor: its schedule name and where its reports are."""
 
     name: str
-    bucket: str
+    bucket: str | None
+    """The reports bucket, or None for a monitor whose bucket belongs to another stack (taken from its event or
+    its stack's reconcile event)."""
     prefix: str
     """The report prefix, without leading or trailing ``/``."""
+
+    def with_bucket(self, bucket: str) -> OpenMonitor:
+        """This monitor reading its reports in ``bucket``."""
+        return OpenMonitor(name=self.name, bucket=bucket, prefix=self.prefix)
 
     def run_prefix(self, hour: datetime) -> str:
         """``<prefix>/yyyy/mm/dd/hh`` of the execution scheduled in ``hour`` (UTC)."""
@@ -74,7 +92,7 @@ def parse_open_monitors(text: str, problems: list[str]) -> tuple[OpenMonitor, ..
         return ()
     expected = (
         f'{ENV_OPEN_MONITORS} must be a JSON list of {{"{OPEN_MONITOR_NAME_KEY}": <schedule name>, '
-        f'"{OPEN_MONITOR_BUCKET_KEY}": <bucket name>, "{OPEN_MONITOR_PREFIX_KEY}": <report prefix>}}'
+        f'"{OPEN_MONITOR_BUCKET_KEY}": <bucket name> (optional), "{OPEN_MONITOR_PREFIX_KEY}": <report prefix>}}'
     )
     if not isinstance(value, list):
         problems.append(f"{expected}, got {text!r}")
@@ -92,14 +110,48 @@ def parse_open_monitors(text: str, problems: list[str]) -> tuple[OpenMonitor, ..
         if (
             not isinstance(name, str)
             or not _SCHEDULE_NAME.fullmatch(name)
-            or not isinstance(bucket, str)
-            or not _BUCKET_NAME.fullmatch(bucket)
+            or not (bucket is None or (isinstance(bucket, str) and _BUCKET_NAME.fullmatch(bucket)))
             or not isinstance(prefix, str)
+            or (bucket is None and not prefix.strip("/"))
         ):
+            # A monitor without a bucket must have a prefix: the prefix is all that keeps its reads in place.
             problems.append(f"{expected}, got {entry!r} at index {number}")
             continue
         monitors.append(OpenMonitor(name=name, bucket=bucket, prefix=prefix.strip("/")))
     return tuple(monitors)
+
+
+def accept_reported(
+    wired: Sequence[OpenMonitor], reported: Sequence[ReportedMonitor]
+) -> tuple[list[OpenMonitor], list[str]]:
+    """(the monitors a reconcile event lists that are wired without a bucket, with the event's bucket; why each
+    other one is refused). A listed monitor is believed only if its name is wired with the same prefix; one wired
+    with a bucket is reconciled from the environment already, so the event cannot move it elsewhere."""
+    by_name = {monitor.name: monitor for monitor in wired}
+    accepted: list[OpenMonitor] = []
+    refused: list[str] = []
+    for entry in reported:
+        monitor = by_name.get(entry.name)
+        if monitor is None:
+            refused.append(f"open monitor {entry.name} is not wired to this trigger (add_monitor)")
+        elif monitor.prefix != entry.prefix:
+            refused.append(
+                f"open monitor {entry.name} writes its reports under {monitor.prefix!r}, not {entry.prefix!r}"
+            )
+        elif monitor.bucket is not None:
+            if monitor.bucket != entry.bucket:
+                refused.append(
+                    f"open monitor {entry.name} keeps its reports in bucket {monitor.bucket}, not {entry.bucket}"
+                )
+        elif all(m.name != entry.name for m in accepted):
+            accepted.append(monitor.with_bucket(entry.bucket))
+    return accepted, refused
+
+
+def _split_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key) of ``s3://bucket/key``."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
 
 
 def scheduled_hour(scheduled_time: str) -> datetime:
@@ -119,13 +171,19 @@ def confirm_open(s3: Any, claim: OpenMonitorClaim, monitors: Sequence[OpenMonito
         return Unconfirmed(f"open monitor {claim.schedule_name} is not wired to this trigger (add_monitor)")
     hour = scheduled_hour(claim.scheduled_time)
     key = monitor.summary_key(hour)
-    expected_uri = f"s3://{monitor.bucket}/{key}"
-    if claim.summary_uri != expected_uri:
+    if monitor.bucket is None:
+        # The bucket of another stack: the event's, only for the key the monitor writes (IAM decides the rest).
+        bucket, claimed_key = _split_uri(claim.summary_uri)
+        if claimed_key == key and _BUCKET_NAME.fullmatch(bucket):
+            monitor = monitor.with_bucket(bucket)
+    expected_uri = f"s3://{monitor.bucket or '<its bucket>'}/{key}"
+    if monitor.bucket is None or claim.summary_uri != expected_uri:
         return Unconfirmed(
             f"the event's summaryUri {claim.summary_uri} is not where {monitor.name} writes the summary of the "
             f"execution scheduled at {claim.scheduled_time} ({expected_uri})"
         )
-    found = read_summary(s3, monitor.bucket, key) if _exists(s3, monitor.bucket, key) else None
+    bucket = monitor.bucket
+    found = read_summary(s3, bucket, key) if _exists(s3, bucket, key) else None
     if found is None:
         return Unconfirmed(
             f"{expected_uri} does not exist (yet); the reconciliation acts on it if it appears"
@@ -161,6 +219,8 @@ def reconcile_open(
     end = datetime.fromtimestamp(now, UTC)
     found: list[tuple[datetime, Incident]] = []
     for monitor in monitors:
+        if monitor.bucket is None:
+            continue  # reconciled by its own stack's rule, which names the bucket
         for key, hour in _summary_keys(s3, monitor, start, end):
             read = read_summary(s3, monitor.bucket, key)
             if read is None:
