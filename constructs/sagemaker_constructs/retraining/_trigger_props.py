@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 
 from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
 from sagemaker_constructs._internal.validation import ValidationError, ValidationErrors, is_token
@@ -164,26 +164,26 @@ def schedules_env_size(names: Sequence[str]) -> int:
     return len(contract.ENV_MONITORING_SCHEDULES) + len(schedules_json.encode()) + lookback
 
 
-def check_reports_in_reach(trigger_stack: Stack, monitor: MonitorBase) -> None:
-    """Refuse an open-backend monitor whose reports bucket (or key) was created in another stack than the
-    trigger's: the function would read it by a reference to that stack, whose event rule already refers to the
-    function's, and the two stacks would depend on each other."""
-    bucket, key = monitor.output_bucket, monitor.output_kms_key
-    foreign = [
-        what
-        for what, construct, value in (
-            ("reports bucket", bucket, bucket.bucket_name),
-            ("reports key", key, key.key_arn if key is not None else ""),
-        )
-        if construct is not None and is_token(value) and Stack.of(construct) is not trigger_stack
-    ]
-    if foreign:
+def check_env_size(monitor: MonitorBase, size: int) -> None:
+    """Refuse ``monitor`` if the function's environment would take ``size`` bytes of the pipeline parameters and
+    wired monitors' budget."""
+    if size > PARAMETERS_ENV_BUDGET:
         raise ValidationError(
-            f"monitor {monitor.node.path!r} (processing backend) keeps its reports in stack "
-            f"{Stack.of(monitor).node.path!r} with a {' and a '.join(foreign)} created there, and the trigger in "
-            f"{trigger_stack.node.path!r} would read them: the stacks would depend on each other. Pass the monitor "
-            "an output bucket (and key) of the trigger's stack or an imported one, or wire it to a "
-            "RetrainingTrigger in its own stack"
+            f"monitor {monitor.node.path!r} does not fit the function's environment: the pipeline parameters "
+            f"and the wired monitors' names and report locations must fit in {PARAMETERS_ENV_BUDGET} bytes "
+            f"(Lambda allows 4 KB for all variables), got {size} bytes. Use fewer or shorter parameters, or a "
+            "second trigger"
+        )
+
+
+def check_default_lookback(lookback: Duration, interval: Duration) -> None:
+    """The default lookback (explicit values are checked with the other props) must cover a sweep interval."""
+    if not is_token(lookback) and not is_token(interval) and lookback.to_seconds() < interval.to_seconds():
+        raise ValidationError(
+            f"'violation_lookback' (by default the shorter of 1 day and 'idempotency_ttl': "
+            f"{lookback.to_human_string()}) must be at least 'violation_reconciliation' "
+            f"({interval.to_human_string()}), or executions between two sweeps would be missed: pass a "
+            "longer 'idempotency_ttl' and 'violation_lookback', or a shorter 'violation_reconciliation'"
         )
 
 
@@ -194,24 +194,17 @@ _PREFIX_UNRESOLVED = 1024
 
 
 def open_monitors_env_size(entries: Sequence[Mapping[str, str]]) -> int:
-    """Bytes the wired open monitors (``{"name", "bucket", "prefix"}`` each) take in the function's environment,
-    an unresolved bucket name or prefix counting as its longest."""
+    """Bytes the wired open monitors (``{"name", "bucket", "prefix"}``, or ``{"name", "prefix"}`` for a bucket of
+    another stack, each) take in the function's environment, an unresolved bucket name or prefix counting as its
+    longest."""
     if not entries:
         return 0
+    longest = {
+        contract.OPEN_MONITOR_BUCKET_KEY: "b" * _BUCKET_NAME_MAX,
+        contract.OPEN_MONITOR_PREFIX_KEY: "p" * _PREFIX_UNRESOLVED,
+    }
     known = [
-        {
-            contract.OPEN_MONITOR_NAME_KEY: entry[contract.OPEN_MONITOR_NAME_KEY],
-            contract.OPEN_MONITOR_BUCKET_KEY: (
-                "b" * _BUCKET_NAME_MAX
-                if is_token(entry[contract.OPEN_MONITOR_BUCKET_KEY])
-                else entry[contract.OPEN_MONITOR_BUCKET_KEY]
-            ),
-            contract.OPEN_MONITOR_PREFIX_KEY: (
-                "p" * _PREFIX_UNRESOLVED
-                if is_token(entry[contract.OPEN_MONITOR_PREFIX_KEY])
-                else entry[contract.OPEN_MONITOR_PREFIX_KEY]
-            ),
-        }
+        {key: (longest.get(key, value) if is_token(value) else value) for key, value in entry.items()}
         for entry in entries
     ]
     return len(contract.ENV_OPEN_MONITORS) + len(json.dumps(known, separators=(",", ":")).encode())

@@ -20,7 +20,6 @@ from constructs import Construct, IConstruct
 
 from sagemaker_constructs._internal import dead_letter as _dead_letter
 from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
-from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
     ValidationError,
     check_argument_types,
@@ -31,13 +30,14 @@ from sagemaker_constructs._internal.validation import (
 from sagemaker_constructs.common.notification_topic import NotificationTopic
 from sagemaker_constructs.monitoring._monitor_base import MonitorBase
 
+from . import _open_monitors as _open
 from ._trigger_function import HANDLER_ROOT as HANDLER_ROOT
 from ._trigger_function import OpenMonitorsProducer, trigger_function
 from ._trigger_props import (
-    PARAMETERS_ENV_BUDGET,
+    check_default_lookback,
+    check_env_size,
     check_lookback_covers,
     check_props,
-    check_reports_in_reach,
     effective_lookback,
     open_monitors_env_size,
     schedules_env_size,
@@ -208,6 +208,7 @@ class RetrainingTrigger(Construct):
         self.dead_letter_alarm = self._dead_letter_alarm(self, self.dead_letter_queue)
 
         self._rules_by_scope: dict[tuple[str, str], events.Rule] = {}
+        self._listed_by_scope: dict[str, _open.ListedMonitorsProducer] = {}
         self._alarm_arns: list[str] = []
         self._schedule_arns: list[str] = []
         for alarm in alarms:
@@ -267,9 +268,11 @@ class RetrainingTrigger(Construct):
         Processing backend (``MonitorBackend.processing()``): the execution's ``summary.json`` under the monitor's
         report prefix decides (``status`` ``CompletedWithViolations``). The workflow's "Monitoring Execution Status
         Change" event is the fast path and the reconciliation reads the summaries of the lookback window's hours;
-        the function may read and list the monitor's reports (and decrypt them). Such a monitor in another stack
-        must not need a reference to that stack (a reports bucket created there would make the two stacks depend
-        on each other): give it a bucket of this stack or an imported one, or wire it to a trigger in its stack.
+        the function may read and list the monitor's reports under its prefix (and decrypt them). A reports
+        bucket (or key) created in another stack is never named in this stack (the stacks would depend on each
+        other): that stack's bucket and key policies grant the function's role, its event's ``summaryUri`` names
+        the bucket, and a reconciliation rule in that stack lists its monitors. A bucket or key imported there by
+        a reference to yet another stack has no policy to edit and is refused.
 
         A monitor without baseline constraints can never report violations and is refused.
         """
@@ -316,85 +319,52 @@ class RetrainingTrigger(Construct):
         self._add_rule(rule)
 
     def _ensure_reconciliation(self) -> None:
-        """The reconciliation rule and the function's right to list monitoring executions, once."""
+        """The reconciliation rule, once."""
         if self.reconciliation_rule is not None:
             return
-        lookback, interval = self._violation_lookback, self._violation_reconciliation
-        if (
-            not is_token(lookback)
-            and not is_token(interval)
-            and lookback.to_seconds() < interval.to_seconds()
-        ):
-            # Only reachable with the default lookback (explicit values are checked with the other props).
-            raise ValidationError(
-                f"'violation_lookback' (by default the shorter of 1 day and 'idempotency_ttl': "
-                f"{lookback.to_human_string()}) must be at least 'violation_reconciliation' "
-                f"({interval.to_human_string()}), or executions between two sweeps would be missed: pass a "
-                "longer 'idempotency_ttl' and 'violation_lookback', or a shorter 'violation_reconciliation'"
-            )
+        check_default_lookback(self._violation_lookback, self._violation_reconciliation)
         self.reconciliation_rule = events.Rule(
             self,
             "ReconcileRule",
             schedule=events.Schedule.rate(self._violation_reconciliation),
             description=f"Lists monitoring executions with violations for retraining ({self.pipeline.pipeline_name})",
         )
-        # The function tells this event from the fallback schedule's "Scheduled Event" by source and detail-type.
-        reconcile = events.RuleTargetInput.from_object(
-            {
-                "version": "0",
-                "id": events.EventField.event_id,
-                "detail-type": contract.RECONCILE_DETAIL_TYPE,
-                "source": contract.RECONCILE_SOURCE,
-                "account": events.EventField.account,
-                "time": events.EventField.time,
-                "region": events.EventField.region,
-                "resources": [],
-                "detail": {},
-            }
-        )
-        self._add_rule(self.reconciliation_rule, event=reconcile)
+        self._add_rule(self.reconciliation_rule, event=_open.reconcile_input({}))
 
     def _check_env_size(
         self, monitor: MonitorBase, schedule_names: list[str], open_monitors: list[dict[str, str]]
     ) -> None:
-        size = (
-            self._parameters_size + schedules_env_size(schedule_names) + open_monitors_env_size(open_monitors)
+        check_env_size(
+            monitor,
+            self._parameters_size
+            + schedules_env_size(schedule_names)
+            + open_monitors_env_size(open_monitors),
         )
-        if size > PARAMETERS_ENV_BUDGET:
-            raise ValidationError(
-                f"monitor {monitor.node.path!r} does not fit the function's environment: the pipeline parameters "
-                f"and the wired monitors' names and report locations must fit in {PARAMETERS_ENV_BUDGET} bytes "
-                f"(Lambda allows 4 KB for all variables), got {size} bytes. Use fewer or shorter parameters, or a "
-                "second trigger"
-            )
 
     def _add_open_monitor(self, monitor: MonitorBase) -> None:
         """Wire a monitor of the processing backend: its event, its reports (read and listed) and its place in
-        the reconciliation (the function's ``OPEN_MONITORS``)."""
+        the reconciliation (the function's ``OPEN_MONITORS``; a bucket of another stack, _open_monitors.py)."""
         name = monitor.monitoring_schedule_name
         if any(entry[contract.OPEN_MONITOR_NAME_KEY] == name for entry in self._open_monitors):
             raise ValidationError(f"monitor {monitor.node.path!r} already triggers this retraining")
-        bucket, prefix, key = monitor.output_bucket, monitor.output_prefix.strip("/"), monitor.output_kms_key
-        check_reports_in_reach(Stack.of(self), monitor)
-        entry = {
-            contract.OPEN_MONITOR_NAME_KEY: name,
-            contract.OPEN_MONITOR_BUCKET_KEY: bucket.bucket_name,
-            contract.OPEN_MONITOR_PREFIX_KEY: prefix,
-        }
+        prefix = monitor.output_prefix.strip("/")
+        elsewhere = _open.bucket_elsewhere(Stack.of(self), monitor)
+        entry = {contract.OPEN_MONITOR_NAME_KEY: name, contract.OPEN_MONITOR_PREFIX_KEY: prefix}
+        if elsewhere:
+            _open.check_static_location(monitor, prefix)
+        else:
+            entry[contract.OPEN_MONITOR_BUCKET_KEY] = monitor.output_bucket.bucket_name
         self._check_env_size(monitor, self._schedule_names, [*self._open_monitors, entry])
         self._ensure_reconciliation()
         check_lookback_covers(self._violation_lookback, self._violation_reconciliation, monitor)
+        _open.grant_reports(self.function, monitor, prefix, by_bucket_policy=elsewhere)
+        if elsewhere:
+            self._list_for_reconciliation(monitor, prefix)
         if not self._open_monitors:
             self.function.add_environment(
                 contract.ENV_OPEN_MONITORS, Lazy.string(OpenMonitorsProducer(self, self._open_monitors))
             )
         self._open_monitors.append(entry)
-        # summary.json of each run (GetObject) and the day folders of the reconciliation (ListBucket).
-        grant_read_prefix(
-            self.function, bucket, f"{prefix}/" if prefix else "", "open monitor's run summaries"
-        )
-        if key is not None:
-            key.grant_decrypt(self.function)
         scope = self._rule_scope(monitor)
         rule = self._rules_by_scope.get(("open-monitor", scope.node.path))
         if rule is not None:
@@ -411,6 +381,23 @@ class RetrainingTrigger(Construct):
         )
         self._rules_by_scope[("open-monitor", scope.node.path)] = rule
         self._add_rule(rule)
+
+    def _list_for_reconciliation(self, monitor: MonitorBase, prefix: str) -> None:
+        """List ``monitor`` in the reconciliation rule of its bucket's stack (one rule per stack)."""
+        scope = self._rule_scope(monitor.output_bucket)
+        listed = self._listed_by_scope.get(scope.node.path)
+        if listed is None:
+            listed = self._listed_by_scope[scope.node.path] = _open.ListedMonitorsProducer()
+            rule = events.Rule(
+                scope,
+                "ReconcileOpenMonitors",
+                schedule=events.Schedule.rate(self._violation_reconciliation),
+                description=f"Lists open monitors' reports for retraining ({self.pipeline.pipeline_name})",
+            )
+            self._add_rule(
+                rule, event=_open.reconcile_input({contract.RECONCILE_OPEN_MONITORS_KEY: Lazy.any(listed)})
+            )
+        listed.entries.append(_open.listed_entry(monitor, prefix))
 
     def _rule_scope(self, source: IConstruct) -> Construct:
         source_stack = Stack.of(source)

@@ -213,15 +213,6 @@ def test_open_monitors_count_against_the_function_environment(stack):
         t.add_monitor(open_monitor(stack, "DoesNotFit", bucket=bucket, prefix="r/" + "p" * 200))
 
 
-def test_open_monitor_of_another_stack_with_its_own_bucket_is_refused():
-    app = App(context=app_context())
-    retraining = Stack(app, "Retraining")
-    monitoring = Stack(app, "Monitoring")
-    t = trigger(retraining)
-    with pytest.raises(ValueError, match=r"the stacks would depend on each other"):
-        t.add_monitor(open_monitor(monitoring, "Drift"))
-
-
 def test_open_monitor_of_another_stack_with_an_imported_bucket_adds_no_dependency():
     app = App(context=app_context())
     retraining = Stack(app, "Retraining")
