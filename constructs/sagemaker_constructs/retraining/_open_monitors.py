@@ -1,25 +1,27 @@
 """How a ``RetrainingTrigger`` reaches the reports of an open-backend monitor (``MonitorBackend.processing()``).
 
-Two ways, chosen per monitor by where its reports bucket was created:
+Two ways, chosen per monitor by where its reports bucket (and key) were created:
 
-- **The bucket is the trigger's stack's, or imported by name**: the function's environment names the bucket and
-  the prefix, and the function's role gets read (``s3:GetObject`` under the prefix, ``s3:ListBucket`` with an
-  ``s3:prefix`` condition) and ``kms:Decrypt`` by identity policy.
-- **The bucket was created in another stack** (the monitoring stack's own reports bucket): naming it in the
-  function's environment or role policy would make the trigger's stack depend on that stack, which already depends
-  on the trigger's (its event rule targets the function): a cycle. So the environment lists only the schedule name
-  and the prefix (static strings), and the *monitoring* stack grants the function's role, whose ARN already flows
-  that way, through the bucket's policy and the key's policy. In one account a resource policy that allows the
-  request is enough ("If either the identity-based policy or the resource-based policy within the same account
-  allows the request and the other doesn't, the request is still allowed": "Policy evaluation for requests within
-  a single account", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html),
+- **By the function role's identity policy** (the bucket is the trigger's stack's, or imported, or the monitor
+  itself is in the trigger's stack): the function's environment names the bucket and the prefix, and the role gets
+  ``s3:GetObject`` under the prefix, ``s3:ListBucket`` with an ``s3:prefix`` condition and ``kms:Decrypt``. This
+  stack then depends on the bucket's stack, as the monitor's already does when they are one stack.
+- **By the bucket's and key's own policies** (an ``s3.Bucket`` / ``kms.Key`` created in another stack than the
+  trigger's, for a monitor of another stack, like the monitoring stack's own reports bucket): naming the bucket in
+  the function's environment or role policy would make the trigger's stack depend on that stack, which already
+  depends on the trigger's (the monitor's event rule targets the function): a cycle. So the environment lists only
+  the schedule name and the prefix (static strings), and the bucket's stack grants the function's role, whose ARN
+  already flows that way, through the bucket policy and the key policy. In one account a resource policy that
+  allows the request is enough ("If either the identity-based policy or the resource-based policy within the same
+  account allows the request and the other doesn't, the request is still allowed": "Policy evaluation for requests
+  within a single account",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html),
   and a key policy alone controls access for principals of the key's account ("KMS key access and permissions",
-  https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html). The monitoring stack also gets a
-  reconciliation rule that lists ``{"name", "bucket", "prefix"}`` of its open monitors in the reconcile event.
+  https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html). That stack also gets a
+  reconciliation rule listing ``{"name", "bucket", "prefix"}`` of its such monitors in the reconcile event.
 
-A key created in another stack is granted through its key policy the same way, whatever the bucket. An imported
-bucket or key whose name or ARN is a reference to another stack has no policy this library can edit, and the
-identity-policy path would close the cycle: such a monitor is refused.
+An imported bucket or key has no policy this library can edit: it keeps the identity-policy path, which is
+cycle-free unless the import refers to a resource of the monitor's own stack (then pass the bucket or key itself).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import jsii
 from aws_cdk import IStableAnyProducer, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
@@ -40,21 +43,22 @@ from sagemaker_constructs._internal.validation import ValidationError, is_token
 from sagemaker_constructs.monitoring._monitor_base import MonitorBase
 
 
-def created_elsewhere(trigger_stack: Stack, construct: IConstruct | None, value: str) -> bool:
-    """Whether ``construct`` (a bucket or key, with ``value`` its name or ARN) is a reference into another stack
-    than the trigger's: using it from the trigger's stack would make that stack depend on the other one."""
-    return construct is not None and is_token(value) and Stack.of(construct) is not trigger_stack
+def _by_policy(trigger_stack: Stack, monitor: MonitorBase, resource: IConstruct) -> bool:
+    """Whether ``resource`` (created, with a policy to edit) must grant the function itself: it is another
+    stack's than the trigger's, and so is the monitor (whose stack depends on the trigger's)."""
+    return Stack.of(resource) is not trigger_stack and Stack.of(monitor) is not trigger_stack
 
 
-def bucket_elsewhere(trigger_stack: Stack, monitor: MonitorBase) -> bool:
-    """Whether ``monitor``'s reports bucket is a reference into another stack than the trigger's."""
-    return created_elsewhere(trigger_stack, monitor.output_bucket, monitor.output_bucket.bucket_name)
+def bucket_by_policy(trigger_stack: Stack, monitor: MonitorBase) -> bool:
+    """Whether ``monitor``'s reports bucket grants the trigger's function through its bucket policy."""
+    bucket = monitor.output_bucket
+    return isinstance(bucket, s3.Bucket) and _by_policy(trigger_stack, monitor, bucket)
 
 
-def key_elsewhere(trigger_stack: Stack, monitor: MonitorBase) -> bool:
-    """Whether ``monitor``'s reports key is a reference into another stack than the trigger's."""
+def key_by_policy(trigger_stack: Stack, monitor: MonitorBase) -> bool:
+    """Whether ``monitor``'s reports key grants the trigger's function through its key policy."""
     key = monitor.output_kms_key
-    return key is not None and created_elsewhere(trigger_stack, key, key.key_arn)
+    return isinstance(key, kms.Key) and _by_policy(trigger_stack, monitor, key)
 
 
 def check_static_location(monitor: MonitorBase, prefix: str) -> None:
@@ -74,12 +78,10 @@ def check_static_location(monitor: MonitorBase, prefix: str) -> None:
 def grant_bucket_read(role: iam.IRole, monitor: MonitorBase, prefix: str) -> None:
     """Let ``role`` read the objects under ``prefix/`` and list the keys under it, through the reports bucket's
     policy (in the bucket's stack)."""
-    bucket: s3.IBucket = monitor.output_bucket
-    statements = [
+    bucket = monitor.output_bucket
+    for statement in (
         iam.PolicyStatement(
-            principals=[role],
-            actions=["s3:GetObject"],
-            resources=[bucket.arn_for_objects(f"{prefix}/*")],
+            principals=[role], actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}/*")]
         ),
         iam.PolicyStatement(
             principals=[role],
@@ -87,38 +89,23 @@ def grant_bucket_read(role: iam.IRole, monitor: MonitorBase, prefix: str) -> Non
             resources=[bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
         ),
-    ]
-    for statement in statements:
-        if not bucket.add_to_resource_policy(statement).statement_added:
-            raise ValidationError(
-                f"monitor {monitor.node.path!r} (processing backend) keeps its reports in bucket "
-                f"{bucket.node.path!r}, imported in stack {Stack.of(bucket).node.path!r} by a reference to "
-                "another stack: it has no bucket policy to grant the trigger's function, and a grant on the "
-                "function's role would make the stacks depend on each other. Pass the monitor the bucket itself "
-                "(s3.Bucket), a bucket imported by its literal name, or wire it to a RetrainingTrigger in its stack"
-            )
+    ):
+        added = bucket.add_to_resource_policy(statement).statement_added
+        assert added, "an s3.Bucket always takes a bucket policy statement"
 
 
-def grant_key_decrypt(role: iam.IRole, monitor: MonitorBase) -> None:
-    """Let ``role`` decrypt the reports through the reports key's policy (in the key's stack), only for S3's
-    requests of the key's region (``kms:ViaService``: "AWS KMS condition keys",
+def grant_key_decrypt(role: iam.IRole, key: kms.IKey) -> None:
+    """Let ``role`` decrypt the reports through the key's policy (in the key's stack), only for S3's requests of
+    the key's region (``kms:ViaService``: "AWS KMS condition keys",
     https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service)."""
-    key = monitor.output_kms_key
-    assert key is not None
     statement = iam.PolicyStatement(
         principals=[role],
         actions=["kms:Decrypt"],
         resources=["*"],
         conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(key).region}.amazonaws.com"}},
     )
-    if not key.add_to_resource_policy(statement).statement_added:
-        raise ValidationError(
-            f"monitor {monitor.node.path!r} (processing backend) encrypts its reports with key "
-            f"{key.node.path!r}, imported in stack {Stack.of(key).node.path!r} by a reference to another stack: "
-            "it has no key policy to grant the trigger's function, and a grant on the function's role would make "
-            "the stacks depend on each other. Pass the monitor the key itself (kms.Key), a key imported by its "
-            "literal ARN, or wire it to a RetrainingTrigger in its stack"
-        )
+    added = key.add_to_resource_policy(statement).statement_added
+    assert added, "a kms.Key always takes a key policy statement"
 
 
 def grant_reports(
@@ -126,13 +113,14 @@ def grant_reports(
 ) -> None:
     """Let the trigger's ``function`` read and list ``monitor``'s run summaries under ``prefix`` (GetObject of
     each run's ``summary.json``, ListBucket of the reconciliation's day folders) and decrypt them: by the bucket's
-    and key's policies where they are another stack's, else by the function role's identity policy (a key
-    imported by its literal ARN must itself allow IAM policies, as the keys of this library do)."""
+    and key's policies where they are another stack's (``bucket_by_policy``, ``key_by_policy``), else by the
+    function role's identity policy (an imported key must itself allow IAM policies, as the keys of this library
+    do)."""
     role = function.role
     assert role is not None
     key = monitor.output_kms_key
-    if key_elsewhere(Stack.of(function), monitor):
-        grant_key_decrypt(role, monitor)
+    if key is not None and key_by_policy(Stack.of(function), monitor):
+        grant_key_decrypt(role, key)
     elif key is not None:
         key.grant_decrypt(function)
     if by_bucket_policy:

@@ -271,8 +271,8 @@ class RetrainingTrigger(Construct):
         the function may read and list the monitor's reports under its prefix (and decrypt them). A reports
         bucket (or key) created in another stack is never named in this stack (the stacks would depend on each
         other): that stack's bucket and key policies grant the function's role, its event's ``summaryUri`` names
-        the bucket, and a reconciliation rule in that stack lists its monitors. A bucket or key imported there by
-        a reference to yet another stack has no policy to edit and is refused.
+        the bucket, and a reconciliation rule in that stack lists its monitors. An imported bucket or key has no
+        policy to edit and is granted on the function's role (an import of the monitor's own stack would cycle).
 
         A monitor without baseline constraints can never report violations and is refused.
         """
@@ -348,7 +348,7 @@ class RetrainingTrigger(Construct):
         if any(entry[contract.OPEN_MONITOR_NAME_KEY] == name for entry in self._open_monitors):
             raise ValidationError(f"monitor {monitor.node.path!r} already triggers this retraining")
         prefix = monitor.output_prefix.strip("/")
-        elsewhere = _open.bucket_elsewhere(Stack.of(self), monitor)
+        elsewhere = _open.bucket_by_policy(Stack.of(self), monitor)
         entry = {contract.OPEN_MONITOR_NAME_KEY: name, contract.OPEN_MONITOR_PREFIX_KEY: prefix}
         if elsewhere:
             _open.check_static_location(monitor, prefix)
