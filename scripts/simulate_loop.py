@@ -28,7 +28,7 @@ What it does, step by step (design14.md; issue 14 "The whole loop, locally"), al
    up): the drifted run's event is delivered twice (EventBridge delivers at least once), then a reconciliation
    runs; the pipeline must have exactly one execution (moto's ``ListPipelineExecutions``). The undrifted run's
    event starts none.
-7. **Report.** The drifted run's drift report (``_monitor_script/report.py``) is written to
+7. **Report.** The drifted run's drift report (``_monitor_script/drift_report.py``) is written to
    ``build/simulate/drift_report.html`` (and the undrifted run's beside it), with the runs' outputs.
 
 Run from the repository root: ``python scripts/simulate_loop.py [--out-dir DIR] [--scheduled-time ISO]``.
@@ -394,7 +394,9 @@ def analyze(root: Path, out_dir: Path) -> tuple[dict[str, Any], list[Path]]:
 
     config = json.loads((root / "config" / "monitor.json").read_text())
     data_files = sorted(p for p in (root / "data").rglob("*") if p.is_file())
-    summary: dict[str, Any] = run.analyze(config, data_files, baseline_dir=BASELINE_DIR, out_dir=out_dir)
+    summary: dict[str, Any] = run.analyze(
+        config, [str(p) for p in data_files], baseline_dir=str(BASELINE_DIR), out_dir=str(out_dir)
+    )
     return summary, data_files
 
 
@@ -692,7 +694,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> Sim
         )
     (out_dir / "trigger_logs.jsonl").write_text(log.getvalue())
 
-    from sagemaker_constructs._monitor_script.report import render_drift_report
+    from sagemaker_constructs._monitor_script.drift_report import render_drift_report
 
     baseline = json.loads((BASELINE_DIR / "statistics.json").read_text())
     constraints = json.loads((BASELINE_DIR / "constraints.json").read_text())

@@ -1,4 +1,4 @@
-"""The drift report (``_monitor_script/report.py``): the churn baseline against a drifted window.
+"""The drift report (``_monitor_script/drift_report.py``): the churn baseline against a drifted window.
 
 The window's statistics are the baseline's with a known drift applied by hand (``monthly_charges`` x 1.4, most
 contracts monthly), so these tests depend on nothing but the report module and the committed baseline.
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_constructs._monitor_script.report import _numeric_bins, render_drift_report
+from sagemaker_constructs._monitor_script.drift_report import _numeric_bins, render_drift_report
 
 BASELINE_DIR = (
     Path(__file__).resolve().parents[4] / "model_artifacts" / "churn" / "baselines" / "data_quality"
