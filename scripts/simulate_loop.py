@@ -309,6 +309,9 @@ def plan(s3: Any, scheduled_time: datetime, log: io.StringIO) -> tuple[dict[str,
         planner = importlib.import_module(PLANNER_MODULE)
     except ModuleNotFoundError:
         return _plan_without_planner(s3, payload), "listed here (no planner in this checkout)"
+    planner_logger = getattr(planner, "logger", None)
+    if planner_logger is not None:  # Powertools' Logger writes to the stdout it found at import
+        planner_logger.registered_handler.setStream(log)
     with contextlib.redirect_stdout(log):
         result: dict[str, Any] = planner.handler(payload, FakeLambdaContext("open-monitor-planner"))
     return result, "planner Lambda"
@@ -546,10 +549,15 @@ class RetrainingTrigger:
         )
 
     def executions(self) -> list[dict[str, Any]]:
-        """The pipeline's executions (moto's ListPipelineExecutions)."""
+        """The pipeline's executions (moto's ListPipelineExecutions), each with its ``Parameters``."""
         summaries: list[dict[str, Any]] = self.sagemaker.list_pipeline_executions(PipelineName=PIPELINE_NAME)[
             "PipelineExecutionSummaries"
         ]
+        for summary in summaries:
+            listed = self.sagemaker.list_pipeline_parameters_for_execution(
+                PipelineExecutionArn=summary["PipelineExecutionArn"]
+            )["PipelineParameters"]
+            summary["Parameters"] = {p["Name"]: p["Value"] for p in listed}
         return summaries
 
 
@@ -722,6 +730,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> Sim
 def _decision_text(decision: Mapping[str, Any]) -> str:
     keys = ("decision", "reason", "incident_id", "execution_arn")
     text = ", ".join(f"{k}={decision[k]}" for k in keys if decision.get(k))
+    outcomes = decision.get("outcomes")
+    if isinstance(outcomes, list):
+        found = "; ".join(f"{o.get('incident_id')}: {o.get('decision')}" for o in outcomes) or "none"
+        text += f", violating runs found: {len(outcomes)} ({found})"
     return text or json.dumps(decision, default=str)[:300]
 
 

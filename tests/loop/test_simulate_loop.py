@@ -92,14 +92,20 @@ def test_the_event_is_the_workflows_event(loop: tuple[Any, str], simulate: Modul
 def test_two_deliveries_of_the_drifted_event_start_the_pipeline_once(loop: tuple[Any, str]) -> None:
     result, _ = loop
     first, second, reconciliation = result.drifted.decisions
+    incident_id = f"monitor#churn-data-quality#{result.drifted.event['detail']['scheduledTime']}"
     assert first["decision"] == "started"
-    assert (
-        first["incident_id"]
-        == f"monitor#churn-data-quality#{result.drifted.event['detail']['scheduledTime']}"
-    )
+    assert first["incident"]["incident_id"] == incident_id
     assert second["decision"] == "skipped-duplicate"
+    # The reconciliation finds the violating run's summary.json and decides its incident again: a duplicate.
     assert reconciliation["decision"] == "reconciled"
-    assert len(result.pipeline_executions) == 1
+    assert reconciliation["outcomes"] == [{"incident_id": incident_id, "decision": "skipped-duplicate"}]
+    (execution,) = result.pipeline_executions
+    assert execution["Parameters"] == {
+        "TriggerType": "monitor-violation",
+        "MonitoringSchedule": "churn-data-quality",
+        "IncidentId": incident_id,
+        "TriggerReason": first["incident"]["reason"],
+    }
     assert result.drifted.pipeline_executions == 1
 
 
