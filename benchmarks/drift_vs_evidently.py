@@ -18,7 +18,7 @@ Monitor's JSONL format (100,000 records a file, CSV payloads) for our script, an
 for Evidently; both are deleted afterwards.
 
 **What is timed, each in its own subprocess** (``--worker``), with the peak resident set size the subprocess
-reports for itself (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which includes the interpreter and imports):
+reports for itself (``VmHWM`` of ``/proc/self/status``, which includes the interpreter and imports):
 
 - ``ours (capture files)``: ``run.analyze`` (the container's code, the project's venv) from the capture files to
   ``statistics.json``, ``constraint_violations.json`` and ``summary.json``;
@@ -34,6 +34,7 @@ the share of windows in which each flags at least one feature.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -249,6 +250,13 @@ def _build_baselines() -> Any:
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak resident set size. ``VmHWM`` of /proc/self/status is this process image's own high-water
+    mark; ``getrusage``'s ``ru_maxrss`` is kept across ``execve`` on Linux, so a subprocess would report its parent's
+    peak (the data generator's) when that is higher. ``ru_maxrss`` only where /proc is missing."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -270,6 +278,44 @@ def worker_ours(capture: str, baseline: str) -> dict[str, Any]:
         "used": summary["records"]["used"],
         "flagged": sorted(
             {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"}
+        ),
+    }
+
+
+def worker_arrays(width: str, records: str, baseline: str) -> dict[str, Any]:
+    """The same computation from in-memory arrays (the project's venv): the records :func:`write_data` writes,
+    drawn again in memory (untimed), then fed row by row to the DataQuality monitor type through the script's
+    monitor-type interface (``new_partial``, ``Partial.add``, ``finish``), without files or parsing. The rows'
+    conversion from numpy to Python lists, which that interface takes, is timed."""
+    sys.path.insert(0, str(REPO_ROOT / "constructs"))
+    from sagemaker_constructs._monitor_script import data_quality
+    from sagemaker_constructs._monitor_script.capture import Record
+
+    np = _np()
+    n, features = int(records), int(width)
+    rng = np.random.default_rng(SEED + features)
+    rows = pool()
+    blocks = [draw(rows, features, min(CHUNK, n - start), rng, drift=True) for start in range(0, n, CHUNK)]
+    config = dict(CONFIG)
+    config["_paths"] = {"baseline": baseline, "groundTruth": [], "clarify": None}
+    started = time.perf_counter()
+    partial = data_quality.new_partial(config, baseline)
+    for block in blocks:
+        for values in block.tolist():
+            partial.add(Record(values))
+    result = data_quality.finish(config, partial, baseline)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+        "array_mb": sum(b.nbytes for b in blocks) / 2**20,
+        "verdict": result.verdict,
+        "flagged": sorted(
+            {
+                v["feature_name"]
+                for v in result.violations
+                if v["constraint_check_type"] == "baseline_drift_check"
+            }
         ),
     }
 
@@ -359,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         kind, *rest = args.worker
         workers: dict[str, Callable[..., dict[str, Any]]] = {
             "ours": worker_ours,
+            "arrays": worker_arrays,
             "evidently": worker_evidently,
             "windows": worker_windows,
         }
@@ -391,11 +438,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             ours = _spawn(sys.executable, "ours", data["capture"], str(baseline_dir))
             print(f"  ours: {ours}", flush=True)
+            arrays = _spawn(sys.executable, "arrays", str(width), str(args.records), str(baseline_dir))
+            print(f"  ours from arrays: {arrays}", flush=True)
             theirs = _spawn(BENCH_PYTHON, "evidently", data["csv"], str(reference_csv))
             print(f"  evidently: {theirs}", flush=True)
             expected = sorted(name for name, _, drifted in columns(width) if drifted)
             results["timed"].append({"features": width, "records": args.records, "capture_bytes": data["capture_bytes"],
-                                     "ours": ours, "evidently": theirs, "injected": expected})  # fmt: skip
+                                     "ours": ours, "arrays": arrays, "evidently": theirs, "injected": expected})  # fmt: skip
             shutil.rmtree(folder)
         baseline_dir, _ = reference(7, root)
         for n in args.flat:
@@ -453,17 +502,20 @@ def _write_window(window: Path, rows: Any) -> None:
 def markdown(results: dict[str, Any]) -> str:
     """The results as the Markdown tables of docs/benchmarks.md."""
     lines = [
-        "| Features x records | Ours: run.analyze from capture files | Evidently: read_csv | Evidently: DataDriftPreset | "
-        "Time ratio (Evidently run / ours) | Peak RSS ours | Peak RSS Evidently |",
-        "|---|---|---|---|---|---|---|",
+        "| Features x records | Ours: capture files -> run.analyze | Ours: arrays -> monitor type | "
+        "Evidently: read_csv | Evidently: DataDriftPreset | Evidently / ours (files) | "
+        "Peak RSS: ours (files) | ours (arrays) | Evidently |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results["timed"]:
-        ours, theirs = row["ours"], row["evidently"]
+        ours, arrays, theirs = row["ours"], row["arrays"], row["evidently"]
         lines.append(
-            f"| {row['features']} x {row['records']:,} | {ours['seconds']:.1f} s | {theirs['load_seconds']:.1f} s | "
-            f"{theirs['seconds']:.1f} s | {theirs['seconds'] / ours['seconds']:.1f}x "
-            f"({(theirs['seconds'] + theirs['load_seconds']) / ours['seconds']:.1f}x with read_csv) | "
-            f"{ours['peak_rss_mb']:.0f} MB | {theirs['peak_rss_mb']:.0f} MB |"
+            f"| {row['features']} x {row['records']:,} | {ours['seconds']:.1f} s | {arrays['seconds']:.1f} s | "
+            f"{theirs['load_seconds']:.1f} s | {theirs['seconds']:.1f} s | "
+            f"{theirs['seconds'] / ours['seconds']:.2f}x "
+            f"({(theirs['seconds'] + theirs['load_seconds']) / ours['seconds']:.2f}x with read_csv) | "
+            f"{ours['peak_rss_mb']:.0f} MB | {arrays['peak_rss_mb']:.0f} MB (arrays {arrays['array_mb']:.0f} MB) | "
+            f"{theirs['peak_rss_mb']:.0f} MB |"
         )
     lines += [
         "",
