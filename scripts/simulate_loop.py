@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import io
 import json
 import os
@@ -305,14 +306,13 @@ class FakeLambdaContext:
 def plan(s3: Any, scheduled_time: datetime, log: io.StringIO) -> tuple[dict[str, Any], str]:
     """The planner's result for ``scheduled_time`` and who made it ("planner Lambda" or "listed here")."""
     payload = monitor_payload(scheduled_time)
-    try:
-        planner = importlib.import_module(PLANNER_MODULE)
-    except ModuleNotFoundError:
+    if importlib.util.find_spec(PLANNER_MODULE.rsplit(".", 1)[0]) is None:
         return _plan_without_planner(s3, payload), "listed here (no planner in this checkout)"
-    planner_logger = getattr(planner, "logger", None)
-    if planner_logger is not None:  # Powertools' Logger writes to the stdout it found at import
-        planner_logger.registered_handler.setStream(log)
-    with contextlib.redirect_stdout(log):
+    # The planner binds its S3 client at import, as Lambda does once per container: import it afresh here, inside
+    # moto and this environment, and leave any copy the caller imported as it was.
+    with _fresh_modules(PLANNER_MODULE.rsplit(".", 1)[0]), contextlib.redirect_stdout(log):
+        planner = importlib.import_module(PLANNER_MODULE)
+        planner.logger.registered_handler.setStream(log)  # Powertools' Logger keeps the stdout of its import
         result: dict[str, Any] = planner.handler(payload, FakeLambdaContext("open-monitor-planner"))
     return result, "planner Lambda"
 
@@ -519,10 +519,18 @@ class RetrainingTrigger:
         self.log = log
         with _environment(self.environment):
             # The handler binds its clients and persistence layer at import, from the environment: a fresh import.
-            for name in [m for m in sys.modules if m.startswith(TRIGGER_PACKAGE)]:
-                del sys.modules[name]
+            # The modules it replaces are put back by close(), so a caller's own imports of them are untouched.
+            self._replaced = {
+                m: sys.modules.pop(m) for m in list(sys.modules) if m.startswith(TRIGGER_PACKAGE)
+            }
             self.module: ModuleType = importlib.import_module(f"{TRIGGER_PACKAGE}.handler")
         self.module.logger.registered_handler.setStream(log)
+
+    def close(self) -> None:
+        """Forget this simulation's handler modules and restore the ones it replaced."""
+        for name in [m for m in sys.modules if m.startswith(TRIGGER_PACKAGE)]:
+            del sys.modules[name]
+        sys.modules.update(self._replaced)
 
     def deliver(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """One invocation, as EventBridge's asynchronous delivery makes it (a new request id each time)."""
@@ -677,29 +685,32 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> Sim
             )
 
         trigger = RetrainingTrigger(log)
-        undrifted, drifted = runs["undrifted"], runs["drifted"]
-        undrifted.decisions.append(trigger.deliver(undrifted.event))
-        undrifted.pipeline_executions = len(trigger.executions())
-        story(
-            "Retrain? The undrifted run's event goes to RetrainingTrigger's handler",
-            f"decision: {_decision_text(undrifted.decisions[0])}",
-            f"pipeline executions: {undrifted.pipeline_executions}",
-        )
-        for delivery in (1, 2):
-            drifted.decisions.append(trigger.deliver(drifted.event))
+        try:
+            undrifted, drifted = runs["undrifted"], runs["drifted"]
+            undrifted.decisions.append(trigger.deliver(undrifted.event))
+            undrifted.pipeline_executions = len(trigger.executions())
             story(
-                f"Retrain? The drifted run's event, delivery {delivery} of 2 (EventBridge delivers at least once)",
-                f"decision: {_decision_text(drifted.decisions[-1])}",
-                f"pipeline executions: {len(trigger.executions())}",
+                "Retrain? The undrifted run's event goes to RetrainingTrigger's handler",
+                f"decision: {_decision_text(undrifted.decisions[0])}",
+                f"pipeline executions: {undrifted.pipeline_executions}",
             )
-        drifted.decisions.append(trigger.reconcile(now))
-        executions = trigger.executions()
-        drifted.pipeline_executions = len(executions)
-        story(
-            "Retrain? The scheduled reconciliation lists the open monitor's summaries",
-            f"decision: {_decision_text(drifted.decisions[-1])}",
-            f"pipeline executions (ListPipelineExecutions): {len(executions)}",
-        )
+            for delivery in (1, 2):
+                drifted.decisions.append(trigger.deliver(drifted.event))
+                story(
+                    f"Retrain? The drifted run's event, delivery {delivery} of 2 (EventBridge delivers at least once)",
+                    f"decision: {_decision_text(drifted.decisions[-1])}",
+                    f"pipeline executions: {len(trigger.executions())}",
+                )
+            drifted.decisions.append(trigger.reconcile(now))
+            executions = trigger.executions()
+            drifted.pipeline_executions = len(executions)
+            story(
+                "Retrain? The scheduled reconciliation lists the open monitor's summaries",
+                f"decision: {_decision_text(drifted.decisions[-1])}",
+                f"pipeline executions (ListPipelineExecutions): {len(executions)}",
+            )
+        finally:
+            trigger.close()
     (out_dir / "trigger_logs.jsonl").write_text(log.getvalue())
 
     from sagemaker_constructs._monitor_script.drift_report import render_drift_report
@@ -735,6 +746,20 @@ def _decision_text(decision: Mapping[str, Any]) -> str:
         found = "; ".join(f"{o.get('incident_id')}: {o.get('decision')}" for o in outcomes) or "none"
         text += f", violating runs found: {len(outcomes)} ({found})"
     return text or json.dumps(decision, default=str)[:300]
+
+
+@contextlib.contextmanager
+def _fresh_modules(package: str) -> Iterator[None]:
+    """Import ``package`` and its submodules afresh in the block; afterwards restore the modules it replaced."""
+    replaced = {
+        m: sys.modules.pop(m) for m in list(sys.modules) if m == package or m.startswith(package + ".")
+    }
+    try:
+        yield
+    finally:
+        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+            del sys.modules[name]
+        sys.modules.update(replaced)
 
 
 @contextlib.contextmanager
