@@ -273,7 +273,7 @@ def _numeric_bins(
                 if overlap > 0:
                     counts[i] += count * overlap / (upper - lower)
         shares.append(_shares(counts))
-    return [_num(edges[0]), _num(edges[-1])], shares
+    return [_num(edges[0]), _num(edges[NUMERIC_BINS // 2]), _num(edges[-1])], shares
 
 
 def _categorical_bins(sides: Sequence[dict[str, float]]) -> tuple[list[str], list[list[float]]]:
@@ -302,7 +302,7 @@ def _shares(counts: list[float]) -> list[float]:
 
 def _histogram_svg(labels: list[str], shares: list[list[float]], categorical: bool) -> str:
     """Side-by-side bars per bin: the baseline's, then the window's. ``labels`` is one per bin for discrete
-    axes, else the axis's two ends."""
+    axes, else the axis's two ends and, if three, its middle."""
     width, height, left, bottom, top = 400, 150, 34, 30, 8
     plot_w, plot_h = width - left - 6, height - bottom - top
     bins = len(shares[0]) if shares and shares[0] else 0
@@ -345,6 +345,11 @@ def _histogram_svg(labels: list[str], shares: list[list[float]], categorical: bo
                 f'<text x="{left + plot_w}" y="{top + plot_h + 14}" font-size="10" text-anchor="end">'
                 f"{_esc(labels[-1])}</text>"
             )
+            if len(labels) == 3:
+                out.append(
+                    f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
+                    f'text-anchor="middle">{_esc(labels[1])}</text>'
+                )
     out.append("</svg>")
     return "".join(out)
 
