@@ -539,14 +539,21 @@ def markdown(results: dict[str, Any]) -> str:
         )
     windows = results["windows"]
     if windows:
-        lines += ["", "| Undrifted 40-record windows | Windows with a drift flag | Features flagged per window (mean) | Verdicts |",
-                  "|---|---|---|---|"]  # fmt: skip
+        lines += ["", "| Undrifted 40-record windows | Windows with a drift flag | Features flagged per window (mean) | "
+                  "Windows flagging each feature | Verdicts |", "|---|---|---|---|---|"]  # fmt: skip
         for tool, outcomes in windows.items():
             flagged = [len(o["flagged"]) for o in outcomes]
+            per_feature: dict[str, int] = {}
+            for outcome in outcomes:
+                for name in outcome["flagged"]:
+                    per_feature[name] = per_feature.get(name, 0) + 1
+            ranked = ", ".join(
+                f"{k} {v}" for k, v in sorted(per_feature.items(), key=lambda kv: (-kv[1], kv[0]))
+            )
             verdicts = sorted({str(o.get("verdict")) for o in outcomes if o.get("verdict")})
             lines.append(
                 f"| {tool} | {sum(1 for f in flagged if f)} of {len(flagged)} | "
-                f"{sum(flagged) / max(len(flagged), 1):.2f} | {', '.join(verdicts) or '-'} |"
+                f"{sum(flagged) / max(len(flagged), 1):.2f} | {ranked or '-'} | {', '.join(verdicts) or '-'} |"
             )
     return "\n".join(lines)
 
