@@ -277,16 +277,17 @@ def _numeric_bins(
 
 
 def _categorical_bins(sides: Sequence[dict[str, float]]) -> tuple[list[str], list[list[float]]]:
-    totals = [sum(side.values()) or 1.0 for side in sides]
+    # Each side's counts as shares of its own total (zip(strict=...) is Python 3.10+, so no zip here).
+    normed = [{v: c / (sum(side.values()) or 1.0) for v, c in side.items()} for side in sides]
     weight: dict[str, float] = {}
-    for side, total in zip(sides, totals, strict=False):
-        for value, count in side.items():
-            weight[value] = weight.get(value, 0.0) + count / total
+    for side in normed:
+        for value, share in side.items():
+            weight[value] = weight.get(value, 0.0) + share
     shown = sorted(weight, key=lambda v: (-weight[v], v))[:MAX_CATEGORIES]
     labels = list(shown)
     shares = []
-    for side, total in zip(sides, totals, strict=False):
-        row = [side.get(v, 0.0) / total for v in shown]
+    for side in normed:
+        row = [side.get(v, 0.0) for v in shown]
         if len(weight) > len(shown):
             row.append(max(0.0, 1.0 - sum(row)))
         shares.append(row)

@@ -15,7 +15,11 @@ from typing import Any
 
 import pytest
 
-from sagemaker_constructs._monitor_script.drift_report import _numeric_bins, render_drift_report
+from sagemaker_constructs._monitor_script.drift_report import (
+    _categorical_bins,
+    _numeric_bins,
+    render_drift_report,
+)
 
 BASELINE_DIR = (
     Path(__file__).resolve().parents[4] / "model_artifacts" / "churn" / "baselines" / "data_quality"
@@ -190,3 +194,38 @@ def test_an_undrifted_window_has_no_drifted_card(baseline: dict[str, Any]) -> No
     assert 'class="verdict v-no-violations"' in page
     assert "card drifted" not in page
     assert "Drift distance: not computed" in page
+
+
+def test_a_string_feature_is_drawn_from_its_categorical_buckets() -> None:
+    def feature(counts: dict[str, float]) -> dict[str, Any]:
+        buckets = [{"value": value, "count": count} for value, count in counts.items()]
+        return {
+            "name": "plan",
+            "inferred_type": "String",
+            "string_statistics": {
+                "common": {"num_present": sum(counts.values()), "num_missing": 0},
+                "distinct_count": len(counts),
+                "distribution": {"categorical": {"buckets": buckets}},
+            },
+        }
+
+    labels, shares = _categorical_bins(
+        [{"basic": 30.0, "plus": 10.0}, {"basic": 5.0, "plus": 5.0, "premium": 10.0}]
+    )
+    assert labels == ["basic", "plus", "premium"]
+    assert shares == [pytest.approx([0.75, 0.25, 0.0]), pytest.approx([0.25, 0.25, 0.5])]
+    many = {f"v{i:02d}": 1.0 for i in range(20)}
+    labels, shares = _categorical_bins([many, many])
+    assert len(labels) == 13
+    assert labels[-1] == "(other)"
+    assert shares[0][-1] == pytest.approx(8 / 20)
+
+    page = render_drift_report(
+        {"features": [feature({"basic": 30.0, "plus": 10.0})]},
+        {"features": [feature({"basic": 5.0, "premium": 10.0})]},
+        {"violations": []},
+        {"verdict": "no-violations"},
+    )
+    ET.fromstring(page.split("\n", 1)[1])
+    assert ">premium</text>" in page
+    assert "<td>distinct</td><td>2</td><td>2</td>" in page
