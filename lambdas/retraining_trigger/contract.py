@@ -24,6 +24,10 @@ ENV_VIOLATION_LOOKBACK_SECONDS = "VIOLATION_LOOKBACK_SECONDS"
 """How far back (by scheduled time) the function looks for monitoring executions with violations."""
 ENV_MAX_TRIGGER_AGE_SECONDS = "MAX_TRIGGER_AGE_SECONDS"
 """Events older than this (by their EventBridge ``time``) start nothing: skipped-stale. Unset: no limit."""
+ENV_OPEN_MONITORS = "OPEN_MONITORS"
+"""JSON list of the open-backend monitors whose violations start the pipeline (add_monitor), each
+``{"name": <monitoring schedule name>, "bucket": <report bucket>, "prefix": <report prefix>}``: the reports of the
+execution scheduled at hour ``yyyy/mm/dd/hh`` are under ``<prefix>/yyyy/mm/dd/hh/`` (OPEN_MONITOR_* keys below)."""
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 
@@ -44,6 +48,18 @@ RECONCILE_SOURCE = "sagemaker-constructs.retraining"
 RECONCILE_DETAIL_TYPE = "Reconcile Monitoring Executions"
 """source and detail-type of the event the construct's reconciliation rule sends (its target input): the
 function then lists the recent executions of every wired monitoring schedule."""
+
+# --- The open monitoring backend's event and reports ----------------------------------------------------
+OPEN_MONITOR_SOURCE = "sagemaker-constructs.monitoring"
+OPEN_MONITOR_DETAIL_TYPE = "Monitoring Execution Status Change"
+"""source and detail-type of the event the open backend's workflow puts once per execution (design: the
+workflow's PutEvents step); its detail names the schedule, the scheduled time, the status and ``summaryUri``."""
+OPEN_MONITOR_NAME_KEY = "name"
+OPEN_MONITOR_BUCKET_KEY = "bucket"
+OPEN_MONITOR_PREFIX_KEY = "prefix"
+"""Keys of one ENV_OPEN_MONITORS entry."""
+OPEN_MONITOR_SUMMARY = "summary.json"
+"""The object each execution writes last under ``<prefix>/yyyy/mm/dd/hh/``: its status and verdict."""
 
 # --- Trigger types -----------------------------------------------------------------------------------------
 TRIGGER_ALARM = "alarm"

@@ -29,6 +29,7 @@ from .contract import (
     ENV_IDEMPOTENCY_TTL_SECONDS,
     ENV_MAX_TRIGGER_AGE_SECONDS,
     ENV_MONITORING_SCHEDULES,
+    ENV_OPEN_MONITORS,
     ENV_PIPELINE_NAME,
     ENV_STATIC_PARAMETERS,
     ENV_TABLE_NAME,
@@ -40,6 +41,7 @@ from .contract import (
     TABLE_PARTITION_KEY,
 )
 from .incidents import Incident
+from .open_violations import OpenMonitor, parse_open_monitors
 
 logger = Logger(child=True)
 
@@ -89,6 +91,7 @@ class Settings:
     static_parameters: dict[str, str] = field(default_factory=dict)
     event_parameters: dict[str, str] = field(default_factory=dict)
     monitoring_schedules: tuple[str, ...] = ()
+    open_monitors: tuple[OpenMonitor, ...] = ()
     violation_lookback_seconds: int = DEFAULT_VIOLATION_LOOKBACK_SECONDS
     idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
     max_trigger_age_seconds: int | None = None
@@ -129,6 +132,7 @@ class Settings:
         if len(names) > MAX_PARAMETERS:
             problems.append(f"at most {MAX_PARAMETERS} pipeline parameters are allowed, got {len(names)}")
         schedules = _schedule_names(environ, problems)
+        open_monitors = parse_open_monitors(environ.get(ENV_OPEN_MONITORS, ""), problems)
         lookback = _whole_seconds(
             environ.get(ENV_VIOLATION_LOOKBACK_SECONDS, "").strip(),
             ENV_VIOLATION_LOOKBACK_SECONDS,
@@ -160,6 +164,7 @@ class Settings:
             static_parameters=static_parameters,
             event_parameters={name: str(source) for name, source in event_parameters.items()},
             monitoring_schedules=schedules,
+            open_monitors=open_monitors,
             violation_lookback_seconds=lookback,
             idempotency_ttl_seconds=ttl,
             max_trigger_age_seconds=max_age,

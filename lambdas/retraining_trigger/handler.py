@@ -1,10 +1,13 @@
 """Start the retraining pipeline at most once per incident.
 
 EventBridge invokes this function asynchronously with CloudWatch alarm state changes, Model Monitor violations,
-scheduled events and the reconciliation of monitoring executions; Lambda retries a failed invocation and then hands it to the dead-letter destination, so
-every fault is raised, never swallowed. The handler only routes: ``incidents.py`` parses an event into an
-Incident (or a violation claim, a reconciliation request, a reason to ignore it, or why it is malformed), ``violations.py`` confirms violations and lists
-them with the Model Monitor API, ``decisions.py`` decides, starts the pipeline and publishes the decision.
+the open monitoring backend's execution events, scheduled events and the reconciliation of monitoring executions;
+Lambda retries a failed invocation and then hands it to the dead-letter destination, so every fault is raised,
+never swallowed. The handler only routes: ``incidents.py`` parses an event into an Incident (or a violation
+claim, a reconciliation request, a reason to ignore it, or why it is malformed), ``violations.py`` confirms
+Model Monitor violations and lists them with the Model Monitor API, ``open_violations.py`` does the same for the
+open backend from its ``summary.json`` objects in S3, ``decisions.py`` decides, starts the pipeline and publishes
+the decision.
 
 Configuration comes from the environment (names in ``contract.py``). The state table name and the idempotency
 TTL are read at import, because the persistence layer is built once per container; everything else is read per
@@ -73,11 +76,13 @@ from .incidents import (
     Incident,
     Malformed,
     MalformedEventError,
+    OpenMonitorClaim,
     ReconcileRequest,
     ViolationClaim,
     to_incident,
 )
-from .violations import Unconfirmed, confirm, reconcile
+from .open_violations import confirm_open, reconcile_open
+from .violations import Unconfirmed, confirm, reconcile_timed
 
 REPLAYED = "replayed"
 """Key the idempotency response hook adds to a decision that comes from the table rather than this call."""
@@ -99,8 +104,10 @@ sagemaker = boto3.client("sagemaker", config=BOTO_CONFIG)
 monitoring = boto3.client("sagemaker", config=BOTO_CONFIG)
 sns = boto3.client("sns", config=BOTO_CONFIG)
 dynamodb = boto3.client("dynamodb", config=BOTO_CONFIG)
+# The open monitoring backend's summaries (GetObject, ListObjectsV2 on the wired monitors' report prefixes).
+s3 = boto3.client("s3", config=BOTO_CONFIG)
 budget = CallBudget()
-for _client in (sagemaker, monitoring, sns, dynamodb):
+for _client in (sagemaker, monitoring, sns, dynamodb, s3):
     budget.attach(_client)
 
 
@@ -182,7 +189,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     stale_decision = _stale(event, found)
     if stale_decision is not None:
         return stale_decision
-    if isinstance(found, ViolationClaim):
+    if isinstance(found, ViolationClaim | OpenMonitorClaim):
         confirmed = _confirm(found)
         if not isinstance(confirmed, Incident):
             return confirmed
@@ -191,7 +198,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return _handle(found, context.aws_request_id, _lease_seconds(context))
 
 
-def _stale(event: dict[str, Any], found: Incident | ViolationClaim) -> dict[str, Any] | None:
+def _stale(
+    event: dict[str, Any], found: Incident | ViolationClaim | OpenMonitorClaim
+) -> dict[str, Any] | None:
     """The published ``skipped-stale`` decision of an event older than the maximum trigger age, else None."""
     incident = found if isinstance(found, Incident) else found.as_incident()
     try:
@@ -220,12 +229,14 @@ def _report_skip(topic_arn: str, decision: dict[str, Any], message: str) -> dict
     return decision
 
 
-def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
+def _confirm(claim: ViolationClaim | OpenMonitorClaim) -> Incident | dict[str, Any]:
     """The incident of a claimed violation, or the published ``skipped-unconfirmed`` decision."""
     result: Incident | Unconfirmed
     try:
         settings = Settings.from_env(os.environ)
-        if claim.schedule_name not in settings.monitoring_schedules:
+        if isinstance(claim, OpenMonitorClaim):
+            result = confirm_open(s3, claim, settings.open_monitors)
+        elif claim.schedule_name not in settings.monitoring_schedules:
             result = Unconfirmed(
                 f"monitoring schedule {claim.schedule_name} is not wired to this trigger (add_monitor)"
             )
@@ -243,30 +254,34 @@ def _confirm(claim: ViolationClaim) -> Incident | dict[str, Any]:
 
 
 def _reconcile(request_id: str, lease_seconds: int) -> dict[str, Any]:
-    """Decide every violating execution of the wired schedules in the lookback window (each once, ever)."""
+    """Decide every violating execution of the wired schedules and open monitors in the lookback window (each
+    once, ever), oldest first."""
     try:
         settings = Settings.from_env(os.environ)
-        incidents = reconcile(
+        now = _now()
+        found = reconcile_timed(
             monitoring,
             settings.monitoring_schedules,
             lookback_seconds=settings.violation_lookback_seconds,
-            now=_now(),
+            now=now,
         )
+        found += reconcile_open(
+            s3, settings.open_monitors, lookback_seconds=settings.violation_lookback_seconds, now=now
+        )
+        found.sort(key=lambda pair: pair[0])  # stable: a tie keeps Model Monitor's executions first
+        incidents = [incident for _, incident in found]
     except Exception as error:
         _fail(_reconciliation_incident(), error)
         raise
     outcomes = [_handle(incident, request_id, lease_seconds) for incident in incidents]
+    schedules = [*settings.monitoring_schedules, *(monitor.name for monitor in settings.open_monitors)]
     logger.info(
         "Reconciled monitoring executions",
-        extra={
-            "decision": DECISION_RECONCILED,
-            "schedules": list(settings.monitoring_schedules),
-            "violations": len(incidents),
-        },
+        extra={"decision": DECISION_RECONCILED, "schedules": schedules, "violations": len(incidents)},
     )
     return {
         "decision": DECISION_RECONCILED,
-        "schedules": list(settings.monitoring_schedules),
+        "schedules": schedules,
         "outcomes": [
             {"incident_id": outcome["incident"]["incident_id"], "decision": outcome["decision"]}
             for outcome in outcomes

@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.parser import BaseModel, Field, ValidationError, field_validator, parse
@@ -24,6 +24,8 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from .contract import (
     EVENT_FIELDS,
     MALFORMED_ID_PREFIX,
+    OPEN_MONITOR_DETAIL_TYPE,
+    OPEN_MONITOR_SOURCE,
     RECONCILE_DETAIL_TYPE,
     RECONCILE_SOURCE,
     TRIGGER_ALARM,
@@ -78,6 +80,32 @@ class ViolationClaim:
             incident_id=f"monitor-event#{self.processing_job_name}",
             incident_time=self.event_time,
             reason=f"event claims processing job {self.processing_job_name} found violations",
+            monitoring_schedule=self.schedule_name,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenMonitorClaim:
+    """What the open backend's event says: this schedule's execution completed with violations. To be confirmed
+    by reading the execution's ``summary.json``."""
+
+    schedule_name: str
+    scheduled_time: str
+    """The execution's scheduled time, UTC, whole seconds, ``Z``."""
+    summary_uri: str
+    event_id: str
+    event_time: str
+
+    def as_incident(self) -> Incident:
+        """The claim as an incident, only to report it (unconfirmed or failed); never decided on."""
+        return Incident(
+            trigger_type=TRIGGER_MONITOR_VIOLATION,
+            incident_id=f"monitor-event#{self.schedule_name}#{self.scheduled_time}",
+            incident_time=self.event_time,
+            reason=(
+                f"event claims the execution of {self.schedule_name} scheduled at {self.scheduled_time} found "
+                "violations"
+            ),
             monitoring_schedule=self.schedule_name,
         )
 
@@ -207,7 +235,33 @@ class ProcessingJobStateChangeEvent(_TriggerEnvelope):
     detail: ProcessingJobStateChange
 
 
-def to_incident(event: Any) -> Incident | ViolationClaim | ReconcileRequest | Ignored | Malformed:
+# MonitoringScheduleName in botocore's sagemaker model; the open backend's schedules are named alike.
+_SCHEDULE_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+
+
+class OpenMonitorExecution(BaseModel):
+    """``detail`` of the open backend's "Monitoring Execution Status Change" event (the library's own event, put
+    by the monitor's workflow once per execution; the fields the trigger reads)."""
+
+    monitoring_schedule_name: str = Field(alias="monitoringScheduleName", pattern=_SCHEDULE_NAME)
+    monitoring_execution_status: Literal["Completed", "CompletedWithViolations", "Failed"] = Field(
+        alias="monitoringExecutionStatus"
+    )
+    scheduled_time: str = Field(alias="scheduledTime", min_length=1)
+    verdict: str | None = None
+    summary_uri: str | None = Field(default=None, alias="summaryUri", pattern=r"^s3://[^/]+/.+$")
+    failure_reason: str | None = Field(default=None, alias="failureReason")
+
+    _scheduled_time_parses = field_validator("scheduled_time")(_iso_8601)
+
+
+class OpenMonitorExecutionEvent(_TriggerEnvelope):
+    detail: OpenMonitorExecution
+
+
+def to_incident(
+    event: Any,
+) -> Incident | ViolationClaim | OpenMonitorClaim | ReconcileRequest | Ignored | Malformed:
     """The incident an event reports, the violation it claims, a reconciliation request, why it is none, or why
     it is malformed."""
     if not isinstance(event, dict):
@@ -232,6 +286,14 @@ def to_incident(event: Any) -> Incident | ViolationClaim | ReconcileRequest | Ig
                 event, f"{PROCESSING_JOB_DETAIL_TYPE}: {_problems(error)}", TRIGGER_MONITOR_VIOLATION
             )
         return _from_processing_job(job, event_time=event["time"])
+    if kind == (OPEN_MONITOR_SOURCE, OPEN_MONITOR_DETAIL_TYPE):
+        try:
+            execution = parse(event=event, model=OpenMonitorExecutionEvent)
+        except ValidationError as error:
+            return _malformed(
+                event, f"{OPEN_MONITOR_DETAIL_TYPE}: {_problems(error)}", TRIGGER_MONITOR_VIOLATION
+            )
+        return _from_open_monitor(execution, raw=event)
     if kind == (RECONCILE_SOURCE, RECONCILE_DETAIL_TYPE):
         return ReconcileRequest(event_time=event["time"])
     if kind == (SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE):
@@ -328,3 +390,41 @@ def _from_processing_job(
         event_id=event.id,
         event_time=event_time,
     )
+
+
+def _from_open_monitor(
+    event: OpenMonitorExecutionEvent, *, raw: dict[str, Any]
+) -> OpenMonitorClaim | Ignored | Malformed:
+    """An open-backend execution that reports violations is a claim, confirmed by its ``summary.json``; any
+    other status (Completed, with or without enough data, or Failed) starts nothing."""
+    detail = event.detail
+    scheduled = utc_text(detail.scheduled_time)
+    status = detail.monitoring_execution_status
+    if status != "CompletedWithViolations":
+        verdict = f", verdict {detail.verdict!r}" if detail.verdict else ""
+        failure = f": {detail.failure_reason}" if detail.failure_reason else ""
+        return Ignored(
+            f"open monitor {detail.monitoring_schedule_name} execution scheduled at {scheduled} ended "
+            f"{status!r}{verdict}{failure}, not 'CompletedWithViolations'"
+        )
+    if detail.summary_uri is None:
+        return _malformed(
+            raw,
+            f"{OPEN_MONITOR_DETAIL_TYPE}: detail.summaryUri: required when monitoringExecutionStatus is "
+            "'CompletedWithViolations'",
+            TRIGGER_MONITOR_VIOLATION,
+        )
+    return OpenMonitorClaim(
+        schedule_name=detail.monitoring_schedule_name,
+        scheduled_time=scheduled,
+        summary_uri=detail.summary_uri,
+        event_id=event.id,
+        event_time=raw["time"],
+    )
+
+
+def utc_text(value: str | datetime) -> str:
+    """UTC, whole seconds, ``Z``: the same text for the same instant (a naive time is taken as UTC)."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -111,6 +111,17 @@ def confirm(
 
 def reconcile(sagemaker: Any, schedules: Sequence[str], *, lookback_seconds: int, now: int) -> list[Incident]:
     """The incidents of every execution with violations of ``schedules`` in the lookback window, oldest first."""
+    return [
+        incident
+        for _, incident in reconcile_timed(sagemaker, schedules, lookback_seconds=lookback_seconds, now=now)
+    ]
+
+
+def reconcile_timed(
+    sagemaker: Any, schedules: Sequence[str], *, lookback_seconds: int, now: int
+) -> list[tuple[datetime, Incident]]:
+    """(scheduled time, incident) of every execution with violations of ``schedules`` in the lookback window,
+    oldest first."""
     after = datetime.fromtimestamp(now - lookback_seconds, UTC)
     found: list[tuple[datetime, Incident]] = []
     for schedule in schedules:
@@ -119,7 +130,7 @@ def reconcile(sagemaker: Any, schedules: Sequence[str], *, lookback_seconds: int
             if summary.get("MonitoringExecutionStatus") == VIOLATIONS_STATUS:
                 found.append((_when(summary["ScheduledTime"]), execution_incident(summary)))
     found.sort(key=lambda pair: pair[0])
-    return [incident for _, incident in found]
+    return found
 
 
 def _when(value: datetime | str) -> datetime:

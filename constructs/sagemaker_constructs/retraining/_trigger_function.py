@@ -137,3 +137,16 @@ class _SchedulesProducer:
 
     def produce(self) -> str:
         return json.dumps(self._names, separators=(",", ":"))
+
+
+@jsii.implements(IStableStringProducer)
+class OpenMonitorsProducer:
+    """Renders the wired open-backend monitors (added after the function) as the function's JSON list; their
+    bucket names may be tokens, which the stack's JSON rendering resolves."""
+
+    def __init__(self, scope: Construct, entries: list[dict[str, str]]) -> None:
+        self._stack = Stack.of(scope)
+        self._entries = entries
+
+    def produce(self) -> str:
+        return self._stack.to_json_string(self._entries)

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 
 from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
 from sagemaker_constructs._internal.validation import ValidationError, ValidationErrors, is_token
@@ -162,6 +162,59 @@ def schedules_env_size(names: Sequence[str]) -> int:
     schedules_json = json.dumps(list(names), separators=(",", ":"))
     lookback = len(contract.ENV_VIOLATION_LOOKBACK_SECONDS) + 7  # at most 30 days: 7 digits
     return len(contract.ENV_MONITORING_SCHEDULES) + len(schedules_json.encode()) + lookback
+
+
+def check_reports_in_reach(trigger_stack: Stack, monitor: MonitorBase) -> None:
+    """Refuse an open-backend monitor whose reports bucket (or key) was created in another stack than the
+    trigger's: the function would read it by a reference to that stack, whose event rule already refers to the
+    function's, and the two stacks would depend on each other."""
+    bucket, key = monitor.output_bucket, monitor.output_kms_key
+    foreign = [
+        what
+        for what, construct, value in (
+            ("reports bucket", bucket, bucket.bucket_name),
+            ("reports key", key, key.key_arn if key is not None else ""),
+        )
+        if construct is not None and is_token(value) and Stack.of(construct) is not trigger_stack
+    ]
+    if foreign:
+        raise ValidationError(
+            f"monitor {monitor.node.path!r} (processing backend) keeps its reports in stack "
+            f"{Stack.of(monitor).node.path!r} with a {' and a '.join(foreign)} created there, and the trigger in "
+            f"{trigger_stack.node.path!r} would read them: the stacks would depend on each other. Pass the monitor "
+            "an output bucket (and key) of the trigger's stack or an imported one, or wire it to a "
+            "RetrainingTrigger in its own stack"
+        )
+
+
+_BUCKET_NAME_MAX = 63
+"""S3 bucket names are at most 63 characters: an unresolved name counts as that many bytes."""
+_PREFIX_UNRESOLVED = 1024
+"""An unresolved report prefix counts as the longest key prefix a monitor accepts."""
+
+
+def open_monitors_env_size(entries: Sequence[Mapping[str, str]]) -> int:
+    """Bytes the wired open monitors (``{"name", "bucket", "prefix"}`` each) take in the function's environment,
+    an unresolved bucket name or prefix counting as its longest."""
+    if not entries:
+        return 0
+    known = [
+        {
+            contract.OPEN_MONITOR_NAME_KEY: entry[contract.OPEN_MONITOR_NAME_KEY],
+            contract.OPEN_MONITOR_BUCKET_KEY: (
+                "b" * _BUCKET_NAME_MAX
+                if is_token(entry[contract.OPEN_MONITOR_BUCKET_KEY])
+                else entry[contract.OPEN_MONITOR_BUCKET_KEY]
+            ),
+            contract.OPEN_MONITOR_PREFIX_KEY: (
+                "p" * _PREFIX_UNRESOLVED
+                if is_token(entry[contract.OPEN_MONITOR_PREFIX_KEY])
+                else entry[contract.OPEN_MONITOR_PREFIX_KEY]
+            ),
+        }
+        for entry in entries
+    ]
+    return len(contract.ENV_OPEN_MONITORS) + len(json.dumps(known, separators=(",", ":")).encode())
 
 
 def _parameters_env_size(static: Mapping[str, str], dynamic: Mapping[str, enum.Enum]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Duration, Lazy, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -20,6 +20,7 @@ from constructs import Construct, IConstruct
 
 from sagemaker_constructs._internal import dead_letter as _dead_letter
 from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
+from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
     ValidationError,
     check_argument_types,
@@ -31,12 +32,14 @@ from sagemaker_constructs.common.notification_topic import NotificationTopic
 from sagemaker_constructs.monitoring._monitor_base import MonitorBase
 
 from ._trigger_function import HANDLER_ROOT as HANDLER_ROOT
-from ._trigger_function import trigger_function
+from ._trigger_function import OpenMonitorsProducer, trigger_function
 from ._trigger_props import (
     PARAMETERS_ENV_BUDGET,
     check_lookback_covers,
     check_props,
+    check_reports_in_reach,
     effective_lookback,
+    open_monitors_env_size,
     schedules_env_size,
 )
 from .sagemaker_pipeline import IPipeline
@@ -70,7 +73,8 @@ class RetrainingTrigger(Construct):
 
     - **Violations from the API**: a monitor's processing-job event is only a claim, confirmed with
       ``ListMonitoringExecutions``; a reconciliation rule lists the recent executions of every wired schedule,
-      so a violation the event misses still starts retraining.
+      so a violation the event misses still starts retraining. A monitor on the open backend
+      (``MonitorBackend.processing()``) is confirmed and reconciled from its runs' ``summary.json`` instead.
     - **Exactly once per incident**: a Powertools idempotency record per incident (an alarm's transition into
       ALARM, one monitoring execution, one scheduled time) in an encrypted DynamoDB table, and a deterministic
       ``ClientRequestToken``, so duplicate deliveries and retries never start a second execution.
@@ -110,7 +114,7 @@ class RetrainingTrigger(Construct):
 
         :param pipeline: the pipeline to start (``SageMakerPipeline`` or ``SageMakerPipeline.from_pipeline_name``).
         :param alarms: CloudWatch alarms whose transitions into ALARM start it. Default: - none yet (``add_alarm``).
-        :param monitors: Model Monitor schedules whose violations start it; each needs baseline constraints
+        :param monitors: monitors (either backend) whose violations start it; each needs baseline constraints
             (``reports_violations``). Default: - none yet (``add_monitor``).
         :param schedule: a fallback schedule, e.g. ``events.Schedule.cron(week_day="SUN", hour="2", minute="0")``.
             Default: - none.
@@ -155,6 +159,8 @@ class RetrainingTrigger(Construct):
         self._violation_reconciliation = violation_reconciliation
         self._violation_lookback = effective_lookback(violation_lookback, idempotency_ttl)
         self._schedule_names: list[str] = []
+        self._open_monitors: list[dict[str, str]] = []
+        self._lists_monitoring_executions = False
         self._parameters_size = parameters_size
         self.reconciliation_rule: events.Rule | None = None
         """The rule that has the function reconcile the wired monitors' executions (once a monitor is wired)."""
@@ -253,9 +259,18 @@ class RetrainingTrigger(Construct):
     def add_monitor(self, monitor: MonitorBase) -> None:
         """Start the pipeline when an execution of ``monitor`` completes with violations.
 
-        ``ListMonitoringExecutions`` decides (status ``CompletedWithViolations``). The monitor's processing-job
-        event is the fast path (its rule placed like ``add_alarm``'s) and the reconciliation rule, every
-        ``violation_reconciliation``, lists the schedule's recent executions, so that none is missed.
+        Model Monitor backend: ``ListMonitoringExecutions`` decides (status ``CompletedWithViolations``). The
+        monitor's processing-job event is the fast path (its rule placed like ``add_alarm``'s) and the
+        reconciliation rule, every ``violation_reconciliation``, lists the schedule's recent executions, so that
+        none is missed.
+
+        Processing backend (``MonitorBackend.processing()``): the execution's ``summary.json`` under the monitor's
+        report prefix decides (``status`` ``CompletedWithViolations``). The workflow's "Monitoring Execution Status
+        Change" event is the fast path and the reconciliation reads the summaries of the lookback window's hours;
+        the function may read and list the monitor's reports (and decrypt them). Such a monitor in another stack
+        must not need a reference to that stack (a reports bucket created there would make the two stacks depend
+        on each other): give it a bucket of this stack or an imported one, or wire it to a trigger in its stack.
+
         A monitor without baseline constraints can never report violations and is refused.
         """
         if not monitor.reports_violations:
@@ -264,20 +279,27 @@ class RetrainingTrigger(Construct):
                 f"only against them): pass baseline=Baseline(constraints=...) to it, or trigger retraining from one "
                 f"of its alarms with add_alarm; got monitor {monitor.node.path!r} without constraints"
             )
+        if monitor.backend.is_processing:
+            self._add_open_monitor(monitor)
+            return
         arn = monitor.monitoring_schedule_arn
         if arn in self._schedule_arns:
             raise ValidationError(f"monitor {monitor.node.path!r} already triggers this retraining")
-        names = [*self._schedule_names, monitor.monitoring_schedule_name]
-        size = self._parameters_size + schedules_env_size(names)
-        if size > PARAMETERS_ENV_BUDGET:
-            raise ValidationError(
-                f"monitor {monitor.node.path!r} does not fit the function's environment: the pipeline parameters "
-                f"and the wired schedules' names must fit in {PARAMETERS_ENV_BUDGET} bytes (Lambda allows 4 KB for "
-                f"all variables), got {size} bytes. Use fewer or shorter parameters, or a second trigger"
-            )
+        self._check_env_size(
+            monitor, [*self._schedule_names, monitor.monitoring_schedule_name], self._open_monitors
+        )
         self._schedule_arns.append(arn)
         self._schedule_names.append(monitor.monitoring_schedule_name)
         self._ensure_reconciliation()
+        if not self._lists_monitoring_executions:
+            self._lists_monitoring_executions = True
+            # "Except for the ListTags API, resource-level restrictions are not available on List- calls"
+            # (https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html), so no schedule ARN.
+            iam.Grant.add_to_principal(
+                grantee=self.function,
+                actions=["sagemaker:ListMonitoringExecutions"],
+                resource_arns=["*"],
+            )
         check_lookback_covers(self._violation_lookback, self._violation_reconciliation, monitor)
         scope = self._rule_scope(monitor)
         rule = self._rules_by_scope.get(("monitor", scope.node.path))
@@ -331,13 +353,64 @@ class RetrainingTrigger(Construct):
             }
         )
         self._add_rule(self.reconciliation_rule, event=reconcile)
-        # "Except for the ListTags API, resource-level restrictions are not available on List- calls"
-        # (https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html), so no schedule ARN.
-        iam.Grant.add_to_principal(
-            grantee=self.function,
-            actions=["sagemaker:ListMonitoringExecutions"],
-            resource_arns=["*"],
+
+    def _check_env_size(
+        self, monitor: MonitorBase, schedule_names: list[str], open_monitors: list[dict[str, str]]
+    ) -> None:
+        size = (
+            self._parameters_size + schedules_env_size(schedule_names) + open_monitors_env_size(open_monitors)
         )
+        if size > PARAMETERS_ENV_BUDGET:
+            raise ValidationError(
+                f"monitor {monitor.node.path!r} does not fit the function's environment: the pipeline parameters "
+                f"and the wired monitors' names and report locations must fit in {PARAMETERS_ENV_BUDGET} bytes "
+                f"(Lambda allows 4 KB for all variables), got {size} bytes. Use fewer or shorter parameters, or a "
+                "second trigger"
+            )
+
+    def _add_open_monitor(self, monitor: MonitorBase) -> None:
+        """Wire a monitor of the processing backend: its event, its reports (read and listed) and its place in
+        the reconciliation (the function's ``OPEN_MONITORS``)."""
+        name = monitor.monitoring_schedule_name
+        if any(entry[contract.OPEN_MONITOR_NAME_KEY] == name for entry in self._open_monitors):
+            raise ValidationError(f"monitor {monitor.node.path!r} already triggers this retraining")
+        bucket, prefix, key = monitor.output_bucket, monitor.output_prefix.strip("/"), monitor.output_kms_key
+        check_reports_in_reach(Stack.of(self), monitor)
+        entry = {
+            contract.OPEN_MONITOR_NAME_KEY: name,
+            contract.OPEN_MONITOR_BUCKET_KEY: bucket.bucket_name,
+            contract.OPEN_MONITOR_PREFIX_KEY: prefix,
+        }
+        self._check_env_size(monitor, self._schedule_names, [*self._open_monitors, entry])
+        self._ensure_reconciliation()
+        check_lookback_covers(self._violation_lookback, self._violation_reconciliation, monitor)
+        if not self._open_monitors:
+            self.function.add_environment(
+                contract.ENV_OPEN_MONITORS, Lazy.string(OpenMonitorsProducer(self, self._open_monitors))
+            )
+        self._open_monitors.append(entry)
+        # summary.json of each run (GetObject) and the day folders of the reconciliation (ListBucket).
+        grant_read_prefix(
+            self.function, bucket, f"{prefix}/" if prefix else "", "open monitor's run summaries"
+        )
+        if key is not None:
+            key.grant_decrypt(self.function)
+        scope = self._rule_scope(monitor)
+        rule = self._rules_by_scope.get(("open-monitor", scope.node.path))
+        if rule is not None:
+            rule.add_event_pattern(detail={"monitoringScheduleName": [name]})
+            return
+        rule = events.Rule(
+            scope,
+            "RetrainOnOpenMonitorViolations" if scope is not self else "OpenMonitorRule",
+            description=(
+                "Open-backend monitoring executions with violations start retraining "
+                f"({self.pipeline.pipeline_name})"
+            ),
+            event_pattern=monitor.violations_event_pattern(),
+        )
+        self._rules_by_scope[("open-monitor", scope.node.path)] = rule
+        self._add_rule(rule)
 
     def _rule_scope(self, source: IConstruct) -> Construct:
         source_stack = Stack.of(source)
