@@ -15,8 +15,7 @@ What it does, step by step (design14.md; issue 14 "The whole loop, locally"), al
 3. **Plan.** The open backend's planner Lambda (``sagemaker_constructs._handlers.open_monitor.planner``, design14
    §3) runs against moto S3 for each scheduled time: it picks the window's capture objects and writes the manifest
    and ``monitor.json``. Its processing inputs are then downloaded to a local folder laid out as the container's
-   ``/opt/ml/processing/input/`` (what SageMaker Processing does with a ManifestFile input). Without the planner
-   (an older checkout) the window's hour folders are listed here instead, as the planner documents.
+   ``/opt/ml/processing/input/`` (what SageMaker Processing does with a ManifestFile input).
 4. **Analyze.** ``sagemaker_constructs._monitor_script.run.analyze`` (the code the processing container runs)
    reads those files against the committed baseline ``model_artifacts/churn/baselines/data_quality/``; its outputs
    go back to the run's report prefix in S3, and its metric batches to moto CloudWatch (``PutMetricData``), as the
@@ -40,7 +39,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import importlib.util
 import io
 import json
 import os
@@ -142,7 +140,6 @@ class WindowRun:
     violations: dict[str, Any]
     config: dict[str, Any]
     event: dict[str, Any]
-    planned_by: str
     data_files: int
     decisions: list[dict[str, Any]] = field(default_factory=list)
     pipeline_executions: int = 0
@@ -303,67 +300,16 @@ class FakeLambdaContext:
         return 60_000
 
 
-def plan(s3: Any, scheduled_time: datetime, log: io.StringIO) -> tuple[dict[str, Any], str]:
-    """The planner's result for ``scheduled_time`` and who made it ("planner Lambda" or "listed here")."""
+def plan(s3: Any, scheduled_time: datetime, log: io.StringIO) -> dict[str, Any]:
+    """The planner Lambda's result for ``scheduled_time`` (design14 §3), its logs kept in ``log``."""
     payload = monitor_payload(scheduled_time)
-    if importlib.util.find_spec(PLANNER_MODULE.rsplit(".", 1)[0]) is None:
-        return _plan_without_planner(s3, payload), "listed here (no planner in this checkout)"
     # The planner binds its S3 client at import, as Lambda does once per container: import it afresh here, inside
     # moto and this environment, and leave any copy the caller imported as it was.
     with _fresh_modules(PLANNER_MODULE.rsplit(".", 1)[0]), contextlib.redirect_stdout(log):
         planner = importlib.import_module(PLANNER_MODULE)
         planner.logger.registered_handler.setStream(log)  # Powertools' Logger keeps the stdout of its import
         result: dict[str, Any] = planner.handler(payload, FakeLambdaContext("open-monitor-planner"))
-    return result, "planner Lambda"
-
-
-def _plan_without_planner(s3: Any, payload: dict[str, Any]) -> dict[str, Any]:
-    """What the planner documents, reduced to this simulation: the window's hour folders of every variant, a
-    manifest of their objects and ``monitor.json`` under the run prefix."""
-    monitor = payload["monitor"]
-    scheduled = datetime.fromisoformat(payload["scheduledTime"])
-    start, end = scheduled - timedelta(hours=1), scheduled
-    run_prefix = f"{REPORTS_PREFIX}/{scheduled:%Y/%m/%d/%H}"
-    keys: list[str] = []
-    hour = start
-    while hour < end:
-        prefix = f"{CAPTURE_PREFIX}/{ENDPOINT}/{VARIANT}/{hour:%Y/%m/%d/%H}/"
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=CAPTURE_BUCKET, Prefix=prefix):
-            keys.extend(o["Key"] for o in page.get("Contents", []))
-        hour += timedelta(hours=1)
-    config = {k: v for k, v in monitor.items() if k not in ("capture", "variants", "groundTruth", "output")}
-    config["window"] = {"start": _iso(start), "end": _iso(end)}
-    config_key, manifest_key = f"{run_prefix}/input/monitor.json", f"{run_prefix}/input/data.manifest"
-    s3.put_object(Bucket=REPORTS_BUCKET, Key=config_key, Body=json.dumps(config).encode())
-    manifest = [{"prefix": f"s3://{CAPTURE_BUCKET}/"}, *keys]
-    s3.put_object(Bucket=REPORTS_BUCKET, Key=manifest_key, Body=json.dumps(manifest).encode())
-    return {
-        "runPrefix": run_prefix,
-        "reportUri": f"s3://{REPORTS_BUCKET}/{run_prefix}/",
-        "summaryKey": f"{run_prefix}/summary.json",
-        "empty": not keys,
-        "files": {"data": len(keys), "groundTruth": 0},
-        "processingInputs": [
-            _input("config", f"s3://{REPORTS_BUCKET}/{config_key}", f"{CONTAINER_INPUT}/config", "S3Prefix"),
-            _input(
-                "data", f"s3://{REPORTS_BUCKET}/{manifest_key}", f"{CONTAINER_INPUT}/data", "ManifestFile"
-            ),
-        ],
-        "window": config["window"],
-    }
-
-
-def _input(name: str, uri: str, local_path: str, data_type: str) -> dict[str, Any]:
-    return {
-        "InputName": name,
-        "S3Input": {
-            "S3Uri": uri,
-            "LocalPath": local_path,
-            "S3DataType": data_type,
-            "S3InputMode": "File",
-            "S3DataDistributionType": "FullyReplicated",
-        },
-    }
+    return result
 
 
 def download_inputs(s3: Any, processing_inputs: Sequence[Mapping[str, Any]], root: Path) -> None:
@@ -632,9 +578,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> Sim
                 *([f"injected drift: {DRIFT.description} (seed {SEED})"] if label == "drifted" else []),
             )
         for label, at, _, _ in windows:
-            planned, planned_by = plan(s3, at, log)
+            planned = plan(s3, at, log)
             story(
-                f"Plan ({label} run scheduled at {_iso(at)}): {planned_by}",
+                f"Plan ({label} run scheduled at {_iso(at)}): the open backend's planner Lambda",
                 f"window {planned['window']['start']} to {planned['window']['end']}: "
                 f"{planned['files']['data']} capture files; report prefix {planned['reportUri']}",
             )
@@ -666,9 +612,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> Sim
                 event_time=now,
             )
             (run_dir / "event.json").write_text(json.dumps(event, indent=2) + "\n")
-            run = WindowRun(
-                label, at, summary, statistics, violations, config, event, planned_by, len(data_files)
-            )
+            run = WindowRun(label, at, summary, statistics, violations, config, event, len(data_files))
             runs[label] = run
             records = summary.get("records", {})
             story(
