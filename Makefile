@@ -21,8 +21,11 @@ CHECKOV_VENV := .venv-checkov
 WHEELHOUSE := .wheelhouse
 WHEELHOUSE_STAMP := $(WHEELHOUSE)/.downloaded
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# The drift benchmark's oracle, Evidently, in a venv of its own: it never enters the project's venvs.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: setup setup-dev synth test lint typecheck unit bench images clean
+.PHONY: setup setup-dev synth test lint typecheck unit bench bench-venv bench-drift simulate images clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +45,12 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+$(BENCH_STAMP): requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r requirements-bench.txt
 	touch $@
 
 $(WHEELHOUSE_STAMP): requirements.txt | $(VENV)/bin/python
@@ -89,6 +98,18 @@ unit:
 ## bench: print synth-time numbers (see docs/benchmarks.md)
 bench: setup-dev
 	python benchmarks/synth.py
+
+## simulate: the drift -> retrain loop of the open monitoring backend, locally on moto (scripts/simulate_loop.py);
+## writes build/simulate/drift_report.html
+simulate: setup-dev
+	python scripts/simulate_loop.py
+
+## bench-venv: the venv with the pinned Evidently that benchmarks/drift_vs_evidently.py compares against
+bench-venv: $(BENCH_STAMP)
+
+## bench-drift: drift computation against Evidently: time, peak memory, verdicts (see docs/benchmarks.md)
+bench-drift: setup-dev bench-venv
+	python benchmarks/drift_vs_evidently.py
 
 ## images: regenerate the container image registry from the installed SageMaker SDK
 images: setup-dev
