@@ -478,7 +478,9 @@ class AslInterpreter:
         )
         try:
             items = (
-                self.evaluate(state["Items"], states, variables, "Items") if "Items" in state else states["input"]
+                self.evaluate(state["Items"], states, variables, "Items")
+                if "Items" in state
+                else states["input"]
             )
             if not isinstance(items, list):
                 raise StatesError("States.QueryEvaluationError", f"{name}: Items is not an array: {items!r}")
@@ -486,7 +488,9 @@ class AslInterpreter:
             for index, item in enumerate(items):
                 context = {**states["context"], "Map": {"Item": {"Index": index, "Value": item}}}
                 item_input = (
-                    self.evaluate(state["ItemSelector"], {**states, "context": context}, variables, "ItemSelector")
+                    self.evaluate(
+                        state["ItemSelector"], {**states, "context": context}, variables, "ItemSelector"
+                    )
                     if "ItemSelector" in state
                     else item
                 )
@@ -500,7 +504,9 @@ class AslInterpreter:
                 outputs.append(item_input)
             task_states = {**states, "result": outputs}
             output = (
-                self.evaluate(state["Output"], task_states, variables, "Output") if "Output" in state else outputs
+                self.evaluate(state["Output"], task_states, variables, "Output")
+                if "Output" in state
+                else outputs
             )
             assigned = self.evaluate(state.get("Assign", {}), task_states, variables, "Assign")
         except _ExecutionFailedError as failed:

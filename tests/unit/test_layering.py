@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[2] / "constructs" / PACKAGE
 
 FLOORS = ("_internal", "common", "hosting", "batch", "monitoring", "retraining", "observability")
 """Subpackages from the ground up: a module imports only from its own subpackage and the ones before it."""
-ALIASES = {"_handlers": "_internal"}
-"""``sagemaker_constructs._handlers`` (the top-level ``lambdas/``) is ground floor, with ``_internal``."""
+ALIASES = {"_handlers": "_internal", "_monitor_script": "_internal"}
+"""``sagemaker_constructs._handlers`` (the top-level ``lambdas/``) and ``_monitor_script`` (the open monitoring
+backend's container code, which imports nothing from the library) are ground floor, with ``_internal``."""
 FREE = {PACKAGE, f"{PACKAGE}.nag"}
 """The top-level modules, which re-export the public API: they may import anything."""
 

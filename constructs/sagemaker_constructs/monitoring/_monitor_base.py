@@ -156,7 +156,7 @@ class MonitorBase(Construct):
         ``AWS::Scheduler::Schedule`` (open backend)."""
         if self.backend.is_processing:
             # The workflow publishes its own failures to the topic (SNS, then the Failed event).
-            open_backend = build(self, self._open_config(), notification_topic)
+            open_backend = build(self, self, self._open_config(), notification_topic)
             self.state_machine = open_backend.state_machine
             self._open_schedule: scheduler.Schedule = open_backend.schedule
             self.schedule_resource = open_backend.schedule

@@ -18,7 +18,7 @@ import os
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_cdk import Duration, Stack, TimeZone
 from aws_cdk import aws_events as events
@@ -29,6 +29,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
 
 from sagemaker_constructs._internal import dead_letter as _dead_letter
 from sagemaker_constructs._internal import image_registry as _images
@@ -37,12 +38,10 @@ from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import ValidationError
 
 from ._open_grants import grant_planner, grant_state_machine
+from ._open_monitor import OpenMonitor
 from ._open_planner import planner_of
 from ._open_workflow import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStep, OpenWorkflowSpec, definition
 from .monitoring_options import GroundTruth
-
-if TYPE_CHECKING:
-    from ._monitor_base import MonitorBase
 
 SCRIPT_PACKAGE = "sagemaker_constructs._monitor_script"
 CODE_DIR = "/opt/ml/processing/input/code"
@@ -123,7 +122,7 @@ def code_zip() -> str:
     return path
 
 
-def open_namespace(monitor: MonitorBase) -> str:
+def open_namespace(monitor: OpenMonitor) -> str:
     """design14 §2: ``SageMakerConstructs/{Endpoints|ModelMonitoring}/<kind>-metrics``."""
     template = OPEN_ENDPOINT_NAMESPACE if monitor.endpoint is not None else OPEN_BATCH_NAMESPACE
     return template.format(kind=monitor.metric_kind)
@@ -138,7 +137,7 @@ def open_event_pattern(schedule_name: str, status: str) -> events.EventPattern:
     )
 
 
-def refuse(monitor: MonitorBase, prop: str, value: object, why: str) -> None:
+def refuse(monitor: OpenMonitor, prop: str, value: object, why: str) -> None:
     """A ValidationError for a prop the open backend cannot honour, unless ``value`` is None."""
     if value is not None:
         raise ValidationError(
@@ -153,7 +152,7 @@ def ground_truth_config(role: iam.IRole, ground_truth: GroundTruth) -> dict[str,
     return {"groundTruth": {"bucket": ground_truth.bucket.bucket_name, "prefix": ground_truth.prefix}}
 
 
-def check_supported(monitor: MonitorBase) -> None:
+def check_supported(monitor: OpenMonitor) -> None:
     """What the open backend cannot run, as a ValidationError naming the prop."""
     prefix = f"{type(monitor).__name__} '{monitor.node.path}'"
     if monitor.schedule.expression == "NOW":
@@ -171,14 +170,17 @@ def check_supported(monitor: MonitorBase) -> None:
         )
 
 
-def build(monitor: MonitorBase, type_config: dict[str, Any], topic: sns.ITopic | None) -> OpenBackend:
-    """Create the open backend of ``monitor`` (inside it) and grant every actor what it needs."""
+def build(
+    scope: Construct, monitor: OpenMonitor, type_config: dict[str, Any], topic: sns.ITopic | None
+) -> OpenBackend:
+    """Create the open backend of ``monitor`` (in ``scope``, the monitor itself) and grant every actor what it
+    needs."""
     check_supported(monitor)
-    stack = Stack.of(monitor)
+    stack = Stack.of(scope)
     role = monitor.role
     bucket = monitor.output_bucket
     key = monitor.output_kms_key
-    planner = planner_of(monitor)
+    planner = planner_of(scope)
 
     # The job role reads what the planner wrote (manifests, monitor.json) and the partials under the prefix.
     grant_read_prefix(role, bucket, f"{monitor.output_prefix}/", "manifests, config and partials of each run")
@@ -186,7 +188,7 @@ def build(monitor: MonitorBase, type_config: dict[str, Any], topic: sns.ITopic |
         key.grant_decrypt(role)
 
     # Code.
-    asset = s3_assets.Asset(monitor, "MonitorScript", path=code_zip())
+    asset = s3_assets.Asset(scope, "MonitorScript", path=code_zip())
     asset_object = stack.format_arn(
         service="s3", region="", account="", resource=asset.s3_bucket_name, resource_name=asset.s3_object_key
     )
@@ -208,10 +210,10 @@ def build(monitor: MonitorBase, type_config: dict[str, Any], topic: sns.ITopic |
         baseline_inputs.append(_s3_input("baseline_statistics", statistics, f"{BASELINE_DIR}/statistics"))
 
     image = (
-        monitor._image.bind(monitor, role)
+        monitor._image.bind(scope, role)
         if monitor._image is not None
         else _registry_image(
-            monitor, "sklearn", monitor.backend.framework_version, "backend.framework_version"
+            scope, monitor, "sklearn", monitor.backend.framework_version, "backend.framework_version"
         )
     )
     cluster: dict[str, Any] = {
@@ -282,7 +284,7 @@ def build(monitor: MonitorBase, type_config: dict[str, Any], topic: sns.ITopic |
         # script compares the result with the baseline.
         steps.append(script_job("Extract", "x", ["extract"], "$append($plan.processingInputs, $codeInputs)",
                                 "$plan.reportUri & 'clarify-dataset/'", single))  # fmt: skip
-        clarify_image = _registry_image(monitor, "clarify", "1.0", "job.image")
+        clarify_image = _registry_image(scope, monitor, "clarify", "1.0", "job.image")
         clarify_inputs = [
             _s3_input("dataset", "{% $plan.reportUri & 'clarify-dataset/' %}", CLARIFY_DATA_LOCAL_PATH),
             _s3_input(
@@ -347,10 +349,10 @@ def build(monitor: MonitorBase, type_config: dict[str, Any], topic: sns.ITopic |
         static_inputs={"codeInputs": code_inputs, "baselineInputs": baseline_inputs},
         clarify_config=type_config.get("analysisConfig") if explainability else None,
     )
-    log_group = logs.LogGroup(monitor, "ExecutionLogs", retention=logs.RetentionDays.ONE_YEAR)
+    log_group = logs.LogGroup(scope, "ExecutionLogs", retention=logs.RetentionDays.ONE_YEAR)
     total = sum(step.timeout_seconds for step in steps) + 3600
     state_machine = sfn.StateMachine(
-        monitor,
+        scope,
         "StateMachine",
         definition_body=sfn.DefinitionBody.from_string(stack.to_json_string(definition(spec))),
         timeout=Duration.seconds(total),
@@ -361,10 +363,10 @@ def build(monitor: MonitorBase, type_config: dict[str, Any], topic: sns.ITopic |
     grant_planner(monitor, planner)
     depend_on_role_policy_only(state_machine, state_machine.role)
     queue = _dead_letter.dead_letter_queue(
-        monitor, nag_reason="This queue is itself the dead-letter queue of the monitoring schedule."
+        scope, nag_reason="This queue is itself the dead-letter queue of the monitoring schedule."
     )
     schedule = scheduler.Schedule(
-        monitor,
+        scope,
         "Schedule",
         schedule=scheduler.ScheduleExpression.expression(monitor.schedule.expression, TimeZone.ETC_UTC),
         time_window=scheduler.TimeWindow.off(),
@@ -384,7 +386,7 @@ def build(monitor: MonitorBase, type_config: dict[str, Any], topic: sns.ITopic |
     )
     if topic is not None:
         _dead_letter.dead_letter_alarm(
-            monitor,
+            scope,
             queue,
             description=f"A run of monitoring schedule {monitor.monitoring_schedule_name} could not be started",
             topic=topic,
@@ -405,14 +407,14 @@ def _s3_input_expression(name: str, uri_expression: str, local_path: str) -> str
     )
 
 
-def _registry_image(monitor: MonitorBase, framework: str, version: str, prop: str) -> str:
+def _registry_image(scope: Construct, monitor: OpenMonitor, framework: str, version: str, prop: str) -> str:
     try:
-        return _images.image_uri(monitor, _images.lookup(framework, version, None))
+        return _images.image_uri(scope, _images.lookup(framework, version, None))
     except ValidationError as error:
         raise ValidationError(f"{type(monitor).__name__} '{monitor.node.path}': '{prop}': {error}") from error
 
 
-def monitor_config(monitor: MonitorBase, type_config: dict[str, Any]) -> dict[str, Any]:
+def monitor_config(monitor: OpenMonitor, type_config: dict[str, Any]) -> dict[str, Any]:
     """The planner's static ``monitor`` payload (design14 §1 and §3, without the window)."""
     schedule = monitor.schedule
     attributes: dict[str, Any] = getattr(monitor, "_attributes", {}) or {}

@@ -12,8 +12,6 @@ compare with (only ``SageMakerCreateTrainingJob``/``TransformJob``/``EndpointCon
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
@@ -21,15 +19,13 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from sagemaker_constructs._internal import nag as _nag
 
+from ._open_monitor import OpenMonitor
 from ._open_planner import OpenMonitorPlanner
 from ._open_workflow import JOB_NAME_BASE_LENGTH
 
-if TYPE_CHECKING:
-    from ._monitor_base import MonitorBase
-
 
 def grant_state_machine(
-    monitor: MonitorBase,
+    monitor: OpenMonitor,
     state_machine: sfn.StateMachine,
     planner: OpenMonitorPlanner,
     namespace: str | None,
@@ -100,7 +96,10 @@ def grant_state_machine(
         )
     )
     if topic is not None:
-        topic.grant_publish(sm)
+        # Exactly what publishing to an encrypted topic needs (Topic.grant_publish grants kms:GenerateDataKey*).
+        iam.Grant.add_to_principal(grantee=sm, actions=["sns:Publish"], resource_arns=[topic.topic_arn])
+        if topic.master_key is not None:
+            topic.master_key.grant(sm, "kms:GenerateDataKey", "kms:Decrypt")
     if monitor._volume_kms_key is not None:
         monitor._volume_kms_key.grant(sm, "kms:CreateGrant", "kms:DescribeKey")
     _nag.acknowledge_resource(
@@ -117,7 +116,7 @@ def grant_state_machine(
     )
 
 
-def grant_planner(monitor: MonitorBase, planner: OpenMonitorPlanner) -> None:
+def grant_planner(monitor: OpenMonitor, planner: OpenMonitorPlanner) -> None:
     """Let the shared planner list and read ``monitor``'s captured data and ground truth, and write the
     manifests and ``monitor.json`` under its output prefix."""
     role = planner.role

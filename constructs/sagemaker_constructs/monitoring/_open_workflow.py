@@ -18,6 +18,7 @@ the sources and the assumptions that cannot be checked offline). The event is de
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,7 +287,13 @@ def definition(spec: OpenWorkflowSpec) -> dict[str, Any]:
                 "summary": {},
                 "failure": {"error": "States.TaskFailed", "cause": ""},
                 **spec.static_inputs,
-                **({"clarifyConfig": spec.clarify_config} if spec.clarify_config is not None else {}),
+                # As JSON text: the file's exact content (asl-validator 4's schema also refuses arrays of
+                # numbers in Assign, such as a SHAP baseline).
+                **(
+                    {"clarifyConfig": json.dumps(spec.clarify_config, sort_keys=True)}
+                    if spec.clarify_config is not None
+                    else {}
+                ),
             },
             "Next": "NameJobs",
         },
@@ -342,7 +349,7 @@ def definition(spec: OpenWorkflowSpec) -> dict[str, Any]:
             "Bucket": spec.output_bucket_name,
             "Key": _jsonata("$plan.runPrefix & '/clarify-config/analysis_config.json'"),
             "ContentType": "application/json",
-            "Body": _jsonata("$string($clarifyConfig)"),
+            "Body": _jsonata("$clarifyConfig"),
         }
         if spec.output_kms_key_arn is not None:
             put_config["ServerSideEncryption"] = "aws:kms"

@@ -38,7 +38,15 @@ from sagemaker_constructs.monitoring._monitor_base import MonitorBase
 
 SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
 BASELINES = "model_artifacts/churn/baselines"
-FEATURES = ["age", "tenure_months", "monthly_charges", "support_calls", "contract_monthly", "has_fiber", "num_products"]
+FEATURES = [
+    "age",
+    "tenure_months",
+    "monthly_charges",
+    "support_calls",
+    "contract_monthly",
+    "has_fiber",
+    "num_products",
+]
 TYPES = ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability")
 BACKENDS = ("model-monitor", "processing")
 
@@ -92,7 +100,11 @@ def source(stack: Stack, kind: str) -> MonitorSource:
 
 def ground_truth(stack: Stack) -> GroundTruth:
     existing = stack.node.try_find_child("Labels")
-    bucket = existing if isinstance(existing, SecureBucket) else SecureBucket(stack, "Labels", description="labels")
+    bucket = (
+        existing
+        if isinstance(existing, SecureBucket)
+        else SecureBucket(stack, "Labels", description="labels")
+    )
     return GroundTruth(bucket.bucket, "labels")
 
 
@@ -149,7 +161,9 @@ def monitor(
     return ModelExplainabilityMonitor(
         stack,
         cid,
-        analysis_config=ExplainabilityAnalysisConfig(headers=FEATURES, shap_baseline=[[40, 24, 46, 1, 1, 0, 2]]),
+        analysis_config=ExplainabilityAnalysisConfig(
+            headers=FEATURES, shap_baseline=[[40, 24, 46, 1, 1, 0, 2]]
+        ),
         **common,
     )
 
@@ -184,5 +198,7 @@ def render_join(value: Any) -> str:
     if "Fn::FindInMap" in value:
         return "683313688378"
     if "Fn::Sub" in value:
-        return str(value["Fn::Sub"]).replace("${AWS::Partition}", "aws").replace("${AWS::Region}", "us-east-1")
+        return (
+            str(value["Fn::Sub"]).replace("${AWS::Partition}", "aws").replace("${AWS::Region}", "us-east-1")
+        )
     raise ValueError(f"cannot render {value}")

@@ -5,15 +5,21 @@ botocore's service model (``service_model``), as Step Functions would send it to
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import botocore.exceptions
-from support.asl_interpreter import AslInterpreter, ExecutionResult, SimulatedClock, StatesError, TaskContext, parse_time
+from support.asl_interpreter import (
+    AslInterpreter,
+    ExecutionResult,
+    SimulatedClock,
+    StatesError,
+    TaskContext,
+    parse_time,
+)
 
 from sagemaker_constructs.monitoring._open_workflow import (
     DESCRIBE_PROCESSING,
@@ -216,7 +222,9 @@ class FakeAws:
     def describe_processing_job(self, args: dict[str, Any], ctx: TaskContext) -> Any:
         self._check("sagemaker", "DescribeProcessingJob", args, "SageMaker.ValidationException")
         if args["ProcessingJobName"] not in self.jobs:
-            raise StatesError("SageMaker.ResourceNotFoundException", "Could not find job (Service: SageMaker)")
+            raise StatesError(
+                "SageMaker.ResourceNotFoundException", "Could not find job (Service: SageMaker)"
+            )
         return self._describe(args["ProcessingJobName"])
 
     def adopt(self, name: str, status: str = "Completed") -> None:
@@ -271,7 +279,9 @@ def execute(
 ) -> ExecutionResult:
     interpreter = AslInterpreter(definition, aws.handlers(), aws.clock)
     return interpreter.run(
-        execution_input, name=name, state_machine_arn=f"arn:aws:states:{REGION}:123456789012:stateMachine:Monitor"
+        execution_input,
+        name=name,
+        state_machine_arn=f"arn:aws:states:{REGION}:123456789012:stateMachine:Monitor",
     )
 
 
@@ -281,11 +291,3 @@ def new_clock(start: str) -> SimulatedClock:
 
 def scheduled_input(scheduled_time: str) -> dict[str, Any]:
     return {"scheduledTime": scheduled_time, "executionId": "b5e0c1f2-0000-4000-8000-000000000001"}
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def all_events(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return list(entries)

@@ -28,7 +28,9 @@ EVENT_KEYS = {
 }  # fmt: skip
 
 
-def synthesized(monitoring_type: str, *, source_kind: str = "endpoint", topic: bool = False, **props: Any) -> Any:
+def synthesized(
+    monitoring_type: str, *, source_kind: str = "endpoint", topic: bool = False, **props: Any
+) -> Any:
     stack = new_stack()
     if topic:
         props["notification_topic"] = NotificationTopic(stack, "Alerts", description="monitoring").topic
