@@ -211,7 +211,7 @@ def _open_monitors(stack: Stack) -> None:
     import sys
 
     sys.path.insert(0, str(REPO_ROOT / "tests" / "unit" / "monitoring" / "open_backend"))
-    from builders import monitor
+    from open_backend_builders import monitor
 
     from sagemaker_constructs import MonitoringJob, NotificationTopic
 

@@ -28,7 +28,7 @@ from sagemaker_constructs import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "monitoring" / "open_backend"))
-from builders import model, monitor
+from open_backend_builders import model, monitor
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk import Stack
 from aws_cdk.assertions import Template
-from builders import BACKENDS, TYPES, monitor, source
+from open_backend_builders import BACKENDS, TYPES, monitor, source
 from support.stacks import new_stack
 
 from sagemaker_constructs import (
@@ -294,7 +294,7 @@ def test_a_record_preprocessor_is_refused():
 
 
 def test_a_bias_config_from_s3_is_refused():
-    from builders import ground_truth
+    from open_backend_builders import ground_truth
 
     _raises(
         lambda stack: ModelBiasMonitor(

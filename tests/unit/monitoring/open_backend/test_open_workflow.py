@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 import pytest
 from aws_cdk.assertions import Template
-from builders import monitor
-from fake_aws import FAILED, REGION, THROTTLED, FakeAws, execute, new_clock, scheduled_input
 from moto import mock_aws
+from open_backend_builders import monitor
+from open_backend_fakes import FAILED, REGION, THROTTLED, FakeAws, execute, new_clock, scheduled_input
 from support.cfn_resolve import World
 from support.stacks import new_stack
 
