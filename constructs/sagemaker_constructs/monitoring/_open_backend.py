@@ -50,8 +50,11 @@ BASELINE_DIR = "/opt/ml/processing/input/baseline"
 PARTIALS_LOCAL_PATH = "/opt/ml/processing/input/partials"
 CLARIFY_RESULT_LOCAL_PATH = "/opt/ml/processing/input/clarify"
 OUTPUT_LOCAL_PATH = "/opt/ml/processing/output"
-# SageMakerClarifyProcessor's channels (sagemaker-python-sdk, src/sagemaker/clarify.py: _CLARIFY_DATA_INPUT,
-# _CLARIFY_CONFIG_INPUT, _CLARIFY_OUTPUT, inputs "dataset" and "analysis_config", output "analysis_result").
+# The Clarify job's channels: inputs "analysis_config" (analysis_config.json) and "dataset" (FullyReplicated), no
+# ContainerEntrypoint ("Configure a SageMaker Clarify Processing Job",
+# https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-processing-job-configure-parameters.html); the paths are
+# SageMakerClarifyProcessor's (sagemaker-python-sdk src/sagemaker/clarify.py: _CLARIFY_DATA_INPUT,
+# _CLARIFY_CONFIG_INPUT, _CLARIFY_OUTPUT, output "analysis_result").
 CLARIFY_DATA_LOCAL_PATH = "/opt/ml/processing/input/data"
 CLARIFY_CONFIG_LOCAL_PATH = "/opt/ml/processing/input/config"
 JOB_TIMEOUT_MARGIN_SECONDS = 1800
