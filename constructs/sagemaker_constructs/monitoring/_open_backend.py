@@ -287,7 +287,9 @@ def build(
         # script compares the result with the baseline.
         steps.append(script_job("Extract", "x", ["extract"], "$append($plan.processingInputs, $codeInputs)",
                                 "$plan.reportUri & 'clarify-dataset/'", single))  # fmt: skip
-        clarify_image = _registry_image(scope, monitor, "clarify", "1.0", "job.image")
+        clarify_image = _registry_image(
+            scope, monitor, "clarify", "1.0", "backend", "(its explainability step runs SageMaker Clarify)"
+        )
         clarify_inputs = [
             _s3_input("dataset", "{% $plan.reportUri & 'clarify-dataset/' %}", CLARIFY_DATA_LOCAL_PATH),
             _s3_input(
@@ -410,11 +412,15 @@ def _s3_input_expression(name: str, uri_expression: str, local_path: str) -> str
     )
 
 
-def _registry_image(scope: Construct, monitor: OpenMonitor, framework: str, version: str, prop: str) -> str:
+def _registry_image(
+    scope: Construct, monitor: OpenMonitor, framework: str, version: str, prop: str, why: str = ""
+) -> str:
     try:
         return _images.image_uri(scope, _images.lookup(framework, version, None))
     except ValidationError as error:
-        raise ValidationError(f"{type(monitor).__name__} '{monitor.node.path}': '{prop}': {error}") from error
+        raise ValidationError(
+            f"{type(monitor).__name__} '{monitor.node.path}': '{prop}' {why}: {error}".replace(" :", ":")
+        ) from error
 
 
 def monitor_config(monitor: OpenMonitor, type_config: dict[str, Any]) -> dict[str, Any]:

@@ -316,3 +316,11 @@ def test_network_isolation_is_fine_with_explainability(synth):
                                            job=MonitoringJob(network_isolation=True)))  # fmt: skip
     text = json.dumps(_state_machine(template)[1])
     assert '\\"EnableNetworkIsolation\\":false' in text  # the Clarify step only
+
+
+def test_explainability_in_a_region_without_clarify_is_refused():
+    def build(stack: Stack) -> None:
+        region_stack = Stack(stack.node.root, "Il", env={"account": "123456789012", "region": "il-central-1"})
+        monitor(region_stack, "ModelExplainability", "processing")
+
+    _raises(build, "'backend'", "SageMaker Clarify", "il-central-1")
