@@ -27,12 +27,12 @@ from actors import _processing_logs as processing_logs
 from support.aws_calls import PROCESSING_ROLE, Call, arn, call, read_objects, read_prefix, write_object
 from support.cfn_resolve import World
 
+from sagemaker_constructs.monitoring._open_job_states import DESCRIBE_PROCESSING, PROCESSING_SYNC
 from sagemaker_constructs.monitoring._open_workflow import (
-    DESCRIBE_PROCESSING,
     LAMBDA_INVOKE,
-    PROCESSING_SYNC,
     PUT_EVENTS,
     PUT_METRIC_DATA,
+    S3_COPY_OBJECT,
     S3_GET_OBJECT,
     S3_PUT_OBJECT,
     SNS_PUBLISH,
@@ -90,7 +90,7 @@ def _run(definition: Mapping[str, Any]) -> dict[str, Any]:
         "report": report,
         "key": output.get("kmsKeyArn"),
         "job_base": f"{base}{HASH}",
-        "static": [*init.get("codeInputs", []), *init.get("baselineInputs", [])],
+        "static": list(init.get("codeInputs", [])),
         "clarify": json.loads(init["clarifyConfig"]) if "clarifyConfig" in init else None,
     }
 
@@ -147,6 +147,15 @@ def state_machine_calls(world: World, role: str, definition: Mapping[str, Any]) 
             key = "clarify-config/analysis_config.json" if "clarify" in args["Key"] else "summary.json"
             calls += write_object(world, actor, role, f"{run['report']}{key}", why=name, source=SFN_SDK,
                                   kms_key=args.get("SSEKMSKeyId"))  # fmt: skip
+        elif resource == S3_COPY_OBJECT:
+            source_bucket, _, source_key = args["CopySource"].partition("/")
+            calls += read_objects(world, actor, role, [f"s3://{source_bucket}/{source_key}"], why=name,
+                                  source=SFN_SDK) if source_bucket in world.bucket_keys else [
+                call(actor, role, "s3:GetObject", f"arn:aws:s3:::{source_bucket}/{source_key}", why=name,
+                     source=SFN_SDK)]  # fmt: skip
+            file_name = re.findall(r"'/baseline/([^']*)'", args["Key"])[0]
+            calls += write_object(world, actor, role, f"{run['report']}baseline/{file_name}", why=name,
+                                  source=SFN_SDK, kms_key=args.get("SSEKMSKeyId"))  # fmt: skip
         elif resource == PUT_METRIC_DATA:
             calls.append(call(actor, role, "cloudwatch:PutMetricData", "*", why=name, source=METRICS_NAMESPACE,
                               **{"cloudwatch:namespace": args["Namespace"]}))  # fmt: skip
@@ -216,9 +225,11 @@ def job_calls(world: World, definition: Mapping[str, Any]) -> Iterator[tuple[str
                     calls += read_objects(world, actor, role, [f"{report}manifests/ground_truth.manifest",
                                           f"s3://{gt['bucket']}/{gt['prefix']}/{RUN}/labels.jsonl"],
                                           why="ground truth", source=f"{GROUND_TRUTH}; {MANIFEST}")  # fmt: skip
-            static = [i for i in run["static"] if ("$codeInputs" in inputs and i["InputName"] == "code")
-                      or ("$baselineInputs" in inputs and i["InputName"].startswith("baseline"))]  # fmt: skip
-            for extra in ("partials", "clarify"):
+            static = [i for i in run["static"] if "$codeInputs" in inputs]
+            if "'InputName': 'data'" in inputs:  # the compare step's data: the extracted dataset
+                calls += read_prefix(world, actor, role, f"{report}extract/clarify_dataset.csv", [""],
+                                     why="the extracted dataset", source=PROCESSING_ROLE)  # fmt: skip
+            for extra in ("partials", "clarify", "baseline"):
                 if f"'InputName': '{extra}'" in inputs:
                     calls += read_prefix(world, actor, role, f"{report}{extra}/", ["part.json"], why=extra,
                                          source=PROCESSING_ROLE)  # fmt: skip

@@ -148,6 +148,7 @@ class MonitorBase(Construct):
         if job.volume_kms_key is not None:
             job.volume_kms_key.grant(self.role, "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey")
 
+        self._baseline = baseline
         self._baseline_uris = self._bind_baseline(baseline)
         self.state_machine: sfn.StateMachine | None = None
         """The open backend's workflow (one execution per run); None on Model Monitor."""

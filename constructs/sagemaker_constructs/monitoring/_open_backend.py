@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration, Stack, TimeZone
+from aws_cdk import Duration, Fn, Stack, TimeZone, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -38,9 +38,10 @@ from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import ValidationError
 
 from ._open_grants import grant_planner, grant_state_machine
+from ._open_job_states import JobStep
 from ._open_monitor import OpenMonitor
 from ._open_planner import planner_of
-from ._open_workflow import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStep, OpenWorkflowSpec, definition
+from ._open_workflow import EVENT_DETAIL_TYPE, EVENT_SOURCE, OpenWorkflowSpec, definition
 from .monitoring_options import GroundTruth
 
 SCRIPT_PACKAGE = "sagemaker_constructs._monitor_script"
@@ -50,6 +51,10 @@ BASELINE_DIR = "/opt/ml/processing/input/baseline"
 PARTIALS_LOCAL_PATH = "/opt/ml/processing/input/partials"
 CLARIFY_RESULT_LOCAL_PATH = "/opt/ml/processing/input/clarify"
 OUTPUT_LOCAL_PATH = "/opt/ml/processing/output"
+DATA_LOCAL_PATH = "/opt/ml/processing/input/data"
+EXTRACTED_DATASET = "'extract/clarify_dataset.csv'"
+"""The extract step's dataset (the script's ``attribution.DATASET_FILE`` under the extract output), a JSONata
+literal."""
 # The Clarify job's channels: inputs "analysis_config" (analysis_config.json) and "dataset" (FullyReplicated), no
 # ContainerEntrypoint ("Configure a SageMaker Clarify Processing Job",
 # https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-processing-job-configure-parameters.html); the paths are
@@ -205,12 +210,22 @@ def build(
     code_inputs = [_s3_input("code", asset.s3_object_url, CODE_LOCAL_PATH)]
     environment = {"PYTHONPATH": f"{CODE_LOCAL_PATH}/{asset.s3_object_key}", **monitor._environment}
 
+    # The baseline files are copied under the run prefix with the names the script reads (copies below).
     constraints, statistics = monitor._baseline_uris
-    baseline_inputs = []
-    if constraints is not None:
-        baseline_inputs.append(_s3_input("baseline_constraints", constraints, f"{BASELINE_DIR}/constraints"))
-    if statistics is not None:
-        baseline_inputs.append(_s3_input("baseline_statistics", statistics, f"{BASELINE_DIR}/statistics"))
+    clarify_baseline = monitor.monitoring_type in ("ModelBias", "ModelExplainability")
+    copies = [
+        (_copy_source(uri), name)
+        for uri, name in (
+            (constraints, "analysis.json" if clarify_baseline else "constraints.json"),
+            (statistics, "statistics.json"),
+        )
+        if uri is not None
+    ]
+    baseline_inputs = (
+        "[" + _s3_input_expression("baseline", "$plan.reportUri & 'baseline/'", BASELINE_DIR) + "]"
+        if copies
+        else "[]"
+    )
 
     image = (
         monitor._image.bind(scope, role)
@@ -285,13 +300,16 @@ def build(
     if explainability:
         # Extract the analysed records as Clarify's dataset, Clarify computes SHAP on its shadow endpoint, the
         # script compares the result with the baseline.
-        steps.append(script_job("Extract", "x", ["extract"], "$append($plan.processingInputs, $codeInputs)",
-                                "$plan.reportUri & 'clarify-dataset/'", single))  # fmt: skip
+        # The script's analyze mode is the extract step without a Clarify result, the compare step with one.
+        steps.append(script_job("Extract", "x", ["analyze"], "$append($plan.processingInputs, $codeInputs)",
+                                "$plan.reportUri & 'extract/'", single))  # fmt: skip
         clarify_image = _registry_image(
             scope, monitor, "clarify", "1.0", "backend", "(its explainability step runs SageMaker Clarify)"
         )
         clarify_inputs = [
-            _s3_input("dataset", "{% $plan.reportUri & 'clarify-dataset/' %}", CLARIFY_DATA_LOCAL_PATH),
+            _s3_input(
+                "dataset", "{% $plan.reportUri & " + EXTRACTED_DATASET + " %}", CLARIFY_DATA_LOCAL_PATH
+            ),
             _s3_input(
                 "analysis_config", "{% $plan.reportUri & 'clarify-config/' %}", CLARIFY_CONFIG_LOCAL_PATH
             ),
@@ -326,16 +344,19 @@ def build(
                 },
             )
         )
-        steps.append(script_job("Compare", "q", ["compare"], f"$append($append({config_input}, $codeInputs), $append("
-                                f"$baselineInputs, [{_clarify_result_input()}]))", "$plan.reportUri", single))  # fmt: skip
+        # The compare step reads the extracted dataset as its data (its records count for the minSamples rule).
+        extracted = _s3_input_expression("data", f"$plan.reportUri & {EXTRACTED_DATASET}", DATA_LOCAL_PATH)
+        result = _s3_input_expression("clarify", "$plan.reportUri & 'clarify/'", CLARIFY_RESULT_LOCAL_PATH)
+        steps.append(script_job("Compare", "q", ["analyze"], f"$append($append({config_input}, $codeInputs), $append("
+                                f"{baseline_inputs}, [{result}, {extracted}]))", "$plan.reportUri", single))  # fmt: skip
     else:
         mode = ["analyze", "--partial"] if sharded else ["analyze"]
         steps.append(script_job("Analyze", "a", mode, "$append($append($plan.processingInputs, $codeInputs), "
-                                "$baselineInputs)", "$plan.reportUri", cluster))  # fmt: skip
+                                f"{baseline_inputs})", "$plan.reportUri", cluster))  # fmt: skip
         if sharded:
             partials = _s3_input_expression("partials", "$plan.reportUri & 'partials/'", PARTIALS_LOCAL_PATH)
             steps.append(script_job("Merge", "m", ["merge"], f"$append($append({config_input}, $codeInputs), "
-                                    f"$append($baselineInputs, [{partials}]))", "$plan.reportUri", single))  # fmt: skip
+                                    f"$append({baseline_inputs}, [{partials}]))", "$plan.reportUri", single))  # fmt: skip
 
     namespace = monitor.metric_namespace if monitor._publish else None
     static_config = monitor_config(monitor, type_config)
@@ -351,7 +372,8 @@ def build(
         metric_namespace=namespace,
         topic_arn=topic.topic_arn if topic is not None else None,
         min_samples=monitor.backend.min_samples,
-        static_inputs={"codeInputs": code_inputs, "baselineInputs": baseline_inputs},
+        static_inputs={"codeInputs": code_inputs},
+        baseline_copies=copies,
         clarify_config=type_config.get("analysisConfig") if explainability else None,
     )
     log_group = logs.LogGroup(scope, "ExecutionLogs", retention=logs.RetentionDays.ONE_YEAR)
@@ -365,6 +387,12 @@ def build(
         logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
     )
     grant_state_machine(monitor, state_machine, planner, namespace, topic)
+    # The workflow copies the baseline files (StageBaseline): it reads exactly those objects.
+    baseline = monitor._baseline
+    if baseline is not None:
+        for name, source in (("Constraints", baseline.constraints), ("Statistics", baseline.statistics)):
+            if source is not None:
+                source.bind(scope, f"WorkflowBaseline{name}", state_machine)
     grant_planner(monitor, planner)
     depend_on_role_policy_only(state_machine, state_machine.role)
     queue = _dead_letter.dead_letter_queue(
@@ -399,8 +427,12 @@ def build(
     return OpenBackend(state_machine=state_machine, schedule=schedule)
 
 
-def _clarify_result_input() -> str:
-    return _s3_input_expression("clarify", "$plan.reportUri & 'clarify/'", CLARIFY_RESULT_LOCAL_PATH)
+def _copy_source(uri: str) -> str:
+    """``bucket/key`` of ``s3://bucket/key`` (CopyObject's CopySource; split in CloudFormation for a token URI, an
+    asset's). The key is not URL-encoded: a key with characters that need it fails the copy."""
+    if not Token.is_unresolved(uri):
+        return uri.removeprefix("s3://")
+    return Fn.select(1, Fn.split("s3://", uri))
 
 
 def _s3_input_expression(name: str, uri_expression: str, local_path: str) -> str:

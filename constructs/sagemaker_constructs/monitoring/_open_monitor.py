@@ -17,7 +17,7 @@ from sagemaker_constructs.hosting.endpoint import IEndpoint
 
 from .monitor_backend import MonitorBackend
 from .monitor_props import MonitorSource
-from .monitoring_options import DatasetFormat, MonitoringSchedule
+from .monitoring_options import Baseline, DatasetFormat, MonitoringSchedule
 
 
 class OpenMonitor(Protocol):
@@ -46,6 +46,7 @@ class OpenMonitor(Protocol):
     _inter_container_encryption: bool
     _vpc_config: dict[str, Any] | None
     _environment: dict[str, str]
+    _baseline: Baseline | None
     _baseline_uris: tuple[str | None, str | None]
     _publish: bool
 

@@ -22,22 +22,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagemaker_constructs.batch._transform_workflow import (
-    API_RETRIES,
-    API_RETRY_MAX_SECONDS,
-    API_RETRY_SECONDS,
-    POLL_SECONDS,
-    TRANSIENT_API_ERRORS,
-    _error_is,
-    _jsonata,
-    _quote,
+from sagemaker_constructs.batch._transform_workflow import _jsonata, _quote
+
+from ._open_job_states import (
+    JobStep,
+    _catch_all,
+    _job_states,
 )
 
-PROCESSING_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
-DESCRIBE_PROCESSING = "arn:aws:states:::aws-sdk:sagemaker:describeProcessingJob"
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 S3_GET_OBJECT = "arn:aws:states:::aws-sdk:s3:getObject"
 S3_PUT_OBJECT = "arn:aws:states:::aws-sdk:s3:putObject"
+S3_COPY_OBJECT = "arn:aws:states:::aws-sdk:s3:copyObject"
 PUT_METRIC_DATA = "arn:aws:states:::aws-sdk:cloudwatch:putMetricData"
 PUT_EVENTS = "arn:aws:states:::events:putEvents"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
@@ -76,31 +72,6 @@ _TASK_RETRY = {
     "BackoffRate": 2,
     "JitterStrategy": "FULL",
 }
-# DescribeProcessingJob through the AWS SDK integration: throttling and internal errors are not in its botocore
-# model (ResourceNotFound is), so they surface as the service's base exception.
-_DESCRIBE_RETRY = {
-    "ErrorEquals": [
-        "SageMaker.SageMakerException",
-        "SageMaker.ThrottlingException",
-        "SageMaker.SdkClientException",
-    ],
-    "IntervalSeconds": API_RETRY_SECONDS,
-    "MaxAttempts": API_RETRIES,
-    "BackoffRate": 2,
-    "MaxDelaySeconds": API_RETRY_MAX_SECONDS,
-    "JitterStrategy": "FULL",
-}
-
-
-@dataclass(frozen=True)
-class JobStep:
-    """One processing job of the run: its state-name stem, job-name letter and CreateProcessingJob request
-    (without ``ProcessingJobName``; strings may be JSONata templates over ``$plan`` and the static inputs)."""
-
-    name: str
-    letter: str
-    request: dict[str, Any]
-    timeout_seconds: int
 
 
 @dataclass(frozen=True)
@@ -123,116 +94,13 @@ class OpenWorkflowSpec:
     min_samples: int
     static_inputs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Named lists of ProcessingInputs known at synth (code, baseline), assigned as variables."""
+    baseline_copies: list[tuple[str, str]] = field(default_factory=list)
+    """(``bucket/key``, file name) of each baseline file, copied to ``<run prefix>/baseline/<file name>`` before the
+    first job: the script reads ``constraints.json``, ``statistics.json`` or ``analysis.json`` by name, and a
+    processing input keeps an object's own name (an asset's is its hash)."""
     clarify_config: dict[str, Any] | None = None
     """Explainability: the Clarify analysis config, written to ``<run prefix>/clarify-config/`` before the
     Clarify job (a processing input keeps the object's name, and Clarify reads ``analysis_config.json``)."""
-
-
-def failure_from_error() -> dict[str, str]:
-    """A catcher's ``failure`` (error outputs may lack a Cause: task timeouts)."""
-    return {
-        "error": _jsonata(
-            "$exists($states.errorOutput.Error) ? $states.errorOutput.Error : 'States.TaskFailed'"
-        ),
-        "cause": _jsonata("$exists($states.errorOutput.Cause) ? $states.errorOutput.Cause : ''"),
-    }
-
-
-def _catch_all(assign_failure: bool = True) -> list[dict[str, Any]]:
-    catcher: dict[str, Any] = {"ErrorEquals": ["States.ALL"], "Next": "FailureRaised"}
-    if assign_failure:
-        catcher["Assign"] = {"failure": failure_from_error()}
-    return [catcher]
-
-
-def _job_states(step: JobStep, next_state: str) -> dict[str, Any]:
-    """Run, find (adopt), wait and classify states of one processing job step."""
-    name = step.name
-    request = {"ProcessingJobName": _jsonata(f"$jobBase & '-{step.letter}'"), **step.request}
-    transient = _error_is(TRANSIENT_API_ERRORS, "$failure")
-    return {
-        f"Run{name}": {
-            "Type": "Task",
-            "Comment": f"The {name.lower()} job; any failure asks whether the job exists",
-            "Resource": PROCESSING_SYNC,
-            "Arguments": request,
-            "TimeoutSeconds": step.timeout_seconds,
-            "Assign": {"apiAttempt": 0},
-            "Catch": [
-                {
-                    "ErrorEquals": ["States.ALL"],
-                    "Assign": {"failure": failure_from_error()},
-                    "Next": f"Find{name}",
-                }
-            ],
-            "Next": next_state,
-        },
-        f"Find{name}": {
-            "Type": "Task",
-            "Resource": DESCRIBE_PROCESSING,
-            "Arguments": {"ProcessingJobName": _jsonata(f"$jobBase & '-{step.letter}'")},
-            "Output": {
-                "status": _jsonata("$states.result.ProcessingJobStatus"),
-                "reason": _jsonata(
-                    "$exists($states.result.FailureReason) ? $states.result.FailureReason : "
-                    "$states.result.ProcessingJobStatus"
-                ),
-            },
-            "Retry": [_DESCRIBE_RETRY],
-            "Catch": [
-                {"ErrorEquals": ["SageMaker.ResourceNotFoundException"], "Next": f"NotCreated{name}"},
-                *_catch_all(),
-            ],
-            "Next": f"{name}Status",
-        },
-        f"{name}Status": {
-            "Type": "Choice",
-            "Choices": [
-                {
-                    "Condition": _jsonata("$states.input.status = 'Completed'"),
-                    "Assign": {"apiAttempt": 0},
-                    "Next": next_state,
-                },
-                {
-                    "Condition": _jsonata("$states.input.status in ['InProgress', 'Stopping']"),
-                    "Next": f"WaitFor{name}",
-                },
-            ],
-            "Default": f"{name}Failed",
-        },
-        f"WaitFor{name}": {"Type": "Wait", "Seconds": POLL_SECONDS, "Next": f"Find{name}"},
-        f"{name}Failed": {
-            "Type": "Pass",
-            "Assign": {
-                "failure": {
-                    "error": "ProcessingJobFailed",
-                    "cause": _jsonata(
-                        f"'Processing job ' & $jobBase & '-{step.letter}: ' & $states.input.reason"
-                    ),
-                }
-            },
-            "Next": "FailureRaised",
-        },
-        f"NotCreated{name}": {
-            "Type": "Choice",
-            "Comment": "The job was never created: retry transient API errors after a back-off",
-            "Choices": [
-                {
-                    "Condition": _jsonata(f"$apiAttempt < {API_RETRIES} and {transient}"),
-                    "Next": f"BackOff{name}",
-                }
-            ],
-            "Default": "FailureRaised",
-        },
-        f"BackOff{name}": {
-            "Type": "Wait",
-            "Seconds": _jsonata(
-                f"$min([{API_RETRY_SECONDS} * $power(2, $apiAttempt), {API_RETRY_MAX_SECONDS}])"
-            ),
-            "Assign": {"apiAttempt": _jsonata("$apiAttempt + 1")},
-            "Next": f"Run{name}",
-        },
-    }
 
 
 def _event_entry(detail: dict[str, Any]) -> dict[str, Any]:
@@ -274,7 +142,7 @@ def definition(spec: OpenWorkflowSpec) -> dict[str, Any]:
     if spec.output_kms_key_arn is not None:
         put_no_data["ServerSideEncryption"] = "aws:kms"
         put_no_data["SSEKMSKeyId"] = spec.output_kms_key_arn
-    first_job = f"Run{spec.steps[0].name}"
+    first_job = "StageBaseline1" if spec.baseline_copies else f"Run{spec.steps[0].name}"
     after_summary = "PublishMetrics" if spec.metric_namespace is not None else "PutEvent"
     states: dict[str, Any] = {
         "Init": {
@@ -339,6 +207,27 @@ def definition(spec: OpenWorkflowSpec) -> dict[str, Any]:
             "Next": "PutEvent",
         },
     }
+    for index, (copy_source, file_name) in enumerate(spec.baseline_copies, start=1):
+        copy: dict[str, Any] = {
+            "Bucket": spec.output_bucket_name,
+            "Key": _jsonata(f"$plan.runPrefix & '/baseline/{file_name}'"),
+            "CopySource": copy_source,
+        }
+        if spec.output_kms_key_arn is not None:
+            copy["ServerSideEncryption"] = "aws:kms"
+            copy["SSEKMSKeyId"] = spec.output_kms_key_arn
+        following = (
+            f"StageBaseline{index + 1}" if index < len(spec.baseline_copies) else f"Run{spec.steps[0].name}"
+        )
+        states[f"StageBaseline{index}"] = {
+            "Type": "Task",
+            "Comment": f"The baseline's {file_name}, under the name the script reads",
+            "Resource": S3_COPY_OBJECT,
+            "Arguments": copy,
+            "Retry": [_S3_RETRY],
+            "Catch": _catch_all(),
+            "Next": following,
+        }
     for index, step in enumerate(spec.steps):
         following = f"Run{spec.steps[index + 1].name}" if index + 1 < len(spec.steps) else "ReadSummary"
         if following == "RunClarify" and spec.clarify_config is not None:

@@ -21,12 +21,12 @@ from support.asl_interpreter import (
     parse_time,
 )
 
+from sagemaker_constructs.monitoring._open_job_states import DESCRIBE_PROCESSING, PROCESSING_SYNC
 from sagemaker_constructs.monitoring._open_workflow import (
-    DESCRIBE_PROCESSING,
     LAMBDA_INVOKE,
-    PROCESSING_SYNC,
     PUT_EVENTS,
     PUT_METRIC_DATA,
+    S3_COPY_OBJECT,
     S3_GET_OBJECT,
     S3_PUT_OBJECT,
     SNS_PUBLISH,
@@ -140,6 +140,7 @@ class FakeAws:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    copies: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.s3 = boto3.client("s3", region_name=REGION)
@@ -153,6 +154,7 @@ class FakeAws:
             DESCRIBE_PROCESSING: self.describe_processing_job,
             S3_GET_OBJECT: self.get_object,
             S3_PUT_OBJECT: self.put_object,
+            S3_COPY_OBJECT: self.copy_object,
             PUT_METRIC_DATA: self.put_metric_data,
             PUT_EVENTS: self.put_events,
             SNS_PUBLISH: self.publish,
@@ -245,6 +247,13 @@ class FakeAws:
         plain = {k: v for k, v in args.items() if k not in ("ServerSideEncryption", "SSEKMSKeyId")}
         self.s3.put_object(**plain)
         return {"ETag": '"0"'}
+
+    def copy_object(self, args: dict[str, Any], ctx: TaskContext) -> Any:
+        """The copy lands (with an empty body: the source is a CDK asset the test has not uploaded)."""
+        self._check("s3", "CopyObject", args, "S3.InvalidArgumentException")
+        self.copies.append(copy.deepcopy(args))
+        self.s3.put_object(Bucket=args["Bucket"], Key=args["Key"], Body=b"{}")
+        return {"CopyObjectResult": {"ETag": '"0"'}}
 
     def object(self, key: str) -> Any:
         assert self.monitor is not None

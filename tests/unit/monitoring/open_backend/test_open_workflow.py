@@ -71,7 +71,13 @@ def test_happy_path_runs_one_job_publishes_the_metrics_and_puts_one_event(data_q
     assert job["Environment"]["PYTHONPATH"].startswith("/opt/ml/processing/input/code/open_monitor/")
     assert job["NetworkConfig"]["EnableNetworkIsolation"] is True
     names = [i["InputName"] for i in job["ProcessingInputs"]]
-    assert names == ["config", "data", "code", "baseline_constraints", "baseline_statistics"]
+    assert names == ["config", "data", "code", "baseline"]
+    [baseline] = [i["S3Input"] for i in job["ProcessingInputs"] if i["InputName"] == "baseline"]
+    assert baseline["S3Uri"] == f"{aws.plan['reportUri']}baseline/"
+    assert baseline["LocalPath"] == "/opt/ml/processing/input/baseline"
+    # The baseline files were copied there first, under the names the script reads.
+    assert sorted(c["Key"].rsplit("/", 1)[1] for c in aws.copies) == ["constraints.json", "statistics.json"]
+    assert all(c["Key"].startswith(aws.plan["runPrefix"] + "/baseline/") for c in aws.copies)
     [code] = [i for i in job["ProcessingInputs"] if i["InputName"] == "code"]
     assert code["S3Input"]["LocalPath"] == "/opt/ml/processing/input/code/open_monitor"
     assert job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == aws.plan["reportUri"]
@@ -191,14 +197,26 @@ def test_explainability_extracts_runs_clarify_on_a_shadow_endpoint_and_compares(
     result, aws = run(definition, service_model)
     assert result.status == "SUCCEEDED", result.describe()
     extract, clarify, compare = aws.created
-    assert extract["AppSpecification"]["ContainerEntrypoint"][-1] == "extract"
+    # The script's analyze mode extracts without a Clarify result and compares with one.
+    assert extract["AppSpecification"]["ContainerEntrypoint"] == ["python3", "-m", "open_monitor", "analyze"]
+    assert (
+        extract["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+        == f"{aws.plan['reportUri']}extract/"
+    )
     assert "sagemaker-clarify-processing" in clarify["AppSpecification"]["ImageUri"]
     assert clarify["NetworkConfig"]["EnableNetworkIsolation"] is False
     assert {i["InputName"]: i["S3Input"]["LocalPath"] for i in clarify["ProcessingInputs"]} == {
         "dataset": "/opt/ml/processing/input/data",
         "analysis_config": "/opt/ml/processing/input/config",
     }
-    assert compare["AppSpecification"]["ContainerEntrypoint"][-1] == "compare"
+    assert [i["S3Input"]["S3Uri"] for i in clarify["ProcessingInputs"] if i["InputName"] == "dataset"] == [
+        f"{aws.plan['reportUri']}extract/clarify_dataset.csv"
+    ]
+    assert compare["AppSpecification"]["ContainerEntrypoint"] == ["python3", "-m", "open_monitor", "analyze"]
+    inputs = {i["InputName"]: i["S3Input"] for i in compare["ProcessingInputs"]}
+    assert set(inputs) == {"config", "code", "clarify", "data"}
+    assert inputs["clarify"]["LocalPath"] == "/opt/ml/processing/input/clarify"
+    assert inputs["data"]["S3Uri"].endswith("extract/clarify_dataset.csv")
     assert compare["NetworkConfig"]["EnableNetworkIsolation"] is True
     config = aws.object(f"{aws.plan['runPrefix']}/clarify-config/analysis_config.json")
     assert config["predictor"]["model_name"] == "churn-model"
