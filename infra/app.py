@@ -9,6 +9,8 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from sagemaker_constructs import MonitorBackend
+
 from .batch_stack import BatchInferenceStack
 from .monitoring_stack import MonitoringStack
 from .operations_stack import OperationsStack
@@ -40,12 +42,37 @@ def model_monitor_enabled(app: App) -> bool:
     raise ValueError(f"context '{MODEL_MONITOR_CONTEXT}' must be true or false, got {value!r}")
 
 
+MONITORING_BACKEND_CONTEXT = "sagemaker-constructs:monitoring-backend"
+"""Context key: where the monitors run, ``model-monitor`` (Model Monitor's schedules) or ``processing``
+(``MonitorBackend.processing()``: Scheduler, Step Functions and SageMaker Processing, for accounts that Model
+Monitor no longer accepts). ``sagemaker-constructs:model-monitor=false`` still leaves the monitoring stack out."""
+DEFAULT_MONITORING_BACKEND = "model-monitor"
+"""The reference app's backend without the context. It becomes ``processing`` once ``RetrainingTrigger`` follows
+the open backend's events (issue 14); until then the processing backend leaves the monitors out of retraining."""
+
+
+def monitoring_backend(app: App) -> MonitorBackend:
+    """The monitors' backend: context ``sagemaker-constructs:monitoring-backend``, ``model-monitor`` or
+    ``processing`` (default: ``DEFAULT_MONITORING_BACKEND``)."""
+    value = app.node.try_get_context(MONITORING_BACKEND_CONTEXT)
+    value = DEFAULT_MONITORING_BACKEND if value is None else value
+    if value == "processing":
+        return MonitorBackend.processing()
+    if value == "model-monitor":
+        return MonitorBackend.model_monitor()
+    raise ValueError(
+        f"context '{MONITORING_BACKEND_CONTEXT}' must be 'model-monitor' or 'processing', got {value!r}"
+    )
+
+
 def build_app(app: App | None = None, *, nag: bool = True) -> App:
     """Add the reference stacks (environment-agnostic) and the cdk-nag AwsSolutions checks to ``app``.
 
     With the context ``sagemaker-constructs:model-monitor`` set to false (``cdk synth -c
     sagemaker-constructs:model-monitor=false``) the Model Monitor stack is left out and the dashboard shows
-    hosting, batch scoring and retraining only.
+    hosting, batch scoring and retraining only. With ``sagemaker-constructs:monitoring-backend`` set to
+    ``processing`` (``cdk synth -c sagemaker-constructs:monitoring-backend=processing``) the monitors run on the
+    open backend instead of Model Monitor; ``model-monitor`` (the default) keeps Model Monitor.
     """
     app = app or App(context=cdk_context())
     realtime = RealtimeInferenceStack(
@@ -67,6 +94,7 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
             endpoint=realtime.endpoint,
             batch_transform=batch.transform,
             retraining=retraining.trigger,
+            backend=monitoring_backend(app),
             description="sagemaker-constructs reference: Model Monitor for the endpoint and the batch scoring",
         )
     OperationsStack(

@@ -12,7 +12,7 @@ from aws_cdk import App
 from support.cfn_resolve import World
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from infra.app import MODEL_MONITOR_CONTEXT, build_app, cdk_context
+from infra.app import MODEL_MONITOR_CONTEXT, MONITORING_BACKEND_CONTEXT, build_app, cdk_context
 
 STACKS = [
     "SageMakerRealtime",
@@ -313,3 +313,25 @@ def test_the_app_without_model_monitor(tmp_path: Path, lint_template) -> None:
 def test_model_monitor_context_must_be_a_boolean(value: Any) -> None:
     with pytest.raises(ValueError, match=f"context '{MODEL_MONITOR_CONTEXT}' must be true or false"):
         build_app(App(context={**cdk_context(), MODEL_MONITOR_CONTEXT: value}))
+
+
+def test_the_app_on_the_open_monitoring_backend(tmp_path: Path, lint_template) -> None:
+    """Accounts that Model Monitor no longer accepts: the same six monitors on MonitorBackend.processing()."""
+    context = {**cdk_context(), MONITORING_BACKEND_CONTEXT: "processing"}
+    app = build_app(App(context=context, outdir=str(tmp_path)))
+    app.synth()  # cdk-nag AwsSolutions: an unacknowledged finding raises
+    template = json.loads((tmp_path / "SageMakerMonitoring.template.json").read_text())
+    assert lint_template(template) == []
+    types = [r["Type"] for r in template["Resources"].values()]
+    assert types.count("AWS::SageMaker::MonitoringSchedule") == 0
+    assert types.count("AWS::Scheduler::Schedule") == 6
+    assert types.count("AWS::StepFunctions::StateMachine") == 6
+    assert types.count("AWS::Lambda::Function") == 1  # the shared planner
+    dashboard = json.dumps(json.loads((tmp_path / "SageMakerOperations.template.json").read_text()))
+    assert "SageMakerConstructs/Endpoints/data-metrics" in dashboard
+
+
+@pytest.mark.parametrize("value", ["Processing", "modelmonitor", True])
+def test_monitoring_backend_context_is_one_of_two(value: Any) -> None:
+    with pytest.raises(ValueError, match=f"context '{MONITORING_BACKEND_CONTEXT}' must be"):
+        build_app(App(context={**cdk_context(), MONITORING_BACKEND_CONTEXT: value}))

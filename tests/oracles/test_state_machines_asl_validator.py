@@ -74,14 +74,22 @@ def validate(definitions: dict[str, Any], *, stand_in: bool = True) -> dict[str,
 # are replaced with a non-empty one before validation instead of filtering the error out afterwards.
 EMPTY_STRING_GAP = "an empty string literal in a JSONata template"
 EMPTY_STAND_IN = "(empty)"
+# Its "jsonata_template" also lets an array inside an array hold objects only, so a nested array of numbers (a
+# Clarify SHAP baseline, [[40, 24, ...]], in the open monitoring workflow's planner payload) is rejected, though the
+# States Language allows any JSON value in Arguments. Such an inner array is stood in for by an object.
+NESTED_ARRAY_GAP = "an array of numbers inside an array in a JSONata template"
+NESTED_ARRAY_STAND_IN = {"stand-in": "an array inside an array"}
 
 
-def without_gaps(definition: Any) -> Any:
-    """``definition`` with every empty string value replaced by a non-empty literal (EMPTY_STRING_GAP)."""
+def without_gaps(definition: Any, *, in_array: bool = False) -> Any:
+    """``definition`` with every empty string value replaced by a non-empty literal (EMPTY_STRING_GAP) and every
+    array directly inside an array by an object (NESTED_ARRAY_GAP)."""
     if isinstance(definition, dict):
         return {key: without_gaps(value) for key, value in definition.items()}
     if isinstance(definition, list):
-        return [without_gaps(value) for value in definition]
+        if in_array:
+            return NESTED_ARRAY_STAND_IN
+        return [without_gaps(value, in_array=True) for value in definition]
     return EMPTY_STAND_IN if definition == "" else definition
 
 
@@ -198,6 +206,43 @@ def test_batch_transform_variants_are_valid_asl(library_definitions):
     assert {name: found for name, found in invalid.items() if found} == {}
 
 
+def _open_monitors(stack: Stack) -> None:
+    """The four monitor types on the open backend (MonitorBackend.processing()), one sharded, with a topic."""
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "unit" / "monitoring" / "open_backend"))
+    from open_backend_builders import monitor
+
+    from sagemaker_constructs import MonitoringJob, NotificationTopic
+
+    topic = NotificationTopic(stack, "Alerts", description="monitoring").topic
+    monitor(stack, "DataQuality", "processing", notification_topic=topic)
+    monitor(stack, "ModelQuality", "processing", source_kind="batch", job=MonitoringJob(instance_count=2))
+    monitor(stack, "ModelBias", "processing")
+    monitor(stack, "ModelExplainability", "processing", notification_topic=topic)
+
+
+@pytest.fixture(scope="module")
+def open_monitor_definitions() -> dict[str, dict[str, Any]]:
+    app = App(context=cdk_context())
+    stack = Stack(app, "OpenMonitors", env=Environment(account=ACCOUNT, region=REGION))
+    _open_monitors(stack)
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    return {
+        logical_id: definition
+        for logical_id, definition in definitions_of(template).items()
+        if "createProcessingJob" in json.dumps(definition)
+    }
+
+
+def test_open_monitoring_workflows_are_valid_asl(open_monitor_definitions):
+    """The open backend's workflows (MonitorBackend.processing()): every type, sharded, with and without a topic."""
+    assert len(open_monitor_definitions) == 4
+    results = validate(open_monitor_definitions)
+    invalid = {name: problems(r) for name, r in results.items()}
+    assert {name: found for name, found in invalid.items() if found} == {}
+
+
 def test_reference_app_state_machines_are_valid_asl(reference_templates):
     definitions = {
         f"{stack}: {logical_id}": definition
@@ -257,6 +302,11 @@ def test_known_validator_gaps_are_still_gaps():
     result = validate({EMPTY_STRING_GAP: minimal}, stand_in=False)[EMPTY_STRING_GAP]
     assert not result["isValid"]
     assert {e["path"] for e in result["errors"]} == {"/States/Only/Assign/name"}
+    nested = copy.deepcopy(minimal)
+    nested["States"]["Only"]["Assign"] = {"baseline": [[1, 2]]}
+    result = validate({NESTED_ARRAY_GAP: nested}, stand_in=False)[NESTED_ARRAY_GAP]
+    assert not result["isValid"]
+    assert {e["path"] for e in result["errors"]} == {"/States/Only/Assign/baseline/0/0"}
 
 
 def test_a_quote_in_the_input_prefix_survives_jsonata(library_definitions):

@@ -197,7 +197,7 @@ ModelCheck = Callable[[str, str, dict[str, Any]], list[str]]
 
 
 class AslInterpreter:
-    """Runs a JSONata-mode state machine: Pass, Task, Choice, Wait, Succeed, Fail; Assign, Output,
+    """Runs a JSONata-mode state machine: Pass, Task, Choice, Wait, Succeed, Fail, inline Map; Assign, Output,
     Arguments, Condition, Retry, Catch, TimeoutSeconds (where a handler raises States.Timeout)."""
 
     def __init__(self, definition: Mapping[str, Any], handlers: Mapping[str, Handler], clock: SimulatedClock):
@@ -243,6 +243,9 @@ class AslInterpreter:
         compiled.register_lambda("millis", lambda: self.clock.millis())
         compiled.register_lambda("now", lambda: self.clock.iso())
         compiled.register_lambda("hash", _hash)
+        # $parse(json): Step Functions' JSONata function that parses a JSON string ("Transforming data with
+        # JSONata in Step Functions", https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html).
+        compiled.register_lambda("parse", lambda text: _to_jsonata(json.loads(text)))
         self._expressions[expression] = compiled
         return compiled
 
@@ -331,6 +334,8 @@ class AslInterpreter:
         try:
             if kind == "Task":
                 return self._run_task(name, state, states, variables, result)
+            if kind == "Map":
+                return self._run_map(name, state, states, variables, result)
             if kind == "Choice":
                 return self._run_choice(name, state, states, variables)
             if kind == "Fail":
@@ -450,6 +455,66 @@ class AslInterpreter:
                 return self._catch(name, state, states, variables, error)
             variables.update(assigned)
             return output, (None if state.get("End") else state["Next"])
+
+    def _run_map(
+        self,
+        name: str,
+        state: Mapping[str, Any],
+        states: dict[str, Any],
+        variables: dict[str, Any],
+        result: ExecutionResult,
+    ) -> tuple[Any, str | None]:
+        """An inline Map, its iterations one after the other: each runs ``ItemProcessor`` on its item (or on
+        ``ItemSelector``), reading the outer variables; what an iteration assigns stays in it (Step Functions,
+        "Variable scope": https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html). An
+        iteration's failure is the Map's, for its Catch."""
+        processor = state["ItemProcessor"]
+        if processor.get("ProcessorConfig", {}).get("Mode", "INLINE") != "INLINE":
+            raise StatesError("States.Runtime", f"{name}: only INLINE Map states are supported")
+        inner = AslInterpreter(
+            {"QueryLanguage": "JSONata", "StartAt": processor["StartAt"], "States": processor["States"]},
+            self.handlers,
+            self.clock,
+        )
+        try:
+            items = (
+                self.evaluate(state["Items"], states, variables, "Items")
+                if "Items" in state
+                else states["input"]
+            )
+            if not isinstance(items, list):
+                raise StatesError("States.QueryEvaluationError", f"{name}: Items is not an array: {items!r}")
+            outputs = []
+            for index, item in enumerate(items):
+                context = {**states["context"], "Map": {"Item": {"Index": index, "Value": item}}}
+                item_input = (
+                    self.evaluate(
+                        state["ItemSelector"], {**states, "context": context}, variables, "ItemSelector"
+                    )
+                    if "ItemSelector" in state
+                    else item
+                )
+                scope = dict(variables)
+                state_name: str | None = processor["StartAt"]
+                while state_name is not None:
+                    result.visited.append(f"{name}/{state_name}")
+                    item_input, state_name = inner._run_state(
+                        state_name, inner.states[state_name], item_input, context, scope, result
+                    )
+                outputs.append(item_input)
+            task_states = {**states, "result": outputs}
+            output = (
+                self.evaluate(state["Output"], task_states, variables, "Output")
+                if "Output" in state
+                else outputs
+            )
+            assigned = self.evaluate(state.get("Assign", {}), task_states, variables, "Assign")
+        except _ExecutionFailedError as failed:
+            return self._catch(name, state, states, variables, failed.error)
+        except StatesError as error:
+            return self._catch(name, state, states, variables, error)
+        variables.update(assigned)
+        return output, (None if state.get("End") else state["Next"])
 
     def _catch(
         self,

@@ -29,8 +29,24 @@ _WORST_CASE = {"partition": len("aws-iso-f"), "region": 20, "account": 12}
 _ARN_FIXED = len("arn::sagemaker:::monitoring-schedule/")
 
 
-def base_pattern_chars() -> int:
-    """Characters of a failure pattern without schedule ARNs, as ``json.dumps`` spaces it (more than compact)."""
+OPEN_RULE_SUFFIX = "Open"
+"""Construct-ID suffix of the rules of open-backend monitors: their events have another source and detail, so a
+rule merged with Model Monitor's patterns would require both detail shapes at once and match nothing."""
+
+
+def base_pattern_chars(*, open_backend: bool = False) -> int:
+    """Characters of a failure pattern without schedule ARNs (names, on the open backend), as ``json.dumps``
+    spaces it (more than compact)."""
+    if open_backend:
+        return len(
+            json.dumps(
+                {
+                    "source": ["sagemaker-constructs.monitoring"],
+                    "detail-type": ["Monitoring Execution Status Change"],
+                    "detail": {"monitoringExecutionStatus": ["Failed"], "monitoringScheduleName": []},
+                }
+            )
+        )
     return len(
         json.dumps(
             {
@@ -68,17 +84,23 @@ class _FailureRules(Construct):
 
 
 def failure_rule(
-    monitor: Construct, schedule_name: str, pattern: events.EventPattern, topic: sns.ITopic
+    monitor: Construct,
+    schedule_name: str,
+    pattern: events.EventPattern,
+    topic: sns.ITopic,
+    *,
+    open_backend: bool = False,
 ) -> events.Rule:
     """The rule of ``monitor``'s stack that publishes the failed executions of the monitors that notify ``topic``,
     with ``pattern`` (the failed executions of the schedule ``schedule_name``) added to it (a new rule when the
-    last one is full)."""
+    last one is full). Open-backend monitors (``open_backend``) share rules of their own."""
     stack = Stack.of(monitor)
     holder = stack.node.try_find_child(FAILURE_RULES_ID)
     if not isinstance(holder, _FailureRules):
         holder = _FailureRules(stack, FAILURE_RULES_ID)
-    size = schedule_arn_chars(stack, schedule_name)
-    entries = holder.rules.setdefault(topic.node.addr, [])
+    size = len(schedule_name) + len('"", ') if open_backend else schedule_arn_chars(stack, schedule_name)
+    suffix = OPEN_RULE_SUFFIX if open_backend else ""
+    entries = holder.rules.setdefault(topic.node.addr + suffix, [])
     for slot in entries:
         if slot.chars + size <= MAX_EVENT_PATTERN_CHARS:
             slot.rule.add_event_pattern(
@@ -86,14 +108,18 @@ def failure_rule(
             )
             slot.chars += size
             return slot.rule
-    base = Names.unique_id(topic)
+    base = Names.unique_id(topic) + suffix
     rule = events.Rule(
         holder,
         base if not entries else f"{base}{len(entries) + 1}",
-        description="Failed executions of the Model Monitor schedules that notify one topic (sagemaker-constructs)",
+        description=(
+            "Failed executions of the open-backend monitoring schedules that notify one topic (sagemaker-constructs)"
+            if open_backend
+            else "Failed executions of the Model Monitor schedules that notify one topic (sagemaker-constructs)"
+        ),
         event_pattern=pattern,
     )
-    entries.append(_Slot(rule, base_pattern_chars() + size))
+    entries.append(_Slot(rule, base_pattern_chars(open_backend=open_backend) + size))
     # The topic may live in another stack: a source-account condition, not the rule's ARN, which would make the
     # topic's stack depend on this one (and events_targets.SnsTopic grants events.amazonaws.com with no condition
     # at all).

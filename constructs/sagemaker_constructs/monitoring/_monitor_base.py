@@ -3,27 +3,25 @@ resources, network, the schedule, alarms and EventBridge patterns."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Duration, Names, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from sagemaker_constructs._internal import image_registry as _images
 from sagemaker_constructs._internal import nag as _nag
-from sagemaker_constructs._internal.execution_role import create_execution_role, shared_role
-from sagemaker_constructs._internal.network import place_in_vpc
+from sagemaker_constructs._internal.execution_role import shared_role
 from sagemaker_constructs._internal.s3_access import grant_read_prefix
 from sagemaker_constructs._internal.validation import (
-    ValidationError,
     ValidationErrors,
     checked_arguments,
     is_token,
@@ -31,6 +29,8 @@ from sagemaker_constructs._internal.validation import (
 
 from ._failure_rules import failure_rule
 from ._model_monitor_schedule import create_monitoring_schedule, reports_bucket
+from ._monitor_role import monitor_network, new_monitor_role
+from ._open_backend import build, open_event_pattern, open_namespace
 from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import Baseline, MonitoringSchedule
@@ -52,6 +52,8 @@ class MonitorBase(Construct):
     batch_metric_namespace: str = ""
     """Where the monitor type's metrics go for a batch transform (``aws/sagemaker/ModelMonitoring/...``)."""
     _metric_namespace_override: str | None = None
+    metric_kind: str = ""
+    """``data``, ``model``, ``bias`` or ``explainability``: the open backend's namespaces end in ``<kind>-metrics``."""
     image_framework: str = "model-monitor"
     image_version: str = ""
     max_hourly_runtime: Duration | None = None
@@ -103,7 +105,11 @@ class MonitorBase(Construct):
         """The alarms made with ``create_metric_alarm`` and the alarm helpers, in order."""
         self.role: iam.IRole = job.role or self._create_role()
         source.grant_read_captured_data(self.role)
-        self._vpc_config = self._network(job.vpc, job.vpc_subnets, job.security_groups) if job.vpc else None
+        self._vpc_config = (
+            monitor_network(self, self.role, job.vpc, job.vpc_subnets, job.security_groups)
+            if job.vpc
+            else None
+        )
         self._network_isolation = job.network_isolation
         self._inter_container_encryption = job.inter_container_encryption
 
@@ -142,26 +148,37 @@ class MonitorBase(Construct):
         if job.volume_kms_key is not None:
             job.volume_kms_key.grant(self.role, "kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey")
 
+        self._baseline = baseline
         self._baseline_uris = self._bind_baseline(baseline)
+        self.state_machine: sfn.StateMachine | None = None
+        """The open backend's workflow (one execution per run); None on Model Monitor."""
+        self.schedule_resource: Construct
+        """What starts the runs: the ``AWS::SageMaker::MonitoringSchedule`` (Model Monitor) or the
+        ``AWS::Scheduler::Schedule`` (open backend)."""
         if self.backend.is_processing:
-            self._create_open_backend()
+            # The workflow publishes its own failures to the topic (SNS, then the Failed event).
+            open_backend = build(self, self, self._open_config(), notification_topic)
+            self.state_machine = open_backend.state_machine
+            self._open_schedule: scheduler.Schedule = open_backend.schedule
+            self.schedule_resource = open_backend.schedule
         else:
             self.job_definition = self._create_job_definition()
             self.job_definition_name: str = self.job_definition.get_att("JobDefinitionName").to_string()
             self.resource = self._create_schedule()
             self.node.default_child = self.resource
-        if notification_topic is not None:
-            self.notify_on_failure(notification_topic)
+            self.schedule_resource = self.resource
+            if notification_topic is not None:
+                self.notify_on_failure(notification_topic)
 
     # --------------------------------------------------------------------------------------- for subclasses
 
     def _create_job_definition(self) -> Any:
         raise NotImplementedError
 
-    def _create_open_backend(self) -> None:
-        raise ValidationError(
-            f"{type(self).__name__} '{self.node.path}': 'backend' MonitorBackend.processing() is not available yet"
-        )
+    def _open_config(self) -> dict[str, Any]:
+        """The monitor type's own keys of the open backend's ``monitor.json`` (design14 §1); grants what they
+        name. Raises ValidationError for what the open backend cannot run."""
+        return {}
 
     def _app_environment(self) -> dict[str, str]:
         env = {"publish_cloudwatch_metrics": "Enabled" if self._publish else "Disabled"}
@@ -230,7 +247,11 @@ class MonitorBase(Construct):
 
     @property
     def metric_namespace(self) -> str:
-        """The namespace the metric methods use (the endpoint's or the batch transform's)."""
+        """The namespace the metric methods use (the endpoint's or the batch transform's). On the open backend:
+        ``SageMakerConstructs/Endpoints/<kind>-metrics`` or ``SageMakerConstructs/ModelMonitoring/<kind>-metrics``
+        (custom metrics stay out of AWS's ``aws/`` prefix), with the same metric and dimension names."""
+        if self.backend.is_processing:
+            return open_namespace(self)
         return self.endpoint_metric_namespace if self.endpoint is not None else self.batch_metric_namespace
 
     def _schedule_dimensions(self, **extra: str) -> dict[str, str]:
@@ -274,7 +295,9 @@ class MonitorBase(Construct):
 
     @property
     def monitoring_schedule_arn(self) -> str:
-        """The schedule's ARN."""
+        """The schedule's ARN: the ``MonitoringSchedule``'s, or on the open backend the Scheduler schedule's."""
+        if self.backend.is_processing:
+            return self._open_schedule.schedule_arn
         arn: str = self.resource.attr_monitoring_schedule_arn
         return arn
 
@@ -306,7 +329,10 @@ class MonitorBase(Construct):
         return self.endpoint.endpoint_name_for_metrics
 
     def execution_failed_event_pattern(self) -> events.EventPattern:
-        """EventBridge pattern of this monitor's failed executions (``SageMaker Processing Job State Change``)."""
+        """EventBridge pattern of this monitor's failed executions (``SageMaker Processing Job State Change``; on
+        the open backend the workflow's ``Monitoring Execution Status Change`` with status ``Failed``)."""
+        if self.backend.is_processing:
+            return open_event_pattern(self.monitoring_schedule_name, "Failed")
         return events.EventPattern(
             source=["aws.sagemaker"],
             detail_type=["SageMaker Processing Job State Change"],
@@ -322,7 +348,12 @@ class MonitorBase(Construct):
         Unverified: it needs ``ExitMessage`` and ``MonitoringScheduleArn`` in the event, which AWS's one sample of
         "SageMaker Processing Job State Change" lacks. ``RetrainingTrigger`` uses it only as a fast path and
         decides on ``ListMonitoringExecutions``; do the same before acting on it.
+
+        On the open backend: the workflow's own event (source ``sagemaker-constructs.monitoring``, status
+        ``CompletedWithViolations``), whose ``summaryUri`` names the summary to confirm it with.
         """
+        if self.backend.is_processing:
+            return open_event_pattern(self.monitoring_schedule_name, "CompletedWithViolations")
         return events.EventPattern(
             source=["aws.sagemaker"],
             detail_type=["SageMaker Processing Job State Change"],
@@ -340,7 +371,13 @@ class MonitorBase(Construct):
         executions of each of them (``execution_failed_event_pattern()``); a rule holds as many schedules as fit
         in EventBridge's 2,048-character event pattern quota, then another rule starts. Returns that rule.
         """
-        return failure_rule(self, self.monitoring_schedule_name, self.execution_failed_event_pattern(), topic)
+        return failure_rule(
+            self,
+            self.monitoring_schedule_name,
+            self.execution_failed_event_pattern(),
+            topic,
+            open_backend=self.backend.is_processing,
+        )
 
     @checked_arguments
     def create_metric_alarm(
@@ -413,7 +450,7 @@ class MonitorBase(Construct):
         # so the role's policy is the union of theirs (IAM limits a role's inline policies to 10,240 characters:
         # tests/infra/test_reference_app.py measures the reference app's).
         source = self.endpoint if self.endpoint is not None else self.batch_transform
-        role = shared_role(self, source, self.monitoring_type, self._new_role)
+        role = shared_role(self, source, self.monitoring_type, new_monitor_role)
         if self._metric_namespace_override:
             role.add_to_principal_policy(
                 iam.PolicyStatement(
@@ -424,51 +461,8 @@ class MonitorBase(Construct):
             )
         return role
 
-    def _new_role(self, scope: Construct, construct_id: str) -> iam.Role:
-        return create_execution_role(
-            scope,
-            construct_id,
-            description="Model Monitor execution role (sagemaker-constructs)",
-            log_groups="/aws/sagemaker/ProcessingJobs",
-            logs_sid="ProcessingLogs",
-            metrics_sid="MonitorMetrics",
-            metric_namespaces=[
-                "aws/sagemaker/Endpoints/*",
-                "aws/sagemaker/ModelMonitoring/*",
-                # The documented variants with a leading slash (an overridden namespace: _create_role).
-                "/aws/sagemaker/Endpoints/*",
-                "/aws/sagemaker/ModelMonitoring/*",
-            ],
-            log_groups_reason=None,
-            log_streams_reason="Processing jobs write one log stream per job, named at run time.",
-            metrics_reason=(
-                "cloudwatch:PutMetricData and the EC2 network-interface actions support no resource-level "
-                "permissions; metrics are limited to Model Monitor namespaces by a condition."
-            ),
-        )
-
     def _grant_read_prefix(self, bucket: s3.IBucket, prefix: str, what: str) -> None:
         grant_read_prefix(self.role, bucket, prefix, what)
-
-    def _network(
-        self,
-        vpc: ec2.IVpc,
-        vpc_subnets: ec2.SubnetSelection | None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None,
-    ) -> dict[str, Any]:
-        placement = place_in_vpc(
-            self,
-            self.role,
-            vpc,
-            vpc_subnets,
-            security_groups,
-            security_group_description="Model Monitor jobs",
-            prop="job.vpc_subnets",
-        )
-        return {
-            "securityGroupIds": [g.security_group_id for g in placement.security_groups],
-            "subnets": placement.subnet_ids,
-        }
 
     def _bind_baseline(self, baseline: Baseline | None) -> tuple[str | None, str | None]:
         if baseline is None:

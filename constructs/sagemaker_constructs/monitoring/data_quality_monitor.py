@@ -19,6 +19,7 @@ from sagemaker_constructs._internal.validation import (
 )
 
 from ._monitor_base import MonitorBase
+from ._open_backend import refuse
 from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import Baseline, MonitoringSchedule, S3Source, validate_attribute
@@ -45,6 +46,7 @@ class DataQualityMonitor(MonitorBase):
     monitoring_type = "DataQuality"
     endpoint_metric_namespace = ENDPOINT_NAMESPACE
     batch_metric_namespace = BATCH_NAMESPACE
+    metric_kind = "data"
 
     def __init__(
         self,
@@ -114,6 +116,12 @@ class DataQualityMonitor(MonitorBase):
             backend=backend,
             errors=errors,
         )
+
+    def _open_config(self) -> dict[str, Any]:
+        why = "the open backend runs the library's own script"
+        refuse(self, "record_preprocessor", self._preprocessor, why)
+        refuse(self, "post_analytics_processor", self._postprocessor, why)
+        return {"excludeFeaturesAttribute": self._exclude}
 
     def _create_job_definition(self) -> Any:
         app: dict[str, Any] = {"imageUri": self._image_uri(), "environment": self._app_environment()}

@@ -19,6 +19,7 @@ from sagemaker_constructs._internal.validation import (
 )
 
 from ._monitor_base import MonitorBase
+from ._open_backend import ground_truth_config, refuse
 from .clarify_config import BiasAnalysisConfig, write_config_file
 from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
@@ -63,6 +64,7 @@ class ModelBiasMonitor(MonitorBase):
     monitoring_type = "ModelBias"
     endpoint_metric_namespace = ENDPOINT_NAMESPACE
     batch_metric_namespace = BATCH_NAMESPACE
+    metric_kind = "bias"
     image_framework = "clarify"
     image_version = "1.0"
     max_hourly_runtime = Duration.seconds(1800)
@@ -167,6 +169,25 @@ class ModelBiasMonitor(MonitorBase):
             backend=backend,
             errors=errors,
         )
+
+    def _open_config(self) -> dict[str, Any]:
+        config = self.analysis_config
+        if not isinstance(config, BiasAnalysisConfig):
+            refuse(
+                self,
+                "analysis_config",
+                config,
+                "the script reads the Clarify config from monitor.json: pass a BiasAnalysisConfig",
+            )
+        assert isinstance(config, BiasAnalysisConfig)
+        return {
+            "analysisConfig": config.to_json(),
+            "featuresAttribute": self._attributes["featuresAttribute"],
+            "inferenceAttribute": self._attributes["inferenceAttribute"],
+            "probabilityAttribute": self._attributes["probabilityAttribute"],
+            "probabilityThresholdAttribute": self._attributes["probabilityThresholdAttribute"],
+            **ground_truth_config(self.role, self.ground_truth),
+        }
 
     def _create_job_definition(self) -> Any:
         source = (

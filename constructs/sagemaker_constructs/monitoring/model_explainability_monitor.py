@@ -25,6 +25,7 @@ from sagemaker_constructs.batch.batch_transform import BatchTransform
 from sagemaker_constructs.hosting.endpoint import IEndpoint
 
 from ._monitor_base import MonitorBase
+from ._open_backend import refuse
 from .clarify_config import S3_OBJECT_URI, ExplainabilityAnalysisConfig, write_config_file
 from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
@@ -67,6 +68,7 @@ class ModelExplainabilityMonitor(MonitorBase):
     monitoring_type = "ModelExplainability"
     endpoint_metric_namespace = ENDPOINT_NAMESPACE
     batch_metric_namespace = BATCH_NAMESPACE
+    metric_kind = "explainability"
     image_framework = "clarify"
     image_version = "1.0"
 
@@ -254,6 +256,28 @@ class ModelExplainabilityMonitor(MonitorBase):
             _nag.acknowledge_resource(
                 self.role, arn, "Clarify names its temporary shadow endpoints at run time."
             )
+
+    def _open_config(self) -> dict[str, Any]:
+        config = self.analysis_config
+        if not isinstance(config, ExplainabilityAnalysisConfig):
+            refuse(
+                self,
+                "analysis_config",
+                config,
+                "the workflow writes Clarify's analysis_config.json itself: pass an "
+                "ExplainabilityAnalysisConfig",
+            )
+        assert isinstance(config, ExplainabilityAnalysisConfig)
+        # The Clarify step serves the model on a shadow endpoint (predictor.model_name) and reads the extracted
+        # records, headerless CSV (dataset_type: clarify-processing-job-configure-analysis).
+        self._grant_predictor()
+        self._grant_shap_baseline()
+        return {
+            "analysisConfig": {"dataset_type": "text/csv", **config.to_json(self._predictor())},
+            "featuresAttribute": self._attributes["featuresAttribute"],
+            "inferenceAttribute": self._attributes["inferenceAttribute"],
+            "probabilityAttribute": self._attributes["probabilityAttribute"],
+        }
 
     def _create_job_definition(self) -> Any:
         if isinstance(self.analysis_config, ExplainabilityAnalysisConfig):

@@ -19,6 +19,7 @@ from sagemaker_constructs._internal.validation import (
 )
 
 from ._monitor_base import MonitorBase
+from ._open_backend import ground_truth_config, refuse
 from .monitor_backend import MonitorBackend
 from .monitor_props import MonitoringJob, MonitoringOutput, MonitorSource
 from .monitoring_options import (
@@ -49,6 +50,7 @@ class ModelQualityMonitor(MonitorBase):
     monitoring_type = "ModelQuality"
     endpoint_metric_namespace = ENDPOINT_NAMESPACE
     batch_metric_namespace = BATCH_NAMESPACE
+    metric_kind = "model"
     max_hourly_runtime = Duration.seconds(1800)
     default_max_runtime = Duration.minutes(30)
 
@@ -139,6 +141,19 @@ class ModelQualityMonitor(MonitorBase):
             backend=backend,
             errors=errors,
         )
+
+    def _open_config(self) -> dict[str, Any]:
+        why = "the open backend runs the library's own script"
+        refuse(self, "record_preprocessor", self._preprocessor, why)
+        refuse(self, "post_analytics_processor", self._postprocessor, why)
+        threshold = self._attributes["probabilityThresholdAttribute"]
+        return {
+            "problemType": self.problem_type.value,
+            "inferenceAttribute": self._attributes["inferenceAttribute"],
+            "probabilityAttribute": self._attributes["probabilityAttribute"],
+            "probabilityThresholdAttribute": float(threshold) if threshold is not None else None,
+            **ground_truth_config(self.role, self.ground_truth),
+        }
 
     def _create_job_definition(self) -> Any:
         app: dict[str, Any] = {
