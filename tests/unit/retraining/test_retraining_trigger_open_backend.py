@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Duration, Stack
-from aws_cdk import aws_events as events
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from support.cdk_flags import app_context
@@ -38,24 +37,7 @@ from sagemaker_constructs._handlers.retraining_trigger.decisions import Settings
 from sagemaker_constructs._handlers.retraining_trigger.incidents import OpenMonitorClaim, to_incident
 
 
-class OpenDataQualityMonitor(DataQualityMonitor):
-    """A data-quality monitor on the processing backend, standing in for the backend's own (not on this branch)."""
-
-    def _create_open_backend(self) -> None:
-        pass
-
-    def violations_event_pattern(self) -> events.EventPattern:
-        return events.EventPattern(
-            source=[contract.OPEN_MONITOR_SOURCE],
-            detail_type=[contract.OPEN_MONITOR_DETAIL_TYPE],
-            detail={
-                "monitoringScheduleName": [self.monitoring_schedule_name],
-                "monitoringExecutionStatus": ["CompletedWithViolations"],
-            },
-        )
-
-
-def open_monitor(stack: Stack, construct_id: str, **output: Any) -> OpenDataQualityMonitor:
+def open_monitor(stack: Stack, construct_id: str, **output: Any) -> DataQualityMonitor:
     model = Model(stack, f"{construct_id}Model", image=ContainerImage.for_algorithm("xgboost", "3.0-5"))
     endpoint = Endpoint(
         stack,
@@ -63,7 +45,7 @@ def open_monitor(stack: Stack, construct_id: str, **output: Any) -> OpenDataQual
         variants=[ProductionVariant("v", model=model)],
         data_capture=DataCapture(),
     )
-    return OpenDataQualityMonitor(
+    return DataQualityMonitor(
         stack,
         construct_id,
         source=MonitorSource.endpoint(endpoint),
@@ -84,16 +66,18 @@ def function_of(template: Template) -> dict[str, Any]:
 
 
 def role_statements(template: Template) -> list[dict[str, Any]]:
+    """The statements of the trigger function's role (not the open backend's planner function's)."""
+    role = function_of(template)["Role"]["Fn::GetAtt"][0]
     return [
         statement
         for policy in template.find_resources("AWS::IAM::Policy").values()
-        if "FunctionRole" in json.dumps(policy["Properties"]["Roles"])
+        if {"Ref": role} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
 
 
 def test_open_monitor_is_wired_to_its_event_reports_and_reconciliation(synth, routes, sample_event):
-    wired: list[OpenDataQualityMonitor] = []
+    wired: list[DataQualityMonitor] = []
 
     def build(stack: Stack) -> None:
         t = trigger(stack)
@@ -195,7 +179,7 @@ def test_open_monitor_without_constraints_is_refused(stack):
     endpoint = Endpoint(
         stack, "E", variants=[ProductionVariant("v", model=model)], data_capture=DataCapture()
     )
-    monitor = OpenDataQualityMonitor(
+    monitor = DataQualityMonitor(
         stack, "Bare", source=MonitorSource.endpoint(endpoint), backend=MonitorBackend.processing()
     )
     with pytest.raises(ValueError, match="'monitor' must have baseline constraints"):
