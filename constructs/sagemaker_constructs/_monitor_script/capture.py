@@ -308,7 +308,8 @@ def _capture_block(
     block: str, pattern: re.Pattern[str], width: int, counts: ReadCounts
 ) -> Iterator[Record | np.ndarray]:
     lines = block.count("\n") + (0 if block.endswith("\n") else 1)
-    found = pattern.findall(block) if block.count("\r") == block.count("\r\n") else []
+    crlf_only = "\r" not in block or block.count("\r") == block.count("\r\n")  # a lone CR also ends a line
+    found = pattern.findall(block) if crlf_only else []
     if found and len(found) == lines:
         numbers = _numbers(found, width)
         if numbers is not None:
