@@ -456,3 +456,49 @@ def test_reconciliation_orders_model_monitor_and_open_executions_together(
             "decision": DECISION_SKIPPED_COOLDOWN,
         },
     ]
+
+
+# --- The endpoint of an open-backend incident ------------------------------------------------------------------
+def script_summary(endpoint_name: str | None) -> dict[str, Any]:
+    """A summary.json with violations written by the monitoring script's own ``report.summary``."""
+    from sagemaker_constructs._monitor_script import report
+
+    config = {
+        "schemaVersion": "1",
+        "monitoringType": "DataQuality",
+        "monitoringScheduleName": SCHEDULE,
+        "endpointName": endpoint_name,
+        "metrics": {"namespace": "SageMakerConstructs/Endpoints/data-metrics", "dimensions": {}},
+    }
+    violation = {
+        "feature_name": "age",
+        "constraint_check_type": "baseline_drift_check",
+        "description": "drift",
+    }
+    result = report.Result({}, [violation], [], "violations", 500)
+    return report.summary(config, result, {"records": 500, "files": 1})
+
+
+@pytest.mark.parametrize("path", ["event", "reconciliation"])
+def test_incident_names_the_endpoint_of_the_script_summary(open_trigger, s3, sample_event, path):
+    put_summary(s3, "2026/11/22/03", script_summary("churn-endpoint"))
+
+    if path == "event":
+        incident = open_trigger.invoke(sample_event(EVENT))["incident"]
+    else:
+        result = open_trigger.invoke(sample_event(RECONCILE))
+        assert [o["incident_id"] for o in result["outcomes"]] == [INCIDENT]
+        [notification] = open_trigger.notifications()
+        incident = notification.message["incident"]
+
+    assert incident["incident_id"] == INCIDENT
+    assert incident["endpoint_name"] == "churn-endpoint"
+
+
+def test_incident_of_a_batch_monitor_has_no_endpoint(open_trigger, s3, sample_event):
+    put_summary(s3, "2026/11/22/03", script_summary(None))
+
+    result = open_trigger.invoke(event_for(sample_event, endpointName=""))
+
+    assert result["decision"] == DECISION_STARTED
+    assert result["incident"]["endpoint_name"] == ""

@@ -23,9 +23,16 @@ import gzip
 import io
 import json
 import os
+import re
+import warnings
 from typing import IO, Any, Iterable, Iterator
 
+import numpy as np
+
 from . import formats
+
+BLOCK_CHARS = 1 << 22
+"""Characters read at a time by the array fast path (:func:`read_capture_arrays`)."""
 
 
 class Record:
@@ -194,6 +201,159 @@ def read_capture(paths: Iterable[str], counts: ReadCounts) -> Iterator[Record]:
                         yield from _capture_line(line, counts)
             except (OSError, EOFError):  # a truncated gzip member
                 counts.bad("unreadable_file")
+
+
+_TEXT = r'"[^"\\\x00-\x1f]*"'  # a JSON string without escapes or control characters
+_COLON = ": ?"  # the separators of compact JSON and of Python's json.dumps defaults
+_COMMA = ", ?"
+_FLAT = rf"\{{(?:{_TEXT}{_COLON}{_TEXT}(?:{_COMMA}{_TEXT}{_COLON}{_TEXT})*)?\}}"  # an object of such strings
+_TOKEN = (
+    r"[-+0-9.eE]+"  # a number's characters; numpy reads the token strictly, or the block takes the slow path
+)
+
+
+def _fast_line(width: int) -> re.Pattern[str]:
+    """The capture line the fast path is sure of, for CSV requests of one row of ``width`` plain numbers.
+
+    The whole line must be this grammar, a subset of JSON (so the line is valid JSON that ``json.loads`` reads to
+    the same request): ``captureData`` first with ``endpointInput`` in the key order SageMaker writes
+    (``observedContentType`` ``text/csv``, ``mode``, ``data``, ``encoding`` ``CSV``) and optionally an
+    ``endpointOutput`` of plain strings, then any other top-level members (never a second ``captureData``) whose
+    values are plain strings or objects of plain strings (``eventMetadata``, ``eventVersion``).
+    """
+    data = f"({_TOKEN}(?:,{_TOKEN}){{{width - 1}}})"
+    k, c = _COLON, _COMMA
+    return re.compile(
+        r'^\{"captureData"'
+        + k
+        + r'\{"endpointInput"'
+        + k
+        + r'\{"observedContentType"'
+        + k
+        + '"text/csv"'
+        + c
+        + '"mode"'
+        + k
+        + '"INPUT"'
+        + c
+        + '"data"'
+        + k
+        + '"'
+        + data
+        + '"'
+        + c
+        + '"encoding"'
+        + k
+        + r'"CSV"\}'
+        + "(?:"
+        + c
+        + '"endpointOutput"'
+        + k
+        + _FLAT
+        + r")?\}"
+        + "(?:"
+        + c
+        + r'"(?!captureData")[^"\\\x00-\x1f]*"'
+        + k
+        + "(?:"
+        + _TEXT
+        + "|"
+        + _FLAT
+        + r"))*\}\r?$",
+        re.MULTILINE,
+    )
+
+
+def read_capture_arrays(
+    paths: Iterable[str], counts: ReadCounts, width: int
+) -> Iterator[Record | np.ndarray]:
+    """The records of endpoint capture files as :func:`read_capture` reads them, with the common layout in bulk.
+
+    Runs of capture lines that match :func:`_fast_line` (one CSV row of ``width`` numbers, no escapes) are yielded
+    as one 2-D float array each, their numbers converted in one numpy call, without ``json.loads`` or a
+    :class:`Record` per line; every other line (JSON or BASE64 payloads, several rows, other widths, text, escapes,
+    malformed lines) goes through :func:`read_capture`'s own line reader, so the counts are the same. Records keep
+    their file order except within a block of :data:`BLOCK_CHARS`, where the arrays come before the other lines
+    (order does not matter to the statistics this feeds).
+    """
+    pattern = _fast_line(width)
+    for path in paths:
+        try:
+            stream = open_text(path)
+        except OSError:
+            counts.bad("unreadable_file")
+            continue
+        counts.files += 1
+        with stream:
+            try:
+                carry = ""
+                while True:
+                    chunk = stream.read(BLOCK_CHARS)
+                    if not chunk:
+                        if carry:
+                            yield from _capture_block(carry, pattern, width, counts)
+                        break
+                    chunk = carry + chunk
+                    cut = chunk.rfind("\n") + 1
+                    if cut == 0:
+                        carry = chunk
+                        continue
+                    carry = chunk[cut:]
+                    yield from _capture_block(chunk[:cut], pattern, width, counts)
+            except (OSError, EOFError):  # a truncated gzip member
+                counts.bad("unreadable_file")
+
+
+def _capture_block(
+    block: str, pattern: re.Pattern[str], width: int, counts: ReadCounts
+) -> Iterator[Record | np.ndarray]:
+    lines = block.count("\n") + (0 if block.endswith("\n") else 1)
+    crlf_only = "\r" not in block or block.count("\r") == block.count("\r\n")  # a lone CR also ends a line
+    found = pattern.findall(block) if crlf_only else []
+    if found and len(found) == lines:
+        numbers = _numbers(found, width)
+        if numbers is not None:
+            counts.records += len(found)
+            yield numbers
+            return
+    fast: list[tuple[str, str]] = []
+    for line in io.StringIO(block, newline=""):
+        match = pattern.match(line[:-1] if line.endswith("\n") else line)
+        if match is not None:
+            fast.append((line, match.group(1)))
+        elif line.strip():
+            yield from _capture_line(line, counts)
+    if fast:
+        numbers = _numbers([data for _, data in fast], width)
+        if numbers is not None:
+            counts.records += len(fast)
+            yield numbers
+            return
+        readable = []
+        for line, data in fast:  # a token numpy cannot read, or out of float range: that line goes per line
+            if _numbers([data], width) is None:
+                yield from _capture_line(line, counts)
+            else:
+                readable.append(data)
+        numbers = _numbers(readable, width) if readable else None
+        if numbers is not None:
+            counts.records += len(readable)
+            yield numbers
+
+
+def _numbers(payloads: list[str], width: int) -> np.ndarray | None:
+    """The rows' numbers as a ``(rows, width)`` float array, or ``None`` if any token is not a number numpy reads
+    to its end (``1-2``, ``1e``, ``.``) or is not finite: then the lines take the per-line path, whose cells numpy
+    reads with the same conversion (correctly rounded, as Python's ``float``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            numbers = np.fromstring(",".join(payloads), dtype=np.float64, sep=",")
+        except (ValueError, DeprecationWarning):
+            return None
+    if numbers.size != len(payloads) * width or not np.isfinite(numbers).all():
+        return None
+    return numbers.reshape(len(payloads), width)
 
 
 def _capture_line(line: str, counts: ReadCounts) -> list[Record]:

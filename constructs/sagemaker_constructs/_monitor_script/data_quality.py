@@ -283,6 +283,40 @@ class Partial:
         if len(self._buffer) >= CHUNK:
             self._flush()
 
+    def array_width(self) -> int | None:
+        """The row width :meth:`add_array` takes in bulk (the features' count), or ``None`` while the features are
+        not known yet or one of them is read as text."""
+        if not self.names or any(f.as_text for f in self.features):
+            return None
+        return len(self.names)
+
+    def add_array(self, rows: np.ndarray) -> None:
+        """Add the positional rows of a 2-D numeric array (one row per record, columns in feature order), as
+        :meth:`add` would add each row as a :class:`.capture.Record` of numbers, without a Python step per row or
+        per value: the bulk entry for callers holding arrays (the capture reader's fast path, benchmarks)."""
+        matrix = np.asarray(rows)
+        if matrix.ndim != 2 or matrix.dtype.kind not in "fiu":
+            raise ValueError(
+                f"add_array takes a 2-D numeric array, got {matrix.ndim} dimensions of {matrix.dtype}"
+            )
+        count, width = matrix.shape
+        if count == 0:
+            return
+        if self.names is None:
+            self._start([f"_c{i}" for i in range(width)])
+        names = self.names
+        assert names is not None
+        numbers = matrix.astype(np.float64, copy=False)
+        if width != len(names) or any(f.as_text for f in self.features) or not np.isfinite(numbers).all():
+            for values in matrix.tolist():  # the rare case: the per-record path handles padding, text and NaN
+                self.add(Record(values))
+            return
+        self._flush()
+        self.widths[width] = self.widths.get(width, 0) + count
+        self.records += count
+        for j, feature in enumerate(self.features):
+            feature.add_numbers(np.ascontiguousarray(numbers[:, j]))
+
     def _flush(self) -> None:
         if not self._buffer:
             return

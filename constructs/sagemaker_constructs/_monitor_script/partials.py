@@ -25,6 +25,7 @@ CATEGORY_CAP = 1000
 
 _SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp's constant for splitting a double into two 26-bit halves
 _MAX_TERMS = 64
+_EXTRACT_STEPS = 4
 
 
 def _expansion(terms: list[float]) -> list[float]:
@@ -40,6 +41,36 @@ def _expansion(terms: list[float]) -> list[float]:
     return out
 
 
+def _extract_sums(values: np.ndarray) -> list[float]:
+    """A few floats whose exact sum is the exact sum of ``values`` (finite), computed with numpy, not per value.
+
+    Rump, Ogita and Oishi's error-free extraction ("Accurate floating-point summation part I", SIAM J. Sci. Comput.
+    31(1), 2008, algorithm ExtractVector): with ``sigma`` a power of two at least ``2 * n * max|x|``, each
+    ``q = (sigma + x) - sigma`` is ``x`` rounded to a multiple of ``sigma * 2**-53`` and ``x - q`` is exact; every
+    partial sum of the ``q`` is such a multiple below ``sigma`` in magnitude, so ``sum(q)`` is exact in any order.
+    The remainders go through the same step again; what is left after a few steps (values spanning an unusually
+    wide range of magnitudes) is handed over as it is, for :func:`_expansion` to sum exactly.
+    """
+    out: list[float] = []
+    rest = values
+    for _ in range(_EXTRACT_STEPS):
+        if rest.size == 0:
+            return out
+        largest = float(np.max(np.abs(rest)))
+        if largest == 0.0:
+            return out
+        exponent = math.frexp(largest)[1] + max(int(rest.size), 2).bit_length() + 1
+        if exponent > 1000:  # sigma would overflow: leave these to the exact list path
+            break
+        sigma = math.ldexp(1.0, exponent)
+        rounded = (sigma + rest) - sigma
+        out.append(float(np.sum(rounded)))
+        rest = rest - rounded
+        rest = rest[rest != 0.0]
+    out.extend(rest.tolist())
+    return out
+
+
 class ExactSum:
     """The exact sum of finite floats (no rounding until :meth:`value`)."""
 
@@ -50,7 +81,10 @@ class ExactSum:
 
     def add(self, values: Any) -> None:
         """Add an array (or list) of finite floats."""
-        items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+        if isinstance(values, np.ndarray):
+            items = _extract_sums(np.asarray(values, dtype=np.float64).ravel())
+        else:
+            items = list(values)
         if items:
             self.terms = _expansion(self.terms + items)
 

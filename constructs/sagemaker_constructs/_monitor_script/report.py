@@ -75,7 +75,9 @@ def summary(config: dict[str, Any], result: Result, counts: dict[str, Any]) -> d
 
     ``records``: ``read`` is every record the readers produced plus every malformed unit (line, payload, file) they
     skipped; ``used`` is what the monitor type used; ``malformed`` counts the malformed units, and ``skipped`` holds
-    them by reason together with the records the monitor type left out (``Result.skipped``).
+    them by reason together with the records the monitor type left out (``Result.skipped``). ``endpointName`` is
+    the config's (``null`` for a batch transform monitor), so that ``RetrainingTrigger`` names the endpoint of an
+    incident read from the summary alone, whether the event or the reconciliation found it.
     """
     checks = sorted({str(v.get("constraint_check_type", "")) for v in result.violations})[
         :MAX_VIOLATED_CHECKS
@@ -87,6 +89,7 @@ def summary(config: dict[str, Any], result: Result, counts: dict[str, Any]) -> d
         "schemaVersion": "1",
         "monitoringType": config.get("monitoringType"),
         "monitoringScheduleName": config.get("monitoringScheduleName"),
+        "endpointName": config.get("endpointName") or None,
         "status": "CompletedWithViolations" if result.violations else "Completed",
         "verdict": result.verdict,
         "violations": len(result.violations),

@@ -11,7 +11,10 @@ Monitor-type interface. ``REGISTRY`` maps ``config["monitoringType"]`` to a modu
   file order), ``to_json() -> dict`` (JSON-serialisable), ``Partial.from_json(d) -> Partial`` (classmethod) and
   ``merge(other: Partial) -> None`` (merging the partials of any split of the records must give what one pass
   gives); optionally ``add_ground_truth(paths: list[str], counts: capture.ReadCounts) -> None``, called before
-  the first ``add`` with the ground-truth files of the window (the type reads and joins them itself);
+  the first ``add`` with the ground-truth files of the window (the type reads and joins them itself); optionally
+  ``array_width() -> int | None`` with ``add_array(rows: numpy.ndarray) -> None``: when ``array_width`` returns a
+  width, endpoint capture is read with :func:`.capture.read_capture_arrays` and the lines of one CSV row of that
+  many numbers reach the partial in bulk, as 2-D float arrays, instead of one ``add`` per record;
 - ``finish(config: dict, partial: Partial, baseline_dir: str | None) -> report.Result``: statistics, violations,
   the flat list of ``MetricDatum`` dicts (``run`` batches them by 20), the verdict, the records used and any extra
   files (see :class:`.report.Result`).
@@ -28,8 +31,8 @@ import socket
 from types import ModuleType
 from typing import Any, Iterable
 
-from . import paths, report
-from .capture import ReadCounts, list_files, read_records
+from . import drift_report, paths, report
+from .capture import ReadCounts, Record, list_files, read_capture_arrays, read_records
 
 REGISTRY: dict[str, str] = {
     "DataQuality": "data_quality",
@@ -94,8 +97,16 @@ def _read(
     partial = module.new_partial(config, baseline_dir)
     if truth and hasattr(partial, "add_ground_truth"):
         partial.add_ground_truth(truth, counts)
-    for record in read_records(config, _files(data_files), counts):
-        partial.add(record)
+    width = partial.array_width() if hasattr(partial, "array_width") else None
+    if width and config.get("source", "endpoint") != "batch_transform":
+        for item in read_capture_arrays(_files(data_files), counts, width):
+            if isinstance(item, Record):
+                partial.add(item)
+            else:
+                partial.add_array(item)
+    else:
+        for record in read_records(config, _files(data_files), counts):
+            partial.add(record)
     return module, config, partial, counts
 
 
@@ -199,4 +210,37 @@ def _finish(
             else:
                 report.write_json(target, content)
         report.write_json(os.path.join(out_dir, paths.SUMMARY_FILE), summary)
+        _write_drift_report(config, result, summary, baseline_dir, out_dir)
     return summary
+
+
+def _write_drift_report(
+    config: dict[str, Any],
+    result: report.Result,
+    summary: dict[str, Any],
+    baseline_dir: str | None,
+    out_dir: str,
+) -> None:
+    """``drift_report.html`` beside ``statistics.json`` for a data-quality run with a baseline (design14 §1): the
+    page for people, per feature the baseline against the window (see :mod:`.drift_report`)."""
+    if config.get("monitoringType") != "DataQuality" or not baseline_dir:
+        return
+    target = os.path.join(out_dir, paths.DRIFT_REPORT_FILE)
+    if os.path.exists(target):  # a type's own file of that name wins
+        return
+    baseline = report.load_json(os.path.join(baseline_dir, paths.STATISTICS_FILE))
+    if not isinstance(baseline, dict):
+        return
+    constraints = report.load_json(os.path.join(baseline_dir, paths.CONSTRAINTS_FILE))
+    window = config.get("window")
+    page = drift_report.render_drift_report(
+        baseline,
+        result.statistics,
+        {"violations": result.violations},
+        summary,
+        constraints=constraints if isinstance(constraints, dict) else None,
+        window=window if isinstance(window, dict) else None,
+        title="Drift report: {}".format(config.get("monitoringScheduleName") or "data quality"),
+    )
+    with open(target, "w", encoding="utf-8") as stream:
+        stream.write(page)

@@ -84,9 +84,10 @@ def test_the_summary_schema(tmp_path: Path) -> None:
     files = drifted_window(tmp_path)
     summary = run.analyze(config(), [str(f) for f in files], baseline_dir=str(DQ_BASELINE))
     assert set(summary) == {
-        "schemaVersion", "monitoringType", "monitoringScheduleName", "status", "verdict", "violations",
-        "violatedChecks", "records", "minSamples", "namespace", "metricData",
+        "schemaVersion", "monitoringType", "monitoringScheduleName", "endpointName", "status", "verdict",
+        "violations", "violatedChecks", "records", "minSamples", "namespace", "metricData",
     }  # fmt: skip
+    assert summary["endpointName"] == config().get("endpointName")
     assert (summary["status"], summary["verdict"], summary["violations"]) == (
         "CompletedWithViolations",
         "violations",
