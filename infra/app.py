@@ -27,7 +27,7 @@ def cdk_context() -> dict[str, Any]:
 
 
 MODEL_MONITOR_CONTEXT = "sagemaker-constructs:model-monitor"
-"""Context key: ``false`` leaves out the SageMakerMonitoring stack (for accounts without Model Monitor)."""
+"""Context key: ``false`` leaves out the SageMakerMonitoring stack (the monitors, on either backend)."""
 
 
 def model_monitor_enabled(app: App) -> bool:
