@@ -337,7 +337,9 @@ def test_retraining_is_driven_by_violations_and_documented_metrics(
     }
 
 
-def test_retraining_is_driven_by_the_open_monitors_violations(templates: dict[str, dict[str, Any]]) -> None:
+def test_retraining_is_driven_by_the_open_monitors_violations(
+    templates: dict[str, dict[str, Any]], routes, sample_event
+) -> None:
     """The default app: all six open monitors (each stages its baseline constraints) are wired to the trigger,
     which confirms their summaries under their report prefixes; the alarms that start retraining watch the
     open backend's model-quality metrics."""
@@ -362,6 +364,12 @@ def test_retraining_is_driven_by_the_open_monitors_violations(templates: dict[st
         if r["Properties"].get("EventPattern", {}).get("source") == ["sagemaker-constructs.monitoring"]
     ]  # fmt: skip
     assert sorted(violations["detail"]["monitoringScheduleName"]) == sorted(with_constraints)
+    # A workflow's event of a wired schedule reaches the trigger; one without violations does not.
+    event = sample_event("open_monitor_execution_violations")
+    event["detail"]["monitoringScheduleName"] = next(iter(with_constraints))
+    assert routes(violations, event)
+    event["detail"]["monitoringExecutionStatus"] = "Completed"
+    assert not routes(violations, event)
     assert _alarm_namespaces(monitoring) == {
         "SageMakerConstructs/Endpoints/model-metrics",
         "SageMakerConstructs/ModelMonitoring/model-metrics",
