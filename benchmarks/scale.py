@@ -9,7 +9,8 @@ reference app's own building blocks (nothing is retyped here):
   ``DeploymentGuardrails`` with the default rollback alarms, autoscaling on both variants and the operational
   alarms;
 * ``infra.monitoring_stack.EndpointMonitors``: the four monitors (data quality hourly, model quality, bias and
-  explainability daily) with the baselines of ``model_artifacts/churn/baselines/``, failure notifications and
+  explainability daily), on Model Monitor (the reference app's monitors with
+  ``-c sagemaker-constructs:monitoring-backend=model-monitor``; its default is the open backend), with the baselines of ``model_artifacts/churn/baselines/``, failure notifications and
   the reference's alarms (drift of each feature, AUC, DPPL of ``age``, the ``support_calls`` attribution).
 
 Shared by all endpoints of a stack, as in ``infra.monitoring_stack.MonitoringStack``: the monitoring

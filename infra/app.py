@@ -27,7 +27,7 @@ def cdk_context() -> dict[str, Any]:
 
 
 MODEL_MONITOR_CONTEXT = "sagemaker-constructs:model-monitor"
-"""Context key: ``false`` leaves out the SageMakerMonitoring stack (for accounts without Model Monitor)."""
+"""Context key: ``false`` leaves out the SageMakerMonitoring stack (the monitors, on either backend)."""
 
 
 def model_monitor_enabled(app: App) -> bool:
@@ -46,9 +46,10 @@ MONITORING_BACKEND_CONTEXT = "sagemaker-constructs:monitoring-backend"
 """Context key: where the monitors run, ``model-monitor`` (Model Monitor's schedules) or ``processing``
 (``MonitorBackend.processing()``: Scheduler, Step Functions and SageMaker Processing, for accounts that Model
 Monitor no longer accepts). ``sagemaker-constructs:model-monitor=false`` still leaves the monitoring stack out."""
-DEFAULT_MONITORING_BACKEND = "model-monitor"
-"""The reference app's backend without the context. It becomes ``processing`` once ``RetrainingTrigger`` follows
-the open backend's events (issue 14); until then the processing backend leaves the monitors out of retraining."""
+DEFAULT_MONITORING_BACKEND = "processing"
+"""The reference app's backend without the context: the open backend, so that an account created today (which
+Model Monitor no longer accepts) can deploy the whole app. ``-c sagemaker-constructs:monitoring-backend=model-monitor``
+keeps Model Monitor for accounts that still have it."""
 
 
 def monitoring_backend(app: App) -> MonitorBackend:
@@ -70,9 +71,10 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
 
     With the context ``sagemaker-constructs:model-monitor`` set to false (``cdk synth -c
     sagemaker-constructs:model-monitor=false``) the Model Monitor stack is left out and the dashboard shows
-    hosting, batch scoring and retraining only. With ``sagemaker-constructs:monitoring-backend`` set to
-    ``processing`` (``cdk synth -c sagemaker-constructs:monitoring-backend=processing``) the monitors run on the
-    open backend instead of Model Monitor; ``model-monitor`` (the default) keeps Model Monitor.
+    hosting, batch scoring and retraining only. The monitors run on the open backend (``processing``, the
+    default: EventBridge Scheduler, Step Functions and SageMaker Processing); with
+    ``sagemaker-constructs:monitoring-backend`` set to ``model-monitor`` (``cdk synth -c
+    sagemaker-constructs:monitoring-backend=model-monitor``) they run on Model Monitor's schedules instead.
     """
     app = app or App(context=cdk_context())
     realtime = RealtimeInferenceStack(
@@ -88,14 +90,20 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
     )
     monitoring = None
     if model_monitor_enabled(app):
+        backend = monitoring_backend(app)
+        on = (
+            "the open backend (Scheduler, Step Functions, Processing)"
+            if backend.is_processing
+            else "Model Monitor"
+        )
         monitoring = MonitoringStack(
             app,
             "SageMakerMonitoring",
             endpoint=realtime.endpoint,
             batch_transform=batch.transform,
             retraining=retraining.trigger,
-            backend=monitoring_backend(app),
-            description="sagemaker-constructs reference: Model Monitor for the endpoint and the batch scoring",
+            backend=backend,
+            description=f"sagemaker-constructs reference: monitors of the endpoint and the batch scoring on {on}",
         )
     OperationsStack(
         app,

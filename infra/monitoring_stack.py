@@ -1,5 +1,8 @@
-"""Model Monitor for the reference app, in its own stack: hosting and batch scoring do not depend on it
-(Model Monitor no longer accepts new customers, so some accounts cannot deploy this stack)."""
+"""The reference app's monitors, in their own stack: hosting and batch scoring do not depend on it.
+
+They run on the open backend by default (``MonitorBackend.processing()``: EventBridge Scheduler, Step Functions and
+SageMaker Processing jobs), which any account can deploy; Model Monitor no longer accepts new customers, and the
+context ``sagemaker-constructs:monitoring-backend=model-monitor`` puts them back on Model Monitor's schedules."""
 
 from __future__ import annotations
 
@@ -206,7 +209,10 @@ class EndpointMonitors:
 
 
 class MonitoringStack(Stack):
-    """All four monitors on the real-time endpoint, data and model quality on the nightly batch scoring."""
+    """All four monitors on the real-time endpoint, data and model quality on the nightly batch scoring, on
+    ``backend`` (the app passes the open backend unless its context asks for Model Monitor).
+
+    Default ``backend``: - Model Monitor (the monitors' own default)."""
 
     def __init__(
         self,
@@ -302,17 +308,17 @@ class MonitoringStack(Stack):
             batch_model_quality,
         ]
 
-        # Violations (confirmed with ListMonitoringExecutions) and the AUC alarms (a documented model-quality
+        # Violations (confirmed with ListMonitoringExecutions or the open backend's summary.json) and the AUC alarms (a documented model-quality
         # metric) start retraining; the rules live in this stack, so the retraining stack never depends on Model
         # Monitor. The data-quality drift alarms only notify: AWS documents that metric's namespace and
         # dimensions inconsistently, so retraining must not hang on it. Only monitors with baseline constraints
         # can report violations (the trigger refuses the others); all six have them (the bias and explainability
         # constraints are Clarify analysis.json files made by model_artifacts/build_baselines.py).
         if retraining is not None:
-            # RetrainingTrigger reads Model Monitor's executions; the open backend's events reach it once it
-            # follows them (issue 14, the trigger's open-backend path): until then only the alarms are wired.
-            open_backend = backend is not None and backend.is_processing
-            for monitor in [] if open_backend else self.monitors:
+            # Either backend: Model Monitor's executions are confirmed with ListMonitoringExecutions, the open
+            # backend's with the run's summary.json (read across stacks through this stack's bucket and key
+            # policies, RetrainingTrigger.add_monitor).
+            for monitor in self.monitors:
                 retraining.add_monitor(monitor)
             retraining.add_alarm(auc_alarm)
             retraining.add_alarm(batch_auc_alarm)

@@ -5,12 +5,15 @@ Deploys the five reference stacks, then asserts, from a Step Functions-driven as
 1. the endpoint answers ``InvokeEndpoint`` with a CSV row of the sample model's test features;
 2. a batch transform run succeeds: a CSV of test features is put under ``input/integ/`` and the transform state
    machine is started on that prefix, then polled until ``SUCCEEDED``;
-3. the endpoint's hourly data-quality monitor finds a violation: skewed rows (negative values and fractions in
-   columns the baseline makes non-negative and integral) are sent to the endpoint, whose data capture records them; the
-   next hourly execution must end ``CompletedWithViolations`` (``ListMonitoringExecutions``, the documented
-   status; up to two hours, since the schedule runs at the top of each hour);
-4. that violation starts the retraining pipeline: the newest execution (``ListPipelineExecutions`` by creation
-   time) was started by the retraining trigger for a monitor violation of that very schedule. Its parameters
+3. the endpoint's hourly data-quality monitor runs: skewed rows (negative values and fractions in columns the
+   baseline makes non-negative and integral) are sent to the endpoint, whose data capture records them, and the
+   monitor's workflow (the open backend, the app's default: Scheduler, Step Functions, a processing job) must
+   have a ``SUCCEEDED`` execution (``ListExecutions``; up to two hours, since the schedule runs at the top of each
+   hour);
+4. the violation starts the retraining pipeline (up to two hours more: the run that reads the skewed capture may
+   be the next hour's): the newest execution (``ListPipelineExecutions`` by creation
+   time) was started by the retraining trigger for a monitor violation of that very schedule (the trigger
+   confirms it on the run's ``summary.json``, status ``CompletedWithViolations``). Its parameters
    (``ListPipelineParametersForExecution``) hold ``TriggerType`` = ``monitor-violation`` (the value the trigger
    passes for a confirmed violation, ``lambdas/retraining_trigger/contract.py``) and ``TriggerMonitor`` = the
    data-quality schedule's name; a run started by the fallback schedule (``schedule``), an alarm (``alarm``) or
@@ -118,19 +121,16 @@ def build(outdir: str | None = None) -> App:
         previous = call
     data_quality = next(m for m in monitoring.monitors if m.node.id == "EndpointDataQuality")  # type: ignore[attr-defined]
     executions = test.assertions.aws_api_call(
-        "SageMaker",
-        "listMonitoringExecutions",
+        "SFN",
+        "listExecutions",
         {
-            "MonitoringScheduleName": data_quality.monitoring_schedule_name,
-            "SortBy": "ScheduledTime",
-            "SortOrder": "Descending",
-            "MaxResults": 1,
+            "stateMachineArn": data_quality.state_machine.state_machine_arn,
+            "statusFilter": "SUCCEEDED",
+            "maxResults": 1,
         },
     )
     executions.expect(
-        integ.ExpectedResult.object_like(
-            {"MonitoringExecutionSummaries": [{"MonitoringExecutionStatus": "CompletedWithViolations"}]}
-        )
+        integ.ExpectedResult.object_like({"executions": [{"status": "SUCCEEDED"}]})
     ).wait_for_assertions(total_timeout=Duration.hours(2), interval=Duration.minutes(10))
     previous.next(executions)
 
@@ -149,7 +149,7 @@ def build(outdir: str | None = None) -> App:
     pipelines.assert_at_path(
         "PipelineExecutionSummaries.0.PipelineExecutionStatus",
         integ.ExpectedResult.string_like_regexp("Executing|Succeeded|Failed|Stopping|Stopped"),
-    ).wait_for_assertions(total_timeout=Duration.minutes(30), interval=Duration.minutes(2))
+    ).wait_for_assertions(total_timeout=Duration.hours(2), interval=Duration.minutes(5))
     executions.next(pipelines)
     previous = pipelines
     for parameter, value in trigger_expectations(data_quality.monitoring_schedule_name).items():

@@ -21,6 +21,8 @@ from support.sample_events import load_event
 from support.service_models import service_model_problems
 from support.stacks import SAMPLE_MODEL, SynthFn, new_stack, synthesize
 
+from infra.app import MONITORING_BACKEND_CONTEXT
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # jsii starts the Node.js it finds first on PATH: use the project's pinned Node 22 when it is installed.
@@ -89,6 +91,22 @@ def reference_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
     """The reference app, synthesized once per session (``support.reference_app``): AwsSolutions and NIST 800-53
     rev 5 findings, and the ``NagOffender`` stack."""
     return synthesize_reference_app(tmp_path_factory.mktemp("reference.cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def model_monitor_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """The reference app with its monitors on Model Monitor (``cdk synth -c
+    sagemaker-constructs:monitoring-backend=model-monitor``), synthesized once per session like ``reference_app``
+    (whose monitors run on the open backend, the app's default)."""
+    return synthesize_reference_app(
+        tmp_path_factory.mktemp("model-monitor.cdk.out"), {MONITORING_BACKEND_CONTEXT: "model-monitor"}
+    )
+
+
+@pytest.fixture(scope="session")
+def model_monitor_templates(model_monitor_app: SynthesizedApp) -> dict[str, dict[str, Any]]:
+    """``{stack name: template}`` of the reference stacks on Model Monitor."""
+    return model_monitor_app.templates
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,13 @@ from aws_cdk import App
 from support.cfn_resolve import World
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from infra.app import MODEL_MONITOR_CONTEXT, MONITORING_BACKEND_CONTEXT, build_app, cdk_context
+from infra.app import (
+    DEFAULT_MONITORING_BACKEND,
+    MODEL_MONITOR_CONTEXT,
+    MONITORING_BACKEND_CONTEXT,
+    build_app,
+    cdk_context,
+)
 
 STACKS = [
     "SageMakerRealtime",
@@ -130,8 +136,50 @@ def test_batch_stack_scores_nightly_with_data_capture(
     assert routes(pattern, event)
 
 
-def test_monitoring_stack_runs_all_four_monitors(templates: dict[str, dict[str, Any]]) -> None:
+def test_monitoring_stack_runs_all_four_monitors_on_the_open_backend(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    # The default app: the same six monitors on MonitorBackend.processing(), each a Scheduler schedule (the cron
+    # of its Model Monitor schedule) that starts its workflow; one planner function for the stack.
     template = templates["SageMakerMonitoring"]
+    assert resources(template, "AWS::SageMaker::MonitoringSchedule") == []
+    world = World.from_templates(templates)
+    machines = {
+        logical: json.loads(props["DefinitionString"])["States"]
+        for _stack, logical, props in world.resources("AWS::StepFunctions::StateMachine")
+    }
+    by_type: dict[str, list[str]] = {}
+    for schedule in resources(template, "AWS::Scheduler::Schedule"):
+        states = machines[schedule["Properties"]["Target"]["Arn"]["Ref"]]
+        monitor = states["Plan"]["Arguments"]["Payload"]["monitor"]
+        by_type.setdefault(monitor["monitoringType"], []).append(schedule["Properties"]["ScheduleExpression"])
+    assert {k: sorted(v) for k, v in by_type.items()} == {
+        "DataQuality": ["cron(0 * ? * * *)", "cron(0 6 ? * * *)"],
+        "ModelQuality": ["cron(0 3 ? * * *)", "cron(0 7 ? * * *)"],
+        "ModelBias": ["cron(0 4 ? * * *)"],
+        "ModelExplainability": ["cron(0 5 ? * * *)"],
+    }
+    assert len(resources(template, "AWS::Lambda::Function")) == 1  # the shared planner
+    # The endpoint's workflows read its name from an output of the real-time stack (weak reference).
+    endpoint_workflows = [
+        m for m in resources(template, "AWS::StepFunctions::StateMachine")
+        if "SageMakerRealtime" in json.dumps(m["Properties"]["DefinitionString"])
+    ]  # fmt: skip
+    assert len(endpoint_workflows) == 4
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    assert all(a["Properties"].get("AlarmActions") for a in alarms if "Namespace" in a["Properties"])
+    # No Model Monitor failure rule: a workflow reports its own failures (topic and Failed event). The rules
+    # are the retraining trigger's: violations, quality alarms and the reconciliation of the open monitors.
+    rules = resources(template, "AWS::Events::Rule")
+    assert len(rules) == 3
+    assert all("Fn::GetStackOutput" in json.dumps(r["Properties"]["Targets"]) for r in rules)
+
+
+def test_model_monitor_variant_runs_all_four_monitors(
+    model_monitor_templates: dict[str, dict[str, Any]],
+) -> None:
+    # -c sagemaker-constructs:monitoring-backend=model-monitor: the monitors on Model Monitor's schedules.
+    template = model_monitor_templates["SageMakerMonitoring"]
     schedules = resources(template, "AWS::SageMaker::MonitoringSchedule")
     by_type: dict[str, list[str]] = {}
     for schedule in schedules:
@@ -176,9 +224,10 @@ quotas, "Role policy size")."""
 
 
 def test_monitors_of_one_source_share_a_role_within_the_inline_policy_limit(
-    templates: dict[str, dict[str, Any]],
+    model_monitor_templates: dict[str, dict[str, Any]],
 ) -> None:
-    # The four monitors of the endpoint share one role, the two of the batch transform another.
+    # On Model Monitor, the four monitors of the endpoint share one role, the two of the batch transform another.
+    templates = model_monitor_templates
     template = templates["SageMakerMonitoring"]
     job_roles: dict[str, list[str]] = {}
     for resource in template["Resources"].values():
@@ -197,6 +246,20 @@ def test_monitors_of_one_source_share_a_role_within_the_inline_policy_limit(
         size = sum(len(json.dumps(d, separators=(",", ":"))) for d in documents)
         print(f"{role}: {size} characters")
         assert 0 < size <= 0.75 * IAM_ROLE_INLINE_POLICIES_MAX, (role, size)
+
+
+def test_open_monitoring_roles_within_the_inline_policy_limit(templates: dict[str, dict[str, Any]]) -> None:
+    # The open backend's roles (schedules, workflows, jobs, planner): each leaves a quarter of the quota free.
+    template = templates["SageMakerMonitoring"]
+    world = World.from_templates(templates)
+    sizes: dict[str, int] = {}
+    for policy in resources(template, "AWS::IAM::Policy"):
+        document = world.resolve("SageMakerMonitoring", policy["Properties"]["PolicyDocument"])
+        for role in policy["Properties"]["Roles"]:
+            sizes[role["Ref"]] = sizes.get(role["Ref"], 0) + len(json.dumps(document, separators=(",", ":")))
+    assert len(sizes) >= 13, sizes  # 6 schedules, 6 workflows, the planner; the job roles
+    too_large = {role: size for role, size in sizes.items() if size > 0.75 * IAM_ROLE_INLINE_POLICIES_MAX}
+    assert not too_large, too_large
 
 
 def test_hosting_and_batch_do_not_depend_on_monitoring(templates: dict[str, dict[str, Any]]) -> None:
@@ -228,16 +291,32 @@ def test_retraining_stack_pipeline_and_trigger(templates: dict[str, dict[str, An
         r for r in resources(monitoring, "AWS::Events::Rule")
         if "Fn::GetStackOutput" in json.dumps(r["Properties"]["Targets"])
     ]  # fmt: skip
-    assert len(trigger_rules) == 2
+    # Open monitors' violations, the quality alarms, and the reconciliation of the open monitors' reports, which
+    # lives in the monitoring stack (the trigger never names that stack's bucket).
+    assert len(trigger_rules) == 3
     assert all("DeadLetterConfig" in r["Properties"]["Targets"][0] for r in trigger_rules)
 
 
+def _alarm_namespaces(monitoring: dict[str, Any]) -> set[str]:
+    """The namespaces of the alarms whose rule starts retraining."""
+    trigger_rules = [
+        r["Properties"] for r in resources(monitoring, "AWS::Events::Rule")
+        if "Fn::GetStackOutput" in json.dumps(r["Properties"]["Targets"])
+    ]  # fmt: skip
+    (alarm_rule,) = [
+        r for r in trigger_rules if r.get("EventPattern", {}).get("source") == ["aws.cloudwatch"]
+    ]
+    alarm_ids = {arn["Fn::GetAtt"][0] for arn in alarm_rule["EventPattern"]["resources"]}
+    return {monitoring["Resources"][alarm_id]["Properties"]["Namespace"] for alarm_id in alarm_ids}
+
+
 def test_retraining_is_driven_by_violations_and_documented_metrics(
-    templates: dict[str, dict[str, Any]],
+    model_monitor_templates: dict[str, dict[str, Any]],
 ) -> None:
-    """Every monitor that can report violations (it has baseline constraints) is reconciled on the API by the
-    trigger, and no alarm that starts retraining watches the data-quality metrics, whose namespace and
-    dimensions AWS documents inconsistently (so a wrong guess would stay silent)."""
+    """On Model Monitor: every monitor that can report violations (it has baseline constraints) is reconciled on
+    the API by the trigger, and no alarm that starts retraining watches the data-quality metrics, whose namespace
+    and dimensions AWS documents inconsistently (so a wrong guess would stay silent)."""
+    templates = model_monitor_templates
     monitoring, retraining = templates["SageMakerMonitoring"], templates["SageMakerRetraining"]
     by_id = monitoring["Resources"]
     with_constraints = []
@@ -249,19 +328,51 @@ def test_retraining_is_driven_by_violations_and_documented_metrics(
             with_constraints.append(schedule["Properties"]["MonitoringScheduleName"])
     assert len(with_constraints) >= 4  # data and model quality, on the endpoint and on the batch transform
     (function,) = resources(retraining, "AWS::Lambda::Function")
-    wired = json.loads(function["Properties"]["Environment"]["Variables"]["MONITORING_SCHEDULES"])
-    assert sorted(wired) == sorted(with_constraints)
-
-    trigger_rules = [
-        r["Properties"] for r in resources(monitoring, "AWS::Events::Rule")
-        if "Fn::GetStackOutput" in json.dumps(r["Properties"]["Targets"])
-    ]  # fmt: skip
-    (alarm_rule,) = [r for r in trigger_rules if r["EventPattern"]["source"] == ["aws.cloudwatch"]]
-    alarm_ids = {arn["Fn::GetAtt"][0] for arn in alarm_rule["EventPattern"]["resources"]}
-    namespaces = {by_id[alarm_id]["Properties"]["Namespace"] for alarm_id in alarm_ids}
-    assert namespaces == {
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert sorted(json.loads(variables["MONITORING_SCHEDULES"])) == sorted(with_constraints)
+    assert "OPEN_MONITORS" not in variables
+    assert _alarm_namespaces(monitoring) == {
         "aws/sagemaker/Endpoints/model-metrics",
         "aws/sagemaker/ModelMonitoring/model-metrics",
+    }
+
+
+def test_retraining_is_driven_by_the_open_monitors_violations(
+    templates: dict[str, dict[str, Any]], routes, sample_event
+) -> None:
+    """The default app: all six open monitors (each stages its baseline constraints) are wired to the trigger,
+    which confirms their summaries under their report prefixes; the alarms that start retraining watch the
+    open backend's model-quality metrics."""
+    monitoring, retraining = templates["SageMakerMonitoring"], templates["SageMakerRetraining"]
+    world = World.from_templates(templates)
+    with_constraints = {}
+    for _stack, _logical, machine in world.resources("AWS::StepFunctions::StateMachine"):
+        states = json.loads(machine["DefinitionString"])["States"]
+        staged = [s["Arguments"]["Key"] for s in states.values() if "CopySource" in s.get("Arguments", {})]
+        if any("constraints.json" in key or "analysis.json" in key for key in staged):
+            monitor = states["Plan"]["Arguments"]["Payload"]["monitor"]
+            with_constraints[monitor["monitoringScheduleName"]] = monitor["output"]["prefix"]
+    assert len(with_constraints) == 6
+    (function,) = resources(retraining, "AWS::Lambda::Function")
+    variables = function["Properties"]["Environment"]["Variables"]
+    wired = {m["name"]: m["prefix"] for m in json.loads(variables["OPEN_MONITORS"])}
+    assert wired == with_constraints
+    assert json.loads(variables["MONITORING_SCHEDULES"]) == []
+    # The trigger's fast path: the workflows' events of exactly these schedules.
+    (violations,) = [
+        r["Properties"]["EventPattern"] for r in resources(monitoring, "AWS::Events::Rule")
+        if r["Properties"].get("EventPattern", {}).get("source") == ["sagemaker-constructs.monitoring"]
+    ]  # fmt: skip
+    assert sorted(violations["detail"]["monitoringScheduleName"]) == sorted(with_constraints)
+    # A workflow's event of a wired schedule reaches the trigger; one without violations does not.
+    event = sample_event("open_monitor_execution_violations")
+    event["detail"]["monitoringScheduleName"] = next(iter(with_constraints))
+    assert routes(violations, event)
+    event["detail"]["monitoringExecutionStatus"] = "Completed"
+    assert not routes(violations, event)
+    assert _alarm_namespaces(monitoring) == {
+        "SageMakerConstructs/Endpoints/model-metrics",
+        "SageMakerConstructs/ModelMonitoring/model-metrics",
     }
 
 
@@ -315,20 +426,32 @@ def test_model_monitor_context_must_be_a_boolean(value: Any) -> None:
         build_app(App(context={**cdk_context(), MODEL_MONITOR_CONTEXT: value}))
 
 
-def test_the_app_on_the_open_monitoring_backend(tmp_path: Path, lint_template) -> None:
-    """Accounts that Model Monitor no longer accepts: the same six monitors on MonitorBackend.processing()."""
-    context = {**cdk_context(), MONITORING_BACKEND_CONTEXT: "processing"}
-    app = build_app(App(context=context, outdir=str(tmp_path)))
-    app.synth()  # cdk-nag AwsSolutions: an unacknowledged finding raises
-    template = json.loads((tmp_path / "SageMakerMonitoring.template.json").read_text())
-    assert lint_template(template) == []
+def test_the_model_monitor_variant_is_clean(model_monitor_app: Any, lint_template) -> None:
+    """Accounts that still have Model Monitor: ``-c sagemaker-constructs:monitoring-backend=model-monitor`` puts
+    the six monitors on Model Monitor's schedules, cfn-lint and cdk-nag clean (AwsSolutions raises at synth;
+    NIST 800-53 rev 5 is judged with the default app's not-applicable list in test_security_scanners.py)."""
+    template = model_monitor_app.templates["SageMakerMonitoring"]
+    for name in STACKS:
+        assert lint_template(model_monitor_app.templates[name]) == [], name
     types = [r["Type"] for r in template["Resources"].values()]
-    assert types.count("AWS::SageMaker::MonitoringSchedule") == 0
+    assert types.count("AWS::SageMaker::MonitoringSchedule") == 6
+    assert types.count("AWS::Scheduler::Schedule") == 0
+    assert types.count("AWS::StepFunctions::StateMachine") == 0
+    assert "Model Monitor" in template["Description"]
+    dashboard = json.dumps(model_monitor_app.templates["SageMakerOperations"])
+    assert "aws/sagemaker/Endpoints/data-metrics" in dashboard
+
+
+def test_the_default_app_is_on_the_open_backend(templates: dict[str, dict[str, Any]]) -> None:
+    assert DEFAULT_MONITORING_BACKEND == "processing"
+    template = templates["SageMakerMonitoring"]
+    assert "open backend" in template["Description"]
+    types = [r["Type"] for r in template["Resources"].values()]
     assert types.count("AWS::Scheduler::Schedule") == 6
     assert types.count("AWS::StepFunctions::StateMachine") == 6
-    assert types.count("AWS::Lambda::Function") == 1  # the shared planner
-    dashboard = json.dumps(json.loads((tmp_path / "SageMakerOperations.template.json").read_text()))
+    dashboard = json.dumps(templates["SageMakerOperations"])
     assert "SageMakerConstructs/Endpoints/data-metrics" in dashboard
+    assert "aws/sagemaker/Endpoints/data-metrics" not in dashboard
 
 
 @pytest.mark.parametrize("value", ["Processing", "modelmonitor", True])

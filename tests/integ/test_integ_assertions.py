@@ -59,11 +59,16 @@ def test_the_pipeline_assertion_shows_the_violation_started_it() -> None:
         and ENV_EVENT_PARAMETERS in r["Properties"].get("Environment", {}).get("Variables", {})
     )
     parameter_of = {field: name for name, field in json.loads(trigger[ENV_EVENT_PARAMETERS]).items()}
-    schedule = next(
-        r["Properties"]["MonitoringScheduleName"]
-        for logical, r in template("SageMakerMonitoring")["Resources"].items()
-        if r["Type"] == "AWS::SageMaker::MonitoringSchedule" and logical.startswith("EndpointDataQuality")
-    )
+    # The open backend's schedule names (the app's default): the ones the trigger's violation rule listens to.
+    (rule,) = [
+        r["Properties"]["EventPattern"]
+        for r in template("SageMakerMonitoring")["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+        and r["Properties"].get("EventPattern", {}).get("source") == ["sagemaker-constructs.monitoring"]
+    ]
+    (schedule,) = [
+        name for name in rule["detail"]["monitoringScheduleName"] if "-EndpointDataQuality-" in name
+    ]
     model = botocore.session.get_session().get_service_model("sagemaker")
 
     (listing_id, listing), *others = sdk_calls("listPipelineExecutions").items()

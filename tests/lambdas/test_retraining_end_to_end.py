@@ -26,9 +26,11 @@ TOPIC_NAME = "retraining-decisions"
 
 
 @pytest.fixture(scope="module")
-def templates(reference_templates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The reference stacks, from the session's one synthesis (``reference_app`` in tests/conftest.py)."""
-    return reference_templates
+def templates(model_monitor_templates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The reference stacks on Model Monitor (``-c sagemaker-constructs:monitoring-backend=model-monitor``,
+    ``model_monitor_app`` in tests/conftest.py): this test drives Model Monitor's processing-job events. The
+    default app's open path is rehearsed in test_retraining_trigger_rehearsal.py."""
+    return model_monitor_templates
 
 
 def _only(template: dict[str, Any], resource_type: str) -> dict[str, Any]:

@@ -110,12 +110,13 @@ SHAPES: list[tuple[str, Shape, bool | None]] = [
 
 
 @pytest.fixture(scope="module")
-def patterns(reference_templates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The event patterns of the reference app's rules into the trigger (SageMakerMonitoring), with the alarm
-    and schedule ARNs of the sample events in place of their CloudFormation tokens."""
+def patterns(model_monitor_templates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The event patterns of the reference app's rules into the trigger (SageMakerMonitoring, on Model Monitor:
+    its processing-job events are the shapes here), with the alarm and schedule ARNs of the sample events in place
+    of their CloudFormation tokens."""
     rules = [
         r["Properties"]
-        for r in reference_templates["SageMakerMonitoring"]["Resources"].values()
+        for r in model_monitor_templates["SageMakerMonitoring"]["Resources"].values()
         if r["Type"] == "AWS::Events::Rule"
         # A target in the trigger's stack: an export or, under weak cross-stack references, a stack output.
         and any(

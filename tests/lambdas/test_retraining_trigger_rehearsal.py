@@ -13,11 +13,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 from botocore.client import BaseClient
-from support.aws_calls import Call, call, denials, report
+from support.aws_calls import Call, call, denials, read_objects, report
 from support.cfn_resolve import ACCOUNT, REGION, World
 from trigger_support import MONITORING_SCHEDULE, execution_summary
+from trigger_support import REGION as TEST_REGION
 
 from lambdas.retraining_trigger.contract import (
     DECISION_SKIPPED_COOLDOWN,
@@ -25,9 +27,11 @@ from lambdas.retraining_trigger.contract import (
     DECISION_STARTED,
     ENV_COOLDOWN_SECONDS,
     ENV_MONITORING_SCHEDULES,
+    ENV_OPEN_MONITORS,
     ENV_PIPELINE_NAME,
     ENV_TABLE_NAME,
     ENV_TOPIC_ARN,
+    RECONCILE_OPEN_MONITORS_KEY,
 )
 
 ALARM = "cloudwatch_alarm_state_change_alarm"
@@ -114,8 +118,10 @@ def test_trigger_function_can_make_every_call_it_makes(
     trigger_env: dict[str, str],
     recorded: list[tuple[str, str, dict[str, Any]]],
     sample_event: Callable[..., dict[str, Any]],
-    reference_templates: dict[str, dict[str, Any]],
+    model_monitor_templates: dict[str, dict[str, Any]],
 ) -> None:
+    # Model Monitor's path, judged against the reference app on Model Monitor
+    # (-c sagemaker-constructs:monitoring-backend=model-monitor); the default app's open path is rehearsed below.
     # The scenarios: start on an alarm, a redelivery (idempotency), an alarm in the cooldown and a second flap of it, a violation while
     # an execution runs, and the scheduled start after the cooldown.
     first = trigger.invoke(sample_event(ALARM))
@@ -153,7 +159,7 @@ def test_trigger_function_can_make_every_call_it_makes(
         trigger.monitoring.add_response("list_monitoring_executions", {"MonitoringExecutionSummaries": []})
     trigger.invoke(sample_event(RECONCILE))
 
-    world = World.from_templates(reference_templates)
+    world = World.from_templates(model_monitor_templates)
     role, environment = _reference(world)
     names = {
         trigger_env[ENV_PIPELINE_NAME]: environment[ENV_PIPELINE_NAME],
@@ -204,3 +210,103 @@ def test_trigger_function_can_make_every_call_it_makes(
     # The check can fail: without the role's policies, every recorded call is denied.
     world.roles[role].policies = []
     assert len(denials(world, unique)) == len(unique)
+
+
+OPEN_EVENT = "open_monitor_execution_violations"
+OPEN_SCHEDULE = "open-monitor-under-test"  # the sample event's schedule
+OPEN_BUCKET = "monitoring-stack-reports"
+S3_AUTHORIZATION = (
+    "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (s3:GetObject); "
+    "https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html (s3:ListBucket, s3:prefix)"
+)
+
+
+def _open_reports(world: World, schedule: str) -> tuple[str, str]:
+    """(bucket, prefix) of ``schedule``'s reports: its workflow's planner payload in the monitoring stack."""
+    for _stack, _logical, machine in world.resources("AWS::StepFunctions::StateMachine"):
+        states = json.loads(machine["DefinitionString"])["States"]
+        monitor = states.get("Plan", {}).get("Arguments", {}).get("Payload", {}).get("monitor", {})
+        if monitor.get("monitoringScheduleName") == schedule:
+            return monitor["output"]["bucket"], monitor["output"]["prefix"]
+    raise AssertionError(f"no open monitoring workflow of {schedule}")
+
+
+def test_trigger_function_can_read_the_open_monitors_reports(
+    trigger: Any,
+    trigger_env: dict[str, str],
+    recorded: list[tuple[str, str, dict[str, Any]]],
+    sample_event: Callable[..., dict[str, Any]],
+    reference_templates: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default app (open backend): the handler confirms a claimed violation on the run's summary.json and
+    reconciles by listing the summaries under the prefix, in the monitoring stack's reports bucket (which the
+    trigger's stack never names: that bucket's and key's policies grant the function's role). Every recorded
+    call, mapped to the reference app's first wired open monitor, is judged against all the synthesized
+    policies (identity, bucket and key)."""
+    world = World.from_templates(reference_templates)
+    role, environment = _reference(world)
+    wired = json.loads(environment[ENV_OPEN_MONITORS])
+    assert len(wired) == 6
+    schedule, prefix = wired[0]["name"], wired[0]["prefix"]
+    bucket, reports_prefix = _open_reports(world, schedule)
+    assert reports_prefix == prefix
+
+    s3 = boto3.client("s3", region_name=TEST_REGION)
+    s3.create_bucket(Bucket=OPEN_BUCKET)
+    test_prefix = f"model-monitor/DataQuality/{OPEN_SCHEDULE}"
+    monkeypatch.setenv(ENV_OPEN_MONITORS, json.dumps([{"name": OPEN_SCHEDULE, "prefix": test_prefix}]))
+    monkeypatch.setenv(ENV_MONITORING_SCHEDULES, "[]")
+    key = f"{test_prefix}/2026/11/22/03/summary.json"  # the sample event's scheduled hour
+    summary = {"schemaVersion": "1", "monitoringType": "DataQuality", "monitoringScheduleName": OPEN_SCHEDULE,
+               "status": "CompletedWithViolations", "verdict": "violations", "violations": 1,
+               "violatedChecks": ["baseline_drift_check"]}  # fmt: skip
+    s3.put_object(Bucket=OPEN_BUCKET, Key=key, Body=json.dumps(summary))
+    claim = sample_event(OPEN_EVENT)
+    claim["detail"].update(
+        summaryUri=f"s3://{OPEN_BUCKET}/{key}", reportUri=f"s3://{OPEN_BUCKET}/{key[:-12]}"
+    )
+    assert trigger.invoke(claim)["decision"] == DECISION_STARTED
+    # The monitoring stack's reconciliation lists its monitors in the event.
+    reconcile = sample_event(RECONCILE)
+    reconcile["detail"] = {
+        RECONCILE_OPEN_MONITORS_KEY: [{"name": OPEN_SCHEDULE, "bucket": OPEN_BUCKET, "prefix": test_prefix}]
+    }
+    trigger.invoke(reconcile)
+
+    names = {
+        trigger_env[ENV_PIPELINE_NAME]: environment[ENV_PIPELINE_NAME],
+        trigger_env[ENV_TABLE_NAME]: environment[ENV_TABLE_NAME],
+        trigger_env[ENV_TOPIC_ARN]: environment[ENV_TOPIC_ARN],
+    }
+    actor = "retraining trigger function (open monitors)"
+    calls: list[Call] = []
+    s3_operations = set()
+    for service, operation, params in recorded:
+        if service == "s3":
+            s3_operations.add(operation)
+            assert params["Bucket"] == OPEN_BUCKET, params
+            if operation == "GetObject":
+                mapped = params["Key"].replace(test_prefix, prefix, 1)
+                calls += read_objects(world, actor, role, [f"s3://{bucket}/{mapped}"], why="summary.json",
+                                      source=S3_AUTHORIZATION)  # fmt: skip
+            elif operation == "ListObjectsV2":
+                listed = params["Prefix"].replace(test_prefix, prefix, 1)
+                calls.append(call(actor, role, "s3:ListBucket", f"arn:aws:s3:::{bucket}", why="list summaries",
+                                  source=S3_AUTHORIZATION, **{"s3:prefix": listed}))  # fmt: skip
+            else:
+                raise AssertionError(f"the rehearsal cannot map s3.{operation}: add it")
+            continue
+        action, resource, extra = _to_iam(service, operation, params, names)
+        calls.append(call(actor, role, action, resource, why="recorded", source=AUTHORIZATION, **extra))
+    # The rehearsal saw the reads of the other stack's reports: the claim's summary and the listing.
+    assert s3_operations == {"GetObject", "ListObjectsV2"}, s3_operations
+    assert any(c.request.action == "kms:Decrypt" for c in calls), "the reports are encrypted with a KMS key"
+    unique = list({(c.request.action, c.request.resource, json.dumps(c.request.context, sort_keys=True, default=str)): c
+                   for c in calls}.values())  # fmt: skip
+    denied = denials(world, unique)
+    assert not denied, report(denied)
+    # The check can fail: a summary under another monitor's prefix is denied.
+    foreign = read_objects(world, actor, role, [f"s3://{bucket}/model-monitor/DataQuality/someone-else/summary.json"],
+                           why="another prefix", source=S3_AUTHORIZATION)  # fmt: skip
+    assert denials(world, foreign[:1])

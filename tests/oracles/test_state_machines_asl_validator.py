@@ -24,6 +24,7 @@ from aws_cdk import App, Duration, Environment, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from oracle_support import ACCOUNT, REGION, resolve
+from support.cfn_resolve import World
 
 from infra.app import cdk_context
 from sagemaker_constructs import (
@@ -243,13 +244,25 @@ def test_open_monitoring_workflows_are_valid_asl(open_monitor_definitions):
     assert {name: found for name, found in invalid.items() if found} == {}
 
 
-def test_reference_app_state_machines_are_valid_asl(reference_templates):
-    definitions = {
-        f"{stack}: {logical_id}": definition
-        for stack, template in reference_templates.items()
-        for logical_id, definition in definitions_of(template).items()
-    }
-    assert definitions, "the reference app has state machines (SageMakerBatch's nightly and arrival scoring)"
+def _app_definitions(templates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{"stack: logical ID": definition}`` of an app's state machines, references to other stacks resolved
+    (the open monitoring workflows read the real-time stack's outputs)."""
+    found = {}
+    for stack, logical_id, properties in World.from_templates(templates).resources(
+        "AWS::StepFunctions::StateMachine"
+    ):
+        text = properties["DefinitionString"]
+        for name, value in properties.get("DefinitionSubstitutions", {}).items():
+            text = text.replace("${" + name + "}", str(value))
+        found[f"{stack}: {logical_id}"] = json.loads(text)
+    return found
+
+
+def test_reference_app_state_machines_are_valid_asl(reference_templates, model_monitor_templates):
+    definitions = _app_definitions(reference_templates)
+    # The batch scoring's two workflows and the six open monitoring workflows of the default app.
+    assert len(definitions) == 8, sorted(definitions)
+    definitions |= {f"model-monitor {k}": d for k, d in _app_definitions(model_monitor_templates).items()}
     results = validate(definitions)
     invalid = {name: problems(r) for name, r in results.items()}
     assert {name: found for name, found in invalid.items() if found} == {}

@@ -25,6 +25,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk.assertions import Template
+from open_actors import open_monitor_calls
 from support import iam_eval
 from support.aws_calls import Call, denials, report
 from support.cfn_resolve import World
@@ -34,7 +35,14 @@ from infra.app import cdk_context
 
 @pytest.fixture(scope="module")
 def world(reference_templates: dict[str, dict[str, Any]]) -> World:
+    """The default app: its monitors on the open backend."""
     return World.from_templates(reference_templates)
+
+
+@pytest.fixture(scope="module")
+def model_monitor_world(model_monitor_templates: dict[str, dict[str, Any]]) -> World:
+    """The app with ``-c sagemaker-constructs:monitoring-backend=model-monitor``."""
+    return World.from_templates(model_monitor_templates)
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +86,40 @@ def _check(world: World, actors: list[tuple[str, list[Call]]]) -> None:
     assert not denied, report(denied)
 
 
-def test_every_monitor_can_run(world: World) -> None:
+def test_every_monitor_can_run(model_monitor_world: World) -> None:
+    world = model_monitor_world
     actors = list(monitor_calls(world))
     # Four monitors on the endpoint, data and model quality on the batch transform.
     assert len(actors) == 6, [a for a, _ in actors]
     _check(world, actors)
+
+
+def test_every_open_monitor_can_run(world: World) -> None:
+    """The default app's monitors on the open backend: each workflow's role makes every call of its definition,
+    each processing job's role reads its inputs and writes its reports, the planner lists the capture (the
+    real-time stack's bucket, the batch transform's) and ground truth and writes the run's files
+    (``open_actors``)."""
+    actors = list(open_monitor_calls(world))
+    names = [a for a, _ in actors]
+    assert sum(a.startswith("workflow ") for a in names) == 6, names
+    assert sum(a.startswith("planner of ") for a in names) == 6, names
+    # One job each for data quality, model quality and bias (endpoint and batch), explainability's three:
+    # extract, Clarify (its shadow endpoint of the champion model) and compare.
+    assert sum(" job of " in a for a in names) == 8, names
+    _check(world, actors)
+
+
+def test_the_open_monitors_schedules_can_start_their_workflows(world: World) -> None:
+    actors = [(a, c) for a, c in delivery_calls(world) if a.startswith("EventBridge Scheduler")]
+    # The six monitors' schedules and the batch scoring's nightly one.
+    assert len(actors) == 7, [a for a, _ in actors]
+    _check(world, actors)
+
+
+def test_model_monitor_variant_events_and_alarms_can_deliver(model_monitor_world: World) -> None:
+    actors = list(delivery_calls(model_monitor_world))
+    assert any(a.startswith("EventBridge rule") for a, _ in actors)
+    _check(model_monitor_world, actors)
 
 
 def test_transform_workflow_and_job_can_run(world: World, sync_task_actions: list[str]) -> None:
@@ -222,8 +259,12 @@ def test_monitors_of_a_batch_transform_with_its_own_buckets_and_keys(
     _check(world, list(transform_calls(world, sync_task_actions)))
 
 
-def test_explainability_monitors_can_run_their_shadow_endpoint(world: World, reference_app: Any) -> None:
-    actors = list(clarify_shadow_calls(world, reference_app.outdir))
+def test_explainability_monitors_can_run_their_shadow_endpoint(
+    model_monitor_world: World, model_monitor_app: Any
+) -> None:
+    # Model Monitor's explainability job (the open backend's Clarify job is in test_every_open_monitor_can_run).
+    world = model_monitor_world
+    actors = list(clarify_shadow_calls(world, model_monitor_app.outdir))
     # The endpoint's and the batch transform's explainability monitors (if wired in the reference app).
     assert actors, "the reference app has an explainability monitor"
     _check(world, actors)

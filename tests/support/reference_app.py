@@ -44,13 +44,13 @@ def logical_ids(outdir: Path, stacks: list[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def synthesize_reference_app(outdir: Path) -> SynthesizedApp:
-    """Synthesize the reference app into ``outdir``.
+def synthesize_reference_app(outdir: Path, context: dict[str, Any] | None = None) -> SynthesizedApp:
+    """Synthesize the reference app into ``outdir``, with ``context`` on top of cdk.json's (``cdk synth -c``).
 
     ``build_app`` adds cdk-nag's AwsSolutions pack, as ``make synth`` does; NIST 800-53 rev 5 is added here,
     and so is the ``NagOffender`` stack. ``templates`` holds the reference stacks only.
     """
-    app = build_app(App(context=cdk_context(), outdir=str(outdir)))
+    app = build_app(App(context={**cdk_context(), **(context or {})}, outdir=str(outdir)))
     add_offender(app)
     findings = synthesize_with_nag(app, outdir)
     templates = {
