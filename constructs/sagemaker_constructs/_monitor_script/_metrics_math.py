@@ -11,6 +11,9 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+# The per-type modules' result is run.py's own (re-exported for them).
+from .report import Result as Result
+
 INFINITY = float("inf")
 CLOUDWATCH_INFINITY = 2.348543e108
 """Model Monitor publishes an infinite bias metric as this value (aws-facts §4.1); CloudWatch takes no infinity."""
@@ -238,34 +241,6 @@ def merge_counts(into: dict[str, int], other: dict[str, int]) -> None:
     """Add ``other``'s counts to ``into``."""
     for key, count in other.items():
         into[key] = into.get(key, 0) + count
-
-
-class Result:
-    """What a monitor type's ``finish`` returns (the per-type interface of ``run.py``): ``statistics`` (the
-    statistics document), ``violations`` (constraint_violations.json entries), ``metric_data`` (flat list of
-    MetricDatum dicts), ``verdict``, ``used`` (records used), ``files`` (extra output files by name: text or a JSON
-    document) and ``skipped`` (records left out, by reason). It has the attributes of ``report.Result``, which
-    ``run.py`` reads."""
-
-    __slots__ = ("files", "metric_data", "skipped", "statistics", "used", "verdict", "violations")
-
-    def __init__(
-        self,
-        statistics: dict[str, Any],
-        violations: list[dict[str, Any]],
-        metric_data: list[dict[str, Any]],
-        verdict: str,
-        used: int,
-        files: dict[str, Any] | None = None,
-        skipped: dict[str, int] | None = None,
-    ) -> None:
-        self.statistics = statistics
-        self.violations = violations
-        self.metric_data = metric_data
-        self.verdict = verdict
-        self.used = used
-        self.files = dict(files or {})
-        self.skipped = dict(skipped or {})
 
 
 # ------------------------------------------------------------------------------------ model quality: AUC counts
