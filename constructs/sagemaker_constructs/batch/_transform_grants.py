@@ -12,6 +12,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.sync_jobs import grant_sync_jobs
 from sagemaker_constructs.common.notification_topic import NotificationTopic
 from sagemaker_constructs.hosting.model import IModel
 
@@ -85,36 +86,7 @@ def grant_state_machine(
         service="sagemaker", resource="transform-job", resource_name=f"{job_name_prefix}-*"
     )
     sm = state_machine
-    sm.add_to_role_policy(
-        iam.PolicyStatement(
-            sid="TransformJobs",
-            actions=[
-                "sagemaker:CreateTransformJob",
-                "sagemaker:DescribeTransformJob",
-                "sagemaker:StopTransformJob",
-                # Step Functions tags the jobs of .sync integrations (MANAGED_BY_AWS): without AddTags the
-                # first run fails with "not authorized to perform: sagemaker:AddTags" (aws/aws-cdk#26012;
-                # aws-cdk-lib's own SageMakerCreateTransformJob grants both).
-                "sagemaker:AddTags",
-                "sagemaker:ListTags",
-            ],
-            resources=[jobs],
-        )
-    )
-    # The .sync integration waits on a managed EventBridge rule of Step Functions.
-    sm.add_to_role_policy(
-        iam.PolicyStatement(
-            sid="SyncIntegrationRule",
-            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-            resources=[
-                stack.format_arn(
-                    service="events",
-                    resource="rule",
-                    resource_name="StepFunctionsGetEventsForSageMakerTransformJobsRule",
-                )
-            ],
-        )
-    )
+    grant_sync_jobs(sm, kind="Transform", jobs_arn=jobs, sid="TransformJobs")
     sm.add_to_role_policy(
         iam.PolicyStatement(
             sid="CheckInput",

@@ -18,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 
 from sagemaker_constructs._internal import nag as _nag
+from sagemaker_constructs._internal.sync_jobs import grant_sync_jobs
 
 from ._open_monitor import OpenMonitor
 from ._open_planner import OpenMonitorPlanner
@@ -38,32 +39,7 @@ def grant_state_machine(
     # SageMaker ARNs carry names in lower case.
     base = monitor.monitoring_schedule_name[:JOB_NAME_BASE_LENGTH].lower()
     jobs = stack.format_arn(service="sagemaker", resource="processing-job", resource_name=f"{base}-*")
-    sm.add_to_role_policy(
-        iam.PolicyStatement(
-            sid="ProcessingJobs",
-            actions=[
-                "sagemaker:CreateProcessingJob",
-                "sagemaker:DescribeProcessingJob",
-                "sagemaker:StopProcessingJob",
-                "sagemaker:AddTags",
-                "sagemaker:ListTags",
-            ],
-            resources=[jobs],
-        )
-    )
-    sm.add_to_role_policy(
-        iam.PolicyStatement(
-            sid="SyncIntegrationRule",
-            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-            resources=[
-                stack.format_arn(
-                    service="events",
-                    resource="rule",
-                    resource_name="StepFunctionsGetEventsForSageMakerProcessingJobsRule",
-                )
-            ],
-        )
-    )
+    grant_sync_jobs(sm, kind="Processing", jobs_arn=jobs, sid="ProcessingJobs")
     sm.add_to_role_policy(
         iam.PolicyStatement(
             sid="PassJobRole",
