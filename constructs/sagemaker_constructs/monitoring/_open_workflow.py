@@ -32,6 +32,8 @@ from ._open_job_states import (
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 S3_GET_OBJECT = "arn:aws:states:::aws-sdk:s3:getObject"
+EXTRACT_FOLDER = "extract"
+"""Explainability: where the extract step writes (under the run prefix): its dataset and its summary."""
 S3_PUT_OBJECT = "arn:aws:states:::aws-sdk:s3:putObject"
 S3_COPY_OBJECT = "arn:aws:states:::aws-sdk:s3:copyObject"
 PUT_METRIC_DATA = "arn:aws:states:::aws-sdk:cloudwatch:putMetricData"
@@ -231,8 +233,54 @@ def definition(spec: OpenWorkflowSpec) -> dict[str, Any]:
     for index, step in enumerate(spec.steps):
         following = f"Run{spec.steps[index + 1].name}" if index + 1 < len(spec.steps) else "ReadSummary"
         if following == "RunClarify" and spec.clarify_config is not None:
-            following = "WriteClarifyConfig"
+            following = "ReadExtractSummary"
         states.update(_job_states(step, following))
+    if spec.clarify_config is not None:
+        # An extract without enough records to judge (no-data or insufficient-data) ends the run there: Clarify would
+        # fail on an empty dataset, and the script's verdict is already the run's. Its summary becomes the run's.
+        states["ReadExtractSummary"] = {
+            "Type": "Task",
+            "Comment": "The extract step's verdict: enough records to explain?",
+            "Resource": S3_GET_OBJECT,
+            "Arguments": {
+                "Bucket": spec.output_bucket_name,
+                "Key": _jsonata(f"$plan.runPrefix & '/{EXTRACT_FOLDER}/summary.json'"),
+            },
+            "Assign": {"summary": _jsonata("$parse($states.result.Body)")},
+            "Retry": [_S3_RETRY],
+            "Catch": _catch_all(),
+            "Next": "EnoughToExplain",
+        }
+        states["EnoughToExplain"] = {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "Condition": _jsonata(
+                        "$summary.verdict = 'no-data' or $summary.verdict = 'insufficient-data'"
+                    ),
+                    "Next": "WriteExtractSummary",
+                }
+            ],
+            "Default": "WriteClarifyConfig",
+        }
+        put_summary: dict[str, Any] = {
+            "Bucket": spec.output_bucket_name,
+            "Key": _jsonata("$plan.summaryKey"),
+            "ContentType": "application/json",
+            "Body": _jsonata("$string($summary)"),
+        }
+        if spec.output_kms_key_arn is not None:
+            put_summary["ServerSideEncryption"] = "aws:kms"
+            put_summary["SSEKMSKeyId"] = spec.output_kms_key_arn
+        states["WriteExtractSummary"] = {
+            "Type": "Task",
+            "Comment": "Too few records to explain: the extract's summary is the run's (no Clarify job)",
+            "Resource": S3_PUT_OBJECT,
+            "Arguments": put_summary,
+            "Retry": [_S3_RETRY],
+            "Catch": _catch_all(),
+            "Next": after_summary,
+        }
     if spec.clarify_config is not None:
         put_config: dict[str, Any] = {
             "Bucket": spec.output_bucket_name,

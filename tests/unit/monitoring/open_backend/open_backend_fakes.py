@@ -133,6 +133,8 @@ class FakeAws:
     clock: SimulatedClock
     files: int = 3
     violations: int = 0
+    extract_verdict: str = "no-violations"
+    """Explainability: the verdict of the extract step's summary (``insufficient-data`` ends the run there)."""
     job_outcomes: list[str] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
     created: list[dict[str, Any]] = field(default_factory=list)
@@ -202,6 +204,13 @@ class FakeAws:
             assert self.plan is not None
             assert self.monitor is not None
             bucket = self.monitor["output"]["bucket"]
+            output = args["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+            if output.endswith("/extract/"):  # the extract step writes its own summary beside its dataset
+                document = summary(self.monitor, batches=0)
+                document["verdict"] = self.extract_verdict
+                key = output.split("/", 3)[3] + "summary.json"
+                self.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(document).encode())
+                return
             body = json.dumps(summary(self.monitor, violations=self.violations))
             self.s3.put_object(Bucket=bucket, Key=self.plan["summaryKey"], Body=body.encode())
 

@@ -222,3 +222,20 @@ def test_explainability_extracts_runs_clarify_on_a_shadow_endpoint_and_compares(
     assert config["predictor"]["model_name"] == "churn-model"
     assert config["dataset_type"] == "text/csv"
     assert aws.events[0]["Detail"]["endpointName"] == ""
+
+
+@mock_aws
+def test_explainability_with_too_few_records_ends_after_the_extract(service_model):
+    """An extract without enough records to judge ends the run: no Clarify job (it would fail on an empty
+    dataset), the extract's summary becomes the run's, and the event says insufficient-data."""
+    _built, definition = synthesized("ModelExplainability", source_kind="batch")
+    result, aws = run(definition, service_model, extract_verdict="insufficient-data")
+    assert result.status == "SUCCEEDED", result.describe()
+    [extract] = aws.created
+    assert extract["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].endswith("/extract/")
+    written = aws.object(aws.plan["summaryKey"])
+    assert written["verdict"] == "insufficient-data"
+    [event] = aws.events
+    assert event["Detail"]["monitoringExecutionStatus"] == "Completed"
+    assert event["Detail"]["verdict"] == "insufficient-data"
+    assert event["Detail"]["summaryUri"].endswith(aws.plan["summaryKey"])
