@@ -114,6 +114,21 @@ def _event_entry(detail: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _put_json(spec: OpenWorkflowSpec, key: str, body: str) -> dict[str, Any]:
+    """The arguments of an S3 PutObject of a JSON document under the reports (``key`` and ``body`` are JSONata),
+    encrypted with the reports' key when there is one."""
+    arguments: dict[str, Any] = {
+        "Bucket": spec.output_bucket_name,
+        "Key": _jsonata(key),
+        "ContentType": "application/json",
+        "Body": _jsonata(body),
+    }
+    if spec.output_kms_key_arn is not None:
+        arguments["ServerSideEncryption"] = "aws:kms"
+        arguments["SSEKMSKeyId"] = spec.output_kms_key_arn
+    return arguments
+
+
 def definition(spec: OpenWorkflowSpec) -> dict[str, Any]:
     """The state machine definition as a dict (tokens may be embedded in strings)."""
     bucket = _quote(spec.output_bucket_name)
@@ -135,15 +150,7 @@ def definition(spec: OpenWorkflowSpec) -> dict[str, Any]:
         "'records': {'read': 0, 'used': 0, 'malformed': 0, 'skipped': {}, 'files': 0}, "
         f"'minSamples': {spec.min_samples}, 'namespace': {_quote(spec.metric_namespace or '-')}, 'metricData': []}}"
     )
-    put_no_data: dict[str, Any] = {
-        "Bucket": spec.output_bucket_name,
-        "Key": _jsonata("$plan.summaryKey"),
-        "ContentType": "application/json",
-        "Body": _jsonata(f"$string({no_data_summary})"),
-    }
-    if spec.output_kms_key_arn is not None:
-        put_no_data["ServerSideEncryption"] = "aws:kms"
-        put_no_data["SSEKMSKeyId"] = spec.output_kms_key_arn
+    put_no_data = _put_json(spec, "$plan.summaryKey", f"$string({no_data_summary})")
     first_job = "StageBaseline1" if spec.baseline_copies else f"Run{spec.steps[0].name}"
     after_summary = "PublishMetrics" if spec.metric_namespace is not None else "PutEvent"
     states: dict[str, Any] = {
@@ -263,15 +270,7 @@ def definition(spec: OpenWorkflowSpec) -> dict[str, Any]:
             ],
             "Default": "WriteClarifyConfig",
         }
-        put_summary: dict[str, Any] = {
-            "Bucket": spec.output_bucket_name,
-            "Key": _jsonata("$plan.summaryKey"),
-            "ContentType": "application/json",
-            "Body": _jsonata("$string($summary)"),
-        }
-        if spec.output_kms_key_arn is not None:
-            put_summary["ServerSideEncryption"] = "aws:kms"
-            put_summary["SSEKMSKeyId"] = spec.output_kms_key_arn
+        put_summary = _put_json(spec, "$plan.summaryKey", "$string($summary)")
         states["WriteExtractSummary"] = {
             "Type": "Task",
             "Comment": "Too few records to explain: the extract's summary is the run's (no Clarify job)",
@@ -282,15 +281,9 @@ def definition(spec: OpenWorkflowSpec) -> dict[str, Any]:
             "Next": after_summary,
         }
     if spec.clarify_config is not None:
-        put_config: dict[str, Any] = {
-            "Bucket": spec.output_bucket_name,
-            "Key": _jsonata("$plan.runPrefix & '/clarify-config/analysis_config.json'"),
-            "ContentType": "application/json",
-            "Body": _jsonata("$clarifyConfig"),
-        }
-        if spec.output_kms_key_arn is not None:
-            put_config["ServerSideEncryption"] = "aws:kms"
-            put_config["SSEKMSKeyId"] = spec.output_kms_key_arn
+        put_config = _put_json(
+            spec, "$plan.runPrefix & '/clarify-config/analysis_config.json'", "$clarifyConfig"
+        )
         states["WriteClarifyConfig"] = {
             "Type": "Task",
             "Comment": "Clarify reads analysis_config.json from its config channel",
