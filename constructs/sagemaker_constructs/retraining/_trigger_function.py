@@ -19,10 +19,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from sagemaker_constructs._internal import nag as _nag
-from sagemaker_constructs._internal.dependencies import depend_on_role_policy_only
 from sagemaker_constructs._internal.handlers import handler_root
 from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
+from sagemaker_constructs._internal.powertools_function import powertools_function
 from sagemaker_constructs.common.notification_topic import NotificationTopic
 
 from .sagemaker_pipeline import IPipeline
@@ -55,25 +54,17 @@ def trigger_function(
 ) -> lambda_.Function:
     """The trigger's Powertools function, with its role, log group and permissions on the pipeline, the state
     table and the topic (``schedule_names`` is read at synth, so schedules wired later are in it)."""
-    log_group = logs.LogGroup(scope, "FunctionLogs", retention=log_retention)
-    role = iam.Role(scope, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                    description="Retraining trigger function (sagemaker-constructs)")  # fmt: skip
-    log_group.grant_write(role)
-    layer_arn = "{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.13/" + powertools_version + "}}"
-    function = lambda_.Function(
+    built = powertools_function(
         scope,
-        "Function",
-        runtime=lambda_.Runtime.PYTHON_3_13,
-        architecture=lambda_.Architecture.X86_64,
         handler="retraining_trigger.handler.lambda_handler",
-        code=lambda_.Code.from_asset(HANDLER_ROOT, exclude=["__pycache__", "*.pyc", "README.md"]),
-        layers=[lambda_.LayerVersion.from_layer_version_arn(scope, "Powertools", layer_arn)],
-        role=role,
+        description=f"Starts SageMaker pipeline {pipeline.pipeline_name} once per incident",
+        role_description="Retraining trigger function (sagemaker-constructs)",
         timeout=Duration.minutes(1),
         memory_size=256,
-        tracing=lambda_.Tracing.ACTIVE,
-        log_group=log_group,
-        description=f"Starts SageMaker pipeline {pipeline.pipeline_name} once per incident",
+        log_retention=log_retention,
+        powertools_version=powertools_version,
+        star_resource_reason="X-Ray tracing (PutTraceSegments) and sagemaker:ListMonitoringExecutions have no "
+        "resource-level permissions.",
         environment={
             contract.ENV_PIPELINE_NAME: pipeline.pipeline_name,
             contract.ENV_TABLE_NAME: table.table_name,
@@ -95,6 +86,7 @@ def trigger_function(
         retry_attempts=2,
         max_event_age=max_event_age,
     )
+    function, role = built.function, built.role
     pipeline.grant_start_execution(role)
     # The running check lists executions; nothing else about them is read.
     iam.Grant.add_to_principal(
@@ -112,19 +104,6 @@ def trigger_function(
         notifications.grant_publish(role)
     else:
         topic.grant_publish(role)
-    depend_on_role_policy_only(function, role)
-    _nag.acknowledge(
-        role,
-        "IAM5[Resource::*]",
-        "X-Ray tracing (PutTraceSegments) and sagemaker:ListMonitoringExecutions have no resource-level "
-        "permissions.",
-    )
-    _nag.acknowledge(
-        function,
-        "L1",
-        "Pinned to python3.13, the runtime Powertools publishes its pinned public layer for "
-        "(/aws/service/powertools/python/x86_64/python3.13/<version>).",
-    )
     return function
 
 

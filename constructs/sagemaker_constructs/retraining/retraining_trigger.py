@@ -20,6 +20,7 @@ from constructs import Construct, IConstruct
 
 from sagemaker_constructs._internal import dead_letter as _dead_letter
 from sagemaker_constructs._internal.handlers import retraining_trigger_contract as contract
+from sagemaker_constructs._internal.powertools_function import POWERTOOLS_VERSION as _POWERTOOLS_VERSION
 from sagemaker_constructs._internal.validation import (
     ValidationError,
     check_argument_types,
@@ -44,7 +45,7 @@ from ._trigger_props import (
 )
 from .sagemaker_pipeline import IPipeline
 
-POWERTOOLS_VERSION = "3.37.0"
+POWERTOOLS_VERSION = _POWERTOOLS_VERSION
 """The Powertools for AWS Lambda (Python) release whose public layer the function uses (pinned)."""
 
 
