@@ -13,7 +13,7 @@ from pathlib import Path
 PACKAGE = "sagemaker_constructs"
 ROOT = Path(__file__).resolve().parents[2] / "constructs" / PACKAGE
 
-FLOORS = ("_internal", "common", "hosting", "batch", "monitoring", "retraining", "observability")
+FLOORS = ("_internal", "common", "hosting", "batch", "monitoring", "retraining", "delivery", "observability")
 """Subpackages from the ground up: a module imports only from its own subpackage and the ones before it."""
 ALIASES = {"_handlers": "_internal", "_monitor_script": "_internal"}
 """``sagemaker_constructs._handlers`` (the top-level ``lambdas/``) is ground floor, with ``_internal``; so is

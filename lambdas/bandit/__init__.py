@@ -1,0 +1,1 @@
+"""The bandit allocator: moves an endpoint's traffic toward the variant with the best reward, within guardrails."""

@@ -1,0 +1,228 @@
+"""Bandit traffic allocation between an endpoint's variants: pure decisions, no AWS calls.
+
+The allocator function (``handler.py``) reads each variant's reward over a sliding window from CloudWatch and the
+endpoint's current weights, calls ``decide`` and applies the result with ``UpdateEndpointWeightsAndCapacities``;
+``benchmarks/bandit_regret.py`` replays a synthetic reward stream through the same ``decide``. Only the standard
+library is used, so the module runs on the bare Lambda runtime.
+
+The policy is stateless: the window's totals are the whole posterior, so a variant whose reward changes is
+re-learned within one window, and a retried invocation with the same seed makes the same decision.
+
+- **Thompson sampling** (``thompson-beta`` for conversion-style rewards, ``thompson-gaussian`` for continuous
+  ones): each variant's share is the posterior probability that it is the best, estimated by Monte Carlo.
+  Beta posteriors start from a uniform ``Beta(1, 1)`` prior; Gaussian posteriors use the window mean with
+  variance ``variance / trials`` (Chapelle and Li, "An Empirical Evaluation of Thompson Sampling", NIPS 2011;
+  Russo et al., "A Tutorial on Thompson Sampling", 2018, sections 3 and 7.2).
+- **Epsilon-greedy**: ``1 - epsilon`` on the best posterior mean (split on ties), ``epsilon`` spread evenly.
+
+The guardrails then bound the policy's target: every variant keeps at least ``min_weight`` (exploration), and no
+share moves more than ``max_step`` in one decision. The floor wins when the two conflict (a current allocation
+below the floor is lifted to it at once).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+POLICY_THOMPSON_BETA = "thompson-beta"
+POLICY_THOMPSON_GAUSSIAN = "thompson-gaussian"
+POLICY_EPSILON_GREEDY = "epsilon-greedy"
+POLICIES = (POLICY_THOMPSON_BETA, POLICY_THOMPSON_GAUSSIAN, POLICY_EPSILON_GREEDY)
+
+REASON_ALLOCATED = "allocated"
+"""The policy's target, bounded by the guardrails."""
+REASON_INSUFFICIENT_DATA = "insufficient-data"
+"""A variant had fewer than ``min_trials`` in the window: the current shares are kept (floors still apply)."""
+
+DEFAULT_DRAWS = 4000
+"""Monte Carlo draws per decision for the probability that each variant is best (standard error under 0.008)."""
+
+
+@dataclass(frozen=True)
+class ArmObservation:
+    """One variant's reward over the window.
+
+    :param variant: the variant name.
+    :param trials: requests (Beta: invocations; Gaussian: reward samples) in the window.
+    :param reward_sum: successes (Beta: conversions, at most ``trials``) or the sum of rewards (Gaussian).
+    :param variance: Gaussian only: the per-sample reward variance; ``None`` uses the policy's prior variance.
+    """
+
+    variant: str
+    trials: float
+    reward_sum: float
+    variance: float | None = None
+
+    @property
+    def mean(self) -> float:
+        """The window's mean reward per trial (0 without trials)."""
+        return self.reward_sum / self.trials if self.trials > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    """Bounds on every decision.
+
+    :param min_weight: the smallest share any variant keeps, in ``[0, 1 / variants]``.
+    :param max_step: the largest change of any variant's share in one decision, in ``(0, 1]``.
+    :param min_trials: fewer trials than this on any variant holds the current shares.
+    """
+
+    min_weight: float = 0.05
+    max_step: float = 0.2
+    min_trials: float = 100.0
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A decision: the shares to apply and the inputs that produced them (all keyed by variant name)."""
+
+    weights: dict[str, float]
+    """The shares to apply, summing to 1."""
+    target: dict[str, float]
+    """The policy's shares before the guardrails."""
+    probability_best: dict[str, float]
+    """Thompson: the posterior probability that each variant is best; epsilon-greedy: its greedy share."""
+    posterior_mean: dict[str, float]
+    reason: str
+    details: dict[str, float] = field(default_factory=dict)
+
+
+def normalize(weights: Mapping[str, float]) -> dict[str, float]:
+    """Relative weights (SageMaker's ``DesiredWeight``) as shares summing to 1; all-zero weights become equal."""
+    total = sum(max(0.0, w) for w in weights.values())
+    if total <= 0:
+        return {name: 1.0 / len(weights) for name in weights}
+    return {name: max(0.0, w) / total for name, w in weights.items()}
+
+
+def _draw(arm: ArmObservation, policy: str, prior_variance: float, rng: random.Random) -> float:
+    if policy == POLICY_THOMPSON_BETA:
+        successes = min(max(arm.reward_sum, 0.0), max(arm.trials, 0.0))
+        return rng.betavariate(1.0 + successes, 1.0 + max(arm.trials, 0.0) - successes)
+    variance = arm.variance if arm.variance is not None and arm.variance > 0 else prior_variance
+    if arm.trials <= 0:
+        return rng.gauss(0.0, math.sqrt(prior_variance))
+    return rng.gauss(arm.mean, math.sqrt(variance / arm.trials))
+
+
+def probability_best(
+    arms: Sequence[ArmObservation],
+    *,
+    policy: str,
+    rng: random.Random,
+    draws: int = DEFAULT_DRAWS,
+    prior_variance: float = 1.0,
+) -> dict[str, float]:
+    """Thompson sampling's shares: the fraction of ``draws`` joint posterior draws in which each arm is best."""
+    wins = dict.fromkeys((a.variant for a in arms), 0)
+    for _ in range(draws):
+        best = max(arms, key=lambda a: _draw(a, policy, prior_variance, rng))
+        wins[best.variant] += 1
+    return {name: count / draws for name, count in wins.items()}
+
+
+def posterior_mean(arm: ArmObservation, policy: str) -> float:
+    """The posterior mean reward: ``(1 + s) / (2 + n)`` under Beta(1, 1), else the window mean."""
+    if policy == POLICY_THOMPSON_BETA:
+        successes = min(max(arm.reward_sum, 0.0), max(arm.trials, 0.0))
+        return (1.0 + successes) / (2.0 + max(arm.trials, 0.0))
+    return arm.mean
+
+
+def epsilon_greedy(
+    arms: Sequence[ArmObservation], *, epsilon: float, policy_for_mean: str
+) -> dict[str, float]:
+    """``1 - epsilon`` on the best posterior mean (split evenly on ties), ``epsilon / K`` on every arm."""
+    means = {a.variant: posterior_mean(a, policy_for_mean) for a in arms}
+    top = max(means.values())
+    leaders = [name for name, m in means.items() if math.isclose(m, top, rel_tol=1e-12, abs_tol=1e-15)]
+    share = epsilon / len(arms)
+    return {name: share + ((1.0 - epsilon) / len(leaders) if name in leaders else 0.0) for name in means}
+
+
+def apply_guardrails(
+    current: Mapping[str, float], target: Mapping[str, float], guardrails: Guardrails
+) -> dict[str, float]:
+    """Move from ``current`` toward ``target`` (both shares) within the guardrails.
+
+    The target is first mixed with the uniform floor (``min_weight + (1 - K * min_weight) * target``), then the
+    whole move is scaled down so that no share changes by more than ``max_step``: a convex combination of two
+    allocations that sum to 1 and respect the floor does too. A current share below the floor is then lifted to
+    it, taking the difference from the others in proportion to their room above the floor.
+    """
+    names = list(target)
+    k = len(names)
+    floor = guardrails.min_weight
+    floored = {n: floor + (1.0 - k * floor) * target[n] for n in names}
+    now = normalize({n: current.get(n, 0.0) for n in names})
+    largest = max(abs(floored[n] - now[n]) for n in names)
+    scale = 1.0 if largest <= guardrails.max_step else guardrails.max_step / largest
+    moved = {n: now[n] + scale * (floored[n] - now[n]) for n in names}
+    deficit = sum(max(0.0, floor - w) for w in moved.values())
+    if deficit > 1e-12:
+        room = {n: max(0.0, w - floor) for n, w in moved.items()}
+        spare = sum(room.values())
+        moved = {n: floor if w < floor else w - deficit * room[n] / spare for n, w in moved.items()}
+    return normalize(moved)
+
+
+def decide(
+    arms: Sequence[ArmObservation],
+    current: Mapping[str, float],
+    *,
+    policy: str,
+    guardrails: Guardrails,
+    rng: random.Random,
+    epsilon: float = 0.1,
+    draws: int = DEFAULT_DRAWS,
+    prior_variance: float = 1.0,
+) -> Allocation:
+    """The next allocation for ``arms`` given the ``current`` relative weights (any positive scale).
+
+    :raises ValueError: on fewer than two arms, an unknown policy, or guardrails no allocation can meet.
+    """
+    if len(arms) < 2:
+        raise ValueError(f"a bandit needs at least two variants, got {len(arms)}")
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
+    if not 0 <= guardrails.min_weight * len(arms) <= 1:
+        raise ValueError(f"min_weight must be in [0, 1/{len(arms)}], got {guardrails.min_weight}")
+    if not 0 < guardrails.max_step <= 1:
+        raise ValueError(f"max_step must be in (0, 1], got {guardrails.max_step}")
+    mean_policy = POLICY_THOMPSON_BETA if policy == POLICY_THOMPSON_BETA else POLICY_THOMPSON_GAUSSIAN
+    means = {a.variant: posterior_mean(a, mean_policy) for a in arms}
+    now = normalize({a.variant: current.get(a.variant, 0.0) for a in arms})
+    if any(a.trials < guardrails.min_trials for a in arms):
+        held = apply_guardrails(now, now, Guardrails(guardrails.min_weight, 1.0, 0.0))
+        return Allocation(
+            weights=held,
+            target=dict(now),
+            probability_best={},
+            posterior_mean=means,
+            reason=REASON_INSUFFICIENT_DATA,
+            details={"min_trials_seen": min(a.trials for a in arms)},
+        )
+    if policy == POLICY_EPSILON_GREEDY:
+        # Epsilon-greedy judges the posterior mean of the reward model the arms' shape implies: conversion
+        # counts (reward_sum <= trials and no variance) read as Beta, anything else as Gaussian.
+        binary = all(a.variance is None and 0 <= a.reward_sum <= a.trials for a in arms)
+        target = epsilon_greedy(
+            arms,
+            epsilon=epsilon,
+            policy_for_mean=POLICY_THOMPSON_BETA if binary else POLICY_THOMPSON_GAUSSIAN,
+        )
+        best = dict(target)
+    else:
+        best = probability_best(arms, policy=policy, rng=rng, draws=draws, prior_variance=prior_variance)
+        target = best
+    return Allocation(
+        weights=apply_guardrails(now, target, guardrails),
+        target=target,
+        probability_best=best,
+        posterior_mean=means,
+        reason=REASON_ALLOCATED,
+    )
