@@ -337,3 +337,20 @@ def _grant_publish(topic: sns.ITopic, role: iam.IRole) -> None:
     # An encrypted topic needs the publisher to use its key: exactly the two actions SNS asks for.
     if topic.master_key is not None:
         topic.master_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
+
+
+def render_retention(resource: sagemaker.CfnEndpoint, *, scaled: bool, weights: bool) -> None:
+    """Which variant properties a CloudFormation update keeps (``RetainAllVariantProperties`` with
+    ``ExcludeRetainedVariantProperties``, UpdateEndpoint's request).
+
+    A scaled variant's instance count is kept (an update would otherwise reset it to ``InitialInstanceCount``);
+    weights are kept only when set outside the stack (``weights``), else the new config's weights apply.
+    """
+    excluded = [
+        *([] if scaled else ["DesiredInstanceCount"]),
+        *([] if weights else ["DesiredWeight"]),
+    ]
+    resource.retain_all_variant_properties = True
+    resource.exclude_retained_variant_properties = [
+        sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=name) for name in excluded
+    ] or None

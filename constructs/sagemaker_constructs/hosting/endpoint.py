@@ -110,6 +110,7 @@ class Endpoint(EndpointBase):
 
         self._fixed_name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self._scaled: dict[str, ScalableVariant] = {}
+        self._retain_weights = False
         self._handles: dict[str, EndpointVariant] = {}
         self.alarms: list[cloudwatch.Alarm] = []
         """Alarms created by this endpoint (rollback and operational)."""
@@ -467,10 +468,18 @@ class Endpoint(EndpointBase):
         if scaling.pause is not None:
             self.resource.node.add_dependency(scaling.pause)
         self._scaled[variant_name] = scaling
-        # A CloudFormation update would otherwise reset scaled instance counts to InitialInstanceCount; keep
-        # them, but still apply the weights of the new config.
-        self.resource.retain_all_variant_properties = True
-        self.resource.exclude_retained_variant_properties = [
-            sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
-        ]
+        _endpoint_config.render_retention(self.resource, scaled=True, weights=self._retain_weights)
         return scaling
+
+    def retain_variant_weights(self) -> bool:
+        """Keep the variants' current weights across CloudFormation updates, for weights set outside the stack
+        (``BanditTrafficAllocation`` calls it).
+
+        The endpoint then sets ``RetainAllVariantProperties`` without excluding ``DesiredWeight``; instance
+        counts are retained only when some variant scales (as before), else excluded. Consequence: ``weight=``
+        of a variant only applies when the endpoint is created; changing it in code no longer moves traffic.
+        Always returns True (an imported endpoint returns False: its own stack decides).
+        """
+        self._retain_weights = True
+        _endpoint_config.render_retention(self.resource, scaled=bool(self._scaled), weights=True)
+        return True

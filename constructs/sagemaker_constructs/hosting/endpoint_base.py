@@ -388,6 +388,15 @@ class EndpointBase(Resource):
         endpoint's variants are taken as real-time)."""
         return self.kind
 
+    def retain_variant_weights(self) -> bool:
+        """Keep the variants' current weights across CloudFormation updates (weights set outside the stack, e.g.
+        by ``BanditTrafficAllocation``); returns whether this construct's template does so.
+
+        An imported endpoint's template is elsewhere: this returns False, and the endpoint's own stack must call
+        ``retain_variant_weights()`` on it. ``Endpoint`` overrides it.
+        """
+        return False
+
 
 class _ImportedEndpoint(EndpointBase):
     def __init__(
