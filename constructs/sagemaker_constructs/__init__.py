@@ -18,6 +18,8 @@ from .batch.transform_schedule import TransformSchedule
 from .common.container_image import ContainerImage
 from .common.notification_topic import NotificationTopic
 from .common.secure_bucket import SecureBucket
+from .delivery.bandit import BanditTrafficAllocation
+from .delivery.bandit_options import BanditPolicy, BanditReward
 from .hosting.async_inference import AsyncInference, IncludeInferenceResponseIn
 from .hosting.autoscaling import ScalableVariant, ScalingMetrics
 from .hosting.data_capture import CaptureDestination, DataCapture
@@ -66,6 +68,9 @@ __all__ = [
     "AssembleWith",
     "AsyncInference",
     "AutoRollback",
+    "BanditPolicy",
+    "BanditReward",
+    "BanditTrafficAllocation",
     "Baseline",
     "BatchDataCapture",
     "BatchStrategy",

@@ -20,6 +20,8 @@ from sagemaker_constructs._internal.validation import (
 from sagemaker_constructs.batch.batch_transform import BatchTransform
 from sagemaker_constructs.batch.dashboard import batch_transform_section
 from sagemaker_constructs.common.dashboard_section import DashboardSection
+from sagemaker_constructs.delivery.bandit import BanditTrafficAllocation
+from sagemaker_constructs.delivery.bandit_dashboard import bandit_section
 from sagemaker_constructs.hosting.dashboard import endpoint_section
 from sagemaker_constructs.hosting.endpoint import EndpointBase
 from sagemaker_constructs.hosting.endpoint_metrics import DEFAULT_LATENCY_GRAPH_STATISTICS
@@ -267,6 +269,18 @@ class OperationsDashboard(Construct):
         :param title: Default: - "Retraining <pipeline name>"
         """
         self._add(trigger, "add_retraining", retraining_section(trigger, title=title))
+
+    # -------------------------------------------------------------------------------------------- delivery
+
+    @checked_arguments
+    def add_bandit(self, allocation: BanditTrafficAllocation, *, title: str | None = None) -> None:
+        """Each variant's traffic share, probability of being best and posterior mean over time, the reward and
+        trials as read, the ticks by decision, and the dead-letter alarm
+        (``delivery.bandit_dashboard.bandit_section``).
+
+        :param title: Default: - "Bandit <endpoint name>"
+        """
+        self._add(allocation, "add_bandit", bandit_section(allocation, title=title))
 
     # -------------------------------------------------------------------------------------------- any alarms
 
