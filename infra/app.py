@@ -112,6 +112,7 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
         batch_transform=batch.transform,
         retraining=retraining.trigger,
         monitoring=monitoring,
+        bandit=realtime.bandit,
         description="sagemaker-constructs reference: operations dashboard",
     )
     if nag:

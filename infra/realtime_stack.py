@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from sagemaker_constructs import (
     AutoRollback,
+    BanditReward,
+    BanditTrafficAllocation,
     CapacitySize,
     ContainerImage,
     DataCapture,
@@ -26,6 +29,11 @@ from sagemaker_constructs import (
 
 MODEL_ARTIFACT = Path(__file__).resolve().parent.parent / "model_artifacts" / "churn" / "model.tar.gz"
 XGBOOST_VERSION = "3.0-5"
+REWARD_NAMESPACE = "ChurnApp"
+REWARD_METRIC = "RetentionOfferAccepted"
+"""The reward the client application publishes: 1 (Count) each time a customer the model flagged accepts the
+retention offer, with dimensions ``EndpointName`` and ``VariantName`` (the ``InvokedProductionVariant`` of the
+InvokeEndpoint response that scored the customer)."""
 
 
 def model_name_suffix() -> str:
@@ -133,3 +141,25 @@ class RealtimeInferenceStack(Stack):
         built = ChurnEndpoint(self, champion_model_name=f"churn-champion-{model_name_suffix()}")
         self.alerts = built.alerts
         self.endpoint = built.endpoint
+        # Traffic follows the retention offers accepted per prediction served; with no data it holds 90/10.
+        endpoint = self.endpoint
+        self.bandit = BanditTrafficAllocation(
+            self,
+            "Bandit",
+            endpoint=endpoint,
+            reward=BanditReward.conversions(
+                {
+                    v.name: cloudwatch.Metric(
+                        namespace=REWARD_NAMESPACE,
+                        metric_name=REWARD_METRIC,
+                        dimensions_map={
+                            "EndpointName": endpoint.endpoint_name_for_metrics,
+                            "VariantName": v.name,
+                        },
+                        statistic="Sum",
+                    )
+                    for v in endpoint.variants
+                }
+            ),
+            notifications=self.alerts,
+        )

@@ -41,6 +41,11 @@ RESOURCE_STAR_ACTIONS: dict[str, tuple[str, str | None]] = {
         "cloudwatch:namespace",
     ),
     "ecr:GetAuthorizationToken": ("Returns a registry token; no resource-level permissions.", None),
+    "cloudwatch:GetMetricData": (
+        "No resource-level permissions (Service Authorization Reference, Amazon CloudWatch: no resource type); "
+        "the bandit reads its reward metrics with it.",
+        None,
+    ),
     "sagemaker:ListMonitoringExecutions": (
         "SageMaker List- calls take no resource-level permissions (API permissions reference); the retraining "
         "trigger only lists the executions of its wired schedules.",

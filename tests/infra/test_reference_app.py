@@ -91,6 +91,8 @@ def test_realtime_stack_shows_every_feature(templates: dict[str, dict[str, Any]]
     assert deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "CANARY"
     assert len(deployment["AutoRollbackConfiguration"]["Alarms"]) == 2
     assert endpoint["Properties"]["RetainAllVariantProperties"] is True
+    # The bandit sets the weights: they are retained too (scaled instance counts were already).
+    assert "ExcludeRetainedVariantProperties" not in endpoint["Properties"]
     targets = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert sorted(t["Properties"]["ResourceId"]["Fn::Join"][1][-1] for t in targets) == [
         "/variant/challenger",
@@ -99,8 +101,21 @@ def test_realtime_stack_shows_every_feature(templates: dict[str, dict[str, Any]]
     models = resources(template, "AWS::SageMaker::Model")
     assert len(models) == 2
     assert all("FindInMap" in json.dumps(m["Properties"]["PrimaryContainer"]["Image"]) for m in models)
-    # 2 rollback alarms + 3 operational alarms (error rate, latency, disk), each over both variants.
-    assert len(resources(template, "AWS::CloudWatch::Alarm")) == 5
+    # 2 rollback alarms + 3 operational alarms (error rate, latency, disk), each over both variants, and the
+    # bandit's dead-letter alarm.
+    assert len(resources(template, "AWS::CloudWatch::Alarm")) == 6
+    # The bandit on the champion and challenger: every 15 minutes, frozen by the 5 endpoint alarms.
+    (schedule,) = resources(template, "AWS::Scheduler::Schedule")
+    assert schedule["Properties"]["ScheduleExpression"] == "rate(15 minutes)"
+    (bandit,) = [
+        f
+        for f in resources(template, "AWS::Lambda::Function")
+        if f["Properties"]["Handler"] == "bandit.handler.lambda_handler"
+    ]
+    env = bandit["Properties"]["Environment"]["Variables"]
+    assert json.loads(env["BANDIT_VARIANTS"]) == ["champion", "challenger"]
+    assert json.dumps(env["BANDIT_FREEZE_ALARMS"]).count('"Ref"') == 5
+    assert "RetentionOfferAccepted" in env["BANDIT_QUERIES"]
 
 
 def test_batch_stack_scores_nightly_with_data_capture(

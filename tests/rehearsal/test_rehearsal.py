@@ -111,8 +111,10 @@ def test_every_open_monitor_can_run(world: World) -> None:
 
 def test_the_open_monitors_schedules_can_start_their_workflows(world: World) -> None:
     actors = [(a, c) for a, c in delivery_calls(world) if a.startswith("EventBridge Scheduler")]
-    # The six monitors' schedules and the batch scoring's nightly one.
-    assert len(actors) == 7, [a for a, _ in actors]
+    # The six monitors' schedules, the batch scoring's nightly one and the bandit's (it invokes its function).
+    assert len(actors) == 8, [a for a, _ in actors]
+    [bandit] = [calls for a, calls in actors if "BanditSchedule" in a]
+    assert [c.request.action for c in bandit] == ["lambda:InvokeFunction", "sqs:SendMessage"]
     _check(world, actors)
 
 

@@ -143,7 +143,8 @@ def _physical(stack: str, logical: str, resource: Mapping[str, Any], props: Mapp
         return _Names(arn, {"EndpointConfigName": name, "EndpointConfigArn": arn})
     if kind == "AWS::SageMaker::Endpoint":
         name = props.get("EndpointName") or generic.lower()
-        arn = _arn("sagemaker", f"endpoint/{name}")
+        # SageMaker writes the endpoint's name in lower case in its ARN (GetAtt EndpointArn returns that ARN).
+        arn = _arn("sagemaker", f"endpoint/{name.lower()}")
         return _Names(arn, {"EndpointName": name, "EndpointArn": arn})
     if kind.startswith("AWS::SageMaker::") and kind.endswith("JobDefinition"):
         name = props.get("JobDefinitionName") or generic.lower()

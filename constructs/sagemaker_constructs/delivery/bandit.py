@@ -20,6 +20,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from sagemaker_constructs._internal import dead_letter as _dead_letter
+from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.handlers import bandit_contract as contract
 from sagemaker_constructs._internal.powertools_function import powertools_function
 from sagemaker_constructs._internal.validation import (
@@ -160,6 +161,22 @@ class BanditTrafficAllocation(Construct):
         """The allocator function."""
         self.role: iam.Role = built.role
         self._grant(built.role)
+        schedule_role = iam.Role(
+            self,
+            "ScheduleRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            ),
+            description="Lets the bandit's schedule invoke its function (sagemaker-constructs)",
+        )
+        function_id = Stack.of(self).get_logical_id(self.function.node.default_child)  # type: ignore[arg-type]
+        _nag.acknowledge(
+            schedule_role,
+            f"IAM5[Resource::<{function_id}.Arn>:*]",
+            "aws-cdk-lib's Lambda grant_invoke also covers the function's versions and aliases (<arn>:*); the "
+            "schedule invokes the unqualified function.",
+        )
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
@@ -169,6 +186,7 @@ class BanditTrafficAllocation(Construct):
             description=f"Bandit traffic allocation of endpoint {endpoint.endpoint_name_for_metrics}",
             target=scheduler_targets.LambdaInvoke(
                 self.function,
+                role=schedule_role,
                 input=scheduler.ScheduleTargetInput.from_object(
                     {
                         contract.EVENT_SCHEDULED_TIME: scheduler.ContextAttribute.scheduled_time,
