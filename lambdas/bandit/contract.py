@@ -19,8 +19,12 @@ ENV_EPSILON = "BANDIT_EPSILON"
 ENV_REWARD_KIND = "BANDIT_REWARD_KIND"
 """``conversions`` or ``continuous`` (REWARD_* below)."""
 ENV_QUERIES = "BANDIT_QUERIES"
-"""JSON object ``{variant: {"reward": <MetricStat>, "trials": <MetricStat> | absent}}``; each MetricStat is
-GetMetricData's ``MetricStat`` shape (``Metric{Namespace, MetricName, Dimensions}``, ``Period``, ``Stat``)."""
+"""JSON object ``{variant: {"reward": <MetricStat>, "trials": <MetricStat> | TRIALS_INVOCATIONS | absent}}``; each
+MetricStat is GetMetricData's ``MetricStat`` shape (``Metric{Namespace, MetricName, Dimensions}``, ``Period``,
+``Stat``). Lambda allows 4 KB of environment in all, hence the short form for the default trials."""
+TRIALS_INVOCATIONS = "invocations"
+"""The trials are the variant's ``AWS/SageMaker`` ``Invocations`` (dimensions ``EndpointName`` = ENV_ENDPOINT_NAME,
+``VariantName``), per minute."""
 ENV_WINDOW_SECONDS = "BANDIT_WINDOW_SECONDS"
 """The sliding window the reward is read over, ending at the scheduled time."""
 ENV_MIN_WEIGHT = "BANDIT_MIN_WEIGHT"

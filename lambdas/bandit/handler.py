@@ -274,7 +274,9 @@ def run_tick(settings: Settings, tick: datetime) -> Outcome:
             current,
             inputs=inputs,
         )
-    queries = readings.build_queries(settings.reward_kind, settings.variants, settings.queries)
+    queries = readings.build_queries(
+        settings.reward_kind, settings.variants, settings.queries, settings.endpoint_name
+    )
     series = readings.fetch(cloudwatch, queries, tick - settings.window, tick)
     arms = readings.observations(settings.reward_kind, settings.variants, series)
     inputs["observations"] = {

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from .allocation import ArmObservation
-from .contract import REWARD_CONTINUOUS, REWARD_CONVERSIONS
+from .contract import REWARD_CONTINUOUS, REWARD_CONVERSIONS, TRIALS_INVOCATIONS
 
 QUERY_REWARD = "reward"
 QUERY_TRIALS = "trials"
@@ -41,8 +41,24 @@ def _stat(metric_stat: Mapping[str, Any], statistic: str) -> dict[str, Any]:
     return rendered
 
 
+def invocations(endpoint_name: str, variant: str) -> dict[str, Any]:
+    """The variant's ``Invocations`` per minute (``AWS/SageMaker``, dimensions ``EndpointName``, ``VariantName``)."""
+    return {
+        "Metric": {
+            "Namespace": "AWS/SageMaker",
+            "MetricName": "Invocations",
+            "Dimensions": [
+                {"Name": "EndpointName", "Value": endpoint_name},
+                {"Name": "VariantName", "Value": variant},
+            ],
+        },
+        "Period": 60,
+        "Stat": "Sum",
+    }
+
+
 def build_queries(
-    kind: str, variants: Sequence[str], queries: Mapping[str, Mapping[str, Any]]
+    kind: str, variants: Sequence[str], queries: Mapping[str, Mapping[str, Any]], endpoint_name: str
 ) -> list[dict[str, Any]]:
     """GetMetricData's ``MetricDataQueries``: ``s<i>`` (reward sum) and ``t<i>`` (trials: ``Sum`` of the trials
     metric, or the reward's ``SampleCount`` for a continuous reward) for the i-th variant."""
@@ -52,7 +68,8 @@ def build_queries(
         reward = entry[QUERY_REWARD]
         rendered.append({"Id": f"s{index}", "MetricStat": _stat(reward, "Sum"), "ReturnData": True})
         if kind == REWARD_CONVERSIONS:
-            trials = _stat(entry[QUERY_TRIALS], "Sum")
+            spec = entry[QUERY_TRIALS]
+            trials = invocations(endpoint_name, variant) if spec == TRIALS_INVOCATIONS else _stat(spec, "Sum")
         elif kind == REWARD_CONTINUOUS:
             trials = _stat(reward, "SampleCount")
         else:

@@ -51,11 +51,15 @@ def _metric_stat(namespace: str, name: str, variant: str, period: int = 60) -> d
 
 
 QUERIES = {
-    v: {
-        "reward": _metric_stat("ChurnApp", "RetentionOfferAccepted", v, 300),
-        "trials": _metric_stat("AWS/SageMaker", "Invocations", v),
-    }
-    for v in ("champion", "challenger")
+    # The construct's short form for the default trials (the variant's Invocations), and the explicit form.
+    "champion": {
+        "reward": _metric_stat("ChurnApp", "RetentionOfferAccepted", "champion", 300),
+        "trials": contract.TRIALS_INVOCATIONS,
+    },
+    "challenger": {
+        "reward": _metric_stat("ChurnApp", "RetentionOfferAccepted", "challenger", 300),
+        "trials": _metric_stat("AWS/SageMaker", "Invocations", "challenger"),
+    },
 }
 
 

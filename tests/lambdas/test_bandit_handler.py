@@ -225,6 +225,6 @@ def test_continuous_rewards_estimate_the_variance_from_period_means() -> None:
     # One period gives no estimate: the policy's prior variance is used.
     assert (arms[1].trials, arms[1].variance) == (10.0, None)
     queries = readings.build_queries(
-        contract.REWARD_CONTINUOUS, ["a"], {"a": {"reward": QUERIES["champion"]["reward"]}}
+        contract.REWARD_CONTINUOUS, ["a"], {"a": {"reward": QUERIES["champion"]["reward"]}}, ENDPOINT
     )
     assert [(q["Id"], q["MetricStat"]["Stat"]) for q in queries] == [("s0", "Sum"), ("t0", "SampleCount")]

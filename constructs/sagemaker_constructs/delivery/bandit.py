@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import Annotations, Duration, IStableStringProducer, Lazy, Stack
+from aws_cdk import Annotations, Duration, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -17,15 +17,17 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from sagemaker_constructs._internal import dead_letter as _dead_letter
 from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.handlers import bandit_contract as contract
 from sagemaker_constructs._internal.powertools_function import powertools_function
 from sagemaker_constructs._internal.validation import (
+    ValidationError,
     ValidationErrors,
     check_argument_types,
+    checked_arguments,
     construct_path,
 )
 from sagemaker_constructs.common.notification_topic import NotificationTopic
@@ -35,6 +37,15 @@ from .bandit_options import BanditPolicy, BanditReward
 
 MAX_VARIANTS = 10
 """An endpoint has at most 10 production variants."""
+LAMBDA_MAX_EVENT_AGE = 6 * 3600
+"""Lambda's ``MaximumEventAgeInSeconds`` is at most 6 hours (AWS::Lambda::EventInvokeConfig)."""
+SCHEDULER_MAX_EVENT_AGE = 86400
+"""EventBridge Scheduler's ``RetryPolicy.MaximumEventAgeInSeconds`` is at most 24 hours."""
+LAMBDA_ENVIRONMENT_BYTES = 4096
+"""Lambda: "The total size of all environment variables doesn't exceed 4 KB" (Lambda Developer Guide, quotas)."""
+TOKEN_ESTIMATES = (63, 128, 256)
+"""Bytes assumed at synth for values known only at deploy time: the endpoint's name (at most 63), the kill
+switch's generated name, and each freeze alarm's name (at most 255)."""
 
 
 class BanditTrafficAllocation(Construct):
@@ -124,6 +135,23 @@ class BanditTrafficAllocation(Construct):
             self, nag_reason="This queue is itself the dead-letter queue of the bandit's function."
         )
         """Ticks that failed after Lambda's retries."""
+        environment = {
+            contract.ENV_ENDPOINT_NAME: endpoint.endpoint_name,
+            contract.ENV_VARIANTS: json.dumps(self.variant_names),
+            contract.ENV_POLICY: policy.allocation_policy(reward),
+            contract.ENV_EPSILON: repr(policy.epsilon),
+            contract.ENV_REWARD_KIND: reward.kind,
+            contract.ENV_QUERIES: reward.render(self, endpoint),
+            contract.ENV_WINDOW_SECONDS: str(int(window.to_seconds())),
+            contract.ENV_MIN_WEIGHT: repr(float(min_weight)),
+            contract.ENV_MAX_STEP: repr(float(max_step)),
+            contract.ENV_MIN_TRIALS: str(int(min_trials)),
+            contract.ENV_MIN_CHANGE: repr(float(min_change)),
+            contract.ENV_KILL_SWITCH_PARAMETER: self.kill_switch.parameter_name,
+            contract.ENV_FREEZE_ALARMS: Lazy.string(_AlarmNames(self, self._freeze)),
+            contract.POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
+            contract.POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+        }
         built = powertools_function(
             self,
             handler=contract.HANDLER,
@@ -134,31 +162,17 @@ class BanditTrafficAllocation(Construct):
             log_retention=log_retention,
             star_resource_reason="X-Ray tracing (PutTraceSegments) and cloudwatch:GetMetricData have no "
             "resource-level permissions.",
-            environment={
-                contract.ENV_ENDPOINT_NAME: endpoint.endpoint_name,
-                contract.ENV_VARIANTS: json.dumps(self.variant_names),
-                contract.ENV_POLICY: policy.allocation_policy(reward),
-                contract.ENV_EPSILON: repr(policy.epsilon),
-                contract.ENV_REWARD_KIND: reward.kind,
-                contract.ENV_QUERIES: reward.render(self, endpoint),
-                contract.ENV_WINDOW_SECONDS: str(int(window.to_seconds())),
-                contract.ENV_MIN_WEIGHT: repr(float(min_weight)),
-                contract.ENV_MAX_STEP: repr(float(max_step)),
-                contract.ENV_MIN_TRIALS: str(int(min_trials)),
-                contract.ENV_MIN_CHANGE: repr(float(min_change)),
-                contract.ENV_KILL_SWITCH_PARAMETER: self.kill_switch.parameter_name,
-                contract.ENV_FREEZE_ALARMS: Lazy.string(_AlarmNames(self, self._freeze)),
-                contract.POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
-                contract.POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
-            },
+            environment=environment,
             # One tick at a time: two concurrent decisions would both start from the same current weights.
             reserved_concurrent_executions=1,
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
             retry_attempts=2,
-            max_event_age=every,
+            # A tick older than the next one is pointless (Lambda allows 1 minute to 6 hours).
+            max_event_age=Duration.seconds(min(every.to_seconds(), LAMBDA_MAX_EVENT_AGE)),
         )
         self.function: lambda_.Function = built.function
         """The allocator function."""
+        self.node.add_validation(_EnvironmentSize(self, environment))
         self.role: iam.Role = built.role
         self._grant(built.role)
         schedule_role = iam.Role(
@@ -194,7 +208,7 @@ class BanditTrafficAllocation(Construct):
                     }
                 ),
                 retry_attempts=3,
-                max_event_age=every,
+                max_event_age=Duration.seconds(min(every.to_seconds(), SCHEDULER_MAX_EVENT_AGE)),
                 dead_letter_queue=self.dead_letter_queue,
             ),
         )
@@ -269,6 +283,7 @@ class BanditTrafficAllocation(Construct):
         if self._freeze:
             role.add_to_policy(self._describe_alarms)
 
+    @checked_arguments
     def add_freeze_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Freeze the weights while ``alarm`` is in ALARM, besides ``freeze_on``."""
         if any(existing is alarm for existing in self._freeze):
@@ -285,7 +300,15 @@ class BanditTrafficAllocation(Construct):
 
     def metric(self, metric_name: str, **dimensions: str) -> cloudwatch.Metric:
         """A metric the function emits (namespace ``SageMakerConstructs/Bandit``, dimensions ``service``,
-        ``EndpointName`` and ``dimensions``). Statistic Average, period ``every``."""
+        ``EndpointName`` and ``dimensions``). Statistic Average, period ``every``.
+
+        :raises ValidationError: when ``VariantName`` is not one of ``variant_names``.
+        """
+        variant = dimensions.get(contract.DIMENSION_VARIANT)
+        if variant is not None and variant not in self.variant_names:
+            raise ValidationError(
+                f"'variant' must be one of the bandit's variants {self.variant_names}, got {variant!r}"
+            )
         return cloudwatch.Metric(
             namespace=contract.METRICS_NAMESPACE,
             metric_name=metric_name,
@@ -298,21 +321,27 @@ class BanditTrafficAllocation(Construct):
             period=self.every,
         )
 
+    @checked_arguments
     def metric_weight(self, variant: str) -> cloudwatch.Metric:
         """The variant's share after each tick (0-1). Statistic Average, period ``every``."""
         return self.metric(contract.METRIC_WEIGHT, **{contract.DIMENSION_VARIANT: variant})
 
+    @checked_arguments
     def metric_probability_best(self, variant: str) -> cloudwatch.Metric:
         """Thompson sampling: the posterior probability that the variant is best. Average, period ``every``."""
         return self.metric(contract.METRIC_PROBABILITY_BEST, **{contract.DIMENSION_VARIANT: variant})
 
+    @checked_arguments
     def metric_posterior_mean(self, variant: str) -> cloudwatch.Metric:
         """The variant's posterior mean reward. Statistic Average, period ``every``."""
         return self.metric(contract.METRIC_POSTERIOR_MEAN, **{contract.DIMENSION_VARIANT: variant})
 
+    @checked_arguments
     def metric_decisions(self, decision: str) -> cloudwatch.Metric:
         """Ticks that ended in ``decision`` (``applied``, ``held``, ``frozen``, ``paused``, ``insufficient-data``,
         ``malformed``). Statistic Sum, period 1 hour."""
+        if decision not in contract.DECISIONS:
+            raise ValidationError(f"'decision' must be one of {list(contract.DECISIONS)}, got {decision!r}")
         metric = self.metric(contract.METRIC_DECISIONS, **{contract.DIMENSION_DECISION: decision})
         return metric.with_(statistic="Sum", period=Duration.hours(1))
 
@@ -327,3 +356,33 @@ class _AlarmNames:
 
     def produce(self) -> str:
         return self._stack.to_json_string([a.alarm_name for a in self._alarms])
+
+
+@jsii.implements(IValidation)
+class _EnvironmentSize:
+    """Lambda refuses a function whose environment exceeds 4 KB: judged at synth, once the freeze alarms are
+    known, with deploy-time names counted at their estimated length (``TOKEN_ESTIMATES``)."""
+
+    def __init__(self, allocation: BanditTrafficAllocation, environment: dict[str, str]) -> None:
+        self._allocation = allocation
+        self._environment = environment
+
+    def validate(self) -> list[str]:
+        endpoint, parameter, alarm = TOKEN_ESTIMATES
+        size = len(self._allocation.freeze_alarms) * alarm
+        for key, value in self._environment.items():
+            if key == contract.ENV_FREEZE_ALARMS:
+                size += len(key) + 2
+            elif not Token.is_unresolved(value):
+                size += len(key) + len(value)
+            elif key == contract.ENV_QUERIES:
+                size += len(key) + len(Stack.of(self._allocation).resolve(value))
+            else:
+                size += len(key) + (endpoint if key == contract.ENV_ENDPOINT_NAME else parameter)
+        if size <= LAMBDA_ENVIRONMENT_BYTES:
+            return []
+        return [
+            f"the bandit's function environment needs about {size} bytes, Lambda allows {LAMBDA_ENVIRONMENT_BYTES}"
+            " (4 KB): use fewer variants, shorter variant or metric names and dimensions, or fewer 'freeze_on'"
+            " alarms"
+        ]

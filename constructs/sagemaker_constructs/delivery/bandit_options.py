@@ -89,10 +89,15 @@ class BanditReward:
         """The handler's ``ENV_QUERIES``: each metric as GetMetricData's ``MetricStat`` (tokens resolved)."""
         queries: dict[str, dict[str, Any]] = {}
         for variant, metric in self.reward.items():
-            entry = {"reward": _metric_stat(metric, f"reward of {variant!r}")}
-            trials = self.trials_metric(endpoint, variant)
-            if trials is not None:
-                entry["trials"] = _metric_stat(trials, f"trials of {variant!r}")
+            entry: dict[str, Any] = {"reward": _metric_stat(metric, f"reward of {variant!r}")}
+            if self.kind == contract.REWARD_CONVERSIONS:
+                # The default trials in short: the handler builds the Invocations query (4 KB of environment).
+                trials = self.trials
+                entry["trials"] = (
+                    contract.TRIALS_INVOCATIONS
+                    if trials is None
+                    else _metric_stat(trials[variant], f"trials of {variant!r}")
+                )
             queries[variant] = entry
         return Stack.of(scope).to_json_string(queries)
 

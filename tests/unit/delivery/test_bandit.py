@@ -129,9 +129,8 @@ def test_a_schedule_invokes_the_allocator_with_the_tick() -> None:
             {"Name": "VariantName", "Value": "challenger"},
         ],
     }
-    # Default trials: the variant's Invocations.
-    assert queries["challenger"]["trials"]["Metric"]["MetricName"] == "Invocations"
-    assert queries["challenger"]["trials"]["Metric"]["Namespace"] == "AWS/SageMaker"
+    # Default trials: the variant's Invocations, in the short form the handler expands (4 KB of environment).
+    assert queries["challenger"]["trials"] == contract.TRIALS_INVOCATIONS
     # The endpoint's operational alarms freeze the bandit by default.
     assert len(bandit.freeze_alarms) == len(endpoint.alarms) == 3
     assert env[contract.ENV_POLICY] in POLICIES
@@ -297,3 +296,66 @@ def test_validation_names_the_prop_what_is_allowed_and_what_was_received() -> No
         BanditReward.continuous({"a": cloudwatch.MathExpression(expression="1", using_metrics={})})
     with pytest.raises(ValidationError, match=r"'epsilon' must be a number in \(0, 1\), got float 1.5"):
         BanditPolicy.epsilon_greedy(1.5)
+
+
+def test_a_function_environment_over_4_kb_is_refused_at_synth() -> None:
+    stack = _stack()
+    model = Model(
+        stack,
+        "Model",
+        image=ContainerImage.for_algorithm("xgboost", "3.0-5"),
+        model_data=ModelData.from_asset(SAMPLE_MODEL),
+    )
+    names = [f"a-long-variant-name-number-{i:02d}" for i in range(10)]
+    endpoint = Endpoint(
+        stack,
+        "Endpoint",
+        variants=[ProductionVariant(n, model=model, instance_type="ml.m5.large") for n in names],
+    )
+    long_metric = {
+        n: cloudwatch.Metric(
+            namespace="AnApplicationWithAVeryLongNamespace",
+            metric_name="RetentionOfferAcceptedByTheCustomer",
+            dimensions_map={"EndpointName": "churn", "VariantName": n},
+        )
+        for n in names
+    }
+    BanditTrafficAllocation(
+        stack, "Bandit", endpoint=endpoint, reward=BanditReward.conversions(long_metric, long_metric)
+    )
+    with pytest.raises(RuntimeError, match=r"environment needs about \d+ bytes, Lambda allows 4096"):
+        Template.from_stack(stack)
+
+
+def test_event_ages_stay_within_what_lambda_and_scheduler_allow() -> None:
+    stack = _stack()
+    BanditTrafficAllocation(
+        stack,
+        "Bandit",
+        endpoint=_endpoint(stack),
+        reward=_conversions(),
+        every=Duration.hours(12),
+        window=Duration.hours(12),
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumEventAgeInSeconds": 21600})
+    template.has_resource_properties(
+        "AWS::Scheduler::Schedule",
+        {
+            "Target": Match.object_like(
+                {"RetryPolicy": Match.object_like({"MaximumEventAgeInSeconds": 43200})}
+            )
+        },
+    )
+
+
+def test_metrics_refuse_unknown_variants_and_decisions() -> None:
+    stack = _stack()
+    bandit = BanditTrafficAllocation(stack, "Bandit", endpoint=_endpoint(stack), reward=_conversions())
+    with pytest.raises(
+        ValidationError, match=r"'variant' must be one of the bandit's variants .*got 'other'"
+    ):
+        bandit.metric_weight("other")
+    with pytest.raises(ValidationError, match=r"'decision' must be one of .*got 'skipped'"):
+        bandit.metric_decisions("skipped")
+    assert bandit.metric_decisions("applied").statistic == "Sum"
