@@ -6,7 +6,8 @@ EventBridge Scheduler invokes this function every tick with ``{"scheduledTime", 
 2. the freeze alarms (DescribeAlarms): any in ALARM is ``frozen``;
 3. the endpoint (DescribeEndpoint): not ``InService``, or variants other than the bandit's, is ``frozen``; modified
    at or after the scheduled time means this tick already ran (a duplicate or a retry): ``held``;
-4. each variant's reward over ``[scheduledTime - window, scheduledTime)`` (GetMetricData, ``readings``);
+4. each variant's reward over ``[end - window, end)``, ``end`` the scheduled time's minute (GetMetricData,
+   ``readings``);
 5. ``allocation.decide`` with a seed derived from the endpoint and the scheduled time, so a retry decides the same;
 6. UpdateEndpointWeightsAndCapacities when some share moves by at least ``min_change`` (``applied``), else
    ``held``. SageMaker's throttling or ValidationException (the endpoint is being updated) is ``held`` too: the
@@ -277,7 +278,10 @@ def run_tick(settings: Settings, tick: datetime) -> Outcome:
     queries = readings.build_queries(
         settings.reward_kind, settings.variants, settings.queries, settings.endpoint_name
     )
-    series = readings.fetch(cloudwatch, queries, tick - settings.window, tick)
+    # The window ends at the tick's whole minute (CloudWatch rounds a recent StartTime down to the minute anyway;
+    # a retry of the tick reads the same window).
+    end = tick.replace(second=0)
+    series = readings.fetch(cloudwatch, queries, end - settings.window, end)
     arms = readings.observations(settings.reward_kind, settings.variants, series)
     inputs["observations"] = {
         a.variant: {"trials": a.trials, "rewardSum": a.reward_sum, "variance": a.variance} for a in arms

@@ -34,9 +34,20 @@ def test_applies_a_guarded_step_toward_the_better_variant(bandit: Bandit) -> Non
     # The challenger converts at 30%, the champion at 10%: Thompson gives the challenger nearly all the
     # traffic, and the step guardrail moves it by 0.2 at most (10% -> 30%).
     publish_rewards({"champion": 100, "challenger": 90}, {"champion": 1000, "challenger": 300})
+    # Outside the window (before tick - 6 h, at or after the tick): not counted.
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    for when in (TICK - timedelta(hours=6, minutes=1), TICK, TICK + timedelta(minutes=1)):
+        cloudwatch.put_metric_data(
+            Namespace="AWS/SageMaker",
+            MetricData=[{"MetricName": "Invocations", "Timestamp": when, "Value": 5000.0,
+                         "Dimensions": [{"Name": "EndpointName", "Value": ENDPOINT},
+                                        {"Name": "VariantName", "Value": "champion"}]}],
+        )  # fmt: skip
     result = bandit.invoke(TICK_EVENT)
     assert result["decision"] == contract.DECISION_APPLIED, result
+    # The challenger's trials come from its explicit query, the champion's from the short form (Invocations).
     assert result["observations"]["challenger"] == {"trials": 300.0, "rewardSum": 90.0, "variance": None}
+    assert result["observations"]["champion"] == {"trials": 1000.0, "rewardSum": 100.0, "variance": None}
     assert result["weights"] == pytest.approx({"champion": 0.7, "challenger": 0.3}, abs=1e-9)
     assert bandit.weights() == pytest.approx({"champion": 0.7, "challenger": 0.3}, abs=1e-4)
     assert bandit.decisions() == [contract.DECISION_APPLIED]
