@@ -359,3 +359,16 @@ def test_metrics_refuse_unknown_variants_and_decisions() -> None:
     with pytest.raises(ValidationError, match=r"'decision' must be one of .*got 'skipped'"):
         bandit.metric_decisions("skipped")
     assert bandit.metric_decisions("applied").statistic == "Sum"
+
+
+def test_retaining_weights_before_scaling_keeps_both() -> None:
+    stack = _stack()
+    endpoint = _endpoint(stack)
+    assert endpoint.retain_variant_weights() is True
+    endpoint.variant("challenger").auto_scale(min_capacity=1, max_capacity=2).on_cpu_utilization(70)
+    props = next(iter(Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint").values()))[
+        "Properties"
+    ]
+    assert props["RetainAllVariantProperties"] is True
+    assert "ExcludeRetainedVariantProperties" not in props
+    assert Endpoint.from_endpoint_name(stack, "Imported", "other").retain_variant_weights() is False
