@@ -7,7 +7,7 @@ handler tests because it drives the handler through their fixture."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -17,6 +17,7 @@ from botocore.client import BaseClient
 from support.aws_calls import Call, call, denials, report
 from support.cfn_resolve import ACCOUNT, World
 from support.cfn_resolve import REGION as WORLD_REGION
+from support.service_models import service_model_problems
 
 from lambdas.bandit import contract
 
@@ -63,12 +64,15 @@ def _to_iam(operation: str, params: dict[str, Any], env: dict[str, Any]) -> list
 
 
 @pytest.fixture
-def recorded(bandit: Bandit) -> list[tuple[str, dict[str, Any]]]:
-    """Every call the handler's clients make: (operation, parameters), as the handler passed them."""
+def recorded(bandit: Bandit) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every call the handler's clients make: (operation, parameters), as the handler passed them; each request
+    is also checked against botocore's service model, strictly (patterns, enums, ranges)."""
     calls: list[tuple[str, dict[str, Any]]] = []
+    problems: list[str] = []
 
     def record(params: dict[str, Any], model: Any, **kwargs: Any) -> None:
         calls.append((model.name, dict(params)))
+        problems.extend(service_model_problems(model.service_model.service_name, model.name, dict(params)))
 
     clients = [value for value in vars(bandit.module).values() if isinstance(value, BaseClient)]
     assert len(clients) == 3, clients
@@ -76,7 +80,8 @@ def recorded(bandit: Bandit) -> list[tuple[str, dict[str, Any]]]:
         client.meta.events.register(
             f"provide-client-params.{client.meta.service_model.service_name}.*", record
         )
-    return calls
+    yield calls
+    assert not problems, problems
 
 
 def test_bandit_function_can_make_every_call_it_makes(
