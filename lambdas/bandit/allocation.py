@@ -185,13 +185,19 @@ def apply_guardrails(
     now = normalize({n: current.get(n, 0.0) for n in names})
     largest = max(abs(floored[n] - now[n]) for n in names)
     scale = 1.0 if largest <= guardrails.max_step else guardrails.max_step / largest
-    moved = {n: now[n] + scale * (floored[n] - now[n]) for n in names}
-    deficit = sum(max(0.0, floor - w) for w in moved.values())
-    if deficit > 1e-12:
-        room = {n: max(0.0, w - floor) for n, w in moved.items()}
-        spare = sum(room.values())
-        moved = {n: floor if w < floor else w - deficit * room[n] / spare for n, w in moved.items()}
-    return normalize(moved)
+    return lift_to_floor({n: now[n] + scale * (floored[n] - now[n]) for n in names}, floor)
+
+
+def lift_to_floor(shares: Mapping[str, float], floor: float) -> dict[str, float]:
+    """``shares`` (summing to 1) with every share below ``floor`` raised to it, the difference taken from the
+    others in proportion to their room above the floor; shares already at or above the floor everywhere are
+    returned unchanged."""
+    deficit = sum(max(0.0, floor - w) for w in shares.values())
+    if deficit <= 1e-12:
+        return normalize(shares)
+    room = {n: max(0.0, w - floor) for n, w in shares.items()}
+    spare = sum(room.values())
+    return normalize({n: floor if w < floor else w - deficit * room[n] / spare for n, w in shares.items()})
 
 
 def _finite(value: object) -> bool:
@@ -273,7 +279,9 @@ def decide(
     means = {a.variant: posterior_mean(a, mean_policy) for a in arms}
     now = normalize({a.variant: current.get(a.variant, 0.0) for a in arms})
     if any(a.trials < guardrails.min_trials for a in arms):
-        held = apply_guardrails(now, now, Guardrails(guardrails.min_weight, 1.0, 0.0))
+        # Held as they are: the floor mix of apply_guardrails would pull the shares toward an equal split on
+        # every tick without data.
+        held = lift_to_floor(now, guardrails.min_weight)
         return Allocation(
             weights=held,
             target=dict(now),
