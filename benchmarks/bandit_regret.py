@@ -223,6 +223,7 @@ class Summary:
     final_share_mean: float
     adapt_median: float
     adapt_p90: float
+    adapt_max: float
     never_adapted: int
     seeds: int
     mean_cumulative_regret: list[float]
@@ -256,6 +257,7 @@ def summarize(scenario: Scenario, policy: str, runs: Sequence[Run]) -> Summary:
         final_share_mean=statistics.fmean(r.final_share for r in runs),
         adapt_median=statistics.median(adapted),
         adapt_p90=percentile(adapted, 0.9),
+        adapt_max=max(adapted),
         never_adapted=sum(1 for a in adapted if math.isinf(a)),
         seeds=len(runs),
         mean_cumulative_regret=cumulative,
@@ -285,13 +287,13 @@ def table(summaries: Sequence[Summary]) -> str:
     """The results as a Markdown table."""
     lines = [
         "| Scenario | Policy | Regret (conversions), mean ± sd | Final share of the best | "
-        "Steps to adapt: median | p90 | Never adapted |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "Steps to adapt: median | p90 | max | Never adapted |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for s in summaries:
         lines.append(
             f"| {s.scenario} | {s.policy} | {s.regret_mean:.1f} ± {s.regret_sd:.1f} | {s.final_share_mean:.3f} | "
-            f"{_steps(s.adapt_median)} | {_steps(s.adapt_p90)} | {s.never_adapted}/{s.seeds} |"
+            f"{_steps(s.adapt_median)} | {_steps(s.adapt_p90)} | {_steps(s.adapt_max)} | {s.never_adapted}/{s.seeds} |"
         )
     return "\n".join(lines)
 
@@ -311,9 +313,10 @@ SWEEP = (
 def sweep(seeds: int, base: Settings) -> str:
     """Thompson sampling under other windows and guardrails, as a Markdown table."""
     lines = [
-        "| Settings | Scenario | Regret, mean ± sd | Steps to adapt: median | p90 | Never adapted |",
-        "|---|---|---:|---:|---:|---:|",
+        "| Settings | Scenario | Regret, mean ± sd | Steps to adapt: median | p90 | max | Never adapted |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
+    print("\n".join(lines), flush=True)
     for label, change in SWEEP:
         g = base.guardrails
         guardrails = Guardrails(
@@ -331,8 +334,9 @@ def sweep(seeds: int, base: Settings) -> str:
         for s in benchmark(seeds, settings, policies=(THOMPSON,)):
             lines.append(
                 f"| {label} | {s.scenario} | {s.regret_mean:.1f} ± {s.regret_sd:.1f} | {_steps(s.adapt_median)} | "
-                f"{_steps(s.adapt_p90)} | {s.never_adapted}/{s.seeds} |"
+                f"{_steps(s.adapt_p90)} | {_steps(s.adapt_max)} | {s.never_adapted}/{s.seeds} |"
             )
+            print(lines[-1], flush=True)
     return "\n".join(lines)
 
 
@@ -365,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         json.dumps(
             [
                 {k: v for k, v in s.__dict__.items() if not k.startswith("mean_")}
-                | {"adapt_median": str(s.adapt_median), "adapt_p90": str(s.adapt_p90)}
+                | {key: str(getattr(s, key)) for key in ("adapt_median", "adapt_p90", "adapt_max")}
                 for s in summaries
             ],
             indent=2,
@@ -373,7 +377,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if args.sweep:
         swept = sweep(args.seeds, settings)
-        print(swept)
         (args.out / "bandit_sweep.md").write_text(swept + "\n")
     print(f"{time.perf_counter() - started:.0f} s; wrote {args.out}/bandit_regret.{{md,svg,json}}")
 
