@@ -68,7 +68,10 @@ class Guardrails:
 
     :param min_weight: the smallest share any variant keeps, in ``[0, 1 / variants]``.
     :param max_step: the largest change of any variant's share in one decision, in ``(0, 1]``.
-    :param min_trials: fewer trials than this on any variant holds the current shares.
+    :param min_trials: fewer trials than this on any variant holds the current shares. A variant on the floor
+        gets ``min_weight`` of the window's requests, so once the allocation has converged the window needs
+        ``min_trials / min_weight`` requests (2,000 by default) for decisions to go on (docs/benchmarks.md, "Less
+        traffic").
     """
 
     min_weight: float = 0.05
