@@ -25,7 +25,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: setup setup-dev synth test lint typecheck unit bench bench-venv bench-drift simulate images clean
+.PHONY: setup setup-dev synth test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -110,6 +110,11 @@ bench-venv: $(BENCH_STAMP)
 ## bench-drift: drift computation against Evidently: time, peak memory, verdicts (see docs/benchmarks.md)
 bench-drift: setup-dev bench-venv
 	python benchmarks/drift_vs_evidently.py
+
+## bandit-sim: regret of the bandit allocator (Thompson sampling, epsilon-greedy) against a fixed split on a seeded
+## conversion stream that changes midway (benchmarks/bandit_regret.py); writes build/bandit/ (see docs/benchmarks.md)
+bandit-sim: setup-dev
+	python benchmarks/bandit_regret.py
 
 ## images: regenerate the container image registry from the installed SageMaker SDK
 images: setup-dev

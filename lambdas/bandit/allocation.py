@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 POLICY_THOMPSON_BETA = "thompson-beta"
@@ -68,7 +68,10 @@ class Guardrails:
 
     :param min_weight: the smallest share any variant keeps, in ``[0, 1 / variants]``.
     :param max_step: the largest change of any variant's share in one decision, in ``(0, 1]``.
-    :param min_trials: fewer trials than this on any variant holds the current shares.
+    :param min_trials: fewer trials than this on any variant holds the current shares. A variant on the floor
+        gets ``min_weight`` of the window's requests, so once the allocation has converged the window needs
+        ``min_trials / min_weight`` requests (2,000 by default) for decisions to go on (docs/benchmarks.md, "Less
+        traffic").
     """
 
     min_weight: float = 0.05
@@ -99,14 +102,25 @@ def normalize(weights: Mapping[str, float]) -> dict[str, float]:
     return {name: max(0.0, w) / total for name, w in weights.items()}
 
 
-def _draw(arm: ArmObservation, policy: str, prior_variance: float, rng: random.Random) -> float:
+def _samplers(
+    arms: Sequence[ArmObservation], policy: str, prior_variance: float, rng: random.Random
+) -> tuple[Callable[[float, float], float], list[tuple[float, float]]]:
+    """The posterior sampler and each arm's two parameters: Beta's ``(alpha, beta)`` or Gaussian's ``(mu, sigma)``."""
     if policy == POLICY_THOMPSON_BETA:
-        successes = min(max(arm.reward_sum, 0.0), max(arm.trials, 0.0))
-        return rng.betavariate(1.0 + successes, 1.0 + max(arm.trials, 0.0) - successes)
-    variance = arm.variance if arm.variance is not None and arm.variance > 0 else prior_variance
-    if arm.trials <= 0:
-        return rng.gauss(0.0, math.sqrt(prior_variance))
-    return rng.gauss(arm.mean, math.sqrt(variance / arm.trials))
+        params = []
+        for arm in arms:
+            trials = max(arm.trials, 0.0)
+            successes = min(max(arm.reward_sum, 0.0), trials)
+            params.append((1.0 + successes, 1.0 + trials - successes))
+        return rng.betavariate, params
+    gaussian = []
+    for arm in arms:
+        variance = arm.variance if arm.variance is not None and arm.variance > 0 else prior_variance
+        if arm.trials <= 0:
+            gaussian.append((0.0, math.sqrt(prior_variance)))
+        else:
+            gaussian.append((arm.mean, math.sqrt(variance / arm.trials)))
+    return rng.gauss, gaussian
 
 
 def probability_best(
@@ -117,12 +131,25 @@ def probability_best(
     draws: int = DEFAULT_DRAWS,
     prior_variance: float = 1.0,
 ) -> dict[str, float]:
-    """Thompson sampling's shares: the fraction of ``draws`` joint posterior draws in which each arm is best."""
-    wins = dict.fromkeys((a.variant for a in arms), 0)
+    """Thompson sampling's shares: the fraction of ``draws`` joint posterior draws in which each arm is best.
+
+    Each draw samples every arm once, in the order given, and a tie goes to the first arm: the same ``rng`` state
+    gives the same shares.
+    """
+    sample, params = _samplers(arms, policy, prior_variance, rng)
+    wins = [0] * len(arms)
     for _ in range(draws):
-        best = max(arms, key=lambda a: _draw(a, policy, prior_variance, rng))
-        wins[best.variant] += 1
-    return {name: count / draws for name, count in wins.items()}
+        best = 0
+        top = -math.inf
+        for index, (first, second) in enumerate(params):
+            value = sample(first, second)
+            if value > top:
+                best, top = index, value
+        wins[best] += 1
+    shares = dict.fromkeys((a.variant for a in arms), 0.0)
+    for arm, count in zip(arms, wins, strict=True):
+        shares[arm.variant] += count / draws
+    return shares
 
 
 def posterior_mean(arm: ArmObservation, policy: str) -> float:
@@ -161,13 +188,69 @@ def apply_guardrails(
     now = normalize({n: current.get(n, 0.0) for n in names})
     largest = max(abs(floored[n] - now[n]) for n in names)
     scale = 1.0 if largest <= guardrails.max_step else guardrails.max_step / largest
-    moved = {n: now[n] + scale * (floored[n] - now[n]) for n in names}
-    deficit = sum(max(0.0, floor - w) for w in moved.values())
-    if deficit > 1e-12:
-        room = {n: max(0.0, w - floor) for n, w in moved.items()}
-        spare = sum(room.values())
-        moved = {n: floor if w < floor else w - deficit * room[n] / spare for n, w in moved.items()}
-    return normalize(moved)
+    return lift_to_floor({n: now[n] + scale * (floored[n] - now[n]) for n in names}, floor)
+
+
+def lift_to_floor(shares: Mapping[str, float], floor: float) -> dict[str, float]:
+    """``shares`` (summing to 1) with every share below ``floor`` raised to it, the difference taken from the
+    others in proportion to their room above the floor; shares already at or above the floor everywhere are
+    returned unchanged."""
+    deficit = sum(max(0.0, floor - w) for w in shares.values())
+    if deficit <= 1e-12:
+        return normalize(shares)
+    room = {n: max(0.0, w - floor) for n, w in shares.items()}
+    spare = sum(room.values())
+    return normalize({n: floor if w < floor else w - deficit * room[n] / spare for n, w in shares.items()})
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _input_problems(
+    arms: Sequence[ArmObservation],
+    current: Mapping[str, float],
+    policy: str,
+    guardrails: Guardrails,
+    epsilon: float,
+    draws: int,
+    prior_variance: float,
+) -> list[str]:
+    """Every reason ``decide`` cannot decide on these inputs, each naming the input, what is allowed and the value."""
+    problems = []
+    if len(arms) < 2:
+        problems.append(f"'arms' needs at least two variants, got {len(arms)}")
+    seen: set[str] = set()
+    for index, arm in enumerate(arms):
+        if arm.variant in seen:
+            problems.append(f"'arms[{index}].variant' must be unique, got {arm.variant!r} twice")
+        seen.add(arm.variant)
+        for name in ("trials", "reward_sum", "variance"):
+            value = getattr(arm, name)
+            if name == "variance" and value is None:
+                continue
+            if not _finite(value) or (name != "reward_sum" and value < 0):
+                allowed = "a finite number" if name == "reward_sum" else "a finite number at least 0"
+                problems.append(f"'arms[{index}].{name}' must be {allowed}, got {value!r}")
+    for variant, weight in current.items():
+        if not _finite(weight) or weight < 0:
+            problems.append(f"'current[{variant!r}]' must be a finite weight at least 0, got {weight!r}")
+    if policy not in POLICIES:
+        problems.append(f"'policy' must be one of {', '.join(POLICIES)}, got {policy!r}")
+    if not _finite(epsilon) or not 0 <= epsilon <= 1:
+        problems.append(f"'epsilon' must be between 0 and 1, got {epsilon!r}")
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
+        problems.append(f"'draws' must be an integer at least 1, got {draws!r}")
+    if not _finite(prior_variance) or prior_variance <= 0:
+        problems.append(f"'prior_variance' must be a finite number above 0, got {prior_variance!r}")
+    k = max(len(arms), 1)
+    if not _finite(guardrails.min_weight) or not 0 <= guardrails.min_weight * k <= 1:
+        problems.append(f"'min_weight' must be between 0 and 1/{k}, got {guardrails.min_weight!r}")
+    if not _finite(guardrails.max_step) or not 0 < guardrails.max_step <= 1:
+        problems.append(f"'max_step' must be above 0 and at most 1, got {guardrails.max_step!r}")
+    if not _finite(guardrails.min_trials) or guardrails.min_trials < 0:
+        problems.append(f"'min_trials' must be a finite number at least 0, got {guardrails.min_trials!r}")
+    return problems
 
 
 def decide(
@@ -183,21 +266,25 @@ def decide(
 ) -> Allocation:
     """The next allocation for ``arms`` given the ``current`` relative weights (any positive scale).
 
-    :raises ValueError: on fewer than two arms, an unknown policy, or guardrails no allocation can meet.
+    Conversions above the trials (a conversion counted in the window whose request fell just before it) and
+    negative sums are clamped into ``[0, trials]`` for the Beta posterior; a variant missing from ``current``
+    has weight 0.
+
+    :raises ValueError: naming every bad input: fewer than two arms, a variant named twice, a count, sum,
+        variance or current weight that is negative or not finite, an unknown policy, ``epsilon`` outside
+        ``[0, 1]``, ``draws`` below 1, a ``prior_variance`` that is not positive, or guardrails no allocation
+        can meet.
     """
-    if len(arms) < 2:
-        raise ValueError(f"a bandit needs at least two variants, got {len(arms)}")
-    if policy not in POLICIES:
-        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
-    if not 0 <= guardrails.min_weight * len(arms) <= 1:
-        raise ValueError(f"min_weight must be in [0, 1/{len(arms)}], got {guardrails.min_weight}")
-    if not 0 < guardrails.max_step <= 1:
-        raise ValueError(f"max_step must be in (0, 1], got {guardrails.max_step}")
+    problems = _input_problems(arms, current, policy, guardrails, epsilon, draws, prior_variance)
+    if problems:
+        raise ValueError("; ".join(problems))
     mean_policy = POLICY_THOMPSON_BETA if policy == POLICY_THOMPSON_BETA else POLICY_THOMPSON_GAUSSIAN
     means = {a.variant: posterior_mean(a, mean_policy) for a in arms}
     now = normalize({a.variant: current.get(a.variant, 0.0) for a in arms})
     if any(a.trials < guardrails.min_trials for a in arms):
-        held = apply_guardrails(now, now, Guardrails(guardrails.min_weight, 1.0, 0.0))
+        # Held as they are: the floor mix of apply_guardrails would pull the shares toward an equal split on
+        # every tick without data.
+        held = lift_to_floor(now, guardrails.min_weight)
         return Allocation(
             weights=held,
             target=dict(now),
