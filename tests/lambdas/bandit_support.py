@@ -69,7 +69,7 @@ class Bandit:
     stdout: io.StringIO
 
     def invoke(self, event: Any) -> dict[str, Any]:
-        from conftest import FakeLambdaContext
+        from support.lambda_context import FakeLambdaContext
 
         with redirect_stdout(self.stdout):
             return dict(self.module.lambda_handler(copy.deepcopy(event), FakeLambdaContext()))

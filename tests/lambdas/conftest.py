@@ -14,7 +14,6 @@ import io
 import json
 import sys
 import types
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker import models as moto_sagemaker_models
+from support.lambda_context import FakeLambdaContext
 from trigger_support import MONITORING_SCHEDULE, OTHER_SCHEDULE
 
 from lambdas.retraining_trigger.contract import (
@@ -109,22 +109,6 @@ def _stub_xray_sdk() -> None:
 
 
 _stub_xray_sdk()
-
-
-@dataclass
-class FakeLambdaContext:
-    """What Powertools reads from a LambdaContext."""
-
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_name: str = "retraining-trigger"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:retraining-trigger"
-    memory_limit_in_mb: int = 256
-    log_group_name: str = "/aws/lambda/retraining-trigger"
-    log_stream_name: str = "2026/11/22/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @pytest.fixture
