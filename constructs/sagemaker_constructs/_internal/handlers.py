@@ -13,7 +13,13 @@ import importlib.util
 import os
 from typing import TYPE_CHECKING
 
-__all__ = ["HANDLERS_PACKAGE", "handler_root", "open_monitor_contract", "retraining_trigger_contract"]
+__all__ = [
+    "HANDLERS_PACKAGE",
+    "handler_root",
+    "model_deployer_contract",
+    "open_monitor_contract",
+    "retraining_trigger_contract",
+]
 
 HANDLERS_PACKAGE = "sagemaker_constructs._handlers"
 """The import name of the handler code."""
@@ -21,9 +27,11 @@ HANDLERS_PACKAGE = "sagemaker_constructs._handlers"
 if TYPE_CHECKING:
     # mypy follows no import hooks: it checks the handler code where it sits, as the package ``lambdas``
     # (pyproject.toml's [tool.mypy]); at run time the same module is imported under its installed name.
+    from lambdas.model_deployer import contract as model_deployer_contract
     from lambdas.open_monitor import contract as open_monitor_contract
     from lambdas.retraining_trigger import contract as retraining_trigger_contract
 else:
+    model_deployer_contract = importlib.import_module(f"{HANDLERS_PACKAGE}.model_deployer.contract")
     open_monitor_contract = importlib.import_module(f"{HANDLERS_PACKAGE}.open_monitor.contract")
     retraining_trigger_contract = importlib.import_module(f"{HANDLERS_PACKAGE}.retraining_trigger.contract")
 
