@@ -18,6 +18,8 @@ from .batch.transform_schedule import TransformSchedule
 from .common.container_image import ContainerImage
 from .common.notification_topic import NotificationTopic
 from .common.secure_bucket import SecureBucket
+from .delivery.approved_model import ApprovedModelPackage
+from .delivery.model_deployer import ApprovedModelDeployer
 from .hosting.async_inference import AsyncInference, IncludeInferenceResponseIn
 from .hosting.autoscaling import ScalableVariant, ScalingMetrics
 from .hosting.data_capture import CaptureDestination, DataCapture
@@ -63,6 +65,8 @@ __all__ = [
     "ValidationError",
     "INSTANCE_NAMESPACE",
     "INVOCATION_NAMESPACE",
+    "ApprovedModelDeployer",
+    "ApprovedModelPackage",
     "AssembleWith",
     "AsyncInference",
     "AutoRollback",

@@ -20,6 +20,8 @@ from sagemaker_constructs._internal.validation import (
 from sagemaker_constructs.batch.batch_transform import BatchTransform
 from sagemaker_constructs.batch.dashboard import batch_transform_section
 from sagemaker_constructs.common.dashboard_section import DashboardSection
+from sagemaker_constructs.delivery.dashboard import model_deployment_section
+from sagemaker_constructs.delivery.model_deployer import ApprovedModelDeployer
 from sagemaker_constructs.hosting.dashboard import endpoint_section
 from sagemaker_constructs.hosting.endpoint import EndpointBase
 from sagemaker_constructs.hosting.endpoint_metrics import DEFAULT_LATENCY_GRAPH_STATISTICS
@@ -267,6 +269,17 @@ class OperationsDashboard(Construct):
         :param title: Default: - "Retraining <pipeline name>"
         """
         self._add(trigger, "add_retraining", retraining_section(trigger, title=title))
+
+    # -------------------------------------------------------------------------------------------- delivery
+
+    @checked_arguments
+    def add_model_deployment(self, deployer: ApprovedModelDeployer, *, title: str | None = None) -> None:
+        """The approved-model deployer's decisions, the stack updates' outcomes and rejections, the malformed
+        and parked messages, and the dead-letter alarm (``delivery.dashboard.model_deployment_section``).
+
+        :param title: Default: - "Model deployment <stack name>"
+        """
+        self._add(deployer, "add_model_deployment", model_deployment_section(deployer, title=title))
 
     # -------------------------------------------------------------------------------------------- any alarms
 
