@@ -7,7 +7,13 @@ from typing import Any
 from aws_cdk import Stack
 from constructs import Construct
 
-from sagemaker_constructs import BatchTransform, Endpoint, OperationsDashboard, RetrainingTrigger
+from sagemaker_constructs import (
+    ApprovedModelDeployer,
+    BatchTransform,
+    Endpoint,
+    OperationsDashboard,
+    RetrainingTrigger,
+)
 
 from .monitoring_stack import MonitoringStack
 
@@ -24,6 +30,7 @@ class OperationsStack(Stack):
         batch_transform: BatchTransform,
         retraining: RetrainingTrigger,
         monitoring: MonitoringStack | None = None,
+        deployer: ApprovedModelDeployer | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -31,6 +38,8 @@ class OperationsStack(Stack):
         self.dashboard.add_endpoint(endpoint, title="Real-time endpoint (champion / challenger)")
         self.dashboard.add_batch_transform(batch_transform, title="Nightly batch scoring")
         self.dashboard.add_retraining(retraining, title="Retraining")
+        if deployer is not None:
+            self.dashboard.add_model_deployment(deployer, title="Approved model deployment")
         if monitoring is None:
             return
         self.dashboard.add_data_quality_monitor(

@@ -1,8 +1,9 @@
 """Serve the newest Approved model package of a group through the serving stack's own template.
 
-SQS delivers the deployer queue's messages (EventBridge events, delayed by the queue's settle time) in batches;
-the function runs one at a time (reserved concurrency 1), so decisions about one stack are serialized. The
-handler only routes: ``messages.py`` parses a body, ``reconcile.py`` decides and starts the stack update.
+SQS delivers the deployer queue's messages (EventBridge events, delayed by the queue's settle time) in batches
+(at most two at a time). Concurrent decisions are safe: CloudFormation runs one operation per stack and refuses an
+UpdateStack while one is in progress (the decision is then deferred), and two decisions for the same version send
+the same ClientRequestToken. The handler only routes: ``messages.py`` parses a body, ``reconcile.py`` decides and starts the stack update.
 
 - A model package event (Approved or Rejected) or the reconcile event: reconcile once per batch. A busy stack or
   endpoint fails the message (a partial batch response) so SQS delivers it again after the visibility timeout,

@@ -41,6 +41,11 @@ RESOURCE_STAR_ACTIONS: dict[str, tuple[str, str | None]] = {
         "cloudwatch:namespace",
     ),
     "ecr:GetAuthorizationToken": ("Returns a registry token; no resource-level permissions.", None),
+    "sagemaker:ListModelPackages": (
+        "SageMaker List- calls take no resource-level permissions (API permissions reference); the approved-model "
+        "deployer lists only its group's Approved versions (ModelPackageGroupName in the request).",
+        None,
+    ),
     "sagemaker:ListMonitoringExecutions": (
         "SageMaker List- calls take no resource-level permissions (API permissions reference); the retraining "
         "trigger only lists the executions of its wired schedules.",

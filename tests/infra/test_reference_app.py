@@ -99,8 +99,9 @@ def test_realtime_stack_shows_every_feature(templates: dict[str, dict[str, Any]]
     models = resources(template, "AWS::SageMaker::Model")
     assert len(models) == 2
     assert all("FindInMap" in json.dumps(m["Properties"]["PrimaryContainer"]["Image"]) for m in models)
-    # 2 rollback alarms + 3 operational alarms (error rate, latency, disk), each over both variants.
-    assert len(resources(template, "AWS::CloudWatch::Alarm")) == 5
+    # 2 rollback alarms + 3 operational alarms (error rate, latency, disk), each over both variants, and the
+    # approved-model deployer's dead-letter alarm.
+    assert len(resources(template, "AWS::CloudWatch::Alarm")) == 6
 
 
 def test_batch_stack_scores_nightly_with_data_capture(
@@ -266,8 +267,10 @@ def test_hosting_and_batch_do_not_depend_on_monitoring(templates: dict[str, dict
     for name in ("SageMakerRealtime", "SageMakerBatch", "SageMakerRetraining"):
         text = json.dumps(templates[name])
         assert "Fn::ImportValue" not in text
-        assert "Fn::GetStackOutput" not in text
         assert "MonitoringSchedule" not in text
+        # The real-time challenger serves the retraining stack's approved versions (its artifacts bucket).
+        allowed = {"SageMakerRetraining"} if name == "SageMakerRealtime" else set()
+        assert set(re.findall(r'"Fn::GetStackOutput": \{"StackName": "(\w+)"', text)) <= allowed
 
 
 def test_retraining_stack_pipeline_and_trigger(templates: dict[str, dict[str, Any]]) -> None:

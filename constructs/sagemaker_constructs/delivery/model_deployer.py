@@ -4,7 +4,7 @@ CloudFormation then replaces the model and endpoint config and updates the endpo
 guardrails (canary or linear traffic shifting, auto-rollback on its alarms).
 
 Events (EventBridge) → an encrypted SQS queue whose delivery delay lets approvals in quick succession settle →
-a Powertools function (reserved concurrency 1, partial batch responses) that reconciles: the newest Approved
+a Powertools function (partial batch responses, at most two concurrent batches) that reconciles: the newest Approved
 version (ListModelPackages) against the stack's parameter (DescribeStacks), then UpdateStack
 (``UsePreviousTemplate``, every other parameter ``UsePreviousValue``, ``RoleARN``, a deterministic
 ``ClientRequestToken``). Event shapes: SageMaker Developer Guide, "Events that SageMaker AI sends to Amazon
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import jsii
-from aws_cdk import DefaultStackSynthesizer, Duration, Fn, IStableStringProducer, Lazy, Stack
+from aws_cdk import DefaultStackSynthesizer, Duration, Fn, IStableStringProducer, Lazy, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -27,6 +27,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from sagemaker_constructs._internal import nag as _nag
 from sagemaker_constructs._internal.dead_letter import dead_letter_alarm, dead_letter_queue
 from sagemaker_constructs._internal.handlers import model_deployer_contract as contract
 from sagemaker_constructs._internal.powertools_function import powertools_function
@@ -165,6 +166,8 @@ class ApprovedModelDeployer(Construct):
             delivery_delay=settle_time,
             visibility_timeout=VISIBILITY_TIMEOUT,
             retention_period=Duration.days(4),
+            # Retained like the dead-letter queue: a pending decision is in flight here.
+            removal_policy=RemovalPolicy.RETAIN,
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letter_queue,
                 max_receive_count=max(1, math.ceil(retry_seconds / VISIBILITY_TIMEOUT.to_seconds())),
@@ -213,12 +216,16 @@ class ApprovedModelDeployer(Construct):
                 contract.POWERTOOLS_SERVICE_NAME: self.service_name,
                 contract.POWERTOOLS_METRICS_NAMESPACE: self.metrics_namespace,
             },
-            # One at a time: two decisions about one stack must not race (UpdateStack of a busy stack fails).
-            reserved_concurrent_executions=1,
         )
         function, role = built.function, built.role
+        # At most two concurrent batches (the event source's minimum), without reserving account concurrency (a
+        # reservation fails deployment in accounts at the minimum unreserved concurrency). Concurrent decisions
+        # are safe: CloudFormation runs one operation per stack and refuses UpdateStack while one is in progress
+        # (the decision is then deferred), and two decisions for the same version send the same token.
         function.add_event_source(
-            sources.SqsEventSource(self.queue, batch_size=10, report_batch_item_failures=True)
+            sources.SqsEventSource(
+                self.queue, batch_size=10, report_batch_item_failures=True, max_concurrency=2
+            )
         )
         stack_arn = stack.format_arn(
             service="cloudformation", resource="stack", resource_name=f"{stack.stack_name}/*"
@@ -234,6 +241,12 @@ class ApprovedModelDeployer(Construct):
                 resources=[stack_arn],
             )
         )
+        _nag.acknowledge_resource(
+            role,
+            stack_arn,
+            "A stack's ARN ends with an ID CloudFormation generates (stack/<name>/<uuid>): the name is fixed, the "
+            "ID is not known at synth.",
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="PassCloudFormationRole",
@@ -243,16 +256,18 @@ class ApprovedModelDeployer(Construct):
             )
         )
         group = self.package.model_package_group_name
+        packages_arn = stack.format_arn(
+            service="sagemaker", resource="model-package", resource_name=f"{group}/*"
+        )
         role.add_to_policy(
             iam.PolicyStatement(
-                sid="ModelPackages",
-                actions=["sagemaker:DescribeModelPackage"],
-                resources=[
-                    stack.format_arn(
-                        service="sagemaker", resource="model-package", resource_name=f"{group}/*"
-                    )
-                ],
+                sid="ModelPackages", actions=["sagemaker:DescribeModelPackage"], resources=[packages_arn]
             )
+        )
+        _nag.acknowledge_resource(
+            role,
+            packages_arn,
+            "The versions of the package group, numbered as they are registered: any of them may be approved.",
         )
         role.add_to_policy(
             iam.PolicyStatement(

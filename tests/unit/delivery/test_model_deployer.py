@@ -103,7 +103,7 @@ def _statements(template: Template) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_the_queue_delays_retries_then_parks_and_the_function_runs_one_at_a_time() -> None:
+def test_the_queue_delays_retries_then_parks_and_at_most_two_batches_run_at_once() -> None:
     stack, deployer = _deployed()
     template = Template.from_stack(stack)
     template.has_resource_properties(
@@ -119,7 +119,7 @@ def test_the_queue_delays_retries_then_parks_and_the_function_runs_one_at_a_time
         "AWS::Lambda::Function",
         {
             "Handler": "model_deployer.handler.lambda_handler",
-            "ReservedConcurrentExecutions": 1,
+            "ReservedConcurrentExecutions": Match.absent(),
             "Environment": {
                 "Variables": Match.object_like(
                     {
@@ -135,7 +135,11 @@ def test_the_queue_delays_retries_then_parks_and_the_function_runs_one_at_a_time
     )
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
-        {"BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+        {
+            "BatchSize": 10,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 2},
+        },
     )
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"Threshold": 1, "EvaluationPeriods": 1})
     assert deployer.metric_decisions("deploy").metric_name == "DeploymentsStarted"
