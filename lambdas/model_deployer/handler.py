@@ -92,8 +92,12 @@ def count(name: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
-def reconcile_once(config: Settings) -> Outcome:
-    """The batch's reconciliation, computed by its first message and reused by the others."""
+def reconcile_once(config: Settings, *, from_package_event: bool) -> Outcome:
+    """The batch's reconciliation, computed by its first message and reused by the others.
+
+    A started deployment always notifies. "No approved version" and "held after a rollback" notify only for a
+    model package event (once per batch): the hourly reconcile would otherwise repeat them every hour.
+    """
     if "outcome" not in _batch:
         outcome = reconcile(config, sagemaker, cloudformation)
         _batch["outcome"] = outcome
@@ -115,15 +119,19 @@ def reconcile_once(config: Settings) -> Outcome:
                 f"{outcome.current or 'the initial model'}) through the endpoint {config.endpoint}'s deployment "
                 "guardrails.",
             )
-        elif outcome.decision == DECISION_NO_APPROVED:
+    outcome = _batch["outcome"]
+    if from_package_event and "explained" not in _batch:
+        if outcome.decision == DECISION_NO_APPROVED:
+            _batch["explained"] = outcome
             notify(
                 f"No approved model package for {config.stack_name}",
                 f"Model package group {config.group} has no Approved version; {config.stack_name} keeps serving "
                 f"{outcome.current or 'its initial model'}.",
             )
         elif outcome.decision == DECISION_HELD:
+            _batch["explained"] = outcome
             notify(f"Model package held on {config.stack_name}", f"{outcome.desired}: {outcome.reason}.")
-    return _batch["outcome"]
+    return outcome
 
 
 def handle_package(config: Settings, change: PackageChange) -> None:
@@ -137,7 +145,7 @@ def handle_package(config: Settings, change: PackageChange) -> None:
             f"Model package rejected ({config.group})",
             f"{change.arn} was rejected: {described.get('ApprovalDescription') or 'no description given'}.",
         )
-    outcome = reconcile_once(config)
+    outcome = reconcile_once(config, from_package_event=True)
     if outcome.retry:
         raise RetryLaterError(outcome.reason)
 
@@ -184,7 +192,7 @@ def record_handler(record: SQSRecord) -> None:
     elif isinstance(message, StackChange):
         handle_stack(config, message)
     else:
-        outcome = reconcile_once(config)
+        outcome = reconcile_once(config, from_package_event=False)
         if outcome.retry:
             raise RetryLaterError(outcome.reason)
 

@@ -156,11 +156,10 @@ def test_rejecting_the_only_approved_version_deploys_nothing_and_notifies(deploy
     ]
 
 
-def test_a_version_whose_update_rolled_back_is_held(deployer: Deployer) -> None:
-    deployer.register(1, "Approved")
-    token = deployment_token(STACK_ID, package_arn(1))
-    expect_describe(deployer, INITIAL_VALUE, "UPDATE_ROLLBACK_COMPLETE")
-    deployer.cloudformation.add_response(
+def _rolled_back_to(d: Deployer, version: int) -> None:
+    token = deployment_token(STACK_ID, package_arn(version))
+    expect_describe(d, INITIAL_VALUE, "UPDATE_ROLLBACK_COMPLETE")
+    d.cloudformation.add_response(
         "describe_stack_events",
         {
             "StackEvents": [
@@ -173,10 +172,25 @@ def test_a_version_whose_update_rolled_back_is_held(deployer: Deployer) -> None:
         {"StackName": STACK_ID},
     )
 
-    assert deployer.invoke(RECONCILE) == NO_FAILURES  # no UpdateStack: the Stubber has none queued
+
+def test_a_version_whose_update_rolled_back_is_held(deployer: Deployer) -> None:
+    deployer.register(1, "Approved")
+    _rolled_back_to(deployer, 1)
+
+    assert deployer.invoke(approval(1)) == NO_FAILURES  # no UpdateStack: the Stubber has none queued
     ((subject, message),) = deployer.notifications()
     assert subject == "Model package held on SageMakerRealtime"
     assert "Endpoint: alarm churn-5xx in ALARM" in message
+
+
+def test_the_hourly_reconcile_repeats_no_hold_and_no_absence(deployer: Deployer) -> None:
+    deployer.register(1, "Approved")
+    _rolled_back_to(deployer, 1)
+    assert deployer.invoke(RECONCILE) == NO_FAILURES
+    deployer.set_status(1, "Rejected")
+    expect_describe(deployer, INITIAL_VALUE)
+    assert deployer.invoke(RECONCILE) == NO_FAILURES
+    assert deployer.notifications() == []
 
 
 def test_after_a_rollback_of_another_operation_the_approved_version_is_deployed(deployer: Deployer) -> None:
