@@ -34,6 +34,7 @@ from sagemaker_constructs._internal.powertools_function import powertools_functi
 from sagemaker_constructs._internal.validation import (
     ValidationErrors,
     check_argument_types,
+    checked_arguments,
     construct_path,
 )
 from sagemaker_constructs.common.notification_topic import NotificationTopic
@@ -339,6 +340,7 @@ class ApprovedModelDeployer(Construct):
                 ],
             )
 
+    @checked_arguments
     def metric(self, metric_name: str, *, period: Duration | None = None) -> cloudwatch.Metric:
         """A metric the function emits (Powertools EMF, dimension ``service``). Statistic Sum, 5 minutes."""
         return cloudwatch.Metric(
@@ -349,6 +351,7 @@ class ApprovedModelDeployer(Construct):
             period=period or Duration.minutes(5),
         )
 
+    @checked_arguments
     def metric_decisions(self, decision: str, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Reconciliations that ended in ``decision`` (``deploy``, ``in-service``, ``busy``, ``no-approved``,
         ``held-after-rollback``). Statistic Sum, 5 minutes."""
@@ -358,18 +361,22 @@ class ApprovedModelDeployer(Construct):
         errors.raise_if_any()
         return self.metric(contract.METRIC_DECISION[decision], period=period)
 
+    @checked_arguments
     def metric_deployments_succeeded(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Stack updates that completed (UPDATE_COMPLETE). Statistic Sum, 5 minutes."""
         return self.metric(contract.METRIC_SUCCEEDED, period=period)
 
+    @checked_arguments
     def metric_deployments_failed(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Stack updates that failed or rolled back. Statistic Sum, 5 minutes."""
         return self.metric(contract.METRIC_FAILED, period=period)
 
+    @checked_arguments
     def metric_packages_rejected(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Rejections of the group's versions. Statistic Sum, 5 minutes."""
         return self.metric(contract.METRIC_REJECTED, period=period)
 
+    @checked_arguments
     def metric_malformed_messages(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Messages dropped as malformed. Statistic Sum, 5 minutes."""
         return self.metric(contract.METRIC_MALFORMED, period=period)

@@ -257,6 +257,14 @@ def test_the_reconcile_event_is_the_one_the_handler_reads() -> None:
     assert parse(rendered) == Reconcile(event_id="e-1")
 
 
+def test_metric_methods_check_their_arguments() -> None:
+    _, deployer = _deployed()
+    with pytest.raises(ValueError, match="'decision' must be one of"):
+        deployer.metric_decisions("rolled-back")
+    with pytest.raises(ValueError, match="'period' must be a Duration, got int 300"):
+        deployer.metric_deployments_failed(period=300)  # type: ignore[arg-type]
+
+
 def test_no_reconcile_schedule_when_none() -> None:
     stack, _ = _deployed(reconcile_every=None)
     assert len(Template.from_stack(stack).find_resources("AWS::Events::Rule")) == 2
