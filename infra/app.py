@@ -77,9 +77,6 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
     sagemaker-constructs:monitoring-backend=model-monitor``) they run on Model Monitor's schedules instead.
     """
     app = app or App(context=cdk_context())
-    realtime = RealtimeInferenceStack(
-        app, "SageMakerRealtime", description="sagemaker-constructs reference: real-time inference"
-    )
     batch = BatchInferenceStack(
         app, "SageMakerBatch", description="sagemaker-constructs reference: nightly batch scoring"
     )
@@ -87,6 +84,13 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
         app,
         "SageMakerRetraining",
         description="sagemaker-constructs reference: retraining pipeline and trigger",
+    )
+    realtime = RealtimeInferenceStack(
+        app,
+        "SageMakerRealtime",
+        model_package_group_name=retraining.model_package_group_name,
+        pipeline_artifacts=retraining.artifacts.bucket,
+        description="sagemaker-constructs reference: real-time inference",
     )
     monitoring = None
     if model_monitor_enabled(app):
@@ -113,6 +117,7 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
         retraining=retraining.trigger,
         monitoring=monitoring,
         bandit=realtime.bandit,
+        deployer=realtime.deployer,
         description="sagemaker-constructs reference: operations dashboard",
     )
     if nag:

@@ -8,6 +8,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from sagemaker_constructs import (
+    ApprovedModelDeployer,
     BanditTrafficAllocation,
     BatchTransform,
     Endpoint,
@@ -31,6 +32,7 @@ class OperationsStack(Stack):
         retraining: RetrainingTrigger,
         monitoring: MonitoringStack | None = None,
         bandit: BanditTrafficAllocation | None = None,
+        deployer: ApprovedModelDeployer | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -40,6 +42,8 @@ class OperationsStack(Stack):
         self.dashboard.add_retraining(retraining, title="Retraining")
         if bandit is not None:
             self.dashboard.add_bandit(bandit, title="Bandit traffic allocation (champion / challenger)")
+        if deployer is not None:
+            self.dashboard.add_model_deployment(deployer, title="Approved model deployment")
         if monitoring is None:
             return
         self.dashboard.add_data_quality_monitor(

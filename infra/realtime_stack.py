@@ -1,4 +1,5 @@
-"""Real-time inference: the sample churn model behind a champion/challenger endpoint."""
+"""Real-time inference: the sample churn model behind a champion/challenger endpoint; the challenger serves the
+newest approved version of the retraining stack's model package group (the initial model until one is approved)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from sagemaker_constructs import (
+    ApprovedModelDeployer,
+    ApprovedModelPackage,
     AutoRollback,
     BanditReward,
     BanditTrafficAllocation,
     CapacitySize,
+    ContainerDefinition,
     ContainerImage,
     DataCapture,
     DeploymentGuardrails,
@@ -34,6 +39,10 @@ REWARD_METRIC = "RetentionOfferAccepted"
 """The reward the client application publishes: 1 (Count) each time a customer the model flagged accepts the
 retention offer, with dimensions ``EndpointName`` and ``VariantName`` (the ``InvokedProductionVariant`` of the
 InvokeEndpoint response that scored the customer)."""
+MODELS_PREFIX = "churn/models/"
+"""Where the retraining pipeline's training jobs write the model versions in its artifacts bucket."""
+CHALLENGER_PARAMETER = "ChallengerModelPackageArn"
+"""The serving stack's parameter naming the challenger's model package version (``initial``: the bundled model)."""
 
 
 def model_name_suffix() -> str:
@@ -61,6 +70,7 @@ class ChurnEndpoint:
         champion_model_name: str,
         alerts: NotificationTopic | None = None,
         volume_key: kms.IKey | None = None,
+        challenger_package: ApprovedModelPackage | None = None,
     ) -> None:
         """Build the endpoint in ``scope``.
 
@@ -68,6 +78,7 @@ class ChurnEndpoint:
         :param alerts: where the operational alarms go. Default: - a topic of its own (``Alerts``).
         :param volume_key: encrypts the instances' ML storage volumes. Default: - a key of its own
             (``EndpointVolumeKey``).
+        :param challenger_package: the approved versions the challenger serves. Default: - the bundled artifact.
         """
         image = ContainerImage.for_algorithm("xgboost", XGBOOST_VERSION)
         # The XGBoost container needs no network: SageMaker downloads the model and captures the traffic.
@@ -81,16 +92,26 @@ class ChurnEndpoint:
             network_isolation=True,
             model_name=champion_model_name,
         )
-        # In a real rollout the challenger is the next model version; here it serves the same artifact. Both
-        # models need the same permissions (the same artifact and image), so they share one execution role.
-        challenger = Model(
-            scope,
-            "ChallengerModel",
-            image=image,
-            model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
-            network_isolation=True,
-            role=champion.role,
-        )
+        # The challenger is the next model version: the newest approved one of the registry when a package is
+        # given (the bundled artifact until then). Both models share one execution role, which may also read the
+        # registered versions' artifacts.
+        if challenger_package is not None:
+            challenger = Model(
+                scope,
+                "ChallengerModel",
+                containers=[challenger_package.container],
+                network_isolation=True,
+                role=champion.role,
+            )
+        else:
+            challenger = Model(
+                scope,
+                "ChallengerModel",
+                image=image,
+                model_data=ModelData.from_asset(str(MODEL_ARTIFACT)),
+                network_isolation=True,
+                role=champion.role,
+            )
         if volume_key is None:
             volume_key = kms.Key(
                 scope,
@@ -134,13 +155,59 @@ class ChurnEndpoint:
 
 
 class RealtimeInferenceStack(Stack):
-    """The churn model on two weighted variants with 100% data capture, canary deployments and autoscaling."""
+    """The churn model on two weighted variants with 100% data capture, canary deployments and autoscaling. Given
+    a model package group, the challenger serves its newest approved version, deployed by an
+    ``ApprovedModelDeployer`` through this stack's parameter ``ChallengerModelPackageArn``."""
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        model_package_group_name: str | None = None,
+        pipeline_artifacts: s3.IBucket | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """:param model_package_group_name: the retraining stack's model package group.
+            Default: - none: the challenger serves the bundled artifact and no deployer is created.
+        :param pipeline_artifacts: the retraining pipeline's artifacts bucket (versions under ``churn/models/``);
+            required with ``model_package_group_name``.
+        """
         super().__init__(scope, construct_id, **kwargs)
-        built = ChurnEndpoint(self, champion_model_name=f"churn-champion-{model_name_suffix()}")
+        if (model_package_group_name is None) != (pipeline_artifacts is None):
+            raise ValueError("'model_package_group_name' and 'pipeline_artifacts' go together")
+        self.challenger_package: ApprovedModelPackage | None = None
+        if model_package_group_name is not None and pipeline_artifacts is not None:
+            image = ContainerImage.for_algorithm("xgboost", XGBOOST_VERSION)
+            self.challenger_package = ApprovedModelPackage(
+                self,
+                "ChallengerPackage",
+                model_package_group_name=model_package_group_name,
+                image=image,
+                artifacts=ModelData.from_bucket(pipeline_artifacts, MODELS_PREFIX),
+                initial=ContainerDefinition(
+                    image=image, model_data=ModelData.from_asset(str(MODEL_ARTIFACT))
+                ),
+                parameter_name=CHALLENGER_PARAMETER,
+            )
+        built = ChurnEndpoint(
+            self,
+            champion_model_name=f"churn-champion-{model_name_suffix()}",
+            challenger_package=self.challenger_package,
+        )
         self.alerts = built.alerts
         self.endpoint = built.endpoint
+        self.deployer: ApprovedModelDeployer | None = None
+        if self.challenger_package is not None:
+            # On by default: a queue, two rules, an hourly schedule and a function that runs a few times a day.
+            self.deployer = ApprovedModelDeployer(
+                self,
+                "ModelDeployer",
+                endpoint=self.endpoint,
+                package=self.challenger_package,
+                notifications=self.alerts,
+            )
+
         # Traffic follows the retention offers accepted per prediction served; with no data it holds 90/10.
         endpoint = self.endpoint
         self.bandit = BanditTrafficAllocation(

@@ -48,6 +48,8 @@ class RetrainingStack(Stack):
         # re-created with the same name adopts nothing: delete or rename the group first (README, "Removal
         # policies").
         self.model_package_group.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.model_package_group_name = group_name
+        """The group's name (known at synth), whose newest approved version the real-time challenger serves."""
         evaluation_script = s3_assets.Asset(self, "EvaluationScript", path=str(EVALUATION_SCRIPT))
         role = iam.Role(self, "PipelineRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
                         description="Runs the churn retraining pipeline's jobs")  # fmt: skip

@@ -18,6 +18,11 @@ Deploys the five reference stacks, then asserts, from a Step Functions-driven as
    passes for a confirmed violation, ``lambdas/retraining_trigger/contract.py``) and ``TriggerMonitor`` = the
    data-quality schedule's name; a run started by the fallback schedule (``schedule``), an alarm (``alarm``) or
    another monitor fails the test.
+5. an approved model package reaches production: a version of the retraining stack's group is registered
+   already ``Approved`` (``CreateModelPackage``; the sample model's artifact, the same asset object the
+   challenger's role may read, on the XGBoost image), and within two hours ``SageMakerRealtime``'s parameter
+   ``ChallengerModelPackageArn`` holds its ARN with the stack ``UPDATE_COMPLETE`` (the approved-model deployer
+   updated the stack, and the endpoint's canary let it through), after which the challenger variant answers.
 
 Run it against an account (see README, "Integration tests in a real account")::
 
@@ -38,12 +43,15 @@ for path in (REPO_ROOT, REPO_ROOT / "constructs"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from aws_cdk import App, Duration, assertions  # noqa: E402
+from aws_cdk import App, Duration, Stack, assertions  # noqa: E402
+from aws_cdk import aws_s3_assets as s3_assets  # noqa: E402
 from aws_cdk import integ_tests_alpha as integ  # noqa: E402
 
 from infra.app import build_app, cdk_context  # noqa: E402
+from infra.realtime_stack import CHALLENGER_PARAMETER, MODEL_ARTIFACT, XGBOOST_VERSION  # noqa: E402
 from infra.retraining_pipeline import TRIGGER_PARAMETERS  # noqa: E402
 from lambdas.retraining_trigger.contract import TRIGGER_MONITOR_VIOLATION  # noqa: E402
+from sagemaker_constructs import ContainerImage  # noqa: E402
 
 SAMPLE_ROWS = (REPO_ROOT / "model_artifacts" / "churn" / "test_features.csv").read_text().splitlines()
 # The baseline (model_artifacts/churn/baselines/data_quality/constraints.json) makes every feature non-negative
@@ -172,6 +180,71 @@ def build(outdir: str | None = None) -> App:
         )
         previous.next(started_by)
         previous = started_by
+
+    # 5. An approved version of the group reaches the challenger through the stack's parameter.
+    assert_stack = Stack.of(invoke)  # the assertion stack
+    artifact = s3_assets.Asset(
+        assert_stack, "ApprovedModelArtifact", path=str(MODEL_ARTIFACT)
+    )  # same object key
+    registered = test.assertions.aws_api_call(
+        "SageMaker",
+        "createModelPackage",
+        {
+            "ModelPackageGroupName": retraining.model_package_group_name,  # type: ignore[attr-defined]
+            "ModelPackageDescription": "integ: the sample model, approved",
+            "ModelApprovalStatus": "Approved",
+            "InferenceSpecification": {
+                "Containers": [
+                    {
+                        "Image": ContainerImage.for_algorithm("xgboost", XGBOOST_VERSION).bind(
+                            assert_stack, None
+                        ),
+                        "ModelDataUrl": artifact.s3_object_url,
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        },
+    )
+    previous.next(registered)
+    served = test.assertions.aws_api_call(
+        "CloudFormation", "describeStacks", {"StackName": realtime.stack_name}
+    )  # type: ignore[attr-defined]
+    served.expect(
+        integ.ExpectedResult.object_like(
+            {
+                "Stacks": [
+                    {
+                        "StackStatus": "UPDATE_COMPLETE",
+                        "Parameters": integ.Match.array_with(
+                            [
+                                {
+                                    "ParameterKey": CHALLENGER_PARAMETER,
+                                    "ParameterValue": registered.get_att_string("ModelPackageArn"),
+                                }
+                            ]
+                        ),
+                    }
+                ]
+            }
+        )
+    ).wait_for_assertions(total_timeout=Duration.hours(2), interval=Duration.minutes(5))
+    registered.next(served)
+    challenger = test.assertions.aws_api_call(
+        "SageMakerRuntime",
+        "invokeEndpoint",
+        {
+            "EndpointName": endpoint_name,
+            "TargetVariant": "challenger",
+            "ContentType": "text/csv",
+            "Body": SAMPLE_ROWS[0],
+        },
+    )
+    challenger.expect(
+        integ.ExpectedResult.object_like({"ContentType": assertions.Match.string_like_regexp("^text/csv")})
+    )
+    served.next(challenger)
     return app
 
 

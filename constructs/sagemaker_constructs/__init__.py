@@ -18,8 +18,10 @@ from .batch.transform_schedule import TransformSchedule
 from .common.container_image import ContainerImage
 from .common.notification_topic import NotificationTopic
 from .common.secure_bucket import SecureBucket
+from .delivery.approved_model import ApprovedModelPackage
 from .delivery.bandit import BanditTrafficAllocation
 from .delivery.bandit_options import BanditPolicy, BanditReward
+from .delivery.model_deployer import ApprovedModelDeployer
 from .hosting.async_inference import AsyncInference, IncludeInferenceResponseIn
 from .hosting.autoscaling import ScalableVariant, ScalingMetrics
 from .hosting.data_capture import CaptureDestination, DataCapture
@@ -65,6 +67,8 @@ __all__ = [
     "ValidationError",
     "INSTANCE_NAMESPACE",
     "INVOCATION_NAMESPACE",
+    "ApprovedModelDeployer",
+    "ApprovedModelPackage",
     "AssembleWith",
     "AsyncInference",
     "AutoRollback",

@@ -46,6 +46,11 @@ RESOURCE_STAR_ACTIONS: dict[str, tuple[str, str | None]] = {
         "the bandit reads its reward metrics with it.",
         None,
     ),
+    "sagemaker:ListModelPackages": (
+        "SageMaker List- calls take no resource-level permissions (API permissions reference); the approved-model "
+        "deployer lists only its group's Approved versions (ModelPackageGroupName in the request).",
+        None,
+    ),
     "sagemaker:ListMonitoringExecutions": (
         "SageMaker List- calls take no resource-level permissions (API permissions reference); the retraining "
         "trigger only lists the executions of its wired schedules.",

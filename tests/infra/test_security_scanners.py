@@ -137,6 +137,29 @@ def function_invoked_by_state_machines_only(template: Template, logical_id: str)
     return invoked and not permitted
 
 
+def function_invoked_by_sqs_only(template: Template, logical_id: str) -> bool:
+    """A function that only an SQS event source mapping invokes (no AWS::Lambda::Permission lets a service invoke
+    it asynchronously), whose queue has a redrive policy: the queue's dead-letter queue takes what fails."""
+    resources = template["Resources"]
+    if _type(template, logical_id) != "AWS::Lambda::Function":
+        return False
+    permitted = any(
+        logical_id in _refs(r["Properties"].get("FunctionName"))
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission"
+    )
+    queues = [
+        _refs(r["Properties"].get("EventSourceArn"))
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        and logical_id in _refs(r["Properties"].get("FunctionName"))
+    ]
+    redriven = bool(queues) and all(
+        any("RedrivePolicy" in resources.get(q, {}).get("Properties", {}) for q in refs) for refs in queues
+    )
+    return redriven and not permitted
+
+
 def environment_of_open_monitors(template: Template, logical_id: str) -> bool:
     """The retraining trigger's function, whose ``OPEN_MONITORS`` variable lists only monitoring schedule names
     and their S3 report prefixes."""
@@ -294,6 +317,18 @@ NOT_APPLICABLE = [
         "NIST.800.53.R5-LambdaDLQ", function_invoked_by_state_machines_only,
         "As CKV_AWS_116: Step Functions invokes it synchronously and retries; failures reach the workflow's "
         "Failed path.",
+    ),
+    # --- the approved-model deployer's function (ApprovedModelDeployer)
+    NotApplicable(
+        "CKV_AWS_116", function_invoked_by_sqs_only,
+        "Invoked only by an SQS event source mapping (synchronously); a function's dead-letter queue receives only "
+        "failed asynchronous invocations (https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html). "
+        "The source queue's redrive policy moves a message that keeps failing to its dead-letter queue, which "
+        "alarms.",
+    ),
+    NotApplicable(
+        "NIST.800.53.R5-LambdaDLQ", function_invoked_by_sqs_only,
+        "As CKV_AWS_116: the SQS source queue's redrive policy and dead-letter queue take what fails.",
     ),
     # --- the scaling pause around instance type changes of scaled variants (CDK's AwsCustomResource)
     NotApplicable(

@@ -27,7 +27,6 @@ protocols of what they need, not the endpoint)."""
 
 MAX_LINES = 500
 OVERSIZED: dict[str, int] = {
-    "hosting/model.py": 503,
     "monitoring/monitoring_options.py": 514,
 }
 """Modules over ``MAX_LINES`` today, with their line counts: none may grow, and each leaves the list (delete its

@@ -17,6 +17,7 @@ __all__ = [
     "HANDLERS_PACKAGE",
     "bandit_contract",
     "handler_root",
+    "model_deployer_contract",
     "open_monitor_contract",
     "retraining_trigger_contract",
 ]
@@ -28,10 +29,12 @@ if TYPE_CHECKING:
     # mypy follows no import hooks: it checks the handler code where it sits, as the package ``lambdas``
     # (pyproject.toml's [tool.mypy]); at run time the same module is imported under its installed name.
     from lambdas.bandit import contract as bandit_contract
+    from lambdas.model_deployer import contract as model_deployer_contract
     from lambdas.open_monitor import contract as open_monitor_contract
     from lambdas.retraining_trigger import contract as retraining_trigger_contract
 else:
     bandit_contract = importlib.import_module(f"{HANDLERS_PACKAGE}.bandit.contract")
+    model_deployer_contract = importlib.import_module(f"{HANDLERS_PACKAGE}.model_deployer.contract")
     open_monitor_contract = importlib.import_module(f"{HANDLERS_PACKAGE}.open_monitor.contract")
     retraining_trigger_contract = importlib.import_module(f"{HANDLERS_PACKAGE}.retraining_trigger.contract")
 

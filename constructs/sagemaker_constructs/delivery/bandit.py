@@ -51,7 +51,8 @@ switch's generated name, and each freeze alarm's name (at most 255)."""
 class BanditTrafficAllocation(Construct):
     """Every ``every``, sets the endpoint's variant weights from each variant's reward over the last ``window``.
 
-    An EventBridge Scheduler schedule invokes a Powertools function (reserved concurrency 1: ticks never race).
+    An EventBridge Scheduler schedule invokes a Powertools function (ticks that overlap on a retry move at most one step together: each writes
+    absolute weights bounded by ``max_step`` from what it read).
     It reads the kill switch (an SSM parameter, ``enabled`` or ``paused``), the ``freeze_on`` alarms and the
     endpoint; reads the reward with ``GetMetricData``; decides with Thompson sampling or epsilon-greedy
     (``lambdas/bandit/allocation.py``), each share at least ``min_weight`` and moving at most ``max_step`` per
@@ -163,8 +164,9 @@ class BanditTrafficAllocation(Construct):
             star_resource_reason="X-Ray tracing (PutTraceSegments) and cloudwatch:GetMetricData have no "
             "resource-level permissions.",
             environment=environment,
-            # One tick at a time: two concurrent decisions would both start from the same current weights.
-            reserved_concurrent_executions=1,
+            # No reserved concurrency: a reservation fails deployment in accounts at the minimum unreserved
+            # concurrency (new accounts have 10). Ticks that overlap (a retry beside the next tick) each write
+            # absolute weights computed from what they read, so together they still move at most one step.
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
             retry_attempts=2,
             # A tick older than the next one is pointless (Lambda allows 1 minute to 6 hours).

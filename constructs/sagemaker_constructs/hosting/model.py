@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import enum
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol, cast
 
 import jsii
-from aws_cdk import Resource, Stack
+from aws_cdk import Aws, Fn, Resource, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -20,25 +17,23 @@ from sagemaker_constructs._internal.arns import name_from_arn
 from sagemaker_constructs._internal.execution_role import create_execution_role
 from sagemaker_constructs._internal.network import place_in_vpc
 from sagemaker_constructs._internal.validation import (
-    ENV_KEY_PATTERN,
     MODEL_NAME_PATTERN,
     ValidationError,
     ValidationErrors,
     check_argument_types,
     checked_arguments,
     construct_path,
-    is_token,
 )
 from sagemaker_constructs.common.container_image import ContainerImage
 
+from .container_definition import (
+    ContainerDefinition,
+    InferenceExecutionMode,
+    resolve_containers,
+    validate_containers,
+)
 from .model_data import ModelData
 
-# SageMaker's VersionedArnOrName for model packages: <name> or <name>/<version>, of a model package ARN.
-_MODEL_PACKAGE_PATTERN = re.compile(
-    r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:model-package/[a-zA-Z0-9]([a-zA-Z0-9-]){0,62}(?<!-)"
-    r"(/[0-9]{1,9})?$|^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
-)
-MAX_CONTAINERS = 15
 _LOG_GROUPS = "/aws/sagemaker/*"
 
 
@@ -68,41 +63,6 @@ class IModel(iam.IGrantable, IModelRef, Protocol):
     def is_multi_model(self) -> bool | None:
         """Whether the model serves many artifacts from one container; None when unknown (imported)."""
         ...
-
-
-class InferenceExecutionMode(enum.Enum):
-    """How the containers of a multi-container model are invoked."""
-
-    SERIAL = "Serial"
-    """An inference pipeline: each container's output is the next one's input."""
-    DIRECT = "Direct"
-    """Each request names the container to run (``TargetContainerHostname``)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ContainerDefinition:
-    """One container of a model.
-
-    Give ``image`` (with optional ``model_data``), or ``model_package_arn`` for a versioned package of the
-    SageMaker Model Registry.
-    """
-
-    image: ContainerImage | None = None
-    """The container image. Default: - none; ``model_package_arn`` is required instead."""
-    model_data: ModelData | None = None
-    """Model artifacts: a ``.tar.gz``, or a prefix for multi-model containers. Default: - no artifacts."""
-    environment: Mapping[str, str] = field(default_factory=dict)
-    """Environment variables (at most 100). Default: - none."""
-    hostname: str | None = None
-    """The container's DNS host name; required for ``InferenceExecutionMode.DIRECT``. Default: - none."""
-    multi_model: bool = False
-    """Serve many models from one container (``Mode: MultiModel``); ``model_data`` must be a prefix ending in
-    ``/``. Default: False"""
-    model_cache: bool | None = None
-    """Multi-model only: cache loaded models (``MultiModelConfig.ModelCacheSetting``). Default: - SageMaker's
-    default (enabled)."""
-    model_package_arn: str | None = None
-    """A versioned model package ARN (or name) from the Model Registry. Default: - none; ``image`` is used."""
 
 
 class _ModelBase(Resource):
@@ -185,8 +145,8 @@ class Model(_ModelBase):
         check_argument_types(construct_path(scope, construct_id, "Model"), Model.__init__, locals())
         super().__init__(scope, construct_id)
         errors = ValidationErrors(f"Model '{self.node.path}'")
-        resolved = _resolve_containers(errors, image, model_data, environment, containers)
-        _validate_containers(errors, resolved, inference_execution_mode)
+        resolved = resolve_containers(errors, image, model_data, environment, containers)
+        validate_containers(errors, resolved, inference_execution_mode)
         errors.check_name("model_name", model_name, MODEL_NAME_PATTERN, 63)
         if vpc is None and (vpc_subnets is not None or security_groups is not None):
             errors.add("'vpc_subnets' and 'security_groups' require 'vpc', got vpc=None")
@@ -348,6 +308,36 @@ class Model(_ModelBase):
         self, index: int, container: ContainerDefinition, count: int
     ) -> sagemaker.CfnModel.ContainerDefinitionProperty:
         suffix = "" if count == 1 else str(index + 1)
+        chosen = self._render_one(suffix, container)
+        if container.condition is None or container.otherwise is None:
+            return chosen
+        other = self._render_one(f"{suffix}Otherwise", container.otherwise)
+        condition_id = container.condition.logical_id
+
+        def pick(when_true: object, when_false: object) -> object:
+            if when_true is None and when_false is None:
+                return None
+            return Fn.condition_if(
+                condition_id,
+                Aws.NO_VALUE if when_true is None else when_true,
+                Aws.NO_VALUE if when_false is None else when_false,
+            )
+
+        def pick_string(when_true: str | None, when_false: str | None) -> str | None:
+            chosen_value = pick(when_true, when_false)
+            return None if chosen_value is None else Token.as_string(chosen_value)
+
+        return sagemaker.CfnModel.ContainerDefinitionProperty(
+            image=pick_string(chosen.image, other.image),
+            model_data_url=pick_string(chosen.model_data_url, other.model_data_url),
+            environment=pick(chosen.environment, other.environment),
+            container_hostname=container.hostname,
+            model_package_name=pick_string(chosen.model_package_name, other.model_package_name),
+        )
+
+    def _render_one(
+        self, suffix: str, container: ContainerDefinition
+    ) -> sagemaker.CfnModel.ContainerDefinitionProperty:
         image_uri = container.image.bind(self, self._role) if container.image else None
         model_data_url = (
             container.model_data.bind(self, f"ModelData{suffix}", self._role)
@@ -369,96 +359,6 @@ class Model(_ModelBase):
             ),
             model_package_name=container.model_package_arn,
         )
-
-
-def _resolve_containers(
-    errors: ValidationErrors,
-    image: ContainerImage | None,
-    model_data: ModelData | None,
-    environment: Mapping[str, str] | None,
-    containers: Sequence[ContainerDefinition] | None,
-) -> list[ContainerDefinition]:
-    if containers is not None:
-        if image is not None or model_data is not None or environment is not None:
-            errors.add(
-                "'image', 'model_data' and 'environment' describe a single container and cannot be combined "
-                "with 'containers'; put them in a ContainerDefinition"
-            )
-        return list(containers)
-    if image is None:
-        errors.add("one of 'image' or 'containers' is required, got neither")
-        return []
-    return [ContainerDefinition(image=image, model_data=model_data, environment=dict(environment or {}))]
-
-
-def _validate_containers(
-    errors: ValidationErrors, containers: Sequence[ContainerDefinition], mode: InferenceExecutionMode | None
-) -> None:
-    if not containers:
-        if not errors.problems:
-            errors.add("'containers' must hold 1-15 containers, got 0")
-        return
-    if len(containers) > MAX_CONTAINERS:
-        errors.add(f"'containers' must hold 1-{MAX_CONTAINERS} containers, got {len(containers)}")
-    if len(containers) == 1 and mode is not None:
-        errors.add(
-            f"'inference_execution_mode' applies to 2 or more containers, got {mode.name} for 1 container"
-        )
-    hostnames: list[str] = []
-    for index, c in enumerate(containers):
-        where = f"containers[{index}]"
-        if (c.image is None) == (c.model_package_arn is None):
-            errors.add(f"'{where}' needs exactly one of 'image' or 'model_package_arn'")
-        if c.model_package_arn is not None and c.model_data is not None:
-            errors.add(
-                f"'{where}.model_data' cannot be combined with 'model_package_arn' (the package has it)"
-            )
-        arn = c.model_package_arn
-        if (
-            arn is not None
-            and not is_token(arn)
-            and (len(arn) > 176 or not _MODEL_PACKAGE_PATTERN.fullmatch(arn))
-        ):
-            errors.add(
-                f"'{where}.model_package_arn' must be a model package ARN "
-                f"(arn:aws:sagemaker:<region>:<account>:model-package/<name>/<version>) of at most 176 "
-                f"characters, got {c.model_package_arn!r}"
-            )
-        if c.multi_model:
-            if len(containers) > 1:
-                errors.add(f"'{where}.multi_model' is only allowed on a model with one container")
-            if c.model_data is None or not c.model_data.is_prefix:
-                errors.add(
-                    f"'{where}.model_data' of a multi-model container must be an S3 prefix ending in '/' "
-                    "(ModelData.from_bucket(bucket, 'models/'))"
-                )
-        elif c.model_cache is not None:
-            errors.add(f"'{where}.model_cache' applies only to multi_model containers")
-        elif c.model_data is not None and c.model_data.is_prefix:
-            errors.add(f"'{where}.model_data' is a prefix; a single-model container needs one .tar.gz object")
-        _validate_environment(errors, f"{where}.environment", c.environment)
-        if c.hostname is not None:
-            hostnames.append(c.hostname)
-            errors.check_name(f"{where}.hostname", c.hostname, MODEL_NAME_PATTERN, 63)
-    if len(set(hostnames)) != len(hostnames):
-        errors.add(f"container 'hostname's must be unique, got {hostnames}")
-    if mode is InferenceExecutionMode.DIRECT and len(hostnames) != len(containers):
-        errors.add("every container needs a 'hostname' with InferenceExecutionMode.DIRECT")
-
-
-def _validate_environment(errors: ValidationErrors, prop: str, environment: Mapping[str, object]) -> None:
-    # Typed as object: callers without a type checker pass numbers, which CloudFormation would reject.
-    if len(environment) > 100:
-        errors.add(f"'{prop}' must hold at most 100 variables, got {len(environment)}")
-    for key, value in environment.items():
-        if not is_token(key) and (len(key) > 1024 or not ENV_KEY_PATTERN.fullmatch(key)):
-            errors.add(
-                f"'{prop}' key must match {ENV_KEY_PATTERN.pattern} (at most 1024 characters), got {key!r}"
-            )
-        if not isinstance(value, str):
-            errors.add(f"'{prop}[{key!r}]' must be a string, got {type(value).__name__}")
-        elif not is_token(value) and len(value) > 1024:
-            errors.add(f"'{prop}[{key!r}]' must be at most 1024 characters, got {len(value)}")
 
 
 @jsii.implements(iam.IGrantable, IModelRef)

@@ -22,6 +22,8 @@ from sagemaker_constructs.batch.dashboard import batch_transform_section
 from sagemaker_constructs.common.dashboard_section import DashboardSection
 from sagemaker_constructs.delivery.bandit import BanditTrafficAllocation
 from sagemaker_constructs.delivery.bandit_dashboard import bandit_section
+from sagemaker_constructs.delivery.dashboard import model_deployment_section
+from sagemaker_constructs.delivery.model_deployer import ApprovedModelDeployer
 from sagemaker_constructs.hosting.dashboard import endpoint_section
 from sagemaker_constructs.hosting.endpoint import EndpointBase
 from sagemaker_constructs.hosting.endpoint_metrics import DEFAULT_LATENCY_GRAPH_STATISTICS
@@ -281,6 +283,14 @@ class OperationsDashboard(Construct):
         :param title: Default: - "Bandit <endpoint name>"
         """
         self._add(allocation, "add_bandit", bandit_section(allocation, title=title))
+
+    def add_model_deployment(self, deployer: ApprovedModelDeployer, *, title: str | None = None) -> None:
+        """The approved-model deployer's decisions, the stack updates' outcomes and rejections, the malformed
+        and parked messages, and the dead-letter alarm (``delivery.dashboard.model_deployment_section``).
+
+        :param title: Default: - "Model deployment <stack name>"
+        """
+        self._add(deployer, "add_model_deployment", model_deployment_section(deployer, title=title))
 
     # -------------------------------------------------------------------------------------------- any alarms
 

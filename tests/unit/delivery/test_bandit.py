@@ -105,8 +105,13 @@ def test_a_schedule_invokes_the_allocator_with_the_tick() -> None:
     )
     template.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Handler": contract.HANDLER, "Runtime": "python3.13", "ReservedConcurrentExecutions": 1},
+        {"Handler": contract.HANDLER, "Runtime": "python3.13"},
     )
+    # No reservation: one fails deployment in accounts at the minimum unreserved concurrency (new accounts: 10).
+    functions = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": contract.HANDLER}}
+    )
+    assert [f for f in functions.values() if "ReservedConcurrentExecutions" in f["Properties"]] == []
     template.has_resource_properties(
         "AWS::SSM::Parameter", {"Type": "String", "Value": "enabled", "AllowedPattern": "^(enabled|paused)$"}
     )
