@@ -243,8 +243,8 @@ def report(variants: Sequence[Variant], rounds: int, load_before: str) -> None:
 
 def build_library(app: App, *, nag: bool = False) -> None:
     """Add the library's real-time stack (the reference app's) to ``app``, with the cdk-nag checks if ``nag``."""
-    # Only the real-time stack: the reference app has more stacks, the raw L1 stack mirrors this one.
-    RealtimeInferenceStack(app, STACK_ID, description=DESCRIPTION)
+    # Only the real-time stack, without the bandit: the reference app has more, the raw L1 stack mirrors this one.
+    RealtimeInferenceStack(app, STACK_ID, description=DESCRIPTION, bandit=False)
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 

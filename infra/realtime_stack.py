@@ -166,12 +166,15 @@ class RealtimeInferenceStack(Stack):
         *,
         model_package_group_name: str | None = None,
         pipeline_artifacts: s3.IBucket | None = None,
+        bandit: bool = True,
         **kwargs: Any,
     ) -> None:
         """:param model_package_group_name: the retraining stack's model package group.
             Default: - none: the challenger serves the bundled artifact and no deployer is created.
         :param pipeline_artifacts: the retraining pipeline's artifacts bucket (versions under ``churn/models/``);
             required with ``model_package_group_name``.
+        :param bandit: allocate the traffic between champion and challenger with a ``BanditTrafficAllocation``.
+            ``benchmarks/synth.py`` leaves it out: its raw twin mirrors the endpoint only.
         """
         super().__init__(scope, construct_id, **kwargs)
         if (model_package_group_name is None) != (pipeline_artifacts is None):
@@ -208,25 +211,27 @@ class RealtimeInferenceStack(Stack):
                 notifications=self.alerts,
             )
 
-        # Traffic follows the retention offers accepted per prediction served; with no data it holds 90/10.
-        endpoint = self.endpoint
-        self.bandit = BanditTrafficAllocation(
-            self,
-            "Bandit",
-            endpoint=endpoint,
-            reward=BanditReward.conversions(
-                {
-                    v.name: cloudwatch.Metric(
-                        namespace=REWARD_NAMESPACE,
-                        metric_name=REWARD_METRIC,
-                        dimensions_map={
-                            "EndpointName": endpoint.endpoint_name_for_metrics,
-                            "VariantName": v.name,
-                        },
-                        statistic="Sum",
-                    )
-                    for v in endpoint.variants
-                }
-            ),
-            notifications=self.alerts,
-        )
+        self.bandit: BanditTrafficAllocation | None = None
+        if bandit:
+            # Traffic follows the retention offers accepted per prediction served; with no data it holds 90/10.
+            endpoint = self.endpoint
+            self.bandit = BanditTrafficAllocation(
+                self,
+                "Bandit",
+                endpoint=endpoint,
+                reward=BanditReward.conversions(
+                    {
+                        v.name: cloudwatch.Metric(
+                            namespace=REWARD_NAMESPACE,
+                            metric_name=REWARD_METRIC,
+                            dimensions_map={
+                                "EndpointName": endpoint.endpoint_name_for_metrics,
+                                "VariantName": v.name,
+                            },
+                            statistic="Sum",
+                        )
+                        for v in endpoint.variants
+                    }
+                ),
+                notifications=self.alerts,
+            )

@@ -31,6 +31,8 @@ _SHARED_IN_BENCHMARK = ("Alerts", "EndpointVolumeKey")
 _STACK_ACCESS_LOGS = "SecureBucketAccessLogs"
 # The reference stack's approved-model deployer: the delivery path, not part of the endpoint the benchmark repeats.
 _DEPLOYER = "ModelDeployer"
+# And its bandit, which allocates the reference endpoint's traffic: the benchmark's endpoints have none.
+_BANDIT = "Bandit"
 
 
 def _resources(template: dict[str, Any], keep: Any, prefix: str = "") -> Counter[tuple[str, str]]:
@@ -58,7 +60,9 @@ def test_a_benchmark_endpoint_is_the_reference_endpoint_with_its_monitors(
     endpoint = _resources(scale_template, lambda i: i.startswith("Ep000"), prefix="Ep000")
     reference = _resources(
         reference_templates["SageMakerRealtime"],
-        lambda i: not i.startswith((*_PROVIDER, *_SHARED_IN_BENCHMARK, _STACK_ACCESS_LOGS, _DEPLOYER)),
+        lambda i: (
+            not i.startswith((*_PROVIDER, *_SHARED_IN_BENCHMARK, _STACK_ACCESS_LOGS, _DEPLOYER, _BANDIT))
+        ),
     ) + _resources(reference_templates["SageMakerMonitoring"], lambda i: i.startswith(_ENDPOINT_MONITORS))
     assert sum(endpoint.values()) > 0
     assert endpoint == reference, (

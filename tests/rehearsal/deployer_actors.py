@@ -74,7 +74,8 @@ def model_deployer_calls(world: World) -> Iterator[tuple[str, list[Call]]]:
             call(actor, role, "sagemaker:ListModelPackages", "*", why="newest Approved version", source=LIST_MODEL_PACKAGES),
             call(actor, role, "sagemaker:DescribeModelPackage", arn("sagemaker", f"model-package/{group}/3"),
                  why="a rejection's description", source=DESCRIBE_MODEL_PACKAGE),
-            call(actor, role, "sagemaker:DescribeEndpoint", arn("sagemaker", f"endpoint/{endpoint}"),
+            # SageMaker authorizes against the endpoint's ARN, which holds its name in lower case.
+            call(actor, role, "sagemaker:DescribeEndpoint", arn("sagemaker", f"endpoint/{endpoint.lower()}"),
                  why="endpoint InService", source=DESCRIBE_ENDPOINT),
             *(call(actor, role, action, stack_arn, why="read and update the serving stack", source=CFN_CALLS)
               for action in ("cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
