@@ -27,6 +27,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker import models as moto_sagemaker_models
 from support.lambda_context import FakeLambdaContext
+from support.sns_queue import drain_sns_envelopes
 from trigger_support import MONITORING_SCHEDULE, OTHER_SCHEDULE
 
 from lambdas.retraining_trigger.contract import (
@@ -189,27 +190,16 @@ class Trigger:
 
     def notifications(self) -> list[Notification]:
         """SNS messages received since the last call (the queue is drained)."""
-        sqs = boto3.client("sqs", region_name=REGION)
-        found: list[Notification] = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
+        return [
+            Notification(
+                subject=envelope.get("Subject", ""),
+                message=json.loads(envelope["Message"]),
+                attributes={
+                    name: value["Value"] for name, value in envelope.get("MessageAttributes", {}).items()
+                },
             )
-            if not messages:
-                return found
-            for message in messages:
-                envelope = json.loads(message["Body"])
-                found.append(
-                    Notification(
-                        subject=envelope.get("Subject", ""),
-                        message=json.loads(envelope["Message"]),
-                        attributes={
-                            name: value["Value"]
-                            for name, value in envelope.get("MessageAttributes", {}).items()
-                        },
-                    )
-                )
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            for envelope in drain_sns_envelopes(self.queue_url, REGION)
+        ]
 
     def executions(self) -> list[dict[str, Any]]:
         """The pipeline's executions in moto, with their display name, description, status and parameters."""

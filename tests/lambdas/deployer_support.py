@@ -20,6 +20,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 from support.sample_events import load_event
+from support.sns_queue import drain_sns_envelopes
 
 from lambdas.model_deployer.contract import (
     ENV_CLOUDFORMATION_ROLE_ARN,
@@ -189,18 +190,10 @@ class Deployer:
 
     def notifications(self) -> list[tuple[str, str]]:
         """(subject, message) of the SNS messages published since the last call."""
-        sqs = boto3.client("sqs", region_name=REGION)
-        found = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not messages:
-                return found
-            for message in messages:
-                envelope = json.loads(message["Body"])
-                found.append((envelope.get("Subject", ""), envelope["Message"]))
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return [
+            (envelope.get("Subject", ""), envelope["Message"])
+            for envelope in drain_sns_envelopes(self.queue_url, REGION)
+        ]
 
 
 @pytest.fixture
