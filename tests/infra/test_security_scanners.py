@@ -117,17 +117,22 @@ def function_with_failure_destination(template: Template, logical_id: str) -> bo
     )
 
 
+def _invoke_permitted(template: Template, logical_id: str) -> bool:
+    """Whether a resource policy (AWS::Lambda::Permission) lets a service invoke the function ``logical_id``."""
+    return any(
+        logical_id in _refs(r["Properties"].get("FunctionName"))
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Permission"
+    )
+
+
 def function_invoked_by_state_machines_only(template: Template, logical_id: str) -> bool:
     """A function that only state machines of its stack invoke (a ``lambda:invoke`` task, which waits for the
     result): no resource policy (AWS::Lambda::Permission) lets any service invoke it asynchronously."""
     resources = template["Resources"]
     if _type(template, logical_id) != "AWS::Lambda::Function":
         return False
-    permitted = any(
-        logical_id in _refs(r["Properties"].get("FunctionName"))
-        for r in resources.values()
-        if r["Type"] == "AWS::Lambda::Permission"
-    )
+    permitted = _invoke_permitted(template, logical_id)
     invoked = any(
         logical_id in _refs(r["Properties"].get("DefinitionString"))
         and "arn:aws:states:::lambda:invoke" in json.dumps(r["Properties"]["DefinitionString"])
@@ -143,11 +148,7 @@ def function_invoked_by_sqs_only(template: Template, logical_id: str) -> bool:
     resources = template["Resources"]
     if _type(template, logical_id) != "AWS::Lambda::Function":
         return False
-    permitted = any(
-        logical_id in _refs(r["Properties"].get("FunctionName"))
-        for r in resources.values()
-        if r["Type"] == "AWS::Lambda::Permission"
-    )
+    permitted = _invoke_permitted(template, logical_id)
     queues = [
         _refs(r["Properties"].get("EventSourceArn"))
         for r in resources.values()
