@@ -25,7 +25,16 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: setup setup-dev synth test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images clean
+.PHONY: help setup setup-dev synth test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images enums clean
+
+# `make` with no target prints what each target does: the `## target: text` comments above the targets.
+.DEFAULT_GOAL := help
+
+## help: print this list of targets (what `make` with no target does)
+help:
+	@awk '/^## [a-z-]+: / { sub(/^## /, ""); name = $$1; sub(/:$$/, "", name); sub(/^[a-z-]+: /, ""); printf "\n  %-13s%s", name, $$0; next } \
+		/^## / { sub(/^## /, ""); printf "\n  %-13s%s", "", $$0; next }' $(firstword $(MAKEFILE_LIST)); echo
+	@echo; echo "  A fresh machine needs only 'make synth' and 'make test'; both set up what they need."
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,8 +70,10 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## setup: the runtime venv (.venv) and Node 22 with the CDK CLI (node_modules); reruns only when their pins change
 setup: $(RUNTIME_STAMP) $(NODE_STAMP)
 
+## setup-dev: setup, plus the test tools, checkov's own venv and the wheelhouse the packaging test installs from
 setup-dev: setup $(DEV_STAMP) $(CHECKOV_STAMP) $(WHEELHOUSE_STAMP)
 
 ## synth: synthesize the reference app into cdk.out/ with cdk-nag (no AWS account needed)
@@ -72,10 +83,12 @@ synth: setup
 ## test: lint, type-check and run the whole test suite
 test: setup-dev lint typecheck unit
 
+## lint: ruff check and ruff format --check
 lint:
 	ruff check .
 	ruff format --check .
 
+## typecheck: mypy (strict) on the library and the Lambda handlers
 typecheck:
 	mypy
 
@@ -85,6 +98,7 @@ typecheck:
 # The construct tests run twice: on cdk.json's flags (the full set `cdk init` writes) and on a plain App() with no
 # context, as a user's first app and the unit test `cdk init` generates (tests/support/cdk_flags.py). The second
 # pass is the tests that build library constructs on apps of their own flags; the reference app has its cdk.json.
+## unit: the test suite only (no setup, lint or type check): cdk.json's flags, the property tests, a plain App()
 unit:
 	pytest -n auto --dist loadfile --ignore=tests/unit/test_properties.py
 	pytest tests/unit/test_properties.py
@@ -124,5 +138,6 @@ images: setup-dev
 enums: setup-dev
 	python scripts/generate_sagemaker_enums.py
 
+## clean: remove cdk.out, the tool caches and the wheelhouse (the venvs and node_modules stay)
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache $(WHEELHOUSE)
