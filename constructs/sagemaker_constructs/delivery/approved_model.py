@@ -103,6 +103,9 @@ class ApprovedModelPackage(Construct):
         """The group whose versions this container serves."""
         self._image = image
         self._artifacts = artifacts
+        # A parameter's properties must be plain strings: a token group name (a CfnModelPackageGroup's attribute)
+        # is left out of them, and the pattern then admits a version of any group.
+        group = "the group" if is_token(model_package_group_name) else model_package_group_name
         self.parameter = CfnParameter(
             self,
             "Arn",
@@ -110,10 +113,10 @@ class ApprovedModelPackage(Construct):
             default=contract.INITIAL_VALUE,
             allowed_pattern=allowed_pattern(model_package_group_name),
             constraint_description=(
-                f"'{contract.INITIAL_VALUE}' (serve the initial model) or a versioned model package ARN of {model_package_group_name}"
+                f"'{contract.INITIAL_VALUE}' (serve the initial model) or a versioned model package ARN of {group}"
             ),
             description=(
-                f"The model package version served (a version ARN of {model_package_group_name}, or "
+                f"The model package version served (a version ARN of {group}, or "
                 f"'{contract.INITIAL_VALUE}': the initial model). Set by the approved-model deployer; cdk deploy keeps it."
             ),
         )

@@ -120,3 +120,20 @@ def test_a_condition_needs_its_otherwise() -> None:
         ValueError, match=re.escape("'containers[0].condition' and 'containers[0].otherwise' go together")
     ):
         Model(stack, "Bad", containers=[lone])
+
+
+def test_a_token_group_name_leaves_the_parameter_plain_strings() -> None:
+    # CloudFormation refuses intrinsic functions in a parameter's properties; a group name known only at deploy
+    # time (another parameter, an import) is a token.
+    from aws_cdk import CfnParameter
+
+    stack = Stack(App(), "Serving")
+    group_name = CfnParameter(stack, "GroupName").value_as_string
+    package = _package(stack, model_package_group_name=group_name, parameter_name="ServedVersion")
+    Model(stack, "Challenger", containers=[package.container])
+    parameter = Template.from_stack(stack).to_json()["Parameters"]["ServedVersion"]
+    assert all(isinstance(value, str) for value in parameter.values()), parameter
+    assert re.fullmatch(
+        parameter["AllowedPattern"], "arn:aws:sagemaker:us-east-1:123456789012:model-package/any-group/7"
+    )
+    assert "${Token" not in str(parameter)
