@@ -102,10 +102,11 @@ typecheck:
 unit:
 	pytest -n auto --dist loadfile --ignore=tests/unit/test_properties.py
 	pytest tests/unit/test_properties.py
-	# The construct tests and README examples again on a plain App(). Left out: the property tests, the tests
-	# that build their own apps under both flag sets (feature flags), and the batch workflow's interpreter
-	# scenarios, whose state machine test_the_workflow_is_the_same_under_both_flag_sets shows is flag-independent.
-	SMC_CDK_FLAGS=none pytest -n auto --dist loadfile tests/unit tests/test_readme.py \
+	# The construct tests and the examples of README.md and docs/ again on a plain App(). Left out: the property
+	# tests, the tests that build their own apps under both flag sets (feature flags), and the batch workflow's
+	# interpreter scenarios, whose state machine test_the_workflow_is_the_same_under_both_flag_sets shows is
+	# flag-independent.
+	SMC_CDK_FLAGS=none pytest -n auto --dist loadfile tests/unit tests/test_docs_snippets.py \
 		--ignore=tests/unit/test_properties.py --ignore=tests/unit/test_feature_flags.py \
 		--ignore=tests/unit/batch/test_batch_transform_workflow.py
 

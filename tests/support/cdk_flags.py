@@ -44,8 +44,8 @@ def app_context() -> dict[str, Any]:
 def from_aws_cdk_lib_vpc(match: Any) -> bool:
     """A cfn-lint match that aws-cdk-lib's own resources cause under cdk init's flags, not the library's.
 
-    ``@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`` gives every ``ec2.Vpc`` (the tests' and the README's, never
-    the library's) a custom resource whose provider function both ``DependsOn`` its role and reads the role's ARN:
+    ``@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`` gives every ``ec2.Vpc`` (the tests' and the documentation
+    examples', never the library's) a custom resource whose provider function both ``DependsOn`` its role and reads the role's ARN:
     cfn-lint warns W3005 (redundant, harmless) on that provider only. Anything else is still reported.
     """
     path = list(getattr(match, "path", []))
