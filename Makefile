@@ -25,7 +25,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: help setup setup-dev synth test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images enums clean
+.PHONY: help setup setup-dev synth cost test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images enums clean
 
 # `make` with no target prints what each target does: the `## target: text` comments above the targets.
 .DEFAULT_GOAL := help
@@ -79,6 +79,11 @@ setup-dev: setup $(DEV_STAMP) $(CHECKOV_STAMP) $(WHEELHOUSE_STAMP)
 ## synth: synthesize the reference app into cdk.out/ with cdk-nag (no AWS account needed)
 synth: setup
 	cdk synth --quiet --output cdk.out
+
+## cost: synthesize the reference app (as make synth does), then write its running cost per day into docs/cost.md
+## from the templates and the cited prices in scripts/data/prices.json (scripts/cost_report.py)
+cost: synth
+	python scripts/cost_report.py cdk.out --write docs/cost.md
 
 ## test: lint, type-check and run the whole test suite
 test: setup-dev lint typecheck unit
