@@ -25,7 +25,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: help setup setup-dev synth test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images enums clean
+.PHONY: help setup setup-dev synth diagram test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images enums clean
 
 # `make` with no target prints what each target does: the `## target: text` comments above the targets.
 .DEFAULT_GOAL := help
@@ -79,6 +79,11 @@ setup-dev: setup $(DEV_STAMP) $(CHECKOV_STAMP) $(WHEELHOUSE_STAMP)
 ## synth: synthesize the reference app into cdk.out/ with cdk-nag (no AWS account needed)
 synth: setup
 	cdk synth --quiet --output cdk.out
+
+## diagram: synthesize the reference app into cdk.out/ and regenerate the architecture diagram in docs/architecture.md
+diagram: setup
+	cdk synth --quiet --output cdk.out
+	python scripts/architecture_diagram.py --assembly cdk.out --write docs/architecture.md
 
 ## test: lint, type-check and run the whole test suite
 test: setup-dev lint typecheck unit
