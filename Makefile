@@ -25,7 +25,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: help setup setup-dev synth cost test lint typecheck docs unit bench bench-venv bench-drift bandit-sim simulate images enums clean
+.PHONY: help setup setup-dev synth cost diagram test lint typecheck docs unit bench bench-venv bench-drift bandit-sim simulate images enums clean
 
 # `make` with no target prints what each target does: the `## target: text` comments above the targets.
 .DEFAULT_GOAL := help
@@ -84,6 +84,11 @@ synth: setup
 ## from the templates and the cited prices in scripts/data/prices.json (scripts/cost_report.py)
 cost: synth
 	python scripts/cost_report.py cdk.out --write docs/cost.md
+
+## diagram: synthesize the reference app (as make synth does), then regenerate the architecture diagram in
+## docs/architecture.md from the cloud assembly (scripts/architecture_diagram.py)
+diagram: synth
+	python scripts/architecture_diagram.py --assembly cdk.out --write docs/architecture.md
 
 ## test: lint, type-check, build the docs strictly and run the whole test suite
 test: setup-dev lint typecheck docs unit
