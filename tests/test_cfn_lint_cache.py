@@ -1,0 +1,63 @@
+"""The cfn-lint cache of the tests (``support.cfn_lint``) gives the findings cfn-lint gives, and lints again
+whenever the input differs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint
+from support import cfn_lint as cache
+
+BAD = {
+    "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketNam": "typo"}},
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 100000}},
+    }
+}
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """An empty cache in a temporary folder, and the texts cfn-lint itself was asked to lint."""
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path)
+    monkeypatch.delenv("SMC_CFN_LINT_CACHE", raising=False)
+    seen: list[str] = []
+
+    def counting_lint(text: str, regions: list[str]) -> Any:
+        seen.append(text)
+        return lint(text, regions=regions)
+
+    monkeypatch.setattr(cache, "lint", counting_lint)
+    return seen
+
+
+def test_a_cached_result_is_what_cfn_lint_reports(calls: list[str]) -> None:
+    text = json.dumps(BAD)
+    fresh = lint(text, regions=cache.LINT_REGIONS)
+    assert len(fresh) >= 2
+    first = cache.lint_text(text)
+    second = cache.lint_text(text)
+    assert len(calls) == 1, "the second lint of the same text must come from the cache"
+    expected = [(m.rule.id, tuple(m.path), str(m)) for m in fresh]
+    assert [(f.rule.id, f.path, str(f)) for f in first] == expected
+    assert [(f.rule.id, f.path, str(f)) for f in second] == expected
+
+
+def test_any_change_to_the_text_or_the_regions_lints_again(calls: list[str]) -> None:
+    assert cache.cfn_lint(BAD) != []
+    fixed = json.loads(json.dumps(BAD))
+    fixed["Resources"]["Bucket"]["Properties"] = {"BucketName": "fine"}
+    fixed["Resources"]["Queue"]["Properties"] = {"VisibilityTimeout": 30}
+    assert cache.cfn_lint(fixed) == []
+    assert cache.cfn_lint(BAD, ["us-east-1"]) != []
+    assert len(calls) == 3
+
+
+def test_the_cache_can_be_turned_off(calls: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMC_CFN_LINT_CACHE", "off")
+    cache.cfn_lint(BAD)
+    cache.cfn_lint(BAD)
+    assert len(calls) == 2
