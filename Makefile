@@ -18,7 +18,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 # outside the clone (~/.cache/uv, or $$UV_CACHE_DIR), so a second clone installs from it without the network.
 UV_VERSION := 0.13.9
 UV := .tools/uv-$(UV_VERSION)/bin/uv
-export UV_NATIVE_TLS ?= 1
+export UV_SYSTEM_CERTS ?= 1
 export UV_PYTHON_DOWNLOADS := never
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
@@ -33,7 +33,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: help setup setup-dev synth test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images enums clean
+.PHONY: help setup setup-dev lock synth test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images enums clean
 
 # `make` with no target prints what each target does: the `## target: text` comments above the targets.
 .DEFAULT_GOAL := help
@@ -57,9 +57,17 @@ $(RUNTIME_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
-	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements-dev.txt
+# From the lock: every transitive pin resolved once by `make lock`. Resolving requirements-dev.txt afresh walks
+# back through dozens of old aiobotocore sdists (the SageMaker SDK's s3fs against the pinned botocore), building
+# each for its metadata: minutes, where installing the lock takes seconds.
+$(DEV_STAMP): requirements-dev.lock $(RUNTIME_STAMP)
+	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements-dev.lock
 	touch $@
+
+## lock: re-resolve requirements-dev.txt into requirements-dev.lock (after changing a pin in requirements*.txt)
+lock: | $(UV)
+	$(UV) pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock" \
+		requirements-dev.txt -o requirements-dev.lock
 
 # checkov's pins conflict with the project's (boto3): it gets a venv of its own.
 $(CHECKOV_STAMP): requirements-checkov.txt | $(UV)
