@@ -106,7 +106,10 @@ synth: setup
 	cdk synth --quiet --output cdk.out
 
 ## test: lint, type-check and run the whole test suite
-test: setup-dev lint typecheck unit
+# mypy (a single process, about 1.5 CPU-minutes on a cold cache) runs beside the suite and takes the core that the
+# single-process property pass and the workers' start and tail leave idle; lines of the two never interleave.
+test: setup-dev lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=line typecheck unit
 
 ## lint: ruff check and ruff format --check
 lint:
@@ -117,16 +120,17 @@ lint:
 typecheck:
 	mypy
 
-# The suite runs on every CPU, a file per worker. The property tests run on their own afterwards: Hypothesis
-# also draws constants from the modules already imported, so they draw the same cases only when what ran
-# before them is the same every time (docs/benchmarks.md#property-based-tests).
+# The suite runs on every CPU, a file per worker. The property tests run on their own, first: Hypothesis also
+# draws constants from the modules already imported, so they draw the same cases only when what ran before them
+# in their process is the same every time (docs/benchmarks.md#property-based-tests). Being a single process, they
+# share the machine with mypy under `make test`.
 # The construct tests run twice: on cdk.json's flags (the full set `cdk init` writes) and on a plain App() with no
 # context, as a user's first app and the unit test `cdk init` generates (tests/support/cdk_flags.py). The second
 # pass is the tests that build library constructs on apps of their own flags; the reference app has its cdk.json.
 ## unit: the test suite only (no setup, lint or type check): cdk.json's flags, the property tests, a plain App()
 unit:
-	pytest -n auto --dist loadfile --ignore=tests/unit/test_properties.py
 	pytest tests/unit/test_properties.py
+	pytest -n auto --dist loadfile --ignore=tests/unit/test_properties.py
 	# The construct tests and README examples again on a plain App(). Left out: the property tests, the tests
 	# that build their own apps under both flag sets (feature flags), and the batch workflow's interpreter
 	# scenarios, whose state machine test_the_workflow_is_the_same_under_both_flag_sets shows is flag-independent.
