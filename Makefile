@@ -33,7 +33,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: help setup setup-dev lock synth test lint typecheck unit bench bench-venv bench-drift bandit-sim simulate images enums clean
+.PHONY: help setup setup-dev lock synth cost diagram test lint typecheck docs unit bench bench-venv bench-drift bandit-sim simulate images enums clean
 
 # `make` with no target prints what each target does: the `## target: text` comments above the targets.
 .DEFAULT_GOAL := help
@@ -105,10 +105,20 @@ setup-dev:
 synth: setup
 	cdk synth --quiet --output cdk.out
 
-## test: lint, type-check and run the whole test suite
+## cost: synthesize the reference app (as make synth does), then write its running cost per day into docs/cost.md
+## from the templates and the cited prices in scripts/data/prices.json (scripts/cost_report.py)
+cost: synth
+	python scripts/cost_report.py cdk.out --write docs/cost.md
+
+## diagram: synthesize the reference app (as make synth does), then regenerate the architecture diagram in
+## docs/architecture.md from the cloud assembly (scripts/architecture_diagram.py)
+diagram: synth
+	python scripts/architecture_diagram.py --assembly cdk.out --write docs/architecture.md
+
+## test: lint, type-check, build the docs strictly and run the whole test suite
 # mypy (a single process, about 1.5 CPU-minutes on a cold cache) runs beside the suite and takes the core that the
 # single-process property pass and the workers' start and tail leave idle; lines of the two never interleave.
-test: setup-dev lint
+test: setup-dev lint docs
 	@$(MAKE) --no-print-directory -j2 --output-sync=line typecheck unit
 
 ## lint: ruff check and ruff format --check
@@ -119,6 +129,13 @@ lint:
 ## typecheck: mypy (strict) on the library and the Lambda handlers
 typecheck:
 	mypy
+
+# --strict turns every warning into an error: a broken link or anchor between pages, and an API reference that no
+# longer resolves (mkdocs.yml's validation; tests/test_docs_build.py shows each one fails the build).
+# NO_MKDOCS_2_WARNING quiets mkdocs-material's banner about mkdocs 2.0, which says nothing about this site.
+## docs: build the documentation site and its API reference (mkdocs.yml) into build/site, strictly
+docs: setup-dev
+	NO_MKDOCS_2_WARNING=1 mkdocs build --strict --site-dir build/site
 
 # The suite runs on every CPU, a file per worker. The property tests run on their own, first: Hypothesis also
 # draws constants from the modules already imported, so they draw the same cases only when what ran before them

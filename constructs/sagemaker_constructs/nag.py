@@ -1,4 +1,4 @@
-"""cdk-nag helpers for your own resources: the public home of :mod:`sagemaker_constructs.common.nag`."""
+"""cdk-nag helpers for your own resources: the public home of ``sagemaker_constructs.common.nag``."""
 
 from .common.nag import acknowledge_finding, acknowledge_wildcard_resource
 

@@ -209,7 +209,7 @@ class Endpoint(EndpointBase):
         The ARN is used as given (``grant_invoke``, API Gateway); its account and region become the import's
         ``env``. The name is read from the ARN, where SageMaker writes it in lower case, while CloudWatch
         dimensions keep the name's case: import an endpoint whose name has upper-case letters with
-        :meth:`from_endpoint_attributes` so that its metrics and monitors find it.
+        ``from_endpoint_attributes()`` so that its metrics and monitors find it.
 
         :param data_capture_enabled: whether it captures its traffic (monitors check it).
             Default: - True with a ``capture_destination``, else unknown.

@@ -70,7 +70,7 @@ class PipelineBase(Resource):
 
     def grant_start_pipeline_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """``sagemaker:StartPipelineExecution`` on this pipeline only (aws-cdk-lib's ``IPipeline`` name of
-        :meth:`grant_start_execution`)."""
+        ``grant_start_execution()``)."""
         return self.grant_start_execution(grantee)
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -213,7 +213,7 @@ class SageMakerPipeline(PipelineBase):
         The ARN is used as given (grants, Scheduler targets); its account and region become the import's ``env``.
         The name is read from the ARN, where SageMaker writes it in lower case: metrics and the retraining
         trigger use that name, so import a pipeline whose name has upper-case letters with
-        :meth:`from_pipeline_name`.
+        ``from_pipeline_name()``.
         """
         errors = ValidationErrors(f"imported SageMakerPipeline '{scope.node.path}/{construct_id}'")
         name = name_from_arn(errors, "pipeline_arn", pipeline_arn, "pipeline")

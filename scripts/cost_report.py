@@ -1,0 +1,904 @@
+"""What the reference app costs to run, from a synthesized cloud assembly and the prices in scripts/data/prices.json.
+
+``python scripts/cost_report.py [cdk.out]`` prints the page's generated block; ``--write docs/cost.md`` writes it
+between the page's markers (``make cost`` synthesizes the app first). The script reads the templates only: each
+endpoint variant's instance type and count (and the autoscaling range), the scheduled jobs (schedule expression x
+the jobs the target state machine starts x an assumed run time), the jobs that run per event (batch on arrival,
+the retraining pipeline), and the resources billed by the month (KMS keys, alarms, dashboards). A price that the
+data file does not have is shown as "price not found here", never guessed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PRICES_FILE = REPO_ROOT / "scripts" / "data" / "prices.json"
+BEGIN_MARKER = "<!-- BEGIN GENERATED: make cost -->"
+END_MARKER = "<!-- END GENERATED -->"
+HOURS_PER_DAY = 24
+DAYS_PER_MONTH = 30
+DEFAULT_JOB_MINUTES = 15.0
+DEFAULT_TRAINING_MINUTES = 30.0
+NOT_FOUND = "price not found here"
+
+Template = dict[str, Any]
+
+# SageMaker job kinds: the Step Functions task (or pipeline step) that starts them, the resource block that holds
+# their instances, and the price table they bill against.
+_TASK_KINDS = {
+    "createProcessingJob": "processing",
+    "createTransformJob": "batch_transform",
+    "createTrainingJob": "training",
+}
+_PIPELINE_STEP_KINDS = {"Processing": "processing", "Transform": "batch_transform", "Training": "training"}
+_KIND_LABELS = {
+    "processing": "Processing",
+    "batch_transform": "Batch transform",
+    "training": "Training",
+    "realtime_inference": "Real-time inference",
+}
+
+
+class CostReportError(RuntimeError):
+    """The assembly or the page is not what the report expects; nothing is written."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Schedule expressions
+# ---------------------------------------------------------------------------------------------------------------
+
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minutes?|hours?|days?)\s*\)$")
+_CRON = re.compile(r"^cron\((.*)\)$")
+_WEEKDAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
+_MONTHS = {
+    "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
+    "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12,
+}  # fmt: skip
+
+
+def _cron_field(text: str, low: int, high: int, names: Mapping[str, int] | None = None) -> set[int]:
+    """The values a cron field matches: ``*``, ``?``, numbers, names, lists, ranges and ``/`` steps."""
+    values: set[int] = set()
+    for part in text.upper().split(","):
+        step = 1
+        if "/" in part:
+            part, step_text = part.split("/", 1)
+            step = int(step_text)
+        if part in ("*", "?"):
+            start, end = low, high
+        elif "-" in part:
+            first, last = part.split("-", 1)
+            start, end = _cron_value(first, names), _cron_value(last, names)
+        else:
+            start = _cron_value(part, names)
+            end = high if step > 1 else start
+        if not low <= start <= end <= high:
+            raise CostReportError(f"cron field {text!r}: values must be between {low} and {high}")
+        values.update(range(start, end + 1, step))
+    return values
+
+
+def _cron_value(text: str, names: Mapping[str, int] | None) -> int:
+    if names and text in names:
+        return names[text]
+    if not text.isdigit():
+        raise CostReportError(f"cron value {text!r} is not understood (L, W and # are not supported)")
+    return int(text)
+
+
+def runs_per_day(expression: str) -> float:
+    """Average runs a day of an EventBridge (Scheduler or rule) schedule expression.
+
+    ``rate(1 hour)`` -> 24, ``cron(0 * ? * * *)`` -> 24, ``cron(0 3 * * ? *)`` -> 1, ``cron(0 2 ? * SUN *)`` -> 1/7.
+    A day-of-month list counts against a 30-day month, a month list against 12 months. ``at(...)`` (one run) is 0
+    a day.
+    """
+    text = expression.strip()
+    if text.startswith("at("):
+        return 0.0
+    rate = _RATE.match(text)
+    if rate:
+        value, unit = int(rate.group(1)), rate.group(2).rstrip("s")
+        return {"minute": 24 * 60, "hour": 24, "day": 1}[unit] / value
+    cron = _CRON.match(text)
+    if not cron:
+        raise CostReportError(
+            f"schedule expression {expression!r} is neither rate(...), cron(...) nor at(...)"
+        )
+    fields = cron.group(1).split()
+    if len(fields) != 6:
+        raise CostReportError(f"cron expression {expression!r} needs 6 fields, got {len(fields)}")
+    minutes, hours, day_of_month, month, day_of_week, _year = fields
+    per_day = len(_cron_field(minutes, 0, 59)) * len(_cron_field(hours, 0, 23))
+    day_share = 1.0
+    if day_of_week not in ("*", "?"):
+        day_share = len(_cron_field(day_of_week, 1, 7, _WEEKDAYS)) / 7
+    elif day_of_month not in ("*", "?"):
+        day_share = min(len(_cron_field(day_of_month, 1, 31)), DAYS_PER_MONTH) / DAYS_PER_MONTH
+    month_share = 1.0 if month in ("*", "?") else len(_cron_field(month, 1, 12, _MONTHS)) / 12
+    return per_day * day_share * month_share
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading the assembly
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def load_assembly(outdir: Path, stacks: Iterable[str] | None = None) -> dict[str, Template]:
+    """``{stack name: template}`` of the assembly's CloudFormation stacks (manifest.json), sorted by name."""
+    manifest_path = outdir / "manifest.json"
+    if not manifest_path.exists():
+        raise CostReportError(f"{manifest_path} not found: synthesize the app first (make synth)")
+    manifest = json.loads(manifest_path.read_text())
+    wanted = set(stacks) if stacks is not None else None
+    templates: dict[str, Template] = {}
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        name = artifact.get("displayName", artifact_id)
+        if wanted is not None and name not in wanted:
+            continue
+        template_file = artifact["properties"]["templateFile"]
+        templates[name] = json.loads((outdir / template_file).read_text())
+    if wanted is not None and set(templates) != wanted:
+        raise CostReportError(f"stacks not in the assembly: {', '.join(sorted(wanted - set(templates)))}")
+    return dict(sorted(templates.items()))
+
+
+def _resources(template: Template, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for logical_id, resource in sorted(template.get("Resources", {}).items()):
+        if resource.get("Type") == resource_type:
+            yield logical_id, resource.get("Properties", {})
+
+
+def _flatten(value: Any) -> str:
+    """A string property with its intrinsic functions as ``{LogicalId}`` placeholders (``Fn::Join`` joined)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return str(separator).join(_flatten(part) for part in parts)
+        if "Ref" in value:
+            return "{" + str(value["Ref"]) + "}"
+        if "Fn::GetAtt" in value:
+            return "{" + str(value["Fn::GetAtt"][0]) + "}"
+        if "Fn::Sub" in value:
+            sub = value["Fn::Sub"]
+            return str(sub if isinstance(sub, str) else sub[0])
+    return "{token}"
+
+
+def _referenced_id(value: Any) -> str | None:
+    """The logical ID a ``Ref`` or ``Fn::GetAtt`` points at."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            return str(value["Fn::GetAtt"][0])
+    return None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A SageMaker job that a workflow starts: what it bills as, on which instances."""
+
+    kind: str
+    step: str
+    instance_type: str
+    count: int
+
+
+def _state_machine_jobs(properties: Mapping[str, Any]) -> list[Job]:
+    """The SageMaker jobs a Step Functions state machine starts, in state order (nested Map/Parallel included)."""
+    document = properties.get("Definition")
+    if not isinstance(document, dict):
+        if "DefinitionString" not in properties:
+            return []
+        try:
+            document = json.loads(_flatten(properties["DefinitionString"]))
+        except json.JSONDecodeError:
+            return []
+    jobs: list[Job] = []
+
+    def walk(states: Mapping[str, Any]) -> None:
+        for name, state in states.items():
+            resource = str(state.get("Resource", ""))
+            kind = next((k for task, k in _TASK_KINDS.items() if f":sagemaker:{task}" in resource), None)
+            if kind is not None and "aws-sdk:" not in resource:
+                jobs.append(_job(kind, name, state.get("Parameters") or state.get("Arguments") or {}))
+            for branch in state.get("Branches", []):
+                walk(branch.get("States", {}))
+            for key in ("Iterator", "ItemProcessor"):
+                if key in state:
+                    walk(state[key].get("States", {}))
+
+    walk(document.get("States", {}))
+    return jobs
+
+
+def _job(
+    kind: str, step: str, arguments: Mapping[str, Any], parameters: Mapping[str, Any] | None = None
+) -> Job:
+    if kind == "processing":
+        resources = arguments.get("ProcessingResources", {}).get("ClusterConfig", {})
+    elif kind == "batch_transform":
+        resources = arguments.get("TransformResources", {})
+    else:
+        resources = arguments.get("ResourceConfig", {})
+    instance_type = resources.get("InstanceType")
+    if isinstance(instance_type, dict) and "Get" in instance_type and parameters is not None:
+        # A pipeline parameter: its default value is what a run without overrides uses.
+        instance_type = parameters.get(str(instance_type["Get"]).removeprefix("Parameters."))
+    count = resources.get("InstanceCount", 1)
+    return Job(
+        kind,
+        step,
+        instance_type if isinstance(instance_type, str) else "(set at run time)",
+        count if isinstance(count, int) else 1,
+    )
+
+
+_CLARIFY_INSTANCE = re.compile(r'"instance_type\\*"\s*:\s*\\*"(ml\.[a-z0-9]+\.[a-z0-9]+)')
+_CLARIFY_COUNT = re.compile(r'"initial_instance_count\\*"\s*:\s*(\d+)')
+
+
+def _clarify_shadow_endpoint(properties: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The shadow endpoint a SageMaker Clarify job in the workflow starts for its run (the analysis config's
+    ``predictor``): (instance type, count), or None."""
+    definition = properties.get("DefinitionString")
+    text = _flatten(definition) if definition is not None else json.dumps(properties.get("Definition", {}))
+    types = set(_CLARIFY_INSTANCE.findall(text))
+    counts = {int(c) for c in _CLARIFY_COUNT.findall(text)}
+    if len(types) != 1:
+        return None
+    return types.pop(), max(counts, default=1)
+
+
+def _pipeline_jobs(properties: Mapping[str, Any]) -> list[Job]:
+    """The jobs of a SageMaker pipeline's definition (its parameters' defaults filled in)."""
+    body = properties.get("PipelineDefinition", {}).get("PipelineDefinitionBody")
+    if body is None:
+        return []
+    try:
+        document = json.loads(_flatten(body))
+    except json.JSONDecodeError:
+        return []
+    defaults = {p["Name"]: p.get("DefaultValue") for p in document.get("Parameters", [])}
+    return [
+        _job(_PIPELINE_STEP_KINDS[step["Type"]], step["Name"], step.get("Arguments", {}), defaults)
+        for step in document.get("Steps", [])
+        if step.get("Type") in _PIPELINE_STEP_KINDS
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Prices
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prices:
+    document: Mapping[str, Any]
+
+    @classmethod
+    def load(cls, path: Path = PRICES_FILE) -> Prices:
+        return cls(json.loads(path.read_text()))
+
+    def instance_hour(self, kind: str, instance_type: str) -> float | None:
+        entry = self.document["sagemaker_instance_hour"].get(kind, {}).get(instance_type)
+        return None if entry is None else entry.get("price")
+
+    def monthly(self, item: str) -> float | None:
+        price: float | None = self.document["monthly"][item].get("price")
+        return price
+
+    def per_request(self, item: str) -> float | None:
+        price: float | None = self.document["per_request"][item].get("price")
+        return price
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cost lines
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    """One row: what runs, how many instance-hours a day, and the price of an instance-hour (None: not found)."""
+
+    stack: str
+    item: str
+    kind: str
+    instance_type: str
+    detail: str
+    instance_hours_per_day: float
+    price: float | None
+    range_hours: tuple[float, float] | None = None
+    source: str = ""
+    """The logical ID of the resource that holds the instance type (the endpoint config, the state machine, the
+    monitoring job definition)."""
+
+    def __post_init__(self) -> None:
+        self.source = self.source or self.item
+
+    @property
+    def per_day(self) -> float | None:
+        return None if self.price is None else self.instance_hours_per_day * self.price
+
+
+@dataclass
+class PerRun:
+    stack: str
+    workflow: str
+    trigger: str
+    jobs: list[tuple[Job, float, float | None]]
+    """(job, assumed hours, price of an instance-hour)."""
+
+    @property
+    def cost(self) -> float | None:
+        costs = [job.count * hours * price for job, hours, price in self.jobs if price is not None]
+        return None if len(costs) < len(self.jobs) else sum(costs)
+
+
+@dataclass
+class Report:
+    prices: Prices
+    job_minutes: float
+    training_minutes: float
+    stacks: list[str]
+    lines: list[Line] = field(default_factory=list)
+    per_run: list[PerRun] = field(default_factory=list)
+    monthly_counts: dict[str, Counter[str]] = field(default_factory=dict)
+    requests_per_day: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _assumed_hours(kind: str, job_minutes: float, training_minutes: float) -> float:
+    return (training_minutes if kind == "training" else job_minutes) / 60
+
+
+def build_report(
+    templates: Mapping[str, Template],
+    prices: Prices,
+    *,
+    job_minutes: float = DEFAULT_JOB_MINUTES,
+    training_minutes: float = DEFAULT_TRAINING_MINUTES,
+) -> Report:
+    """Everything the page shows, from the templates and the prices."""
+    report = Report(prices, job_minutes, training_minutes, sorted(templates))
+    for stack in sorted(templates):
+        template = templates[stack]
+        report.lines.extend(_endpoint_lines(stack, template, prices))
+        scheduled = _scheduled(stack, template, prices, report, job_minutes, training_minutes)
+        report.per_run.extend(_per_run(stack, template, prices, scheduled, job_minutes, training_minutes))
+        report.monthly_counts[stack] = Counter(
+            {
+                "kms_key": sum(1 for _ in _resources(template, "AWS::KMS::Key")),
+                "cloudwatch_alarm_standard": sum(
+                    1
+                    for _, p in _resources(template, "AWS::CloudWatch::Alarm")
+                    if int(p.get("Period", 60)) >= 60
+                ),
+                "cloudwatch_alarm_high_resolution": sum(
+                    1
+                    for _, p in _resources(template, "AWS::CloudWatch::Alarm")
+                    if int(p.get("Period", 60)) < 60
+                ),
+                "cloudwatch_composite_alarm": sum(
+                    1 for _ in _resources(template, "AWS::CloudWatch::CompositeAlarm")
+                ),
+                "cloudwatch_dashboard": sum(1 for _ in _resources(template, "AWS::CloudWatch::Dashboard")),
+            }
+        )
+    return report
+
+
+def _endpoint_lines(stack: str, template: Template, prices: Prices) -> list[Line]:
+    endpoints_by_config: dict[str, list[str]] = {}
+    for endpoint_id, properties in _resources(template, "AWS::SageMaker::Endpoint"):
+        config_id = _referenced_id(properties.get("EndpointConfigName"))
+        if config_id is not None:
+            endpoints_by_config.setdefault(config_id, []).append(endpoint_id)
+    ranges: dict[tuple[str, str], tuple[int, int]] = {}
+    for _, properties in _resources(template, "AWS::ApplicationAutoScaling::ScalableTarget"):
+        if properties.get("ScalableDimension") != "sagemaker:variant:DesiredInstanceCount":
+            continue
+        match = re.match(r"^endpoint/\{(\w+)\}/variant/(.+)$", _flatten(properties.get("ResourceId")))
+        if match:
+            ranges[(match.group(1), match.group(2))] = (
+                int(properties["MinCapacity"]),
+                int(properties["MaxCapacity"]),
+            )
+    lines = []
+    for config_id, properties in _resources(template, "AWS::SageMaker::EndpointConfig"):
+        endpoints = endpoints_by_config.get(config_id, [])
+        item = endpoints[0] if len(endpoints) == 1 else config_id
+        variants = [(v, "") for v in properties.get("ProductionVariants", [])]
+        variants += [(v, " (shadow)") for v in properties.get("ShadowProductionVariants", [])]
+        for variant, role in variants:
+            name = str(variant.get("VariantName", "?"))
+            if "ServerlessConfig" in variant:
+                serverless = variant["ServerlessConfig"]
+                lines.append(
+                    Line(
+                        stack,
+                        item,
+                        "serverless",
+                        f"serverless {serverless.get('MemorySizeInMB', '?')} MB",
+                        f"variant {name}{role}: billed per request; provisioned concurrency "
+                        f"{serverless.get('ProvisionedConcurrency', 0)}",
+                        0.0,
+                        None,
+                    )
+                )
+                continue
+            instance_type = str(variant.get("InstanceType", "?"))
+            count = int(variant.get("InitialInstanceCount", 1))
+            scaling = next((ranges[(e, name)] for e in endpoints if (e, name) in ranges), None)
+            detail = f"variant {name}{role}: {count} x 24 h"
+            if scaling is not None:
+                detail += f"; autoscaling {scaling[0]}-{scaling[1]} instances"
+            lines.append(
+                Line(
+                    stack,
+                    item,
+                    "realtime_inference",
+                    instance_type,
+                    detail,
+                    count * HOURS_PER_DAY,
+                    prices.instance_hour("realtime_inference", instance_type),
+                    None if scaling is None else (scaling[0] * HOURS_PER_DAY, scaling[1] * HOURS_PER_DAY),
+                    source=config_id,
+                )
+            )
+    return lines
+
+
+def _schedules(template: Template) -> Iterator[tuple[str, str, list[Any]]]:
+    """(logical ID, schedule expression, target ARNs) of the Scheduler schedules and the scheduled rules."""
+    for logical_id, properties in _resources(template, "AWS::Scheduler::Schedule"):
+        if properties.get("State", "ENABLED") == "ENABLED":
+            yield logical_id, str(properties["ScheduleExpression"]), [properties.get("Target", {}).get("Arn")]
+    for logical_id, properties in _resources(template, "AWS::Events::Rule"):
+        if "ScheduleExpression" in properties and properties.get("State", "ENABLED") == "ENABLED":
+            targets = [t.get("Arn") for t in properties.get("Targets", [])]
+            yield logical_id, str(properties["ScheduleExpression"]), targets
+
+
+def _scheduled(
+    stack: str,
+    template: Template,
+    prices: Prices,
+    report: Report,
+    job_minutes: float,
+    training_minutes: float,
+) -> set[str]:
+    """Add the scheduled jobs' lines and the scheduled requests; return the state machines a schedule starts."""
+    resources = template.get("Resources", {})
+    requests = report.requests_per_day.setdefault(stack, defaultdict(float))
+    started: set[str] = set()
+    for schedule_id, expression, targets in _schedules(template):
+        runs = runs_per_day(expression)
+        if resources[schedule_id]["Type"] == "AWS::Scheduler::Schedule":
+            requests["scheduler_invocation"] += runs
+        for target in targets:
+            target_id = _referenced_id(target)
+            target_type = resources.get(target_id, {}).get("Type") if target_id else None
+            if target_type == "AWS::Lambda::Function" or (target_id is None and target is not None):
+                requests["lambda_request"] += runs
+            if target_type != "AWS::StepFunctions::StateMachine" or target_id is None:
+                continue
+            started.add(target_id)
+            requests["step_functions_execution"] += runs
+            properties = resources[target_id].get("Properties", {})
+            shadow = _clarify_shadow_endpoint(properties)
+            if shadow is not None:
+                hours = job_minutes / 60
+                report.lines.append(
+                    Line(
+                        stack,
+                        target_id,
+                        "realtime_inference",
+                        shadow[0],
+                        f"`{expression}`: {_number(runs)} runs/day x {shadow[1]} x {_number(job_minutes)} min "
+                        "(the shadow endpoint SageMaker Clarify starts for its job)",
+                        runs * shadow[1] * hours,
+                        prices.instance_hour("realtime_inference", shadow[0]),
+                    )
+                )
+            for job in _state_machine_jobs(properties):
+                hours = _assumed_hours(job.kind, job_minutes, training_minutes)
+                report.lines.append(
+                    Line(
+                        stack,
+                        target_id,
+                        job.kind,
+                        job.instance_type,
+                        f"`{expression}`: {_number(runs)} runs/day x {job.count} x "
+                        f"{_number(hours * 60)} min ({job.step})",
+                        runs * job.count * hours,
+                        prices.instance_hour(job.kind, job.instance_type),
+                    )
+                )
+    for schedule_id, properties in _resources(template, "AWS::SageMaker::MonitoringSchedule"):
+        config = properties.get("MonitoringScheduleConfig", {})
+        expression = config.get("ScheduleConfig", {}).get("ScheduleExpression", "")
+        definition_id = _referenced_id(config.get("MonitoringJobDefinitionName"))
+        definition = resources.get(definition_id, {}).get("Properties", {}) if definition_id else {}
+        cluster = definition.get("JobResources", {}).get("ClusterConfig", {})
+        if not expression or not cluster:
+            continue
+        runs = runs_per_day(expression)
+        hours = job_minutes / 60
+        count = int(cluster.get("InstanceCount", 1))
+        instance_type = str(cluster.get("InstanceType", "?"))
+        report.lines.append(
+            Line(
+                stack,
+                schedule_id,
+                "processing",
+                instance_type,
+                f"`{expression}`: {_number(runs)} runs/day x {count} x {_number(job_minutes)} min (Model Monitor)",
+                runs * count * hours,
+                prices.instance_hour("processing", instance_type),
+                source=definition_id or schedule_id,
+            )
+        )
+    return started
+
+
+def _per_run(
+    stack: str,
+    template: Template,
+    prices: Prices,
+    scheduled: set[str],
+    job_minutes: float,
+    training_minutes: float,
+) -> list[PerRun]:
+    """Workflows that run per event rather than on a schedule: state machines with jobs, SageMaker pipelines."""
+    found: list[PerRun] = []
+    workflows: list[tuple[str, str, list[Job]]] = [
+        (logical_id, "an event (no schedule in the template)", _state_machine_jobs(properties))
+        for logical_id, properties in _resources(template, "AWS::StepFunctions::StateMachine")
+        if logical_id not in scheduled
+    ]
+    workflows += [
+        (logical_id, "a pipeline execution", _pipeline_jobs(properties))
+        for logical_id, properties in _resources(template, "AWS::SageMaker::Pipeline")
+    ]
+    for logical_id, trigger, jobs in workflows:
+        if not jobs:
+            continue
+        priced = [
+            (
+                job,
+                _assumed_hours(job.kind, job_minutes, training_minutes),
+                prices.instance_hour(job.kind, job.instance_type),
+            )
+            for job in jobs
+        ]
+        found.append(PerRun(stack, logical_id, trigger, priced))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _number(value: float) -> str:
+    """A short, stable rendering: integers without decimals, others with up to 3."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _money(value: float | None) -> str:
+    return NOT_FOUND if value is None else f"${value:,.2f}"
+
+
+def _price(value: float | None, unit: str) -> str:
+    """``$0.115/h``, ``$0.10/alarm-month``, ``$1.00/million invocations``: at least 2 decimals, at most 4."""
+    if value is None:
+        return NOT_FOUND
+    text = f"{value:.4f}".rstrip("0")
+    decimals = len(text.split(".")[1])
+    return f"${value:.{max(decimals, 2)}f}/{unit}"
+
+
+def _source_line(entry: Mapping[str, Any], prices: Prices) -> str:
+    if entry.get("price") is None:
+        return f"{NOT_FOUND}: look up {entry['look_up']}"
+    dated = f"source dated {entry['source_date']}" if entry.get("source_date") else "no date on the source"
+    return f"{entry['source']} ({dated}; read {prices.document['read_on']})"
+
+
+def render(report: Report) -> str:
+    """The generated block of docs/cost.md (without the markers)."""
+    prices = report.prices
+    doc = prices.document
+    out: list[str] = []
+    add = out.append
+    totals: dict[str, list[float]] = {}
+    missing: dict[str, int] = Counter()
+
+    add(
+        f"Region: {doc['region_name']} (`{doc['region']}`), public on-demand prices in {doc['currency']}, "
+        f"read on {doc['read_on']} from the sources listed under [Prices](#prices). A day is 24 hours and a month "
+        f"{DAYS_PER_MONTH} days. Stacks: {', '.join(f'`{s}`' for s in report.stacks)}."
+    )
+    add("")
+    add("## Assumptions")
+    add("")
+    add(
+        f"- A scheduled job (a monitor's processing job, a batch transform) runs **{_number(report.job_minutes)} "
+        f"minutes** per run (`--job-minutes`), and a training job **{_number(report.training_minutes)} minutes** "
+        "(`--training-minutes`). These are assumptions, not measurements: the real time depends on the data."
+    )
+    add(
+        "- Every scheduled run starts its jobs. The open backend's monitors skip the job when there is no new "
+        "data, and the nightly batch transform when there is no input, so the monitoring and batch lines are an "
+        "upper bound for these run times."
+    )
+    add(
+        "- Endpoints run all day at their initial instance count; with autoscaling the table also shows the cost "
+        "at the scalable target's minimum and maximum capacity."
+    )
+    add(
+        "- Free tiers are not deducted (CloudWatch: 10 alarms and 3 dashboards a month; Step Functions: 4,000 "
+        "state transitions a month; Scheduler: 14 million invocations a month)."
+    )
+    add("")
+    add("## Running cost per day")
+    add("")
+    add(
+        "| Stack | Resource | Billed as | Instance type | What runs | Instance-hours/day | $/instance-hour | Per day | Per 30 days |"
+    )
+    add("| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for line in sorted(report.lines, key=lambda ln: (ln.stack, ln.kind != "realtime_inference")):
+        per_day = line.per_day
+        add(
+            f"| {line.stack} | `{line.item}` | {_KIND_LABELS.get(line.kind, line.kind)} | {line.instance_type} | "
+            f"{line.detail} | {_number(round(line.instance_hours_per_day, 3))} | "
+            f"{_price(line.price, 'h')} | {_money(per_day)} | "
+            f"{_money(None if per_day is None else per_day * DAYS_PER_MONTH)} |"
+        )
+        if per_day is None:
+            missing[line.stack] += 1
+        else:
+            totals.setdefault(line.stack, []).append(per_day)
+    add("")
+
+    scaling = [
+        (line, line.range_hours, line.price)
+        for line in report.lines
+        if line.range_hours is not None and line.price is not None
+    ]
+    if scaling:
+        add(
+            "Autoscaling range of the endpoint variants (instance-hours at the minimum and maximum capacity):"
+        )
+        add("")
+        add(
+            "| Stack | Resource | Variant | Per day at minimum | Per day at maximum | Per 30 days at maximum |"
+        )
+        add("| --- | --- | --- | ---: | ---: | ---: |")
+        for line, hours_range, hour_price in scaling:
+            low, high = (hours * hour_price for hours in hours_range)
+            add(
+                f"| {line.stack} | `{line.item}` | {line.detail.split(':')[0].removeprefix('variant ')} | "
+                f"{_money(low)} | {_money(high)} | {_money(high * DAYS_PER_MONTH)} |"
+            )
+        add("")
+
+    add("## Billed by the month")
+    add("")
+    add("Counted from the templates; per day is the monthly price divided by 30.")
+    add("")
+    add("| Stack | Item | Count | Price | Per day | Per 30 days |")
+    add("| --- | --- | ---: | ---: | ---: | ---: |")
+    monthly_labels = {
+        "kms_key": ("KMS customer managed keys", "kms_key"),
+        "cloudwatch_alarm_standard": ("CloudWatch alarms (standard resolution)", "cloudwatch_alarm_standard"),
+        "cloudwatch_alarm_high_resolution": ("CloudWatch alarms (high resolution)", None),
+        "cloudwatch_composite_alarm": ("CloudWatch composite alarms", None),
+        "cloudwatch_dashboard": ("CloudWatch dashboards", "cloudwatch_dashboard"),
+    }
+    for stack in report.stacks:
+        for key, (label, price_key) in monthly_labels.items():
+            count = report.monthly_counts[stack][key]
+            if not count:
+                continue
+            unit_price = prices.monthly(price_key) if price_key else None
+            unit = doc["monthly"][price_key]["unit"] if price_key else "month"
+            month = None if unit_price is None else count * unit_price
+            add(
+                f"| {stack} | {label} | {count} | {_price(unit_price, unit)} | "
+                f"{_money(None if month is None else month / DAYS_PER_MONTH)} | {_money(month)} |"
+            )
+            if month is None:
+                missing[stack] += 1
+            else:
+                totals.setdefault(stack, []).append(month / DAYS_PER_MONTH)
+    add("")
+
+    add("## Total per stack")
+    add("")
+    add("The running lines and the monthly items above; per-run workflows and requests are not included.")
+    add("")
+    add("| Stack | Per day | Per 30 days | Lines without a price |")
+    add("| --- | ---: | ---: | ---: |")
+    grand = 0.0
+    for stack in report.stacks:
+        day = sum(totals.get(stack, []))
+        grand += day
+        add(f"| {stack} | {_money(day)} | {_money(day * DAYS_PER_MONTH)} | {missing[stack]} |")
+    add(
+        f"| **All stacks** | **{_money(grand)}** | **{_money(grand * DAYS_PER_MONTH)}** | {sum(missing.values())} |"
+    )
+    add("")
+    if sum(missing.values()):
+        add(
+            f'The totals leave out the {sum(missing.values())} line(s) marked "{NOT_FOUND}": add their prices to '
+            "`scripts/data/prices.json` (with the source) and run `make cost`."
+        )
+        add("")
+
+    add("## Per run")
+    add("")
+    add(
+        "Workflows that run when something happens (input arrives, a monitor or an alarm starts retraining) "
+        "cost per run, not per day:"
+    )
+    add("")
+    add(
+        "| Stack | Workflow | Runs on | Step | Billed as | Instances | Assumed time | $/instance-hour | Per run |"
+    )
+    add("| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: |")
+    for run in report.per_run:
+        for job, hours, price in run.jobs:
+            add(
+                f"| {run.stack} | `{run.workflow}` | {run.trigger} | {job.step} | {_KIND_LABELS[job.kind]} | "
+                f"{job.count} x {job.instance_type} | {_number(hours * 60)} min | {_price(price, 'h')} | "
+                f"{_money(None if price is None else job.count * hours * price)} |"
+            )
+        add(f"| {run.stack} | `{run.workflow}` | | **whole run** | | | | | **{_money(run.cost)}** |")
+    add("")
+
+    add("## Requests (not added)")
+    add("")
+    add(
+        "Priced per request, so they depend on traffic; the scheduled ones are counted here so that their size is "
+        "visible. Step Functions bills each state transition: a run takes as many transitions as the states it "
+        "passes through, more while it polls a job."
+    )
+    add("")
+    add("| Stack | What | Per day from the schedules | Price |")
+    add("| --- | --- | ---: | ---: |")
+    request_labels = {
+        "scheduler_invocation": ("EventBridge Scheduler invocations", "scheduler_invocation"),
+        "step_functions_execution": ("Step Functions executions started", "step_functions_state_transition"),
+        "lambda_request": ("Lambda invocations", "lambda_request"),
+    }
+    for stack in report.stacks:
+        for key, (label, price_key) in request_labels.items():
+            per_day_count = report.requests_per_day.get(stack, {}).get(key, 0.0)
+            if not per_day_count:
+                continue
+            entry = doc["per_request"][price_key]
+            add(
+                f"| {stack} | {label} | {_number(round(per_day_count, 3))} | {_price(entry.get('price'), entry['unit'])} |"
+            )
+    add("")
+
+    add("## Not counted")
+    add("")
+    add(
+        "- Data transfer, S3 storage and its growth (captured requests, reports, model artifacts), S3 and KMS "
+        "requests, CloudWatch Logs ingestion and storage, custom metrics, SNS notifications, SQS requests."
+    )
+    add(
+        "- Requests to the endpoint (real-time endpoints bill instance time, not requests) and ML storage volumes."
+    )
+    add("- Savings Plans, reserved capacity and taxes.")
+    add("")
+
+    add("## Prices")
+    add("")
+    add("| Item | Price | Source |")
+    add("| --- | ---: | --- |")
+    for kind, table in sorted(doc["sagemaker_instance_hour"].items()):
+        for instance_type, entry in sorted(table.items()):
+            add(
+                f"| SageMaker {_KIND_LABELS[kind].lower()}, {instance_type} | {_price(entry.get('price'), 'h')} | "
+                f"{_source_line(entry, prices)} |"
+            )
+    for section in ("monthly", "per_request"):
+        for name, entry in sorted(doc[section].items()):
+            add(
+                f"| {name.replace('_', ' ')} | {_price(entry.get('price'), entry['unit'])} | {_source_line(entry, prices)} |"
+            )
+    used = {(line.kind, line.instance_type) for line in report.lines} | {
+        (job.kind, job.instance_type) for run in report.per_run for job, _, _ in run.jobs
+    }
+    unknown = sorted(
+        (kind, itype)
+        for kind, itype in used
+        if kind != "serverless" and itype not in doc["sagemaker_instance_hour"].get(kind, {})
+    )
+    for kind, instance_type in unknown:
+        add(
+            f"| SageMaker {_KIND_LABELS[kind].lower()}, {instance_type} | {NOT_FOUND} | not in "
+            f"`scripts/data/prices.json`: look it up on https://aws.amazon.com/sagemaker/pricing/ |"
+        )
+    return "\n".join(out).rstrip() + "\n"
+
+
+def generated_block(page: str) -> str:
+    """The text between the page's markers."""
+    start, end = page.find(BEGIN_MARKER), page.find(END_MARKER)
+    if start < 0 or end < start:
+        raise CostReportError(f"the page has no {BEGIN_MARKER} ... {END_MARKER} block")
+    return page[start + len(BEGIN_MARKER) : end].strip("\n") + "\n"
+
+
+def write_page(path: Path, block: str) -> None:
+    page = path.read_text()
+    start, end = page.find(BEGIN_MARKER), page.find(END_MARKER)
+    if start < 0 or end < start:
+        raise CostReportError(f"{path} has no {BEGIN_MARKER} ... {END_MARKER} block")
+    path.write_text(page[: start + len(BEGIN_MARKER)] + "\n" + block + page[end:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "assembly", nargs="?", default="cdk.out", type=Path, help="the cloud assembly (cdk.out)"
+    )
+    parser.add_argument("--write", type=Path, help="write the generated block into this page (docs/cost.md)")
+    parser.add_argument(
+        "--job-minutes",
+        type=float,
+        default=DEFAULT_JOB_MINUTES,
+        help=f"assumed run time of a processing or batch transform job (default: {DEFAULT_JOB_MINUTES:g})",
+    )
+    parser.add_argument(
+        "--training-minutes",
+        type=float,
+        default=DEFAULT_TRAINING_MINUTES,
+        help=f"assumed run time of a training job (default: {DEFAULT_TRAINING_MINUTES:g})",
+    )
+    parser.add_argument("--stack", action="append", help="only these stacks (default: every stack)")
+    parser.add_argument("--prices", type=Path, default=PRICES_FILE, help="the price file")
+    args = parser.parse_args(argv)
+    try:
+        templates = load_assembly(args.assembly, args.stack)
+        report = build_report(
+            templates,
+            Prices.load(args.prices),
+            job_minutes=args.job_minutes,
+            training_minutes=args.training_minutes,
+        )
+        block = render(report)
+        if args.write:
+            write_page(args.write, block)
+            print(f"wrote {args.write}")
+        else:
+            sys.stdout.write(block)
+    except CostReportError as error:
+        print(f"cost_report: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
