@@ -117,9 +117,10 @@ diagram: synth
 
 ## test: lint, type-check, build the docs strictly and run the whole test suite
 # mypy (a single process, about 1.5 CPU-minutes on a cold cache) runs beside the suite and takes the core that the
-# single-process property pass and the workers' start and tail leave idle; lines of the two never interleave.
+# single-process property pass and the workers' start and tail leave idle. Its few lines may land amid pytest's
+# progress; --output-sync would hold back each pass's output until the pass ends.
 test: setup-dev lint docs
-	@$(MAKE) --no-print-directory -j2 --output-sync=line typecheck unit
+	@$(MAKE) --no-print-directory -j2 typecheck unit
 
 ## lint: ruff check and ruff format --check
 lint:
