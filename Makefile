@@ -12,6 +12,14 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
+# uv creates the venvs and installs into them: a pinned copy under .tools/, bootstrapped with the machine's pip, so
+# nothing needs installing by hand. uv reads neither pip's configuration nor its certificate option: it takes the
+# system's trust store (where a proxy's CA is installed) and never downloads a Python of its own. Its cache lives
+# outside the clone (~/.cache/uv, or $$UV_CACHE_DIR), so a second clone installs from it without the network.
+UV_VERSION := 0.13.9
+UV := .tools/uv-$(UV_VERSION)/bin/uv
+export UV_SYSTEM_CERTS ?= 1
+export UV_PYTHON_DOWNLOADS := never
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 NODE_STAMP := node_modules/.installed
@@ -25,7 +33,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: help setup setup-dev synth cost diagram test lint typecheck docs unit bench bench-venv bench-drift bandit-sim simulate images enums clean
+.PHONY: help setup setup-dev lock synth cost diagram test lint typecheck docs unit bench bench-venv bench-drift bandit-sim simulate images enums clean
 
 # `make` with no target prints what each target does: the `## target: text` comments above the targets.
 .DEFAULT_GOAL := help
@@ -36,34 +44,47 @@ help:
 		/^## / { sub(/^## /, ""); printf "\n  %-13s%s", "", $$0; next }' $(firstword $(MAKEFILE_LIST)); echo
 	@echo; echo "  A fresh machine needs only 'make synth' and 'make test'; both set up what they need."
 
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
+$(UV):
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(dir $(@D)) uv==$(UV_VERSION)
+
+# --seed puts pip into .venv as `python -m venv` did: `python -m build` (the packaging test) and a user's
+# `.venv/bin/pip install` use it.
+$(VENV)/bin/python: | $(UV)
+	$(UV) venv --quiet --seed --python $(PYTHON) $(VENV)
 
 $(RUNTIME_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install --quiet -r requirements.txt
-	$(VENV)/bin/pip install --quiet --no-deps -e .
+	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements.txt
+	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+# From the lock: every transitive pin resolved once by `make lock`. Resolving requirements-dev.txt afresh walks
+# back through dozens of old aiobotocore sdists (the SageMaker SDK's s3fs against the pinned botocore), building
+# each for its metadata: minutes, where installing the lock takes seconds.
+$(DEV_STAMP): requirements-dev.lock $(RUNTIME_STAMP)
+	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements-dev.lock
 	touch $@
+
+## lock: re-resolve requirements-dev.txt into requirements-dev.lock (after changing a pin in requirements*.txt)
+lock: | $(UV)
+	$(UV) pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock" \
+		requirements-dev.txt -o requirements-dev.lock
 
 # checkov's pins conflict with the project's (boto3): it gets a venv of its own.
-$(CHECKOV_STAMP): requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+$(CHECKOV_STAMP): requirements-checkov.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
 	touch $@
 
-$(BENCH_STAMP): requirements-bench.txt
-	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/pip install --quiet -r requirements-bench.txt
+$(BENCH_STAMP): requirements-bench.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(BENCH_VENV)
+	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -r requirements-bench.txt
 	touch $@
 
+# uv has no `pip download` and keeps no wheel files in its cache: the seeded pip fetches them (through pip's own
+# configuration and cache).
 $(WHEELHOUSE_STAMP): requirements.txt | $(VENV)/bin/python
-	$(VENV)/bin/pip download --quiet --only-binary=:all: --dest $(WHEELHOUSE) -r requirements.txt
+	$(VENV)/bin/python -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
+		--dest $(WHEELHOUSE) -r requirements.txt
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -71,10 +92,14 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 ## setup: the runtime venv (.venv) and Node 22 with the CDK CLI (node_modules); reruns only when their pins change
-setup: $(RUNTIME_STAMP) $(NODE_STAMP)
+setup:
+	@$(MAKE) --no-print-directory -j2 $(RUNTIME_STAMP) $(NODE_STAMP)
 
 ## setup-dev: setup, plus the test tools, checkov's own venv and the wheelhouse the packaging test installs from
-setup-dev: setup $(DEV_STAMP) $(CHECKOV_STAMP) $(WHEELHOUSE_STAMP)
+# The independent pieces install side by side (a sub-make with jobs): npm and the downloads wait on the network,
+# not on each other.
+setup-dev:
+	@$(MAKE) --no-print-directory -j4 $(RUNTIME_STAMP) $(NODE_STAMP) $(DEV_STAMP) $(CHECKOV_STAMP) $(WHEELHOUSE_STAMP)
 
 ## synth: synthesize the reference app into cdk.out/ with cdk-nag (no AWS account needed)
 synth: setup
@@ -91,7 +116,11 @@ diagram: synth
 	python scripts/architecture_diagram.py --assembly cdk.out --write docs/architecture.md
 
 ## test: lint, type-check, build the docs strictly and run the whole test suite
-test: setup-dev lint typecheck docs unit
+# mypy (a single process, about 1.5 CPU-minutes on a cold cache) runs beside the suite and takes the core that the
+# single-process property pass and the workers' start and tail leave idle. Its few lines may land amid pytest's
+# progress; --output-sync would hold back each pass's output until the pass ends.
+test: setup-dev lint docs
+	@$(MAKE) --no-print-directory -j2 typecheck unit
 
 ## lint: ruff check and ruff format --check
 lint:
@@ -109,16 +138,17 @@ typecheck:
 docs: setup-dev
 	NO_MKDOCS_2_WARNING=1 mkdocs build --strict --site-dir build/site
 
-# The suite runs on every CPU, a file per worker. The property tests run on their own afterwards: Hypothesis
-# also draws constants from the modules already imported, so they draw the same cases only when what ran
-# before them is the same every time (docs/benchmarks.md#property-based-tests).
+# The suite runs on every CPU, a file per worker. The property tests run on their own, first: Hypothesis also
+# draws constants from the modules already imported, so they draw the same cases only when what ran before them
+# in their process is the same every time (docs/benchmarks.md#property-based-tests). Being a single process, they
+# share the machine with mypy under `make test`.
 # The construct tests run twice: on cdk.json's flags (the full set `cdk init` writes) and on a plain App() with no
 # context, as a user's first app and the unit test `cdk init` generates (tests/support/cdk_flags.py). The second
 # pass is the tests that build library constructs on apps of their own flags; the reference app has its cdk.json.
 ## unit: the test suite only (no setup, lint or type check): cdk.json's flags, the property tests, a plain App()
 unit:
-	pytest -n auto --dist loadfile --ignore=tests/unit/test_properties.py
 	pytest tests/unit/test_properties.py
+	pytest -n auto --dist loadfile --ignore=tests/unit/test_properties.py
 	# The construct tests and the examples of README.md and docs/ again on a plain App(). Left out: the property
 	# tests, the tests that build their own apps under both flag sets (feature flags), and the batch workflow's
 	# interpreter scenarios, whose state machine test_the_workflow_is_the_same_under_both_flag_sets shows is
@@ -156,6 +186,6 @@ images: setup-dev
 enums: setup-dev
 	python scripts/generate_sagemaker_enums.py
 
-## clean: remove cdk.out, the tool caches and the wheelhouse (the venvs and node_modules stay)
+## clean: remove cdk.out, the tool caches and the wheelhouse (the venvs, node_modules and .tools stay)
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache $(WHEELHOUSE)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build/cfn-lint-cache $(WHEELHOUSE)

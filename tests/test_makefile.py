@@ -40,3 +40,25 @@ def test_make_without_a_target_runs_no_setup() -> None:
     assert "npm ci" not in text
     assert "make synth" in text
     assert "make test" in text
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """``{normalized name: version}`` of the ``name==version`` lines (extras and markers dropped)."""
+    pins: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        requirement = line.split("#")[0].split(";")[0].strip()
+        if "==" not in requirement:
+            continue
+        name, version = requirement.split("==")
+        pins[re.sub(r"[-_.]+", "-", name.split("[")[0]).lower()] = version.strip()
+    return pins
+
+
+def test_the_lock_holds_every_pin_of_the_requirements() -> None:
+    # make setup-dev installs requirements-dev.lock, not requirements-dev.txt: a pin changed without `make lock`
+    # would otherwise never be installed.
+    locked = _pins(ROOT / "requirements-dev.lock")
+    for requirements in ("requirements.txt", "requirements-dev.txt"):
+        pins = _pins(ROOT / requirements)
+        assert pins, f"no pins read from {requirements}"
+        assert {name: locked.get(name) for name in pins} == pins, f"{requirements}: run `make lock`"
