@@ -75,20 +75,20 @@ def test_a_site_with_valid_links_anchors_and_references_builds(
     assert "0-3600 s.<br><strong>Default:</strong> 5 minutes" in html
 
 
-def test_a_broken_link_fails_the_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("page", "warning"),
+    [
+        ("See [the missing page](missing.md).", "contains a link 'missing.md', but the target is not found"),
+        ("See [a section](other.md#no-such-section).", "does not contain an anchor '#no-such-section'"),
+    ],
+    ids=["broken-link", "broken-anchor"],
+)
+def test_a_broken_link_or_anchor_fails_the_build(
+    page: str, warning: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     with pytest.raises(Abort, match="in strict mode"):
-        _build(tmp_path, "# Home\n\nSee [the missing page](missing.md).\n", monkeypatch)
-    assert "contains a link 'missing.md', but the target is not found" in _warnings(caplog)
-
-
-def test_a_broken_anchor_fails_the_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    with pytest.raises(Abort, match="in strict mode"):
-        _build(tmp_path, "# Home\n\nSee [a section](other.md#no-such-section).\n", monkeypatch)
-    assert "does not contain an anchor '#no-such-section'" in _warnings(caplog)
+        _build(tmp_path, f"# Home\n\n{page}\n", monkeypatch)
+    assert warning in _warnings(caplog)
 
 
 def test_a_broken_api_reference_fails_the_build(
