@@ -29,6 +29,8 @@ DAYS_PER_MONTH = 30
 DEFAULT_JOB_MINUTES = 15.0
 DEFAULT_TRAINING_MINUTES = 30.0
 NOT_FOUND = "price not found here"
+# The stack the README and getting started tell users to deploy: the headline prices it with its dependencies.
+DEPLOY_STACK = "SageMakerRealtime"
 
 Template = dict[str, Any]
 
@@ -46,6 +48,16 @@ _KIND_LABELS = {
     "training": "Training",
     "realtime_inference": "Real-time inference",
 }
+
+
+_MONTHLY_LABELS = {
+    "kms_key": ("KMS customer managed keys", "kms_key"),
+    "cloudwatch_alarm_standard": ("CloudWatch alarms (standard resolution)", "cloudwatch_alarm_standard"),
+    "cloudwatch_alarm_high_resolution": ("CloudWatch alarms (high resolution)", None),
+    "cloudwatch_composite_alarm": ("CloudWatch composite alarms", None),
+    "cloudwatch_dashboard": ("CloudWatch dashboards", "cloudwatch_dashboard"),
+}
+_MONTHLY_KEYS = {label: key for key, (label, _) in _MONTHLY_LABELS.items()}
 
 
 class CostReportError(RuntimeError):
@@ -152,6 +164,35 @@ def load_assembly(outdir: Path, stacks: Iterable[str] | None = None) -> dict[str
     if wanted is not None and set(templates) != wanted:
         raise CostReportError(f"stacks not in the assembly: {', '.join(sorted(wanted - set(templates)))}")
     return dict(sorted(templates.items()))
+
+
+def load_dependencies(outdir: Path) -> dict[str, list[str]]:
+    """``{stack name: the stacks it depends on}`` from manifest.json (direct dependencies, stacks only)."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    artifacts = manifest.get("artifacts", {})
+    names = {
+        artifact_id: artifact.get("displayName", artifact_id)
+        for artifact_id, artifact in artifacts.items()
+        if artifact.get("type") == "aws:cloudformation:stack"
+    }
+    return {
+        names[artifact_id]: sorted(
+            names[d] for d in artifacts[artifact_id].get("dependencies", []) if d in names
+        )
+        for artifact_id in names
+    }
+
+
+def deployed_with(stack: str, dependencies: Mapping[str, Iterable[str]]) -> list[str]:
+    """The stacks ``cdk deploy STACK`` deploys: the stack and its dependencies, transitively, sorted."""
+    seen: set[str] = set()
+    pending = [stack]
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            pending.extend(dependencies.get(name, []))
+    return sorted(seen)
 
 
 def _resources(template: Template, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -327,6 +368,8 @@ class Line:
     source: str = ""
     """The logical ID of the resource that holds the instance type (the endpoint config, the state machine, the
     monitoring job definition)."""
+    endpoint: bool = False
+    """An endpoint variant's instances (running all day), not a job."""
 
     def __post_init__(self) -> None:
         self.source = self.source or self.item
@@ -360,6 +403,10 @@ class Report:
     per_run: list[PerRun] = field(default_factory=list)
     monthly_counts: dict[str, Counter[str]] = field(default_factory=dict)
     requests_per_day: dict[str, dict[str, float]] = field(default_factory=dict)
+    requests_breakdown: dict[str, dict[str, list[tuple[str, float]]]] = field(default_factory=dict)
+    """``{stack: {request kind: [(schedule expression, runs a day)]}}``: where each request count comes from."""
+    dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """``{stack: the stacks it depends on}`` (manifest.json); empty when not known."""
 
 
 def _assumed_hours(kind: str, job_minutes: float, training_minutes: float) -> float:
@@ -372,9 +419,12 @@ def build_report(
     *,
     job_minutes: float = DEFAULT_JOB_MINUTES,
     training_minutes: float = DEFAULT_TRAINING_MINUTES,
+    dependencies: Mapping[str, Iterable[str]] | None = None,
 ) -> Report:
-    """Everything the page shows, from the templates and the prices."""
+    """Everything the page shows, from the templates and the prices (and the stacks' dependencies, for the
+    headline)."""
     report = Report(prices, job_minutes, training_minutes, sorted(templates))
+    report.dependencies = {k: sorted(v) for k, v in (dependencies or {}).items()}
     for stack in sorted(templates):
         template = templates[stack]
         report.lines.extend(_endpoint_lines(stack, template, prices))
@@ -383,6 +433,11 @@ def build_report(
         report.monthly_counts[stack] = Counter(
             {
                 "kms_key": sum(1 for _ in _resources(template, "AWS::KMS::Key")),
+                "kms_key_rotating": sum(
+                    1 for _, p in _resources(template, "AWS::KMS::Key") if p.get("EnableKeyRotation") is True
+                ),
+                "retained_kms_key": _retained(template, "AWS::KMS::Key"),
+                "retained_bucket": _retained(template, "AWS::S3::Bucket"),
                 "cloudwatch_alarm_standard": sum(
                     1
                     for _, p in _resources(template, "AWS::CloudWatch::Alarm")
@@ -400,6 +455,15 @@ def build_report(
             }
         )
     return report
+
+
+def _retained(template: Template, resource_type: str) -> int:
+    """Resources of the type that ``cdk destroy`` leaves in the account (DeletionPolicy Retain or Snapshot)."""
+    return sum(
+        1
+        for resource in template.get("Resources", {}).values()
+        if resource.get("Type") == resource_type and resource.get("DeletionPolicy") in ("Retain", "Snapshot")
+    )
 
 
 def _endpoint_lines(stack: str, template: Template, prices: Prices) -> list[Line]:
@@ -458,6 +522,7 @@ def _endpoint_lines(stack: str, template: Template, prices: Prices) -> list[Line
                     prices.instance_hour("realtime_inference", instance_type),
                     None if scaling is None else (scaling[0] * HOURS_PER_DAY, scaling[1] * HOURS_PER_DAY),
                     source=config_id,
+                    endpoint=True,
                 )
             )
     return lines
@@ -485,20 +550,24 @@ def _scheduled(
     """Add the scheduled jobs' lines and the scheduled requests; return the state machines a schedule starts."""
     resources = template.get("Resources", {})
     requests = report.requests_per_day.setdefault(stack, defaultdict(float))
+    breakdown = report.requests_breakdown.setdefault(stack, defaultdict(list))
     started: set[str] = set()
     for schedule_id, expression, targets in _schedules(template):
         runs = runs_per_day(expression)
         if resources[schedule_id]["Type"] == "AWS::Scheduler::Schedule":
             requests["scheduler_invocation"] += runs
+            breakdown["scheduler_invocation"].append((expression, runs))
         for target in targets:
             target_id = _referenced_id(target)
             target_type = resources.get(target_id, {}).get("Type") if target_id else None
             if target_type == "AWS::Lambda::Function" or (target_id is None and target is not None):
                 requests["lambda_request"] += runs
+                breakdown["lambda_request"].append((expression, runs))
             if target_type != "AWS::StepFunctions::StateMachine" or target_id is None:
                 continue
             started.add(target_id)
             requests["step_functions_execution"] += runs
+            breakdown["step_functions_execution"].append((expression, runs))
             properties = resources[target_id].get("Properties", {})
             shadow = _clarify_shadow_endpoint(properties)
             if shadow is not None:
@@ -509,7 +578,7 @@ def _scheduled(
                         target_id,
                         "realtime_inference",
                         shadow[0],
-                        f"`{expression}`: {_number(runs)} runs/day x {shadow[1]} x {_number(job_minutes)} min "
+                        f"`{expression}`: {_runs(runs)} x {shadow[1]} x {_number(job_minutes)} min "
                         "(the shadow endpoint SageMaker Clarify starts for its job)",
                         runs * shadow[1] * hours,
                         prices.instance_hour("realtime_inference", shadow[0]),
@@ -523,7 +592,7 @@ def _scheduled(
                         target_id,
                         job.kind,
                         job.instance_type,
-                        f"`{expression}`: {_number(runs)} runs/day x {job.count} x "
+                        f"`{expression}`: {_runs(runs)} x {job.count} x "
                         f"{_number(hours * 60)} min ({job.step})",
                         runs * job.count * hours,
                         prices.instance_hour(job.kind, job.instance_type),
@@ -547,7 +616,7 @@ def _scheduled(
                 schedule_id,
                 "processing",
                 instance_type,
-                f"`{expression}`: {_number(runs)} runs/day x {count} x {_number(job_minutes)} min (Model Monitor)",
+                f"`{expression}`: {_runs(runs)} x {count} x {_number(job_minutes)} min (Model Monitor)",
                 runs * count * hours,
                 prices.instance_hour("processing", instance_type),
                 source=definition_id or schedule_id,
@@ -602,6 +671,24 @@ def _number(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
+def _fraction(value: float) -> str:
+    """``24``, ``1/7``, ``2 + 1/7``: a count a day as a whole number, or with a fraction of a week, a month or a
+    year when it is one, else with up to 3 decimals."""
+    if float(value).is_integer():
+        return str(int(value))
+    for denominator in (7, DAYS_PER_MONTH, 12):
+        numerator = value * denominator
+        if abs(numerator - round(numerator)) < 1e-9:
+            whole, rest = divmod(round(numerator), denominator)
+            return f"{whole} + {rest}/{denominator}" if whole else f"{rest}/{denominator}"
+    return _number(round(value, 3))
+
+
+def _runs(runs: float) -> str:
+    """``1 run/day``, ``24 runs/day``, ``1/7 run/day``."""
+    return f"{_fraction(runs)} {'run' if runs <= 1 else 'runs'}/day"
+
+
 def _money(value: float | None) -> str:
     return NOT_FOUND if value is None else f"${value:,.2f}"
 
@@ -615,11 +702,131 @@ def _price(value: float | None, unit: str) -> str:
     return f"${value:.{max(decimals, 2)}f}/{unit}"
 
 
-def _source_line(entry: Mapping[str, Any], prices: Prices) -> str:
+def _verify_cell(entry: Mapping[str, Any], offer: str | None) -> str:
+    """Where a user checks the price: the AWS pricing page and, for SageMaker, the Price List API usage type."""
+    cell = f"<{entry['verify_at']}>"
+    if offer and entry.get("usage_type"):
+        cell += f"; [Price List API offer]({offer}): usage type `{entry['usage_type']}`"
+        if entry.get("sku"):
+            cell += f", SKU `{entry['sku']}`"
+    return cell
+
+
+def _taken_from_cell(entry: Mapping[str, Any]) -> str:
     if entry.get("price") is None:
         return f"{NOT_FOUND}: look up {entry['look_up']}"
-    dated = f"source dated {entry['source_date']}" if entry.get("source_date") else "no date on the source"
-    return f"{entry['source']} ({dated}; read {prices.document['read_on']})"
+    return str(entry["taken_from"])
+
+
+@dataclass
+class StackCost:
+    """What a stack bills a day: the running lines and the monthly items with a price, and what is left out."""
+
+    per_day: float = 0.0
+    endpoints_per_day: float = 0.0
+    endpoints_max_per_day: float = 0.0
+    left_out: list[str] = field(default_factory=list)
+
+
+def _monthly_items(report: Report, stack: str) -> Iterator[tuple[str, int, float | None, str]]:
+    """(label, count, monthly price or None, unit) of the stack's items billed by the month."""
+    doc = report.prices.document
+    for key, (label, price_key) in _MONTHLY_LABELS.items():
+        count = report.monthly_counts[stack][key]
+        if not count:
+            continue
+        price = report.prices.monthly(price_key) if price_key else None
+        unit = doc["monthly"][price_key]["unit"] if price_key else "month"
+        yield label, count, price, unit
+
+
+def stack_costs(report: Report) -> dict[str, StackCost]:
+    """``{stack: StackCost}`` for every stack of the report: what the totals and the headline add up."""
+    costs = {stack: StackCost() for stack in report.stacks}
+    for line in report.lines:
+        cost = costs[line.stack]
+        per_day = line.per_day
+        if per_day is None or line.price is None:
+            cost.left_out.append(
+                f"`{line.item}` ({_KIND_LABELS.get(line.kind, line.kind).lower()}, {line.instance_type})"
+            )
+            continue
+        cost.per_day += per_day
+        if line.endpoint:
+            cost.endpoints_per_day += per_day
+            high = line.range_hours[1] if line.range_hours is not None else line.instance_hours_per_day
+            cost.endpoints_max_per_day += high * line.price
+    for stack in report.stacks:
+        for label, _, price, _ in _monthly_items(report, stack):
+            if price is None:
+                costs[stack].left_out.append(label)
+            else:
+                costs[stack].per_day += (
+                    report.monthly_counts[stack][_MONTHLY_KEYS[label]] * price / DAYS_PER_MONTH
+                )
+    return costs
+
+
+def _left_out(items: list[str]) -> str:
+    return f"excludes {', '.join(items)}: price not found" if items else "nothing left out"
+
+
+def _percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def _headline(report: Report, costs: Mapping[str, StackCost]) -> list[str]:
+    out: list[str] = [
+        "**What it bills**, computed below from the templates and the prices under [Prices](#prices) (requests, "
+        "per-run workflows and the items under [Not counted](#not-counted) come on top):",
+        "",
+    ]
+    # (command, stacks it deploys, how they were chosen)
+    commands: list[tuple[str, list[str], str]] = []
+    if DEPLOY_STACK in costs:
+        stacks = [s for s in deployed_with(DEPLOY_STACK, report.dependencies) if s in costs]
+        others = [f"`{s}`" for s in stacks if s != DEPLOY_STACK]
+        how = (
+            f"deploys `{DEPLOY_STACK}` with the stacks it depends on in `manifest.json` ({', '.join(others)})"
+            if others
+            else f"deploys `{DEPLOY_STACK}` alone"
+        )
+        commands.append(
+            (f"cdk deploy {DEPLOY_STACK}", stacks, f"(what the README and getting started run) {how}")
+        )
+    commands.append(("cdk deploy --all", list(costs), f"({len(costs)} stacks)"))
+    for command, stacks, how in commands:
+        day = sum(costs[s].per_day for s in stacks)
+        left_out = [item for s in stacks for item in costs[s].left_out]
+        out.append(
+            f"- `{command}` {how}: **{_money(day)} a day, {_money(day * DAYS_PER_MONTH)} per {DAYS_PER_MONTH} "
+            f"days** ({_left_out(left_out)})."
+        )
+    endpoints = sum(c.endpoints_per_day for c in costs.values())
+    if endpoints:
+        shares = ", ".join(
+            f"{_percent(endpoints, sum(costs[s].per_day for s in stacks))} of `{command}`"
+            for command, stacks, _ in commands
+        )
+        out.append(
+            f"- The endpoint instances, running all day at their initial count, are {_money(endpoints)} a day "
+            f"({shares})."
+        )
+        at_max = []
+        for command, stacks, _ in commands:
+            day = sum(
+                costs[s].per_day - costs[s].endpoints_per_day + costs[s].endpoints_max_per_day for s in stacks
+            )
+            at_max.append(
+                f"`{command}` {_money(day)} a day ({_money(day * DAYS_PER_MONTH)} per {DAYS_PER_MONTH} days)"
+            )
+        endpoints_max = sum(c.endpoints_max_per_day for c in costs.values())
+        out.append(
+            f"- At full autoscaling (every variant at its maximum capacity all day) the endpoints bill "
+            f"{_money(endpoints_max)} a day: {' and '.join(at_max)}."
+        )
+    out.append("")
+    return out
 
 
 def render(report: Report) -> str:
@@ -628,13 +835,19 @@ def render(report: Report) -> str:
     doc = prices.document
     out: list[str] = []
     add = out.append
-    totals: dict[str, list[float]] = {}
-    missing: dict[str, int] = Counter()
+    costs = stack_costs(report)
 
+    out.extend(_headline(report, costs))
     add(
-        f"Region: {doc['region_name']} (`{doc['region']}`), public on-demand prices in {doc['currency']}, "
-        f"read on {doc['read_on']} from the sources listed under [Prices](#prices). A day is 24 hours and a month "
-        f"{DAYS_PER_MONTH} days. Stacks: {', '.join(f'`{s}`' for s in report.stacks)}."
+        "**These prices could not be checked live here** (no internet access, no AWS account): they were taken "
+        "from stored copies of public pages and files, some of them third-party, and each says under "
+        "[Prices](#prices) where to verify it and how sure it is. Confirm them on the AWS pricing pages before "
+        "deploying."
+    )
+    add("")
+    add(
+        f"Region: {doc['region_name']} (`{doc['region']}`), public on-demand prices in {doc['currency']}. A day is "
+        f"24 hours and a month {DAYS_PER_MONTH} days. Stacks: {', '.join(f'`{s}`' for s in report.stacks)}."
     )
     add("")
     add("## Assumptions")
@@ -672,10 +885,6 @@ def render(report: Report) -> str:
             f"{_price(line.price, 'h')} | {_money(per_day)} | "
             f"{_money(None if per_day is None else per_day * DAYS_PER_MONTH)} |"
         )
-        if per_day is None:
-            missing[line.stack] += 1
-        else:
-            totals.setdefault(line.stack, []).append(per_day)
     add("")
 
     scaling = [
@@ -706,50 +915,42 @@ def render(report: Report) -> str:
     add("")
     add("| Stack | Item | Count | Price | Per day | Per 30 days |")
     add("| --- | --- | ---: | ---: | ---: | ---: |")
-    monthly_labels = {
-        "kms_key": ("KMS customer managed keys", "kms_key"),
-        "cloudwatch_alarm_standard": ("CloudWatch alarms (standard resolution)", "cloudwatch_alarm_standard"),
-        "cloudwatch_alarm_high_resolution": ("CloudWatch alarms (high resolution)", None),
-        "cloudwatch_composite_alarm": ("CloudWatch composite alarms", None),
-        "cloudwatch_dashboard": ("CloudWatch dashboards", "cloudwatch_dashboard"),
-    }
     for stack in report.stacks:
-        for key, (label, price_key) in monthly_labels.items():
-            count = report.monthly_counts[stack][key]
-            if not count:
-                continue
-            unit_price = prices.monthly(price_key) if price_key else None
-            unit = doc["monthly"][price_key]["unit"] if price_key else "month"
+        for label, count, unit_price, unit in _monthly_items(report, stack):
             month = None if unit_price is None else count * unit_price
             add(
                 f"| {stack} | {label} | {count} | {_price(unit_price, unit)} | "
                 f"{_money(None if month is None else month / DAYS_PER_MONTH)} | {_money(month)} |"
             )
-            if month is None:
-                missing[stack] += 1
-            else:
-                totals.setdefault(stack, []).append(month / DAYS_PER_MONTH)
     add("")
+    out.extend(_rotation_and_retention(report))
 
     add("## Total per stack")
     add("")
-    add("The running lines and the monthly items above; per-run workflows and requests are not included.")
-    add("")
-    add("| Stack | Per day | Per 30 days | Lines without a price |")
-    add("| --- | ---: | ---: | ---: |")
-    grand = 0.0
-    for stack in report.stacks:
-        day = sum(totals.get(stack, []))
-        grand += day
-        add(f"| {stack} | {_money(day)} | {_money(day * DAYS_PER_MONTH)} | {missing[stack]} |")
     add(
-        f"| **All stacks** | **{_money(grand)}** | **{_money(grand * DAYS_PER_MONTH)}** | {sum(missing.values())} |"
+        "The running lines and the monthly items above (KMS keys before their first rotation); per-run workflows "
+        "and requests are not included."
     )
     add("")
-    if sum(missing.values()):
+    add("| Stack | Per day | Per 30 days | Left out |")
+    add("| --- | ---: | ---: | --- |")
+    grand = 0.0
+    for stack in report.stacks:
+        cost = costs[stack]
+        grand += cost.per_day
         add(
-            f'The totals leave out the {sum(missing.values())} line(s) marked "{NOT_FOUND}": add their prices to '
-            "`scripts/data/prices.json` (with the source) and run `make cost`."
+            f"| {stack} | {_money(cost.per_day)} | {_money(cost.per_day * DAYS_PER_MONTH)} | "
+            f"{_left_out(cost.left_out)} |"
+        )
+    all_left_out = [item for c in costs.values() for item in c.left_out]
+    add(
+        f"| **All stacks** | **{_money(grand)}** | **{_money(grand * DAYS_PER_MONTH)}** | {_left_out(all_left_out)} |"
+    )
+    add("")
+    if all_left_out:
+        add(
+            f'The totals leave out the {len(all_left_out)} line(s) marked "{NOT_FOUND}": add their prices to '
+            "`scripts/data/prices.json` (with where to verify them) and run `make cost`."
         )
         add("")
 
@@ -778,12 +979,13 @@ def render(report: Report) -> str:
     add("")
     add(
         "Priced per request, so they depend on traffic; the scheduled ones are counted here so that their size is "
-        "visible. Step Functions bills each state transition: a run takes as many transitions as the states it "
+        "visible. A count a day is the sum over the schedules that cause it: an hourly schedule adds 24, a weekly "
+        "one 1/7. Step Functions bills each state transition: a run takes as many transitions as the states it "
         "passes through, more while it polls a job."
     )
     add("")
     add("| Stack | What | Per day from the schedules | Price |")
-    add("| --- | --- | ---: | ---: |")
+    add("| --- | --- | --- | ---: |")
     request_labels = {
         "scheduler_invocation": ("EventBridge Scheduler invocations", "scheduler_invocation"),
         "step_functions_execution": ("Step Functions executions started", "step_functions_state_transition"),
@@ -796,7 +998,8 @@ def render(report: Report) -> str:
                 continue
             entry = doc["per_request"][price_key]
             add(
-                f"| {stack} | {label} | {_number(round(per_day_count, 3))} | {_price(entry.get('price'), entry['unit'])} |"
+                f"| {stack} | {label} | {_requests_cell(per_day_count, report.requests_breakdown.get(stack, {}).get(key, []))} | "
+                f"{_price(entry.get('price'), entry['unit'])} |"
             )
     add("")
 
@@ -804,7 +1007,8 @@ def render(report: Report) -> str:
     add("")
     add(
         "- Data transfer, S3 storage and its growth (captured requests, reports, model artifacts), S3 and KMS "
-        "requests, CloudWatch Logs ingestion and storage, custom metrics, SNS notifications, SQS requests."
+        "requests, CloudWatch Logs ingestion and storage, custom metrics, SNS notifications, SQS requests, Lambda "
+        "duration."
     )
     add(
         "- Requests to the endpoint (real-time endpoints bill instance time, not requests) and ML storage volumes."
@@ -814,18 +1018,28 @@ def render(report: Report) -> str:
 
     add("## Prices")
     add("")
-    add("| Item | Price | Source |")
-    add("| --- | ---: | --- |")
+    add(str(doc["note"]))
+    add("")
+    offer = doc.get("price_list_api", {}).get("AmazonSageMaker")
+    if offer:
+        add(
+            f"SageMaker prices can be checked in the Price List API's offer file for us-east-1 ({offer}): search "
+            "it for the usage type, then read the SKU's on-demand price."
+        )
+        add("")
+    add("| Item | Price | Confidence | Verify at | Taken from here |")
+    add("| --- | ---: | --- | --- | --- |")
     for kind, table in sorted(doc["sagemaker_instance_hour"].items()):
         for instance_type, entry in sorted(table.items()):
             add(
                 f"| SageMaker {_KIND_LABELS[kind].lower()}, {instance_type} | {_price(entry.get('price'), 'h')} | "
-                f"{_source_line(entry, prices)} |"
+                f"{entry.get('confidence', '-')} | {_verify_cell(entry, offer)} | {_taken_from_cell(entry)} |"
             )
     for section in ("monthly", "per_request"):
         for name, entry in sorted(doc[section].items()):
             add(
-                f"| {name.replace('_', ' ')} | {_price(entry.get('price'), entry['unit'])} | {_source_line(entry, prices)} |"
+                f"| {name.replace('_', ' ')} | {_price(entry.get('price'), entry['unit'])} | "
+                f"{entry.get('confidence', '-')} | {_verify_cell(entry, None)} | {_taken_from_cell(entry)} |"
             )
     used = {(line.kind, line.instance_type) for line in report.lines} | {
         (job.kind, job.instance_type) for run in report.per_run for job, _, _ in run.jobs
@@ -837,10 +1051,68 @@ def render(report: Report) -> str:
     )
     for kind, instance_type in unknown:
         add(
-            f"| SageMaker {_KIND_LABELS[kind].lower()}, {instance_type} | {NOT_FOUND} | not in "
-            f"`scripts/data/prices.json`: look it up on https://aws.amazon.com/sagemaker/pricing/ |"
+            f"| SageMaker {_KIND_LABELS[kind].lower()}, {instance_type} | {NOT_FOUND} | - | "
+            f"<https://aws.amazon.com/sagemaker/pricing/> | not in `scripts/data/prices.json` |"
         )
     return "\n".join(out).rstrip() + "\n"
+
+
+def _requests_cell(total: float, sources: list[tuple[str, float]]) -> str:
+    """``24``, or ``24.143 (24 from `rate(1 hour)` + 1/7 from `cron(0 2 ? * SUN *)`)`` when the count is not
+    whole."""
+    if float(total).is_integer():
+        return _fraction(total)
+    by_expression: dict[str, float] = defaultdict(float)
+    for expression, runs in sources:
+        by_expression[expression] += runs
+    parts = " + ".join(f"{_fraction(runs)} from `{expression}`" for expression, runs in by_expression.items())
+    return f"{_number(round(total, 3))} ({parts})"
+
+
+def _rotation_and_retention(report: Report) -> list[str]:
+    """What the rotating KMS keys add after their first and second yearly rotation, and what outlives a destroy."""
+    out: list[str] = []
+    doc = report.prices.document
+    rotation = doc["monthly"].get("kms_key_rotation", {})
+    key_price = report.prices.monthly("kms_key")
+    rotation_price = rotation.get("price")
+    rotating = {s: report.monthly_counts[s]["kms_key_rotating"] for s in report.stacks}
+    keys = {s: report.monthly_counts[s]["kms_key"] for s in report.stacks}
+    if sum(rotating.values()) and key_price is not None and rotation_price is not None:
+        billed = int(rotation.get("billed_rotations", 2))
+        out.append(
+            f"**Key rotation.** {sum(rotating.values())} of the {sum(keys.values())} KMS keys rotate their key "
+            f"material automatically once a year (`EnableKeyRotation: true`). Each of a key's first {billed} "
+            f"rotations adds {_price(rotation_price, 'month')} to it, later rotations are free: a rotating key costs "
+            f"{_money(key_price + rotation_price)}/month after its first rotation and "
+            f"{_money(key_price + billed * rotation_price)}/month after its second. The tables above count the "
+            "first year; later years:"
+        )
+        out.append("")
+        out.append("| Stack | KMS keys | Rotating | Per 30 days, year 1 | Year 2 | Year 3 on |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for stack in [*report.stacks, None]:
+            key_count = sum(keys.values()) if stack is None else keys[stack]
+            rotating_count = sum(rotating.values()) if stack is None else rotating[stack]
+            if not key_count:
+                continue
+            years = [key_count * key_price + rotating_count * n * rotation_price for n in (0, 1, billed)]
+            name = "**All stacks**" if stack is None else stack
+            out.append(
+                f"| {name} | {key_count} | {rotating_count} | {' | '.join(_money(year) for year in years)} |"
+            )
+        out.append("")
+    retained_keys = sum(report.monthly_counts[s]["retained_kms_key"] for s in report.stacks)
+    retained_buckets = sum(report.monthly_counts[s]["retained_bucket"] for s in report.stacks)
+    if retained_keys or retained_buckets:
+        out.append(
+            f"**After `cdk destroy`.** {retained_keys} KMS key(s) and {retained_buckets} S3 bucket(s) have a "
+            "`Retain` removal policy and stay in the account: the keys keep billing by the month (with their "
+            "rotations) until you schedule their deletion, the buckets their storage until you empty and delete "
+            "them. See [Removal policies](operations/removal-policies.md)."
+        )
+        out.append("")
+    return out
 
 
 def generated_block(page: str) -> str:
@@ -887,6 +1159,7 @@ def main(argv: list[str] | None = None) -> int:
             Prices.load(args.prices),
             job_minutes=args.job_minutes,
             training_minutes=args.training_minutes,
+            dependencies=load_dependencies(args.assembly),
         )
         block = render(report)
         if args.write:

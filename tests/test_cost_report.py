@@ -16,13 +16,17 @@ import pytest
 from support.reference_app import REFERENCE_STACKS, SynthesizedApp
 
 from scripts.cost_report import (
+    DEPLOY_STACK,
     NOT_FOUND,
     Prices,
     build_report,
+    deployed_with,
     generated_block,
     load_assembly,
+    load_dependencies,
     render,
     runs_per_day,
+    stack_costs,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,10 +46,15 @@ def app_templates(reference_app: SynthesizedApp) -> dict[str, dict[str, Any]]:
     return load_assembly(reference_app.outdir, REFERENCE_STACKS)
 
 
+@pytest.fixture(scope="module")
+def app_dependencies(reference_app: SynthesizedApp) -> dict[str, list[str]]:
+    return load_dependencies(reference_app.outdir)
+
+
 def test_the_committed_page_is_what_the_script_computes_from_the_app(
-    app_templates: dict[str, dict[str, Any]], prices: Prices
+    app_templates: dict[str, dict[str, Any]], prices: Prices, app_dependencies: dict[str, list[str]]
 ) -> None:
-    expected = render(build_report(app_templates, prices))
+    expected = render(build_report(app_templates, prices, dependencies=app_dependencies))
     committed = generated_block(PAGE.read_text())
     assert committed == expected, "docs/cost.md no longer matches the reference app: run `make cost`"
 
@@ -187,3 +196,145 @@ def test_an_instance_type_without_a_price_is_shown_as_not_found(prices: Prices) 
 )
 def test_schedule_expressions_give_runs_per_day(expression: str, runs: float) -> None:
     assert runs_per_day(expression) == pytest.approx(runs)
+
+
+PRICE_FILE = REPO_ROOT / "scripts" / "data" / "prices.json"
+CONFIDENCE = {"AWS page", "Price List API, quoted", "third party, unverified"}
+
+
+def _price_entries() -> list[tuple[str, dict[str, Any]]]:
+    document = json.loads(PRICE_FILE.read_text())
+    entries = [
+        (f"sagemaker {kind} {itype}", entry)
+        for kind, table in document["sagemaker_instance_hour"].items()
+        for itype, entry in table.items()
+    ]
+    entries += [
+        (name, entry) for section in ("monthly", "per_request") for name, entry in document[section].items()
+    ]
+    return entries
+
+
+@pytest.mark.parametrize(("name", "entry"), _price_entries(), ids=lambda v: v if isinstance(v, str) else "")
+def test_each_price_says_where_to_verify_it_what_it_was_taken_from_and_how_sure_it_is(
+    name: str, entry: dict[str, Any]
+) -> None:
+    assert str(entry.get("verify_at", "")).startswith("https://aws.amazon.com/"), name
+    if entry.get("price") is None:
+        assert entry.get("look_up"), name
+        return
+    assert entry.get("confidence") in CONFIDENCE, name
+    assert entry.get("taken_from"), name
+    assert "search index" not in entry["taken_from"], name
+    assert "file id" not in entry["taken_from"], name
+    if name.startswith("sagemaker ") and entry["confidence"] == "Price List API, quoted":
+        assert re.fullmatch(r"USE1-\w+:ml\.[a-z0-9]+\.[a-z0-9]+", entry.get("usage_type", "")), name
+
+
+def test_the_prices_table_shows_the_confidence_and_where_to_verify(prices: Prices) -> None:
+    page = render(build_report({"Hand": _endpoint_template()}, prices))
+    assert "| Item | Price | Confidence | Verify at | Taken from here |" in page
+    assert (
+        "| Price List API, quoted | <https://aws.amazon.com/sagemaker/pricing/>; [Price List API offer]("
+        in page
+    )
+    assert "usage type `USE1-Host:ml.m5.xlarge`, SKU `JDZQJFUVUR8SUWHS`" in page
+    assert "could not be checked live" in page
+
+
+def test_the_dependencies_come_from_the_manifest(
+    app_dependencies: dict[str, list[str]], tmp_path: Path
+) -> None:
+    # The reference app: the README's `cdk deploy SageMakerRealtime` deploys the retraining stack first.
+    assert deployed_with(DEPLOY_STACK, app_dependencies) == ["SageMakerRealtime", "SageMakerRetraining"]
+    # Asset manifests are not stacks; dependencies are followed transitively.
+    manifest = {
+        "artifacts": {
+            name: {
+                "type": "aws:cloudformation:stack",
+                "displayName": name,
+                "properties": {"templateFile": f"{name}.template.json"},
+                "dependencies": deps,
+            }
+            for name, deps in {"A": ["B", "A.assets"], "B": ["C"], "C": [], "D": ["A"]}.items()
+        }
+        | {"A.assets": {"type": "cdk:asset-manifest"}}
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    dependencies = load_dependencies(tmp_path)
+    assert dependencies == {"A": ["B"], "B": ["C"], "C": [], "D": ["A"]}
+    assert deployed_with("A", dependencies) == ["A", "B", "C"]
+
+
+def test_the_headline_adds_up_the_stacks_it_names(prices: Prices) -> None:
+    unpriced = _endpoint_template(instance_type="ml.p4d.24xlarge")
+    templates = {DEPLOY_STACK: _endpoint_template(), "Dep": _endpoint_template(count=3), "Other": unpriced}
+    report = build_report(templates, prices, dependencies={DEPLOY_STACK: ["Dep"], "Other": [DEPLOY_STACK]})
+    costs = stack_costs(report)
+    page = render(report)
+    headline = page.split("\n\n")[1]
+    deployed = costs[DEPLOY_STACK].per_day + costs["Dep"].per_day
+    assert deployed > costs[DEPLOY_STACK].per_day > 0
+    assert f"`cdk deploy {DEPLOY_STACK}`" in headline
+    assert "(`Dep`)" in headline
+    assert f"**${deployed:,.2f} a day, ${deployed * 30:,.2f} per 30 days** (nothing left out)" in headline
+    everything = sum(cost.per_day for cost in costs.values())
+    assert (
+        f"**${everything:,.2f} a day, ${everything * 30:,.2f} per 30 days** (excludes `Endpoint`" in headline
+    )
+    # At full autoscaling: each endpoint at its maximum of 5 instances.
+    price = prices.instance_hour("realtime_inference", "ml.m5.large")
+    assert price is not None
+    assert costs[DEPLOY_STACK].endpoints_max_per_day == pytest.approx(5 * 24 * price)
+    at_max = deployed - (2 + 3) * 24 * price + 2 * 5 * 24 * price
+    assert f"`cdk deploy {DEPLOY_STACK}` ${at_max:,.2f} a day" in headline
+
+
+def test_the_headline_of_the_committed_page_adds_up_the_stacks(
+    app_templates: dict[str, dict[str, Any]], prices: Prices, app_dependencies: dict[str, list[str]]
+) -> None:
+    report = build_report(app_templates, prices, dependencies=app_dependencies)
+    costs = stack_costs(report)
+    deployed = sum(costs[s].per_day for s in deployed_with(DEPLOY_STACK, app_dependencies))
+    everything = sum(cost.per_day for cost in costs.values())
+    page = PAGE.read_text()
+    assert f"**${deployed:,.2f} a day, ${deployed * 30:,.2f} per 30 days**" in page
+    assert f"**${everything:,.2f} a day, ${everything * 30:,.2f} per 30 days**" in page
+    assert deployed < everything
+
+
+def test_rotating_keys_cost_more_after_their_first_and_second_rotation(prices: Prices) -> None:
+    template = _endpoint_template()
+    template["Resources"]["Rotating"] = {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}}
+    template["Resources"]["Retained"] = {
+        "Type": "AWS::KMS::Key",
+        "Properties": {"EnableKeyRotation": True},
+        "DeletionPolicy": "Retain",
+    }
+    report = build_report({"Hand": template}, prices)
+    assert report.monthly_counts["Hand"]["kms_key_rotating"] == 2
+    page = render(report)
+    # 3 keys at $1/month; 2 of them rotate: +$1 each after the first rotation, +$2 each from the second on.
+    assert "| Hand | 3 | 2 | $3.00 | $5.00 | $7.00 |" in page
+    assert "1 KMS key(s) and 0 S3 bucket(s) have a `Retain` removal policy" in page
+    assert "(operations/removal-policies.md)" in page
+
+
+def test_runs_and_request_counts_read_plainly(prices: Prices) -> None:
+    template = _endpoint_template()
+    template["Resources"]["Schedule"]["Properties"]["ScheduleExpression"] = "cron(0 3 * * ? *)"
+    template["Resources"]["Weekly"] = {
+        "Type": "AWS::Scheduler::Schedule",
+        "Properties": {"ScheduleExpression": "cron(0 2 ? * SUN *)", "Target": {"Arn": {"Ref": "Monitor"}}},
+    }
+    page = render(build_report({"Hand": template}, prices))
+    assert "1 run/day x 2 x 15 min" in page
+    assert "1 runs/day" not in page
+    assert "1/7 run/day" in page
+    assert "| 1.143 (1 from `cron(0 3 * * ? *)` + 1/7 from `cron(0 2 ? * SUN *)`) |" in page
+
+
+def test_the_total_row_names_what_it_leaves_out(prices: Prices) -> None:
+    page = render(build_report({"Hand": _endpoint_template(instance_type="ml.p4d.24xlarge")}, prices))
+    (total,) = [line for line in page.splitlines() if line.startswith("| **All stacks** | **$")]
+    assert "excludes `Endpoint` (real-time inference, ml.p4d.24xlarge): price not found" in total
