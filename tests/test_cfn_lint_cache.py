@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.api import lint
+from cfnlint.api import lint as fresh_lint
 from support import cfn_lint as cache
 
 BAD = {
@@ -26,9 +26,11 @@ def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     monkeypatch.delenv("SMC_CFN_LINT_CACHE", raising=False)
     seen: list[str] = []
 
+    real_lint = cache.lint
+
     def counting_lint(text: str, regions: list[str]) -> Any:
         seen.append(text)
-        return lint(text, regions=regions)
+        return real_lint(text, regions)
 
     monkeypatch.setattr(cache, "lint", counting_lint)
     return seen
@@ -36,7 +38,7 @@ def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
 
 def test_a_cached_result_is_what_cfn_lint_reports(calls: list[str]) -> None:
     text = json.dumps(BAD)
-    fresh = lint(text, regions=cache.LINT_REGIONS)
+    fresh = fresh_lint(text, regions=cache.LINT_REGIONS)
     assert len(fresh) >= 2
     first = cache.lint_text(text)
     second = cache.lint_text(text)
@@ -61,3 +63,19 @@ def test_the_cache_can_be_turned_off(calls: list[str], monkeypatch: pytest.Monke
     cache.cfn_lint(BAD)
     cache.cfn_lint(BAD)
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("regions", [cache.LINT_REGIONS, ["us-east-1"]], ids=["three-regions", "one-region"])
+def test_one_runner_per_process_gives_what_cfn_lint_api_gives_template_after_template(
+    regions: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMC_CFN_LINT_CACHE", "off")
+    fixed = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "fine"}}}}
+    # Different templates in turn through the same runner and rules: nothing a run leaves behind changes the next;
+    # and a text cfn-lint cannot decode gives its decode error as cfnlint.api.lint does.
+    for text in (json.dumps(BAD), json.dumps(fixed), "{not json", json.dumps(BAD), json.dumps(fixed)):
+        expected = [
+            (m.rule.id, tuple(getattr(m, "path", None) or ()), str(m))
+            for m in fresh_lint(text, regions=regions)
+        ]
+        assert [(f.rule.id, f.path, str(f)) for f in cache.lint_text(text, regions)] == expected
