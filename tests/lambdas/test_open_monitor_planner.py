@@ -16,6 +16,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.s3.models import s3_backends
+from moto.utilities.utils import get_partition
 
 from lambdas.open_monitor import planner
 from lambdas.open_monitor.listing import CaptureManifestError
@@ -77,6 +80,15 @@ def payload(**monitor: Any) -> dict[str, Any]:
 def put(s3: Any, bucket: str, *keys: str, body: bytes = b"{}") -> None:
     for key in keys:
         s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def put_many(bucket: str, keys: list[str], body: bytes = b"{}") -> None:
+    """Store ``keys`` in moto's in-memory S3 backend directly, without a PutObject round trip each, for the tests
+    that need more than a page of keys (ListObjectsV2 returns at most 1,000 a page). The planner still lists them
+    through boto3 against moto, page by page."""
+    backend = s3_backends[DEFAULT_ACCOUNT_ID][get_partition(REGION)]
+    for key in keys:
+        backend.put_object(bucket, key, body)
 
 
 def capture_key(hour: str, name: str, variant: str = "AllTraffic") -> str:
@@ -237,7 +249,7 @@ def test_late_scheduled_time_is_taken_to_its_hour(s3, lambda_context):
 
 def test_more_than_a_page_of_objects(s3, lambda_context):
     keys = [capture_key("2026/11/22/02", f"part-{n:04d}") for n in range(1001)]
-    put(s3, CAPTURE, *keys)
+    put_many(CAPTURE, keys)
 
     result = plan(payload(variants=["AllTraffic"]), lambda_context)
 
@@ -247,7 +259,7 @@ def test_more_than_a_page_of_objects(s3, lambda_context):
 
 def test_more_than_a_page_of_variant_folders(s3, lambda_context):
     variants = [f"v{n:04d}" for n in range(1001)]
-    put(s3, CAPTURE, *(capture_key("2026/11/22/02", "f", variant=v) for v in variants))
+    put_many(CAPTURE, [capture_key("2026/11/22/02", "f", variant=v) for v in variants])
 
     result = plan(payload(), lambda_context)
 
