@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
+from support.stacks import synthesize
 
 from sagemaker_constructs import (
     AsyncInference,
@@ -43,6 +44,12 @@ def async_endpoint(stack: Stack, settings: AsyncInference | None = None) -> Endp
     )
 
 
+@pytest.fixture(scope="module")
+def default_async_endpoint() -> Template:
+    """An asynchronous endpoint with default settings: synthesized once for the tests that only read it."""
+    return synthesize(lambda s: async_endpoint(s))
+
+
 def statements(template: Template) -> list[dict[str, Any]]:
     return [
         statement
@@ -66,8 +73,8 @@ def object_suffix(resource: Any) -> str:
     return str(resource["Fn::Join"][1][-1])
 
 
-def test_default_creates_a_secure_bucket_and_writes_responses_and_failures_to_it(synth):
-    template = synth(lambda s: async_endpoint(s))
+def test_default_creates_a_secure_bucket_and_writes_responses_and_failures_to_it(default_async_endpoint):
+    template = default_async_endpoint
     template.has_resource_properties(
         "AWS::SageMaker::EndpointConfig",
         {
@@ -113,8 +120,8 @@ def test_default_creates_a_secure_bucket_and_writes_responses_and_failures_to_it
     template.has_resource_properties("AWS::SageMaker::Endpoint", {"DeploymentConfig": Match.absent()})
 
 
-def test_model_role_may_only_write_under_the_output_and_failure_prefixes(synth):
-    template = synth(lambda s: async_endpoint(s))
+def test_model_role_may_only_write_under_the_output_and_failure_prefixes(default_async_endpoint):
+    template = default_async_endpoint
     found = statements(template)
     writes = [st for st in found if "s3:PutObject" in actions(st)]
     assert len(writes) == 1

@@ -10,7 +10,8 @@ from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Match, Template
+from support.stacks import synthesize
 
 from sagemaker_constructs import ContainerDefinition, ContainerImage, InferenceExecutionMode, Model, ModelData
 
@@ -18,10 +19,16 @@ XGBOOST = ContainerImage.for_algorithm("xgboost", "3.0-5")
 SAMPLE_MODEL = "model_artifacts/churn/model.tar.gz"
 
 
-def test_single_container_from_asset_grants_only_that_object(synth):
-    template = synth(
+@pytest.fixture(scope="module")
+def model_from_asset() -> Template:
+    """A single-container model of the sample archive: synthesized once for the tests that only read it."""
+    return synthesize(
         lambda s: Model(s, "Model", image=XGBOOST, model_data=ModelData.from_asset(SAMPLE_MODEL))
     )
+
+
+def test_single_container_from_asset_grants_only_that_object(model_from_asset):
+    template = model_from_asset
     template.resource_count_is("AWS::SageMaker::Model", 1)
     template.has_resource_properties(
         "AWS::SageMaker::Model",
@@ -44,10 +51,8 @@ def test_single_container_from_asset_grants_only_that_object(synth):
     assert 'assets-${AWS::AccountId}-${AWS::Region}"}, "/*"' not in policies
 
 
-def test_execution_role_is_least_privilege(synth):
-    template = synth(
-        lambda s: Model(s, "Model", image=XGBOOST, model_data=ModelData.from_asset(SAMPLE_MODEL))
-    )
+def test_execution_role_is_least_privilege(model_from_asset):
+    template = model_from_asset
     template.has_resource_properties(
         "AWS::IAM::Role",
         {
@@ -72,10 +77,8 @@ def test_execution_role_is_least_privilege(synth):
     }
 
 
-def test_model_waits_for_its_role_policy(synth):
-    template = synth(
-        lambda s: Model(s, "Model", image=XGBOOST, model_data=ModelData.from_asset(SAMPLE_MODEL))
-    )
+def test_model_waits_for_its_role_policy(model_from_asset):
+    template = model_from_asset
     model = next(iter(template.find_resources("AWS::SageMaker::Model").values()))
     policy_ids = list(template.find_resources("AWS::IAM::Policy"))
     assert model["DependsOn"] == policy_ids

@@ -17,6 +17,7 @@ from support.aws_calls import arn
 from support.cdk_flags import app_context
 from support.cfn_resolve import World
 from support.iam_eval import Decision, Request
+from support.stacks import synthesize
 
 from sagemaker_constructs import (
     Baseline,
@@ -148,6 +149,50 @@ def statements(template: Template, role_fragment: str) -> list[dict[str, Any]]:
     ]
 
 
+# Shared syntheses: several tests read the same construct built with the same props, so it is synthesized (and
+# checked by cdk-nag and cfn-lint) once per module. The tests only read the Template.
+
+
+@pytest.fixture(scope="module")
+def data_quality_on_an_endpoint() -> Template:
+    """A data-quality monitor on a capturing endpoint, every other prop at its default."""
+    return synthesize(
+        lambda s: DataQualityMonitor(s, "DataQuality", source=MonitorSource.endpoint(endpoint(s)))
+    )
+
+
+@pytest.fixture(scope="module")
+def data_quality_with_baseline() -> Template:
+    """A data-quality monitor on a capturing endpoint with the churn model's constraints and statistics."""
+
+    def build(stack: Stack) -> None:
+        DataQualityMonitor(
+            stack,
+            "DataQuality",
+            source=MonitorSource.endpoint(endpoint(stack)),
+            baseline=Baseline(
+                constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
+                statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
+            ),
+        )
+
+    return synthesize(build)
+
+
+@pytest.fixture(scope="module")
+def data_quality_on_a_batch_transform() -> tuple[Template, DataQualityMonitor]:
+    """A data-quality monitor on a capturing batch transform, every other prop at its default, and the monitor."""
+    built: dict[str, DataQualityMonitor] = {}
+
+    def build(stack: Stack) -> None:
+        built["monitor"] = DataQualityMonitor(
+            stack, "DataQuality", source=MonitorSource.batch_transform(transform(stack))
+        )
+
+    template = synthesize(build)
+    return template, built["monitor"]
+
+
 # ------------------------------------------------------------------------------------------------- roles
 
 
@@ -219,19 +264,8 @@ def test_a_given_role_is_used_as_is(synth):
 # ----------------------------------------------------------------------------------------------- data quality
 
 
-def test_data_quality_on_an_endpoint(synth):
-    def build(stack: Stack) -> None:
-        DataQualityMonitor(
-            stack,
-            "DataQuality",
-            source=MonitorSource.endpoint(endpoint(stack)),
-            baseline=Baseline(
-                constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
-                statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
-            ),
-        )
-
-    template = synth(build)
+def test_data_quality_on_an_endpoint(data_quality_with_baseline):
+    template = data_quality_with_baseline
     job = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
     assert job["DataQualityAppSpecification"]["Environment"] == {"publish_cloudwatch_metrics": "Enabled"}
     image = json.dumps(job["DataQualityAppSpecification"]["ImageUri"])
@@ -262,10 +296,8 @@ def test_data_quality_on_an_endpoint(synth):
     assert schedule["EndpointName"]["Fn::GetAtt"][1] == "EndpointName"
 
 
-def test_monitor_role_is_least_privilege(synth):
-    template = synth(
-        lambda s: DataQualityMonitor(s, "DataQuality", source=MonitorSource.endpoint(endpoint(s)))
-    )
+def test_monitor_role_is_least_privilege(data_quality_on_an_endpoint):
+    template = data_quality_on_an_endpoint
     sts = statements(template, "DataQualityRole")
     actions = {a for st in sts for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
     assert not any(a == "*" or a.endswith(":*") for a in actions), actions
@@ -282,11 +314,9 @@ def test_monitor_role_is_least_privilege(synth):
     assert any("kms:Decrypt" in json.dumps(st["Action"]) for st in sts)  # the capture bucket's key
 
 
-def test_schedule_is_deleted_before_its_endpoint(synth):
+def test_schedule_is_deleted_before_its_endpoint(data_quality_on_an_endpoint):
     """CloudFormation deletes dependants first: prove the schedule depends on the endpoint, directly or not."""
-    template = synth(
-        lambda s: DataQualityMonitor(s, "DataQuality", source=MonitorSource.endpoint(endpoint(s)))
-    ).to_json()
+    template = data_quality_on_an_endpoint.to_json()
     resources = template["Resources"]
 
     def references(value: Any) -> set[str]:
@@ -321,15 +351,10 @@ def test_schedule_is_deleted_before_its_endpoint(synth):
     assert schedule not in seen
 
 
-def test_data_quality_on_a_batch_transform(synth):
-    def build(stack: Stack) -> None:
-        monitor = DataQualityMonitor(
-            stack, "DataQuality", source=MonitorSource.batch_transform(transform(stack))
-        )
-        assert monitor.metric_namespace == "aws/sagemaker/ModelMonitoring/data-metrics"
-        assert monitor.metric_dimensions == {"MonitoringSchedule": monitor.monitoring_schedule_name}
-
-    template = synth(build)
+def test_data_quality_on_a_batch_transform(data_quality_on_a_batch_transform):
+    template, monitor = data_quality_on_a_batch_transform
+    assert monitor.metric_namespace == "aws/sagemaker/ModelMonitoring/data-metrics"
+    assert monitor.metric_dimensions == {"MonitoringSchedule": monitor.monitoring_schedule_name}
     job_input = only(template, "AWS::SageMaker::DataQualityJobDefinition")["Properties"][
         "DataQualityJobInput"
     ]
@@ -1545,22 +1570,11 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
 
 
-def test_monitor_roles_can_list_their_baselines(synth):
+def test_monitor_roles_can_list_their_baselines(data_quality_with_baseline):
     """Baselines and the Clarify config are ``S3Prefix`` processing inputs: SageMaker lists them, so the role needs
     ``s3:ListBucket`` for exactly the object's key (sagemaker-roles.html, CreateProcessingJob permissions)."""
 
-    def build(stack: Stack) -> None:
-        DataQualityMonitor(
-            stack,
-            "DataQuality",
-            source=MonitorSource.endpoint(endpoint(stack)),
-            baseline=Baseline(
-                constraints=S3Source.from_asset(f"{BASELINES}/data_quality/constraints.json"),
-                statistics=S3Source.from_asset(f"{BASELINES}/data_quality/statistics.json"),
-            ),
-        )
-
-    sts = statements(synth(build), "DataQualityRole")
+    sts = statements(data_quality_with_baseline, "DataQualityRole")
     prefixes = sorted(
         key
         for st in sts
@@ -1600,14 +1614,11 @@ def test_ground_truth_monitors_can_read_back_their_merge(synth):
     assert any("kms:Decrypt" in _actions(st) for st in sts)
 
 
-def test_batch_monitors_can_read_the_transform_input_and_output(synth):
+def test_batch_monitors_can_read_the_transform_input_and_output(data_quality_on_a_batch_transform):
     """Batch capture writes manifests pointing at the transform's input and output objects, which the monitoring
     job then reads (model-monitor-data-capture-batch)."""
-
-    def build(stack: Stack) -> None:
-        DataQualityMonitor(stack, "DataQuality", source=MonitorSource.batch_transform(transform(stack)))
-
-    sts = statements(synth(build), "DataQualityRole")
+    template, _monitor = data_quality_on_a_batch_transform
+    sts = statements(template, "DataQualityRole")
     reads = json.dumps([st["Resource"] for st in sts if "s3:GetObject" in _actions(st)])
     assert "input-bucket" in reads, "the monitor cannot read the transform's input"
     listed = json.dumps([st.get("Condition") for st in sts if _actions(st) == ["s3:ListBucket"]])

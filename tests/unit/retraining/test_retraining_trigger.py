@@ -13,6 +13,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 from support.cdk_flags import app_context
+from support.stacks import synthesize
 
 from sagemaker_constructs import (
     Baseline,
@@ -97,6 +98,12 @@ def trigger(stack: Stack, **overrides: Any) -> RetrainingTrigger:
     }
     props.update(overrides)
     return RetrainingTrigger(stack, "Trigger", **props)
+
+
+@pytest.fixture(scope="module")
+def trigger_on_one_alarm() -> Template:
+    """A trigger on one alarm, every other prop at its default: synthesized once for the tests that only read it."""
+    return synthesize(lambda s: trigger(s, alarms=[alarm(s)]))
 
 
 def test_pipeline_definition_and_grants(synth):
@@ -188,8 +195,8 @@ def test_trigger_resources(synth):
     template.has_resource_properties("AWS::SQS::Queue", {"SqsManagedSseEnabled": True})
 
 
-def test_function_permissions_are_scoped(synth):
-    template = synth(lambda s: trigger(s, alarms=[alarm(s)]))
+def test_function_permissions_are_scoped(trigger_on_one_alarm):
+    template = trigger_on_one_alarm
     statements = [
         st
         for policy in template.find_resources("AWS::IAM::Policy").values()
@@ -224,8 +231,8 @@ def test_function_permissions_are_scoped(synth):
     assert "kms:GenerateDataKey*" not in actions
 
 
-def test_alarm_rule_routes_only_transitions_into_alarm(synth, routes, sample_event):
-    template = synth(lambda s: trigger(s, alarms=[alarm(s)]))
+def test_alarm_rule_routes_only_transitions_into_alarm(trigger_on_one_alarm, routes, sample_event):
+    template = trigger_on_one_alarm
     (rule,) = template.find_resources("AWS::Events::Rule").values()
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["detail"] == {"state": {"value": ["ALARM"]}}
@@ -508,8 +515,8 @@ def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-def test_no_reconciliation_without_monitors(synth):
-    template = synth(lambda s: trigger(s, alarms=[alarm(s)]))
+def test_no_reconciliation_without_monitors(trigger_on_one_alarm):
+    template = trigger_on_one_alarm
     env = next(iter(template.find_resources("AWS::Lambda::Function").values()))["Properties"]["Environment"]
     assert env["Variables"][contract.ENV_MONITORING_SCHEDULES] == "[]"
     assert "ListMonitoringExecutions" not in json.dumps(template.find_resources("AWS::IAM::Policy"))
