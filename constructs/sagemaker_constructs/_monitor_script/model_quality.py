@@ -312,7 +312,9 @@ class Partial:
         total = sum(sum(row.values()) for row in matrix.values())
         if not total:
             return {}
-        labels = set(matrix) | {p for row in matrix.values() for p in row}
+        # In a fixed order: the weighted sums below are float sums, whose last bits depend on the order of their
+        # terms, and a set of strings iterates in an order that changes from process to process (hash seed).
+        labels = sorted(set(matrix) | {p for row in matrix.values() for p in row})
         predicted_totals = dict.fromkeys(labels, 0)
         for row in matrix.values():
             for predicted, count in row.items():

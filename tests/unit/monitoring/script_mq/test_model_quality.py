@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -286,3 +289,33 @@ def test_no_joined_records_is_no_data(tmp_path: Path) -> None:
 def test_bad_problem_type_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"'problemType' must be one of .* got 'Ranking'"):
         mq.new_partial({"problemType": "Ranking"})
+
+
+_WEIGHTED_METRICS_IN_A_FRESH_PROCESS = """
+import json, sys
+sys.path.insert(0, sys.argv[1])  # the script's own package, as the container imports it (no aws_cdk)
+from _monitor_script import model_quality as mq
+partial = mq.Partial({"problemType": "MulticlassClassification", "inferenceAttribute": "0"})
+labels = ["cat", "dog", "bird", "fish", "ant", "owl", "elk"]
+partial.classes = {
+    0: {a: {p: 1 + (7 * i + 3 * j) % 11 for j, p in enumerate(labels)} for i, a in enumerate(labels)}
+}
+print(json.dumps(partial.metrics([0]), sort_keys=True))
+"""
+
+
+def test_multiclass_metrics_do_not_depend_on_the_processs_hash_seed() -> None:
+    # The weighted averages are float sums over the labels: summed in a set's order, their last bits changed with
+    # PYTHONHASHSEED, so a merged run and a single pass could differ (test_three_shards_merge_to_the_single_pass
+    # failed under PYTHONHASHSEED=5).
+    outputs = set()
+    for seed in ("0", "1", "2", "3", "4", "5", "6", "7"):
+        done = subprocess.run(
+            [sys.executable, "-c", _WEIGHTED_METRICS_IN_A_FRESH_PROCESS, str(Path(mq.__file__).parents[1])],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1, outputs
