@@ -11,6 +11,11 @@ export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+# Python keeps each module it compiles as bytecode (__pycache__/, ignored by git and by the assets, which leave
+# caches out): a machine that sets PYTHONDONTWRITEBYTECODE makes every process compile every module it imports
+# from source again, about 12 CPU-seconds per test process for aws-cdk-lib's large generated modules alone.
+# Empty is unset for Python (docs/benchmarks.md#bytecode).
+export PYTHONDONTWRITEBYTECODE :=
 
 # uv creates the venvs and installs into them: a pinned copy under .tools/, bootstrapped with the machine's pip, so
 # nothing needs installing by hand. uv reads neither pip's configuration nor its certificate option: it takes the

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import Stack
+from support.botocore_loader import share_botocore_loader
 from support.cfn_lint import cfn_lint
 from support.eventbridge import eventbridge_delivers
 from support.property_report import write_property_summary
@@ -30,6 +31,8 @@ _NODE_BIN = REPO_ROOT / "node_modules" / ".bin"
 if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+# Every botocore session of the test process reads the service models once (support.botocore_loader).
+share_botocore_loader()
 
 
 @pytest.fixture
