@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aws_cdk import Stack
 from support.botocore_loader import share_botocore_loader
+from support.cdk_flags import flag_set_forbidden
 from support.cfn_lint import cfn_lint
 from support.eventbridge import eventbridge_delivers
 from support.property_report import write_property_summary
@@ -121,3 +122,13 @@ def reference_templates(reference_app: SynthesizedApp) -> dict[str, dict[str, An
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Report the property tests' draws (tests/unit/test_properties.py) when they ran."""
     write_property_summary(terminalreporter, sys.modules.get("test_properties"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """A test marked ``flag_independent`` runs (fixtures of every scope included) with the selected flag set out of
+    reach (``support.cdk_flags.flag_set_forbidden``): the mark is checked on every run of the first pass."""
+    if item.get_closest_marker("flag_independent") is None:
+        return (yield)
+    with flag_set_forbidden(item.nodeid):
+        return (yield)

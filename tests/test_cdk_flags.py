@@ -7,7 +7,11 @@ import json
 import subprocess
 from pathlib import Path
 
-from support.cdk_flags import CDK_INIT_CONTEXT, cdk_init_context
+import pytest
+from support.cdk_flags import CDK_INIT_CONTEXT, app_context, cdk_init_context, flag_set, flag_set_forbidden
+from support.stacks import new_stack
+
+from infra.app import cdk_context
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
@@ -40,3 +44,19 @@ def test_cdk_json_carries_every_flag_cdk_init_sets() -> None:
     assert differ == {}, "cdk.json differs from cdk init's flags ((cdk.json, cdk init)):\n" + "\n".join(
         f"{flag}: {pair}" for flag, pair in sorted(differ.items())
     )
+
+
+def test_reading_the_flag_set_fails_while_it_is_forbidden() -> None:
+    assert app_context() == cdk_context() or flag_set() == "none"
+    with flag_set_forbidden("tests/x.py::test_y"), pytest.raises(AssertionError) as raised:
+        app_context()
+    assert "tests/x.py::test_y is marked flag_independent" in str(raised.value)
+    assert flag_set() in ("repo", "none")
+
+
+@pytest.mark.flag_independent
+def test_a_flag_independent_test_cannot_read_the_flag_set() -> None:
+    """The mark takes effect: the tests so marked run without the flag set, so the first pass shows they build no
+    app on it, and the plain-App() pass may leave them out."""
+    with pytest.raises(AssertionError, match="is marked flag_independent"):
+        new_stack()

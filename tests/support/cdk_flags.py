@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,27 @@ def cdk_init_context() -> dict[str, Any]:
     return context
 
 
+_FORBIDDEN_FOR: list[str] = []
+
+
+@contextmanager
+def flag_set_forbidden(test: str) -> Iterator[None]:
+    """While ``test`` runs, reading the selected flag set fails: a test marked ``flag_independent`` (which the
+    plain-``App()`` pass of ``make test`` leaves out) must not build anything on the selected flags."""
+    _FORBIDDEN_FOR.append(test)
+    try:
+        yield
+    finally:
+        _FORBIDDEN_FOR.pop()
+
+
 def flag_set() -> str:
     """The selected flag set: ``repo`` or ``none``."""
+    if _FORBIDDEN_FOR:
+        raise AssertionError(
+            f"{_FORBIDDEN_FOR[-1]} is marked flag_independent, so the plain-App() pass of make test leaves it out, "
+            f"but it builds an app on the selected flags ({FLAGS_ENV}): remove the marker"
+        )
     name = os.environ.get(FLAGS_ENV, "repo") or "repo"
     if name not in ("repo", "none"):
         raise ValueError(f"{FLAGS_ENV} must be 'repo' or 'none', got {name!r}")

@@ -29,6 +29,9 @@ from sagemaker_constructs import (
 )
 from sagemaker_constructs._internal.validation import sagemaker_enum
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_FILE = REPO_ROOT / "constructs" / "sagemaker_constructs" / "data" / "sagemaker_enums.json"
 SHAPES = ("ProductionVariantInstanceType", "TransformInstanceType", "ProcessingInstanceType")

@@ -23,6 +23,9 @@ import botocore.regions
 import pytest
 from sagemaker.core import common_utils, image_uris  # type: ignore[import-untyped]
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DATA_FILE = REPO_ROOT / "constructs" / "sagemaker_constructs" / "data" / "image_registry.json"
 

@@ -9,7 +9,12 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from sagemaker_constructs.monitoring._open_backend import code_zip
+
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
 
 IMPORT_ALL = """
 import importlib, pkgutil, sys

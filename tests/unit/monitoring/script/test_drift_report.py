@@ -21,6 +21,9 @@ from sagemaker_constructs._monitor_script.drift_report import (
     render_drift_report,
 )
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 BASELINE_DIR = (
     Path(__file__).resolve().parents[4] / "model_artifacts" / "churn" / "baselines" / "data_quality"
 )

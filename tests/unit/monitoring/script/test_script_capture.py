@@ -13,6 +13,9 @@ from support.monitor_capture import capture_line, write_lines
 from sagemaker_constructs._monitor_script import capture
 from sagemaker_constructs._monitor_script.capture import ReadCounts, read_capture, read_dataset
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 # The documented example line (SageMaker Developer Guide, "Capture data from real-time endpoint"; aws-facts §8.2).
 DOCUMENTED = (
     '{"captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", '

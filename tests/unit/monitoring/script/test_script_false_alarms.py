@@ -3,7 +3,12 @@ bounded for the rule, and far higher for the bare threshold, so the test fails i
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.false_alarms import false_alarm_rates
+
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
 
 
 def test_the_rule_rarely_alarms_on_undrifted_windows() -> None:

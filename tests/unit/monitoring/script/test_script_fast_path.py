@@ -20,6 +20,9 @@ from sagemaker_constructs._monitor_script import capture, data_quality, run
 from sagemaker_constructs._monitor_script.capture import ReadCounts, Record
 from sagemaker_constructs._monitor_script.partials import ExactSum, _expansion, _extract_sums
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 OUTPUTS = ("statistics.json", "constraint_violations.json", "summary.json", "drift_report.html")
 
 

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from support.monitor_capture import ROOT, capture_line, churn_rows, config, write_lines
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 PACKAGE = ROOT / "constructs" / "sagemaker_constructs" / "_monitor_script"
 SOURCES = sorted(PACKAGE.glob("*.py"))
 ALLOWED = set(sys.stdlib_module_names) | {"numpy"}

@@ -21,6 +21,9 @@ from support.monitor_capture import (
 from sagemaker_constructs._monitor_script import report, run
 from sagemaker_constructs._monitor_script.partials import CategoryCounts, ExactSum
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 
 def drifted_window(tmp_path: Path) -> list[Path]:
     """The churn test rows with a shifted monthly_charges, as CSV and JSON requests and a few bad lines, in 3 files."""

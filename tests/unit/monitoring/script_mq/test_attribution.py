@@ -16,6 +16,9 @@ from support.monitor_records import BASELINES, Record
 
 from sagemaker_constructs._monitor_script import attribution
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 BASELINE = json.loads((BASELINES / "explainability" / "analysis.json").read_text())
 SHAP = BASELINE["explanations"]["kernel_shap"]["churn_probability"]["global_shap_values"]
 

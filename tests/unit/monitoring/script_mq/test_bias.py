@@ -21,6 +21,9 @@ from support.monitor_records import (
 
 from sagemaker_constructs._monitor_script import _metrics_math, bias
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 
 def metrics(a: list[int], d: list[int]) -> dict[str, float | None]:
     """The metrics from ``[TP, FP, FN, TN]`` of facet a and facet d."""

@@ -16,6 +16,9 @@ from support.monitor_records import BASELINES, ROOT, Record
 from sagemaker_constructs._monitor_script import _metrics_math
 from sagemaker_constructs._monitor_script import ground_truth as gt
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 SCRIPT = ROOT / "constructs" / "sagemaker_constructs" / "_monitor_script"
 OURS = ["_metrics_math.py", "attribution.py", "bias.py", "ground_truth.py", "model_quality.py"]
 

@@ -23,6 +23,9 @@ from support.monitor_records import (
 
 from sagemaker_constructs._monitor_script import attribution, bias, model_quality
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 
 def drive(
     module: ModuleType,

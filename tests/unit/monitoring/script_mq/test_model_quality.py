@@ -19,6 +19,9 @@ from support.monitor_records import BASELINES, churn_validation, records, round_
 from sagemaker_constructs._monitor_script import _metrics_math
 from sagemaker_constructs._monitor_script import model_quality as mq
 
+# Builds no app: the plain-App() pass of make test leaves it out (tests/support/cdk_flags.py).
+pytestmark = pytest.mark.flag_independent
+
 BINARY = {
     "problemType": "BinaryClassification",
     "probabilityAttribute": "0",
