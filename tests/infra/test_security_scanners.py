@@ -447,12 +447,32 @@ OFFENDER = {
 
 
 @pytest.fixture(scope="module")
-def checkov_results(reference_app, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
-    """One checkov run over the reference templates and the offender."""
+def checkov_runs(
+    reference_app, model_monitor_app, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[Finding]]:
+    """One checkov run (its start-up is most of a scan) over the reference templates, the same app on Model
+    Monitor and the offender, its findings split by the folder each template came from: ``reference`` (with the
+    offender) and ``model_monitor``."""
     offender = tmp_path_factory.mktemp("offender") / "Offender.template.json"
     offender.write_text(json.dumps(OFFENDER))
-    files = [reference_app.outdir / f"{name}.template.json" for name in reference_app.templates]
-    return checkov_findings(run_checkov([*files, offender]))
+    apps = {"reference": reference_app, "model_monitor": model_monitor_app}
+    files = [app.outdir / f"{name}.template.json" for app in apps.values() for name in app.templates]
+    failed = run_checkov([*files, offender])
+    folders = {app.outdir.resolve(): key for key, app in apps.items()} | {
+        offender.parent.resolve(): "reference"
+    }
+    runs: dict[str, list[Finding]] = {key: [] for key in apps}
+    for check in failed:
+        folder = Path(check.get("file_abs_path") or check["file_path"]).resolve().parent
+        assert folder in folders, f"checkov reported a file outside the scanned folders: {check['file_path']}"
+        runs[folders[folder]] += checkov_findings([check])
+    return runs
+
+
+@pytest.fixture(scope="module")
+def checkov_results(checkov_runs: dict[str, list[Finding]]) -> list[Finding]:
+    """checkov's findings on the reference templates and the offender."""
+    return checkov_runs["reference"]
 
 
 def test_checkov_reports_nothing_open(reference_app, checkov_results: list[Finding]) -> None:
@@ -461,11 +481,11 @@ def test_checkov_reports_nothing_open(reference_app, checkov_results: list[Findi
     assert open_findings == [], report("open checkov findings", open_findings)
 
 
-def test_checkov_reports_nothing_open_on_model_monitor(model_monitor_app) -> None:
+def test_checkov_reports_nothing_open_on_model_monitor(
+    model_monitor_app, checkov_runs: dict[str, list[Finding]]
+) -> None:
     """The app with ``-c sagemaker-constructs:monitoring-backend=model-monitor``, judged by the same list."""
-    files = [model_monitor_app.outdir / f"{name}.template.json" for name in model_monitor_app.templates]
-    findings = checkov_findings(run_checkov(files))
-    open_findings, _ = triage(findings, model_monitor_app.templates, NOT_APPLICABLE)
+    open_findings, _ = triage(checkov_runs["model_monitor"], model_monitor_app.templates, NOT_APPLICABLE)
     assert open_findings == [], report("open checkov findings", open_findings)
 
 
