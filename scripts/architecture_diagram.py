@@ -37,8 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _assembly import Assembly, AssemblyError, GeneratedBlock, load_assembly
+
 BEGIN_MARKER = "<!-- BEGIN GENERATED: make diagram -->"
 END_MARKER = "<!-- END GENERATED -->"
+PAGE_BLOCK = GeneratedBlock(BEGIN_MARKER, END_MARKER)
 
 NODE_TYPES: dict[str, tuple[str, str]] = {
     # CloudFormation type: (what the node says it is, Mermaid shape)
@@ -97,10 +100,6 @@ EVENT, DATA, REFERENCE = "event", "data", "reference"
 ARROWS = {EVENT: "-->", DATA: "-.->", REFERENCE: "---"}
 
 
-class DiagramError(Exception):
-    """The assembly or the page is not what the script expects."""
-
-
 @dataclass(frozen=True, order=True)
 class Ref:
     """A reference to a resource (stack, logical ID), and the property path it was found under."""
@@ -136,18 +135,6 @@ class Edge:
 
 
 @dataclass
-class Assembly:
-    """The stacks of a cloud assembly: templates and construct paths by logical ID."""
-
-    templates: dict[str, dict[str, Any]]
-    paths: dict[str, dict[str, str]]
-
-    def resources(self, stack: str) -> dict[str, Any]:
-        resources: dict[str, Any] = self.templates[stack].get("Resources", {})
-        return resources
-
-
-@dataclass
 class Diagram:
     stacks: list[str]
     nodes: dict[str, Node]
@@ -156,39 +143,6 @@ class Diagram:
     """``{stack: {what: count}}`` of the resources that are not nodes of their own."""
     alarms: dict[str, int] = field(default_factory=dict)
     """``{stack: count}`` of the CloudWatch alarms, drawn as one node per stack."""
-
-
-def load_assembly(outdir: Path, stacks: Sequence[str] | None = None) -> Assembly:
-    """Read the CloudFormation stacks of the assembly in ``outdir`` (all of them, or ``stacks``)."""
-    manifest_path = outdir / "manifest.json"
-    if not manifest_path.is_file():
-        raise DiagramError(f"{outdir} is not a cloud assembly (no manifest.json): run `cdk synth` first")
-    manifest = json.loads(manifest_path.read_text())
-    artifacts = {
-        name: artifact
-        for name, artifact in manifest.get("artifacts", {}).items()
-        if artifact.get("type") == "aws:cloudformation:stack"
-    }
-    wanted = sorted(artifacts) if stacks is None else list(stacks)
-    missing = sorted(set(wanted) - set(artifacts))
-    if missing:
-        raise DiagramError(f"stacks not in the assembly {outdir}: {', '.join(missing)}")
-    templates: dict[str, dict[str, Any]] = {}
-    paths: dict[str, dict[str, str]] = {}
-    for name in wanted:
-        artifact = artifacts[name]
-        template_file = artifact.get("properties", {}).get("templateFile", f"{name}.template.json")
-        templates[name] = json.loads((outdir / template_file).read_text())
-        metadata = dict(artifact.get("metadata", {}))
-        if "additionalMetadataFile" in artifact:
-            metadata.update(json.loads((outdir / artifact["additionalMetadataFile"]).read_text()))
-        paths[name] = {
-            entry["data"]: construct_path
-            for construct_path, entries in metadata.items()
-            for entry in entries
-            if entry.get("type") == "aws:cdk:logicalId"
-        }
-    return Assembly(templates, paths)
 
 
 def _output_refs(assembly: Assembly, stack: str, output: str, path: tuple[str, ...]) -> Iterator[Ref]:
@@ -380,7 +334,7 @@ def build_diagram(assembly: Assembly) -> Diagram:
                 continue
             if type_name in NODE_TYPES and logical_id not in roles:
                 kind, shape = NODE_TYPES[type_name]
-                name = _readable_name(stack, assembly.paths[stack].get(logical_id), logical_id)
+                name = _readable_name(stack, assembly.construct_paths[stack].get(logical_id), logical_id)
                 nid = node_id(stack, logical_id)
                 nodes[nid] = Node(nid, stack, logical_id, kind, name, _detail(resource), shape)
             else:
@@ -657,20 +611,9 @@ def render_block(diagram: Diagram) -> str:
     return f"```mermaid\n{render_mermaid(diagram)}```\n\n{summary}\n\n{render_counts(diagram)}"
 
 
-def replace_block(page: str, block: str) -> str:
-    """``page`` with the text between its markers replaced by ``block``."""
-    start, end = page.find(BEGIN_MARKER), page.find(END_MARKER)
-    if start < 0 or end < start:
-        raise DiagramError(f"the page has no '{BEGIN_MARKER}' ... '{END_MARKER}' block")
-    return f"{page[: start + len(BEGIN_MARKER)]}\n{block}{page[end:]}"
-
-
 def generated_block(page: str) -> str:
     """The text between the page's markers."""
-    start, end = page.find(BEGIN_MARKER), page.find(END_MARKER)
-    if start < 0 or end < start:
-        raise DiagramError(f"the page has no '{BEGIN_MARKER}' ... '{END_MARKER}' block")
-    return page[start + len(BEGIN_MARKER) : end].removeprefix("\n")
+    return PAGE_BLOCK.extract(page)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -684,7 +627,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         block = render_block(build_diagram(load_assembly(args.assembly, args.stack)))
         if args.write:
-            args.write.write_text(replace_block(args.write.read_text(), block))
+            args.write.write_text(PAGE_BLOCK.replace(args.write.read_text(), block))
             print(f"wrote {args.write}")
         elif args.check:
             if generated_block(args.check.read_text()) != block:
@@ -692,7 +635,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
         else:
             sys.stdout.write(block)
-    except DiagramError as error:
+    except AssemblyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

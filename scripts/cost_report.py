@@ -20,19 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import _assembly
+from _assembly import AssemblyError, GeneratedBlock, Template, load_dependencies
+from _schedule_expressions import DAYS_PER_MONTH, ScheduleExpressionError, runs_per_day
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRICES_FILE = REPO_ROOT / "scripts" / "data" / "prices.json"
 BEGIN_MARKER = "<!-- BEGIN GENERATED: make cost -->"
 END_MARKER = "<!-- END GENERATED -->"
+PAGE_BLOCK = GeneratedBlock(BEGIN_MARKER, END_MARKER)
 HOURS_PER_DAY = 24
-DAYS_PER_MONTH = 30
 DEFAULT_JOB_MINUTES = 15.0
 DEFAULT_TRAINING_MINUTES = 30.0
 NOT_FOUND = "price not found here"
 # The stack the README and getting started tell users to deploy: the headline prices it with its dependencies.
 DEPLOY_STACK = "SageMakerRealtime"
-
-Template = dict[str, Any]
 
 # SageMaker job kinds: the Step Functions task (or pipeline step) that starts them, the resource block that holds
 # their instances, and the price table they bill against.
@@ -59,87 +61,6 @@ _MONTHLY_LABELS = {
 }
 _MONTHLY_KEYS = {label: key for key, (label, _) in _MONTHLY_LABELS.items()}
 
-
-class CostReportError(RuntimeError):
-    """The assembly or the page is not what the report expects; nothing is written."""
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Schedule expressions
-# ---------------------------------------------------------------------------------------------------------------
-
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minutes?|hours?|days?)\s*\)$")
-_CRON = re.compile(r"^cron\((.*)\)$")
-_WEEKDAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
-_MONTHS = {
-    "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
-    "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12,
-}  # fmt: skip
-
-
-def _cron_field(text: str, low: int, high: int, names: Mapping[str, int] | None = None) -> set[int]:
-    """The values a cron field matches: ``*``, ``?``, numbers, names, lists, ranges and ``/`` steps."""
-    values: set[int] = set()
-    for part in text.upper().split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            step = int(step_text)
-        if part in ("*", "?"):
-            start, end = low, high
-        elif "-" in part:
-            first, last = part.split("-", 1)
-            start, end = _cron_value(first, names), _cron_value(last, names)
-        else:
-            start = _cron_value(part, names)
-            end = high if step > 1 else start
-        if not low <= start <= end <= high:
-            raise CostReportError(f"cron field {text!r}: values must be between {low} and {high}")
-        values.update(range(start, end + 1, step))
-    return values
-
-
-def _cron_value(text: str, names: Mapping[str, int] | None) -> int:
-    if names and text in names:
-        return names[text]
-    if not text.isdigit():
-        raise CostReportError(f"cron value {text!r} is not understood (L, W and # are not supported)")
-    return int(text)
-
-
-def runs_per_day(expression: str) -> float:
-    """Average runs a day of an EventBridge (Scheduler or rule) schedule expression.
-
-    ``rate(1 hour)`` -> 24, ``cron(0 * ? * * *)`` -> 24, ``cron(0 3 * * ? *)`` -> 1, ``cron(0 2 ? * SUN *)`` -> 1/7.
-    A day-of-month list counts against a 30-day month, a month list against 12 months. ``at(...)`` (one run) is 0
-    a day.
-    """
-    text = expression.strip()
-    if text.startswith("at("):
-        return 0.0
-    rate = _RATE.match(text)
-    if rate:
-        value, unit = int(rate.group(1)), rate.group(2).rstrip("s")
-        return {"minute": 24 * 60, "hour": 24, "day": 1}[unit] / value
-    cron = _CRON.match(text)
-    if not cron:
-        raise CostReportError(
-            f"schedule expression {expression!r} is neither rate(...), cron(...) nor at(...)"
-        )
-    fields = cron.group(1).split()
-    if len(fields) != 6:
-        raise CostReportError(f"cron expression {expression!r} needs 6 fields, got {len(fields)}")
-    minutes, hours, day_of_month, month, day_of_week, _year = fields
-    per_day = len(_cron_field(minutes, 0, 59)) * len(_cron_field(hours, 0, 23))
-    day_share = 1.0
-    if day_of_week not in ("*", "?"):
-        day_share = len(_cron_field(day_of_week, 1, 7, _WEEKDAYS)) / 7
-    elif day_of_month not in ("*", "?"):
-        day_share = min(len(_cron_field(day_of_month, 1, 31)), DAYS_PER_MONTH) / DAYS_PER_MONTH
-    month_share = 1.0 if month in ("*", "?") else len(_cron_field(month, 1, 12, _MONTHS)) / 12
-    return per_day * day_share * month_share
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Reading the assembly
 # ---------------------------------------------------------------------------------------------------------------
@@ -147,40 +68,7 @@ def runs_per_day(expression: str) -> float:
 
 def load_assembly(outdir: Path, stacks: Iterable[str] | None = None) -> dict[str, Template]:
     """``{stack name: template}`` of the assembly's CloudFormation stacks (manifest.json), sorted by name."""
-    manifest_path = outdir / "manifest.json"
-    if not manifest_path.exists():
-        raise CostReportError(f"{manifest_path} not found: synthesize the app first (make synth)")
-    manifest = json.loads(manifest_path.read_text())
-    wanted = set(stacks) if stacks is not None else None
-    templates: dict[str, Template] = {}
-    for artifact_id, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        name = artifact.get("displayName", artifact_id)
-        if wanted is not None and name not in wanted:
-            continue
-        template_file = artifact["properties"]["templateFile"]
-        templates[name] = json.loads((outdir / template_file).read_text())
-    if wanted is not None and set(templates) != wanted:
-        raise CostReportError(f"stacks not in the assembly: {', '.join(sorted(wanted - set(templates)))}")
-    return dict(sorted(templates.items()))
-
-
-def load_dependencies(outdir: Path) -> dict[str, list[str]]:
-    """``{stack name: the stacks it depends on}`` from manifest.json (direct dependencies, stacks only)."""
-    manifest = json.loads((outdir / "manifest.json").read_text())
-    artifacts = manifest.get("artifacts", {})
-    names = {
-        artifact_id: artifact.get("displayName", artifact_id)
-        for artifact_id, artifact in artifacts.items()
-        if artifact.get("type") == "aws:cloudformation:stack"
-    }
-    return {
-        names[artifact_id]: sorted(
-            names[d] for d in artifacts[artifact_id].get("dependencies", []) if d in names
-        )
-        for artifact_id in names
-    }
+    return _assembly.load_assembly(outdir, stacks).templates
 
 
 def deployed_with(stack: str, dependencies: Mapping[str, Iterable[str]]) -> list[str]:
@@ -1116,19 +1004,8 @@ def _rotation_and_retention(report: Report) -> list[str]:
 
 
 def generated_block(page: str) -> str:
-    """The text between the page's markers."""
-    start, end = page.find(BEGIN_MARKER), page.find(END_MARKER)
-    if start < 0 or end < start:
-        raise CostReportError(f"the page has no {BEGIN_MARKER} ... {END_MARKER} block")
-    return page[start + len(BEGIN_MARKER) : end].strip("\n") + "\n"
-
-
-def write_page(path: Path, block: str) -> None:
-    page = path.read_text()
-    start, end = page.find(BEGIN_MARKER), page.find(END_MARKER)
-    if start < 0 or end < start:
-        raise CostReportError(f"{path} has no {BEGIN_MARKER} ... {END_MARKER} block")
-    path.write_text(page[: start + len(BEGIN_MARKER)] + "\n" + block + page[end:])
+    """The text between the page's markers, blank lines around it left out."""
+    return PAGE_BLOCK.extract(page).strip("\n") + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1163,11 +1040,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         block = render(report)
         if args.write:
-            write_page(args.write, block)
+            args.write.write_text(PAGE_BLOCK.replace(args.write.read_text(), block))
             print(f"wrote {args.write}")
         else:
             sys.stdout.write(block)
-    except CostReportError as error:
+    except (AssemblyError, ScheduleExpressionError) as error:
         print(f"cost_report: {error}", file=sys.stderr)
         return 1
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _schedule_expressions import ScheduleExpressionError
 from support.reference_app import REFERENCE_STACKS, SynthesizedApp
 
 from scripts.cost_report import (
@@ -196,6 +197,20 @@ def test_an_instance_type_without_a_price_is_shown_as_not_found(prices: Prices) 
 )
 def test_schedule_expressions_give_runs_per_day(expression: str, runs: float) -> None:
     assert runs_per_day(expression) == pytest.approx(runs)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("every day", r"is neither rate\(\.\.\.\), cron\(\.\.\.\) nor at\(\.\.\.\)"),
+        ("cron(0 3 * * ?)", "needs 6 fields, got 5"),
+        ("cron(0 25 * * ? *)", "values must be between 0 and 23"),
+        ("cron(0 3 L * ? *)", "L, W and # are not supported"),
+    ],
+)
+def test_a_schedule_expression_it_does_not_understand_is_refused(expression: str, message: str) -> None:
+    with pytest.raises(ScheduleExpressionError, match=message):
+        runs_per_day(expression)
 
 
 PRICE_FILE = REPO_ROOT / "scripts" / "data" / "prices.json"
