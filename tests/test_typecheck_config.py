@@ -34,7 +34,11 @@ def imported_aws_cdk_modules(roots: list[Path]) -> set[str]:
             for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
                     found.update(a.name for a in node.names if a.name.split(".")[0] == "aws_cdk")
-                elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "aws_cdk":
+                elif (
+                    isinstance(node, ast.ImportFrom)
+                    and node.module
+                    and node.module.split(".")[0] == "aws_cdk"
+                ):
                     for alias in node.names:
                         child = f"{node.module}.{alias.name}"
                         found.add(child if _is_module(child) else node.module)
