@@ -124,7 +124,8 @@ diagram: synth
 # The suite starts at once; mypy (a single process, about 12 CPU-seconds on a cold cache: it reads only the
 # aws-cdk-lib modules the code imports, pyproject.toml), ruff and the docs build run beside its first pass, the
 # property tests (one process), on the core it leaves idle. Their few lines may land amid pytest's progress. More
-# side by side is slower: the three passes at once took 20% more CPU time (docs/benchmarks.md#what-changed).
+# side by side is slower: the three passes at once took 20% more CPU time
+# (docs/benchmarks.md#three-passes-side-by-side-tried-not-kept).
 test: setup-dev
 	@$(MAKE) --no-print-directory -j3 unit typecheck lint docs
 
