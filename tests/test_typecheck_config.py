@@ -6,12 +6,17 @@ from __future__ import annotations
 import ast
 import importlib.util
 import tomllib
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKED = [ROOT / "constructs" / "sagemaker_constructs", ROOT / "lambdas"]
+MYPY: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+CHECKED = [ROOT / path for path in MYPY["files"]]
+"""What mypy checks (``[tool.mypy] files``): the library and the handlers."""
 
 
+@cache
 def _aws_cdk_dir() -> Path:
     # find_spec of a top-level package locates it without importing it (importing aws_cdk starts jsii's Node.js).
     spec = importlib.util.find_spec("aws_cdk")
@@ -46,21 +51,19 @@ def imported_aws_cdk_modules(roots: list[Path]) -> set[str]:
 
 
 def followed_aws_cdk_modules() -> set[str]:
-    """The aws_cdk modules pyproject.toml has mypy read (follow_imports silent), and the patterns it skips."""
-    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
-    followed = {
+    """The aws_cdk modules pyproject.toml has mypy read (``follow_imports = "silent"``)."""
+    return {
         m
-        for o in overrides
+        for o in MYPY["overrides"]
         if o.get("follow_imports") == "silent"
         for m in o["module"]
         if m.split(".")[0] == "aws_cdk"
     }
-    skipped = {m for o in overrides if o.get("follow_imports") == "skip" for m in o["module"]}
-    assert skipped == {"aws_cdk.*"}, skipped
-    return followed
 
 
 def test_mypy_reads_every_aws_cdk_module_the_code_imports_and_no_other() -> None:
+    skipped = {m for o in MYPY["overrides"] if o.get("follow_imports") == "skip" for m in o["module"]}
+    assert skipped == {"aws_cdk.*"}, skipped
     assert imported_aws_cdk_modules(CHECKED) == followed_aws_cdk_modules()
 
 
